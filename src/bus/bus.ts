@@ -1,0 +1,52 @@
+// The bus interface: append-only streams with consumer groups and at-least-once delivery.
+// Implemented by redis-bus.ts (Redis streams) and memory-bus.ts (in-process, `pacer dev`).
+
+export interface BusEntry<T> {
+  /** Stream entry id, increasing within a stream (`<ms>-<n>`). */
+  id: string;
+  message: T;
+}
+
+export interface ConsumeOptions<T> {
+  /** Stream name (see `topics`); the bus adds its key prefix. */
+  stream: string;
+  /** Consumer group; created at the start of the stream when missing. */
+  group: string;
+  /** This reader's name within the group; a restarted reader should reuse it. */
+  consumer: string;
+  /**
+   * Called once per entry, in stream order per consumer. The entry is acknowledged when the
+   * promise resolves; when it rejects the entry stays pending and is delivered again. Delivery
+   * is at least once, so the handler must be idempotent.
+   */
+  handler: (entry: BusEntry<T>) => Promise<void>;
+  /** Entries read per round trip. Default 100. */
+  batchSize?: number;
+  /** Pending entries idle this long (of any consumer in the group) are claimed and redelivered. Default 30 000. */
+  reclaimAfterMs?: number;
+  /** Called when the handler or the transport fails; the loop keeps going. */
+  onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  /** Stops reading after the entry in hand; resolves when the loop has ended. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  /** Appends a message; resolves with its entry id. `maxLen` trims the stream to about that many entries. */
+  publish<T extends object>(stream: string, message: T, options?: { maxLen?: number }): Promise<string>;
+  /** Starts a consumer-group reader (see `ConsumeOptions`). */
+  consume<T>(options: ConsumeOptions<T>): Subscription;
+  /**
+   * Reads entries after `afterId` (exclusive; default from the start), oldest first, without a
+   * group. With `blockMs`, waits up to that long for new entries when there are none.
+   */
+  read<T>(stream: string, options?: { afterId?: string; count?: number; blockMs?: number }): Promise<BusEntry<T>[]>;
+  /** The last `count` entries, oldest first. */
+  tail<T>(stream: string, count: number): Promise<BusEntry<T>[]>;
+  /** Deletes a stream and its groups. Idempotent. */
+  remove(stream: string): Promise<void>;
+  /** Stops every subscription and closes connections. */
+  close(): Promise<void>;
+}

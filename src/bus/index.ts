@@ -1,0 +1,5 @@
+// Public surface of the bus: the interface, message types, stream names and both implementations.
+export * from './bus.js';
+export * from './messages.js';
+export { createRedisBus } from './redis-bus.js';
+export { createMemoryBus } from './memory-bus.js';

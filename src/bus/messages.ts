@@ -1,0 +1,94 @@
+// The messages that cross the bus between master and agents, and the stream names.
+import type {
+  FailureReason,
+  FetchUri,
+  MesosTaskState,
+  Resources,
+  ScalarResources,
+  TaskKind,
+  Container,
+} from '../domain/index.js';
+
+/** Stream names, before the bus's key prefix. */
+export const topics = {
+  /** agents → master: resources free, attributes, capabilities, running task ids. */
+  offers: 'offers',
+  /** agents → master: task status updates. */
+  status: 'status',
+  /** master → one agent: launch, kill, reconcile. */
+  commands: (agentId: string) => `agent:${agentId}:commands`,
+  /** agent → readers: stdout/stderr lines of one task. */
+  logs: (taskId: string) => `logs:${taskId}`,
+} as const;
+
+/** An agent's periodic report; doubles as its heartbeat. */
+export interface OfferMessage {
+  type: 'offer';
+  agentId: string;
+  hostname: string;
+  attributes: Record<string, string>;
+  capabilities: TaskKind[];
+  total: Resources;
+  free: Resources;
+  runningTaskIds: string[];
+  /** Agent's clock, epoch ms. */
+  sentAt: number;
+}
+
+export interface StatusMessage {
+  type: 'status';
+  agentId: string;
+  taskId: string;
+  state: MesosTaskState;
+  /** For ended tasks: a failure code and a sentence (`OUT_OF_FUEL: …`). */
+  message?: string;
+  reason?: FailureReason;
+  exitCode?: number;
+  fuelUsed?: number;
+  /** Per-task sequence number, increasing; duplicates and older updates are ignored. */
+  seq: number;
+  /** Agent's clock, epoch ms. */
+  at: number;
+}
+
+/** Everything an agent needs to run one task; built by the master from the app version. */
+export interface TaskLaunchSpec {
+  kind: TaskKind;
+  appId: string;
+  appVersion: string;
+  cmd?: string;
+  args?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  fetch: FetchUri[];
+  resources: ScalarResources;
+  ports: number[];
+  container?: Container;
+  killGracePeriodSeconds?: number;
+}
+
+export interface LaunchCommand {
+  type: 'launch';
+  taskId: string;
+  spec: TaskLaunchSpec;
+}
+
+export interface KillCommand {
+  type: 'kill';
+  taskId: string;
+}
+
+/** Asks an agent to report every task it runs and kill those not in `taskIds`. */
+export interface ReconcileCommand {
+  type: 'reconcile';
+  taskIds: string[];
+}
+
+export type CommandMessage = LaunchCommand | KillCommand | ReconcileCommand;
+
+export interface LogMessage {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  /** epoch ms */
+  at: number;
+}

@@ -1,0 +1,29 @@
+// An agent as the master knows it: what it has, what is free, what it runs, when it was last heard.
+import type { Resources } from './resources.js';
+import type { TaskKind } from './task-kind.js';
+
+export interface Agent {
+  agentId: string;
+  hostname: string;
+  /** `--attributes zone:eu,rack:r1`; `region`/`zone` keys double as the fault domain. */
+  attributes: Record<string, string>;
+  capabilities: TaskKind[];
+  total: Resources;
+  /** Free as of the agent's last offer, minus what the master placed since. */
+  free: Resources;
+  runningTaskIds: string[];
+  registeredAt: string;
+  lastHeartbeatAt: string;
+  state: 'active' | 'unreachable';
+}
+
+/** Parses `zone:eu,rack:r1` (the agent's `--attributes` flag). */
+export function parseAttributes(text: string): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    if (colon <= 0) throw new Error(`Invalid attribute '${pair}' (expected key:value)`);
+    attributes[pair.slice(0, colon)] = pair.slice(colon + 1);
+  }
+  return attributes;
+}

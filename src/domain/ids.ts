@@ -1,0 +1,56 @@
+// Path ids, instance ids and task ids in Marathon's formats (BEHAVIOUR.md (a), (d)).
+import { randomUUID } from 'node:crypto';
+
+const SEGMENT = /^(([a-z0-9])|([a-z0-9][a-z0-9\-.]*[a-z0-9]))$/;
+
+/**
+ * Makes an id canonical: absolute, no doubled or trailing slashes, `.` and `..` resolved
+ * against `base` (default root). Does not validate the segments; see `isValidPathId`.
+ */
+export function canonicalPath(id: string, base = '/'): string {
+  const start = id.startsWith('/') ? [] : base.split('/').filter(Boolean);
+  const parts = [...start];
+  for (const segment of id.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') parts.pop();
+    else parts.push(segment);
+  }
+  return '/' + parts.join('/');
+}
+
+/** True when every segment of a canonical path follows Marathon's PathId pattern. */
+export function isValidPathId(path: string): boolean {
+  return path
+    .split('/')
+    .filter(Boolean)
+    .every((segment) => SEGMENT.test(segment));
+}
+
+/** `/edge/hello` → `edge_hello`, the app part of instance and task ids. */
+export function safeAppId(appId: string): string {
+  return appId.replace(/^\//, '').replaceAll('/', '_');
+}
+
+/** A new instance id: `<safeAppId>.instance-<uuid>`. */
+export function newInstanceId(appId: string): string {
+  return `${safeAppId(appId)}.instance-${randomUUID()}`;
+}
+
+/** Task id of an instance's n-th incarnation: `<instanceId>._app.<n>`. */
+export function taskIdOf(instanceId: string, incarnation: number): string {
+  return `${instanceId}._app.${incarnation}`;
+}
+
+export interface ParsedTaskId {
+  instanceId: string;
+  incarnation: number;
+}
+
+const TASK_ID = /^(.+\.(?:instance-|marathon-)[^.]+)\._app\.(\d+)$/;
+
+/** Parses a task id of the current format; undefined when it is not one. */
+export function parseTaskId(taskId: string): ParsedTaskId | undefined {
+  const match = TASK_ID.exec(taskId);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { instanceId: match[1], incarnation: Number(match[2]) };
+}

@@ -1,0 +1,44 @@
+// An instance of an app: one placement with a goal and a condition. Its current task id is
+// `<instanceId>._app.<incarnation>`; a relaunch keeps the instance and bumps the incarnation.
+import type { ScalarResources } from './resources.js';
+import type { Condition, Goal } from './task-state.js';
+import { taskIdOf } from './ids.js';
+
+export interface HealthResult {
+  alive: boolean;
+  consecutiveFailures: number;
+  firstSuccess?: string;
+  lastSuccess?: string;
+  lastFailure?: string;
+  lastFailureCause?: string;
+}
+
+export interface Instance {
+  instanceId: string;
+  appId: string;
+  /** Version of the app definition this instance runs. */
+  appVersion: string;
+  goal: Goal;
+  condition: Condition;
+  incarnation: number;
+  agentId?: string;
+  host?: string;
+  ports: number[];
+  resources: ScalarResources;
+  /** When the instance was created (Marathon orders kills by it). */
+  createdAt: string;
+  stagedAt?: string;
+  startedAt?: string;
+  conditionChangedAt: string;
+  /** Last status message: a failure code and a sentence, when the task ended. */
+  message?: string;
+  healthCheckResults: HealthResult[];
+  /** Highest status sequence number applied; older or repeated updates are ignored. */
+  lastStatusSeq: number;
+  /** When the instance may be (re)launched again, epoch ms (backoff); 0 = at once. */
+  launchNotBefore: number;
+}
+
+export function currentTaskId(instance: Pick<Instance, 'instanceId' | 'incarnation'>): string {
+  return taskIdOf(instance.instanceId, instance.incarnation);
+}

@@ -1,0 +1,3 @@
+// Small generic helpers: clock, logger.
+export * from './clock.js';
+export * from './logger.js';

@@ -1,0 +1,77 @@
+// What the master offers the HTTP edge: the writes that start deployments, the event hub, task logs.
+// Reads go straight to the store.
+import type { AppDefinition, DeploymentResult, Instance } from '../domain/index.js';
+
+/** A change to the set of apps, already validated and normalized by the API. */
+export interface AppChange {
+  /** Apps to create or replace, as wanted; `version`/`versionInfo` are ignored and stamped by the orchestrator. */
+  apps: Omit<AppDefinition, 'version' | 'versionInfo'>[];
+  /** Ids of apps to remove (their instances are killed). */
+  remove?: string[];
+  /** Ids of apps to restart (new `lastConfigChangeAt`, rolling replacement). */
+  restart?: string[];
+}
+
+export interface KillOptions {
+  scale: boolean;
+  wipe: boolean;
+  force: boolean;
+}
+
+export interface Orchestrator {
+  /**
+   * Validates the change against current state (locks), stores the new versions and starts a
+   * deployment. Throws `AppLockedError` when an affected app is in a running deployment and
+   * `force` is false (with `force`, the running ones are cancelled).
+   */
+  deploy(change: AppChange, options: { force: boolean }): Promise<DeploymentResult>;
+  /**
+   * Kills the given tasks. Without `wipe` their instances are relaunched; with `wipe` they are
+   * removed; with `scale` the app's `instances` is lowered by a deployment.
+   */
+  killTasks(
+    taskIds: string[],
+    options: KillOptions,
+  ): Promise<{ killed: Instance[]; deployment?: DeploymentResult }>;
+  /** Cancels a deployment: with `force` simply stops it (undefined), else starts a rollback. */
+  cancelDeployment(id: string, options: { force: boolean }): Promise<DeploymentResult | undefined>;
+  /** Resets an app's launch backoff; false when the app has none queued. */
+  resetDelay(appId: string): Promise<boolean>;
+}
+
+/** A Marathon event: `eventType`, `timestamp` and the type's own fields. */
+export interface MarathonEvent {
+  eventType: string;
+  timestamp: string;
+  [field: string]: unknown;
+}
+
+export interface EventHub {
+  /** Stores and fans out an event. Never throws for a slow subscriber. */
+  emit(event: Omit<MarathonEvent, 'timestamp'> & { timestamp?: string }): Promise<void>;
+  /**
+   * Calls `listener` for every event from now on (after replaying those with id > `afterId`
+   * when given). Returns the unsubscribe function.
+   */
+  subscribe(
+    listener: (event: MarathonEvent, id: number) => void,
+    options?: { afterId?: number },
+  ): Promise<() => void>;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  /** ISO timestamp */
+  timestamp: string;
+}
+
+export interface LogReader {
+  /** The last `tail` lines of a task (all streams or one), oldest first. */
+  read(taskId: string, options: { stream?: 'stdout' | 'stderr'; tail: number }): Promise<LogLine[]>;
+  /** Lines as they are written, until `signal` aborts. */
+  follow(
+    taskId: string,
+    options: { stream?: 'stdout' | 'stderr'; signal: AbortSignal },
+  ): AsyncIterable<LogLine>;
+}

@@ -1,0 +1,83 @@
+// The one interface every workload goes through (Nomad's driver model): wasm, command, container, mock.
+import type { Container, FailureReason, TaskKind } from '../domain/index.js';
+
+export interface TaskLimits {
+  cpus: number;
+  memMiB: number;
+  diskMiB: number;
+  /** Wasm fuel budget (instructions, roughly); undefined = the driver's default. */
+  fuel?: bigint;
+  /** Wall-clock limit; undefined = the driver's default (0 = none). */
+  timeoutMs?: number;
+  /** Between the polite stop and the hard kill. */
+  killGracePeriodMs: number;
+}
+
+export interface TaskSpec {
+  taskId: string;
+  kind: TaskKind;
+  /** Existing directory holding the fetched files; the task's only writable place. */
+  sandboxDir: string;
+  /** Marathon's `cmd` (run by `/bin/sh -c` for commands; split into argv for Wasm). */
+  cmd?: string;
+  /** Marathon's `args` (argv as given). */
+  args?: string[];
+  env: Record<string, string>;
+  limits: TaskLimits;
+  ports: number[];
+  container?: Container;
+  labels: Record<string, string>;
+  /** Called for each line the task writes (bounded length); may be called from any tick. */
+  onLog: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface TaskHandle {
+  taskId: string;
+  kind: TaskKind;
+  /** epoch ms */
+  startedAt: number;
+  /** Driver-specific data needed to find the task again after an agent restart (pid, container id). */
+  recoveryData?: Record<string, unknown>;
+}
+
+export interface TaskExit {
+  state: 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_KILLED';
+  reason?: FailureReason;
+  /** Starts with the reason code when there is one (`TRAP: unreachable executed`). */
+  message: string;
+  exitCode?: number;
+  fuelUsed?: number;
+}
+
+/** A failure found before the task began (bad module, forbidden import, memory over the cap). */
+export class TaskStartError extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${reason}: ${message}`, options);
+    this.name = 'TaskStartError';
+  }
+}
+
+export interface TaskDriver {
+  readonly kind: TaskKind;
+  /**
+   * Starts the task. Resolves once it runs (Wasm: `_start` entered). Rejects with
+   * `TaskStartError` when it cannot start; anything after that is reported by `wait`.
+   */
+  start(spec: TaskSpec): Promise<TaskHandle>;
+  /** Resolves once the task has ended. May be called any number of times. */
+  wait(taskId: string): Promise<TaskExit>;
+  /** Polite stop, then kill after `killGracePeriodMs`. Idempotent; the exit is `TASK_KILLED`. */
+  stop(taskId: string): Promise<void>;
+  /** Frees everything the task held once it ended. Idempotent. */
+  destroy(taskId: string): Promise<void>;
+  /** The handle of a known task, or undefined. */
+  inspect(taskId: string): TaskHandle | undefined;
+  /** Re-attaches to a task started by an earlier agent process; false when it is gone. */
+  recover(handle: TaskHandle): Promise<boolean>;
+  /** Stops all tasks and frees pooled resources (agent shutdown). */
+  close(): Promise<void>;
+}

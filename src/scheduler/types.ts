@@ -1,0 +1,61 @@
+// Inputs and outputs of `schedule()`: a snapshot of the cluster in, a plan of placements out.
+import type { Agent, AppDefinition, Instance } from '../domain/index.js';
+
+/** Marathon's offer-rejection vocabulary (`/v2/queue` `rejectSummaryLastOffers[].reason`). */
+export const RejectReason = [
+  'UnfulfilledRole',
+  'UnfulfilledConstraint',
+  'NoCorrespondingReservationFound',
+  'AgentMaintenance',
+  'InsufficientCpus',
+  'InsufficientMemory',
+  'InsufficientDisk',
+  'InsufficientGpus',
+  'InsufficientPorts',
+  'DeclinedScarceResources',
+] as const;
+export type RejectReason = (typeof RejectReason)[number];
+
+export interface PlacementRequest {
+  instanceId: string;
+  app: AppDefinition;
+}
+
+export interface SchedulingSnapshot {
+  /** Apps by id, for constraints that look at instances already placed. */
+  apps: AppDefinition[];
+  /** Every non-terminal instance; placed ones carry `agentId` and `host`. */
+  instances: Instance[];
+  /** Agents that may take work, with what is free on each. */
+  agents: Agent[];
+  /** Instances waiting for an agent, highest priority first. */
+  requests: PlacementRequest[];
+  /** epoch ms */
+  now: number;
+  /** Seeds tie-breaking; the same snapshot and seed give the same plan. */
+  seed: string;
+  /** Ranking: pack agents full first, or spread load. Default binpack. */
+  algorithm?: 'binpack' | 'spread';
+}
+
+export interface Placement {
+  instanceId: string;
+  appId: string;
+  agentId: string;
+  hostname: string;
+  /** Host ports chosen from the agent's free ranges, one per port definition. */
+  ports: number[];
+}
+
+export interface Unplaced {
+  instanceId: string;
+  appId: string;
+  /** How many agents refused this request, by reason. */
+  reasons: Partial<Record<RejectReason, number>>;
+  agentsEvaluated: number;
+}
+
+export interface Plan {
+  placements: Placement[];
+  unplaced: Unplaced[];
+}

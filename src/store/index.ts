@@ -1,0 +1,4 @@
+// Public surface of the store: repository interfaces and the two ways to open one.
+export * from './store.js';
+export { createPostgresStore } from './postgres-store.js';
+export { createPgliteStore } from './pglite-store.js';

@@ -1,0 +1,100 @@
+// Repository interfaces over Postgres. One implementation (drizzle) runs on both the `postgres`
+// driver and PGlite; the same conformance suite proves both.
+import type { Agent, AppDefinition, Deployment, Instance } from '../domain/index.js';
+
+export interface AppRepository {
+  /** Stores `app` as the current definition of `app.id` and records it as version `app.version`. Idempotent. */
+  put(app: AppDefinition): Promise<void>;
+  get(id: string): Promise<AppDefinition | undefined>;
+  /** Every current app, ordered by id. */
+  list(): Promise<AppDefinition[]>;
+  /** Removes the app and all its versions; false when it did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Version timestamps of an app, newest first (empty when unknown). */
+  versions(id: string): Promise<string[]>;
+  getVersion(id: string, version: string): Promise<AppDefinition | undefined>;
+}
+
+export interface InstanceRepository {
+  /** Inserts or replaces by `instanceId`. */
+  put(instance: Instance): Promise<void>;
+  /** Several at once, in one round trip where the driver allows. */
+  putMany(instances: Instance[]): Promise<void>;
+  get(instanceId: string): Promise<Instance | undefined>;
+  listByApp(appId: string): Promise<Instance[]>;
+  list(): Promise<Instance[]>;
+  /** Idempotent. */
+  delete(instanceId: string): Promise<void>;
+}
+
+export interface AgentRepository {
+  /** Inserts or replaces by `agentId`. */
+  put(agent: Agent): Promise<void>;
+  get(agentId: string): Promise<Agent | undefined>;
+  list(): Promise<Agent[]>;
+  delete(agentId: string): Promise<void>;
+}
+
+export interface DeploymentRepository {
+  /** Inserts or replaces by `id`. */
+  put(deployment: Deployment): Promise<void>;
+  get(id: string): Promise<Deployment | undefined>;
+  /** Ordered by creation time. */
+  list(): Promise<Deployment[]>;
+  delete(id: string): Promise<void>;
+}
+
+export interface ArtifactMeta {
+  /** `sha256:<hex>` */
+  digest: string;
+  size: number;
+  createdAt: string;
+}
+
+export interface ArtifactRepository {
+  /** Stores bytes under their digest; storing the same digest again is a no-op. */
+  put(artifact: { digest: string; bytes: Uint8Array }): Promise<ArtifactMeta>;
+  get(digest: string): Promise<(ArtifactMeta & { bytes: Uint8Array }) | undefined>;
+  list(): Promise<ArtifactMeta[]>;
+}
+
+export interface StoredEvent {
+  /** Increasing id; `Last-Event-ID` resumes after it. */
+  id: number;
+  eventType: string;
+  /** The event's JSON body, including `eventType` and `timestamp`. */
+  payload: Record<string, unknown>;
+}
+
+export interface EventRepository {
+  append(event: { eventType: string; payload: Record<string, unknown> }): Promise<StoredEvent>;
+  /** Events with id > `afterId`, oldest first, at most `limit`. */
+  since(afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** Deletes all but the newest `keep` events. */
+  trim(keep: number): Promise<void>;
+}
+
+export interface LeaseRepository {
+  /**
+   * Takes or renews lease `name` for `holder` until `now + ttlMs` when it is free, expired or
+   * already held by `holder`. Returns the holder after the attempt (atomic).
+   */
+  acquire(options: { name: string; holder: string; ttlMs: number; now: number }): Promise<string>;
+  /** Releases the lease if `holder` holds it. */
+  release(options: { name: string; holder: string }): Promise<void>;
+  /** Current unexpired holder, if any. */
+  holder(options: { name: string; now: number }): Promise<string | undefined>;
+}
+
+export interface Store {
+  apps: AppRepository;
+  instances: InstanceRepository;
+  agents: AgentRepository;
+  deployments: DeploymentRepository;
+  artifacts: ArtifactRepository;
+  events: EventRepository;
+  leases: LeaseRepository;
+  /** Runs `fn` in one transaction; the store it receives writes inside it. */
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
