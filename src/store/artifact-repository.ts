@@ -1,0 +1,39 @@
+// Artifacts (Wasm modules) by content digest: bytes in a bytea column, written once.
+import { eq } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { artifacts } from './schema.js';
+import type { ArtifactMeta, ArtifactRepository } from './store.js';
+
+/** The artifact repository on `db` (a database or a transaction). */
+export function createArtifactRepository(options: { db: Database }): ArtifactRepository {
+  const { db } = options;
+  const meta = { digest: artifacts.digest, size: artifacts.size, createdAt: artifacts.createdAt };
+  const toMeta = (row: { digest: string; size: number; createdAt: Date }): ArtifactMeta => ({
+    digest: row.digest,
+    size: row.size,
+    createdAt: row.createdAt.toISOString(),
+  });
+
+  return {
+    async put({ digest, bytes }) {
+      // Same digest, same bytes: a second put keeps the first row (and its createdAt).
+      await db
+        .insert(artifacts)
+        .values({ digest, size: bytes.byteLength, bytes, createdAt: new Date() })
+        .onConflictDoNothing({ target: artifacts.digest });
+      const [row] = await db.select(meta).from(artifacts).where(eq(artifacts.digest, digest));
+      if (!row) throw new Error(`Artifact ${digest} vanished right after it was stored`);
+      return toMeta(row);
+    },
+
+    async get(digest) {
+      const [row] = await db.select().from(artifacts).where(eq(artifacts.digest, digest));
+      return row && { ...toMeta(row), bytes: row.bytes };
+    },
+
+    async list() {
+      const rows = await db.select(meta).from(artifacts).orderBy(artifacts.digest);
+      return rows.map(toMeta);
+    },
+  };
+}

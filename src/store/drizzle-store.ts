@@ -1,0 +1,35 @@
+// The Store over any drizzle Pg database: wires the repositories and runs transactions.
+// Both createPostgresStore and createPgliteStore end here, so both run the same queries.
+import { createAgentRepository } from './agent-repository.js';
+import { createAppRepository } from './app-repository.js';
+import { createArtifactRepository } from './artifact-repository.js';
+import type { Database } from './database.js';
+import { createDeploymentRepository } from './deployment-repository.js';
+import { createEventRepository } from './event-repository.js';
+import { createInstanceRepository } from './instance-repository.js';
+import { createLeaseRepository } from './lease-repository.js';
+import type { Store } from './store.js';
+
+/**
+ * A Store on `db`. `close` releases the driver; the stores handed to `transaction` callbacks
+ * refuse to close (the outer store owns the connection).
+ */
+export function createDrizzleStore(options: { db: Database; close: () => Promise<void> }): Store {
+  const { db, close } = options;
+  return {
+    apps: createAppRepository({ db }),
+    instances: createInstanceRepository({ db }),
+    agents: createAgentRepository({ db }),
+    deployments: createDeploymentRepository({ db }),
+    artifacts: createArtifactRepository({ db }),
+    events: createEventRepository({ db }),
+    leases: createLeaseRepository({ db }),
+    transaction: (fn) =>
+      db.transaction((tx) => fn(createDrizzleStore({ db: tx, close: closeInsideTransaction }))),
+    close,
+  };
+}
+
+async function closeInsideTransaction(): Promise<void> {
+  throw new Error('close() called on the store of a transaction; close the outer store instead');
+}

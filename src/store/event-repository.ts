@@ -1,0 +1,49 @@
+// The event log behind `/v2/events`: appended with increasing ids, read after an id, trimmed.
+import { asc, gt, lte, desc } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { decodeObject } from './decode.js';
+import { events } from './schema.js';
+import type { EventRepository, StoredEvent } from './store.js';
+
+/** The event repository on `db` (a database or a transaction). */
+export function createEventRepository(options: { db: Database }): EventRepository {
+  const { db } = options;
+  const toEvent = (row: { id: number; eventType: string; payload: unknown }): StoredEvent => ({
+    id: row.id,
+    eventType: row.eventType,
+    payload: decodeObject({ table: 'events', value: row.payload, key: String(row.id) }),
+  });
+  const columns = { id: events.id, eventType: events.eventType, payload: events.payload };
+
+  return {
+    async append(event) {
+      const [row] = await db
+        .insert(events)
+        .values({ eventType: event.eventType, payload: event.payload })
+        .returning(columns);
+      if (!row) throw new Error('Appending an event returned no row');
+      return toEvent(row);
+    },
+
+    async since(afterId, limit) {
+      const rows = await db
+        .select(columns)
+        .from(events)
+        .where(gt(events.id, afterId))
+        .orderBy(asc(events.id))
+        .limit(limit);
+      return rows.map(toEvent);
+    },
+
+    async trim(keep) {
+      // The id of the newest event to drop; everything at or below it goes.
+      const [cut] = await db
+        .select({ id: events.id })
+        .from(events)
+        .orderBy(desc(events.id))
+        .offset(Math.max(0, keep))
+        .limit(1);
+      if (cut) await db.delete(events).where(lte(events.id, cut.id));
+    },
+  };
+}

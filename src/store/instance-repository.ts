@@ -1,0 +1,82 @@
+// Instances: the latest state of each, keyed by instance id, looked up by app.
+import { eq, sql } from 'drizzle-orm';
+import type { Instance } from '../domain/index.js';
+import type { Database } from './database.js';
+import { decodeRecord } from './decode.js';
+import { instances } from './schema.js';
+import type { InstanceRepository } from './store.js';
+
+/** Rows per upsert statement: 4 parameters a row stays far below Postgres' 65535 limit. */
+const ROWS_PER_STATEMENT = 5000;
+
+/** The instance repository on `db` (a database or a transaction). */
+export function createInstanceRepository(options: { db: Database }): InstanceRepository {
+  const { db } = options;
+  const decode = (value: unknown, key: string) =>
+    decodeRecord<Instance>({ table: 'instances', value, keyField: 'instanceId', key });
+
+  const upsert = async (batch: Instance[]) => {
+    await db
+      .insert(instances)
+      .values(
+        batch.map((instance) => ({
+          instanceId: instance.instanceId,
+          appId: instance.appId,
+          agentId: instance.agentId ?? null,
+          data: instance,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: instances.instanceId,
+        set: {
+          appId: sql`excluded.app_id`,
+          agentId: sql`excluded.agent_id`,
+          data: sql`excluded.data`,
+        },
+      });
+  };
+
+  return {
+    async put(instance) {
+      await upsert([instance]);
+    },
+
+    async putMany(list) {
+      // One statement may not touch a row twice: the last write of an id wins, as with put.
+      const unique = [...new Map(list.map((instance) => [instance.instanceId, instance])).values()];
+      if (unique.length <= ROWS_PER_STATEMENT) {
+        if (unique.length > 0) await upsert(unique);
+        return;
+      }
+      await db.transaction(async (tx) => {
+        const inTx = createInstanceRepository({ db: tx });
+        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
+          await inTx.putMany(unique.slice(i, i + ROWS_PER_STATEMENT));
+        }
+      });
+    },
+
+    async get(instanceId) {
+      const [row] = await db.select().from(instances).where(eq(instances.instanceId, instanceId));
+      return row && decode(row.data, row.instanceId);
+    },
+
+    async listByApp(appId) {
+      const rows = await db
+        .select()
+        .from(instances)
+        .where(eq(instances.appId, appId))
+        .orderBy(instances.instanceId);
+      return rows.map((row) => decode(row.data, row.instanceId));
+    },
+
+    async list() {
+      const rows = await db.select().from(instances).orderBy(instances.instanceId);
+      return rows.map((row) => decode(row.data, row.instanceId));
+    },
+
+    async delete(instanceId) {
+      await db.delete(instances).where(eq(instances.instanceId, instanceId));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// Store on embedded Postgres (PGlite) for `pacer dev`: in memory, or persisted in a directory.
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { createDrizzleStore } from './drizzle-store.js';
+import { findMigrationsFolder } from './migrations-folder.js';
+import type { Store } from './store.js';
+
+export interface PgliteStoreOptions {
+  /** Directory holding the database, created if missing; undefined = in memory. */
+  dataDir?: string;
+}
+
+/**
+ * Opens PGlite, applies pending migrations and returns the Store. One process at a time may open
+ * a dataDir (PGlite is single-connection), so no migration lock is needed here.
+ */
+export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
+  const { dataDir } = options;
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  try {
+    const db = drizzle({ client });
+    await migrate(db, { migrationsFolder: findMigrationsFolder() });
+    return createDrizzleStore({ db, close: () => client.close() });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+// Store on a Postgres server through the `postgres` driver: migrates under an advisory lock, then
+// serves from a connection pool.
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { Logger } from '../lib/logger.js';
+import type { Database } from './database.js';
+import { createDrizzleStore } from './drizzle-store.js';
+import { findMigrationsFolder } from './migrations-folder.js';
+import type { Store } from './store.js';
+
+/** Advisory lock key held while migrating ("pacer" + "mig" in ASCII; any fixed bigint works). */
+const MIGRATION_LOCK_KEY = 0x706163_6d6967;
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/db` */
+  url: string;
+  logger?: Logger;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+}
+
+/** Opens a pool on `url`, applies pending migrations and returns the Store. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const { url, logger } = options;
+  // Postgres NOTICEs (e.g. "schema already exists") go to the logger, never to the console.
+  const onnotice = (notice: postgres.Notice) => logger?.debug({ notice }, 'postgres notice');
+  await migrateUnderLock({ url, onnotice, logger });
+  const client = postgres(url, { max: options.maxConnections ?? 10, onnotice });
+  const db: Database = drizzle({ client });
+  return createDrizzleStore({ db, close: () => client.end() });
+}
+
+/**
+ * drizzle's migrator reads the last applied migration before its transaction, so two masters
+ * starting together would both apply it and one would fail on CREATE TABLE. A session advisory
+ * lock on a dedicated connection makes them take turns; the second then finds nothing to do.
+ */
+async function migrateUnderLock(options: {
+  url: string;
+  onnotice: (notice: postgres.Notice) => void;
+  logger: Logger | undefined;
+}): Promise<void> {
+  const { url, onnotice, logger } = options;
+  const started = performance.now();
+  const client = postgres(url, { max: 1, onnotice });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(drizzle({ client }), { migrationsFolder: findMigrationsFolder() });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    // Ending the session also drops the lock if a migration failed.
+    await client.end();
+  }
+  logger?.info({ ms: Math.round(performance.now() - started) }, 'store migrations applied');
+}

@@ -1,0 +1,95 @@
+// Drizzle schema of the master's state: drizzle-kit generates drizzle/ from it, repositories query it.
+// Whole domain objects live in typed jsonb columns; the other columns exist for keys and lookups.
+import {
+  bigint,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import type { Agent, AppDefinition, Deployment, Instance } from '../domain/index.js';
+
+/**
+ * `bytea` ⇄ `Uint8Array`. postgres-js hands back a Buffer (copied into a plain Uint8Array so
+ * callers never see a pooled buffer); PGlite hands back a Uint8Array. Anything else is an error.
+ */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => value,
+  fromDriver: (value: unknown) => {
+    if (!(value instanceof Uint8Array)) {
+      throw new TypeError(`bytea column decoded as ${typeof value}, expected Uint8Array`);
+    }
+    return value.constructor === Uint8Array ? value : new Uint8Array(value);
+  },
+});
+
+/** Current definition of every app. */
+export const apps = pgTable('apps', {
+  id: text('id').primaryKey(),
+  version: text('version').notNull(),
+  definition: jsonb('definition').$type<AppDefinition>().notNull(),
+});
+
+/** Every stored version of every app (the current one included). */
+export const appVersions = pgTable(
+  'app_versions',
+  {
+    appId: text('app_id').notNull(),
+    version: text('version').notNull(),
+    definition: jsonb('definition').$type<AppDefinition>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.appId, table.version] })],
+);
+
+/** Latest known state of every instance. */
+export const instances = pgTable(
+  'instances',
+  {
+    instanceId: text('instance_id').primaryKey(),
+    appId: text('app_id').notNull(),
+    agentId: text('agent_id'),
+    data: jsonb('data').$type<Instance>().notNull(),
+  },
+  (table) => [index('instances_app_id_idx').on(table.appId)],
+);
+
+/** Agents as the master knows them. */
+export const agents = pgTable('agents', {
+  agentId: text('agent_id').primaryKey(),
+  data: jsonb('data').$type<Agent>().notNull(),
+});
+
+/** Running deployments. */
+export const deployments = pgTable('deployments', {
+  id: text('id').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  data: jsonb('data').$type<Deployment>().notNull(),
+});
+
+/** Wasm modules (and other fetched files) by content digest. */
+export const artifacts = pgTable('artifacts', {
+  digest: text('digest').primaryKey(),
+  size: integer('size').notNull(),
+  bytes: bytea('bytes').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+});
+
+/** The event stream behind `/v2/events`, replayable after an id. */
+export const events = pgTable('events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  eventType: text('event_type').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/** Named leases (the leader lease), expiring at an epoch-ms instant. */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+});
