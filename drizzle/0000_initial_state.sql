@@ -3,6 +3,11 @@ CREATE TABLE "agents" (
 	"data" jsonb NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "app_task_failures" (
+	"app_id" text PRIMARY KEY NOT NULL,
+	"data" jsonb NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "app_versions" (
 	"app_id" text NOT NULL,
 	"version" text NOT NULL,

@@ -1,9 +1,10 @@
-// Apps and their versions: `apps` holds the current definition, `app_versions` every version.
+// Apps and their versions: `apps` holds the current definition, `app_versions` every version,
+// `app_task_failures` the latest failed task of each.
 import { desc, and, eq, sql } from 'drizzle-orm';
-import type { AppDefinition } from '../domain/index.js';
+import type { AppDefinition, TaskFailure } from '../domain/index.js';
 import type { Database } from './database.js';
 import { decodeRecord } from './decode.js';
-import { apps, appVersions } from './schema.js';
+import { appTaskFailures, apps, appVersions } from './schema.js';
 import type { AppRepository } from './store.js';
 
 /** The app repository on `db` (a database or a transaction). */
@@ -47,6 +48,7 @@ export function createAppRepository(options: { db: Database }): AppRepository {
       return db.transaction(async (tx) => {
         const deleted = await tx.delete(apps).where(eq(apps.id, id)).returning({ id: apps.id });
         await tx.delete(appVersions).where(eq(appVersions.appId, id));
+        await tx.delete(appTaskFailures).where(eq(appTaskFailures.appId, id));
         return deleted.length > 0;
       });
     },
@@ -67,6 +69,29 @@ export function createAppRepository(options: { db: Database }): AppRepository {
         .from(appVersions)
         .where(and(eq(appVersions.appId, id), eq(appVersions.version, version)));
       return row && decode(row.definition, row.appId);
+    },
+
+    async setLastTaskFailure(failure) {
+      await db
+        .insert(appTaskFailures)
+        .values({ appId: failure.appId, data: failure })
+        .onConflictDoUpdate({ target: appTaskFailures.appId, set: { data: sql`excluded.data` } });
+    },
+
+    async getLastTaskFailure(appId) {
+      const [row] = await db
+        .select()
+        .from(appTaskFailures)
+        .where(eq(appTaskFailures.appId, appId));
+      return (
+        row &&
+        decodeRecord<TaskFailure>({
+          table: 'app_task_failures',
+          value: row.data,
+          keyField: 'appId',
+          key: row.appId,
+        })
+      );
     },
   };
 }

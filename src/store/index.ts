@@ -2,3 +2,4 @@
 export * from './store.js';
 export { createPostgresStore } from './postgres-store.js';
 export { createPgliteStore } from './pglite-store.js';
+export { StoreDecodeError } from './decode.js';

@@ -11,7 +11,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import type { Agent, AppDefinition, Deployment, Instance } from '../domain/index.js';
+import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
 
 /**
  * `bytea` ⇄ `Uint8Array`. postgres-js hands back a Buffer (copied into a plain Uint8Array so
@@ -45,6 +45,12 @@ export const appVersions = pgTable(
   },
   (table) => [primaryKey({ columns: [table.appId, table.version] })],
 );
+
+/** Marathon's `lastTaskFailure` of each app: its latest failed task. */
+export const appTaskFailures = pgTable('app_task_failures', {
+  appId: text('app_id').primaryKey(),
+  data: jsonb('data').$type<TaskFailure>().notNull(),
+});
 
 /** Latest known state of every instance. */
 export const instances = pgTable(

@@ -1,6 +1,6 @@
 // Repository interfaces over Postgres. One implementation (drizzle) runs on both the `postgres`
 // driver and PGlite; the same conformance suite proves both.
-import type { Agent, AppDefinition, Deployment, Instance } from '../domain/index.js';
+import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
 
 export interface AppRepository {
   /** Stores `app` as the current definition of `app.id` and records it as version `app.version`. Idempotent. */
@@ -13,6 +13,10 @@ export interface AppRepository {
   /** Version timestamps of an app, newest first (empty when unknown). */
   versions(id: string): Promise<string[]>;
   getVersion(id: string, version: string): Promise<AppDefinition | undefined>;
+  /** Records the latest failed task of `failure.appId` (replacing the previous one). */
+  setLastTaskFailure(failure: TaskFailure): Promise<void>;
+  /** The latest failed task of an app; removed with the app. */
+  getLastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
 }
 
 export interface InstanceRepository {
