@@ -1,0 +1,171 @@
+// The consumer-group loop of redis-bus.ts, on its own connection (XREADGROUP BLOCK would hold up
+// any other command): own pending entries first, then idle ones claimed, then new ones.
+//
+//   start ─► XGROUP CREATE ─► XREADGROUP 0 (own pending, until empty)
+//                                 │
+//              ┌──────────────────▼───────────────────┐
+//              │ every reclaim interval: XAUTOCLAIM    │──► handle each, XACK on success
+//              │ else: XREADGROUP > BLOCK              │
+//              └──────────────────┬───────────────────┘
+//   NOGROUP (stream deleted, Redis restarted) ─► create the group again, carry on
+//   other errors ─► report, back off (100 ms … 2 s), carry on
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
+import type { ConsumeOptions, Subscription } from './bus.js';
+import { createAbortableSleep } from './abortable-sleep.js';
+import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
+import { reclaimIntervalMs } from './reclaim-interval.js';
+import type { RawEntry } from './redis-replies.js';
+import { fieldValue, isRedisError, parseAutoClaimReply, parseReadReply } from './redis-replies.js';
+import { reportError } from './report-error.js';
+
+export interface RedisConsumerContext {
+  /** A new connection for this consumer alone; the consumer disconnects it when it ends. */
+  connect(): Redis;
+  /** The Redis key of a stream name. */
+  key(stream: string): string;
+  logger: Logger;
+}
+
+/** Longest a single XREADGROUP blocks, so reclaiming and stop checks keep their pace. */
+const MAX_BLOCK_MS = 2_000;
+
+export function startRedisConsumer<T>(
+  context: RedisConsumerContext,
+  options: ConsumeOptions<T>,
+): Subscription {
+  const { stream, group, consumer, handler, onError } = options;
+  const key = context.key(stream);
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const reclaimAfterMs = options.reclaimAfterMs ?? 30_000;
+  const reclaimEveryMs = reclaimIntervalMs(reclaimAfterMs);
+  const blockMs = Math.min(MAX_BLOCK_MS, reclaimEveryMs);
+  const where = { stream, group, consumer };
+  const connection = context.connect();
+  const sleeper = createAbortableSleep();
+  let isStopped = false;
+  let isBlocking = false;
+
+  function report(what: string, error: unknown, id?: string): void {
+    reportError(context.logger, onError, { error, what, context: id ? { ...where, id } : where });
+  }
+
+  async function createGroup(): Promise<void> {
+    try {
+      await connection.call('XGROUP', 'CREATE', key, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!isRedisError(error, 'BUSYGROUP')) throw error;
+    }
+  }
+
+  async function ack(id: string): Promise<void> {
+    await connection.call('XACK', key, group, id);
+  }
+
+  async function handle(entry: RawEntry): Promise<void> {
+    if (entry.fields === null) {
+      // Deleted (trimmed) while pending: nothing left to deliver.
+      context.logger.warn({ ...where, id: entry.id }, 'pending entry was trimmed away; acknowledged');
+      await ack(entry.id);
+      return;
+    }
+    let message: T;
+    try {
+      message = decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), { stream, entryId: entry.id });
+    } catch (error) {
+      // Poison message: report it and acknowledge it, or it would come back forever.
+      report('undecodable entry acknowledged', error, entry.id);
+      await ack(entry.id);
+      return;
+    }
+    try {
+      await handler({ id: entry.id, message });
+    } catch (error) {
+      report('handler failed; entry stays pending', error, entry.id);
+      return;
+    }
+    await ack(entry.id);
+  }
+
+  async function run(): Promise<void> {
+    let needsGroup = true;
+    let isReadingOwnPending = true;
+    let ownPendingCursor = '0';
+    let reclaimCursor = '0-0';
+    let nextReclaimAtMs = Date.now() + reclaimEveryMs;
+    let failures = 0;
+
+    async function nextBatch(): Promise<RawEntry[]> {
+      if (isReadingOwnPending) {
+        const entries = parseReadReply(
+          await connection.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', key, ownPendingCursor),
+        );
+        const last = entries[entries.length - 1];
+        if (last) ownPendingCursor = last.id;
+        else isReadingOwnPending = false;
+        return entries;
+      }
+      if (Date.now() >= nextReclaimAtMs) {
+        const claimed = parseAutoClaimReply(
+          await connection.call('XAUTOCLAIM', key, group, consumer, reclaimAfterMs, reclaimCursor, 'COUNT', batchSize),
+        );
+        reclaimCursor = claimed.cursor;
+        if (claimed.cursor === '0-0') nextReclaimAtMs = Date.now() + reclaimEveryMs;
+        if (claimed.entries.length > 0) return claimed.entries;
+      }
+      if (isStopped) return [];
+      isBlocking = true;
+      try {
+        return parseReadReply(
+          await connection.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>'),
+        );
+      } finally {
+        isBlocking = false;
+      }
+    }
+
+    while (!isStopped) {
+      try {
+        if (needsGroup) {
+          await createGroup();
+          needsGroup = false;
+        }
+        const batch = await nextBatch();
+        for (const entry of batch) {
+          if (isStopped) break;
+          await handle(entry);
+        }
+        failures = 0;
+      } catch (error) {
+        if (isStopped) break;
+        if (isRedisError(error, 'NOGROUP')) {
+          // The stream was deleted or Redis restarted empty: whatever was pending is gone.
+          report('consumer group missing; creating it again', error);
+          needsGroup = true;
+          isReadingOwnPending = false;
+          reclaimCursor = '0-0';
+          continue;
+        }
+        report('bus read failed; retrying', error);
+        failures += 1;
+        await sleeper.sleep(Math.min(2_000, 50 * 2 ** failures));
+      }
+    }
+  }
+
+  const done = run()
+    .catch((error: unknown) => report('consumer loop ended', error))
+    .finally(() => connection.disconnect());
+
+  return {
+    async stop() {
+      if (!isStopped) {
+        isStopped = true;
+        sleeper.wake();
+        // Only a blocked read is cut short; an entry in hand finishes and is acknowledged.
+        if (isBlocking) connection.disconnect();
+      }
+      await done;
+    },
+  };
+}

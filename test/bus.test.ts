@@ -1,0 +1,379 @@
+// Conformance suite of the Bus interface, run against the in-process bus and the Redis bus, plus
+// Redis-only tests: undecodable entries, and a consumer that outlives a Redis restart.
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Bus, BusEntry, ConsumeOptions, Subscription } from '../src/bus/index.js';
+import { createMemoryBus, createRedisBus } from '../src/bus/index.js';
+import { silentLogger } from '../src/lib/logger.js';
+import { createRedisServer } from './support/redis-server.js';
+import { REDIS_URL, hasService, redisPrefix } from './support/services.js';
+
+interface Numbered {
+  n: number;
+}
+
+interface BusUnderTest {
+  bus: Bus;
+  /** Frees what the bus left behind (Redis keys). */
+  cleanup(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 10 ms until it holds; fails with `what` after `timeoutMs`. */
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(10);
+  }
+}
+
+let streamCounter = 0;
+const freshStream = () => `s${++streamCounter}`;
+
+async function publishAll(bus: Bus, stream: string, ns: number[], maxLen?: number): Promise<string[]> {
+  const ids: string[] = [];
+  // Chunks of concurrent publishes: pipelined on one Redis connection, still in order.
+  for (let i = 0; i < ns.length; i += 500) {
+    const chunk = ns.slice(i, i + 500);
+    ids.push(...(await Promise.all(chunk.map((n) => bus.publish(stream, { n }, maxLen ? { maxLen } : {})))));
+  }
+  return ids;
+}
+
+/** A subscription recording what its handler saw; `fail` decides which entries it rejects. */
+function collect(
+  bus: Bus,
+  options: Omit<ConsumeOptions<Numbered>, 'handler'> & {
+    fail?: (entry: BusEntry<Numbered>, attempt: number) => boolean;
+    workMs?: number;
+  },
+): { entries: BusEntry<Numbered>[]; attempts: Map<string, number>; errors: unknown[]; sub: Subscription } {
+  const entries: BusEntry<Numbered>[] = [];
+  const attempts = new Map<string, number>();
+  const errors: unknown[] = [];
+  const sub = bus.consume<Numbered>({
+    ...options,
+    onError: (error) => errors.push(error),
+    handler: async (entry) => {
+      const attempt = (attempts.get(entry.id) ?? 0) + 1;
+      attempts.set(entry.id, attempt);
+      if (options.workMs) await sleep(options.workMs);
+      if (options.fail?.(entry, attempt)) throw new Error(`rejecting ${entry.message.n}`);
+      entries.push(entry);
+    },
+  });
+  return { entries, attempts, errors, sub };
+}
+
+const ns = (entries: BusEntry<Numbered>[]) => entries.map((entry) => entry.message.n);
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+function busConformance(name: string, create: () => BusUnderTest, burstSize: number): void {
+  describe(name, () => {
+    let underTest: BusUnderTest;
+    let bus: Bus;
+
+    beforeEach(() => {
+      underTest = create();
+      bus = underTest.bus;
+    });
+
+    afterEach(async () => {
+      await bus.close();
+      await underTest.cleanup();
+    });
+
+    it('delivers the entries of a stream to a consumer in publish order', async () => {
+      const stream = freshStream();
+      const got = collect(bus, { stream, group: 'g', consumer: 'c' });
+      const ids = await publishAll(bus, stream, range(0, 30));
+      await waitFor('30 entries', () => got.entries.length === 30);
+      expect(ns(got.entries)).toEqual(range(0, 30));
+      expect(got.entries.map((entry) => entry.id)).toEqual(ids);
+      expect(got.errors).toEqual([]);
+      await got.sub.stop();
+    });
+
+    it('gives every group every message and shares a group between its consumers', async () => {
+      const stream = freshStream();
+      await publishAll(bus, stream, range(0, 20));
+      const a = collect(bus, { stream, group: 'shared', consumer: 'a', batchSize: 1, workMs: 2 });
+      const b = collect(bus, { stream, group: 'shared', consumer: 'b', batchSize: 1, workMs: 2 });
+      const other = collect(bus, { stream, group: 'other', consumer: 'c' });
+      await waitFor('other group has 20', () => other.entries.length === 20);
+      await waitFor('shared group has 20', () => a.entries.length + b.entries.length === 20);
+      expect(ns(other.entries)).toEqual(range(0, 20));
+      const shared = [...ns(a.entries), ...ns(b.entries)].sort((x, y) => x - y);
+      expect(shared).toEqual(range(0, 20)); // each once: no duplicates, none missing
+      expect(a.entries.length).toBeGreaterThan(0);
+      expect(b.entries.length).toBeGreaterThan(0);
+      await Promise.all([a.sub.stop(), b.sub.stop(), other.sub.stop()]);
+    });
+
+    it('delivers an entry again after its handler rejected, and reports the rejection', async () => {
+      const stream = freshStream();
+      const got = collect(bus, {
+        stream,
+        group: 'g',
+        consumer: 'c',
+        reclaimAfterMs: 100,
+        fail: (entry, attempt) => entry.message.n === 1 && attempt === 1,
+      });
+      const ids = await publishAll(bus, stream, range(0, 3));
+      await waitFor('all 3 handled', () => got.entries.length === 3);
+      expect(ns(got.entries).sort()).toEqual([0, 1, 2]);
+      expect(got.attempts.get(ids[1]!)).toBe(2);
+      expect(got.attempts.get(ids[0]!)).toBe(1);
+      expect(got.errors).toHaveLength(1);
+      expect(String(got.errors[0])).toContain('rejecting 1');
+      await got.sub.stop();
+    });
+
+    it('redelivers an entry whose handler rejected to the restarted consumer of the same name', async () => {
+      const stream = freshStream();
+      const first = collect(bus, { stream, group: 'g', consumer: 'c', fail: (entry) => entry.message.n === 0 });
+      await publishAll(bus, stream, range(0, 2));
+      await waitFor('first incarnation handled 1', () => first.entries.length === 1);
+      await first.sub.stop();
+      expect(ns(first.entries)).toEqual([1]);
+
+      const second = collect(bus, { stream, group: 'g', consumer: 'c' });
+      await waitFor('pending entry 0 redelivered', () => second.entries.length === 1);
+      await publishAll(bus, stream, [2]);
+      await waitFor('new entry 2', () => second.entries.length === 2);
+      expect(ns(second.entries)).toEqual([0, 2]); // pending first, then new; acked 1 never again
+      await second.sub.stop();
+    });
+
+    it('redelivers entries read but not acknowledged before stop to the restarted consumer', async () => {
+      const stream = freshStream();
+      await publishAll(bus, stream, range(0, 3));
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: number[] = [];
+      const first = bus.consume<Numbered>({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        handler: async (entry) => {
+          if (entry.message.n === 0) await gate;
+          handled.push(entry.message.n);
+        },
+      });
+      await sleep(50);
+      const stopping = first.stop(); // entry 0 is in hand; 1 and 2 were read in the same batch
+      release();
+      await stopping;
+      expect(handled).toEqual([0]);
+
+      const second = collect(bus, { stream, group: 'g', consumer: 'c' });
+      await waitFor('entries 1 and 2 redelivered', () => second.entries.length === 2);
+      expect(ns(second.entries)).toEqual([1, 2]);
+      await second.sub.stop();
+    });
+
+    it("claims another consumer's idle pending entry after reclaimAfterMs", async () => {
+      const stream = freshStream();
+      const gone = collect(bus, { stream, group: 'g', consumer: 'gone', fail: () => true });
+      const [id] = await publishAll(bus, stream, [7]);
+      await waitFor('first delivery', () => gone.attempts.get(id!) === 1);
+      await gone.sub.stop();
+
+      const started = Date.now();
+      const taker = collect(bus, { stream, group: 'g', consumer: 'taker', reclaimAfterMs: 150 });
+      await waitFor('entry claimed', () => taker.entries.length === 1);
+      expect(taker.entries[0]).toEqual({ id, message: { n: 7 } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(50); // claimed for being idle, not at once
+      await taker.sub.stop();
+    });
+
+    it('reads entries after an id, oldest first, up to a count', async () => {
+      const stream = freshStream();
+      const ids = await publishAll(bus, stream, range(0, 5));
+      expect(await bus.read<Numbered>(stream)).toEqual(ids.map((id, n) => ({ id, message: { n } })));
+      expect(ns(await bus.read<Numbered>(stream, { afterId: ids[2] }))).toEqual([3, 4]);
+      expect(ns(await bus.read<Numbered>(stream, { afterId: ids[0], count: 2 }))).toEqual([1, 2]);
+      expect(await bus.read(stream, { afterId: ids[4] })).toEqual([]);
+      expect(await bus.read(freshStream())).toEqual([]);
+    });
+
+    it('tails the last entries, oldest first', async () => {
+      const stream = freshStream();
+      await publishAll(bus, stream, range(0, 5));
+      expect(ns(await bus.tail<Numbered>(stream, 3))).toEqual([2, 3, 4]);
+      expect(ns(await bus.tail<Numbered>(stream, 10))).toEqual(range(0, 5));
+      expect(await bus.tail(freshStream(), 3)).toEqual([]);
+    });
+
+    it('a blocking read waits for the next publish and returns it at once', async () => {
+      const stream = freshStream();
+      const [lastId] = await publishAll(bus, stream, [0]);
+      const started = Date.now();
+      const reading = bus.read<Numbered>(stream, { afterId: lastId, blockMs: 5_000 });
+      await sleep(50);
+      await bus.publish(stream, { n: 1 });
+      expect(ns(await reading)).toEqual([1]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    });
+
+    it('a blocking read returns nothing once blockMs passes without a publish', async () => {
+      const stream = freshStream();
+      const [lastId] = await publishAll(bus, stream, [0]);
+      const started = Date.now();
+      expect(await bus.read(stream, { afterId: lastId, blockMs: 150 })).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    });
+
+    it('trims a stream to about maxLen entries, keeping the newest', async () => {
+      const stream = freshStream();
+      await publishAll(bus, stream, range(0, 1000), 50);
+      const left = ns(await bus.read<Numbered>(stream));
+      // Redis trims whole nodes (`MAXLEN ~`): at least 50 stay, and not many more.
+      expect(left.length).toBeGreaterThanOrEqual(50);
+      expect(left.length).toBeLessThanOrEqual(250);
+      expect(left).toEqual(range(1000 - left.length, 1000));
+    });
+
+    it('removes a stream, idempotently', async () => {
+      const stream = freshStream();
+      await publishAll(bus, stream, range(0, 3));
+      await bus.remove(stream);
+      expect(await bus.read(stream)).toEqual([]);
+      expect(await bus.tail(stream, 5)).toEqual([]);
+      await bus.remove(stream);
+      await publishAll(bus, stream, [9]);
+      expect(ns(await bus.read<Numbered>(stream))).toEqual([9]);
+    });
+
+    it('close ends blocked readers and subscriptions promptly', async () => {
+      const stream = freshStream();
+      const got = collect(bus, { stream, group: 'g', consumer: 'c' });
+      const reading = bus.read(stream, { blockMs: 20_000 });
+      await sleep(100); // both are now blocked waiting for entries
+      const started = Date.now();
+      await bus.close();
+      expect(await reading).toEqual([]);
+      await got.sub.stop();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await expect(bus.publish(stream, { n: 1 })).rejects.toThrow(/closed/);
+    });
+
+    it(`delivers a burst of ${burstSize} messages through consume (throughput logged)`, async () => {
+      const stream = freshStream();
+      let count = 0;
+      let isOrdered = true;
+      const sub = bus.consume<Numbered>({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        handler: async (entry) => {
+          if (entry.message.n !== count) isOrdered = false;
+          count += 1;
+        },
+      });
+      const started = performance.now();
+      await publishAll(bus, stream, range(0, burstSize));
+      const published = performance.now();
+      await waitFor('burst consumed', () => count === burstSize, 20_000);
+      const consumed = performance.now();
+      expect(isOrdered).toBe(true);
+      console.log(
+        `[bus ${name}] publish ${Math.round(burstSize / ((published - started) / 1000))}/s, ` +
+          `publish+consume ${Math.round(burstSize / ((consumed - started) / 1000))}/s (${burstSize} messages)`,
+      );
+      await sub.stop();
+    });
+  });
+}
+
+/** Deletes every key under a prefix (the Redis bus leaves streams behind by design). */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { protocol: 2 });
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+busConformance('memory', () => ({ bus: createMemoryBus({ logger: silentLogger() }), cleanup: async () => {} }), 20_000);
+
+const hasRedis = await hasService('redis');
+
+describe.skipIf(!hasRedis)('redis', () => {
+  busConformance(
+    'redis',
+    () => {
+      const prefix = redisPrefix();
+      return {
+        bus: createRedisBus({ url: REDIS_URL, prefix, logger: silentLogger() }),
+        cleanup: () => deleteKeys(REDIS_URL, prefix),
+      };
+    },
+    5_000,
+  );
+
+  it('reports and acknowledges an undecodable entry, and keeps delivering', async () => {
+    const prefix = redisPrefix();
+    const bus = createRedisBus({ url: REDIS_URL, prefix, logger: silentLogger() });
+    const raw = new Redis(REDIS_URL, { protocol: 2 });
+    try {
+      await bus.publish('poison', { n: 0 });
+      await raw.xadd(`${prefix}poison`, '*', 'message', '{not json');
+      await bus.publish('poison', { n: 2 });
+      const got = collect(bus, { stream: 'poison', group: 'g', consumer: 'c' });
+      await waitFor('two good entries', () => got.entries.length === 2);
+      expect(ns(got.entries)).toEqual([0, 2]);
+      expect(got.errors).toHaveLength(1);
+      expect(got.errors[0]).toMatchObject({ name: 'BusDecodeError', stream: 'poison' });
+      let pendingCount = -1;
+      const deadline = Date.now() + 5_000;
+      while (pendingCount !== 0 && Date.now() < deadline) {
+        pendingCount = Number(((await raw.xpending(`${prefix}poison`, 'g')) as unknown[])[0]);
+        if (pendingCount !== 0) await sleep(10);
+      }
+      expect(pendingCount).toBe(0); // the poison entry was acknowledged, not left pending
+      await expect(bus.read('poison')).rejects.toMatchObject({ name: 'BusDecodeError' });
+      await got.sub.stop();
+    } finally {
+      raw.disconnect();
+      await bus.close();
+      await deleteKeys(REDIS_URL, prefix);
+    }
+  });
+
+  it('a consumer recovers from a Redis restart and keeps delivering new messages', async () => {
+    const server = await createRedisServer();
+    await server.start();
+    const bus = createRedisBus({ url: server.url, prefix: 'pacer:', logger: silentLogger() });
+    try {
+      const got = collect(bus, { stream: 'status', group: 'master', consumer: 'm1', reclaimAfterMs: 1_000 });
+      await publishAll(bus, 'status', range(0, 3));
+      await waitFor('before restart', () => got.entries.length === 3);
+
+      await server.kill();
+      await server.start(); // empty: the stream and the group are gone
+
+      // A publish may fail while the connection comes back; retry until one lands.
+      const deadline = Date.now() + 15_000;
+      for (let n = 3; n < 6; ) {
+        try {
+          await bus.publish('status', { n });
+          n += 1;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await sleep(100);
+        }
+      }
+      await waitFor('after restart', () => got.entries.length === 6, 15_000);
+      expect(ns(got.entries)).toEqual(range(0, 6));
+      await got.sub.stop();
+    } finally {
+      await bus.close();
+      await server.kill();
+    }
+  });
+});

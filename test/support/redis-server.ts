@@ -1,0 +1,68 @@
+// A throwaway redis-server on a free port, for tests that kill and restart Redis. It keeps
+// nothing on disk, so a restart comes back empty, as the shared test Redis would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Starts (or starts again) on the same port; resolves when it accepts connections. */
+  start(): Promise<void>;
+  /** Kills the process (SIGKILL) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function createRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      const proc = spawn(
+        REDIS_SERVER_BIN,
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child = proc;
+      await new Promise<void>((resolve, reject) => {
+        let output = '';
+        const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+        proc.stdout?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Ready to accept connections')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`redis-server exited with ${String(code)}:\n${output}`));
+        });
+      });
+    },
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      });
+    },
+  };
+}
