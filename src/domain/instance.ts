@@ -42,3 +42,15 @@ export interface Instance {
 export function currentTaskId(instance: Pick<Instance, 'instanceId' | 'incarnation'>): string {
   return taskIdOf(instance.instanceId, instance.incarnation);
 }
+
+/** Marathon's `lastTaskFailure`: the latest failed task of an app. */
+export interface TaskFailure {
+  appId: string;
+  host: string;
+  message: string;
+  state: string;
+  taskId: string;
+  timestamp: string;
+  version: string;
+  slaveId?: string;
+}

@@ -1,3 +1,4 @@
 // Small generic helpers: clock, logger.
 export * from './clock.js';
 export * from './logger.js';
+export * from './package-root.js';

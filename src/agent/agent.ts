@@ -1,0 +1,241 @@
+// An agent: offers its resources, runs what the master sends, reports status and logs.
+// It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Bus, CommandMessage, LaunchCommand, LogMessage, OfferMessage, StatusMessage } from '../bus/index.js';
+import { topics } from '../bus/index.js';
+import type { PortRange, Resources, TaskKind } from '../domain/index.js';
+import { failureMessage, withoutPorts } from '../domain/index.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
+import { createFetcher } from './fetch-artifacts.js';
+import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
+
+export interface AgentOptions {
+  bus: Bus;
+  /** One driver per task kind this agent runs; their kinds are its capabilities. */
+  drivers: TaskDriver[];
+  hostname: string;
+  attributes: Record<string, string>;
+  resources: Resources;
+  workDir: string;
+  masterUrl?: string;
+  clock: Clock;
+  logger: Logger;
+  /** How often the agent offers (and so heartbeats). */
+  offerIntervalMs?: number;
+  defaults?: { fuel?: bigint; timeoutMs?: number };
+  /** Lines kept per task log stream on the bus. */
+  maxLogLines?: number;
+}
+
+export interface RunningAgent {
+  readonly agentId: string;
+  /** Sends an offer now (also done on a timer). */
+  offer(): Promise<void>;
+  /** Stops reading commands and offering. Running tasks are left running when `keepTasks`. */
+  stop(options?: { keepTasks?: boolean }): Promise<void>;
+}
+
+interface TaskRecord {
+  taskId: string;
+  command: LaunchCommand;
+  handle?: TaskHandle;
+}
+
+/** The agent keeps its id in its work directory, so a restarted agent is the same agent. */
+async function loadAgentId(workDir: string): Promise<string> {
+  const file = path.join(workDir, 'agent-id');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const agentId = `agent-${crypto.randomUUID()}`;
+    await writeFile(file, agentId);
+    return agentId;
+  }
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const { bus, hostname, attributes, resources, workDir, clock, logger } = options;
+  await mkdir(path.join(workDir, 'tasks'), { recursive: true });
+  const agentId = await loadAgentId(workDir);
+  const drivers = new Map<TaskKind, TaskDriver>(options.drivers.map((d) => [d.kind, d]));
+  const fetcher = createFetcher({ cacheDir: path.join(workDir, 'cache'), masterUrl: options.masterUrl });
+  const runners = new Map<string, TaskRunner>();
+  const maxLogLines = options.maxLogLines ?? 10_000;
+  // Increasing across restarts too (clock-based start), so the master can order updates.
+  let seq = clock.now() * 1000;
+  let stopping = false;
+
+  const recordFile = (taskId: string) => path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
+
+  function publish(message: object, stream: string, maxLen?: number): void {
+    bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
+      logger.warn({ err: error, stream }, 'could not publish');
+    });
+  }
+
+  function sendStatus(taskId: string, report: TaskReport): void {
+    const message: StatusMessage = { type: 'status', agentId, taskId, seq: ++seq, at: clock.now(), ...report };
+    publish(message, topics.status);
+  }
+
+  function free(): Resources {
+    let cpus = resources.cpus;
+    let memMiB = resources.memMiB;
+    let diskMiB = resources.diskMiB;
+    const used: number[] = [];
+    for (const runner of runners.values()) {
+      cpus -= runner.spec.resources.cpus;
+      memMiB -= runner.spec.resources.memMiB;
+      diskMiB -= runner.spec.resources.diskMiB;
+      used.push(...runner.spec.ports);
+    }
+    return { cpus, memMiB, diskMiB, ports: withoutPorts(resources.ports, used) };
+  }
+
+  async function offer(): Promise<void> {
+    const message: OfferMessage = {
+      type: 'offer',
+      agentId,
+      hostname,
+      attributes,
+      capabilities: [...drivers.keys()],
+      total: resources,
+      free: free(),
+      runningTaskIds: [...runners.keys()],
+      sentAt: clock.now(),
+    };
+    await bus.publish(topics.offers, message, { maxLen: 10_000 });
+  }
+
+  /** Why this agent cannot take a launch, or undefined when it can. */
+  function refusal(command: LaunchCommand): string | undefined {
+    const { spec } = command;
+    if (!drivers.has(spec.kind)) return `this agent does not run ${spec.kind} tasks`;
+    const available = free();
+    if (spec.resources.cpus > available.cpus + 1e-9) return `insufficient cpus (${available.cpus} free)`;
+    if (spec.resources.memMiB > available.memMiB) return `insufficient memory (${available.memMiB} MiB free)`;
+    if (spec.resources.diskMiB > available.diskMiB) return `insufficient disk (${available.diskMiB} MiB free)`;
+    const inRange = (p: number, ranges: PortRange[]) => ranges.some(([b, e]) => p >= b && p <= e);
+    if (spec.ports.some((p) => !inRange(p, available.ports))) return 'a requested port is not free';
+    return undefined;
+  }
+
+  function track(taskId: string, runner: TaskRunner, finished: Promise<TaskReport>): void {
+    runners.set(taskId, runner);
+    finished
+      .catch((error: unknown) => {
+        logger.error({ err: error, taskId }, 'task runner failed');
+        sendStatus(taskId, { state: 'TASK_FAILED', message: failureMessage('TRAP', `agent error: ${String(error)}`) });
+      })
+      .finally(() => {
+        runners.delete(taskId);
+        rm(recordFile(taskId), { force: true }).catch(() => undefined);
+        if (!stopping) offer().catch(() => undefined);
+      });
+  }
+
+  function runnerFor(record: TaskRecord): TaskRunner {
+    const { taskId, command } = record;
+    const driver = drivers.get(command.spec.kind) as TaskDriver;
+    return createTaskRunner({
+      taskId,
+      spec: command.spec,
+      driver,
+      fetcher,
+      sandboxDir: path.join(workDir, 'sandboxes', taskId),
+      host: hostname,
+      defaults: options.defaults ?? {},
+      logger,
+      report: (report) => sendStatus(taskId, report),
+      onLog: (stream, line) => {
+        const message: LogMessage = { stream, line, at: clock.now() };
+        publish(message, topics.logs(taskId), maxLogLines);
+      },
+      onStarted: (handle) => {
+        writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch((error: unknown) =>
+          logger.warn({ err: error, taskId }, 'could not save task record'),
+        );
+      },
+    });
+  }
+
+  async function onCommand(command: CommandMessage): Promise<void> {
+    switch (command.type) {
+      case 'launch': {
+        const known = runners.get(command.taskId);
+        if (known) {
+          // A repeated delivery: tell the master where the task is again.
+          sendStatus(command.taskId, { state: known.state() });
+          return;
+        }
+        const why = refusal(command);
+        if (why) {
+          logger.warn({ taskId: command.taskId, why }, 'launch refused');
+          sendStatus(command.taskId, { state: 'TASK_DROPPED', message: `Launch refused: ${why}` });
+          return;
+        }
+        const runner = runnerFor({ taskId: command.taskId, command });
+        track(command.taskId, runner, runner.run());
+        return;
+      }
+      case 'kill': {
+        const runner = runners.get(command.taskId);
+        if (runner) await runner.kill();
+        // Not here (ended, or never arrived): say it is gone so the master can move on.
+        else sendStatus(command.taskId, { state: 'TASK_KILLED', reason: 'KILLED', message: failureMessage('KILLED', 'not running on this agent') });
+        return;
+      }
+      case 'reconcile': {
+        const wanted = new Set(command.taskIds);
+        for (const [taskId, runner] of runners) if (!wanted.has(taskId)) await runner.kill();
+        for (const [taskId, runner] of runners) sendStatus(taskId, { state: runner.state() });
+        return;
+      }
+      default:
+        logger.error({ command }, 'unknown command');
+    }
+  }
+
+  /** Finds the tasks an earlier process of this agent started. */
+  async function recover(): Promise<void> {
+    for (const file of await readdir(path.join(workDir, 'tasks'))) {
+      const record = JSON.parse(await readFile(path.join(workDir, 'tasks', file), 'utf8')) as TaskRecord;
+      if (!record.handle || !drivers.has(record.command.spec.kind)) continue;
+      const runner = runnerFor(record);
+      logger.info({ taskId: record.taskId }, 'recovering task');
+      track(record.taskId, runner, runner.resume(record.handle));
+    }
+  }
+
+  await recover();
+  const subscription = bus.consume<CommandMessage>({
+    stream: topics.commands(agentId),
+    group: 'agent',
+    consumer: agentId,
+    handler: async (entry) => onCommand(entry.message),
+    onError: (error) => logger.error({ err: error }, 'command handling failed'),
+  });
+  await offer();
+  const timer = setInterval(() => {
+    offer().catch((error: unknown) => logger.warn({ err: error }, 'offer failed'));
+  }, options.offerIntervalMs ?? 1_000);
+  logger.info({ agentId, hostname, resources, capabilities: [...drivers.keys()] }, 'agent started');
+
+  return {
+    agentId,
+    offer,
+    async stop(stopOptions) {
+      stopping = true;
+      clearInterval(timer);
+      await subscription.stop();
+      if (!stopOptions?.keepTasks) {
+        await Promise.all([...runners.values()].map((r) => r.kill()));
+        for (const driver of drivers.values()) await driver.close();
+      }
+      logger.info({ agentId }, 'agent stopped');
+    },
+  };
+}
+

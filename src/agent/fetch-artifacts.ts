@@ -1,0 +1,121 @@
+// Mesos' fetcher for Pacer: downloads each `fetch` URI into the task's sandbox, through a cache
+// shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
+import { createHash, randomUUID } from 'node:crypto';
+import { chmod, copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FetchUri } from '../domain/index.js';
+
+export class FetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FetchError';
+  }
+}
+
+export interface Fetcher {
+  /** Places every URI's file in `sandboxDir` under the last segment of its URI. */
+  fetchAll(uris: FetchUri[], sandboxDir: string): Promise<void>;
+}
+
+const DIGEST_SEGMENT = /(?:^|\/)sha256:([0-9a-f]{64})(?:\/|$)/;
+
+/** The digest a URI names, e.g. `…/v2/artifacts/sha256:<hex>/hello.wasm` → `<hex>`. */
+export function digestOf(uri: string): string | undefined {
+  return DIGEST_SEGMENT.exec(new URL(uri, 'http://x').pathname)?.[1];
+}
+
+/** As Mesos' fetcher: the file keeps the last segment of its URI as its name. */
+export function fileNameOf(uri: string): string {
+  const segments = new URL(uri, 'http://x').pathname.split('/').filter(Boolean);
+  const last = segments.at(-1);
+  if (!last || last === '.' || last === '..') throw new FetchError(`Cannot name a file after URI ${uri}`);
+  return decodeURIComponent(last).replace(/^sha256:/, 'sha256-');
+}
+
+export function createFetcher(options: {
+  cacheDir: string;
+  /** Base for relative URIs (`/v2/artifacts/…`): the master's URL. */
+  masterUrl?: string;
+  maxBytes?: number;
+  timeoutMs?: number;
+}): Fetcher {
+  const { cacheDir } = options;
+  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  /** One download per digest at a time; concurrent tasks wait for the same promise. */
+  const inFlight = new Map<string, Promise<string>>();
+
+  async function download(uri: string): Promise<Buffer> {
+    const url = new URL(uri, options.masterUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new FetchError(`Unsupported URI scheme ${url.protocol} in ${uri}`);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, { cause: error });
+    }
+    if (!response.ok) throw new FetchError(`Could not download ${uri}: HTTP ${response.status}`);
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > maxBytes) throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Downloads into the cache (verifying a named digest); returns the cached file's path. */
+  async function cached(uri: string): Promise<string> {
+    const expected = digestOf(uri);
+    if (expected) {
+      const file = path.join(cacheDir, `sha256-${expected}`);
+      if (await exists(file)) return file;
+    }
+    const bytes = await download(uri);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (expected && actual !== expected) {
+      throw new FetchError(`Digest mismatch for ${uri}: got sha256:${actual}`);
+    }
+    const file = path.join(cacheDir, `sha256-${actual}`);
+    const partial = `${file}.${randomUUID()}.part`;
+    await writeFile(partial, bytes);
+    await rename(partial, file);
+    return file;
+  }
+
+  return {
+    async fetchAll(uris, sandboxDir) {
+      await mkdir(cacheDir, { recursive: true });
+      for (const fetchUri of uris) {
+        const key = digestOf(fetchUri.uri) ?? fetchUri.uri;
+        let pending = inFlight.get(key);
+        if (!pending) {
+          pending = cached(fetchUri.uri).finally(() => inFlight.delete(key));
+          inFlight.set(key, pending);
+        }
+        const source = await pending;
+        const target = path.join(sandboxDir, fetchUri.destPath ?? fileNameOf(fetchUri.uri));
+        if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
+          throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
+        }
+        await mkdir(path.dirname(target), { recursive: true });
+        await rm(target, { force: true });
+        // Hard links share the cached bytes; fall back to a copy across file systems.
+        await link(source, target).catch(() => copyFile(source, target));
+        if (fetchUri.executable) await chmod(target, 0o755);
+      }
+    },
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}

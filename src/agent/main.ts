@@ -1,0 +1,54 @@
+// Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
+import path from 'node:path';
+import type { Bus } from '../bus/index.js';
+import type { AgentConfig } from '../config.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { TaskDriver } from '../runtime/driver.js';
+import { createWasmDriver } from '../runtime/index.js';
+import { startAgent, type RunningAgent } from './agent.js';
+
+export async function createDrivers(options: {
+  config: Pick<AgentConfig, 'allowCommands' | 'containerizer' | 'resources' | 'wasmFuel' | 'wasmTimeoutMs' | 'workDir'>;
+  logger: Logger;
+}): Promise<TaskDriver[]> {
+  const { config, logger } = options;
+  // Wasm is always on; a warm worker per cpu keeps launches fast without oversubscribing.
+  const drivers: TaskDriver[] = [
+    createWasmDriver({ logger, poolSize: Math.max(1, Math.ceil(config.resources.cpus)) }),
+  ];
+  if (config.allowCommands) {
+    const { createCommandDriver } = await import('../runtime/command/index.js');
+    drivers.push(createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }));
+  }
+  if (config.containerizer) {
+    const { createContainerDriver, detectContainerEngine } = await import('../runtime/container/index.js');
+    if (await detectContainerEngine(config.containerizer)) {
+      drivers.push(createContainerDriver({ logger, engine: config.containerizer }));
+    } else {
+      logger.warn({ engine: config.containerizer }, 'no working container engine; container tasks disabled');
+    }
+  }
+  return drivers;
+}
+
+export async function runAgent(options: {
+  config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+}): Promise<RunningAgent> {
+  const { config, bus, clock, logger } = options;
+  return startAgent({
+    bus,
+    drivers: await createDrivers({ config, logger }),
+    hostname: config.hostname,
+    attributes: config.attributes,
+    resources: config.resources,
+    workDir: path.resolve(config.workDir),
+    masterUrl: config.masterUrl,
+    clock,
+    logger,
+    offerIntervalMs: config.offerIntervalMs,
+    defaults: { fuel: config.wasmFuel, timeoutMs: config.wasmTimeoutMs },
+  });
+}

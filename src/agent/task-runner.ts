@@ -1,0 +1,152 @@
+// Drives one task through its life on the agent and reports each state change.
+//
+//  launch ─► STAGING ─► fetch ─► STARTING ─► driver.start ─► RUNNING ─► wait ─► FINISHED
+//               │                   │                                        ├► FAILED (reason)
+//               │ fetch fails ──────┴─► FAILED (FETCH_FAILED)                └► KILLED
+//               │ start refused ─► FAILED (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT, …)
+//               └ kill before start ─► KILLED
+import { mkdir, rm } from 'node:fs/promises';
+import type { TaskLaunchSpec } from '../bus/index.js';
+import type { FailureReason, MesosTaskState } from '../domain/index.js';
+import { failureMessage } from '../domain/index.js';
+import type { Logger } from '../lib/index.js';
+import type { TaskDriver, TaskExit, TaskHandle, TaskLimits } from '../runtime/driver.js';
+import { TaskStartError } from '../runtime/driver.js';
+import { FetchError, type Fetcher } from './fetch-artifacts.js';
+import { taskEnvironment } from './task-env.js';
+
+export interface TaskReport {
+  state: MesosTaskState;
+  message?: string;
+  reason?: FailureReason;
+  exitCode?: number;
+  fuelUsed?: number;
+}
+
+export interface TaskRunner {
+  readonly taskId: string;
+  readonly spec: TaskLaunchSpec;
+  /** Latest state reported. */
+  state(): MesosTaskState;
+  /** Runs the task to its end; resolves with the final report (also sent through `report`). */
+  run(): Promise<TaskReport>;
+  /** Re-attaches to a task an earlier agent process started; resolves with the final report. */
+  resume(handle: TaskHandle): Promise<TaskReport>;
+  /** Asks the task to stop (idempotent); `run` then ends with KILLED. */
+  kill(): Promise<void>;
+}
+
+export interface TaskRunnerOptions {
+  taskId: string;
+  spec: TaskLaunchSpec;
+  driver: TaskDriver;
+  fetcher: Fetcher;
+  sandboxDir: string;
+  host: string;
+  defaults: { fuel?: bigint; timeoutMs?: number };
+  logger: Logger;
+  report: (report: TaskReport) => void;
+  onLog: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Called once the driver runs the task, with what is needed to find it after a restart. */
+  onStarted: (handle: TaskHandle) => void;
+}
+
+/** Wasm limits that have no Marathon field ride on `PACER_` labels; agent flags give defaults. */
+export function limitsOf(spec: TaskLaunchSpec, defaults: TaskRunnerOptions['defaults']): TaskLimits {
+  const fuelLabel = spec.labels.PACER_WASM_FUEL;
+  const timeoutLabel = spec.labels.PACER_WASM_TIMEOUT_SECONDS;
+  return {
+    cpus: spec.resources.cpus,
+    memMiB: spec.resources.memMiB,
+    diskMiB: spec.resources.diskMiB,
+    fuel: fuelLabel && /^\d+$/.test(fuelLabel) ? BigInt(fuelLabel) : defaults.fuel,
+    timeoutMs: timeoutLabel && Number(timeoutLabel) >= 0 ? Number(timeoutLabel) * 1000 : defaults.timeoutMs,
+    killGracePeriodMs: (spec.killGracePeriodSeconds ?? 3) * 1000,
+  };
+}
+
+function exitReport(exit: TaskExit): TaskReport {
+  return { state: exit.state, message: exit.message, reason: exit.reason, exitCode: exit.exitCode, fuelUsed: exit.fuelUsed };
+}
+
+export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
+  const { taskId, spec, driver, fetcher, sandboxDir, logger } = options;
+  let current: MesosTaskState = 'TASK_STAGING';
+  let killRequested = false;
+  let started = false;
+
+  function report(next: TaskReport): TaskReport {
+    current = next.state;
+    options.report(next);
+    return next;
+  }
+
+  const killed = (): TaskReport =>
+    report({ state: 'TASK_KILLED', reason: 'KILLED', message: failureMessage('KILLED', 'killed before it started') });
+
+  async function finish(): Promise<TaskReport> {
+    const exit = await driver.wait(taskId);
+    await driver.destroy(taskId);
+    await rm(sandboxDir, { recursive: true, force: true });
+    logger.info({ taskId, state: exit.state, message: exit.message }, 'task ended');
+    return report(exitReport(exit));
+  }
+
+  return {
+    taskId,
+    spec,
+    state: () => current,
+
+    async run() {
+      report({ state: 'TASK_STAGING' });
+      try {
+        await mkdir(sandboxDir, { recursive: true });
+        await fetcher.fetchAll(spec.fetch, sandboxDir);
+      } catch (error) {
+        if (!(error instanceof FetchError)) throw error;
+        return report({ state: 'TASK_FAILED', reason: 'FETCH_FAILED', message: failureMessage('FETCH_FAILED', error.message) });
+      }
+      if (killRequested) return killed();
+      report({ state: 'TASK_STARTING' });
+      try {
+        const handle = await driver.start({
+          taskId,
+          kind: spec.kind,
+          sandboxDir,
+          cmd: spec.cmd,
+          args: spec.args,
+          env: taskEnvironment({ taskId, spec, host: options.host, sandboxDir }),
+          limits: limitsOf(spec, options.defaults),
+          ports: spec.ports,
+          container: spec.container,
+          labels: spec.labels,
+          onLog: options.onLog,
+        });
+        started = true;
+        options.onStarted(handle);
+      } catch (error) {
+        if (!(error instanceof TaskStartError)) throw error;
+        await rm(sandboxDir, { recursive: true, force: true });
+        return report({ state: 'TASK_FAILED', reason: error.reason, message: error.message });
+      }
+      logger.info({ taskId, appId: spec.appId, kind: spec.kind }, 'task running');
+      report({ state: 'TASK_RUNNING' });
+      if (killRequested) await driver.stop(taskId);
+      return finish();
+    },
+
+    async resume(handle) {
+      if (!(await driver.recover(handle))) {
+        return report({ state: 'TASK_GONE', message: failureMessage('KILLED', 'the task did not survive the agent restart') });
+      }
+      started = true;
+      report({ state: 'TASK_RUNNING' });
+      return finish();
+    },
+
+    async kill() {
+      killRequested = true;
+      if (started) await driver.stop(taskId);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// The `pacer` command: dev | master | agent. Parses flags, loads config, starts the roles.
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runAgent } from '../agent/main.js';
+import { createMemoryBus, createRedisBus } from '../bus/index.js';
+import { ConfigError, loadAgentConfig, loadDevConfig, loadMasterConfig, type Flags } from '../config.js';
+import { createLogger, packageVersion, systemClock } from '../lib/index.js';
+import { startMaster } from '../master/main.js';
+import { createPgliteStore, createPostgresStore } from '../store/index.js';
+
+const HELP = `pacer ${packageVersion()} — a Marathon-compatible control plane for WebAssembly tasks
+
+Usage: pacer <command> [flags]
+
+Commands:
+  dev       master and one agent in one process, embedded state (PGlite), in-process bus
+  master    the Marathon API, deployments and scheduling (needs DATABASE_URL, REDIS_URL)
+  agent     offers resources and runs tasks (needs REDIS_URL, PACER_MASTER_URL)
+  help      this text
+
+Flags:
+  --port <n>                 HTTP port (dev, master; default 8080 or $PORT)
+  --host <addr>              listen address (default 0.0.0.0)
+  --data-dir <dir>           dev: where state is kept (default ./.pacer or $PACER_DATA_DIR)
+  --hostname <name>          agent: hostname offered to the master (default: this machine's)
+  --attributes <k:v,...>     agent: attributes for constraints, e.g. zone:eu,rack:r1
+  --resources <spec>         agent: e.g. cpus:2,mem:1024,disk:4096,ports:[31000-32000]
+  --work-dir <dir>           agent: sandboxes, artifact cache, task records
+  --allow-commands           agent: also run native commands (sandboxed with bubblewrap)
+  --containerizer <engine>   agent: also run containers with podman or docker
+  --wasm-fuel <n>            agent: default fuel budget of a Wasm task
+  --wasm-timeout-seconds <n> agent: default wall-clock limit of a Wasm task
+
+Environment: PORT, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
+PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
+`;
+
+const options = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  hostname: { type: 'string' },
+  attributes: { type: 'string' },
+  resources: { type: 'string' },
+  'work-dir': { type: 'string' },
+  'allow-commands': { type: 'boolean' },
+  containerizer: { type: 'string' },
+  'wasm-fuel': { type: 'string' },
+  'wasm-timeout-seconds': { type: 'string' },
+} as const;
+
+type Stoppable = { stop(): Promise<void> };
+
+/** Stops the roles on SIGINT/SIGTERM, once; a second signal exits at once. */
+function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void }): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info(`${signal} received, stopping`);
+    void (async () => {
+      for (const part of parts) await part.stop();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+async function dev(flags: Flags): Promise<void> {
+  const config = loadDevConfig(process.env, flags);
+  const logger = createLogger({ name: 'dev', level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  logger.info({ dataDir: path.resolve(config.dataDir) }, 'opening embedded state');
+  const store = await createPgliteStore({ dataDir: path.join(config.dataDir, 'pglite') });
+  const bus = createMemoryBus();
+  const master = await startMaster({
+    store,
+    bus,
+    clock: systemClock,
+    logger: logger.child({ role: 'master' }),
+    masterId: 'dev',
+    port: config.port,
+    host: config.host,
+    publicUrl: config.publicUrl,
+    version: packageVersion(),
+    agentTimeoutMs: config.agentTimeoutMs,
+    placement: config.placement,
+  });
+  const agent = await runAgent({
+    config: { ...config, masterUrl: `http://127.0.0.1:${master.port}` },
+    bus,
+    clock: systemClock,
+    logger: logger.child({ role: 'agent' }),
+  });
+  logger.info(`Pacer is ready: http://127.0.0.1:${master.port}/v2/apps (API docs at /docs)`);
+  stopOnSignal(
+    [agent, master, { stop: () => bus.close() }, { stop: () => store.close() }],
+    logger,
+  );
+}
+
+async function master(flags: Flags): Promise<void> {
+  const config = loadMasterConfig(process.env, flags);
+  const logger = createLogger({ name: 'master', level: config.logLevel });
+  const store = await createPostgresStore({ url: config.databaseUrl, logger });
+  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
+  const running = await startMaster({
+    store,
+    bus,
+    clock: systemClock,
+    logger,
+    masterId: `master-${randomUUID()}`,
+    port: config.port,
+    host: config.host,
+    publicUrl: config.publicUrl,
+    version: packageVersion(),
+    agentTimeoutMs: config.agentTimeoutMs,
+    placement: config.placement,
+  });
+  stopOnSignal([running, { stop: () => bus.close() }, { stop: () => store.close() }], logger);
+}
+
+async function agent(flags: Flags): Promise<void> {
+  const config = loadAgentConfig(process.env, flags);
+  const logger = createLogger({ name: 'agent', level: config.logLevel });
+  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
+  const running = await runAgent({ config, bus, clock: systemClock, logger });
+  stopOnSignal([running, { stop: () => bus.close() }], logger);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const flags = values as Flags;
+  const command = positionals[0] ?? 'help';
+  if (values.version) return void console.log(packageVersion());
+  if (values.help || command === 'help') return void console.log(HELP);
+  switch (command) {
+    case 'dev':
+      return dev(flags);
+    case 'master':
+      return master(flags);
+    case 'agent':
+      return agent(flags);
+    default:
+      throw new ConfigError(`Unknown command '${command}'. Run 'pacer help' for the list.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`pacer: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

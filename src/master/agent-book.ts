@@ -1,0 +1,124 @@
+// The master's view of its agents: registered from their offers, free resources derived from
+// what the master placed on them, marked unreachable when their heartbeats stop.
+import type { OfferMessage } from '../bus/index.js';
+import type { Agent, Instance } from '../domain/index.js';
+import { toTimestamp, withoutPorts } from '../domain/index.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { Store } from '../store/index.js';
+
+export interface AgentBook {
+  /** Loads known agents from the store (start of leadership); they count as heard from now. */
+  load(): Promise<void>;
+  /** Applies an offer (a heartbeat); true when the agent is new or came back. */
+  offer(message: OfferMessage): Promise<boolean>;
+  /** Marks agents silent for longer than the timeout unreachable; returns them. */
+  expire(): Promise<Agent[]>;
+  get(agentId: string): Agent | undefined;
+  list(): Agent[];
+  /** Active agents with `free` = total minus what `active` instances hold on each. */
+  available(active: Instance[]): Agent[];
+}
+
+/** Heartbeats refresh the stored row at most this often, to spare the database. */
+const PERSIST_HEARTBEAT_MS = 10_000;
+
+export function createAgentBook(options: {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Silence after which an agent is unreachable. */
+  timeoutMs: number;
+}): AgentBook {
+  const { store, clock, logger, timeoutMs } = options;
+  const agents = new Map<string, Agent>();
+  const lastSeen = new Map<string, number>();
+  const lastPersisted = new Map<string, number>();
+
+  async function persist(agent: Agent, now: number): Promise<void> {
+    await store.agents.put(agent);
+    lastPersisted.set(agent.agentId, now);
+  }
+
+  return {
+    async load() {
+      const now = clock.now();
+      for (const agent of await store.agents.list()) {
+        agents.set(agent.agentId, agent);
+        lastSeen.set(agent.agentId, now);
+      }
+    },
+
+    async offer(message) {
+      const now = clock.now();
+      const known = agents.get(message.agentId);
+      const isBack = !known || known.state === 'unreachable';
+      const agent: Agent = {
+        agentId: message.agentId,
+        hostname: message.hostname,
+        attributes: message.attributes,
+        capabilities: message.capabilities,
+        total: message.total,
+        free: message.free,
+        runningTaskIds: message.runningTaskIds,
+        registeredAt: known?.registeredAt ?? toTimestamp(now),
+        lastHeartbeatAt: toTimestamp(now),
+        state: 'active',
+      };
+      agents.set(agent.agentId, agent);
+      lastSeen.set(agent.agentId, now);
+      const isChanged =
+        isBack ||
+        JSON.stringify({ ...known, lastHeartbeatAt: '' }) !== JSON.stringify({ ...agent, lastHeartbeatAt: '' });
+      if (isChanged || now - (lastPersisted.get(agent.agentId) ?? 0) >= PERSIST_HEARTBEAT_MS) {
+        await persist(agent, now);
+      }
+      if (isBack) logger.info({ agentId: agent.agentId, hostname: agent.hostname }, known ? 'agent back' : 'agent registered');
+      return isBack;
+    },
+
+    async expire() {
+      const now = clock.now();
+      const expired: Agent[] = [];
+      for (const agent of agents.values()) {
+        if (agent.state !== 'active' || now - (lastSeen.get(agent.agentId) ?? 0) <= timeoutMs) continue;
+        const silent = { ...agent, state: 'unreachable' as const };
+        agents.set(agent.agentId, silent);
+        await persist(silent, now);
+        logger.warn({ agentId: agent.agentId, hostname: agent.hostname }, 'agent unreachable');
+        expired.push(silent);
+      }
+      return expired;
+    },
+
+    get: (agentId) => agents.get(agentId),
+    list: () => [...agents.values()],
+
+    available(active) {
+      const held = new Map<string, Instance[]>();
+      for (const instance of active) {
+        if (!instance.agentId) continue;
+        const list = held.get(instance.agentId) ?? [];
+        list.push(instance);
+        held.set(instance.agentId, list);
+      }
+      const result: Agent[] = [];
+      for (const agent of agents.values()) {
+        if (agent.state !== 'active') continue;
+        const on = held.get(agent.agentId) ?? [];
+        const sum = (pick: (i: Instance) => number) => on.reduce((s, i) => s + pick(i), 0);
+        // The master's own bookkeeping is authoritative; the agent's report can only lower it
+        // (it may still run tasks the master has asked it to kill).
+        result.push({
+          ...agent,
+          free: {
+            cpus: Math.min(agent.free.cpus, agent.total.cpus - sum((i) => i.resources.cpus)),
+            memMiB: Math.min(agent.free.memMiB, agent.total.memMiB - sum((i) => i.resources.memMiB)),
+            diskMiB: Math.min(agent.free.diskMiB, agent.total.diskMiB - sum((i) => i.resources.diskMiB)),
+            ports: withoutPorts(agent.total.ports, on.flatMap((i) => i.ports)),
+          },
+        });
+      }
+      return result;
+    },
+  };
+}

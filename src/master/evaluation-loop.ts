@@ -1,0 +1,288 @@
+// The leader's control loop: reconcile every app, place what waits, advance deployments.
+// Runs on every kick (coalesced) and on a timer; each pass reads fresh state.
+//
+//   apps + instances ─► reconcileApp ─► create / relaunch / stop / expunge
+//                                   └─► Scheduled instances ─► schedule() ─► launch commands
+//   deployments ─► step complete? ─► next step ─► … ─► deployment_success
+import { randomUUID } from 'node:crypto';
+import type { AppDefinition, Deployment, Instance } from '../domain/index.js';
+import { currentTaskId, isTerminal, newInstanceId, toTimestamp } from '../domain/index.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { Plan } from '../scheduler/index.js';
+import { schedule } from '../scheduler/index.js';
+import type { Store } from '../store/index.js';
+import type { AgentCommands } from './agent-commands.js';
+import type { AgentBook } from './agent-book.js';
+import { deploymentPlanJson } from './deployment-events.js';
+import type { InstanceTracker } from './instance-tracker.js';
+import type { LaunchQueue } from './launch-queue.js';
+import { toLaunchSpec } from './launch-spec.js';
+import { reconcileApp } from './reconcile-app.js';
+import type { EventHub } from './services.js';
+
+export interface EvaluationLoop {
+  /** Asks for a pass soon; many kicks before it runs make one pass. */
+  kick(): void;
+  /** One full pass now (tests, start-up). */
+  runOnce(): Promise<void>;
+  start(): void;
+  /** Resolves when the pass in progress has ended. */
+  stop(): Promise<void>;
+  /** The last placement plan, for `/v2/queue`. */
+  lastPlan(): Plan | undefined;
+}
+
+export interface EvaluationLoopOptions {
+  store: Store;
+  tracker: InstanceTracker;
+  agents: AgentBook;
+  commands: AgentCommands;
+  launchQueue: LaunchQueue;
+  events: EventHub;
+  clock: Clock;
+  logger: Logger;
+  intervalMs?: number;
+  algorithm?: 'binpack' | 'spread';
+  /** Called when a pass fails; the master treats it as fatal (restart from persisted state). */
+  onFatal: (error: unknown) => void;
+}
+
+export function createEvaluationLoop(options: EvaluationLoopOptions): EvaluationLoop {
+  const { store, tracker, agents, commands, launchQueue, events, clock, logger } = options;
+  const intervalMs = options.intervalMs ?? 1_000;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let plan: Plan | undefined;
+
+  function newInstance(app: AppDefinition, now: number): Instance {
+    const at = toTimestamp(now);
+    return {
+      instanceId: newInstanceId(app.id),
+      appId: app.id,
+      appVersion: app.version,
+      goal: 'Running',
+      condition: 'Scheduled',
+      incarnation: 1,
+      ports: [],
+      resources: { cpus: app.cpus, memMiB: app.mem, diskMiB: app.disk },
+      createdAt: at,
+      conditionChangedAt: at,
+      healthCheckResults: [],
+      lastStatusSeq: 0,
+      launchNotBefore: 0,
+    };
+  }
+
+  async function stopInstances(toStop: Instance[]): Promise<void> {
+    await tracker.put(toStop.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+    for (const instance of toStop) {
+      if (instance.agentId && !isTerminal(instance.condition) && instance.condition !== 'Scheduled') {
+        await commands.kill(instance.agentId, currentTaskId(instance));
+      }
+    }
+  }
+
+  /** Apps in a later step of a running deployment are left alone until their step comes. */
+  function heldApps(deployments: Deployment[]): Set<string> {
+    const held = new Set<string>();
+    for (const d of deployments) {
+      d.steps.forEach((step, index) => {
+        if (index + 1 > Math.max(d.currentStep, 1)) for (const a of step.actions) held.add(a.app);
+      });
+    }
+    return held;
+  }
+
+  async function reconcileAll(apps: Map<string, AppDefinition>, held: Set<string>, now: number) {
+    const converged = new Set<string>();
+    const toPut: Instance[] = [];
+    const toStop: Instance[] = [];
+    const toExpunge: string[] = [];
+    for (const app of apps.values()) {
+      if (held.has(app.id)) continue;
+      const result = reconcileApp(app, tracker.byApp(app.id));
+      if (result.isConverged) converged.add(app.id);
+      for (let n = 0; n < result.create; n++) toPut.push(newInstance(app, now));
+      for (const instance of result.relaunch) {
+        toPut.push({
+          ...instance,
+          appVersion: app.version,
+          condition: 'Scheduled',
+          incarnation: instance.incarnation + 1,
+          agentId: undefined,
+          host: undefined,
+          ports: [],
+          stagedAt: undefined,
+          startedAt: undefined,
+          conditionChangedAt: toTimestamp(now),
+          healthCheckResults: [],
+          lastStatusSeq: 0,
+          launchNotBefore: launchQueue.notBefore(app),
+        });
+      }
+      toStop.push(...result.stop);
+      toExpunge.push(...result.expunge.map((i) => i.instanceId));
+    }
+    // Instances of apps that no longer exist (and are not waiting for their stop step).
+    for (const instance of tracker.all()) {
+      if (apps.has(instance.appId) || held.has(instance.appId)) continue;
+      if (instance.goal !== 'Decommissioned') toStop.push(instance);
+      else if (isTerminal(instance.condition) || instance.condition === 'Scheduled') toExpunge.push(instance.instanceId);
+    }
+    await tracker.put(toPut);
+    await stopInstances(toStop);
+    await tracker.remove(toExpunge);
+    return converged;
+  }
+
+  async function place(apps: Map<string, AppDefinition>, held: Set<string>, now: number) {
+    const waiting = tracker
+      .all()
+      .filter((i) => i.condition === 'Scheduled' && i.goal === 'Running' && !held.has(i.appId))
+      .filter((i) => {
+        const app = apps.get(i.appId);
+        return app !== undefined && i.launchNotBefore <= now && launchQueue.notBefore(app) <= now;
+      });
+    if (waiting.length === 0) {
+      plan = undefined;
+      return;
+    }
+    const active = tracker.all().filter((i) => !isTerminal(i.condition) && i.condition !== 'Scheduled');
+    plan = schedule({
+      apps: [...apps.values()],
+      instances: active,
+      agents: agents.available(active),
+      requests: waiting.map((i) => ({ instanceId: i.instanceId, app: apps.get(i.appId) as AppDefinition })),
+      now,
+      seed: randomUUID(),
+      algorithm: options.algorithm,
+    });
+    if (plan.placements.length === 0) return;
+    const placed: Instance[] = [];
+    for (const placement of plan.placements) {
+      const instance = tracker.get(placement.instanceId);
+      const app = apps.get(placement.appId);
+      if (!instance || !app) continue;
+      placed.push({
+        ...instance,
+        appVersion: app.version,
+        condition: 'Provisioned',
+        agentId: placement.agentId,
+        host: placement.hostname,
+        ports: placement.ports,
+        stagedAt: toTimestamp(now),
+        conditionChangedAt: toTimestamp(now),
+      });
+    }
+    // Persist before sending: a master that dies in between finds Provisioned instances and
+    // the agents' reports tell whether the launch arrived.
+    await tracker.put(placed);
+    await Promise.all(
+      placed.map((instance) =>
+        commands.launch(instance.agentId as string, {
+          taskId: currentTaskId(instance),
+          spec: toLaunchSpec(apps.get(instance.appId) as AppDefinition, instance.ports),
+        }),
+      ),
+    );
+    logger.debug({ placed: placed.length, unplaced: plan.unplaced.length }, 'placed instances');
+  }
+
+  function isActionDone(action: Deployment['steps'][number]['actions'][number], ctx: { apps: Map<string, AppDefinition>; converged: Set<string> }): boolean {
+    switch (action.action) {
+      case 'StartApplication':
+        return ctx.apps.has(action.app);
+      case 'StopApplication':
+        return tracker.byApp(action.app).length === 0;
+      case 'ScaleApplication':
+      case 'RestartApplication':
+        return ctx.converged.has(action.app) || !ctx.apps.has(action.app);
+      default:
+        return false;
+    }
+  }
+
+  async function advanceDeployments(deployments: Deployment[], ctx: { apps: Map<string, AppDefinition>; converged: Set<string> }) {
+    for (const deployment of deployments) {
+      let current = { ...deployment, currentStep: Math.max(deployment.currentStep, 1) };
+      while (current.currentStep <= current.steps.length) {
+        const step = current.steps[current.currentStep - 1];
+        if (!step || !step.actions.every((a) => isActionDone(a, ctx))) break;
+        await events.emit({ eventType: 'deployment_step_success', plan: deploymentPlanJson(current), currentStep: step });
+        current = { ...current, currentStep: current.currentStep + 1 };
+      }
+      if (current.currentStep > current.steps.length) {
+        await store.deployments.delete(deployment.id);
+        logger.info({ deploymentId: deployment.id }, 'deployment finished');
+        await events.emit({ eventType: 'deployment_success', id: deployment.id, plan: deploymentPlanJson(deployment) });
+      } else if (current.currentStep !== deployment.currentStep) {
+        await store.deployments.put(current);
+        await events.emit({
+          eventType: 'deployment_info',
+          plan: deploymentPlanJson(current),
+          currentStep: current.steps[current.currentStep - 1] ?? { actions: [] },
+        });
+      }
+    }
+  }
+
+  async function pass(): Promise<void> {
+    const now = clock.now();
+    const apps = new Map((await store.apps.list()).map((a) => [a.id, a]));
+    let deployments = await store.deployments.list();
+    let held = heldApps(deployments);
+    const converged = await reconcileAll(apps, held, now);
+    await place(apps, held, now);
+    await advanceDeployments(deployments, { apps, converged });
+    // A finished step releases the apps of the next one: reconcile them in this same pass.
+    deployments = await store.deployments.list();
+    const nowHeld = heldApps(deployments);
+    if ([...held].some((id) => !nowHeld.has(id))) {
+      held = nowHeld;
+      await reconcileAll(apps, held, now);
+      await place(apps, held, now);
+    }
+  }
+
+  function run(): void {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((error: unknown) => options.onFatal(error))
+      .finally(() => {
+        running = undefined;
+        if (again && !stopped) {
+          again = false;
+          run();
+        }
+      });
+  }
+
+  return {
+    kick() {
+      if (stopped) return;
+      if (running) again = true;
+      else setImmediate(run);
+    },
+    async runOnce() {
+      await running;
+      await pass();
+    },
+    start() {
+      stopped = false;
+      timer = setInterval(run, intervalMs);
+      run();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+    lastPlan: () => plan,
+  };
+}
+

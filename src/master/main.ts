@@ -1,0 +1,122 @@
+// Wiring of the master role: builds every part from its dependencies and starts the loops.
+import type { Bus, OfferMessage, StatusMessage } from '../bus/index.js';
+import { topics } from '../bus/index.js';
+import { createApi } from '../api/server.js';
+import { startHttpServer } from '../api/http-server.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { Store } from '../store/index.js';
+import { createAgentBook } from './agent-book.js';
+import { createAgentCommands } from './agent-commands.js';
+import { createAgentLiveness } from './agent-liveness.js';
+import { createEvaluationLoop } from './evaluation-loop.js';
+import { createEventHub } from './event-hub.js';
+import { createInstanceTracker } from './instance-tracker.js';
+import { createLaunchQueue } from './launch-queue.js';
+import { createLogReader } from './log-reader.js';
+import { createOrchestrator } from './orchestrator.js';
+import { createStatusHandler } from './status-handler.js';
+
+export interface MasterOptions {
+  store: Store;
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  /** Unique per master process (bus consumer name). */
+  masterId: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  version: string;
+  agentTimeoutMs: number;
+  placement?: 'binpack' | 'spread';
+  evaluationIntervalMs?: number;
+}
+
+export interface RunningMaster {
+  /** The port the HTTP API listens on. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const { store, bus, clock, logger, masterId } = options;
+  const events = createEventHub({ store, clock, logger });
+  const tracker = createInstanceTracker({ store });
+  const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
+  const launchQueue = createLaunchQueue({ clock });
+  const commands = createAgentCommands({ bus });
+  await tracker.load();
+  await agents.load();
+
+  const loop = createEvaluationLoop({
+    store,
+    tracker,
+    agents,
+    commands,
+    launchQueue,
+    events,
+    clock,
+    logger,
+    algorithm: options.placement,
+    intervalMs: options.evaluationIntervalMs,
+    onFatal: (error) => {
+      // A broken invariant: drop the in-memory view and rebuild it from the store.
+      logger.error({ err: error }, 'evaluation failed; reloading state');
+      void Promise.all([tracker.load(), agents.load()]).catch((reloadError: unknown) =>
+        logger.error({ err: reloadError }, 'reload failed'),
+      );
+    },
+  });
+  const onChange = () => loop.kick();
+  const orchestrator = createOrchestrator({ store, tracker, commands, launchQueue, events, clock, logger, onChange });
+  const statuses = createStatusHandler({ store, tracker, launchQueue, commands, events, clock, logger, onChange });
+  const liveness = createAgentLiveness({ store, agents, tracker, commands, events, clock, logger, onChange });
+
+  const subscriptions = [
+    bus.consume<StatusMessage>({
+      stream: topics.status,
+      group: 'master',
+      consumer: masterId,
+      handler: (entry) => statuses.handle(entry.message),
+      onError: (error) => logger.error({ err: error }, 'status handling failed'),
+    }),
+    bus.consume<OfferMessage>({
+      stream: topics.offers,
+      group: 'master',
+      consumer: masterId,
+      handler: (entry) => liveness.onOffer(entry.message),
+      onError: (error) => logger.error({ err: error }, 'offer handling failed'),
+    }),
+  ];
+  const livenessTimer = setInterval(() => {
+    liveness.tick().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+  }, 1_000);
+  loop.start();
+
+  const api = createApi({
+    store,
+    orchestrator,
+    events,
+    logs: createLogReader({ bus }),
+    logger,
+    clock,
+    info: {
+      version: options.version,
+      leaderHostPort: new URL(options.publicUrl).host,
+      publicUrl: options.publicUrl,
+    },
+  });
+  const server = await startHttpServer({ app: api, port: options.port, host: options.host });
+  logger.info({ port: server.port, publicUrl: options.publicUrl }, 'master listening');
+
+  return {
+    port: server.port,
+    async stop() {
+      clearInterval(livenessTimer);
+      await server.close();
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await loop.stop();
+      logger.info('master stopped');
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// The write side of the API: turns app changes into stored versions and deployments, kills
+// tasks, cancels deployments. The evaluation loop then makes the agents match.
+import { randomUUID } from 'node:crypto';
+import type { AppDefinition, Deployment, DeploymentResult, Instance } from '../domain/index.js';
+import {
+  AppLockedError,
+  NotFoundError,
+  currentTaskId,
+  isTerminal,
+  toTimestamp,
+} from '../domain/index.js';
+import { computePlan } from '../deployment/plan.js';
+import type { Clock, Logger } from '../lib/index.js';
+import type { Store } from '../store/index.js';
+import type { AgentCommands } from './agent-commands.js';
+import type { InstanceTracker } from './instance-tracker.js';
+import type { LaunchQueue } from './launch-queue.js';
+import type { AppChange, EventHub, Orchestrator } from './services.js';
+import { deploymentPlanJson } from './deployment-events.js';
+
+export interface OrchestratorOptions {
+  store: Store;
+  tracker: InstanceTracker;
+  commands: AgentCommands;
+  launchQueue: LaunchQueue;
+  events: EventHub;
+  clock: Clock;
+  logger: Logger;
+  /** Called after every change so the evaluation loop runs soon. */
+  onChange: () => void;
+}
+
+/** Everything but `instances`, `version` and `versionInfo` counts as configuration. */
+function configOf(app: Omit<AppDefinition, 'version' | 'versionInfo'>): string {
+  const { instances: _i, ...rest } = app as AppDefinition;
+  const { version: _v, versionInfo: _vi, ...config } = rest;
+  return JSON.stringify(config, Object.keys(config).sort());
+}
+
+export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const { store, tracker, commands, launchQueue, events, clock, logger, onChange } = options;
+  let lastVersionMs = 0;
+
+  /** Versions are timestamps; two changes in one millisecond must still differ. */
+  function nextVersion(): string {
+    lastVersionMs = Math.max(clock.now(), lastVersionMs + 1);
+    return toTimestamp(lastVersionMs);
+  }
+
+  async function lockingDeployments(appIds: string[], force: boolean): Promise<Deployment[]> {
+    const wanted = new Set(appIds);
+    const running = await store.deployments.list();
+    const locking = running.filter((d) => d.affectedApps.some((id) => wanted.has(id)));
+    if (locking.length > 0 && !force) throw new AppLockedError(locking.map((d) => d.id));
+    return locking;
+  }
+
+  async function cancel(deployment: Deployment, reason: string): Promise<void> {
+    await store.deployments.delete(deployment.id);
+    await events.emit({
+      eventType: 'deployment_failed',
+      id: deployment.id,
+      plan: deploymentPlanJson(deployment),
+      reason,
+    });
+  }
+
+  async function killInstance(instance: Instance): Promise<void> {
+    if (instance.agentId && !isTerminal(instance.condition) && instance.condition !== 'Scheduled') {
+      await commands.kill(instance.agentId, currentTaskId(instance));
+    }
+  }
+
+  const orchestrator: Orchestrator = {
+    async deploy(change, { force }) {
+      const remove = change.remove ?? [];
+      const restart = change.restart ?? [];
+      const affected = [...new Set([...change.apps.map((a) => a.id), ...remove, ...restart])];
+      const current = new Map<string, AppDefinition>();
+      for (const id of affected) {
+        const app = await store.apps.get(id);
+        if (app) current.set(id, app);
+      }
+      for (const id of [...remove, ...restart]) {
+        if (!current.has(id)) throw new NotFoundError(`App '${id}' does not exist`);
+      }
+      const locking = await lockingDeployments(affected, force);
+      for (const deployment of locking) await cancel(deployment, 'Cancelled by a forced deployment');
+
+      const version = nextVersion();
+      const target = new Map<string, AppDefinition>();
+      for (const wanted of change.apps) {
+        const old = current.get(wanted.id);
+        const configChanged = !old || configOf(old) !== configOf(wanted);
+        const scaled = !old || old.instances !== wanted.instances;
+        target.set(wanted.id, {
+          ...wanted,
+          version,
+          versionInfo: {
+            lastConfigChangeAt: configChanged ? version : (old?.versionInfo.lastConfigChangeAt ?? version),
+            lastScalingAt: configChanged || scaled ? version : (old?.versionInfo.lastScalingAt ?? version),
+          },
+        } as AppDefinition);
+      }
+      for (const id of restart) {
+        const app = target.get(id) ?? current.get(id);
+        if (!app) continue;
+        target.set(id, { ...app, version, versionInfo: { ...app.versionInfo, lastConfigChangeAt: version } });
+      }
+
+      const original = [...current.values()];
+      const targetApps = [...target.values()];
+      const deployment: Deployment = {
+        id: randomUUID(),
+        version,
+        affectedApps: affected,
+        steps: computePlan({ original, target: targetApps, restart }),
+        currentStep: 0,
+        original,
+        target: targetApps,
+        createdAt: toTimestamp(clock.now()),
+      };
+      await store.transaction(async (tx) => {
+        for (const app of targetApps) await tx.apps.put(app);
+        for (const id of remove) await tx.apps.delete(id);
+        await tx.deployments.put(deployment);
+      });
+      for (const app of targetApps) {
+        if (app.versionInfo.lastConfigChangeAt === version) launchQueue.reset(app.id);
+      }
+      logger.info({ deploymentId: deployment.id, apps: affected, steps: deployment.steps.length }, 'deployment started');
+      await events.emit({
+        eventType: 'deployment_info',
+        plan: deploymentPlanJson(deployment),
+        currentStep: deployment.steps[0] ?? { actions: [] },
+      });
+      onChange();
+      return { deploymentId: deployment.id, version };
+    },
+
+    async killTasks(taskIds, { scale, wipe, force }) {
+      const killed: Instance[] = [];
+      for (const taskId of taskIds) {
+        const instance = tracker.byTaskId(taskId);
+        if (!instance) throw new NotFoundError(`Task '${taskId}' does not exist`);
+        killed.push(instance);
+      }
+      let deployment: DeploymentResult | undefined;
+      if (scale) {
+        const byApp = new Map<string, number>();
+        for (const instance of killed) byApp.set(instance.appId, (byApp.get(instance.appId) ?? 0) + 1);
+        const apps: AppDefinition[] = [];
+        for (const [appId, count] of byApp) {
+          const app = await store.apps.get(appId);
+          if (app) apps.push({ ...app, instances: Math.max(0, app.instances - count) });
+        }
+        await lockingDeployments([...byApp.keys()], force);
+        // Decommission first, so the scale-down deployment does not pick other instances.
+        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+        deployment = await orchestrator.deploy({ apps }, { force });
+      } else if (wipe) {
+        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+      }
+      for (const instance of killed) await killInstance(instance);
+      onChange();
+      return { killed, deployment };
+    },
+
+    async cancelDeployment(id, { force }) {
+      const deployment = await store.deployments.get(id);
+      if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
+      await cancel(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back');
+      if (force) {
+        onChange();
+        return undefined;
+      }
+      const originalIds = new Set(deployment.original.map((a) => a.id));
+      return orchestrator.deploy(
+        {
+          apps: deployment.original,
+          remove: deployment.target.map((a) => a.id).filter((appId) => !originalIds.has(appId)),
+        },
+        { force: true },
+      );
+    },
+
+    async resetDelay(appId) {
+      const had = launchQueue.reset(appId);
+      if (had) onChange();
+      return had;
+    },
+  };
+  return orchestrator;
+}
