@@ -1,0 +1,125 @@
+// What one schedule() run knows and changes: each agent's free resources and, per app, where its
+// instances are. Placements made earlier in the plan are applied here before the next request.
+import type { Agent, AppDefinition, Instance, PortRange } from '../domain/index.js';
+import { isActive, portCount, withoutPorts } from '../domain/index.js';
+import { agentFieldValue, isHostnameField } from './agent-field.js';
+import type { FieldCounts } from './constraint/field-counts.js';
+import { createFieldCounts } from './constraint/field-counts.js';
+
+/** An agent with what is still free on it in this plan. */
+export interface AgentSlot {
+  readonly agent: Agent;
+  /** Position in the snapshot's `agents`; indexes per-agent arrays. */
+  readonly index: number;
+  cpus: number;
+  memMiB: number;
+  diskMiB: number;
+  /** Free port ranges, sorted. */
+  ports: PortRange[];
+  freePortCount: number;
+}
+
+/** Where one app's instances are: active ones from the snapshot plus those placed in this plan. */
+export interface AppUsage {
+  /** Instances placed on some agent. */
+  total: number;
+  /** agentId → instances there. */
+  readonly perAgent: Map<string, number>;
+  /** field → counts by value, built on first use and kept current after. */
+  readonly byField: Map<string, FieldCounts>;
+  /** Every instance's agent (and host, for agents missing from the snapshot). */
+  readonly positions: { agentId: string; host: string | undefined }[];
+}
+
+export interface PlacementState {
+  readonly slots: readonly AgentSlot[];
+  /** The usage of an app id (instances of every version count together, as in Marathon). */
+  usageOf(appId: string): AppUsage;
+  /** `field`'s value on each agent, indexed like `slots`. Cached. */
+  fieldValues(field: string): readonly (string | undefined)[];
+  /** The app's instances grouped by `field`. Cached and updated by `place`. */
+  countsOf(usage: AppUsage, field: string): FieldCounts;
+  /** Records a placement: consumes resources and ports, counts the instance for constraints. */
+  place(slot: AgentSlot, app: AppDefinition, ports: readonly number[]): void;
+}
+
+/** Builds the state from a snapshot's agents and instances (the snapshot is not changed). */
+export function createPlacementState(
+  agents: readonly Agent[],
+  instances: readonly Instance[],
+): PlacementState {
+  const slots: AgentSlot[] = agents.map((agent, index) => ({
+    agent,
+    index,
+    cpus: agent.free.cpus,
+    memMiB: agent.free.memMiB,
+    diskMiB: agent.free.diskMiB,
+    ports: [...agent.free.ports].sort((a, b) => a[0] - b[0]),
+    freePortCount: portCount(agent.free.ports),
+  }));
+  const slotById = new Map(slots.map((slot) => [slot.agent.agentId, slot]));
+  const usages = new Map<string, AppUsage>();
+  const fieldCache = new Map<string, (string | undefined)[]>();
+
+  const usageOf = (appId: string): AppUsage => {
+    let usage = usages.get(appId);
+    if (!usage) {
+      usage = { total: 0, perAgent: new Map(), byField: new Map(), positions: [] };
+      usages.set(appId, usage);
+    }
+    return usage;
+  };
+
+  const valueAt = (position: AppUsage['positions'][number], field: string) => {
+    const slot = slotById.get(position.agentId);
+    if (slot) return agentFieldValue(slot.agent, field);
+    // An agent the snapshot leaves out: only its hostname is known (from the instance).
+    return isHostnameField(field) ? position.host : undefined;
+  };
+
+  const record = (usage: AppUsage, position: AppUsage['positions'][number]) => {
+    usage.total += 1;
+    usage.perAgent.set(position.agentId, (usage.perAgent.get(position.agentId) ?? 0) + 1);
+    usage.positions.push(position);
+    for (const [field, counts] of usage.byField) counts.add(valueAt(position, field));
+  };
+
+  for (const instance of instances) {
+    // Instances holding an agent count: active ones (Unreachable and Killing included), whatever
+    // their goal, so a constraint holds even while an old instance is still being killed.
+    if (instance.agentId === undefined || !isActive(instance.condition)) continue;
+    record(usageOf(instance.appId), { agentId: instance.agentId, host: instance.host });
+  }
+
+  return {
+    slots,
+    usageOf,
+    fieldValues(field) {
+      let values = fieldCache.get(field);
+      if (!values) {
+        values = slots.map((slot) => agentFieldValue(slot.agent, field));
+        fieldCache.set(field, values);
+      }
+      return values;
+    },
+    countsOf(usage, field) {
+      let counts = usage.byField.get(field);
+      if (!counts) {
+        counts = createFieldCounts();
+        for (const position of usage.positions) counts.add(valueAt(position, field));
+        usage.byField.set(field, counts);
+      }
+      return counts;
+    },
+    place(slot, app, ports) {
+      slot.cpus -= app.cpus;
+      slot.memMiB -= app.mem;
+      slot.diskMiB -= app.disk;
+      if (ports.length > 0) {
+        slot.ports = withoutPorts(slot.ports, ports);
+        slot.freePortCount -= ports.length;
+      }
+      record(usageOf(app.id), { agentId: slot.agent.agentId, host: slot.agent.hostname });
+    },
+  };
+}
