@@ -10,6 +10,8 @@ export const FailureReason = {
   FORBIDDEN_IMPORT: 'FORBIDDEN_IMPORT',
   FETCH_FAILED: 'FETCH_FAILED',
   KILLED: 'KILLED',
+  /** A native task's sandbox grew past `disk` (command and container tasks; Wasm writes fail instead). */
+  DISK_LIMIT: 'DISK_LIMIT',
 } as const;
 
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
