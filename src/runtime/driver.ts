@@ -76,8 +76,12 @@ export interface TaskDriver {
   destroy(taskId: string): Promise<void>;
   /** The handle of a known task, or undefined. */
   inspect(taskId: string): TaskHandle | undefined;
-  /** Re-attaches to a task started by an earlier agent process; false when it is gone. */
-  recover(handle: TaskHandle): Promise<boolean>;
+  /**
+   * Re-attaches to a task started by an earlier agent process; false when it is gone. A task
+   * that ended while no agent ran is still found: `wait` then reports how it ended. `onLog`
+   * receives the lines the task writes from now on (drivers that cannot re-attach ignore it).
+   */
+  recover(handle: TaskHandle, onLog?: TaskSpec['onLog']): Promise<boolean>;
   /** Stops all tasks and frees pooled resources (agent shutdown). */
   close(): Promise<void>;
 }
