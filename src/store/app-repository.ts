@@ -79,10 +79,7 @@ export function createAppRepository(options: { db: Database }): AppRepository {
     },
 
     async getLastTaskFailure(appId) {
-      const [row] = await db
-        .select()
-        .from(appTaskFailures)
-        .where(eq(appTaskFailures.appId, appId));
+      const [row] = await db.select().from(appTaskFailures).where(eq(appTaskFailures.appId, appId));
       return (
         row &&
         decodeRecord<TaskFailure>({

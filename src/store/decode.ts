@@ -21,7 +21,9 @@ export function decodeRecord<T extends object>(options: {
 }): T {
   const { table, value, keyField, key } = options;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StoreDecodeError(`${table} row '${key}' holds ${describe(value)}, expected an object`);
+    throw new StoreDecodeError(
+      `${table} row '${key}' holds ${describe(value)}, expected an object`,
+    );
   }
   const stored = (value as Record<string, unknown>)[keyField];
   if (stored !== key) {
@@ -40,7 +42,9 @@ export function decodeObject(options: {
 }): Record<string, unknown> {
   const { table, value, key } = options;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StoreDecodeError(`${table} row '${key}' holds ${describe(value)}, expected an object`);
+    throw new StoreDecodeError(
+      `${table} row '${key}' holds ${describe(value)}, expected an object`,
+    );
   }
   return value as Record<string, unknown>;
 }

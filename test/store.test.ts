@@ -1,0 +1,521 @@
+// Store conformance: one repository suite run against real Postgres and in-memory PGlite, plus
+// PGlite persistence across reopen and two masters migrating the same fresh database at once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  Agent,
+  AppDefinition,
+  Deployment,
+  Instance,
+  TaskFailure,
+} from '../src/domain/index.js';
+import type { Store } from '../src/store/index.js';
+import { createPgliteStore, createPostgresStore, StoreDecodeError } from '../src/store/index.js';
+import { createTestDatabase, hasService } from './support/services.js';
+
+const hasPostgres = await hasService('postgres');
+
+function app(id: string, version: string, overrides: Partial<AppDefinition> = {}): AppDefinition {
+  return {
+    id,
+    cmd: 'hello.wasm --greeting hi',
+    cpus: 0.1,
+    mem: 32,
+    disk: 16,
+    gpus: 0,
+    instances: 1,
+    env: { NAME: 'world', SECRET: { secret: 'db' } },
+    labels: { PACER_WASM_FUEL: '2000000000' },
+    fetch: [{ uri: 'http://master/hello.wasm', extract: false, executable: false, cache: false }],
+    constraints: [['zone', 'GROUP_BY']],
+    healthChecks: [],
+    readinessChecks: [],
+    requirePorts: false,
+    networks: [{ mode: 'host' }],
+    backoffSeconds: 1,
+    backoffFactor: 1.15,
+    maxLaunchDelaySeconds: 300,
+    upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+    unreachableStrategy: { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 },
+    killSelection: 'YOUNGEST_FIRST',
+    dependencies: [],
+    executor: '',
+    version,
+    versionInfo: { lastScalingAt: version, lastConfigChangeAt: version },
+    ...overrides,
+  };
+}
+
+function instance(instanceId: string, appId: string, overrides: Partial<Instance> = {}): Instance {
+  return {
+    instanceId,
+    appId,
+    appVersion: '2026-01-01T00:00:00.000Z',
+    goal: 'Running',
+    condition: 'Running',
+    incarnation: 1,
+    agentId: 'agent-1',
+    host: 'edge-1',
+    ports: [31000],
+    resources: { cpus: 0.1, memMiB: 32, diskMiB: 16 },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    conditionChangedAt: '2026-01-01T00:00:01.000Z',
+    healthCheckResults: [],
+    lastStatusSeq: 3,
+    launchNotBefore: 0,
+    ...overrides,
+  };
+}
+
+function agent(agentId: string, overrides: Partial<Agent> = {}): Agent {
+  const resources = {
+    cpus: 2,
+    memMiB: 1024,
+    diskMiB: 4096,
+    ports: [[31000, 32000]] as [number, number][],
+  };
+  return {
+    agentId,
+    hostname: `${agentId}.local`,
+    attributes: { zone: 'eu' },
+    capabilities: ['wasm'],
+    total: resources,
+    free: resources,
+    runningTaskIds: [],
+    registeredAt: '2026-01-01T00:00:00.000Z',
+    lastHeartbeatAt: '2026-01-01T00:00:05.000Z',
+    state: 'active',
+    ...overrides,
+  };
+}
+
+function deployment(id: string, createdAt: string): Deployment {
+  return {
+    id,
+    version: createdAt,
+    affectedApps: ['/a'],
+    steps: [{ actions: [{ action: 'StartApplication', app: '/a' }] }],
+    currentStep: 0,
+    original: [],
+    target: [app('/a', createdAt)],
+    createdAt,
+  };
+}
+
+function failure(appId: string, taskId: string): TaskFailure {
+  return {
+    appId,
+    host: 'edge-1',
+    message: 'TRAP: unreachable executed',
+    state: 'TASK_FAILED',
+    taskId,
+    timestamp: '2026-01-01T00:00:09.000Z',
+    version: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+const V1 = '2026-01-01T00:00:00.000Z';
+const V2 = '2026-01-02T00:00:00.000Z';
+const V3 = '2026-01-03T00:00:00.000Z';
+
+/** The repository contract of src/store/store.ts, for any way of opening a Store. */
+function describeStoreConformance(
+  name: string,
+  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
+): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ store, dispose } = await open());
+    });
+    afterAll(async () => {
+      await dispose?.();
+    });
+
+    // One store per file (PGlite is slow to start): empty what the previous test wrote.
+    // One transaction, so one commit (fsync) rather than one per deleted row.
+    beforeEach(async () => {
+      await store.transaction(async (tx) => {
+        for (const a of await tx.apps.list()) await tx.apps.delete(a.id);
+        for (const i of await tx.instances.list()) await tx.instances.delete(i.instanceId);
+        for (const a of await tx.agents.list()) await tx.agents.delete(a.agentId);
+        for (const d of await tx.deployments.list()) await tx.deployments.delete(d.id);
+        await tx.events.trim(0);
+      });
+    });
+
+    describe('apps', () => {
+      it('returns the stored definition and undefined for an unknown app', async () => {
+        const a = app('/edge/hello', V1);
+        await store.apps.put(a);
+        expect(await store.apps.get('/edge/hello')).toEqual(a);
+        expect(await store.apps.get('/nope')).toBeUndefined();
+      });
+
+      it('lists current apps ordered by id', async () => {
+        await store.apps.put(app('/b', V1));
+        await store.apps.put(app('/a/z', V1));
+        await store.apps.put(app('/a', V1));
+        expect((await store.apps.list()).map((a) => a.id)).toEqual(['/a', '/a/z', '/b']);
+      });
+
+      it('keeps every version, newest first, and the latest put as current', async () => {
+        await store.apps.put(app('/a', V2, { instances: 2 }));
+        await store.apps.put(app('/a', V1, { instances: 1 }));
+        await store.apps.put(app('/a', V3, { instances: 3 }));
+        expect(await store.apps.versions('/a')).toEqual([V3, V2, V1]);
+        expect((await store.apps.getVersion('/a', V2))?.instances).toBe(2);
+        expect(await store.apps.getVersion('/a', '2020-01-01T00:00:00.000Z')).toBeUndefined();
+        expect((await store.apps.get('/a'))?.version).toBe(V3);
+        expect(await store.apps.versions('/unknown')).toEqual([]);
+      });
+
+      it('is idempotent when the same version is put twice', async () => {
+        await store.apps.put(app('/a', V1));
+        await store.apps.put(app('/a', V1, { instances: 5 }));
+        expect(await store.apps.versions('/a')).toEqual([V1]);
+        expect((await store.apps.get('/a'))?.instances).toBe(5);
+        expect((await store.apps.getVersion('/a', V1))?.instances).toBe(5);
+      });
+
+      it('deletes the app with its versions and last failure, false when absent', async () => {
+        await store.apps.put(app('/a', V1));
+        await store.apps.put(app('/a', V2));
+        await store.apps.put(app('/ab', V1));
+        await store.apps.setLastTaskFailure(failure('/a', 'a.instance-1._app.1'));
+        expect(await store.apps.delete('/a')).toBe(true);
+        expect(await store.apps.get('/a')).toBeUndefined();
+        expect(await store.apps.versions('/a')).toEqual([]);
+        expect(await store.apps.getVersion('/a', V1)).toBeUndefined();
+        expect(await store.apps.getLastTaskFailure('/a')).toBeUndefined();
+        expect(await store.apps.versions('/ab')).toEqual([V1]);
+        expect(await store.apps.delete('/a')).toBe(false);
+      });
+
+      it('keeps only the latest task failure of an app', async () => {
+        expect(await store.apps.getLastTaskFailure('/a')).toBeUndefined();
+        await store.apps.setLastTaskFailure(failure('/a', 'a.instance-1._app.1'));
+        const latest = { ...failure('/a', 'a.instance-1._app.2'), slaveId: 'agent-1' };
+        await store.apps.setLastTaskFailure(latest);
+        expect(await store.apps.getLastTaskFailure('/a')).toEqual(latest);
+      });
+    });
+
+    describe('instances', () => {
+      it('puts, replaces, gets and deletes by instance id (delete is idempotent)', async () => {
+        await store.instances.put(instance('a.instance-1', '/a'));
+        const replaced = instance('a.instance-1', '/a', {
+          condition: 'Failed',
+          agentId: undefined,
+        });
+        delete replaced.agentId;
+        await store.instances.put(replaced);
+        expect(await store.instances.get('a.instance-1')).toEqual(replaced);
+        await store.instances.delete('a.instance-1');
+        await store.instances.delete('a.instance-1');
+        expect(await store.instances.get('a.instance-1')).toBeUndefined();
+      });
+
+      it('lists by app and lists all', async () => {
+        await store.instances.put(instance('a.instance-1', '/a'));
+        await store.instances.put(instance('a.instance-2', '/a'));
+        await store.instances.put(instance('b.instance-1', '/b'));
+        const ofA = await store.instances.listByApp('/a');
+        expect(ofA.map((i) => i.instanceId).sort()).toEqual(['a.instance-1', 'a.instance-2']);
+        expect(await store.instances.listByApp('/none')).toEqual([]);
+        expect(await store.instances.list()).toHaveLength(3);
+      });
+
+      it('putMany inserts new and replaces existing instances, last duplicate wins', async () => {
+        await store.instances.put(instance('a.instance-1', '/a', { incarnation: 1 }));
+        await store.instances.putMany([
+          instance('a.instance-1', '/a', { incarnation: 2 }),
+          instance('a.instance-2', '/a'),
+          instance('a.instance-3', '/a', { incarnation: 1 }),
+          instance('a.instance-3', '/a', { incarnation: 7 }),
+        ]);
+        await store.instances.putMany([]);
+        expect((await store.instances.get('a.instance-1'))?.incarnation).toBe(2);
+        expect((await store.instances.get('a.instance-3'))?.incarnation).toBe(7);
+        expect(await store.instances.listByApp('/a')).toHaveLength(3);
+      });
+
+      it('putMany stores a large batch', async () => {
+        const many = Array.from({ length: 500 }, (_, n) => instance(`big.instance-${n}`, '/big'));
+        await store.instances.putMany(many);
+        expect(await store.instances.listByApp('/big')).toHaveLength(500);
+      });
+    });
+
+    describe('agents', () => {
+      it('puts, replaces, gets, lists and deletes agents', async () => {
+        await store.agents.put(agent('agent-2'));
+        await store.agents.put(agent('agent-1'));
+        await store.agents.put(agent('agent-1', { state: 'unreachable' }));
+        expect(await store.agents.get('agent-1')).toEqual(
+          agent('agent-1', { state: 'unreachable' }),
+        );
+        expect((await store.agents.list()).map((a) => a.agentId)).toEqual(['agent-1', 'agent-2']);
+        await store.agents.delete('agent-1');
+        expect(await store.agents.get('agent-1')).toBeUndefined();
+        expect(await store.agents.list()).toHaveLength(1);
+      });
+    });
+
+    describe('deployments', () => {
+      it('puts, gets, lists in creation order and deletes deployments', async () => {
+        await store.deployments.put(deployment('d-late', '2026-01-02T00:00:00.000Z'));
+        await store.deployments.put(deployment('d-early', '2026-01-01T00:00:00.000Z'));
+        const stepped = { ...deployment('d-early', '2026-01-01T00:00:00.000Z'), currentStep: 1 };
+        await store.deployments.put(stepped);
+        expect(await store.deployments.get('d-early')).toEqual(stepped);
+        expect((await store.deployments.list()).map((d) => d.id)).toEqual(['d-early', 'd-late']);
+        await store.deployments.delete('d-early');
+        expect(await store.deployments.get('d-early')).toBeUndefined();
+        expect(await store.deployments.list()).toHaveLength(1);
+      });
+    });
+
+    describe('artifacts', () => {
+      it('stores bytes by digest and returns them unchanged', async () => {
+        const bytes = new Uint8Array(256 * 1024).map((_, n) => n % 256);
+        const digest = `sha256:${name}-big`;
+        const meta = await store.artifacts.put({ digest, bytes });
+        expect(meta).toMatchObject({ digest, size: bytes.byteLength });
+        expect(new Date(meta.createdAt).toISOString()).toBe(meta.createdAt);
+        const got = await store.artifacts.get(digest);
+        expect(got?.bytes).toBeInstanceOf(Uint8Array);
+        expect(got?.bytes.constructor).toBe(Uint8Array);
+        expect(Buffer.from(got!.bytes).equals(Buffer.from(bytes))).toBe(true);
+        expect(await store.artifacts.get('sha256:unknown')).toBeUndefined();
+      });
+
+      it('treats a second put of the same digest as a no-op', async () => {
+        const digest = `sha256:${name}-twice`;
+        const first = await store.artifacts.put({ digest, bytes: new Uint8Array([1, 2, 3]) });
+        const second = await store.artifacts.put({ digest, bytes: new Uint8Array([1, 2, 3]) });
+        expect(second).toEqual(first);
+        const listed = (await store.artifacts.list()).filter((a) => a.digest === digest);
+        expect(listed).toEqual([first]);
+        expect(listed[0]).not.toHaveProperty('bytes');
+      });
+    });
+
+    describe('events', () => {
+      it('appends with increasing ids and reads back after an id, oldest first, limited', async () => {
+        const appended = [];
+        for (let n = 0; n < 5; n++) {
+          appended.push(
+            await store.events.append({
+              eventType: 'status_update_event',
+              payload: { eventType: 'status_update_event', n, nested: { ok: true } },
+            }),
+          );
+        }
+        const ids = appended.map((e) => e.id);
+        expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+        expect(new Set(ids).size).toBe(5);
+        const after = await store.events.since(ids[1]!, 2);
+        expect(after.map((e) => e.id)).toEqual([ids[2], ids[3]]);
+        expect(after[0]).toEqual(appended[2]);
+        expect(after[0]?.payload).toEqual({
+          eventType: 'status_update_event',
+          n: 2,
+          nested: { ok: true },
+        });
+        expect(await store.events.since(ids[4]!, 10)).toEqual([]);
+      });
+
+      it('trims all but the newest events', async () => {
+        const ids = [];
+        for (let n = 0; n < 5; n++) {
+          ids.push((await store.events.append({ eventType: 'e', payload: { n } })).id);
+        }
+        await store.events.trim(2);
+        expect((await store.events.since(0, 100)).map((e) => e.id)).toEqual(ids.slice(3));
+        await store.events.trim(10);
+        expect(await store.events.since(0, 100)).toHaveLength(2);
+        await store.events.trim(0);
+        expect(await store.events.since(0, 100)).toEqual([]);
+      });
+    });
+
+    describe('leases', () => {
+      const ttlMs = 10_000;
+
+      it('lets only one of two holders take a free lease', async () => {
+        const lease = `${name}-leader-race`;
+        const [a, b] = await Promise.all([
+          store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 1000 }),
+          store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 1000 }),
+        ]);
+        expect(a).toBe(b);
+        expect(['a', 'b']).toContain(a);
+        expect(await store.leases.holder({ name: lease, now: 1000 })).toBe(a);
+      });
+
+      it('keeps the holder until expiry, then hands the lease over', async () => {
+        const lease = `${name}-leader-expiry`;
+        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 })).toBe('a');
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 9_999 })).toBe(
+          'a',
+        );
+        expect(await store.leases.holder({ name: lease, now: 9_999 })).toBe('a');
+        expect(await store.leases.holder({ name: lease, now: 10_000 })).toBeUndefined();
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 10_000 })).toBe(
+          'b',
+        );
+        expect(await store.leases.holder({ name: lease, now: 10_001 })).toBe('b');
+      });
+
+      it('renews the lease for its holder', async () => {
+        const lease = `${name}-leader-renew`;
+        await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 });
+        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 8_000 })).toBe(
+          'a',
+        );
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 15_000 })).toBe(
+          'a',
+        );
+        expect(await store.leases.holder({ name: lease, now: 17_999 })).toBe('a');
+      });
+
+      it('releases only for the holder', async () => {
+        const lease = `${name}-leader-release`;
+        await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 });
+        await store.leases.release({ name: lease, holder: 'b' });
+        expect(await store.leases.holder({ name: lease, now: 1 })).toBe('a');
+        await store.leases.release({ name: lease, holder: 'a' });
+        expect(await store.leases.holder({ name: lease, now: 1 })).toBeUndefined();
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 2 })).toBe('b');
+      });
+    });
+
+    describe('transaction', () => {
+      it('commits every write and returns the callback value', async () => {
+        const result = await store.transaction(async (tx) => {
+          await tx.apps.put(app('/tx', V1));
+          await tx.instances.putMany([instance('tx.instance-1', '/tx')]);
+          await tx.events.append({ eventType: 'e', payload: { n: 1 } });
+          expect(await tx.apps.get('/tx')).toBeDefined();
+          return 42;
+        });
+        expect(result).toBe(42);
+        expect(await store.apps.get('/tx')).toBeDefined();
+        expect(await store.instances.get('tx.instance-1')).toBeDefined();
+        expect(await store.events.since(0, 10)).toHaveLength(1);
+      });
+
+      it('writes nothing when the callback throws, and rethrows', async () => {
+        const boom = new Error('boom');
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.apps.put(app('/tx', V1));
+            await tx.instances.put(instance('tx.instance-1', '/tx'));
+            await tx.agents.put(agent('tx-agent'));
+            await tx.deployments.put(deployment('tx-d', V1));
+            await tx.events.append({ eventType: 'e', payload: {} });
+            await tx.leases.acquire({ name: `${name}-tx`, holder: 'a', ttlMs: 1000, now: 0 });
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await store.apps.get('/tx')).toBeUndefined();
+        expect(await store.apps.versions('/tx')).toEqual([]);
+        expect(await store.instances.get('tx.instance-1')).toBeUndefined();
+        expect(await store.agents.get('tx-agent')).toBeUndefined();
+        expect(await store.deployments.get('tx-d')).toBeUndefined();
+        expect(await store.events.since(0, 10)).toEqual([]);
+        expect(await store.leases.holder({ name: `${name}-tx`, now: 0 })).toBeUndefined();
+      });
+
+      it('refuses to close the store of a transaction', async () => {
+        await expect(store.transaction((tx) => tx.close())).rejects.toThrow(/outer store/);
+      });
+    });
+  });
+}
+
+describeStoreConformance('PGlite (in memory)', async () => {
+  const store = await createPgliteStore();
+  return { store, dispose: () => store.close() };
+});
+
+describe.skipIf(!hasPostgres)('Postgres', () => {
+  describeStoreConformance('Postgres', async () => {
+    const database = await createTestDatabase();
+    const store = await createPostgresStore({ url: database.url });
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        await database.drop();
+      },
+    };
+  });
+
+  it('lets two masters open the same fresh database at once, migrating it once', async () => {
+    const database = await createTestDatabase();
+    try {
+      const [a, b] = await Promise.all([
+        createPostgresStore({ url: database.url }),
+        createPostgresStore({ url: database.url }),
+      ]);
+      await a.apps.put(app('/both', V1));
+      expect(await b.apps.get('/both')).toBeDefined();
+      await Promise.all([a.close(), b.close()]);
+      const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+      const rows = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
+      await sql.end();
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('fails loudly on a stored row that does not hold what its key says', async () => {
+    const database = await createTestDatabase();
+    const store = await createPostgresStore({ url: database.url });
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`insert into agents (agent_id, data) values ('a1', ${sql.json({ agentId: 'a2' })})`;
+      await sql`insert into agents (agent_id, data) values ('a3', '"not an object"'::jsonb)`;
+      await expect(store.agents.get('a1')).rejects.toThrow(StoreDecodeError);
+      await expect(store.agents.get('a3')).rejects.toThrow(/expected an object/);
+      await expect(store.agents.list()).rejects.toThrow(StoreDecodeError);
+    } finally {
+      await sql.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('PGlite with a data directory', () => {
+  it('keeps data across close and reopen', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'pacer-store-'));
+    const dataDir = join(parent, 'nested', 'pgdata');
+    try {
+      const first = await createPgliteStore({ dataDir });
+      await first.apps.put(app('/kept', V1));
+      await first.artifacts.put({ digest: 'sha256:kept', bytes: new Uint8Array([7, 8, 9]) });
+      await first.close();
+
+      const second = await createPgliteStore({ dataDir });
+      try {
+        expect((await second.apps.get('/kept'))?.version).toBe(V1);
+        expect(Array.from((await second.artifacts.get('sha256:kept'))?.bytes ?? [])).toEqual([
+          7, 8, 9,
+        ]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+});
