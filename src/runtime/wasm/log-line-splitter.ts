@@ -1,0 +1,49 @@
+// Cuts a byte stream (a task's stdout or stderr) into text lines of bounded length.
+
+export interface LogLineSplitter {
+  /** Adds bytes; returns the lines they complete. */
+  push(bytes: Uint8Array): string[];
+  /** Returns the unfinished last line, if any (at exit). */
+  flush(): string[];
+}
+
+/** Lines longer than `maxLineBytes` are cut into pieces of that many bytes. */
+export function createLogLineSplitter(options: { maxLineBytes: number }): LogLineSplitter {
+  const max = Math.max(1, options.maxLineBytes);
+  const decoder = new TextDecoder('utf-8');
+  let pending = new Uint8Array(0);
+  const decode = (bytes: Uint8Array): string => decoder.decode(bytes).replace(/\r$/, '');
+  return {
+    push(bytes) {
+      const lines: string[] = [];
+      let data = pending.length === 0 ? bytes : concat(pending, bytes);
+      for (;;) {
+        const newline = data.indexOf(0x0a);
+        if (newline >= 0 && newline <= max) {
+          lines.push(decode(data.subarray(0, newline)));
+          data = data.subarray(newline + 1);
+        } else if (data.length > max) {
+          lines.push(decode(data.subarray(0, max)));
+          data = data.subarray(max);
+        } else {
+          break;
+        }
+      }
+      pending = data.slice();
+      return lines;
+    },
+    flush() {
+      if (pending.length === 0) return [];
+      const line = decode(pending);
+      pending = new Uint8Array(0);
+      return [line];
+    },
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

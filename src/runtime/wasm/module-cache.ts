@@ -1,0 +1,101 @@
+// Compiles modules once: checked, instrumented (memory cap, fuel) and compiled, cached by
+// (sha256 of the bytes, instrumentation settings), least recently used first out.
+import { createHash } from 'node:crypto';
+import { FailureReason } from '../../domain/index.js';
+import { TaskStartError } from '../driver.js';
+import { DecodeError } from './byte-reader.js';
+import { checkModule, type ModuleCaps } from './check-module.js';
+import { instrumentModule } from './instrument-module.js';
+import { parseModule } from './parse-module.js';
+
+/** A module ready to post to a worker. */
+export interface PreparedModule {
+  module: WebAssembly.Module;
+  digest: string;
+  /** Initial value of the fuel global; undefined when not metered. */
+  fuelBudget?: bigint;
+  memMiB: number;
+}
+
+export interface ModuleCache {
+  /**
+   * The compiled module for these bytes and limits. Rejects with `TaskStartError`
+   * (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT). Concurrent calls share one compile.
+   */
+  prepare(options: { bytes: Uint8Array; memMiB: number; fuel?: bigint }): Promise<PreparedModule>;
+  readonly size: number;
+}
+
+export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: number }): ModuleCache {
+  const maxEntries = options.maxEntries ?? 256;
+  const entries = new Map<string, Promise<PreparedModule>>();
+
+  async function compile(
+    bytes: Uint8Array,
+    digest: string,
+    limits: { memMiB: number; fuel?: bigint },
+  ) {
+    if (!WebAssembly.validate(bytes)) {
+      throw new TaskStartError(FailureReason.INVALID_MODULE, describeInvalid(bytes));
+    }
+    let parsed;
+    try {
+      parsed = parseModule(bytes);
+    } catch (error) {
+      if (error instanceof DecodeError)
+        throw new TaskStartError(FailureReason.INVALID_MODULE, error.message);
+      throw error;
+    }
+    const problem = checkModule(parsed, options.caps);
+    if (problem) throw new TaskStartError(problem.reason, problem.message);
+    const rewritten = instrumentModule(parsed, {
+      memMiB: limits.memMiB,
+      fuel: limits.fuel,
+      maxTableElements: options.caps.maxTableElements,
+    });
+    if (!rewritten.ok) throw new TaskStartError(rewritten.reason, rewritten.message);
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(rewritten.bytes);
+    } catch (error) {
+      throw new TaskStartError(FailureReason.INVALID_MODULE, `does not compile: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    return { module, digest, fuelBudget: limits.fuel, memMiB: limits.memMiB };
+  }
+
+  return {
+    prepare({ bytes, memMiB, fuel }) {
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      const key = `${digest}/${memMiB}/${fuel ?? '-'}`;
+      let entry = entries.get(key);
+      if (entry) {
+        entries.delete(key); // move to the most recent end
+      } else {
+        entry = compile(bytes, digest, { memMiB, fuel });
+        // Refusals are not cached: they are cheap to find again and must not evict good modules.
+        entry.catch(() => entries.delete(key));
+      }
+      entries.set(key, entry);
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next().value;
+        if (oldest === undefined) break;
+        entries.delete(oldest);
+      }
+      return entry;
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+function describeInvalid(bytes: Uint8Array): string {
+  try {
+    new WebAssembly.Module(bytes);
+  } catch (error) {
+    return `not a valid Wasm module (${error instanceof Error ? error.message : String(error)})`;
+  }
+  return 'not a valid Wasm module';
+}

@@ -1,0 +1,80 @@
+// Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
+// its logs and outcome. Runs from dist/ only (compiled JS).
+import { parentPort } from 'node:worker_threads';
+import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
+import {
+  InstrumentExports,
+  type RunOutcome,
+  type RunRequest,
+  type WorkerEvent,
+} from './worker-messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('task-worker must run in a worker thread');
+
+function post(event: WorkerEvent): void {
+  port?.postMessage(event);
+}
+
+function describeTrap(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message))
+    return 'call stack exhausted';
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function outcomeOf(error: unknown): RunOutcome {
+  if (error instanceof ProcExit)
+    return error.code === 0 ? { kind: 'returned' } : { kind: 'exit', code: error.code };
+  if (error instanceof StopRequested) return { kind: 'stopped' };
+  return { kind: 'trap', message: describeTrap(error) };
+}
+
+function run(request: RunRequest): void {
+  const { taskId } = request;
+  const host = createWasiHost({
+    args: request.args,
+    env: request.env,
+    sandboxDir: request.sandboxDir,
+    maxLogLineBytes: request.maxLogLineBytes,
+    diskQuotaBytes: request.diskQuotaBytes,
+    control: new Int32Array(request.control),
+    onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
+  });
+  let instance: WebAssembly.Instance | undefined;
+  let outcome: RunOutcome;
+  try {
+    try {
+      instance = new WebAssembly.Instance(request.module, { wasi_snapshot_preview1: host.imports });
+    } catch (error) {
+      // A start function ran and trapped, or the imports did not link.
+      if (error instanceof WebAssembly.LinkError) {
+        post({ type: 'exit', taskId, outcome: { kind: 'link-error', message: error.message } });
+        return;
+      }
+      throw error;
+    }
+    const { memory, _start: start } = instance.exports;
+    if (memory instanceof WebAssembly.Memory) host.setMemory(memory);
+    post({ type: 'started', taskId });
+    (start as () => void)();
+    outcome = { kind: 'returned' };
+  } catch (error) {
+    if (!instance) post({ type: 'started', taskId });
+    outcome = outcomeOf(error);
+  }
+  host.close();
+  const fuel = instance?.exports[InstrumentExports.fuel];
+  const grow = instance?.exports[InstrumentExports.growRefused];
+  post({
+    type: 'exit',
+    taskId,
+    outcome,
+    fuelLeft: fuel instanceof WebAssembly.Global ? (fuel.value as bigint) : undefined,
+    isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
+  });
+}
+
+port.on('message', (request: RunRequest) => {
+  if (request.type === 'run') run(request);
+});

@@ -1,0 +1,321 @@
+// The Wasm TaskDriver: each task runs its module in a pooled worker thread under our WASI host,
+// with a memory cap, a fuel budget and a wall-clock limit (DESIGN.md, "The Wasm runtime").
+//
+//   start ─► prepare module (cache) ─► worker.run ─► started ─► … ─► exit ─► release worker
+//                                                     │ stop/timeout ─► terminate ─► replace worker
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { FailureReason, failureMessage, splitCommandLine } from '../../domain/index.js';
+import type { Logger } from '../../lib/index.js';
+import {
+  TaskStartError,
+  type TaskDriver,
+  type TaskExit,
+  type TaskHandle,
+  type TaskSpec,
+} from '../driver.js';
+import { defaultModuleCaps, type ModuleCaps } from './check-module.js';
+import { createModuleCache, type PreparedModule } from './module-cache.js';
+import { createWorkerPool, resolveWorkerUrl, type PooledWorker } from './worker-pool.js';
+import type { RunOutcome, WorkerEvent } from './worker-messages.js';
+
+export interface WasmDriverOptions {
+  logger: Logger;
+  /** Warm workers kept ready; default: the machine's available parallelism. */
+  poolSize?: number;
+  /** Fuel budget when `limits.fuel` is undefined (agent flag). */
+  defaultFuel?: bigint;
+  /** Wall-clock limit when `limits.timeoutMs` is undefined; 0 = none. */
+  defaultTimeoutMs?: number;
+  /** Longer stdout/stderr lines are cut into pieces of this many bytes. */
+  maxLogLineBytes?: number;
+  /** Size caps beyond which a module is INVALID_MODULE. */
+  moduleCaps?: Partial<ModuleCaps>;
+  /** False runs modules without fuel metering (benchmark baselines only). */
+  shouldMeterFuel?: boolean;
+}
+
+interface TaskRecord {
+  handle: TaskHandle;
+  spec: TaskSpec;
+  prepared: PreparedModule;
+  worker?: PooledWorker;
+  control: SharedArrayBuffer;
+  exit?: TaskExit;
+  exited: Promise<TaskExit>;
+  resolveExit: (exit: TaskExit) => void;
+  /** Set when the driver ends the task (stop, timeout) before the worker dies. */
+  endedBy?: 'KILLED' | 'TIMEOUT';
+  timer?: NodeJS.Timeout;
+  onStarted?: (error?: Error) => void;
+}
+
+export const defaultFuelBudget = 100_000_000_000n;
+
+/** Creates the driver; workers are started at once so the first task finds them warm. */
+export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
+  const logger = options.logger.child({ driver: 'wasm' });
+  const caps = { ...defaultModuleCaps, ...options.moduleCaps };
+  const cache = createModuleCache({ caps });
+  const pool = createWorkerPool({
+    size: options.poolSize ?? Math.max(1, availableParallelism()),
+    logger,
+    workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
+  });
+  const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
+  const shouldMeterFuel = options.shouldMeterFuel ?? true;
+  const tasks = new Map<string, TaskRecord>();
+
+  function finish(record: TaskRecord, exit: TaskExit): void {
+    if (record.exit) return;
+    record.exit = exit;
+    clearTimeout(record.timer);
+    logger.debug(
+      { taskId: record.handle.taskId, state: exit.state, message: exit.message },
+      'wasm task ended',
+    );
+    record.onStarted?.();
+    record.resolveExit(exit);
+  }
+
+  function fuelUsedOf(record: TaskRecord, fuelLeft: bigint | undefined): number | undefined {
+    const budget = record.prepared.fuelBudget;
+    if (budget === undefined || fuelLeft === undefined) return undefined;
+    const used = budget - fuelLeft;
+    return Number(used > budget ? budget : used);
+  }
+
+  function exitOf(record: TaskRecord, event: Extract<WorkerEvent, { type: 'exit' }>): TaskExit {
+    const fuelUsed = fuelUsedOf(record, event.fuelLeft);
+    const fuelNote = fuelUsed === undefined ? '' : ` (fuel used: ${fuelUsed})`;
+    const failed = (reason: FailureReason, sentence: string, exitCode?: number): TaskExit => ({
+      state: 'TASK_FAILED',
+      reason,
+      message: failureMessage(reason, sentence + fuelNote),
+      exitCode,
+      fuelUsed,
+    });
+    const outcome: RunOutcome = event.outcome;
+    const isOutOfFuel = event.fuelLeft !== undefined && event.fuelLeft < 0n;
+    switch (outcome.kind) {
+      case 'returned':
+        return {
+          state: 'TASK_FINISHED',
+          message: `exited with code 0${fuelNote}`,
+          exitCode: 0,
+          fuelUsed,
+        };
+      case 'exit':
+        if (event.isGrowRefused) {
+          return failed(
+            FailureReason.MEMORY_LIMIT,
+            `exited with code ${outcome.code} after memory.grow past the cap of ${record.prepared.memMiB} MiB was refused`,
+            outcome.code,
+          );
+        }
+        return failed(FailureReason.NONZERO_EXIT, `exited with code ${outcome.code}`, outcome.code);
+      case 'trap':
+        if (isOutOfFuel)
+          return failed(
+            FailureReason.OUT_OF_FUEL,
+            `used its whole fuel budget of ${record.prepared.fuelBudget}`,
+          );
+        if (event.isGrowRefused) {
+          return failed(
+            FailureReason.MEMORY_LIMIT,
+            `trapped (${outcome.message}) after memory.grow past the cap of ${record.prepared.memMiB} MiB was refused`,
+          );
+        }
+        return failed(FailureReason.TRAP, outcome.message);
+      case 'stopped':
+        return killedExit(record);
+      case 'link-error':
+        return failed(FailureReason.FORBIDDEN_IMPORT, outcome.message);
+      default: {
+        const never: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  function killedExit(record: TaskRecord): TaskExit {
+    if (record.endedBy === 'TIMEOUT') {
+      const ms = timeoutOf(record.spec);
+      return {
+        state: 'TASK_FAILED',
+        reason: FailureReason.TIMEOUT,
+        message: failureMessage(FailureReason.TIMEOUT, `ran past its wall-clock limit of ${ms} ms`),
+      };
+    }
+    return {
+      state: 'TASK_KILLED',
+      reason: FailureReason.KILLED,
+      message: failureMessage(FailureReason.KILLED, 'killed on request'),
+    };
+  }
+
+  function timeoutOf(spec: TaskSpec): number {
+    return spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0;
+  }
+
+  function onEvent(record: TaskRecord, event: WorkerEvent): void {
+    if (record.exit) return;
+    switch (event.type) {
+      case 'started':
+        record.onStarted?.();
+        record.onStarted = undefined;
+        return;
+      case 'log':
+        for (const line of event.lines) record.spec.onLog(event.stream, line);
+        return;
+      case 'exit': {
+        const worker = record.worker;
+        record.worker = undefined;
+        if (event.outcome.kind === 'link-error') {
+          record.onStarted?.(
+            new TaskStartError(FailureReason.FORBIDDEN_IMPORT, event.outcome.message),
+          );
+          record.onStarted = undefined;
+        }
+        finish(record, exitOf(record, event));
+        if (worker) pool.release(worker);
+        return;
+      }
+      default: {
+        const never: never = event;
+        throw new Error(`unknown worker event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async function end(record: TaskRecord, by: 'KILLED' | 'TIMEOUT'): Promise<void> {
+    if (record.exit) return;
+    record.endedBy ??= by;
+    // Wake a sleeping task at once; terminating the worker stops even a tight loop.
+    const control = new Int32Array(record.control);
+    Atomics.store(control, 0, 1);
+    Atomics.notify(control, 0);
+    const worker = record.worker;
+    record.worker = undefined;
+    if (worker) await pool.discard(worker);
+    finish(record, killedExit(record));
+  }
+
+  async function loadModule(spec: TaskSpec): Promise<{ argv: string[]; prepared: PreparedModule }> {
+    const argv = spec.args ?? splitCommandLine(spec.cmd ?? '');
+    const file = argv[0];
+    if (!file)
+      throw new TaskStartError(FailureReason.INVALID_MODULE, 'no module named in cmd or args');
+    let bytes: Uint8Array;
+    try {
+      // Fetched files sit at the top of the sandbox, under the last segment of their URI.
+      bytes = await readFile(join(spec.sandboxDir, basename(file)));
+    } catch (error) {
+      throw new TaskStartError(
+        FailureReason.INVALID_MODULE,
+        `cannot read module ${file} in the sandbox`,
+        { cause: error },
+      );
+    }
+    const fuel = shouldMeterFuel
+      ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
+      : undefined;
+    const prepared = await cache.prepare({ bytes, memMiB: spec.limits.memMiB, fuel });
+    return { argv: [basename(file), ...argv.slice(1)], prepared };
+  }
+
+  return {
+    kind: 'wasm',
+
+    async start(spec) {
+      const existing = tasks.get(spec.taskId);
+      if (existing) return existing.handle;
+      const { argv, prepared } = await loadModule(spec);
+      let resolveExit: (exit: TaskExit) => void = () => undefined;
+      const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
+      const record: TaskRecord = {
+        handle: { taskId: spec.taskId, kind: 'wasm', startedAt: Date.now() },
+        spec,
+        prepared,
+        control: new SharedArrayBuffer(4),
+        exited,
+        resolveExit,
+      };
+      tasks.set(spec.taskId, record);
+      const started = new Promise<void>((resolve, reject) => {
+        record.onStarted = (error) => (error ? reject(error) : resolve());
+      });
+      const worker = pool.acquire();
+      record.worker = worker;
+      worker.run(
+        {
+          type: 'run',
+          taskId: spec.taskId,
+          module: prepared.module,
+          args: argv,
+          env: spec.env,
+          sandboxDir: spec.sandboxDir,
+          maxLogLineBytes,
+          diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
+          control: record.control,
+        },
+        {
+          onEvent: (event) => onEvent(record, event),
+          onDeath: (error) => {
+            record.worker = undefined;
+            if (record.endedBy) return finish(record, killedExit(record));
+            const message = `the task worker died: ${error?.message ?? 'exited'}`;
+            finish(record, {
+              state: 'TASK_FAILED',
+              reason: FailureReason.TRAP,
+              message: failureMessage(FailureReason.TRAP, message),
+            });
+          },
+        },
+      );
+      const timeoutMs = timeoutOf(spec);
+      if (timeoutMs > 0) record.timer = setTimeout(() => void end(record, 'TIMEOUT'), timeoutMs);
+      try {
+        await started;
+      } catch (error) {
+        tasks.delete(spec.taskId);
+        throw error;
+      }
+      return record.handle;
+    },
+
+    async wait(taskId) {
+      const record = tasks.get(taskId);
+      if (!record) throw new Error(`unknown wasm task ${taskId}`);
+      return record.exited;
+    },
+
+    async stop(taskId) {
+      const record = tasks.get(taskId);
+      if (!record) return;
+      await end(record, 'KILLED');
+    },
+
+    async destroy(taskId) {
+      const record = tasks.get(taskId);
+      if (!record) return;
+      await end(record, 'KILLED');
+      tasks.delete(taskId);
+    },
+
+    inspect(taskId) {
+      return tasks.get(taskId)?.handle;
+    },
+
+    async recover() {
+      // A Wasm task lives in a thread of the agent process: it cannot outlive it.
+      return false;
+    },
+
+    async close() {
+      await Promise.all([...tasks.values()].map((record) => end(record, 'KILLED')));
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// The messages between the driver (main thread) and a task worker.
+
+/** Driver → worker: run one task. The worker answers with `WorkerEvent`s, the last being `exit`. */
+export interface RunRequest {
+  type: 'run';
+  taskId: string;
+  module: WebAssembly.Module;
+  args: string[];
+  env: Record<string, string>;
+  sandboxDir: string;
+  maxLogLineBytes: number;
+  diskQuotaBytes: number;
+  /** Index 0 set non-zero by the driver to stop the task; shared with the worker. */
+  control: SharedArrayBuffer;
+}
+
+/** How a run ended, as seen from inside the worker. */
+export type RunOutcome =
+  | { kind: 'returned' }
+  | { kind: 'exit'; code: number }
+  | { kind: 'trap'; message: string }
+  | { kind: 'stopped' }
+  | { kind: 'link-error'; message: string };
+
+export type WorkerEvent =
+  | { type: 'started'; taskId: string }
+  | { type: 'log'; taskId: string; stream: 'stdout' | 'stderr'; lines: string[] }
+  | {
+      type: 'exit';
+      taskId: string;
+      outcome: RunOutcome;
+      /** Value of the fuel global at the end (metered modules only). */
+      fuelLeft?: bigint;
+      /** Whether a `memory.grow` was refused at the cap. */
+      isGrowRefused?: boolean;
+    };
+
+/** Export names the rewriter adds to a module. */
+export const InstrumentExports = {
+  fuel: '__pacer_fuel',
+  growRefused: '__pacer_grow_refused',
+} as const;

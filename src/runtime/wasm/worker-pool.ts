@@ -1,0 +1,147 @@
+// A pool of warm task workers: a task takes an idle worker (or a new one when none is idle),
+// gives it back when it ends, and a killed worker is replaced so the pool stays warm.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../lib/index.js';
+import type { RunRequest, WorkerEvent } from './worker-messages.js';
+
+/** One worker thread and the task it currently runs. */
+export interface PooledWorker {
+  readonly id: number;
+  /** Sends a run request; events come to `onEvent` until the worker is released. */
+  run(request: RunRequest, sink: WorkerSink): void;
+}
+
+export interface WorkerSink {
+  onEvent(event: WorkerEvent): void;
+  /** The thread died (crash or terminate) while the task was on it. */
+  onDeath(error: Error | undefined): void;
+}
+
+export interface WorkerPool {
+  /** An idle warm worker, or a new one. */
+  acquire(): PooledWorker;
+  /** Returns a worker whose task ended normally; kept warm while the pool is below its size. */
+  release(worker: PooledWorker): void;
+  /** Terminates a worker (kill, timeout); resolves once the thread has stopped. */
+  discard(worker: PooledWorker): Promise<void>;
+  /** Number of live worker threads (busy and idle). */
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The compiled worker script. Under vitest the driver runs from `src/*.ts`, but a worker
+ * thread on Node 20 cannot load TypeScript, so `<root>/src/x.ts` maps to `<root>/dist/x.js`.
+ */
+export function resolveWorkerUrl(moduleUrl: string, name: string): URL {
+  const here = fileURLToPath(moduleUrl);
+  let target = fileURLToPath(new URL(`./${name}.js`, moduleUrl));
+  if (here.endsWith('.ts')) {
+    const at = target.lastIndexOf('/src/');
+    target = `${target.slice(0, at)}/dist/${target.slice(at + '/src/'.length)}`;
+  }
+  if (!existsSync(target))
+    throw new Error(`worker script ${target} is missing: run \`npm run build\``);
+  return pathToFileURL(target);
+}
+
+interface Slot extends PooledWorker {
+  worker: Worker;
+  sink?: WorkerSink;
+  isDead: boolean;
+}
+
+export function createWorkerPool(options: {
+  size: number;
+  logger: Logger;
+  workerUrl: URL;
+}): WorkerPool {
+  const idle: Slot[] = [];
+  const live = new Set<Slot>();
+  let nextId = 1;
+  let isClosed = false;
+
+  function spawn(): Slot {
+    const worker = new Worker(options.workerUrl, {
+      // Small JS heaps: a task's memory is its Wasm linear memory, which these limits do not count.
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    const slot: Slot = {
+      id: nextId++,
+      worker,
+      isDead: false,
+      run(request, sink) {
+        slot.sink = sink;
+        worker.ref();
+        worker.postMessage(request);
+      },
+    };
+    worker.on('message', (event: WorkerEvent) => slot.sink?.onEvent(event));
+    worker.on('error', (error) => {
+      options.logger.warn({ err: error, worker: slot.id }, 'task worker crashed');
+      die(slot, error);
+    });
+    worker.on('exit', () => die(slot, undefined));
+    // Idle workers must not keep the agent process alive.
+    worker.unref();
+    live.add(slot);
+    return slot;
+  }
+
+  function die(slot: Slot, error: Error | undefined): void {
+    if (slot.isDead) return;
+    slot.isDead = true;
+    live.delete(slot);
+    const at = idle.indexOf(slot);
+    if (at >= 0) idle.splice(at, 1);
+    const sink = slot.sink;
+    slot.sink = undefined;
+    sink?.onDeath(error);
+    if (!isClosed) warm();
+  }
+
+  function warm(): void {
+    while (!isClosed && live.size < options.size) idle.push(spawn());
+  }
+
+  warm();
+
+  return {
+    acquire() {
+      if (isClosed) throw new Error('worker pool is closed');
+      for (let slot = idle.pop(); slot; slot = idle.pop()) {
+        if (!slot.isDead) return slot;
+      }
+      return spawn();
+    },
+    release(worker) {
+      const slot = worker as Slot;
+      slot.sink = undefined;
+      if (slot.isDead) return;
+      slot.worker.unref();
+      if (isClosed || idle.length >= options.size) {
+        void slot.worker.terminate();
+        return;
+      }
+      idle.push(slot);
+    },
+    async discard(worker) {
+      const slot = worker as Slot;
+      if (slot.isDead) return;
+      await slot.worker.terminate();
+      die(slot, undefined);
+    },
+    get size() {
+      return live.size;
+    },
+    async close() {
+      isClosed = true;
+      await Promise.all([...live].map((slot) => slot.worker.terminate()));
+      idle.length = 0;
+    },
+  };
+}

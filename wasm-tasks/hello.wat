@@ -1,0 +1,60 @@
+;; hello: prints "hello <argv[1] | $NAME | world>" on stdout and exits 0 (returns from _start).
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (memory (export "memory") 3)
+  ;; 64: "hello ", 80: "world", 96: "\n"; iovecs at 128; argv ptrs at 1024, argv buf at 4096;
+  ;; env ptrs at 32768, env buf at 65536 (sizes beyond these areas are ignored).
+  (data (i32.const 64) "hello ")
+  (data (i32.const 80) "world")
+  (data (i32.const 96) "\n")
+  (func $strlen (param $p i32) (result i32)
+    (local $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $n))
+  ;; Returns a pointer to the value of NAME, or 0.
+  (func $find_name (result i32)
+    (local $count i32) (local $i i32) (local $entry i32)
+    (drop (call $environ_sizes_get (i32.const 16) (i32.const 20)))
+    (local.set $count (i32.load (i32.const 16)))
+    (if (i32.or (i32.gt_u (local.get $count) (i32.const 8000))
+                (i32.gt_u (i32.load (i32.const 20)) (i32.const 131072)))
+      (then (return (i32.const 0))))
+    (drop (call $environ_get (i32.const 32768) (i32.const 65536)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $entry (i32.load (i32.add (i32.const 32768) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.and (i32.eq (i32.load (local.get $entry)) (i32.const 0x454D414E))
+                     (i32.eq (i32.load8_u offset=4 (local.get $entry)) (i32.const 0x3D)))
+          (then (return (i32.add (local.get $entry) (i32.const 5)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.const 0))
+  (func (export "_start")
+    (local $name i32)
+    (local.set $name (i32.const 80))
+    (drop (call $args_sizes_get (i32.const 16) (i32.const 20)))
+    (if (i32.and (i32.ge_u (i32.load (i32.const 16)) (i32.const 2))
+                 (i32.and (i32.le_u (i32.load (i32.const 16)) (i32.const 700))
+                          (i32.le_u (i32.load (i32.const 20)) (i32.const 28000))))
+      (then
+        (drop (call $args_get (i32.const 1024) (i32.const 4096)))
+        (local.set $name (i32.load (i32.const 1028))))
+      (else
+        (local.set $name (call $find_name))
+        (if (i32.eqz (local.get $name)) (then (local.set $name (i32.const 80))))))
+    (i32.store (i32.const 128) (i32.const 64))
+    (i32.store (i32.const 132) (i32.const 6))
+    (i32.store (i32.const 136) (local.get $name))
+    (i32.store (i32.const 140) (call $strlen (local.get $name)))
+    (i32.store (i32.const 144) (i32.const 96))
+    (i32.store (i32.const 148) (i32.const 1))
+    (drop (call $fd_write (i32.const 1) (i32.const 128) (i32.const 3) (i32.const 16)))))
