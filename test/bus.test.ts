@@ -32,12 +32,21 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000
 let streamCounter = 0;
 const freshStream = () => `s${++streamCounter}`;
 
-async function publishAll(bus: Bus, stream: string, ns: number[], maxLen?: number): Promise<string[]> {
+async function publishAll(
+  bus: Bus,
+  stream: string,
+  ns: number[],
+  maxLen?: number,
+): Promise<string[]> {
   const ids: string[] = [];
   // Chunks of concurrent publishes: pipelined on one Redis connection, still in order.
   for (let i = 0; i < ns.length; i += 500) {
     const chunk = ns.slice(i, i + 500);
-    ids.push(...(await Promise.all(chunk.map((n) => bus.publish(stream, { n }, maxLen ? { maxLen } : {})))));
+    ids.push(
+      ...(await Promise.all(
+        chunk.map((n) => bus.publish(stream, { n }, maxLen ? { maxLen } : {})),
+      )),
+    );
   }
   return ids;
 }
@@ -49,7 +58,12 @@ function collect(
     fail?: (entry: BusEntry<Numbered>, attempt: number) => boolean;
     workMs?: number;
   },
-): { entries: BusEntry<Numbered>[]; attempts: Map<string, number>; errors: unknown[]; sub: Subscription } {
+): {
+  entries: BusEntry<Numbered>[];
+  attempts: Map<string, number>;
+  errors: unknown[];
+  sub: Subscription;
+} {
   const entries: BusEntry<Numbered>[] = [];
   const attempts = new Map<string, number>();
   const errors: unknown[] = [];
@@ -133,7 +147,12 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
 
     it('redelivers an entry whose handler rejected to the restarted consumer of the same name', async () => {
       const stream = freshStream();
-      const first = collect(bus, { stream, group: 'g', consumer: 'c', fail: (entry) => entry.message.n === 0 });
+      const first = collect(bus, {
+        stream,
+        group: 'g',
+        consumer: 'c',
+        fail: (entry) => entry.message.n === 0,
+      });
       await publishAll(bus, stream, range(0, 2));
       await waitFor('first incarnation handled 1', () => first.entries.length === 1);
       await first.sub.stop();
@@ -192,7 +211,9 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
     it('reads entries after an id, oldest first, up to a count', async () => {
       const stream = freshStream();
       const ids = await publishAll(bus, stream, range(0, 5));
-      expect(await bus.read<Numbered>(stream)).toEqual(ids.map((id, n) => ({ id, message: { n } })));
+      expect(await bus.read<Numbered>(stream)).toEqual(
+        ids.map((id, n) => ({ id, message: { n } })),
+      );
       expect(ns(await bus.read<Numbered>(stream, { afterId: ids[2] }))).toEqual([3, 4]);
       expect(ns(await bus.read<Numbered>(stream, { afterId: ids[0], count: 2 }))).toEqual([1, 2]);
       expect(await bus.read(stream, { afterId: ids[4] })).toEqual([]);
@@ -299,7 +320,11 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-busConformance('memory', () => ({ bus: createMemoryBus({ logger: silentLogger() }), cleanup: async () => {} }), 20_000);
+busConformance(
+  'memory',
+  () => ({ bus: createMemoryBus({ logger: silentLogger() }), cleanup: async () => {} }),
+  20_000,
+);
 
 const hasRedis = await hasService('redis');
 
@@ -332,7 +357,7 @@ describe.skipIf(!hasRedis)('redis', () => {
       let pendingCount = -1;
       const deadline = Date.now() + 5_000;
       while (pendingCount !== 0 && Date.now() < deadline) {
-        pendingCount = Number(((await raw.xpending(`${prefix}poison`, 'g')) as unknown[])[0]);
+        pendingCount = Number((await raw.xpending(`${prefix}poison`, 'g'))[0]);
         if (pendingCount !== 0) await sleep(10);
       }
       expect(pendingCount).toBe(0); // the poison entry was acknowledged, not left pending
@@ -350,7 +375,12 @@ describe.skipIf(!hasRedis)('redis', () => {
     await server.start();
     const bus = createRedisBus({ url: server.url, prefix: 'pacer:', logger: silentLogger() });
     try {
-      const got = collect(bus, { stream: 'status', group: 'master', consumer: 'm1', reclaimAfterMs: 1_000 });
+      const got = collect(bus, {
+        stream: 'status',
+        group: 'master',
+        consumer: 'm1',
+        reclaimAfterMs: 1_000,
+      });
       await publishAll(bus, 'status', range(0, 3));
       await waitFor('before restart', () => got.entries.length === 3);
 
@@ -359,7 +389,7 @@ describe.skipIf(!hasRedis)('redis', () => {
 
       // A publish may fail while the connection comes back; retry until one lands.
       const deadline = Date.now() + 15_000;
-      for (let n = 3; n < 6; ) {
+      for (let n = 3; n < 6;) {
         try {
           await bus.publish('status', { n });
           n += 1;
@@ -370,7 +400,29 @@ describe.skipIf(!hasRedis)('redis', () => {
       }
       await waitFor('after restart', () => got.entries.length === 6, 15_000);
       expect(ns(got.entries)).toEqual(range(0, 6));
+      // It went through recovery: the lost group was reported, not thrown.
+      expect(got.errors.some((error) => String(error).includes('NOGROUP'))).toBe(true);
       await got.sub.stop();
+    } finally {
+      await bus.close();
+      await server.kill();
+    }
+  });
+
+  it('stop and close end promptly while Redis is down', async () => {
+    const server = await createRedisServer();
+    await server.start();
+    const bus = createRedisBus({ url: server.url, logger: silentLogger() });
+    try {
+      const got = collect(bus, { stream: 'offers', group: 'master', consumer: 'm1' });
+      await publishAll(bus, 'offers', [0]);
+      await waitFor('delivered', () => got.entries.length === 1);
+      await server.kill();
+      await sleep(300); // the consumer is now reconnecting, its read queued
+      const started = Date.now();
+      await got.sub.stop();
+      await bus.close();
+      expect(Date.now() - started).toBeLessThan(1_000);
     } finally {
       await bus.close();
       await server.kill();

@@ -90,7 +90,10 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       return subscription;
     },
 
-    async read<T>(name: string, readOptions: { afterId?: string; count?: number; blockMs?: number } = {}) {
+    async read<T>(
+      name: string,
+      readOptions: { afterId?: string; count?: number; blockMs?: number } = {},
+    ) {
       assertOpen();
       const afterId = readOptions.afterId ?? '0-0';
       const count = readOptions.count ?? Number.POSITIVE_INFINITY;

@@ -36,14 +36,22 @@ export function startMemoryConsumer<T>(
       message = decodeMessage<T>(entry.json, { stream: name, entryId: entry.id });
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
-      reportError(context.logger, onError, { error, what: 'undecodable entry acknowledged', context: { ...where, id: entry.id } });
+      reportError(context.logger, onError, {
+        error,
+        what: 'undecodable entry acknowledged',
+        context: { ...where, id: entry.id },
+      });
       stream.ack(group, entry.id);
       return;
     }
     try {
       await handler({ id: entry.id, message });
     } catch (error) {
-      reportError(context.logger, onError, { error, what: 'handler failed; entry stays pending', context: { ...where, id: entry.id } });
+      reportError(context.logger, onError, {
+        error,
+        what: 'handler failed; entry stays pending',
+        context: { ...where, id: entry.id },
+      });
       return;
     }
     stream.ack(group, entry.id);
@@ -61,18 +69,31 @@ export function startMemoryConsumer<T>(
       const nowMs = context.now();
       let batch: StoredEntry[] = [];
       if (isReadingOwnPending) {
-        batch = stream.ownPending({ group, consumer, afterIndex: ownPendingAfter, count: batchSize, nowMs });
+        batch = stream.ownPending({
+          group,
+          consumer,
+          afterIndex: ownPendingAfter,
+          count: batchSize,
+          nowMs,
+        });
         const last = batch[batch.length - 1];
         if (last) ownPendingAfter = last.index;
         else isReadingOwnPending = false;
       } else {
         if (nowMs >= nextReclaimAtMs) {
-          batch = stream.claimIdle({ group, consumer, minIdleMs: reclaimAfterMs, count: batchSize, nowMs });
+          batch = stream.claimIdle({
+            group,
+            consumer,
+            minIdleMs: reclaimAfterMs,
+            count: batchSize,
+            nowMs,
+          });
           if (batch.length < batchSize) nextReclaimAtMs = nowMs + reclaimEveryMs;
         }
-        if (batch.length === 0) batch = stream.takeNew({ group, consumer, count: batchSize, nowMs });
+        if (batch.length === 0)
+          batch = stream.takeNew({ group, consumer, count: batchSize, nowMs });
         if (batch.length === 0) {
-          const cancel = context.onPublish(name, sleeper.wake);
+          const cancel = context.onPublish(name, () => sleeper.wake());
           await sleeper.sleep(nextReclaimAtMs - nowMs);
           cancel();
           continue;

@@ -35,7 +35,12 @@ export interface MemoryStream {
   /** The named group, created at the start of the stream when missing. */
   group(name: string): MemoryGroup;
   /** Delivers up to `count` entries the group has never seen to `consumer` (they become pending). */
-  takeNew(options: { group: MemoryGroup; consumer: string; count: number; nowMs: number }): StoredEntry[];
+  takeNew(options: {
+    group: MemoryGroup;
+    consumer: string;
+    count: number;
+    nowMs: number;
+  }): StoredEntry[];
   /** The consumer's own pending entries with an index above `afterIndex`, oldest first. */
   ownPending(options: {
     group: MemoryGroup;
@@ -91,7 +96,12 @@ export function createMemoryStream(): MemoryStream {
     return low;
   }
 
-  function redeliver(options: { group: MemoryGroup; pending: PendingEntry; consumer: string; nowMs: number }): void {
+  function redeliver(options: {
+    group: MemoryGroup;
+    pending: PendingEntry;
+    consumer: string;
+    nowMs: number;
+  }): void {
     const { group, pending } = options;
     // Re-inserting keeps the map ordered by delivery time, which claimIdle relies on.
     group.pending.delete(pending.entry.id);
@@ -105,7 +115,12 @@ export function createMemoryStream(): MemoryStream {
   return {
     append({ json, nowMs, maxLen }) {
       lastKey = nextStreamId(lastKey, nowMs);
-      const entry: StoredEntry = { id: formatStreamId(lastKey), key: lastKey, index: endIndex(), json };
+      const entry: StoredEntry = {
+        id: formatStreamId(lastKey),
+        key: lastKey,
+        index: endIndex(),
+        json,
+      };
       entries.push(entry);
       if (maxLen !== undefined) trim(maxLen);
       return entry;
@@ -156,7 +171,7 @@ export function createMemoryStream(): MemoryStream {
       for (const pending of group.pending.values()) {
         if (pending.consumer === consumer && pending.entry.index > afterIndex) mine.push(pending);
       }
-      mine.sort((a, b) => a.entry.index - b.entry.index);
+      mine.sort((x, y) => x.entry.index - y.entry.index);
       const chosen = mine.slice(0, count);
       for (const pending of chosen) redeliver({ group, pending, consumer, nowMs });
       return chosen.map((pending) => pending.entry);
@@ -169,7 +184,7 @@ export function createMemoryStream(): MemoryStream {
         if (nowMs - pending.deliveredAtMs < minIdleMs || chosen.length >= count) break;
         chosen.push(pending);
       }
-      chosen.sort((a, b) => a.entry.index - b.entry.index);
+      chosen.sort((x, y) => x.entry.index - y.entry.index);
       for (const pending of chosen) redeliver({ group, pending, consumer, nowMs });
       return chosen.map((pending) => pending.entry);
     },

@@ -33,6 +33,9 @@ export interface OfferMessage {
   runningTaskIds: string[];
   /** Agent's clock, epoch ms. */
   sentAt: number;
+  /** When this agent process started (agent's clock, epoch ms): tasks launched before and not
+   * listed did not survive a restart. */
+  startedAt: number;
 }
 
 export interface StatusMessage {

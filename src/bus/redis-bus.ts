@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Bus, BusEntry, Subscription } from './bus.js';
 import { MESSAGE_FIELD, decodeMessage, encodeMessage } from './message-codec.js';
 import { startRedisConsumer } from './redis-consumer.js';
+import { createStopSignal } from './stop-signal.js';
 import type { RawEntry } from './redis-replies.js';
 import { fieldValue, parseEntries, parseReadReply } from './redis-replies.js';
 
@@ -39,19 +40,28 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       ...(isBlocking ? { blockingTimeout: 30_000, blockingTimeoutGrace: 5_000 } : {}),
     });
     // ioredis reconnects by itself; without a listener it would print an unhandled-error warning.
-    connection.on('error', (error: unknown) => logger.warn({ err: error, purpose }, 'redis connection error'));
+    connection.on('error', (error: unknown) =>
+      logger.warn({ err: error, purpose }, 'redis connection error'),
+    );
     return connection;
   }
 
   const commands = connect('commands', false);
+  // close() rejects whatever still waits on Redis (see stop-signal.ts).
+  const closing = createStopSignal();
+  const call = (command: string, ...args: (string | number)[]) =>
+    closing.race(commands.call(command, ...args));
 
   function decode<T>(stream: string, entries: RawEntry[]): BusEntry<T>[] {
     return entries.map((entry) => ({
       id: entry.id,
-      message: decodeMessage<T>(entry.fields ? fieldValue(entry.fields, MESSAGE_FIELD) : undefined, {
-        stream,
-        entryId: entry.id,
-      }),
+      message: decodeMessage<T>(
+        entry.fields ? fieldValue(entry.fields, MESSAGE_FIELD) : undefined,
+        {
+          stream,
+          entryId: entry.id,
+        },
+      ),
     }));
   }
 
@@ -63,7 +73,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     const reader = idleReaders.pop() ?? connect('read', true);
     readers.add(reader);
     try {
-      const reply = await reader.call('XREAD', ...args);
+      const reply = await closing.race(reader.call('XREAD', ...args));
       if (!isClosed && idleReaders.length < MAX_IDLE_READERS) idleReaders.push(reader);
       else {
         readers.delete(reader);
@@ -80,15 +90,26 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   return {
     async publish(stream, message, publishOptions) {
       assertOpen();
-      const trim = publishOptions?.maxLen === undefined ? [] : ['MAXLEN', '~', publishOptions.maxLen];
-      const id = await commands.call('XADD', key(stream), ...trim, '*', MESSAGE_FIELD, encodeMessage(message));
+      const trim =
+        publishOptions?.maxLen === undefined ? [] : ['MAXLEN', '~', publishOptions.maxLen];
+      const id = await call(
+        'XADD',
+        key(stream),
+        ...trim,
+        '*',
+        MESSAGE_FIELD,
+        encodeMessage(message),
+      );
       if (typeof id !== 'string') throw new Error(`unexpected XADD reply: ${String(id)}`);
       return id;
     },
 
     consume(consumeOptions) {
       assertOpen();
-      const inner = startRedisConsumer({ connect: () => connect('consumer', true), key, logger }, consumeOptions);
+      const inner = startRedisConsumer(
+        { connect: () => connect('consumer', true), key, logger },
+        consumeOptions,
+      );
       const subscription: Subscription = {
         async stop() {
           subscriptions.delete(subscription);
@@ -99,16 +120,29 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       return subscription;
     },
 
-    async read<T>(stream: string, readOptions: { afterId?: string; count?: number; blockMs?: number } = {}) {
+    async read<T>(
+      stream: string,
+      readOptions: { afterId?: string; count?: number; blockMs?: number } = {},
+    ) {
       assertOpen();
       const count = readOptions.count === undefined ? [] : ['COUNT', readOptions.count];
       if (!readOptions.blockMs || readOptions.blockMs <= 0) {
         const start = readOptions.afterId === undefined ? '-' : `(${readOptions.afterId}`;
-        return decode<T>(stream, parseEntries(await commands.call('XRANGE', key(stream), start, '+', ...count)));
+        return decode<T>(
+          stream,
+          parseEntries(await call('XRANGE', key(stream), start, '+', ...count)),
+        );
       }
       const afterId = readOptions.afterId ?? '0-0';
       try {
-        const reply = await blockingRead([...count, 'BLOCK', readOptions.blockMs, 'STREAMS', key(stream), afterId]);
+        const reply = await blockingRead([
+          ...count,
+          'BLOCK',
+          readOptions.blockMs,
+          'STREAMS',
+          key(stream),
+          afterId,
+        ]);
         return decode<T>(stream, parseReadReply(reply));
       } catch (error) {
         // close() disconnects blocked readers; they end with nothing rather than an error.
@@ -120,28 +154,30 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     async tail<T>(stream: string, count: number) {
       assertOpen();
       if (count <= 0) return [];
-      const reply = await commands.call('XREVRANGE', key(stream), '+', '-', 'COUNT', count);
+      const reply = await call('XREVRANGE', key(stream), '+', '-', 'COUNT', count);
       return decode<T>(stream, parseEntries(reply).reverse());
     },
 
     async remove(stream) {
       assertOpen();
-      await commands.call('DEL', key(stream));
+      await call('DEL', key(stream));
     },
 
     async close() {
       if (isClosed) return;
       isClosed = true;
+      closing.stop(new Error('bus is closed'));
       for (const reader of readers) reader.disconnect();
       readers.clear();
       idleReaders.length = 0;
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      try {
-        await commands.quit();
-      } catch {
-        // Already disconnected (Redis gone): nothing left to close.
-        commands.disconnect();
+      if (commands.status === 'ready') {
+        // QUIT lets Redis finish what was sent; bounded, since Redis may vanish meanwhile.
+        const quit = commands.quit().catch(() => 'gone');
+        await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       }
+      // Reconnecting (Redis gone) QUIT would wait in the offline queue forever: just drop it.
+      commands.disconnect();
     },
   };
 }

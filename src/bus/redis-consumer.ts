@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
 import type { ConsumeOptions, Subscription } from './bus.js';
 import { createAbortableSleep } from './abortable-sleep.js';
+import { createStopSignal } from './stop-signal.js';
 import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
 import { reclaimIntervalMs } from './reclaim-interval.js';
 import type { RawEntry } from './redis-replies.js';
@@ -30,6 +31,9 @@ export interface RedisConsumerContext {
 /** Longest a single XREADGROUP blocks, so reclaiming and stop checks keep their pace. */
 const MAX_BLOCK_MS = 2_000;
 
+/** How long stop() lets the ack of the entry in hand take before it drops the connection. */
+const STOP_ACK_GRACE_MS = 5_000;
+
 export function startRedisConsumer<T>(
   context: RedisConsumerContext,
   options: ConsumeOptions<T>,
@@ -43,8 +47,12 @@ export function startRedisConsumer<T>(
   const where = { stream, group, consumer };
   const connection = context.connect();
   const sleeper = createAbortableSleep();
+  const stopSignal = createStopSignal();
+  /** Every command goes through here, so stop() can end a wait on a dead connection. */
+  const send = (command: string, ...args: (string | number)[]) =>
+    stopSignal.race(connection.call(command, ...args));
   let isStopped = false;
-  let isBlocking = false;
+  let isInHandler = false;
 
   function report(what: string, error: unknown, id?: string): void {
     reportError(context.logger, onError, { error, what, context: id ? { ...where, id } : where });
@@ -52,37 +60,46 @@ export function startRedisConsumer<T>(
 
   async function createGroup(): Promise<void> {
     try {
-      await connection.call('XGROUP', 'CREATE', key, group, '0', 'MKSTREAM');
+      await send('XGROUP', 'CREATE', key, group, '0', 'MKSTREAM');
     } catch (error) {
       if (!isRedisError(error, 'BUSYGROUP')) throw error;
     }
   }
 
   async function ack(id: string): Promise<void> {
-    await connection.call('XACK', key, group, id);
+    await send('XACK', key, group, id);
   }
 
   async function handle(entry: RawEntry): Promise<void> {
     if (entry.fields === null) {
       // Deleted (trimmed) while pending: nothing left to deliver.
-      context.logger.warn({ ...where, id: entry.id }, 'pending entry was trimmed away; acknowledged');
+      context.logger.warn(
+        { ...where, id: entry.id },
+        'pending entry was trimmed away; acknowledged',
+      );
       await ack(entry.id);
       return;
     }
     let message: T;
     try {
-      message = decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), { stream, entryId: entry.id });
+      message = decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), {
+        stream,
+        entryId: entry.id,
+      });
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
       report('undecodable entry acknowledged', error, entry.id);
       await ack(entry.id);
       return;
     }
+    isInHandler = true;
     try {
       await handler({ id: entry.id, message });
     } catch (error) {
       report('handler failed; entry stays pending', error, entry.id);
       return;
+    } finally {
+      isInHandler = false;
     }
     await ack(entry.id);
   }
@@ -98,7 +115,17 @@ export function startRedisConsumer<T>(
     async function nextBatch(): Promise<RawEntry[]> {
       if (isReadingOwnPending) {
         const entries = parseReadReply(
-          await connection.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'STREAMS', key, ownPendingCursor),
+          await send(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            batchSize,
+            'STREAMS',
+            key,
+            ownPendingCursor,
+          ),
         );
         const last = entries[entries.length - 1];
         if (last) ownPendingCursor = last.id;
@@ -107,21 +134,37 @@ export function startRedisConsumer<T>(
       }
       if (Date.now() >= nextReclaimAtMs) {
         const claimed = parseAutoClaimReply(
-          await connection.call('XAUTOCLAIM', key, group, consumer, reclaimAfterMs, reclaimCursor, 'COUNT', batchSize),
+          await send(
+            'XAUTOCLAIM',
+            key,
+            group,
+            consumer,
+            reclaimAfterMs,
+            reclaimCursor,
+            'COUNT',
+            batchSize,
+          ),
         );
         reclaimCursor = claimed.cursor;
         if (claimed.cursor === '0-0') nextReclaimAtMs = Date.now() + reclaimEveryMs;
         if (claimed.entries.length > 0) return claimed.entries;
       }
       if (isStopped) return [];
-      isBlocking = true;
-      try {
-        return parseReadReply(
-          await connection.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>'),
-        );
-      } finally {
-        isBlocking = false;
-      }
+      return parseReadReply(
+        await send(
+          'XREADGROUP',
+          'GROUP',
+          group,
+          consumer,
+          'COUNT',
+          batchSize,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          key,
+          '>',
+        ),
+      );
     }
 
     while (!isStopped) {
@@ -162,8 +205,19 @@ export function startRedisConsumer<T>(
       if (!isStopped) {
         isStopped = true;
         sleeper.wake();
-        // Only a blocked read is cut short; an entry in hand finishes and is acknowledged.
-        if (isBlocking) connection.disconnect();
+        const abort = () => {
+          stopSignal.stop(new Error('consumer stopped'));
+          connection.disconnect();
+        };
+        if (isInHandler) {
+          // The entry in hand finishes and is acknowledged; with Redis gone the ack could wait
+          // forever (the connection queues commands while it reconnects), so bound it.
+          const timer = setTimeout(abort, STOP_ACK_GRACE_MS);
+          void done.finally(() => clearTimeout(timer));
+        } else {
+          // Any command in flight (a blocked read, a read queued during an outage) is cut short.
+          abort();
+        }
       }
       await done;
     },

@@ -18,8 +18,9 @@ export function parseEntries(reply: unknown): RawEntry[] {
     if (!Array.isArray(item) || typeof item[0] !== 'string') fail('entry', item);
     const fields: unknown = item[1];
     if (fields === null) return { id: item[0], fields: null };
-    if (!Array.isArray(fields) || !fields.every((f) => typeof f === 'string')) fail('entry fields', item);
-    return { id: item[0], fields: fields as string[] };
+    if (!Array.isArray(fields) || !fields.every((f) => typeof f === 'string'))
+      fail('entry fields', item);
+    return { id: item[0], fields };
   });
 }
 

@@ -41,7 +41,10 @@ export async function createRedisServer(): Promise<RedisServer> {
       child = proc;
       await new Promise<void>((resolve, reject) => {
         let output = '';
-        const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+        const timer = setTimeout(
+          () => reject(new Error(`redis-server did not start:\n${output}`)),
+          10_000,
+        );
         proc.stdout?.on('data', (chunk: Buffer) => {
           output += chunk.toString();
           if (output.includes('Ready to accept connections')) {
