@@ -66,6 +66,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Increasing across restarts too (clock-based start), so the master can order updates.
   let seq = clock.now() * 1000;
   let stopping = false;
+  const startedAt = clock.now();
 
   const recordFile = (taskId: string) => path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
 
@@ -105,6 +106,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       free: free(),
       runningTaskIds: [...runners.keys()],
       sentAt: clock.now(),
+      startedAt,
     };
     await bus.publish(topics.offers, message, { maxLen: 10_000 });
   }

@@ -7,7 +7,7 @@ export function createLogger(options: { name: string; level?: string }): Logger 
   return pino({
     name: options.name,
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-    base: { role: options.name },
+    base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

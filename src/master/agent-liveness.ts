@@ -77,7 +77,9 @@ export function createAgentLiveness(options: {
             i.agentId === offer.agentId &&
             (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
             !reported.has(currentTaskId(i)) &&
-            now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS,
+            // Launched before this agent process started: it did not survive the restart.
+            (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
+              now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
         );
       if (missing.length > 0) {
         logger.warn({ agentId: offer.agentId, tasks: missing.map(currentTaskId) }, 'agent no longer runs tasks');

@@ -1,0 +1,27 @@
+# Pacer image: any role — `docker run pacer dev|master|agent …`.
+# Build stage compiles TypeScript; the final stage holds production dependencies only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+# bubblewrap sandboxes native command tasks on agents started with --allow-commands.
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap tini \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production PACER_DATA_DIR=/data PACER_WORK_DIR=/data/agent PORT=8080
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY drizzle ./drizzle
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/pacer.js"]
+CMD ["dev", "--host", "0.0.0.0"]

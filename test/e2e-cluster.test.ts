@@ -1,0 +1,174 @@
+// End to end over real Postgres and Redis: one master and two agent processes run a Wasm app
+// from artifact upload to TASK_RUNNING, logs and deletion; bad input and restarts lose nothing.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from './support/cluster.js';
+import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
+
+const ok = (await hasService('postgres')) && (await hasService('redis'));
+const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
+
+describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let master: PacerProcess;
+  const agents: PacerProcess[] = [];
+  let env: Record<string, string>;
+  let port: number;
+  let api: ReturnType<typeof apiClient>;
+
+  async function startMasterProcess(): Promise<void> {
+    master = startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env);
+    await waitForApi(api.url, master);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    port = await freePort();
+    api = apiClient(`http://127.0.0.1:${port}`);
+    env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      PACER_BUS_PREFIX: redisPrefix(),
+      PACER_MASTER_URL: api.url,
+      PACER_PUBLIC_URL: api.url,
+      PACER_OFFER_INTERVAL_MS: '300',
+      PACER_AGENT_TIMEOUT_MS: '3000',
+    };
+    await startMasterProcess();
+    for (const n of [1, 2]) {
+      agents.push(
+        startPacer(
+          ['agent', '--hostname', `agent-${n}`, '--attributes', `zone:z${n}`, '--resources', 'cpus:2,mem:512,disk:1024,ports:[31000-31100]', '--work-dir', await tempDir(`pacer-agent-${n}`)],
+          env,
+        ),
+      );
+    }
+    await waitFor('two agents', async () => {
+      const res = await api.get('/v2/agents');
+      return res.status === 200 && (res.body.agents ?? res.body).length === 2;
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([...agents, master].filter(Boolean).map((p) => p.stop()));
+    await db?.drop();
+  });
+
+  async function uploadService(): Promise<string> {
+    const bytes = await readFile(SERVICE_WASM);
+    const res = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
+    expect(res.status).toBe(201);
+    expect(res.body.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(res.body.size).toBe(bytes.length);
+    return `${res.body.uri}/service.wasm`;
+  }
+
+  async function runningTasks(appId: string): Promise<any[] | undefined> {
+    const res = await api.get(`/v2/apps${appId}/tasks`);
+    const tasks = res.body.tasks as any[];
+    return tasks.length > 0 && tasks.every((t) => t.state === 'TASK_RUNNING') ? tasks : undefined;
+  }
+
+  it('runs a Wasm app on the agents, shows its tasks and logs, and deletes it', async () => {
+    const uri = await uploadService();
+    const created = await api.post('/v2/apps', {
+      id: '/edge/service',
+      instances: 4,
+      cpus: 0.5,
+      mem: 32,
+      fetch: [{ uri }],
+      cmd: 'service.wasm --name e2e',
+      env: { NAME: 'world' },
+      constraints: [['hostname', 'MAX_PER', '2']],
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toContain('/edge/service');
+    expect(created.headers.get('marathon-deployment-id')).toBeTruthy();
+    expect(created.body.id).toBe('/edge/service');
+
+    const tasks = await waitFor('4 running tasks', () => runningTasks('/edge/service'));
+    expect(tasks).toHaveLength(4);
+    expect(new Set(tasks.map((t) => t.host))).toEqual(new Set(['agent-1', 'agent-2']));
+    for (const task of tasks) {
+      expect(task.id).toMatch(/^edge_service\.instance-[0-9a-f-]{36}\._app\.1$/);
+      expect(task.appId).toBe('/edge/service');
+      expect(task.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(task.ports).toHaveLength(1);
+    }
+
+    const app = await api.get('/v2/apps//edge/service');
+    expect(app.status).toBe(200);
+    expect(app.body.app.tasksRunning).toBe(4);
+    await waitFor('the deployment to finish', async () => (await api.get('/v2/deployments')).body.length === 0);
+
+    const taskId = tasks[0].id as string;
+    const logs = await waitFor('stdout lines', async () => {
+      const res = await api.get(`/v2/tasks/${taskId}/logs?stream=stdout`);
+      return res.status === 200 && JSON.stringify(res.body).length > 0 && JSON.stringify(res.body).includes('e2e') ? res.body : undefined;
+    });
+    expect(JSON.stringify(logs)).toContain('e2e');
+
+    const deleted = await api.delete('/v2/apps/edge/service');
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.deploymentId).toBeTruthy();
+    await waitFor('the app to be gone', async () => (await api.get('/v2/apps/edge/service')).status === 404);
+    await waitFor('no tasks left', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+  });
+
+  it('answers bad input with Marathon-shaped errors', async () => {
+    const badJson = await api.post('/v2/apps', '{"id": ');
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.message).toBe('Invalid JSON');
+    const invalid = await api.post('/v2/apps', { id: '/bad', cmd: 'x.wasm', cpus: -1 });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.message).toBe('Object is not valid');
+    expect(invalid.body.details.some((d: any) => d.path === '/cpus')).toBe(true);
+  });
+
+  it('fails a task whose module cannot be fetched with FETCH_FAILED', async () => {
+    const res = await api.post('/v2/apps', {
+      id: '/broken',
+      cpus: 0.1,
+      mem: 16,
+      fetch: [{ uri: `${api.url}/v2/artifacts/sha256:${'0'.repeat(64)}/missing.wasm` }],
+      cmd: 'missing.wasm',
+    });
+    expect(res.status).toBe(201);
+    const failure = await waitFor('a lastTaskFailure', async () => (await api.get('/v2/apps/broken')).body.app.lastTaskFailure);
+    expect(failure.state).toBe('TASK_FAILED');
+    expect(failure.message).toMatch(/^FETCH_FAILED/);
+    expect((await api.delete('/v2/apps/broken')).status).toBe(200);
+  });
+
+  it('keeps accepted apps and running tasks across a master restart', async () => {
+    const uri = await uploadService();
+    expect((await api.post('/v2/apps', { id: '/survivor', instances: 2, cpus: 0.1, mem: 16, fetch: [{ uri }], cmd: 'service.wasm' })).status).toBe(201);
+    const before = await waitFor('2 running tasks', () => runningTasks('/survivor'));
+    await master.stop({ hard: true });
+    await startMasterProcess();
+    const app = await api.get('/v2/apps/survivor');
+    expect(app.status).toBe(200);
+    expect(app.body.app.instances).toBe(2);
+    // The agents keep running the same tasks: after restart they are adopted, not duplicated.
+    const after = await waitFor('2 running tasks after restart', () => runningTasks('/survivor'));
+    expect(after.map((t) => t.id).sort()).toEqual(before.map((t) => t.id).sort());
+    expect((await api.delete('/v2/apps/survivor')).status).toBe(200);
+  });
+
+  it('replaces the tasks of an agent that was killed', async () => {
+    const uri = await uploadService();
+    expect((await api.post('/v2/apps', { id: '/resilient', instances: 2, cpus: 0.1, mem: 16, fetch: [{ uri }], cmd: 'service.wasm', constraints: [['hostname', 'UNIQUE']] })).status).toBe(201);
+    const before = await waitFor('2 running tasks', () => runningTasks('/resilient'));
+    const victim = agents[1]!;
+    await victim.stop({ hard: true });
+    const survivorHost = 'agent-1';
+    // UNIQUE on two agents with one gone: the lost instance cannot be placed, one stays running.
+    await waitFor('the lost task to leave', async () => {
+      const tasks = (await api.get('/v2/apps/resilient/tasks')).body.tasks as any[];
+      return tasks.filter((t) => t.state === 'TASK_RUNNING').every((t) => t.host === survivorHost) && tasks.length <= 2;
+    });
+    expect(before).toHaveLength(2);
+    expect((await api.delete('/v2/apps/resilient')).status).toBe(200);
+  });
+});

@@ -1,0 +1,123 @@
+// Starts real `pacer` processes (master, agents, dev) for end-to-end tests and talks to them over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/pacer.js');
+
+export interface PacerProcess {
+  child: ChildProcess;
+  /** Everything the process printed, for failure messages. */
+  output(): string;
+  /** SIGTERM and wait for exit (SIGKILL with `hard`). */
+  stop(options?: { hard?: boolean }): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+export function startPacer(args: string[], env: Record<string, string>): PacerProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(options) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(options?.hard ? 'SIGKILL' : 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A tiny HTTP client for the API under test. */
+export function apiClient(baseUrl: string) {
+  async function call<T = any>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body instanceof Uint8Array) {
+      init.body = body;
+    } else if (typeof body === 'string') {
+      init.body = body;
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    } else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const response = await fetch(baseUrl + pathname, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+  return {
+    url: baseUrl,
+    get: <T = any>(p: string) => call<T>('GET', p),
+    post: <T = any>(p: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', p, body, headers),
+    put: <T = any>(p: string, body?: unknown) => call<T>('PUT', p, body),
+    delete: <T = any>(p: string) => call<T>('DELETE', p),
+    call,
+  };
+}
+
+/** Waits until the HTTP API answers /ping. */
+export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<void> {
+  await waitFor(
+    `the API at ${baseUrl}`,
+    async () => {
+      if (proc && proc.child.exitCode !== null) throw new Error(`pacer exited early:\n${proc.output()}`);
+      return (await fetch(`${baseUrl}/ping`)).ok;
+    },
+    30_000,
+  );
+}
