@@ -212,14 +212,14 @@ describe('schedule with constraints', () => {
 
   it('LIKE places only where the attribute fully matches', () => {
     const app = makeApp({ constraints: [['rack', 'LIKE', 'r[12]']] });
-    const list = agents(4, (i) => (i === 0 ? {} : { rack: `r${i}` }));
+    const list = agents(4, (i): Record<string, string> => (i === 0 ? {} : { rack: `r${i}` }));
     const plan = schedule(snapshot({ agents: list, requests: requests(app, 8) }));
     expect(new Set(plan.placements.map((p) => p.agentId))).toEqual(new Set(['a1', 'a2']));
   });
 
   it('UNLIKE also places on agents lacking the attribute', () => {
     const app = makeApp({ constraints: [['rack', 'UNLIKE', 'r[12]']] });
-    const list = agents(4, (i) => (i === 0 ? {} : { rack: `r${i}` }));
+    const list = agents(4, (i): Record<string, string> => (i === 0 ? {} : { rack: `r${i}` }));
     const plan = schedule(snapshot({ agents: list, requests: requests(app, 8) }));
     expect(new Set(plan.placements.map((p) => p.agentId))).toEqual(new Set(['a0', 'a3']));
   });
