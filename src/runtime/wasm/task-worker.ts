@@ -1,6 +1,7 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
 import { parentPort } from 'node:worker_threads';
+import { startExport } from './instrument-module.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import {
   InstrumentExports,
@@ -54,9 +55,12 @@ function run(request: RunRequest): void {
       }
       throw error;
     }
-    const { memory, _start: start } = instance.exports;
+    const { memory, _start: start, [startExport]: startFunction } = instance.exports;
     if (memory instanceof WebAssembly.Memory) host.setMemory(memory);
     post({ type: 'started', taskId });
+    // The module's start function, moved out of instantiation by the rewriter so that its
+    // fuel and traps are reported like the rest of the run.
+    if (typeof startFunction === 'function') (startFunction as () => void)();
     (start as () => void)();
     outcome = { kind: 'returned' };
   } catch (error) {
