@@ -1,27 +1,41 @@
-// Serves a Hono app over Node's HTTP server; resolves once it listens.
+// Serves a Hono app on Node's HTTP server (@hono/node-server) and closes it cleanly, cutting
+// long-lived streams (events, log follows) so shutdown does not wait for clients.
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
-export interface HttpServer {
-  /** Actual port (useful with port 0). */
+/** A listening HTTP server. */
+export interface RunningHttpServer {
+  /** The port actually bound (useful with port 0). */
   port: number;
+  /** Stops accepting, closes open connections (streams included) and resolves when closed. */
   close(): Promise<void>;
 }
 
-export function startHttpServer(options: { app: Hono; port: number; host: string }): Promise<HttpServer> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            // SSE streams never end by themselves: cut open connections so close() returns.
-            if ('closeAllConnections' in server) server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
+/** Listens on `host:port` (port 0 picks a free one) and serves `app`. */
+export async function startHttpServer(options: {
+  app: Hono;
+  port: number;
+  host?: string;
+}): Promise<RunningHttpServer> {
+  const server = createAdaptorServer({ fetch: options.app.fetch }) as Server;
+  // Keep-alive timeouts shorter than typical client pools avoid resets on reused sockets.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,0 +1,77 @@
+// Reading requests the way Marathon clients send them: JSON bodies with Jackson-like errors,
+// capitalised booleans in the query, repeatable parameters, doubled slashes in paths.
+import type { Context } from 'hono';
+import { BadRequestError } from '../domain/index.js';
+import { ApiError, ApiErrorCode } from './errors.js';
+
+/**
+ * Parses the body as JSON. An empty body or malformed JSON answers 400
+ * `{"message":"Invalid JSON","details":"<parser message>"}`.
+ */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') {
+    throw new ApiError(
+      ApiErrorCode.INVALID_JSON,
+      'Invalid JSON',
+      'No content to map due to end-of-input',
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ApiError(ApiErrorCode.INVALID_JSON, 'Invalid JSON', (error as Error).message);
+  }
+}
+
+/**
+ * A boolean query parameter. Any case of `true` is true (`True`, `TRUE`); any other given value
+ * is false, as Jersey's `Boolean.valueOf`; absent or empty gives `fallback`.
+ */
+export function queryBoolean(c: Context, name: string, fallback: boolean): boolean {
+  const value = c.req.query(name);
+  if (value === undefined || value === '') return fallback;
+  return value.toLowerCase() === 'true';
+}
+
+/** Every value of a repeatable parameter, also accepting the `name[]` spelling. */
+export function queryAll(c: Context, name: string): string[] {
+  return [...(c.req.queries(name) ?? []), ...(c.req.queries(`${name}[]`) ?? [])];
+}
+
+/** A non-negative integer query parameter; a malformed one answers 400. */
+export function queryInteger(c: Context, name: string, fallback: number): number {
+  const value = c.req.query(name);
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) {
+    throw new BadRequestError(`Query parameter '${name}' must be a non-negative integer`);
+  }
+  return Number(value);
+}
+
+/**
+ * The request path as routing sees it: doubled slashes collapsed (clients build
+ * `'/v2/apps/' + '/group/app'`) and a trailing slash dropped.
+ */
+export function routingPath(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start < 0) return '/';
+  const query = url.indexOf('?', start);
+  const hash = url.indexOf('#', start);
+  const end = query >= 0 ? query : hash >= 0 ? hash : url.length;
+  const path = url.slice(start, end).replace(/\/{2,}/g, '/');
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** Decodes a path remainder segment by segment; malformed escapes answer 400. */
+export function decodePath(raw: string): string {
+  try {
+    return raw
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    throw new BadRequestError(`Malformed path '${raw}'`);
+  }
+}

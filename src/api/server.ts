@@ -1,0 +1,90 @@
+// createApi: the master's HTTP edge. Mounts the v2 routers in match order, adds Marathon's
+// leader header and body limits, and answers every error from the one table in errors.ts.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { MiddlewareHandler } from 'hono';
+import { PatternRouter } from 'hono/router/pattern-router';
+import type { ApiDeps } from './deps.js';
+import { ApiError, ApiErrorCode, respondToError } from './errors.js';
+import { routingPath } from './request.js';
+import { agentsRoutes } from './v2/agents.js';
+import { appTasksRoutes } from './v2/app-tasks.js';
+import { appVersionsRoutes } from './v2/app-versions.js';
+import { appsRoutes } from './v2/apps.js';
+import { artifactsRoutes } from './v2/artifacts.js';
+import { deploymentsRoutes } from './v2/deployments.js';
+import { infoRoutes } from './v2/info.js';
+import { logsRoutes } from './v2/logs.js';
+import { tasksRoutes } from './v2/tasks.js';
+
+/** Default limit of a JSON request body (413 beyond). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Default limit of an artifact upload (413 beyond). */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+function limitBodies(deps: ApiDeps): MiddlewareHandler {
+  const tooLarge = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError(
+          ApiErrorCode.PAYLOAD_TOO_LARGE,
+          `Request body is larger than ${maxSize} bytes`,
+        );
+      },
+    });
+  const json = tooLarge(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const artifact = tooLarge(deps.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
+  return (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return c.req.path === '/v2/artifacts' ? artifact(c, next) : json(c, next);
+  };
+}
+
+/**
+ * Builds the HTTP API. Paths are matched after collapsing doubled slashes; app ids are greedy
+ * (`{id:.+}`), so sub-resource routes are mounted before the bare app routes.
+ */
+export function createApi(deps: ApiDeps): Hono {
+  const app = new Hono({ router: new PatternRouter(), getPath: routingPath });
+  const leader = `http://${deps.info.leaderHostPort}`;
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Marathon-Leader', leader);
+  });
+  app.use('*', limitBodies(deps));
+
+  const routers = [
+    infoRoutes(deps),
+    artifactsRoutes(deps),
+    agentsRoutes(deps),
+    logsRoutes(deps),
+    tasksRoutes(deps),
+    deploymentsRoutes(deps),
+    appTasksRoutes(deps),
+    appVersionsRoutes(deps),
+    appsRoutes(deps),
+  ];
+  for (const router of routers) app.route('/', router);
+
+  // A router of the real routes only, to tell "wrong method" (405) from "no such path".
+  const known = new PatternRouter<string>();
+  for (const route of app.routes)
+    if (route.method !== 'ALL') known.add(route.method, route.path, route.path);
+
+  app.notFound((c) => {
+    const path = c.req.path;
+    const isKnownPath = METHODS.some(
+      (m) => m !== c.req.method && known.match(m, path)[0].length > 0,
+    );
+    const error = isKnownPath
+      ? new ApiError(ApiErrorCode.METHOD_NOT_ALLOWED, 'HTTP 405 Method Not Allowed')
+      : new ApiError(ApiErrorCode.URI_NOT_FOUND, 'URI not found');
+    return respondToError({ error, c, logger: deps.logger });
+  });
+  app.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
+  return app;
+}

@@ -1,0 +1,38 @@
+// /v2/agents (Pacer's own): the agents the master knows, their resources, attributes, last
+// heartbeat and the tasks they run.
+import { Hono } from 'hono';
+import type { Agent } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+
+/** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
+export function toAgentJson(agent: Agent): Record<string, unknown> {
+  const resources = (r: Agent['total']) => ({
+    cpus: r.cpus,
+    mem: r.memMiB,
+    disk: r.diskMiB,
+    ports: r.ports.map(([begin, end]) => `${begin}-${end}`),
+  });
+  return {
+    id: agent.agentId,
+    hostname: agent.hostname,
+    state: agent.state,
+    attributes: agent.attributes,
+    capabilities: agent.capabilities,
+    resources: resources(agent.total),
+    free: resources(agent.free),
+    runningTasks: agent.runningTaskIds,
+    registeredAt: agent.registeredAt,
+    lastHeartbeatAt: agent.lastHeartbeatAt,
+  };
+}
+
+/** Routes of `/v2/agents`. */
+export function agentsRoutes(deps: ApiDeps): Hono {
+  const routes = new Hono();
+
+  routes.get('/v2/agents', async (c) => {
+    return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
+  });
+
+  return routes;
+}

@@ -1,0 +1,105 @@
+// /v2/apps/{id}/tasks: list and kill an app's tasks (AppTasksResource.scala); `{group}/*/tasks`
+// lists the tasks of every app under a group.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import {
+  BadRequestError,
+  NotFoundError,
+  canonicalPath,
+  currentTaskId,
+  parseTaskId,
+} from '../../domain/index.js';
+import type { Instance } from '../../domain/index.js';
+import type { KillOptions } from '../../master/services.js';
+import type { ApiDeps } from '../deps.js';
+import { queryBoolean } from '../request.js';
+import { deploymentResponse, requireApp } from '../responses.js';
+import { hasTask, servicePortsOf, toTaskJson } from './wire/task-json.js';
+import type { TaskJson } from './wire/task-json.js';
+
+/** `scale`, `wipe`, `force` of a kill request; `scale` with `wipe` answers 400. */
+export function killOptions(c: Context): KillOptions {
+  const options = {
+    scale: queryBoolean(c, 'scale', false),
+    wipe: queryBoolean(c, 'wipe', false),
+    force: queryBoolean(c, 'force', false),
+  };
+  if (options.scale && options.wipe) {
+    throw new BadRequestError('You cannot use scale and wipe at the same time.');
+  }
+  return options;
+}
+
+/** Task JSON of instances, with the service ports of their apps. */
+export async function tasksJson(deps: ApiDeps, instances: Instance[]): Promise<TaskJson[]> {
+  const ports = new Map<string, number[]>();
+  const out: TaskJson[] = [];
+  for (const instance of instances) {
+    if (!hasTask(instance)) continue;
+    let servicePorts = ports.get(instance.appId);
+    if (!servicePorts) {
+      servicePorts = servicePortsOf(await deps.store.apps.get(instance.appId));
+      ports.set(instance.appId, servicePorts);
+    }
+    out.push(toTaskJson(instance, servicePorts));
+  }
+  return out;
+}
+
+/** Routes of `/v2/apps/{id}/tasks[/{taskId}]`. */
+export function appTasksRoutes(deps: ApiDeps): Hono {
+  const { store, orchestrator } = deps;
+  const routes = new Hono();
+
+  routes.get('/v2/apps/:id{.+}/tasks', async (c) => {
+    const raw = c.req.param('id');
+    const group = /^((?:.+\/)|)\*$/.exec(raw);
+    if (group) {
+      const prefix = canonicalPath(group[1] ?? '');
+      const under = prefix === '/' ? '/' : `${prefix}/`;
+      const instances = (await store.instances.list()).filter((i) => i.appId.startsWith(under));
+      return c.json({ tasks: await tasksJson(deps, instances) });
+    }
+    const id = canonicalPath(raw);
+    const app = await requireApp(store, id);
+    const servicePorts = servicePortsOf(app);
+    const instances = await store.instances.listByApp(id);
+    return c.json({ tasks: instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts)) });
+  });
+
+  routes.delete('/v2/apps/:id{.+}/tasks/:taskId', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    const taskId = c.req.param('taskId');
+    const options = killOptions(c);
+    const app = await requireApp(store, id);
+    const parsed = parseTaskId(taskId);
+    const instance = parsed ? await store.instances.get(parsed.instanceId) : undefined;
+    if (!instance || instance.appId !== id || !hasTask(instance)) {
+      throw new NotFoundError(`Task '${taskId}' does not exist`);
+    }
+    const { killed, deployment } = await orchestrator.killTasks([currentTaskId(instance)], options);
+    if (options.scale && deployment) return deploymentResponse(c, deployment);
+    const task = killed[0] ?? instance;
+    return c.json({ task: toTaskJson(task, servicePortsOf(app)) });
+  });
+
+  routes.delete('/v2/apps/:id{.+}/tasks', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    const options = killOptions(c);
+    const host = c.req.query('host');
+    const app = await requireApp(store, id);
+    const instances = (await store.instances.listByApp(id)).filter(
+      (i) => hasTask(i) && (host === undefined || host === '*' || i.host === host),
+    );
+    if (instances.length === 0) return c.json({ tasks: [] });
+    const { killed, deployment } = await orchestrator.killTasks(
+      instances.map((i) => currentTaskId(i)),
+      options,
+    );
+    if (options.scale && deployment) return deploymentResponse(c, deployment);
+    const servicePorts = servicePortsOf(app);
+    return c.json({ tasks: killed.map((i) => toTaskJson(i, servicePorts)) });
+  });
+
+  return routes;
+}

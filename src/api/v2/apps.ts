@@ -1,0 +1,297 @@
+// /v2/apps: list, create, read, replace, patch, delete and restart apps (AppsResource.scala).
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ConflictError, ValidationError, canonicalPath } from '../../domain/index.js';
+import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, ApiErrorCode } from '../errors.js';
+import { queryAll, queryBoolean, readJson } from '../request.js';
+import {
+  clientIp,
+  deploymentIdsByApp,
+  deploymentResponse,
+  requireApp,
+  unknownApp,
+} from '../responses.js';
+import { toAppJson } from './wire/app-json.js';
+import { parseEmbed, toAppInfo } from './wire/app-info.js';
+import type { AppEmbed } from './wire/app-info.js';
+import { normalizeApp } from './wire/app-normalize.js';
+import type { AppSpec } from './wire/app-normalize.js';
+import { AppSchema } from './wire/app-schema.js';
+import type { WireApp } from './wire/app-schema.js';
+import { mergeAppUpdate } from './wire/app-update.js';
+import { parseWire } from './wire/violations.js';
+import { parseLabelSelector } from './label-selector.js';
+
+/** Apps and their AppInfo for a list answer, filtered as `GET /v2/apps` asks. */
+async function appInfos(
+  deps: ApiDeps,
+  options: { apps: AppDefinition[]; embed: ReadonlySet<AppEmbed> },
+): Promise<Record<string, unknown>[]> {
+  const { apps, embed } = options;
+  const [instances, deployments] = await Promise.all([
+    deps.store.instances.list(),
+    deploymentIdsByApp(deps.store),
+  ]);
+  const byApp = new Map<string, typeof instances>();
+  for (const instance of instances) {
+    const list = byApp.get(instance.appId) ?? [];
+    list.push(instance);
+    byApp.set(instance.appId, list);
+  }
+  const failures = embed.has('lastTaskFailure')
+    ? await Promise.all(apps.map((app) => deps.store.apps.getLastTaskFailure(app.id)))
+    : [];
+  return apps.map((app, index) =>
+    toAppInfo(app, {
+      instances: byApp.get(app.id) ?? [],
+      deploymentIds: deployments.get(app.id) ?? [],
+      embed,
+      lastTaskFailure: failures[index],
+    }),
+  );
+}
+
+/** A full app from a body whose id is decided (`id`); throws Marathon's 400/422 when invalid. */
+export function toSpec(wire: WireApp, id: string): AppSpec {
+  const result = normalizeApp(wire, { id });
+  if (!result.ok) throw new ValidationError(result.errors);
+  return result.value;
+}
+
+function bodyId(wire: WireApp, path: string): string {
+  if (wire.id === undefined || wire.id === '') {
+    throw new ApiError(ApiErrorCode.JSON_READ, 'Invalid JSON', [
+      { path, errors: ['error.path.missing'] },
+    ]);
+  }
+  return canonicalPath(wire.id);
+}
+
+/** `api_post_event` for each app a request created or changed. */
+async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise<void> {
+  for (const id of appIds) {
+    const app = await deps.store.apps.get(id);
+    if (!app) continue;
+    await deps.events.emit({
+      eventType: 'api_post_event',
+      clientIp: clientIp(c),
+      uri: new URL(c.req.url).pathname,
+      appDefinition: toAppJson(app),
+    });
+  }
+}
+
+/** The spec a PUT or PATCH body asks for, given the current app (undefined when new). */
+function updatedSpec(options: {
+  current: AppDefinition | undefined;
+  body: WireApp;
+  id: string;
+  isPartial: boolean;
+}): AppSpec {
+  const { current, body, id, isPartial } = options;
+  const wire = current && isPartial ? mergeAppUpdate(current, body) : body;
+  return toSpec({ ...wire, id }, id);
+}
+
+const VERSION_ONLY = "The 'version' field may only be combined with the 'id' field.";
+
+/** A rollback body `{version}` (with an optional `id`): the spec of that stored version. */
+async function rollbackSpec(deps: ApiDeps, options: { body: Record<string, unknown>; id: string }) {
+  const { body, id } = options;
+  const version = body.version;
+  if (version === undefined) return undefined;
+  if (Object.keys(body).some((key) => key !== 'id' && key !== 'version')) {
+    throw new ValidationError([{ path: '/', errors: [VERSION_ONLY] }]);
+  }
+  if (typeof version !== 'string') {
+    throw new ApiError(ApiErrorCode.JSON_READ, 'Invalid JSON', [
+      { path: '/version', errors: ['error.expected.date.isoformat'] },
+    ]);
+  }
+  const old = await deps.store.apps.getVersion(id, version);
+  if (!old) throw unknownApp(id, version);
+  const { version: _v, versionInfo: _vi, ...spec } = old;
+  return spec;
+}
+
+/** Routes of `/v2/apps` and `/v2/apps/{id}` (sub-resources live in app-tasks.ts, app-versions.ts). */
+export function appsRoutes(deps: ApiDeps): Hono {
+  const { store, orchestrator } = deps;
+  const routes = new Hono();
+
+  routes.get('/v2/apps', async (c) => {
+    const cmd = c.req.query('cmd')?.toLowerCase();
+    const id = c.req.query('id')?.toLowerCase();
+    const label = c.req.query('label');
+    const matchesLabels = label ? parseLabelSelector(label) : undefined;
+    const apps = (await store.apps.list()).filter(
+      (app) =>
+        (cmd === undefined || (app.cmd ?? '').toLowerCase().includes(cmd)) &&
+        (id === undefined || app.id.toLowerCase().includes(id)) &&
+        (matchesLabels === undefined || matchesLabels(app.labels)),
+    );
+    const embed = parseEmbed(queryAll(c, 'embed'));
+    return c.json({ apps: await appInfos(deps, { apps, embed }) });
+  });
+
+  routes.post('/v2/apps', async (c) => {
+    const wire = parseWire(AppSchema, await readJson(c));
+    const id = bodyId(wire, '/id');
+    const spec = toSpec(wire, id);
+    if (await store.apps.get(id)) throw new ConflictError(`An app with id [${id}] already exists.`);
+    const result = await orchestrator.deploy(
+      { apps: [spec] },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    await emitApiPost(deps, c, [id]);
+    const stored = (await store.apps.get(id)) ?? stampedFallback(spec, result);
+    const info = toAppInfo(stored, {
+      instances: [],
+      deploymentIds: [result.deploymentId],
+      embed: new Set(),
+    });
+    c.header('Location', id);
+    c.header('Marathon-Deployment-Id', result.deploymentId);
+    return c.json(info, 201);
+  });
+
+  routes.put('/v2/apps', async (c) => {
+    const bodies = parseWire(z.array(AppSchema), await readJson(c));
+    const isPartial = queryBoolean(c, 'partialUpdate', true);
+    const specs: AppSpec[] = [];
+    for (const [index, body] of bodies.entries()) {
+      const id = bodyId(body, `(${index})/id`);
+      const current = await store.apps.get(id);
+      specs.push(updatedSpec({ current, body, id, isPartial }));
+    }
+    const result = await orchestrator.deploy(
+      { apps: specs },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    await emitApiPost(
+      deps,
+      c,
+      specs.map((s) => s.id),
+    );
+    return deploymentResponse(c, result);
+  });
+
+  routes.patch('/v2/apps', async (c) => {
+    const bodies = parseWire(z.array(AppSchema), await readJson(c));
+    const specs: AppSpec[] = [];
+    for (const [index, body] of bodies.entries()) {
+      const id = bodyId(body, `(${index})/id`);
+      const current = await requireApp(store, id);
+      specs.push(updatedSpec({ current, body, id, isPartial: true }));
+    }
+    const result = await orchestrator.deploy(
+      { apps: specs },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    await emitApiPost(
+      deps,
+      c,
+      specs.map((s) => s.id),
+    );
+    return deploymentResponse(c, result);
+  });
+
+  routes.post('/v2/apps/:id{.+}/restart', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    await requireApp(store, id);
+    const result = await orchestrator.deploy(
+      { apps: [], restart: [id] },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    return deploymentResponse(c, result);
+  });
+
+  routes.get('/v2/apps/:id{.+}', async (c) => {
+    const raw = c.req.param('id');
+    const embed = parseEmbed(queryAll(c, 'embed'));
+    const group = /^((?:.+\/)|)\*$/.exec(raw);
+    if (group) {
+      const prefix = canonicalPath(group[1] ?? '');
+      const under = prefix === '/' ? '/' : `${prefix}/`;
+      const apps = (await store.apps.list()).filter((app) => app.id.startsWith(under));
+      return c.json({ '*': await appInfos(deps, { apps, embed }) });
+    }
+    const id = canonicalPath(raw);
+    const app = await requireApp(store, id);
+    const [instances, deployments, lastTaskFailure] = await Promise.all([
+      store.instances.listByApp(id),
+      store.deployments.list(),
+      store.apps.getLastTaskFailure(id),
+    ]);
+    const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
+    const info = toAppInfo(app, {
+      instances,
+      deploymentIds: deployments.filter((d) => d.affectedApps.includes(id)).map((d) => d.id),
+      embed: new Set([...embed, ...always]),
+      lastTaskFailure,
+    });
+    return c.json({ app: info });
+  });
+
+  routes.put('/v2/apps/:id{.+}', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    const json = await readJson(c);
+    const current = await store.apps.get(id);
+    const force = queryBoolean(c, 'force', false);
+    const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
+    const rollback = isObject
+      ? await rollbackSpec(deps, { body: json as Record<string, unknown>, id })
+      : undefined;
+    const spec =
+      rollback ??
+      updatedSpec({
+        current,
+        body: parseWire(AppSchema, json),
+        id,
+        isPartial: queryBoolean(c, 'partialUpdate', true),
+      });
+    const result = await orchestrator.deploy({ apps: [spec] }, { force });
+    await emitApiPost(deps, c, [id]);
+    if (current) return deploymentResponse(c, result);
+    c.header('Location', id);
+    return deploymentResponse(c, result, 201);
+  });
+
+  routes.patch('/v2/apps/:id{.+}', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    const body = parseWire(AppSchema, await readJson(c));
+    const current = await requireApp(store, id);
+    const spec = updatedSpec({ current, body, id, isPartial: true });
+    const result = await orchestrator.deploy(
+      { apps: [spec] },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    await emitApiPost(deps, c, [id]);
+    return deploymentResponse(c, result);
+  });
+
+  routes.delete('/v2/apps/:id{.+}', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    await requireApp(store, id);
+    // COMPAT: Marathon's code defaults `force` to true here (its RAML says false).
+    const result = await orchestrator.deploy(
+      { apps: [], remove: [id] },
+      { force: queryBoolean(c, 'force', true) },
+    );
+    return deploymentResponse(c, result);
+  });
+
+  return routes;
+}
+
+/** The created app when the orchestrator has not stored it yet: the spec at the new version. */
+function stampedFallback(spec: AppSpec, result: DeploymentResult): AppDefinition {
+  return {
+    ...spec,
+    version: result.version,
+    versionInfo: { lastScalingAt: result.version, lastConfigChangeAt: result.version },
+  };
+}

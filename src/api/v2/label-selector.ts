@@ -1,0 +1,61 @@
+// Marathon's label selector for `GET /v2/apps?label=` (LabelSelector.scala): `k`, `k==v`,
+// `k!=v`, `k in (a,b)`, `k notin (a,b)`; a comma outside parentheses means AND.
+import { BadRequestError } from '../../domain/index.js';
+
+type Term = (labels: Record<string, string>) => boolean;
+
+function splitTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < selector.length; i++) {
+    const ch = selector[i] as string;
+    if (ch === '\\' && i + 1 < selector.length) {
+      current += ch + (selector[++i] as string);
+      continue;
+    }
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      terms.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  terms.push(current.trim());
+  return terms;
+}
+
+const unescape = (text: string): string => text.trim().replace(/\\(.)/g, '$1');
+
+function parseTerm(term: string): Term {
+  const set = /^(.+?)\s+(in|notin)\s+\((.*)\)$/.exec(term);
+  if (set) {
+    const key = unescape(set[1] ?? '');
+    const values = (set[3] ?? '').split(',').map(unescape);
+    const isIn = set[2] === 'in';
+    return (labels) => {
+      const value = labels[key];
+      if (value === undefined) return !isIn;
+      return values.includes(value) === isIn;
+    };
+  }
+  const compare = /^(.+?)\s*(==|!=)\s*(.*)$/.exec(term);
+  if (compare) {
+    const key = unescape(compare[1] ?? '');
+    const value = unescape(compare[3] ?? '');
+    return compare[2] === '=='
+      ? (labels) => labels[key] === value
+      : (labels) => labels[key] !== value;
+  }
+  if (/^[^\s=!(),]+$/.test(term)) {
+    const key = unescape(term);
+    return (labels) => key in labels;
+  }
+  throw new BadRequestError(`Invalid label selector: ${term}`);
+}
+
+/** Compiles a selector into a predicate over an app's labels; a malformed one answers 400. */
+export function parseLabelSelector(selector: string): (labels: Record<string, string>) => boolean {
+  const terms = splitTerms(selector).map(parseTerm);
+  return (labels) => terms.every((term) => term(labels));
+}

@@ -1,0 +1,48 @@
+// /v2/tasks/{taskId}/logs (Pacer's own): the last lines a task wrote, or, with `follow=true`,
+// a server-sent event stream of them as they are written.
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { BadRequestError, NotFoundError, parseTaskId } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+import { queryBoolean, queryInteger } from '../request.js';
+
+const DEFAULT_TAIL = 100;
+const MAX_TAIL = 10_000;
+
+/** Routes of `/v2/tasks/{taskId}/logs`. */
+export function logsRoutes(deps: ApiDeps): Hono {
+  const { store, logs } = deps;
+  const routes = new Hono();
+
+  routes.get('/v2/tasks/:taskId/logs', async (c) => {
+    const taskId = c.req.param('taskId');
+    const rawStream = c.req.query('stream');
+    if (rawStream !== undefined && rawStream !== 'stdout' && rawStream !== 'stderr') {
+      throw new BadRequestError("Query parameter 'stream' must be 'stdout' or 'stderr'");
+    }
+    const stream = rawStream;
+    const tail = Math.min(queryInteger(c, 'tail', DEFAULT_TAIL), MAX_TAIL);
+    const parsed = parseTaskId(taskId);
+    if (!parsed || !(await store.instances.get(parsed.instanceId))) {
+      throw new NotFoundError(`Task '${taskId}' does not exist`);
+    }
+    const lines = await logs.read(taskId, { tail, ...(stream ? { stream } : {}) });
+    if (!queryBoolean(c, 'follow', false)) return c.json({ taskId, lines });
+
+    return streamSSE(c, async (sse) => {
+      const controller = new AbortController();
+      sse.onAbort(() => controller.abort());
+      for (const line of lines) await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
+      const followed = logs.follow(taskId, {
+        signal: controller.signal,
+        ...(stream ? { stream } : {}),
+      });
+      for await (const line of followed) {
+        if (sse.aborted) break;
+        await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
+      }
+    });
+  });
+
+  return routes;
+}

@@ -1,0 +1,52 @@
+// /v2/tasks: every task, filtered by status, and killing tasks across apps (TasksResource.scala).
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { BadRequestError, parseTaskId, toMesosState } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+import { queryAll, readJson } from '../request.js';
+import { deploymentResponse } from '../responses.js';
+import { killOptions, tasksJson } from './app-tasks.js';
+import { parseWire } from './wire/violations.js';
+
+/** Body of `POST /v2/tasks/delete`. */
+export const DeleteTasksSchema = z
+  .object({ ids: z.array(z.string()) })
+  .meta({ id: 'DeleteTasks', description: 'Ids of the tasks to kill.' });
+
+const STATUS_FILTERS = { running: 'TASK_RUNNING', staging: 'TASK_STAGING' } as const;
+
+/** Routes of `/v2/tasks` (logs of one task are in logs.ts). */
+export function tasksRoutes(deps: ApiDeps): Hono {
+  const { store, orchestrator } = deps;
+  const routes = new Hono();
+
+  routes.get('/v2/tasks', async (c) => {
+    // Only `running` and `staging` are recognised; unknown values are dropped, so a filter of
+    // only unknown values lists every task (TasksResource.scala).
+    const states = queryAll(c, 'status').flatMap((s) => {
+      const state = STATUS_FILTERS[s.toLowerCase() as keyof typeof STATUS_FILTERS];
+      return state ? [state] : [];
+    });
+    const instances = (await store.instances.list()).filter(
+      (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
+    );
+    return c.json({ tasks: await tasksJson(deps, instances) });
+  });
+
+  routes.post('/v2/tasks/delete', async (c) => {
+    const options = killOptions(c);
+    const { ids } = parseWire(DeleteTasksSchema, await readJson(c));
+    for (const id of ids) {
+      if (!parseTaskId(id)) {
+        throw new BadRequestError(
+          `Invalid task id '${id}'. [The task id must be <appId>.instance-<uuid>._app.<incarnation>]`,
+        );
+      }
+    }
+    const { killed, deployment } = await orchestrator.killTasks(ids, options);
+    if (options.scale && deployment) return deploymentResponse(c, deployment);
+    return c.json({ tasks: await tasksJson(deps, killed) });
+  });
+
+  return routes;
+}
