@@ -3,3 +3,6 @@ export * from './bus.js';
 export * from './messages.js';
 export { createRedisBus } from './redis-bus.js';
 export { createMemoryBus } from './memory-bus.js';
+export type { RedisBusOptions } from './redis-bus.js';
+export type { MemoryBusOptions } from './memory-bus.js';
+export { BusDecodeError } from './message-codec.js';

@@ -66,8 +66,19 @@ export function startRedisConsumer<T>(
     }
   }
 
-  async function ack(id: string): Promise<void> {
-    await send('XACK', key, group, id);
+  // Acks are sent without waiting for the reply (one connection keeps them in order), so a
+  // batch costs one round trip instead of one per entry; the batch awaits them all at its end.
+  // A lost ack only means the entry is delivered again, which at-least-once allows.
+  let acks: Promise<unknown>[] = [];
+  function ack(id: string): void {
+    const sent = send('XACK', key, group, id);
+    sent.catch(() => {}); // handled in flushAcks; this only stops an early "unhandled" report
+    acks.push(sent);
+  }
+  async function flushAcks(): Promise<void> {
+    const sent = acks;
+    acks = [];
+    await Promise.all(sent);
   }
 
   async function handle(entry: RawEntry): Promise<void> {
@@ -77,7 +88,7 @@ export function startRedisConsumer<T>(
         { ...where, id: entry.id },
         'pending entry was trimmed away; acknowledged',
       );
-      await ack(entry.id);
+      ack(entry.id);
       return;
     }
     let message: T;
@@ -89,7 +100,7 @@ export function startRedisConsumer<T>(
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
       report('undecodable entry acknowledged', error, entry.id);
-      await ack(entry.id);
+      ack(entry.id);
       return;
     }
     isInHandler = true;
@@ -101,7 +112,7 @@ export function startRedisConsumer<T>(
     } finally {
       isInHandler = false;
     }
-    await ack(entry.id);
+    ack(entry.id);
   }
 
   async function run(): Promise<void> {
@@ -174,9 +185,13 @@ export function startRedisConsumer<T>(
           needsGroup = false;
         }
         const batch = await nextBatch();
-        for (const entry of batch) {
-          if (isStopped) break;
-          await handle(entry);
+        try {
+          for (const entry of batch) {
+            if (isStopped) break;
+            await handle(entry);
+          }
+        } finally {
+          await flushAcks();
         }
         failures = 0;
       } catch (error) {
