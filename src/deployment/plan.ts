@@ -105,30 +105,32 @@ function changeOf(
   forceRestart: boolean,
 ): DeploymentAction['action'] | undefined {
   if (!before) return 'ScaleApplication';
-  if (forceRestart || configKey(before) !== configKey(after)) return 'RestartApplication';
+  if (forceRestart || isConfigChange(before, after)) return 'RestartApplication';
   if (before.instances !== after.instances) return 'ScaleApplication';
   return undefined;
 }
 
 /**
- * Everything that makes a new task differ: all fields but `instances`, `version` and
- * `versionInfo.lastScalingAt` (a restart changes only `lastConfigChangeAt`, and must restart).
+ * Whether two versions would run different tasks: every field but `instances`, `version` and
+ * `versionInfo.lastScalingAt` (a restart moves only `lastConfigChangeAt`, and must restart).
  */
-function configKey(app: AppDefinition): string {
-  const { instances: _i, version: _v, versionInfo, ...config } = app;
-  return stableJson({ ...config, lastConfigChangeAt: versionInfo.lastConfigChangeAt });
+function isConfigChange(before: AppDefinition, after: AppDefinition): boolean {
+  if (before.versionInfo.lastConfigChangeAt !== after.versionInfo.lastConfigChangeAt) return true;
+  const { instances: _i, version: _v, versionInfo: _vi, ...a } = before;
+  const { instances: _j, version: _w, versionInfo: _wi, ...b } = after;
+  return !isDeepEqual(a, b);
 }
 
-/** JSON with object keys sorted and undefined members dropped, so equal values compare equal. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => stableJson(v ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => compare(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+/** Structural equality of JSON-like values; an undefined member equals a missing one. */
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  for (const key of keys) if (!isDeepEqual(left[key], right[key])) return false;
+  return true;
 }
 
 /** app id → ids of the apps it depends on (a group dependency expands to its apps). */
