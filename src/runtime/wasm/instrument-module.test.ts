@@ -1,0 +1,210 @@
+// The rewriter on real modules: valid output that computes the same results for every
+// instruction class, exact fuel on known loops, the memory cap and the start function.
+import { describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
+import { instrumentModule, startExport } from './instrument-module.js';
+import { parseModule } from './parse-module.js';
+import { InstrumentExports } from './worker-messages.js';
+
+const wabt = await wabtInit();
+
+function assemble(wat: string): Uint8Array {
+  const module = wabt.parseWat('test.wat', wat, {
+    exceptions: true,
+    tail_call: true,
+    bulk_memory: true,
+    reference_types: true,
+    simd: true,
+    multi_value: true,
+  });
+  const { buffer } = module.toBinary({});
+  module.destroy();
+  return buffer;
+}
+
+interface Run {
+  result: unknown;
+  fuelLeft: bigint;
+  instance: WebAssembly.Instance;
+}
+
+function rewrite(wat: string, options: { fuel?: bigint; memMiB?: number } = {}): Uint8Array {
+  const result = instrumentModule(parseModule(assemble(wat)), {
+    memMiB: options.memMiB ?? 1,
+    fuel: options.fuel ?? 1_000_000_000n,
+    maxTableElements: 1000,
+  });
+  if (!result.ok) throw new Error(result.message);
+  expect(WebAssembly.validate(result.bytes)).toBe(true);
+  return result.bytes;
+}
+
+function run(wat: string, args: unknown[] = [], options: { fuel?: bigint } = {}): Run {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(rewrite(wat, options)), {});
+  const fn = instance.exports.run as (...a: unknown[]) => unknown;
+  const result = fn(...args);
+  const fuel = instance.exports[InstrumentExports.fuel] as WebAssembly.Global;
+  return { result, fuelLeft: fuel.value as bigint, instance };
+}
+
+function plain(wat: string, args: unknown[] = []): unknown {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(wat)), {});
+  return (instance.exports.run as (...a: unknown[]) => unknown)(...args);
+}
+
+const classes: Record<string, { wat: string; args: unknown[] }> = {
+  'numeric, locals, globals, memory, sign extension, saturating truncation': {
+    args: [7],
+    wat: `(module (memory 1) (global $g (mut i32) (i32.const 5))
+      (func (export "run") (param $x i32) (result i32) (local $y i64)
+        (i32.store offset=4 (i32.const 8) (i32.mul (local.get $x) (global.get $g)))
+        (local.set $y (i64.extend8_s (i64.const 0xff)))
+        (global.set $g (i32.trunc_sat_f64_s (f64.const 1e30)))
+        (i32.add (i32.load offset=4 (i32.const 8)) (i32.add (i32.wrap_i64 (local.get $y)) (i32.eqz (global.get $g))))))`,
+  },
+  'block, loop, if/else, br, br_if, br_table, select, return': {
+    args: [3],
+    wat: `(module
+      (func $case (param $i i32) (result i32)
+        (block $d (block $c (block $b (block $a
+          (br_table $a $b $c $d (local.get $i)))
+          (return (i32.const 10)))
+          (return (i32.const 20)))
+          (return (i32.const 30)))
+        (i32.const 40))
+      (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc) (call $case (local.get $i))))
+          (if (i32.eq (local.get $i) (i32.const 2)) (then (local.set $acc (i32.add (local.get $acc) (i32.const 1))))
+            (else (local.set $acc (select (local.get $acc) (i32.const 0) (i32.const 1)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.le_u (local.get $i) (local.get $n))))
+        (local.get $acc)))`,
+  },
+  'call, call_indirect, return_call, return_call_indirect': {
+    args: [10],
+    wat: `(module (type $t (func (param i32) (result i32)))
+      (table 2 funcref) (elem (i32.const 0) $dec $count)
+      (func $dec (param $n i32) (result i32) (i32.sub (local.get $n) (i32.const 1)))
+      (func $count (param $n i32) (result i32)
+        (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 100))
+          (else (return_call_indirect (type $t) (call $dec (local.get $n)) (i32.const 1)))))
+      (func (export "run") (param $n i32) (result i32)
+        (i32.add (call_indirect (type $t) (local.get $n) (i32.const 0)) (return_call $count (local.get $n)))))`,
+  },
+  'exceptions: try, catch, catch_all, throw, rethrow, delegate': {
+    args: [5],
+    wat: `(module (tag $e (param i32))
+      (func $thrower (param $x i32) (throw $e (local.get $x)))
+      (func (export "run") (param $x i32) (result i32) (local $r i32)
+        (try (do (call $thrower (local.get $x))) (catch $e (local.set $r)))
+        (try (do (try (do (call $thrower (i32.const 1))) (catch_all (rethrow 0)))) (catch $e (local.set $r (i32.add (local.get $r)))))
+        (try (do (try (do (call $thrower (i32.const 2))) (delegate 0))) (catch $e (local.set $r (i32.add (local.get $r)))))
+        (local.get $r)))`,
+  },
+  'bulk memory, reference types, tables': {
+    args: [3],
+    wat: `(module (memory 1) (table $t 4 funcref) (data $d "abcdef")
+      (func $f (result i32) (i32.const 9))
+      (elem declare func $f)
+      (func (export "run") (param $x i32) (result i32)
+        (memory.init $d (i32.const 100) (i32.const 0) (i32.const 6))
+        (data.drop $d)
+        (memory.copy (i32.const 200) (i32.const 100) (i32.const 6))
+        (memory.fill (i32.const 300) (local.get $x) (i32.const 4))
+        (table.set $t (i32.const 1) (ref.func $f))
+        (drop (table.grow $t (ref.null func) (i32.const 1)))
+        (i32.add (i32.add (i32.load8_u (i32.const 205)) (i32.load8_u (i32.const 303)))
+          (i32.add (table.size $t) (ref.is_null (table.get $t (i32.const 0)))))))`,
+  },
+  'SIMD: v128 loads, stores, lanes, shuffles': {
+    args: [4],
+    wat: `(module (memory 1)
+      (func (export "run") (param $x i32) (result i32)
+        (v128.store (i32.const 16) (i32x4.add (v128.const i32x4 1 2 3 4) (i32x4.splat (local.get $x))))
+        (i32.add (i32x4.extract_lane 3 (v128.load (i32.const 16)))
+          (i8x16.extract_lane_u 0 (i8x16.shuffle 4 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+            (v128.load32_zero (i32.const 16)) (v128.load (i32.const 16)))))))`,
+  },
+};
+
+describe('instrumentModule', () => {
+  for (const [name, { wat, args }] of Object.entries(classes)) {
+    it(`keeps the results of ${name}`, () => {
+      const metered = run(wat, args);
+      expect(metered.result).toEqual(plain(wat, args));
+      expect(metered.fuelLeft).toBeLessThan(1_000_000_000n);
+    });
+  }
+
+  const countingLoop = `(module
+    (func (export "run") (param $n i32) (result i32) (local $i i32)
+      (block $exit (loop $l
+        (br_if $exit (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (local.get $i)))`;
+
+  it('charges a counting loop exactly 9n + 5 (4 per header, 5 per body, 1 after)', () => {
+    for (const n of [0, 1, 10, 1000]) {
+      const { fuelLeft } = run(countingLoop, [n]);
+      expect(1_000_000_000n - fuelLeft).toBe(BigInt(9 * n + 5));
+    }
+  });
+
+  it('uses the same fuel on every run of the same input', () => {
+    const wat = classes['block, loop, if/else, br, br_if, br_table, select, return']!.wat;
+    const used = [1, 2, 3].map(() => run(wat, [50]).fuelLeft);
+    expect(new Set(used).size).toBe(1);
+  });
+
+  it('traps with the counter below zero when the budget runs out in a loop', () => {
+    const wat = `(module (func (export "run") (loop $l (br $l))))`;
+    let fuelLeft = 0n;
+    const instance = new WebAssembly.Instance(
+      new WebAssembly.Module(rewrite(wat, { fuel: 1000n })),
+      {},
+    );
+    expect(() => (instance.exports.run as () => void)()).toThrow(WebAssembly.RuntimeError);
+    fuelLeft = (instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value as bigint;
+    expect(fuelLeft).toBeLessThan(0n);
+  });
+
+  it('traps recursion that runs out of fuel at function entries', () => {
+    const wat = `(module (func $f (param i32) (result i32) (call $f (local.get 0)))
+      (func (export "run") (result i32) (call $f (i32.const 0))))`;
+    const instance = new WebAssembly.Instance(
+      new WebAssembly.Module(rewrite(wat, { fuel: 100n })),
+      {},
+    );
+    expect(() => (instance.exports.run as () => void)()).toThrow(WebAssembly.RuntimeError);
+    expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBeLessThan(0n);
+  });
+
+  it('puts the budget in the fuel global initial value and meters the exported start function', () => {
+    const wat = `(module (func $init (loop $l (br $l))) (start $init) (func (export "run")))`;
+    const instance = new WebAssembly.Instance(
+      new WebAssembly.Module(rewrite(wat, { fuel: 500n })),
+      {},
+    );
+    expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBe(500n);
+    expect(() => (instance.exports[startExport] as () => void)()).toThrow(WebAssembly.RuntimeError);
+    expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBeLessThan(0n);
+  });
+
+  it('caps memory.grow at memMiB and records the refusal', () => {
+    const wat = `(module (memory 1)
+      (func (export "run") (result i32) (i32.add (memory.grow (i32.const 15)) (memory.grow (i32.const 1)))))`;
+    const { result, instance } = run(wat);
+    expect(result).toBe(1 + -1);
+    expect((instance.exports[InstrumentExports.growRefused] as WebAssembly.Global).value).toBe(1);
+  });
+
+  it('refuses a declared minimum memory over the cap with MEMORY_LIMIT', () => {
+    const result = instrumentModule(parseModule(assemble('(module (memory 17))')), {
+      memMiB: 1,
+      maxTableElements: 10,
+    });
+    expect(result).toMatchObject({ ok: false, reason: 'MEMORY_LIMIT' });
+  });
+});
