@@ -1,0 +1,169 @@
+// The edges of the API: ping, info, artifacts, agents, logs, body limits, wrong methods.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { currentTaskId } from '../src/domain/index.js';
+import { createTestApi, instanceOf } from './support/api-doubles.js';
+import type { TestApi } from './support/api-doubles.js';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await createTestApi({ maxBodyBytes: 4096, maxArtifactBytes: 64 * 1024 });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe('/ping and /v2/info', () => {
+  it('answers pong as text', async () => {
+    const res = await api.app.request('/ping');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('pong');
+  });
+
+  it('answers info with the objects Marathon clients read', async () => {
+    const info = (await (await api.app.request('/v2/info')).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      name: 'pacer',
+      version: '0.1.0',
+      elected: true,
+      leader: 'master.test:8080',
+      zookeeper_config: {},
+      http_config: { http_port: 8080 },
+    });
+    expect(typeof info.frameworkId).toBe('string');
+    expect(typeof info.buildref).toBe('string');
+    expect(typeof info.marathon_config).toBe('object');
+  });
+});
+
+describe('/v2/artifacts', () => {
+  const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  const hex = createHash('sha256').update(bytes).digest('hex');
+
+  it('stores a module by sha256 and answers 201 {uri, digest, size}', async () => {
+    const res = await api.app.request('/v2/artifacts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/wasm' },
+      body: bytes,
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({
+      uri: `http://master.test:8080/v2/artifacts/sha256:${hex}`,
+      digest: `sha256:${hex}`,
+      size: 8,
+    });
+  });
+
+  it('serves the bytes by digest, with or without a file name, and lists them', async () => {
+    for (const path of [`/v2/artifacts/sha256:${hex}`, `/v2/artifacts/sha256:${hex}/hello.wasm`]) {
+      const res = await api.app.request(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/wasm');
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    }
+    const list = (await (await api.app.request('/v2/artifacts')).json()) as {
+      artifacts: { digest: string }[];
+    };
+    expect(list.artifacts.map((a) => a.digest)).toContain(`sha256:${hex}`);
+  });
+
+  it('answers 404 JSON for an unknown digest and 413 JSON beyond the upload limit', async () => {
+    const missing = await api.app.request(`/v2/artifacts/sha256:${'0'.repeat(64)}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      message: `Artifact 'sha256:${'0'.repeat(64)}' does not exist`,
+    });
+    const big = await api.app.request('/v2/artifacts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/wasm' },
+      body: new Uint8Array(65 * 1024),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { message: string }).message).toMatch(/larger than/);
+  });
+});
+
+describe('body limits and methods', () => {
+  it('answers 413 JSON for a JSON body over the limit', async () => {
+    const res = await api.json('POST', '/v2/apps', { id: '/big', cmd: 'x'.repeat(5000) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+  });
+
+  it('answers 405 JSON for a known path with another method', async () => {
+    const res = await api.json('POST', '/v2/info', {});
+    expect(res.status).toBe(405);
+    expect(await res.json()).toEqual({ message: 'HTTP 405 Method Not Allowed' });
+  });
+});
+
+describe('/v2/agents', () => {
+  it('lists agents with resources, attributes and running tasks', async () => {
+    await api.store.agents.put({
+      agentId: 'agent-1',
+      hostname: 'edge-1',
+      attributes: { zone: 'eu' },
+      capabilities: ['wasm'],
+      total: { cpus: 2, memMiB: 1024, diskMiB: 4096, ports: [[31000, 32000]] },
+      free: { cpus: 1, memMiB: 512, diskMiB: 4096, ports: [[31001, 32000]] },
+      runningTaskIds: ['t1'],
+      registeredAt: '2026-01-02T03:04:05.678Z',
+      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
+      state: 'active',
+    });
+    const { agents } = (await (await api.app.request('/v2/agents')).json()) as {
+      agents: unknown[];
+    };
+    expect(agents).toEqual([
+      {
+        id: 'agent-1',
+        hostname: 'edge-1',
+        state: 'active',
+        attributes: { zone: 'eu' },
+        capabilities: ['wasm'],
+        resources: { cpus: 2, mem: 1024, disk: 4096, ports: ['31000-32000'] },
+        free: { cpus: 1, mem: 512, disk: 4096, ports: ['31001-32000'] },
+        runningTasks: ['t1'],
+        registeredAt: '2026-01-02T03:04:05.678Z',
+        lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
+      },
+    ]);
+  });
+});
+
+describe('/v2/tasks/{taskId}/logs', () => {
+  it('answers the last lines of one stream, and 404 for an unknown task', async () => {
+    const instance = instanceOf({ id: '/logger', version: '2026-01-02T03:04:05.678Z' });
+    await api.store.instances.put(instance);
+    const taskId = currentTaskId(instance);
+    api.logs.write(taskId, { stream: 'stdout', line: 'one' });
+    api.logs.write(taskId, { stream: 'stderr', line: 'oops' });
+    api.logs.write(taskId, { stream: 'stdout', line: 'two' });
+    const res = await api.app.request(`/v2/tasks/${taskId}/logs?stream=stdout&tail=1`);
+    const body = (await res.json()) as { lines: { line: string }[] };
+    expect(body.lines.map((l) => l.line)).toEqual(['two']);
+    expect((await api.app.request('/v2/tasks/x.instance-y._app.1/logs')).status).toBe(404);
+  });
+
+  it('follows as server-sent events with follow=true', async () => {
+    const instance = instanceOf({ id: '/follower', version: '2026-01-02T03:04:05.678Z' });
+    await api.store.instances.put(instance);
+    const taskId = currentTaskId(instance);
+    api.logs.write(taskId, { stream: 'stdout', line: 'before' });
+    const controller = new AbortController();
+    const res = await api.app.request(`/v2/tasks/${taskId}/logs?follow=true`, {
+      signal: controller.signal,
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    setTimeout(() => api.logs.write(taskId, { stream: 'stdout', line: 'after' }), 20);
+    while (!text.includes('after')) text += decoder.decode((await reader.read()).value);
+    expect(text).toContain(
+      'event: log\ndata: {"timestamp":"2026-01-02T03:04:05.678Z","stream":"stdout","line":"before"}',
+    );
+    expect(text).toContain('"line":"after"');
+    await reader.cancel();
+  });
+});
