@@ -172,16 +172,20 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
       let release: () => void = () => {};
       const gate = new Promise<void>((resolve) => (release = resolve));
       const handled: number[] = [];
+      let isInHand = false;
       const first = bus.consume<Numbered>({
         stream,
         group: 'g',
         consumer: 'c',
         handler: async (entry) => {
-          if (entry.message.n === 0) await gate;
+          if (entry.message.n === 0) {
+            isInHand = true;
+            await gate;
+          }
           handled.push(entry.message.n);
         },
       });
-      await sleep(50);
+      await waitFor('entry 0 in hand', () => isInHand);
       const stopping = first.stop(); // entry 0 is in hand; 1 and 2 were read in the same batch
       release();
       await stopping;
