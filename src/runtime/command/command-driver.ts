@@ -1,0 +1,568 @@
+// The command TaskDriver: Marathon's `cmd` (via /bin/sh -c) or `args` as a native process in
+// the task's sandbox, inside bubblewrap when available, with mem, disk, wall-clock time and the
+// kill grace period enforced, and a way back to it after an agent restart (issue 6).
+//
+//   start ─► wrapper (detached) ─► [cgroup | ulimit -v] ─► setpriv ─► bwrap ─► sh -c cmd
+//     │            └─ on exit: status ─► <stateDir>/<task>/exit
+//     ├─ follow sandbox/stdout, sandbox/stderr ─► onLog
+//     ├─ timeout timer, disk check ─► stop(cause)
+//     └─ wrapper gone ─► read exit file, OOM count ─► TaskExit
+//   stop: SIGTERM to the task's processes ─► killGracePeriodMs ─► SIGKILL to the whole group
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../lib/index.js';
+import type { TaskDriver, TaskExit, TaskHandle, TaskSpec } from '../driver.js';
+import { bubblewrapArgs, detectBubblewrap, probeBubblewrapLayout } from './bubblewrap.js';
+import { diskUsageBytes } from './disk-usage.js';
+import { createFileFollower, type FileFollower } from './file-follower.js';
+import { createLineSplitter } from './line-splitter.js';
+import {
+  canUseMemoryCgroup,
+  createMemoryCgroup,
+  DEFAULT_MEMORY_CGROUP_ROOT,
+  openMemoryCgroup,
+  type MemoryCgroup,
+} from './memory-cgroup.js';
+import { isProcessRunning, listProcessGroup, pidNamespaceOf, sendSignal } from './process-table.js';
+import { CommandRecoveryData } from './recovery-data.js';
+import { chownTree, unsearchableAncestor } from './sandbox-owner.js';
+import { toTaskExit, type StopCause } from './task-exit.js';
+import { wrapperArgs } from './task-wrapper.js';
+import { findExecutable } from './find-executable.js';
+
+/** How `mem` is enforced. */
+export type MemoryLimitMode = 'cgroup' | 'address-space' | 'none';
+
+export interface CommandDriverOptions {
+  logger: Logger;
+  /** Per-task state (exit status files) that must outlive the agent process, e.g. `<work-dir>/command`. */
+  stateDir: string;
+  /** true: bwrap is required; false: never used; 'auto' (default): used when it works here. */
+  useBubblewrap?: boolean | 'auto';
+  /**
+   * 'auto' (default): cgroup v1 memory controller where writable, otherwise an address-space
+   * limit (`ulimit -v`), which also counts reserved but unused memory.
+   */
+  memoryLimit?: 'auto' | MemoryLimitMode;
+  /**
+   * The user tasks run as. Default: nobody (65534:65534) when the agent runs as root, so that a
+   * task cannot read root-only files such as /etc/shadow; 'agent' keeps the agent's own user.
+   */
+  taskUser?: { uid: number; gid: number } | 'agent';
+  /** Default `/sys/fs/cgroup/memory`; task groups go to `<root>/pacer/<task id>`. */
+  memoryCgroupRoot?: string;
+  /** Wall-clock limit when `limits.timeoutMs` is undefined; 0 (default) = none. */
+  defaultTimeoutMs?: number;
+  /** Longer stdout/stderr lines are cut into pieces of this many bytes (default 4096). */
+  maxLogLineBytes?: number;
+  /** How often the sandbox's disk use is measured (default 5000 ms). */
+  diskCheckIntervalMs?: number;
+  /** How often recovered tasks are looked at and logs are polled besides inotify (default 500 ms). */
+  pollIntervalMs?: number;
+}
+
+/** The command driver plus what it found about this host. */
+export interface CommandDriver extends TaskDriver {
+  readonly sandboxing: {
+    isBubblewrap: boolean;
+    memoryLimit: MemoryLimitMode;
+    taskUser: { uid: number; gid: number } | 'agent';
+  };
+}
+
+interface CommandTask {
+  handle: TaskHandle;
+  data: CommandRecoveryData;
+  onLog: TaskSpec['onLog'] | undefined;
+  child?: ChildProcess;
+  cgroup?: MemoryCgroup;
+  followers: FileFollower[];
+  /** Last stderr lines: what the address-space limit leaves behind is a failed allocation's message. */
+  recentStderr: string[];
+  timers: NodeJS.Timeout[];
+  stopCause?: StopCause;
+  stopping?: Promise<void>;
+  isFinalizing: boolean;
+  exit?: TaskExit;
+  exited: Promise<TaskExit>;
+  resolveExit: (exit: TaskExit) => void;
+}
+
+const MiB = 1024 * 1024;
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const NOBODY = { uid: 65534, gid: 65534 };
+const RECENT_STDERR_LINES = 20;
+/** What programs print when an allocation fails under `ulimit -v`. */
+const ALLOCATION_FAILURE =
+  /memory exhausted|cannot allocate memory|out of memory|bad_alloc|MemoryError|failed to allocate|allocation failed/i;
+
+/** Looks at the host (bwrap, cgroups, setpriv) once, then returns the driver. */
+export async function createCommandDriver(options: CommandDriverOptions): Promise<CommandDriver> {
+  const logger = options.logger.child({ driver: 'command' });
+  const cgroupRoot = options.memoryCgroupRoot ?? DEFAULT_MEMORY_CGROUP_ROOT;
+  const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
+  const diskCheckIntervalMs = options.diskCheckIntervalMs ?? 5000;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const isRoot = process.getuid?.() === 0;
+  const taskUser = options.taskUser ?? (isRoot ? NOBODY : 'agent');
+
+  const setprivPath = taskUser === 'agent' ? undefined : await findExecutable('setpriv');
+  if (taskUser !== 'agent' && !setprivPath) {
+    throw new Error('taskUser is set but setpriv (util-linux) is not on PATH');
+  }
+  const runAs =
+    taskUser === 'agent' || !setprivPath
+      ? []
+      : [setprivPath, `--reuid=${taskUser.uid}`, `--regid=${taskUser.gid}`, '--clear-groups', '--'];
+
+  const bwrapPath = options.useBubblewrap === false ? undefined : await findExecutable('bwrap');
+  const isBubblewrap = bwrapPath !== undefined && (await detectBubblewrap({ bwrapPath, runAs }));
+  if (options.useBubblewrap === true && !isBubblewrap) {
+    throw new Error('useBubblewrap is true but bwrap cannot build a sandbox on this host');
+  }
+  const layout = isBubblewrap ? await probeBubblewrapLayout() : undefined;
+
+  const wantedMemory = options.memoryLimit ?? 'auto';
+  const hasCgroup = await canUseMemoryCgroup(cgroupRoot);
+  if (wantedMemory === 'cgroup' && !hasCgroup) {
+    throw new Error(
+      `memoryLimit is 'cgroup' but ${cgroupRoot} is not a writable cgroup v1 memory hierarchy`,
+    );
+  }
+  const memoryLimit: MemoryLimitMode =
+    wantedMemory === 'auto' ? (hasCgroup ? 'cgroup' : 'address-space') : wantedMemory;
+  const ownPidNamespace = await pidNamespaceOf('self');
+  await mkdir(options.stateDir, { recursive: true });
+  logger.info({ isBubblewrap, memoryLimit, taskUser }, 'command driver ready');
+
+  const tasks = new Map<string, CommandTask>();
+
+  function newTask(
+    handle: TaskHandle,
+    data: CommandRecoveryData,
+    onLog: TaskSpec['onLog'] | undefined,
+  ): CommandTask {
+    let resolveExit!: (exit: TaskExit) => void;
+    const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
+    return {
+      handle,
+      data,
+      onLog,
+      followers: [],
+      recentStderr: [],
+      timers: [],
+      isFinalizing: false,
+      exited,
+      resolveExit,
+    };
+  }
+
+  /** Follows the two log files from the given offsets, and arms the timeout and the disk check. */
+  function watchTask(task: CommandTask, offsets: { stdout: number; stderr: number }): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const splitter = createLineSplitter({ maxLineBytes: maxLogLineBytes });
+      const emit = (lines: string[]) => {
+        for (const line of lines) {
+          if (stream === 'stderr') {
+            task.recentStderr.push(line);
+            if (task.recentStderr.length > RECENT_STDERR_LINES) task.recentStderr.shift();
+          }
+          task.onLog?.(stream, line);
+        }
+      };
+      const follower = createFileFollower({
+        file: stream === 'stdout' ? task.data.stdoutFile : task.data.stderrFile,
+        offset: offsets[stream],
+        pollIntervalMs,
+        onData: (bytes) => emit(splitter.push(bytes)),
+        onError: (error) =>
+          logger.warn({ err: error, taskId: task.handle.taskId }, 'reading task log failed'),
+      });
+      const finish = follower.finish.bind(follower);
+      task.followers.push({
+        get offset() {
+          return follower.offset;
+        },
+        close: () => follower.close(),
+        finish: async () => {
+          await finish();
+          emit(splitter.flush());
+        },
+      });
+    }
+    if (task.data.timeoutMs > 0) {
+      const left = task.handle.startedAt + task.data.timeoutMs - Date.now();
+      const onTimeout = () => {
+        endTask(task, { kind: 'timeout', timeoutMs: task.data.timeoutMs }).catch((error: unknown) =>
+          logger.error(
+            { err: error, taskId: task.handle.taskId },
+            'stopping a timed-out task failed',
+          ),
+        );
+      };
+      task.timers.push(setTimeout(onTimeout, Math.max(0, left)));
+    }
+    if (task.data.diskMiB > 0) {
+      let isChecking = false;
+      const check = async () => {
+        if (isChecking || task.exit) return;
+        isChecking = true;
+        try {
+          const usedBytes = await diskUsageBytes(task.data.sandboxDir);
+          if (usedBytes > task.data.diskMiB * MiB) {
+            await endTask(task, { kind: 'disk', usedBytes, diskMiB: task.data.diskMiB });
+          }
+        } finally {
+          isChecking = false;
+        }
+      };
+      const timer = setInterval(() => {
+        check().catch((error: unknown) =>
+          logger.warn({ err: error, taskId: task.handle.taskId }, 'disk check failed'),
+        );
+      }, diskCheckIntervalMs);
+      timer.unref();
+      task.timers.push(timer);
+    }
+  }
+
+  /** The wrapper is gone: collect its status, the OOM verdict and the last log lines. Runs once. */
+  async function finalize(task: CommandTask, wrapperCode: number | null): Promise<void> {
+    if (task.isFinalizing) return;
+    task.isFinalizing = true;
+    for (const timer of task.timers) clearTimeout(timer);
+    const { data } = task;
+    await killLeftovers(task);
+    await Promise.all(task.followers.map((follower) => follower.finish()));
+    const exitCode = await readExitFile(data.exitFile, wrapperCode);
+    let isOutOfMemory = false;
+    if (task.cgroup) isOutOfMemory = (await task.cgroup.oomKills()) > 0 && exitCode !== 0;
+    else if (data.memoryLimit === 'address-space' && data.memMiB > 0) {
+      isOutOfMemory =
+        exitCode !== 0 && task.recentStderr.some((line) => ALLOCATION_FAILURE.test(line));
+    }
+    const exit = toTaskExit({
+      noun: 'Command',
+      exitCode,
+      stopCause: task.stopCause,
+      isOutOfMemory,
+      memMiB: data.memMiB,
+    });
+    task.exit = exit;
+    logger.info(
+      { taskId: task.handle.taskId, state: exit.state, message: exit.message },
+      'command task ended',
+    );
+    task.resolveExit(exit);
+  }
+
+  /**
+   * Processes of the task that outlived its wrapper: a leftover background job keeps the group
+   * alive (and its pid from being reused), so a group without a member whose pid is the group
+   * id is ours; cgroup members are ours by construction.
+   */
+  async function killLeftovers(task: CommandTask): Promise<void> {
+    if (task.cgroup) for (const pid of await task.cgroup.pids()) sendSignal(pid, 'SIGKILL');
+    // In bubblewrap the pid namespace ends with its init, taking every leftover with it.
+    if (task.data.isBubblewrap) return;
+    const members = await listProcessGroup(task.data.pid);
+    if (members.length > 0 && !members.some((member) => member.pid === task.data.pid)) {
+      sendSignal(-task.data.pid, 'SIGKILL');
+    }
+  }
+
+  /** SIGTERM to what runs the task: the group, minus the wrapper and bwrap's own processes. */
+  async function terminate(task: CommandTask): Promise<void> {
+    if (!task.data.isBubblewrap) {
+      // The wrapper traps SIGTERM and stays to record the status.
+      sendSignal(-task.data.pid, 'SIGTERM');
+      return;
+    }
+    // bwrap outside the sandbox would die of SIGTERM and (die-with-parent) SIGKILL the task at
+    // once, so only the group's members inside the sandbox's pid namespace get it. bwrap's init
+    // there (pid 1) ignores signals it has no handler for.
+    for (const member of await listProcessGroup(task.data.pid)) {
+      const namespace = await pidNamespaceOf(member.pid);
+      if (namespace !== undefined && namespace !== ownPidNamespace)
+        sendSignal(member.pid, 'SIGTERM');
+    }
+  }
+
+  /** SIGKILL to the whole group (wrapper and bwrap included; the sandbox dies with them) and the cgroup. */
+  async function kill(task: CommandTask): Promise<void> {
+    if (await isProcessRunning(task.data.pid, task.data.startTicks))
+      sendSignal(-task.data.pid, 'SIGKILL');
+    if (task.cgroup) for (const pid of await task.cgroup.pids()) sendSignal(pid, 'SIGKILL');
+  }
+
+  /** Ends a running task (first cause wins) and resolves once it has exited. */
+  function endTask(task: CommandTask, cause: StopCause): Promise<void> {
+    if (task.exit) return Promise.resolve();
+    if (task.stopping) return task.stopping;
+    task.stopCause = cause;
+    logger.info({ taskId: task.handle.taskId, cause: cause.kind }, 'stopping command task');
+    task.stopping = (async () => {
+      await terminate(task);
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace-over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace-over'), task.data.killGracePeriodMs);
+      });
+      const outcome = await Promise.race([task.exited, graceOver]);
+      clearTimeout(timer);
+      if (outcome === 'grace-over') await kill(task);
+      await task.exited;
+    })();
+    return task.stopping;
+  }
+
+  /** Watches a wrapper that is not our child (recovered) by its pid and start time. */
+  function pollExit(task: CommandTask): void {
+    const timer = setInterval(() => {
+      isProcessRunning(task.data.pid, task.data.startTicks)
+        .then(async (isRunning) => {
+          if (isRunning || task.isFinalizing) return;
+          clearInterval(timer);
+          await finalize(task, null);
+        })
+        .catch((error: unknown) =>
+          logger.error({ err: error, taskId: task.handle.taskId }, 'watching task failed'),
+        );
+    }, pollIntervalMs);
+    task.timers.push(timer);
+  }
+
+  const driver: CommandDriver = {
+    kind: 'command',
+    sandboxing: { isBubblewrap, memoryLimit, taskUser },
+
+    async start(spec) {
+      const known = tasks.get(spec.taskId);
+      if (known) return known.handle;
+      const argv = spec.args?.length
+        ? spec.args
+        : spec.cmd !== undefined
+          ? ['/bin/sh', '-c', spec.cmd]
+          : undefined;
+      if (!argv) throw new Error(`Task ${spec.taskId} has neither cmd nor args`);
+      const sandboxDir = path.resolve(spec.sandboxDir);
+      if (!(await stat(sandboxDir)).isDirectory())
+        throw new Error(`Sandbox ${sandboxDir} is not a directory`);
+      if (taskUser !== 'agent') {
+        const blocked = await unsearchableAncestor(sandboxDir, taskUser);
+        if (blocked) {
+          throw new Error(
+            `Tasks run as uid ${taskUser.uid}, which cannot reach ${sandboxDir}: ${blocked} is not searchable (chmod o+x it)`,
+          );
+        }
+      }
+      const taskStateDir = path.join(options.stateDir, fileNameOf(spec.taskId));
+      await rm(taskStateDir, { recursive: true, force: true });
+      await mkdir(taskStateDir, { recursive: true });
+      const stdoutFile = path.join(sandboxDir, 'stdout');
+      const stderrFile = path.join(sandboxDir, 'stderr');
+      const offsets = { stdout: await sizeOf(stdoutFile), stderr: await sizeOf(stderrFile) };
+      await writeFile(stdoutFile, '', { flag: 'a' });
+      await writeFile(stderrFile, '', { flag: 'a' });
+      if (taskUser !== 'agent') await chownTree(sandboxDir, taskUser);
+
+      const { memMiB, diskMiB, killGracePeriodMs } = spec.limits;
+      const cgroup =
+        memoryLimit === 'cgroup' && memMiB > 0
+          ? await createMemoryCgroup({
+              root: cgroupRoot,
+              name: path.join('pacer', fileNameOf(spec.taskId)),
+              limitBytes: memMiB * MiB,
+            })
+          : undefined;
+      const sandbox = layout
+        ? [
+            bwrapPath ?? 'bwrap',
+            ...bubblewrapArgs({
+              layout,
+              sandboxDir,
+              shareNetwork: spec.ports.length > 0,
+              tmpBytes: (memMiB > 0 ? Math.min(memMiB, 64) : 64) * MiB,
+            }),
+            '--',
+          ]
+        : [];
+      const exitFile = path.join(taskStateDir, 'exit');
+      const args = wrapperArgs({
+        exitFile,
+        stdoutFile,
+        stderrFile,
+        cgroupProcsFile: cgroup?.procsFile,
+        addressSpaceKiB: memoryLimit === 'address-space' && memMiB > 0 ? memMiB * 1024 : undefined,
+        argv: [...runAs, ...sandbox, ...argv],
+      });
+      const wrapperLog = openSync(path.join(taskStateDir, 'wrapper.log'), 'a');
+      let child: ChildProcess;
+      try {
+        child = spawn('/bin/sh', args, {
+          cwd: sandboxDir,
+          env: { PATH: DEFAULT_PATH, ...spec.env },
+          // Own session and process group: the agent's death, terminal or signals do not reach it.
+          detached: true,
+          stdio: ['ignore', 'ignore', wrapperLog],
+        });
+      } finally {
+        closeSync(wrapperLog);
+      }
+      const pid = child.pid;
+      if (pid === undefined) {
+        await cgroup?.remove();
+        throw await spawnError(child);
+      }
+      // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
+      const startTicks = startTicksNow(pid);
+      child.unref();
+      const startedAt = Date.now();
+      const data: CommandRecoveryData = {
+        driver: 'command',
+        pid,
+        startTicks,
+        taskStateDir,
+        exitFile,
+        sandboxDir,
+        stdoutFile,
+        stderrFile,
+        isBubblewrap,
+        memoryLimit,
+        ...(cgroup ? { cgroupPath: cgroup.path } : {}),
+        memMiB,
+        diskMiB,
+        killGracePeriodMs,
+        timeoutMs: spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0,
+      };
+      const handle: TaskHandle = {
+        taskId: spec.taskId,
+        kind: 'command',
+        startedAt,
+        recoveryData: data,
+      };
+      const task = newTask(handle, data, spec.onLog);
+      task.child = child;
+      task.cgroup = cgroup;
+      tasks.set(spec.taskId, task);
+      child.on('error', (error) =>
+        logger.error({ err: error, taskId: spec.taskId }, 'task wrapper failed'),
+      );
+      child.once('exit', (code) => {
+        finalize(task, code).catch((error: unknown) =>
+          logger.error(
+            { err: error, taskId: spec.taskId },
+            'collecting the exit of a command task failed',
+          ),
+        );
+      });
+      watchTask(task, offsets);
+      logger.info({ taskId: spec.taskId, pid, isBubblewrap, memoryLimit }, 'command task started');
+      return handle;
+    },
+
+    async wait(taskId) {
+      const task = tasks.get(taskId);
+      if (!task) throw new Error(`Unknown command task ${taskId}`);
+      return task.exited;
+    },
+
+    async stop(taskId) {
+      const task = tasks.get(taskId);
+      if (task) await endTask(task, { kind: 'killed' });
+    },
+
+    async destroy(taskId) {
+      const task = tasks.get(taskId);
+      if (!task) return;
+      await endTask(task, { kind: 'killed' });
+      for (const follower of task.followers) follower.close();
+      await task.cgroup?.remove();
+      await rm(task.data.taskStateDir, { recursive: true, force: true });
+      tasks.delete(taskId);
+    },
+
+    inspect(taskId) {
+      return tasks.get(taskId)?.handle;
+    },
+
+    async recover(handle, onLog) {
+      if (tasks.has(handle.taskId)) return true;
+      const parsed = CommandRecoveryData.safeParse(handle.recoveryData);
+      if (!parsed.success) {
+        logger.warn(
+          { taskId: handle.taskId, issues: parsed.error.issues },
+          'recovery data of a command task is unusable',
+        );
+        return false;
+      }
+      const data = parsed.data;
+      const isRunning = await isProcessRunning(data.pid, data.startTicks);
+      const hasExitFile = (await sizeOf(data.exitFile)) > 0;
+      if (!isRunning && !hasExitFile) {
+        // Gone without a trace (a reboot, or killed together with its wrapper).
+        if (data.cgroupPath) await openMemoryCgroup(data.cgroupPath).remove();
+        await rm(data.taskStateDir, { recursive: true, force: true });
+        logger.info({ taskId: handle.taskId }, 'command task did not survive');
+        return false;
+      }
+      const task = newTask(handle, data, onLog);
+      if (data.cgroupPath) task.cgroup = openMemoryCgroup(data.cgroupPath);
+      tasks.set(handle.taskId, task);
+      // Lines written while no agent ran stay in the sandbox files; forwarding resumes here.
+      watchTask(task, {
+        stdout: await sizeOf(data.stdoutFile),
+        stderr: await sizeOf(data.stderrFile),
+      });
+      if (isRunning) pollExit(task);
+      else await finalize(task, null);
+      logger.info({ taskId: handle.taskId, pid: data.pid, isRunning }, 'command task recovered');
+      return true;
+    },
+
+    async close() {
+      await Promise.all([...tasks.values()].map((task) => endTask(task, { kind: 'killed' })));
+      for (const task of tasks.values()) {
+        for (const timer of task.timers) clearTimeout(timer);
+        for (const follower of task.followers) follower.close();
+      }
+    },
+  };
+  return driver;
+}
+
+/** Task ids are Marathon's (`app.instance-<uuid>._app.1`); anything else is made file-safe. */
+function fileNameOf(taskId: string): string {
+  const safe = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe === '.' || safe === '..' || safe === '' ? `_${safe}` : safe;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+function startTicksNow(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** The wrapper's record of the task's status, or (when it could not write one) its own exit code. */
+async function readExitFile(file: string, wrapperCode: number | null): Promise<number | undefined> {
+  try {
+    const text = (await readFile(file, 'utf8')).trim();
+    if (/^\d+$/.test(text)) return Number(text);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return wrapperCode ?? undefined;
+}
+
+function spawnError(child: ChildProcess): Promise<Error> {
+  return new Promise((resolve) => child.once('error', (error) => resolve(error)));
+}

@@ -1,0 +1,53 @@
+// The small shell process between the agent and a command task. It outlives the agent, puts
+// the task in its memory cgroup or under its address-space limit, sends its output to the
+// sandbox files, and records the exit status in the state directory for a later agent.
+
+/**
+ * Run as `/bin/sh -c WRAPPER_SCRIPT pacer-task <exit-file> <stdout> <stderr> <cgroup.procs|''>
+ * <address-space KiB|''> <argv…>`. The trap keeps the wrapper alive through the SIGTERM sent to
+ * the task's process group (the task is a child, so it gets the default action back on exec);
+ * the trap runs only after the foreground child has ended. The inner shell joins the cgroup
+ * and sets the limit before it execs, so nothing of the task runs unconfined, while the
+ * wrapper itself stays outside the cgroup and is not a candidate for the OOM killer.
+ */
+export const WRAPPER_SCRIPT = [
+  'exit_file=$1; out=$2; err=$3; procs=$4; vkib=$5; shift 5',
+  'trap : TERM INT HUP',
+  "/bin/sh -c 'procs=$1; vkib=$2; shift 2",
+  'if [ -n "$procs" ]; then echo $$ > "$procs" || exit 125; fi',
+  'if [ -n "$vkib" ]; then ulimit -v "$vkib" || exit 125; fi',
+  'exec "$@"\' pacer-exec "$procs" "$vkib" "$@" </dev/null >>"$out" 2>>"$err"',
+  'code=$?',
+  'echo "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"',
+  'exit "$code"',
+].join('\n');
+
+export interface WrapperOptions {
+  /** Written atomically with the task's exit status (128 + n when killed by signal n). */
+  exitFile: string;
+  stdoutFile: string;
+  stderrFile: string;
+  /** `cgroup.procs` of the task's memory cgroup. */
+  cgroupProcsFile?: string;
+  /** Address-space limit (`ulimit -v`) when no cgroup is available. */
+  addressSpaceKiB?: number;
+  /** What to run: the privilege drop, bwrap and the task, as one argv. */
+  argv: string[];
+}
+
+/** The wrapper's argv (without the leading `/bin/sh`). */
+export function wrapperArgs(options: WrapperOptions): string[] {
+  return [
+    '-c',
+    WRAPPER_SCRIPT,
+    'pacer-task',
+    options.exitFile,
+    options.stdoutFile,
+    options.stderrFile,
+    options.cgroupProcsFile ?? '',
+    options.addressSpaceKiB === undefined
+      ? ''
+      : String(Math.max(1, Math.floor(options.addressSpaceKiB))),
+    ...options.argv,
+  ];
+}

@@ -1,0 +1,508 @@
+// The command driver on real processes: real bubblewrap, the real cgroup v1 memory controller
+// (or ulimit -v), real signals, and a real agent process that dies and is recovered from.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/lib/index.js';
+import {
+  canUseMemoryCgroup,
+  createCommandDriver,
+  isProcessRunning,
+  listProcessGroup,
+  type CommandDriver,
+  type CommandDriverOptions,
+} from '../src/runtime/command/index.js';
+import type { TaskHandle, TaskLimits, TaskSpec } from '../src/runtime/driver.js';
+import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
+
+type Line = { stream: 'stdout' | 'stderr'; line: string };
+
+let root: string;
+const roots: string[] = [];
+const hasBubblewrap = await new Promise<boolean>((resolve) =>
+  execFile('bwrap', ['--version'], (error) => resolve(error === null)),
+);
+const hasCgroup = await canUseMemoryCgroup();
+if (!hasBubblewrap)
+  console.warn('\n⚠️  SKIPPED: bwrap is not installed; bubblewrap tests are skipped.\n');
+
+/** A fresh directory tree that a task user (nobody) can traverse. */
+async function newRoot(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pacer-command-'));
+  await chmod(dir, 0o755);
+  roots.push(dir);
+  return dir;
+}
+
+async function newSandbox(): Promise<string> {
+  const dir = path.join(root, 'sandboxes', randomUUID());
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+function newTaskId(label: string): string {
+  return `cmd_${label}.instance-${randomUUID()}._app.1`;
+}
+
+/** A spec with small limits; `lines` collects what onLog receives. */
+async function commandSpec(
+  cmd: string,
+  overrides: Omit<Partial<TaskSpec>, 'limits'> & { limits?: Partial<TaskLimits> } = {},
+): Promise<{ spec: TaskSpec; lines: Line[] }> {
+  const lines: Line[] = [];
+  const { limits, ...rest } = overrides;
+  const spec: TaskSpec = {
+    taskId: newTaskId('t'),
+    kind: 'command',
+    sandboxDir: await newSandbox(),
+    cmd,
+    env: { GREETING: 'hello' },
+    limits: { cpus: 0.1, memMiB: 64, diskMiB: 64, killGracePeriodMs: 2000, ...limits },
+    ports: [],
+    labels: {},
+    onLog: (stream, line) => lines.push({ stream, line }),
+    ...rest,
+  };
+  return { spec, lines };
+}
+
+/** Polls `condition` until it holds or the deadline passes. */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const hasLine = (lines: Line[], text: string) => lines.some((l) => l.line === text);
+
+beforeAll(async () => {
+  root = await newRoot();
+});
+afterAll(async () => {
+  for (const dir of roots) await rm(dir, { recursive: true, force: true });
+});
+
+function conformanceFixtures(sandbox: () => Promise<string>) {
+  const spec = async (input: FixtureInput, cmd: string): Promise<TaskSpec> => ({
+    taskId: input.taskId,
+    kind: 'command',
+    sandboxDir: await sandbox(),
+    cmd,
+    env: {},
+    limits: { cpus: 0.1, memMiB: 64, diskMiB: 64, killGracePeriodMs: 2000 },
+    ports: [],
+    labels: {},
+    onLog: input.onLog,
+  });
+  return {
+    printsHelloAndExits0: (input: FixtureInput) => spec(input, 'echo hello'),
+    exits3: (input: FixtureInput) => spec(input, 'exit 3'),
+    runsForever: (input: FixtureInput) => spec(input, 'exec sleep 1000'),
+  };
+}
+
+if (hasBubblewrap) {
+  describeDriverConformance('command (bubblewrap)', {
+    create: async () =>
+      createCommandDriver({
+        logger: silentLogger(),
+        stateDir: path.join(await newRoot(), 'state'),
+        useBubblewrap: true,
+      }),
+    fixtures: conformanceFixtures(async () => {
+      const dir = path.join(await newRoot(), 'sandbox');
+      await mkdir(dir);
+      return dir;
+    }),
+  });
+}
+
+describeDriverConformance('command (no bubblewrap)', {
+  create: async () =>
+    createCommandDriver({
+      logger: silentLogger(),
+      stateDir: path.join(await newRoot(), 'state'),
+      useBubblewrap: false,
+    }),
+  fixtures: conformanceFixtures(async () => {
+    const dir = path.join(await newRoot(), 'sandbox');
+    await mkdir(dir);
+    return dir;
+  }),
+});
+
+describe.each([
+  ...(hasBubblewrap ? [{ name: 'bubblewrap', useBubblewrap: true }] : []),
+  { name: 'no bubblewrap', useBubblewrap: false },
+])('command driver ($name)', ({ useBubblewrap }) => {
+  let driver: CommandDriver;
+  const create = async (extra: Partial<CommandDriverOptions> = {}) =>
+    createCommandDriver({
+      logger: silentLogger(),
+      stateDir: path.join(root, `state-${useBubblewrap}`),
+      useBubblewrap,
+      diskCheckIntervalMs: 100,
+      pollIntervalMs: 50,
+      ...extra,
+    });
+  beforeAll(async () => {
+    driver = await create();
+  });
+  afterAll(async () => {
+    await driver.close();
+  });
+
+  it('runs cmd in the sandbox with its env, as nobody, and keeps stdout and stderr in sandbox files', async () => {
+    const { spec, lines } = await commandSpec(
+      'echo "$GREETING from $(pwd)"; id -u; echo oops >&2; exit 0',
+    );
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FINISHED', exitCode: 0 });
+    expect(lines).toContainEqual({ stream: 'stdout', line: `hello from ${spec.sandboxDir}` });
+    expect(lines).toContainEqual({ stream: 'stdout', line: '65534' });
+    expect(lines).toContainEqual({ stream: 'stderr', line: 'oops' });
+    expect(await readFile(path.join(spec.sandboxDir, 'stdout'), 'utf8')).toBe(
+      `hello from ${spec.sandboxDir}\n65534\n`,
+    );
+    expect(await readFile(path.join(spec.sandboxDir, 'stderr'), 'utf8')).toBe('oops\n');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('runs args as argv without a shell', async () => {
+    const { spec, lines } = await commandSpec('unused', {
+      cmd: undefined,
+      args: ['printf', '%s|', 'a b', '$HOME'],
+    });
+    await driver.start(spec);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(lines).toContainEqual({ stream: 'stdout', line: 'a b|$HOME|' });
+    await driver.destroy(spec.taskId);
+  });
+
+  it('reports exit 3 as TASK_FAILED NONZERO_EXIT with the code in the message', async () => {
+    const { spec } = await commandSpec('echo bye; exit 3');
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'NONZERO_EXIT', exitCode: 3 });
+    expect(exit.message).toBe('NONZERO_EXIT: Command exited with status 3');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('cuts overlong lines into bounded pieces', async () => {
+    const { spec, lines } = await commandSpec('head -c 10000 /dev/zero | tr "\\0" x; echo');
+    await driver.start(spec);
+    await driver.wait(spec.taskId);
+    const stdout = lines.filter((l) => l.stream === 'stdout').map((l) => l.line.length);
+    expect(stdout).toEqual([4096, 4096, 1808]);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('fails a command that needs more than mem with MEMORY_LIMIT', async () => {
+    const { spec } = await commandSpec(
+      'head -c 200000000 /dev/zero | tail -c 150000000 >/dev/null',
+      {
+        limits: { memMiB: 32 },
+      },
+    );
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit.state).toBe('TASK_FAILED');
+    expect(exit.reason).toBe('MEMORY_LIMIT');
+    expect(exit.message).toMatch(
+      /^MEMORY_LIMIT: Command needed more memory than mem 32 MiB allows/,
+    );
+    await driver.destroy(spec.taskId);
+  });
+
+  it('enforces mem with an address-space limit where no cgroup is used', async () => {
+    const ulimitDriver = await create({ memoryLimit: 'address-space' });
+    const { spec } = await commandSpec(
+      'head -c 200000000 /dev/zero | tail -c 150000000 >/dev/null',
+      {
+        limits: { memMiB: 32 },
+      },
+    );
+    await ulimitDriver.start(spec);
+    const exit = await ulimitDriver.wait(spec.taskId);
+    expect(exit.reason).toBe('MEMORY_LIMIT');
+    await ulimitDriver.destroy(spec.taskId);
+    await ulimitDriver.close();
+  });
+
+  it('kills a command that ignores SIGTERM, with its whole group, once the grace period is over', async () => {
+    const { spec, lines } = await commandSpec(
+      "trap '' TERM; sleep 1000 & echo ready; while :; do sleep 0.05; done",
+      { limits: { killGracePeriodMs: 700 } },
+    );
+    const handle = await driver.start(spec);
+    await until(() => hasLine(lines, 'ready'));
+    const stoppedAt = Date.now();
+    await driver.stop(spec.taskId);
+    const exit = await driver.wait(spec.taskId);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(700);
+    expect(exit).toMatchObject({ state: 'TASK_KILLED', reason: 'KILLED' });
+    const pid = (handle.recoveryData as { pid: number }).pid;
+    await until(async () => (await processesInGroup(pid)).length === 0, 5000);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('lets a command that handles SIGTERM end before the grace period', async () => {
+    const { spec, lines } = await commandSpec(
+      'trap "echo terminating; exit 0" TERM; echo ready; while :; do sleep 0.05; done',
+      { limits: { killGracePeriodMs: 20_000 } },
+    );
+    await driver.start(spec);
+    await until(() => hasLine(lines, 'ready'));
+    const stoppedAt = Date.now();
+    await driver.stop(spec.taskId);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_KILLED');
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(hasLine(lines, 'terminating')).toBe(true);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('fails a command that runs past its timeout with TIMEOUT', async () => {
+    const { spec } = await commandSpec('exec sleep 1000', {
+      limits: { timeoutMs: 300, killGracePeriodMs: 100 },
+    });
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'TIMEOUT' });
+    expect(exit.message).toMatch(/^TIMEOUT: /);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('fails a command whose sandbox grows past disk with DISK_LIMIT', async () => {
+    const { spec } = await commandSpec('head -c 3000000 /dev/zero > big; exec sleep 1000', {
+      limits: { diskMiB: 1, killGracePeriodMs: 100 },
+    });
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'DISK_LIMIT' });
+    expect(exit.message).toMatch(/^DISK_LIMIT: the sandbox used \d+\.\d MiB, more than disk 1 MiB/);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('recovers a running command with a new driver instance and reports its exit', async () => {
+    const { spec, lines } = await commandSpec(
+      'echo before; while [ ! -e go ]; do sleep 0.05; done; echo after; exit 7',
+    );
+    const handle = await driver.start(spec);
+    await until(() => hasLine(lines, 'before'));
+    const second = await create();
+    const recoveredLines: Line[] = [];
+    expect(
+      await second.recover(handle, (stream, line) => recoveredLines.push({ stream, line })),
+    ).toBe(true);
+    expect(second.inspect(spec.taskId)).toEqual(handle);
+    await writeFile(path.join(spec.sandboxDir, 'go'), '');
+    const exit = await second.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'NONZERO_EXIT', exitCode: 7 });
+    expect(recoveredLines).toEqual([{ stream: 'stdout', line: 'after' }]);
+    await second.destroy(spec.taskId);
+    await second.close();
+    await driver.wait(spec.taskId);
+    await driver.destroy(spec.taskId);
+  });
+});
+
+describe.skipIf(!hasBubblewrap)('command driver sandbox (bubblewrap)', () => {
+  let driver: CommandDriver;
+  beforeAll(async () => {
+    driver = await createCommandDriver({
+      logger: silentLogger(),
+      stateDir: path.join(root, 'state-sandbox'),
+      useBubblewrap: true,
+    });
+  });
+  afterAll(async () => {
+    await driver.close();
+  });
+
+  it('has no network without ports: a host listener is invisible, and visible once the task has ports', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    // /proc/net/* shows the sockets of the network namespace the reader is in.
+    const cmd = `grep -c ':${hexPort} ' /proc/net/tcp; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '`;
+    try {
+      const isolated = await commandSpec(cmd);
+      await driver.start(isolated.spec);
+      await driver.wait(isolated.spec.taskId);
+      expect(isolated.lines.map((l) => l.line)).toEqual(['0', 'lo']);
+
+      const shared = await commandSpec(cmd, { ports: [port] });
+      await driver.start(shared.spec);
+      await driver.wait(shared.spec.taskId);
+      expect(shared.lines[0]).toEqual({ stream: 'stdout', line: '1' });
+      await driver.destroy(isolated.spec.taskId);
+      await driver.destroy(shared.spec.taskId);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('makes the sandbox the only writable place: system paths refuse writes, /tmp is private', async () => {
+    const marker = `pacer-${randomUUID()}`;
+    const targets = [
+      '/',
+      '/etc',
+      '/usr',
+      '/usr/local',
+      '/var',
+      '/root',
+      '/home',
+      '/proc/sys/kernel',
+    ];
+    const { spec, lines } = await commandSpec(
+      [
+        ...targets.map(
+          (dir) =>
+            `touch ${dir}/${marker} 2>/dev/null && echo "wrote ${dir}" || echo "refused ${dir}"`,
+        ),
+        `touch ./${marker} && echo "wrote sandbox"`,
+        // /tmp (and the sandbox's parent, which lives in it here) is an in-memory tmpfs of the sandbox.
+        `touch /tmp/${marker} ../${marker} && echo "wrote tmp"`,
+        'cat /etc/shadow >/dev/null 2>&1 && echo "read shadow" || echo "no shadow"',
+      ].join('; '),
+    );
+    await driver.start(spec);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(lines.map((l) => l.line)).toEqual([
+      ...targets.map((dir) => `refused ${dir}`),
+      'wrote sandbox',
+      'wrote tmp',
+      'no shadow',
+    ]);
+    await expect(stat(path.join('/tmp', marker))).rejects.toThrow(/ENOENT/);
+    await expect(stat(path.join(spec.sandboxDir, '..', marker))).rejects.toThrow(/ENOENT/);
+    expect((await stat(path.join(spec.sandboxDir, marker))).isFile()).toBe(true);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('gives the task its own pid namespace', async () => {
+    const { spec, lines } = await commandSpec('echo $$; ls /proc | grep -c "^[0-9]"');
+    await driver.start(spec);
+    await driver.wait(spec.taskId);
+    const [pid, count] = lines.map((l) => Number(l.line));
+    expect(pid).toBeLessThan(10);
+    expect(count).toBeLessThan(6);
+    await driver.destroy(spec.taskId);
+  });
+
+  it.skipIf(!hasCgroup)(
+    'puts the task in a memory cgroup with mem as its limit and removes it on destroy',
+    async () => {
+      const { spec, lines } = await commandSpec('echo ready; exec sleep 1000', {
+        limits: { memMiB: 48 },
+      });
+      const handle = await driver.start(spec);
+      await until(() => hasLine(lines, 'ready'));
+      const cgroupPath = (handle.recoveryData as { cgroupPath: string }).cgroupPath;
+      expect(cgroupPath).toMatch(/\/pacer\/cmd_t\.instance-/);
+      expect(await readFile(path.join(cgroupPath, 'memory.limit_in_bytes'), 'utf8')).toBe(
+        `${48 * 1024 * 1024}\n`,
+      );
+      const procs = (await readFile(path.join(cgroupPath, 'cgroup.procs'), 'utf8'))
+        .split('\n')
+        .filter(Boolean);
+      expect(procs.length).toBeGreaterThanOrEqual(2); // bwrap, its init and the task; never the wrapper
+      expect(procs).not.toContain(String((handle.recoveryData as { pid: number }).pid));
+      await driver.destroy(spec.taskId);
+      await expect(stat(cgroupPath)).rejects.toThrow(/ENOENT/);
+    },
+  );
+});
+
+describe('command driver recovery across a real agent restart', () => {
+  const agentScript = (stateDir: string, spec: Omit<TaskSpec, 'onLog'>) => `
+    import { createCommandDriver } from ${JSON.stringify(path.resolve('src/runtime/command/index.ts'))};
+    import { silentLogger } from ${JSON.stringify(path.resolve('src/lib/index.ts'))};
+    const driver = await createCommandDriver({ logger: silentLogger(), stateDir: ${JSON.stringify(stateDir)} });
+    const handle = await driver.start({ ...${JSON.stringify(spec)}, onLog: () => {} });
+    process.stdout.write(JSON.stringify(handle));
+    process.exit(0);
+  `;
+
+  /** Starts the task from a separate agent process that then exits, as an agent restart does. */
+  async function startInDyingAgent(stateDir: string, spec: TaskSpec): Promise<TaskHandle> {
+    const { onLog: _onLog, ...plain } = spec;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', agentScript(stateDir, plain)],
+        { timeout: 30_000 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ),
+    );
+    return JSON.parse(stdout) as TaskHandle;
+  }
+
+  it('finds a task started by an agent process that has exited, follows its logs and reports its exit', async () => {
+    const stateDir = path.join(root, 'state-restart');
+    const { spec } = await commandSpec(
+      'echo before; while [ ! -e go ]; do sleep 0.05; done; echo after; exit 5',
+    );
+    const handle = await startInDyingAgent(stateDir, spec);
+    const driver = await createCommandDriver({
+      logger: silentLogger(),
+      stateDir,
+      pollIntervalMs: 50,
+    });
+    const lines: Line[] = [];
+    expect(await driver.recover(handle, (stream, line) => lines.push({ stream, line }))).toBe(true);
+    await writeFile(path.join(spec.sandboxDir, 'go'), '');
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'NONZERO_EXIT', exitCode: 5 });
+    expect(lines).toEqual([{ stream: 'stdout', line: 'after' }]);
+    expect(await readFile(path.join(spec.sandboxDir, 'stdout'), 'utf8')).toBe('before\nafter\n');
+    await driver.destroy(spec.taskId);
+    await driver.close();
+  });
+
+  it('reports the exit of a task that ended while no agent ran', async () => {
+    const stateDir = path.join(root, 'state-restart');
+    const { spec } = await commandSpec('exit 0');
+    const handle = await startInDyingAgent(stateDir, spec);
+    await until(() => hasWrapperExited(handle));
+    const driver = await createCommandDriver({ logger: silentLogger(), stateDir });
+    expect(await driver.recover(handle)).toBe(true);
+    expect(await driver.wait(spec.taskId)).toMatchObject({ state: 'TASK_FINISHED', exitCode: 0 });
+    await driver.destroy(spec.taskId);
+    await driver.close();
+  });
+
+  it('answers false for a task that vanished without a status', async () => {
+    const stateDir = path.join(root, 'state-restart');
+    const { spec } = await commandSpec('exec sleep 1000');
+    const handle = await startInDyingAgent(stateDir, spec);
+    const pid = (handle.recoveryData as { pid: number }).pid;
+    process.kill(-pid, 'SIGKILL');
+    await until(() => hasWrapperExited(handle));
+    const driver = await createCommandDriver({ logger: silentLogger(), stateDir });
+    expect(await driver.recover(handle)).toBe(false);
+    expect(driver.inspect(spec.taskId)).toBeUndefined();
+    await driver.close();
+  });
+});
+
+async function processesInGroup(pgid: number): Promise<number[]> {
+  return (await listProcessGroup(pgid)).map((p) => p.pid);
+}
+
+/** The wrapper of a handle has exited (a zombie left to a reaper counts as exited). */
+async function hasWrapperExited(handle: TaskHandle): Promise<boolean> {
+  const { pid, startTicks } = handle.recoveryData as { pid: number; startTicks: number };
+  return !(await isProcessRunning(pid, startTicks));
+}
