@@ -59,7 +59,7 @@
       (if (i32.eq (local.get $kind) (i32.const 0x68))
         (then (global.set $sink (call $hash (i32.const 2000))) (br $done)))
       (if (i32.eq (local.get $kind) (i32.const 0x72))
-        (then (global.set $sink (call $fib (i32.const 32))) (br $done)))
+        (then (global.set $sink (call $fib (i32.const 36))) (br $done)))
       (if (i32.eq (local.get $kind) (i32.const 0x63))
         (then (global.set $sink (call $calls (i32.const 200000000))) (br $done)))
       unreachable)

@@ -49,6 +49,7 @@ export function resolveWorkerUrl(moduleUrl: string, name: string): URL {
 
 interface Slot extends PooledWorker {
   worker: Worker;
+  idleSince: number;
   sink?: WorkerSink;
   isDead: boolean;
 }
@@ -57,6 +58,8 @@ export function createWorkerPool(options: {
   size: number;
   logger: Logger;
   workerUrl: URL;
+  /** Idle workers beyond `size` are terminated after this long (default 30 s). */
+  idleTrimMs?: number;
 }): WorkerPool {
   const idle: Slot[] = [];
   const live = new Set<Slot>();
@@ -74,6 +77,7 @@ export function createWorkerPool(options: {
       id: nextId++,
       worker,
       isDead: false,
+      idleSince: Date.now(),
       run(request, sink) {
         slot.sink = sink;
         worker.ref();
@@ -109,6 +113,24 @@ export function createWorkerPool(options: {
   }
 
   warm();
+  const idleTrimMs = options.idleTrimMs ?? 30_000;
+  const trimmer = setInterval(
+    () => {
+      const now = Date.now();
+      // Oldest idle workers first; never below the warm size.
+      for (let i = 0; i < idle.length && live.size > options.size;) {
+        const slot = idle[i] as Slot;
+        if (now - slot.idleSince < idleTrimMs) {
+          i++;
+          continue;
+        }
+        idle.splice(i, 1);
+        void slot.worker.terminate();
+      }
+    },
+    Math.max(1000, idleTrimMs / 2),
+  );
+  trimmer.unref();
 
   return {
     acquire() {
@@ -123,10 +145,13 @@ export function createWorkerPool(options: {
       slot.sink = undefined;
       if (slot.isDead) return;
       slot.worker.unref();
-      if (isClosed || idle.length >= options.size) {
+      if (isClosed) {
         void slot.worker.terminate();
         return;
       }
+      // Kept even beyond `size`: a burst that needed more workers is likely to come back, and a
+      // new worker costs ~25 ms. Surplus idle workers are trimmed after `idleTrimMs`.
+      slot.idleSince = Date.now();
       idle.push(slot);
     },
     async discard(worker) {
@@ -140,6 +165,7 @@ export function createWorkerPool(options: {
     },
     async close() {
       isClosed = true;
+      clearInterval(trimmer);
       await Promise.all([...live].map((slot) => slot.worker.terminate()));
       idle.length = 0;
     },
