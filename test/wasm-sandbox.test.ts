@@ -1,6 +1,7 @@
 // The Wasm driver against the adversarial wasm-tasks: each maps to its failure code, and the
 // WASI host keeps files inside the sandbox.
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
@@ -114,8 +115,7 @@ describe('wasm sandbox', () => {
 
   it('refuses every path that leaves the sandbox and allows one inside', async () => {
     const s = spec('escape');
-    const outside = join(dirname(s.sandboxDir), `outside-${n}`);
-    mkdirSync(outside);
+    const outside = mkdtempSync(join(tmpdir(), 'pacer-outside-'));
     writeFileSync(join(outside, 'passwd'), 'secret');
     symlinkSync(outside, join(s.sandboxDir, 'link'));
     const lines: string[] = [];
