@@ -522,11 +522,9 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     },
 
     async close() {
+      // Stop everything first (in parallel: each may wait out its grace period), then free it all.
       await Promise.all([...tasks.values()].map((task) => endTask(task, { kind: 'killed' })));
-      for (const task of tasks.values()) {
-        for (const timer of task.timers) clearTimeout(timer);
-        for (const follower of task.followers) follower.close();
-      }
+      for (const taskId of [...tasks.keys()]) await driver.destroy(taskId);
     },
   };
   return driver;

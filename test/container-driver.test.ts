@@ -1,0 +1,390 @@
+// The container driver on a real engine (podman with runc here) and a tiny local busybox image:
+// exits, logs, limits, ports, kill grace and recovery. Skipped, loudly, only when no engine works.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
+import { silentLogger } from '../src/lib/index.js';
+import {
+  TaskStartError,
+  type TaskDriver,
+  type TaskLimits,
+  type TaskSpec,
+} from '../src/runtime/driver.js';
+import {
+  containerRunArgs,
+  createContainerDriver,
+  detectContainerEngine,
+  parseLogRecord,
+} from '../src/runtime/container/index.js';
+import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
+
+type Line = { stream: 'stdout' | 'stderr'; line: string };
+const run = promisify(execFile);
+
+const engine = await detectContainerEngine('podman');
+if (!engine) {
+  console.warn(
+    '\n⚠️  SKIPPED: podman does not work on this host; container driver tests are skipped.\n',
+  );
+}
+const image = engine ? await ensureBusyboxImage({ engine: 'podman' }) : 'none';
+const root = await mkdtemp(path.join(tmpdir(), 'pacer-container-'));
+await chmod(root, 0o755);
+
+async function newSandbox(): Promise<string> {
+  const dir = path.join(root, 'sandboxes', randomUUID());
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+function baseSpec(taskId: string, sandboxDir: string, onLog: TaskSpec['onLog']): TaskSpec {
+  return {
+    taskId,
+    kind: 'container',
+    sandboxDir,
+    cmd: 'true',
+    env: {},
+    limits: { cpus: 0.5, memMiB: 64, diskMiB: 64, killGracePeriodMs: 1000 },
+    ports: [],
+    container: { type: 'DOCKER', docker: { image }, volumes: [] },
+    labels: {},
+    onLog,
+  };
+}
+
+async function containerSpec(
+  cmd: string,
+  overrides: Omit<Partial<TaskSpec>, 'limits'> & { limits?: Partial<TaskLimits> } = {},
+): Promise<{ spec: TaskSpec; lines: Line[] }> {
+  const lines: Line[] = [];
+  const { limits, ...rest } = overrides;
+  const base = baseSpec(
+    `ctr_t.instance-${randomUUID()}._app.1`,
+    await newSandbox(),
+    (stream, line) => lines.push({ stream, line }),
+  );
+  return { spec: { ...base, cmd, ...rest, limits: { ...base.limits, ...limits } }, lines };
+}
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const hasLine = (lines: Line[], text: string) => lines.some((l) => l.line === text);
+const create = () =>
+  createContainerDriver({
+    logger: silentLogger(),
+    engine: 'podman',
+    runtime: 'runc',
+    stateDir: path.join(root, 'state'),
+    diskCheckIntervalMs: 200,
+    pollIntervalMs: 100,
+  });
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('container run arguments and logs (no engine needed)', () => {
+  const spec = (overrides: Partial<TaskSpec>): TaskSpec => ({
+    ...baseSpec('app.instance-1._app.1', '/sb', () => {}),
+    ...overrides,
+  });
+  const args = (s: TaskSpec) =>
+    containerRunArgs({
+      engine: 'podman',
+      name: 'n',
+      spec: s,
+      pull: 'never',
+      envFile: '/state/env',
+      ulimits: [],
+      sandboxMountPath: '/mnt/mesos/sandbox',
+      allowHostVolumes: false,
+    });
+
+  it('maps portMappings to published ports in the order the agent assigned them', () => {
+    const result = args(
+      spec({
+        ports: [31001, 31002],
+        container: {
+          type: 'DOCKER',
+          docker: { image: 'img' },
+          volumes: [],
+          portMappings: [
+            { containerPort: 80, hostPort: 0, protocol: 'tcp' },
+            { containerPort: 9000 },
+            { containerPort: 53, hostPort: 0, protocol: 'udp,tcp' },
+          ],
+        },
+      }),
+    );
+    expect(result.join(' ')).toContain(
+      '--network bridge --publish 31001:80/tcp --publish 31002:53/udp --publish 31002:53/tcp',
+    );
+  });
+
+  it('gives host networking to a task with ports but no mappings, and none to a task without ports', () => {
+    expect(args(spec({ ports: [31005] })).join(' ')).toContain('--network host');
+    expect(args(spec({ ports: [] })).join(' ')).toContain('--network none');
+  });
+
+  it('runs cmd through /bin/sh replacing the entrypoint, and args after the image', () => {
+    expect(args(spec({ cmd: 'echo hi' })).slice(-4)).toEqual(['/bin/sh', image, '-c', 'echo hi']);
+    expect(args(spec({ cmd: undefined, args: ['a', 'b'] })).slice(-3)).toEqual([image, 'a', 'b']);
+  });
+
+  it('refuses absolute host volumes, privileged containers and raw docker parameters', () => {
+    const withContainer = (container: Partial<NonNullable<TaskSpec['container']>>) =>
+      spec({ container: { type: 'DOCKER', docker: { image: 'img' }, volumes: [], ...container } });
+    expect(() =>
+      args(withContainer({ volumes: [{ containerPath: '/d', hostPath: '/etc', mode: 'RO' }] })),
+    ).toThrow(/host volume \/etc is not allowed/);
+    expect(() => args(withContainer({ docker: { image: 'img', privileged: true } }))).toThrow(
+      /privileged/,
+    );
+    expect(() =>
+      args(
+        withContainer({ docker: { image: 'img', parameters: [{ key: 'cap-add', value: 'ALL' }] } }),
+      ),
+    ).toThrow(/parameters/);
+    expect(
+      args(withContainer({ volumes: [{ containerPath: '/data', hostPath: 'data', mode: 'RW' }] })),
+    ).toContain('/sb/data:/data:rw');
+  });
+
+  it('parses k8s-file records, joining partial ones, and docker json-file records', () => {
+    expect(parseLogRecord('k8s-file', '2026-01-01T00:00:00.1+00:00 stdout F hello world')).toEqual({
+      stream: 'stdout',
+      text: 'hello world\n',
+    });
+    expect(parseLogRecord('k8s-file', '2026-01-01T00:00:00.1+00:00 stderr P part')).toEqual({
+      stream: 'stderr',
+      text: 'part',
+    });
+    expect(parseLogRecord('k8s-file', '2026-01-01T00:00:00.1+00:00 stdout F')).toEqual({
+      stream: 'stdout',
+      text: '\n',
+    });
+    expect(parseLogRecord('json-file', '{"log":"x\\n","stream":"stderr","time":"t"}')).toEqual({
+      stream: 'stderr',
+      text: 'x\n',
+    });
+    expect(parseLogRecord('json-file', 'garbage')).toBeUndefined();
+  });
+});
+
+if (engine) {
+  describeDriverConformance('container (podman)', {
+    create,
+    fixtures: {
+      printsHelloAndExits0: async ({ taskId, onLog }: FixtureInput) => ({
+        ...baseSpec(taskId, await newSandbox(), onLog),
+        cmd: 'echo hello',
+      }),
+      exits3: async ({ taskId, onLog }: FixtureInput) => ({
+        ...baseSpec(taskId, await newSandbox(), onLog),
+        cmd: 'exit 3',
+      }),
+      runsForever: async ({ taskId, onLog }: FixtureInput) => ({
+        ...baseSpec(taskId, await newSandbox(), onLog),
+        // The shell is pid 1, which ignores SIGTERM without a handler: give it one.
+        cmd: "trap 'exit 0' TERM; sleep 1000 & wait",
+      }),
+    },
+  });
+}
+
+describe.skipIf(!engine)('container driver (podman)', () => {
+  let driver: TaskDriver;
+  beforeAll(() => {
+    driver = create();
+  });
+  afterAll(async () => {
+    await driver.close();
+  });
+
+  it('fails a task whose image is not in the local store with FETCH_FAILED and a clear message', async () => {
+    const { spec } = await containerSpec('true', {
+      container: {
+        type: 'DOCKER',
+        docker: { image: 'localhost/pacer-no-such-image:1' },
+        volumes: [],
+      },
+    });
+    const start = driver.start(spec);
+    await expect(start).rejects.toBeInstanceOf(TaskStartError);
+    await expect(start).rejects.toMatchObject({
+      reason: 'FETCH_FAILED',
+      message: expect.stringMatching(
+        /^FETCH_FAILED: image 'localhost\/pacer-no-such-image:1' is not in the local podman image store/,
+      ),
+    });
+    expect(driver.inspect(spec.taskId)).toBeUndefined();
+  });
+
+  it('runs the image with env, labels, the sandbox mounted, and logs to onLog and the sandbox files', async () => {
+    const { spec, lines } = await containerSpec(
+      'echo "$GREETING $MESOS_SANDBOX"; echo inside > $MESOS_SANDBOX/made-here; echo warn >&2; exit 0',
+      { env: { GREETING: 'hello' }, labels: { team: 'edge' } },
+    );
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FINISHED', exitCode: 0 });
+    expect(lines).toEqual([
+      { stream: 'stdout', line: 'hello /mnt/mesos/sandbox' },
+      { stream: 'stderr', line: 'warn' },
+    ]);
+    expect(await readFile(path.join(spec.sandboxDir, 'made-here'), 'utf8')).toBe('inside\n');
+    expect(await readFile(path.join(spec.sandboxDir, 'stdout'), 'utf8')).toBe(
+      'hello /mnt/mesos/sandbox\n',
+    );
+    expect(await readFile(path.join(spec.sandboxDir, 'stderr'), 'utf8')).toBe('warn\n');
+    const { stdout } = await run('podman', [
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "team"}}',
+      spec.taskId,
+    ]);
+    expect(stdout.trim()).toBe('edge');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('reports exit 3 as NONZERO_EXIT with the code', async () => {
+    const { spec } = await containerSpec('exit 3');
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'NONZERO_EXIT', exitCode: 3 });
+    expect(exit.message).toBe('NONZERO_EXIT: Container exited with status 3');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('fails a container that needs more than mem with MEMORY_LIMIT', async () => {
+    const { spec } = await containerSpec(
+      'head -c 200000000 /dev/zero | tail -c 150000000 >/dev/null',
+      {
+        limits: { memMiB: 32 },
+      },
+    );
+    await driver.start(spec);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'MEMORY_LIMIT' });
+    await driver.destroy(spec.taskId);
+  });
+
+  it('kills a container that ignores SIGTERM once the grace period is over', async () => {
+    const { spec, lines } = await containerSpec(
+      "trap '' TERM; echo ready; while :; do sleep 1; done",
+      {
+        limits: { killGracePeriodMs: 1000 },
+      },
+    );
+    await driver.start(spec);
+    await until(() => hasLine(lines, 'ready'));
+    const stoppedAt = Date.now();
+    await driver.stop(spec.taskId);
+    expect(await driver.wait(spec.taskId)).toMatchObject({
+      state: 'TASK_KILLED',
+      reason: 'KILLED',
+    });
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1000);
+    const { stdout } = await run('podman', [
+      'inspect',
+      '--format',
+      '{{.State.Status}}',
+      spec.taskId,
+    ]);
+    expect(stdout.trim()).toBe('exited');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('fails a container that runs past its timeout with TIMEOUT', async () => {
+    const { spec } = await containerSpec("trap 'exit 0' TERM; sleep 1000 & wait", {
+      limits: { timeoutMs: 500, killGracePeriodMs: 0 },
+    });
+    await driver.start(spec);
+    expect(await driver.wait(spec.taskId)).toMatchObject({
+      state: 'TASK_FAILED',
+      reason: 'TIMEOUT',
+    });
+    await driver.destroy(spec.taskId);
+  });
+
+  it('publishes a mapped port on the host port the agent assigned, and has no network without ports', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const hostPort = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const { spec, lines } = await containerSpec(
+      'echo listening; echo hello-from-container | nc -l -p 8080',
+      {
+        ports: [hostPort],
+        container: {
+          type: 'DOCKER',
+          docker: { image },
+          volumes: [],
+          portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }],
+        },
+      },
+    );
+    await driver.start(spec);
+    await until(() => hasLine(lines, 'listening'));
+    let received = '';
+    await until(async () => {
+      received = await new Promise<string>((resolve) => {
+        const socket = net.connect(hostPort, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', () => resolve(''));
+      });
+      return received.length > 0;
+    });
+    expect(received).toBe('hello-from-container\n');
+    await driver.stop(spec.taskId);
+    await driver.destroy(spec.taskId);
+
+    const isolated = await containerSpec(
+      'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "',
+    );
+    await driver.start(isolated.spec);
+    await driver.wait(isolated.spec.taskId);
+    expect(isolated.lines.map((l) => l.line)).toEqual(['lo']);
+    await driver.destroy(isolated.spec.taskId);
+  });
+
+  it('recovers a running container with a new driver instance by its name and reports its exit', async () => {
+    const { spec, lines } = await containerSpec(
+      'echo before; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.1; done; echo after; exit 4',
+    );
+    const handle = await driver.start(spec);
+    await until(() => hasLine(lines, 'before'));
+    const second = create();
+    const recovered: Line[] = [];
+    expect(await second.recover(handle, (stream, line) => recovered.push({ stream, line }))).toBe(
+      true,
+    );
+    await mkdir(path.join(spec.sandboxDir, 'go'));
+    expect(await second.wait(spec.taskId)).toMatchObject({
+      state: 'TASK_FAILED',
+      reason: 'NONZERO_EXIT',
+      exitCode: 4,
+    });
+    expect(recovered).toEqual([{ stream: 'stdout', line: 'after' }]);
+    await second.destroy(spec.taskId);
+    await second.close();
+    expect(await second.recover(handle)).toBe(false);
+  });
+});
