@@ -147,7 +147,7 @@ export function describeDriverConformance(name: string, options: DriverConforman
 
     it('runs several tasks at once and stops each independently', async () => {
       const specs = await Promise.all(
-        [1, 2, 3].map(() => options.fixtures.runsForever(input('many'))),
+        [1, 2, 3].map(async () => options.fixtures.runsForever(input('many'))),
       );
       await Promise.all(specs.map((spec) => driver.start(spec)));
       const [first, ...rest] = specs;

@@ -1,5 +1,6 @@
 // Our WASI preview 1 host (runs inside a task worker): args, environ, clocks, random, stdout and
 // stderr as bounded log lines, poll_oneoff sleeping, and files confined to the sandbox directory.
+/* eslint-disable max-params -- WASI preview 1 fixes these signatures: the ABI, not an API of ours. */
 import { randomFillSync } from 'node:crypto';
 import {
   closeSync,
