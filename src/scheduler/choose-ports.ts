@@ -20,15 +20,22 @@ export function choosePorts(slot: AgentSlot, ctx: RequestContext): number[] {
     }
     if (dynamic.length === ctx.dynamicPorts) break;
   }
+  if (dynamic.length < ctx.dynamicPorts) {
+    throw new Error(`No free port left on agent ${slot.agent.agentId}`);
+  }
+  if (ctx.literalPorts.length === 0) return dynamic;
   const literal = new Set<number>();
   let next = 0;
-  return definitions.map((definition) => {
+  const chosen: number[] = [];
+  for (const definition of definitions) {
     if (ctx.app.requirePorts && definition.port !== 0 && !literal.has(definition.port)) {
       literal.add(definition.port);
-      return definition.port;
+      chosen.push(definition.port);
+      continue;
     }
     const port = dynamic[next++];
     if (port === undefined) throw new Error(`No free port left on agent ${slot.agent.agentId}`);
-    return port;
-  });
+    chosen.push(port);
+  }
+  return chosen;
 }

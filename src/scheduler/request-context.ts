@@ -1,5 +1,5 @@
 // One placement request prepared for the pipeline: what the app needs, its constraints bound to
-// per-agent field values and instance counts, and the tally of refusals.
+// per-agent field values and live instance counts, and the tally of refusals.
 import type { AppDefinition, TaskKind } from '../domain/index.js';
 import { taskKindOf } from '../domain/index.js';
 import type { CompiledConstraint } from './constraint/compile-constraint.js';
@@ -13,11 +13,12 @@ export interface BoundConstraint {
   constraint: CompiledConstraint;
   /** Field value by `AgentSlot.index`. */
   values: readonly (string | undefined)[];
+  /** Live: reflects every placement made so far in the plan. */
   placed: PlacedInstances;
 }
 
-/** What feasibility checkers and rankers read for one request. Checkers only add to `reasons`. */
-export interface RequestContext {
+/** An app bound to the plan's state; the same for all of the app's requests in one plan. */
+export interface AppBinding {
   readonly app: AppDefinition;
   readonly kind: TaskKind;
   /** Host ports the app asks for by number (`requirePorts`), distinct. */
@@ -25,50 +26,50 @@ export interface RequestContext {
   /** How many host ports may be any free port. */
   readonly dynamicPorts: number;
   readonly constraints: readonly BoundConstraint[];
+  /** Live usage of the app id. */
   readonly usage: AppUsage;
-  /** Refusals so far, by reason (one per refusing agent). */
-  readonly reasons: Partial<Record<RejectReason, number>>;
 }
 
-/** Per-app facts that do not change between its requests, computed once per plan. */
-export interface PreparedApp {
-  kind: TaskKind;
-  literalPorts: number[];
-  dynamicPorts: number;
-  constraints: CompiledConstraint[];
+/** What feasibility checkers and rankers read for one request. Checkers only add to `reasons`. */
+export interface RequestContext extends AppBinding {
+  /**
+   * Refusals so far, by reason (one per refusing agent). Replaced, never cleared, between
+   * requests of one app, so a reported tally is never changed afterwards.
+   */
+  reasons: Partial<Record<RejectReason, number>>;
 }
 
-/** Computes the per-app facts of `app`. */
-export function prepareApp(app: AppDefinition): PreparedApp {
+/** Binds `app` to the plan's state: once per app per plan (it compiles the constraints). */
+export function bindApp(app: AppDefinition, state: PlacementState): AppBinding {
   const definitions = app.portDefinitions ?? [];
-  const literal = app.requirePorts ? definitions.map((d) => d.port).filter((p) => p !== 0) : [];
-  return {
-    kind: taskKindOf(app),
-    literalPorts: [...new Set(literal)],
-    // A literal port named twice cannot be had twice: the duplicate is one more port needed.
-    dynamicPorts: definitions.length - new Set(literal).size,
-    constraints: app.constraints.map(compileConstraint),
-  };
-}
-
-/** Binds a prepared app to the plan's current state for one request. */
-export function createRequestContext(
-  app: AppDefinition,
-  prepared: PreparedApp,
-  state: PlacementState,
-): RequestContext {
+  const literal = new Set(
+    app.requirePorts ? definitions.map((d) => d.port).filter((p) => p !== 0) : [],
+  );
   const usage = state.usageOf(app.id);
   return {
     app,
-    kind: prepared.kind,
-    literalPorts: prepared.literalPorts,
-    dynamicPorts: prepared.dynamicPorts,
-    constraints: prepared.constraints.map((constraint) => ({
+    kind: taskKindOf(app),
+    literalPorts: [...literal],
+    // A literal port named twice cannot be had twice: the duplicate is one more port needed.
+    dynamicPorts: definitions.length - literal.size,
+    constraints: app.constraints.map(compileConstraint).map((constraint) => ({
       constraint,
       values: state.fieldValues(constraint.field),
-      placed: { total: usage.total, counts: state.countsOf(usage, constraint.field) },
+      placed: {
+        counts: state.countsOf(usage, constraint.field),
+        get total() {
+          return usage.total;
+        },
+      },
     })),
     usage,
-    reasons: {},
   };
+}
+
+/**
+ * A context for the requests of a bound app, with no refusals counted yet. Reuse it for the
+ * app's next request after giving it a new `reasons` object.
+ */
+export function createRequestContext(binding: AppBinding): RequestContext {
+  return { ...binding, reasons: {} };
 }

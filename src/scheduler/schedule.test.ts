@@ -193,8 +193,8 @@ describe('schedule with constraints', () => {
     expect(plan.placements).toHaveLength(5);
   });
 
-  it('GROUP_BY spreads evenly across zones', () => {
-    const app = makeApp({ constraints: [['@zone', 'GROUP_BY']] });
+  it('GROUP_BY with a count spreads evenly across that many zones', () => {
+    const app = makeApp({ constraints: [['@zone', 'GROUP_BY', '3']] });
     const list = agents(9, (i) => ({ zone: `z${i % 3}` }));
     const plan = schedule(snapshot({ agents: list, requests: requests(app, 9) }));
     const zoneOf = (agentId: string) =>
@@ -230,7 +230,7 @@ describe('schedule with constraints', () => {
     expect(plan.placements.map((p) => p.agentId)).toEqual(['a2', 'a2']);
   });
 
-  it('visits every agent for a constrained app, so a lone feasible agent is found', () => {
+  it('finds a lone feasible agent among many for a constrained app', () => {
     const app = makeApp({ constraints: [['rack', 'IS', 'rare']] });
     const list = agents(64, (i) => ({ rack: i === 40 ? 'rare' : 'common' }));
     const plan = schedule(snapshot({ agents: list, requests: requests(app) }));

@@ -3,12 +3,14 @@
 // to the plan's state before the next request. Pure and deterministic for a given seed.
 import type { AppDefinition } from '../domain/index.js';
 import { choosePorts } from './choose-ports.js';
-import { isFeasible } from './feasibility/index.js';
+import type { FeasibilityChecker } from './feasibility/index.js';
+import { checkersFor, isFeasible } from './feasibility/index.js';
 import { createPlacementState } from './placement-state.js';
 import { scoreAgent } from './rank/index.js';
 import { seededRandom, shuffled } from './random.js';
-import type { PreparedApp } from './request-context.js';
-import { createRequestContext, prepareApp } from './request-context.js';
+import type { RequestContext } from './request-context.js';
+import { bindApp, createRequestContext } from './request-context.js';
+import type { SelectOptions } from './select.js';
 import { candidateLimit, selectAgent } from './select.js';
 import type { Placement, Plan, SchedulingSnapshot, Unplaced } from './types.js';
 
@@ -22,27 +24,39 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
   const state = createPlacementState(snapshot.agents, snapshot.instances);
   const order = shuffled(state.slots, seededRandom(snapshot.seed));
   const algorithm = snapshot.algorithm ?? 'binpack';
-  const prepared = new Map<AppDefinition, PreparedApp>();
+  const bound = new Map<
+    AppDefinition,
+    { ctx: RequestContext; checkers: readonly FeasibilityChecker[] }
+  >();
   const placements: Placement[] = [];
   const unplaced: Unplaced[] = [];
-  let cursor = 0;
+
+  // The request being placed. The selector's callbacks read these, so that they are created
+  // once per plan rather than once per request (this loop is the scheduler's hot path).
+  let ctx: RequestContext | undefined;
+  let checkers: readonly FeasibilityChecker[] = [];
+  const options: SelectOptions = {
+    order,
+    start: 0,
+    limit: snapshot.candidateLimit ?? candidateLimit(order.length),
+    isFeasible: (agent) => isFeasible(agent, ctx as RequestContext, checkers),
+    score: (agent) => scoreAgent(agent, ctx as RequestContext, algorithm),
+  };
 
   for (const request of snapshot.requests) {
     const { app } = request;
-    let facts = prepared.get(app);
-    if (!facts) {
-      facts = prepareApp(app);
-      prepared.set(app, facts);
+    let entry = bound.get(app);
+    if (entry) {
+      entry.ctx.reasons = {};
+    } else {
+      const appCtx = createRequestContext(bindApp(app, state));
+      entry = { ctx: appCtx, checkers: checkersFor(appCtx) };
+      bound.set(app, entry);
     }
-    const ctx = createRequestContext(app, facts, state);
-    const selection = selectAgent({
-      order,
-      start: cursor,
-      limit: candidateLimit(order.length, ctx.constraints.length > 0),
-      isFeasible: (agent) => isFeasible(agent, ctx),
-      score: (agent) => scoreAgent(agent, ctx, algorithm),
-    });
-    cursor = selection.next;
+    ctx = entry.ctx;
+    checkers = entry.checkers;
+    const selection = selectAgent(options);
+    options.start = selection.next;
     const agent = selection.agent;
     if (!agent) {
       unplaced.push({

@@ -73,9 +73,9 @@ describe('selectAgent', () => {
 });
 
 describe('candidateLimit', () => {
-  it('is max(2, ceil(log2 n)) without constraints and n with them', () => {
-    expect(candidateLimit(1, false)).toBe(2);
-    expect(candidateLimit(1000, false)).toBe(10);
-    expect(candidateLimit(1000, true)).toBe(1000);
+  it('is max(2, ceil(log2 n))', () => {
+    expect(candidateLimit(1)).toBe(2);
+    expect(candidateLimit(8)).toBe(3);
+    expect(candidateLimit(1000)).toBe(10);
   });
 });

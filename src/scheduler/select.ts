@@ -48,10 +48,11 @@ export function selectAgent(options: SelectOptions): Selection {
 }
 
 /**
- * How many feasible agents to score: max(2, ⌈log2 n⌉) like Nomad's service scheduler, or all
- * of them when the app has constraints (its few feasible agents may be scattered).
+ * How many feasible agents to score: max(2, ⌈log2 n⌉), Nomad's service-scheduler limit. It
+ * holds for constrained apps too: constraints are feasibility checks, so every agent scored
+ * already satisfies them, and a request no agent can take still visits all of them. (Nomad
+ * scores every agent only for spreads and affinities, soft preferences Pacer does not have.)
  */
-export function candidateLimit(agentCount: number, hasConstraints: boolean): number {
-  if (hasConstraints) return agentCount;
+export function candidateLimit(agentCount: number): number {
   return Math.max(2, Math.ceil(Math.log2(Math.max(1, agentCount))));
 }

@@ -36,6 +36,11 @@ export interface SchedulingSnapshot {
   seed: string;
   /** Ranking: pack agents full first, or spread load. Default binpack. */
   algorithm?: 'binpack' | 'spread';
+  /**
+   * Feasible agents to score per request before taking the best. Default max(2, ⌈log2 n⌉)
+   * (Nomad's); `Infinity` scores every agent (best fit, slower).
+   */
+  candidateLimit?: number;
 }
 
 export interface Placement {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, AppDefinition, Instance } from '../../domain/index.js';
 import { makeAgent, makeApp, makeInstance } from '../fixtures.js';
 import { createPlacementState } from '../placement-state.js';
-import { createRequestContext, prepareApp } from '../request-context.js';
+import { bindApp, createRequestContext } from '../request-context.js';
 import { checkAgentActive } from './agent-active.js';
 import { checkCapability } from './capability.js';
 import { checkConstraints } from './constraints.js';
@@ -15,7 +15,7 @@ import { feasibilityCheckers, isFeasible } from './index.js';
 
 function setup(app: AppDefinition, agent: Agent = makeAgent(), instances: Instance[] = []) {
   const state = createPlacementState([agent], instances);
-  const ctx = createRequestContext(app, prepareApp(app), state);
+  const ctx = createRequestContext(bindApp(app, state));
   return { slot: state.slots[0]!, ctx };
 }
 

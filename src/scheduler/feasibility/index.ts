@@ -24,8 +24,29 @@ export const feasibilityCheckers: readonly FeasibilityChecker[] = [
   checkConstraints,
 ];
 
-/** True when every checker accepts; else false with exactly one reason counted in `ctx`. */
-export function isFeasible(agent: AgentSlot, ctx: RequestContext): boolean {
-  for (const check of feasibilityCheckers) if (!check(agent, ctx)) return false;
+/**
+ * The checkers that can refuse this request, in order: the ports checker only when the app
+ * needs ports, the constraints checker only when it has constraints. The same for every
+ * request of one app, so callers compute it once per app.
+ */
+export function checkersFor(ctx: RequestContext): readonly FeasibilityChecker[] {
+  const needsPorts = ctx.literalPorts.length + ctx.dynamicPorts > 0;
+  return feasibilityCheckers.filter(
+    (check) =>
+      (check !== checkPorts || needsPorts) &&
+      (check !== checkConstraints || ctx.constraints.length > 0),
+  );
+}
+
+/**
+ * True when every checker accepts; else false with exactly one reason counted in `ctx`.
+ * `checkers` defaults to all of them; pass `checkersFor(ctx)` to skip those that cannot refuse.
+ */
+export function isFeasible(
+  agent: AgentSlot,
+  ctx: RequestContext,
+  checkers: readonly FeasibilityChecker[] = feasibilityCheckers,
+): boolean {
+  for (const check of checkers) if (!check(agent, ctx)) return false;
   return true;
 }

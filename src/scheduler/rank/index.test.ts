@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, AppDefinition, Instance } from '../../domain/index.js';
 import { makeAgent, makeApp, makeInstance } from '../fixtures.js';
 import { createPlacementState } from '../placement-state.js';
-import { createRequestContext, prepareApp } from '../request-context.js';
+import { bindApp, createRequestContext } from '../request-context.js';
 import { rankAntiAffinity } from './anti-affinity.js';
 import { rankBinpack } from './binpack.js';
 import { rankSpread } from './spread.js';
@@ -11,7 +11,7 @@ import { scoreAgent } from './index.js';
 
 function setup(app: AppDefinition, agent: Agent, instances: Instance[] = []) {
   const state = createPlacementState([agent], instances);
-  return { slot: state.slots[0]!, ctx: createRequestContext(app, prepareApp(app), state) };
+  return { slot: state.slots[0]!, ctx: createRequestContext(bindApp(app, state)) };
 }
 
 function withFree(cpus: number, memMiB: number): Agent {

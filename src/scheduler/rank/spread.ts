@@ -7,5 +7,5 @@ export const rankSpread: Ranker = (agent, ctx) => {
   const { total } = agent.agent;
   const cpu = freeShareAfter(agent.cpus, ctx.app.cpus, total.cpus);
   const mem = freeShareAfter(agent.memMiB, ctx.app.mem, total.memMiB);
-  return (10 ** cpu + 10 ** mem - 2) / 18;
+  return (Math.exp(cpu * Math.LN10) + Math.exp(mem * Math.LN10) - 2) / 18;
 };
