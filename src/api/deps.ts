@@ -1,6 +1,7 @@
 // What the HTTP edge needs from the rest of the master, passed to `createApi` as one object.
 import type { Clock, Logger } from '../lib/index.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
+import type { Leadership } from '../master/leadership.js';
 import type { Store } from '../store/store.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
@@ -23,6 +24,11 @@ export interface ApiDeps {
   logs: LogReader;
   logger: Logger;
   info: ApiInfo;
+  /**
+   * Leader election among masters. When absent this master is always the leader. A follower
+   * proxies requests to `leaderUrl()`; `DELETE /v2/leader` calls `abdicate()`.
+   */
+  leadership?: Pick<Leadership, 'isLeader' | 'leaderUrl' | 'abdicate'>;
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
   /** Largest JSON request body in bytes (413 beyond); default 1 MiB... see server.ts. */

@@ -16,6 +16,7 @@ import { deploymentsRoutes } from './v2/deployments.js';
 import { infoRoutes } from './v2/info.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
+import { openApiRoutes } from './openapi/routes.js';
 
 /** Default limit of a JSON request body (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -59,6 +60,7 @@ export function createApi(deps: ApiDeps): Hono {
 
   const routers = [
     infoRoutes(deps),
+    openApiRoutes(deps),
     artifactsRoutes(deps),
     agentsRoutes(deps),
     logsRoutes(deps),

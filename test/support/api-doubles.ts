@@ -7,7 +7,6 @@ import type { ApiDeps } from '../../src/api/index.js';
 import {
   AppLockedError,
   NotFoundError,
-  currentTaskId,
   newInstanceId,
   parseTaskId,
   toTimestamp,
@@ -29,6 +28,7 @@ import type {
   Orchestrator,
 } from '../../src/master/services.js';
 import { createPgliteStore } from '../../src/store/index.js';
+import { contractProblems } from './api-contract.js';
 import type { Store } from '../../src/store/index.js';
 
 /** A clock the test moves by hand. */
@@ -292,7 +292,7 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<T
     },
     ...overrides,
   };
-  const app = createApi(deps);
+  const app = checkingContract(createApi(deps));
   return {
     app,
     store,
@@ -315,5 +315,23 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<T
   };
 }
 
-/** Marks a stored instance task id helper for tests. */
-export { currentTaskId };
+/**
+ * Makes `app.request` check every response against the OpenAPI document: a response that the
+ * document does not describe fails the test that received it.
+ */
+export function checkingContract(app: Hono): Hono {
+  const request = app.request.bind(app);
+  app.request = async (...args: Parameters<Hono['request']>) => {
+    const [input, init] = args;
+    const response = await request(...args);
+    const method = (
+      init?.method ?? (input instanceof Request ? input.method : 'GET')
+    ).toUpperCase();
+    const url = input instanceof Request ? input.url : String(input);
+    const problems = await contractProblems({ method, url, response });
+    if (problems.length > 0)
+      throw new Error(`Response breaks the OpenAPI contract:\n${problems.join('\n')}`);
+    return response;
+  };
+  return app;
+}

@@ -1,17 +1,12 @@
 // /v2/tasks: every task, filtered by status, and killing tasks across apps (TasksResource.scala).
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { BadRequestError, parseTaskId, toMesosState } from '../../domain/index.js';
 import type { ApiDeps } from '../deps.js';
 import { queryAll, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { killOptions, tasksJson } from './app-tasks.js';
 import { parseWire } from './wire/violations.js';
-
-/** Body of `POST /v2/tasks/delete`. */
-export const DeleteTasksSchema = z
-  .object({ ids: z.array(z.string()) })
-  .meta({ id: 'DeleteTasks', description: 'Ids of the tasks to kill.' });
+import { DeleteTasksSchema } from './wire/task-schemas.js';
 
 const STATUS_FILTERS = { running: 'TASK_RUNNING', staging: 'TASK_STAGING' } as const;
 

@@ -2,6 +2,7 @@
 // properties are dropped, as Marathon's generated readers ignore them. Defaults are applied
 // later by app-normalize.ts, so a partial update can tell "absent" from "default".
 import { z } from 'zod';
+import { requestSchemas } from '../../openapi/registry.js';
 
 const stringMap = z.record(z.string(), z.string());
 
@@ -23,7 +24,10 @@ export const FetchUriSchema = z
     cache: z.boolean().optional(),
     destPath: z.string().optional(),
   })
-  .meta({ id: 'Artifact', description: 'A URI the fetcher brings into the sandbox.' });
+  .register(requestSchemas, {
+    id: 'Artifact',
+    description: 'A URI the fetcher brings into the sandbox.',
+  });
 
 export const PortDefinitionSchema = z
   .object({
@@ -32,7 +36,7 @@ export const PortDefinitionSchema = z
     name: z.string().optional(),
     labels: stringMap.optional(),
   })
-  .meta({ id: 'PortDefinition' });
+  .register(requestSchemas, { id: 'PortDefinition' });
 
 export const PortMappingSchema = z
   .object({
@@ -44,7 +48,7 @@ export const PortMappingSchema = z
     labels: stringMap.optional(),
     networkNames: z.array(z.string()).optional(),
   })
-  .meta({ id: 'ContainerPortMapping' });
+  .register(requestSchemas, { id: 'ContainerPortMapping' });
 
 export const HealthCheckSchema = z
   .object({
@@ -61,7 +65,7 @@ export const HealthCheckSchema = z
     ignoreHttp1xx: z.boolean().optional(),
     ipProtocol: z.enum(['IPv4', 'IPv6']).optional(),
   })
-  .meta({ id: 'AppHealthCheck' });
+  .register(requestSchemas, { id: 'AppHealthCheck' });
 
 export const ReadinessCheckSchema = z
   .object({
@@ -74,14 +78,14 @@ export const ReadinessCheckSchema = z
     httpStatusCodesForReady: z.array(z.number().int().min(100).max(999)).optional(),
     preserveLastResponse: z.boolean().optional(),
   })
-  .meta({ id: 'ReadinessCheck' });
+  .register(requestSchemas, { id: 'ReadinessCheck' });
 
 export const UpgradeStrategySchema = z
   .object({
     minimumHealthCapacity: z.number().optional(),
     maximumOverCapacity: z.number().optional(),
   })
-  .meta({ id: 'UpgradeStrategy' });
+  .register(requestSchemas, { id: 'UpgradeStrategy' });
 
 export const UnreachableStrategySchema = z
   .union([
@@ -91,7 +95,7 @@ export const UnreachableStrategySchema = z
       expungeAfterSeconds: z.number().int().min(0).optional(),
     }),
   ])
-  .meta({ id: 'UnreachableStrategy' });
+  .register(requestSchemas, { id: 'UnreachableStrategy' });
 
 export const DockerSchema = z
   .object({
@@ -103,7 +107,7 @@ export const DockerSchema = z
     parameters: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
     pullConfig: z.unknown().optional(),
   })
-  .meta({ id: 'DockerContainer' });
+  .register(requestSchemas, { id: 'DockerContainer' });
 
 export const ContainerSchema = z
   .object({
@@ -113,7 +117,7 @@ export const ContainerSchema = z
     portMappings: z.array(PortMappingSchema).optional(),
     linuxInfo: z.record(z.string(), z.unknown()).optional(),
   })
-  .meta({ id: 'Container' });
+  .register(requestSchemas, { id: 'Container' });
 
 export const NetworkSchema = z
   .object({
@@ -121,7 +125,7 @@ export const NetworkSchema = z
     name: z.string().optional(),
     labels: stringMap.optional(),
   })
-  .meta({ id: 'Network' });
+  .register(requestSchemas, { id: 'Network' });
 
 export const EnvValueSchema = z.union([z.string(), z.object({ secret: z.string() })]);
 
@@ -178,7 +182,7 @@ export const AppSchema = z
     version: z.string().optional(),
     versionInfo: z.record(z.string(), z.unknown()).optional(),
   })
-  .meta({
+  .register(requestSchemas, {
     id: 'App',
     description:
       'A Marathon app. A first word of `cmd` (or `args[0]`) ending in `.wasm` runs that fetched module with WASI.',

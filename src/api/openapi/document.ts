@@ -1,0 +1,97 @@
+// Builds the OpenAPI 3.1 document (openapi3-ts) from the zod registries and the operation
+// table. Deterministic: the checked-in openapi/openapi.json must equal what this returns.
+import { OpenApiBuilder } from 'openapi3-ts/oas31';
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ResponseObject,
+  SchemaObject,
+} from 'openapi3-ts/oas31';
+import { z } from 'zod';
+// Imported for their registrations in the registries.
+import '../v2/wire/app-schema.js';
+import '../v2/wire/response-schemas.js';
+import '../v2/wire/task-schemas.js';
+import { OPERATIONS } from './operations.js';
+import type { Answer, Operation } from './operations.js';
+import { requestSchemas, responseSchemas } from './registry.js';
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+function componentSchemas(registry: typeof requestSchemas, io: 'input' | 'output') {
+  const { schemas } = z.toJSONSchema(registry, {
+    io,
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  });
+  const out: Record<string, SchemaObject> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    out[id] = rest;
+  }
+  return out;
+}
+
+function toResponse(answer: Answer): ResponseObject {
+  const response: ResponseObject = { description: answer.description };
+  const content: NonNullable<ResponseObject['content']> = {};
+  if (answer.schema) content['application/json'] = { schema: ref(answer.schema) };
+  if (answer.media) content[answer.media.type] = { schema: answer.media.schema };
+  if (Object.keys(content).length > 0) response.content = content;
+  if (answer.isDeployment) {
+    response.headers = {
+      'Marathon-Deployment-Id': { description: 'Id of the deployment started.', schema: { type: 'string' } },
+    };
+  }
+  return response;
+}
+
+function toOperation(operation: Operation): OperationObject {
+  const responses: Record<string, ResponseObject> = {};
+  for (const [status, answer] of Object.entries(operation.answers)) responses[status] = toResponse(answer);
+  responses.default = toResponse({ description: 'Any other error, in Marathon’s shape.', schema: 'Error' });
+  const out: OperationObject = {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    tags: [operation.tag],
+    responses,
+  };
+  if (operation.parameters) out.parameters = operation.parameters;
+  const body = operation.body;
+  if (body && 'schema' in body) {
+    const schema = body.isArray ? { type: 'array' as const, items: ref(body.schema) } : ref(body.schema);
+    out.requestBody = { required: true, content: { 'application/json': { schema } } };
+  } else if (body) {
+    out.requestBody = {
+      required: true,
+      content: { [body.media]: { schema: { type: 'string', contentMediaType: body.media } } },
+    };
+  }
+  return out;
+}
+
+/** The OpenAPI document of the API. `version` is Pacer's version. */
+export function buildOpenApiDocument(options: { version: string }): OpenAPIObject {
+  const builder = OpenApiBuilder.create()
+    .addOpenApiVersion('3.1.0')
+    .addInfo({
+      title: 'Pacer',
+      version: options.version,
+      description:
+        'A Marathon-compatible control plane for WebAssembly tasks: Marathon REST API v2, plus ' +
+        "Pacer's own `/v2/artifacts`, `/v2/agents` and `/v2/tasks/{taskId}/logs`.",
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    });
+  const schemas = {
+    ...componentSchemas(requestSchemas, 'input'),
+    ...componentSchemas(responseSchemas, 'output'),
+  };
+  for (const id of Object.keys(schemas).sort()) builder.addSchema(id, schemas[id] as SchemaObject);
+  const paths: Record<string, Record<string, OperationObject>> = {};
+  for (const operation of OPERATIONS) {
+    (paths[operation.path] ??= {})[operation.method] = toOperation(operation);
+  }
+  for (const [path, item] of Object.entries(paths)) builder.addPath(path, item);
+  for (const tag of [...new Set(OPERATIONS.map((o) => o.tag))]) builder.addTag({ name: tag });
+  return builder.getSpec();
+}
