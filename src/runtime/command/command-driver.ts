@@ -417,7 +417,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       }
       // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
       const startTicks = startTicksNow(pid);
-      child.unref();
+      // Not unref'd: a running task keeps the agent's event loop alive, as a pending exit should.
       const startedAt = Date.now();
       const data: CommandRecoveryData = {
         driver: 'command',
