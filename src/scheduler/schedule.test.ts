@@ -142,6 +142,29 @@ describe('schedule', () => {
     expect(chosen.size).toBeGreaterThan(1);
   });
 
+  it('scores only max(2, log2 n) feasible agents by default, so the fullest agent may be missed', () => {
+    const list = agents(16);
+    const fullest = list[15]!;
+    fullest.free = { ...fullest.free, cpus: 0.5, memMiB: 256 };
+    const chosen = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'].map(
+      (seed) =>
+        schedule(snapshot({ agents: list, requests: requests(), seed })).placements[0]?.agentId,
+    );
+    expect(chosen.some((agentId) => agentId !== 'a15')).toBe(true);
+  });
+
+  it('scores every feasible agent with candidateLimit Infinity, finding the fullest', () => {
+    const list = agents(16);
+    const fullest = list[15]!;
+    fullest.free = { ...fullest.free, cpus: 0.5, memMiB: 256 };
+    for (const seed of ['s1', 's2', 's3']) {
+      const plan = schedule(
+        snapshot({ agents: list, requests: requests(), seed, candidateLimit: Infinity }),
+      );
+      expect(plan.placements[0]?.agentId).toBe('a15');
+    }
+  });
+
   it('does not change the snapshot', () => {
     const input = snapshot({ agents: agents(3), requests: requests(makeApp(), 5) });
     const copy = structuredClone(input);
@@ -200,6 +223,17 @@ describe('schedule with constraints', () => {
     const zoneOf = (agentId: string) =>
       list.find((a) => a.agentId === agentId)?.attributes.zone ?? '';
     expect(countBy(plan.placements, (p) => zoneOf(p.agentId))).toEqual({ z0: 3, z1: 3, z2: 3 });
+  });
+
+  it('GROUP_BY without a count never lets a zone in use run two ahead of another', () => {
+    const app = makeApp({ constraints: [['@zone', 'GROUP_BY']] });
+    const list = agents(9, (i) => ({ zone: `z${i % 3}` }));
+    const plan = schedule(snapshot({ agents: list, requests: requests(app, 8) }));
+    const zoneOf = (agentId: string) =>
+      list.find((a) => a.agentId === agentId)?.attributes.zone ?? '';
+    const sizes = Object.values(countBy(plan.placements, (p) => zoneOf(p.agentId)));
+    expect(plan.placements).toHaveLength(8);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
   });
 
   it('MAX_PER caps the instances per region', () => {
