@@ -11,6 +11,8 @@ export interface AgentSlot {
   readonly agent: Agent;
   /** Position in the snapshot's `agents`; indexes per-agent arrays. */
   readonly index: number;
+  /** `agent.state === 'active'`, read once: checked on every visit. */
+  readonly isActive: boolean;
   cpus: number;
   memMiB: number;
   diskMiB: number;
@@ -51,6 +53,7 @@ export function createPlacementState(
   const slots: AgentSlot[] = agents.map((agent, index) => ({
     agent,
     index,
+    isActive: agent.state === 'active',
     cpus: agent.free.cpus,
     memMiB: agent.free.memMiB,
     diskMiB: agent.free.diskMiB,
@@ -81,7 +84,9 @@ export function createPlacementState(
     usage.total += 1;
     usage.perAgent.set(position.agentId, (usage.perAgent.get(position.agentId) ?? 0) + 1);
     usage.positions.push(position);
-    for (const [field, counts] of usage.byField) counts.add(valueAt(position, field));
+    if (usage.byField.size > 0) {
+      for (const [field, counts] of usage.byField) counts.add(valueAt(position, field));
+    }
   };
 
   for (const instance of instances) {

@@ -4,4 +4,4 @@ import { reject } from './checker.js';
 
 /** Refuses an unreachable agent (`AgentMaintenance`: the agent cannot take offers now). */
 export const checkAgentActive: FeasibilityChecker = (agent, ctx) =>
-  agent.agent.state === 'active' || reject(ctx, 'AgentMaintenance');
+  agent.isActive || reject(ctx, 'AgentMaintenance');
