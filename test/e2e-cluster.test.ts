@@ -2,7 +2,7 @@
 // from artifact upload to TASK_RUNNING, logs and deletion; bad input and restarts lose nothing.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from './support/cluster.js';
 import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
 
@@ -50,6 +50,13 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     });
   }, 60_000);
 
+  // Each test starts from an empty cluster, whatever the previous one left behind.
+  afterEach(async () => {
+    const apps = (await api.get('/v2/apps')).body.apps as { id: string }[];
+    for (const app of apps) await api.delete(`/v2/apps${app.id}?force=true`);
+    await waitFor('no tasks left', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+  });
+
   afterAll(async () => {
     await Promise.all([...agents, master].filter(Boolean).map((p) => p.stop()));
     await db?.drop();
@@ -78,7 +85,7 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
       cpus: 0.5,
       mem: 32,
       fetch: [{ uri }],
-      cmd: 'service.wasm --name e2e',
+      cmd: 'service.wasm 200',
       env: { NAME: 'world' },
       constraints: [['hostname', 'MAX_PER', '2']],
     });
@@ -105,9 +112,9 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     const taskId = tasks[0].id as string;
     const logs = await waitFor('stdout lines', async () => {
       const res = await api.get(`/v2/tasks/${taskId}/logs?stream=stdout`);
-      return res.status === 200 && JSON.stringify(res.body).length > 0 && JSON.stringify(res.body).includes('e2e') ? res.body : undefined;
+      return res.status === 200 && JSON.stringify(res.body).includes('tick 2') ? res.body : undefined;
     });
-    expect(JSON.stringify(logs)).toContain('e2e');
+    expect(JSON.stringify(logs)).toContain('tick 1');
 
     const deleted = await api.delete('/v2/apps/edge/service');
     expect(deleted.status).toBe(200);

@@ -18,7 +18,7 @@ export async function createDrivers(options: {
   ];
   if (config.allowCommands) {
     const { createCommandDriver } = await import('../runtime/command/index.js');
-    drivers.push(createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }));
+    drivers.push(await createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }));
   }
   if (config.containerizer) {
     const { createContainerDriver, detectContainerEngine } = await import('../runtime/container/index.js');

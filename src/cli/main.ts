@@ -3,12 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runAgent } from '../agent/main.js';
-import { createMemoryBus, createRedisBus } from '../bus/index.js';
 import { ConfigError, loadAgentConfig, loadDevConfig, loadMasterConfig, type Flags } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
-import { startMaster } from '../master/main.js';
-import { createPgliteStore, createPostgresStore } from '../store/index.js';
+
+// The roles are loaded only when run, so `pacer --help` answers at once.
+const roles = {
+  agent: () => import('../agent/main.js'),
+  bus: () => import('../bus/index.js'),
+  master: () => import('../master/main.js'),
+  store: () => import('../store/index.js'),
+};
 
 const HELP = `pacer ${packageVersion()} — a Marathon-compatible control plane for WebAssembly tasks
 
@@ -73,6 +77,12 @@ function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void 
 
 async function dev(flags: Flags): Promise<void> {
   const config = loadDevConfig(process.env, flags);
+  const [{ runAgent }, { createMemoryBus }, { startMaster }, { createPgliteStore }] = await Promise.all([
+    roles.agent(),
+    roles.bus(),
+    roles.master(),
+    roles.store(),
+  ]);
   const logger = createLogger({ name: 'dev', level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   logger.info({ dataDir: path.resolve(config.dataDir) }, 'opening embedded state');
@@ -106,6 +116,11 @@ async function dev(flags: Flags): Promise<void> {
 
 async function master(flags: Flags): Promise<void> {
   const config = loadMasterConfig(process.env, flags);
+  const [{ createRedisBus }, { startMaster }, { createPostgresStore }] = await Promise.all([
+    roles.bus(),
+    roles.master(),
+    roles.store(),
+  ]);
   const logger = createLogger({ name: 'master', level: config.logLevel });
   const store = await createPostgresStore({ url: config.databaseUrl, logger });
   const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
@@ -127,6 +142,7 @@ async function master(flags: Flags): Promise<void> {
 
 async function agent(flags: Flags): Promise<void> {
   const config = loadAgentConfig(process.env, flags);
+  const [{ runAgent }, { createRedisBus }] = await Promise.all([roles.agent(), roles.bus()]);
   const logger = createLogger({ name: 'agent', level: config.logLevel });
   const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
   const running = await runAgent({ config, bus, clock: systemClock, logger });

@@ -1,5 +1,5 @@
 // Wiring of the master role: builds every part from its dependencies and starts the loops.
-import type { Bus, OfferMessage, StatusMessage } from '../bus/index.js';
+import type { Bus, OfferMessage, StatusMessage, Subscription } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
@@ -12,6 +12,7 @@ import { createEvaluationLoop } from './evaluation-loop.js';
 import { createEventHub } from './event-hub.js';
 import { createInstanceTracker } from './instance-tracker.js';
 import { createLaunchQueue } from './launch-queue.js';
+import { createLeadership } from './leadership.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
@@ -30,6 +31,8 @@ export interface MasterOptions {
   agentTimeoutMs: number;
   placement?: 'binpack' | 'spread';
   evaluationIntervalMs?: number;
+  /** Leader lease length; a dead leader is replaced after at most this long. */
+  leaseTtlMs?: number;
 }
 
 export interface RunningMaster {
@@ -45,9 +48,6 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const commands = createAgentCommands({ bus });
-  await tracker.load();
-  await agents.load();
-
   const loop = createEvaluationLoop({
     store,
     tracker,
@@ -72,26 +72,51 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const statuses = createStatusHandler({ store, tracker, launchQueue, commands, events, clock, logger, onChange });
   const liveness = createAgentLiveness({ store, agents, tracker, commands, events, clock, logger, onChange });
 
-  const subscriptions = [
-    bus.consume<StatusMessage>({
-      stream: topics.status,
-      group: 'master',
-      consumer: masterId,
-      handler: (entry) => statuses.handle(entry.message),
-      onError: (error) => logger.error({ err: error }, 'status handling failed'),
-    }),
-    bus.consume<OfferMessage>({
-      stream: topics.offers,
-      group: 'master',
-      consumer: masterId,
-      handler: (entry) => liveness.onOffer(entry.message),
-      onError: (error) => logger.error({ err: error }, 'offer handling failed'),
-    }),
-  ];
-  const livenessTimer = setInterval(() => {
-    liveness.tick().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
-  }, 1_000);
-  loop.start();
+  let subscriptions: Subscription[] = [];
+  let livenessTimer: NodeJS.Timeout | undefined;
+
+  /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
+  async function lead(): Promise<void> {
+    await tracker.load();
+    await agents.load();
+    subscriptions = [
+      bus.consume<StatusMessage>({
+        stream: topics.status,
+        group: 'master',
+        consumer: masterId,
+        handler: (entry) => statuses.handle(entry.message),
+        onError: (error) => logger.error({ err: error }, 'status handling failed'),
+      }),
+      bus.consume<OfferMessage>({
+        stream: topics.offers,
+        group: 'master',
+        consumer: masterId,
+        handler: (entry) => liveness.onOffer(entry.message),
+        onError: (error) => logger.error({ err: error }, 'offer handling failed'),
+      }),
+    ];
+    livenessTimer = setInterval(() => {
+      liveness.tick().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+    }, 1_000);
+    loop.start();
+  }
+
+  async function follow(): Promise<void> {
+    clearInterval(livenessTimer);
+    await Promise.all(subscriptions.map((s) => s.stop()));
+    subscriptions = [];
+    await loop.stop();
+  }
+
+  const leadership = createLeadership({
+    store,
+    clock,
+    logger,
+    self: options.publicUrl,
+    ttlMs: options.leaseTtlMs,
+    onElected: lead,
+    onDefeated: follow,
+  });
 
   const api = createApi({
     store,
@@ -100,6 +125,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logs: createLogReader({ bus }),
     logger,
     clock,
+    leadership,
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
@@ -108,14 +134,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   const server = await startHttpServer({ app: api, port: options.port, host: options.host });
   logger.info({ port: server.port, publicUrl: options.publicUrl }, 'master listening');
+  await leadership.start();
 
   return {
     port: server.port,
     async stop() {
-      clearInterval(livenessTimer);
       await server.close();
-      await Promise.all(subscriptions.map((s) => s.stop()));
-      await loop.stop();
+      await leadership.stop();
       logger.info('master stopped');
     },
   };

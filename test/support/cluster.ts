@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/pacer.js');
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Every process started here; killed when the test process exits, however it exits. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export interface PacerProcess {
   child: ChildProcess;
@@ -44,13 +51,23 @@ export function startPacer(args: string[], env: Record<string, string>): PacerPr
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  live.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   return {
     child,
     output: () => output,
     async stop(options) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(options?.hard ? 'SIGKILL' : 'SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(options?.hard ? 'SIGKILL' : 'SIGTERM');
+      // A process that does not stop in time is killed: tests must never leave orphans behind.
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
@@ -72,7 +89,9 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+  );
 }
 
 export interface JsonResponse<T = any> {
@@ -83,7 +102,12 @@ export interface JsonResponse<T = any> {
 
 /** A tiny HTTP client for the API under test. */
 export function apiClient(baseUrl: string) {
-  async function call<T = any>(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+  async function call<T = any>(
+    method: string,
+    pathname: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body instanceof Uint8Array) {
       init.body = body;
@@ -97,13 +121,15 @@ export function apiClient(baseUrl: string) {
     const response = await fetch(baseUrl + pathname, init);
     const text = await response.text();
     let parsed: unknown = text;
-    if ((response.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    if ((response.headers.get('content-type') ?? '').includes('json') && text)
+      parsed = JSON.parse(text);
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
   return {
     url: baseUrl,
     get: <T = any>(p: string) => call<T>('GET', p),
-    post: <T = any>(p: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', p, body, headers),
+    post: <T = any>(p: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('POST', p, body, headers),
     put: <T = any>(p: string, body?: unknown) => call<T>('PUT', p, body),
     delete: <T = any>(p: string) => call<T>('DELETE', p),
     call,
@@ -115,7 +141,8 @@ export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<
   await waitFor(
     `the API at ${baseUrl}`,
     async () => {
-      if (proc && proc.child.exitCode !== null) throw new Error(`pacer exited early:\n${proc.output()}`);
+      if (proc && proc.child.exitCode !== null)
+        throw new Error(`pacer exited early:\n${proc.output()}`);
       return (await fetch(`${baseUrl}/ping`)).ok;
     },
     30_000,
