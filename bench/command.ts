@@ -1,14 +1,17 @@
 // Launch latency and per-task agent overhead of command tasks (with and without bubblewrap) and
 // container tasks (podman). Run: node --expose-gc --import tsx bench/command.ts [samples]
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { silentLogger } from '../src/lib/index.js';
 import { createCommandDriver, listProcessGroup } from '../src/runtime/command/index.js';
 import { createContainerDriver, detectContainerEngine } from '../src/runtime/container/index.js';
 import type { TaskDriver, TaskSpec } from '../src/runtime/driver.js';
 import { ensureBusyboxImage } from './command-busybox-image.js';
 
+const run = promisify(execFile);
 const samples = Number(process.argv[2] ?? 10);
 const concurrentTasks = Number(process.argv[3] ?? 10);
 const root = await mkdtemp(path.join(tmpdir(), 'pacer-bench-command-'));
@@ -72,14 +75,24 @@ async function containerLatency(
       container: { type: 'DOCKER', docker: { image }, volumes: [] },
     });
     const calledAt = nowMs();
-    const handle = await driver.start(task);
+    await driver.start(task);
     resolved.push(nowMs() - calledAt);
     // The engine's StartedAt: when the runtime started the container's process.
-    exec.push(handle.startedAt - calledAt);
+    const { stdout } = await run('podman', ['inspect', '--type', 'container', task.taskId]);
+    const [inspected] = JSON.parse(stdout) as { State: { StartedAt: string } }[];
+    exec.push(parseNanoTimestamp(inspected?.State.StartedAt ?? '') - calledAt);
     await driver.wait(task.taskId);
     await driver.destroy(task.taskId);
   }
   return { exec, resolved };
+}
+
+/** `2026-01-01T00:00:00.123456789Z` (or with an offset) → epoch ms with sub-ms precision. */
+function parseNanoTimestamp(text: string): number {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(text);
+  if (!match?.[1]) return NaN;
+  const fraction = Number(`0.${match[2] ?? '0'}`) * 1000;
+  return Date.parse(`${match[1]}${match[3] ?? 'Z'}`) + fraction;
 }
 
 async function memoryOf(pid: number): Promise<{ pssKiB: number; rssKiB: number }> {

@@ -300,6 +300,8 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
   /** Ends a running task (first cause wins) and resolves once it has exited. */
   function endTask(task: CommandTask, cause: StopCause): Promise<void> {
     if (task.exit) return Promise.resolve();
+    // Already ending on its own: it keeps its own exit.
+    if (task.isFinalizing) return task.exited.then(() => undefined);
     if (task.stopping) return task.stopping;
     task.stopCause = cause;
     logger.info({ taskId: task.handle.taskId, cause: cause.kind }, 'stopping command task');

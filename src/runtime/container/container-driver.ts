@@ -338,6 +338,8 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
 
   function endTask(task: ContainerTask, cause: StopCause): Promise<void> {
     if (task.exit) return Promise.resolve();
+    // Already ending on its own: it keeps its own exit.
+    if (task.isFinalizing) return task.exited.then(() => undefined);
     if (task.stopping) return task.stopping;
     task.stopCause = cause;
     logger.info({ taskId: task.handle.taskId, cause: cause.kind }, 'stopping container task');
@@ -377,21 +379,8 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
           `Task ${spec.taskId} has no container.docker.image`,
         );
       const allowPull = options.allowPull ?? false;
-      if (!allowPull) {
-        const exists =
-          info.engine === 'podman'
-            ? await engine(['image', 'exists', image])
-            : await engine(['image', 'inspect', '--format', '{{.Id}}', image]);
-        if (exists.code !== 0) {
-          throw new TaskStartError(
-            'FETCH_FAILED',
-            `image '${image}' is not in the local ${info.engine} image store, and this agent does not pull images`,
-          );
-        }
-      }
       const name = containerNameOf(spec.taskId);
       const taskStateDir = path.join(stateDir, name);
-      await removeContainer(name); // a leftover of a start that crashed before it returned
       await rm(taskStateDir, { recursive: true, force: true });
       await mkdir(taskStateDir, { recursive: true });
       const envFile = path.join(taskStateDir, 'env');
@@ -423,11 +412,29 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
           throw new TaskStartError('FETCH_FAILED', error.message, { cause: error });
         throw error;
       }
-      const run = await engine(args, allowPull ? 15 * 60_000 : 120_000);
+      // One engine call on the happy path: a missing image, or a leftover container of a start
+      // that crashed before it returned, shows up as run's own failure.
+      const conmonPidFile = path.join(taskStateDir, 'conmon.pid');
+      const runArgs =
+        info.engine === 'podman'
+          ? ['run', '--conmon-pidfile', conmonPidFile, ...args.slice(1)]
+          : args;
+      const runTimeoutMs = allowPull ? 15 * 60_000 : 120_000;
+      let run = await engine(runArgs, runTimeoutMs);
+      if (run.code !== 0 && /already in use/i.test(run.stderr)) {
+        await removeContainer(name);
+        run = await engine(runArgs, runTimeoutMs);
+      }
       if (run.code !== 0) {
         const stderr = run.stderr.trim();
         await removeContainer(name);
         await removeCgroupParent(memoryRoot, cgroupParent);
+        if (!allowPull && MISSING_IMAGE.test(stderr)) {
+          throw new TaskStartError(
+            'FETCH_FAILED',
+            `image '${image}' is not in the local ${info.engine} image store, and this agent does not pull images (${stderr})`,
+          );
+        }
         if (MISSING_IMAGE.test(stderr))
           throw new TaskStartError('FETCH_FAILED', `image '${image}': ${stderr}`);
         if (run.code === 126 || run.code === 127) {
@@ -438,18 +445,21 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
         }
         throw new Error(`${info.engine} run failed with status ${run.code}: ${stderr}`);
       }
-      const inspected = await inspect(name);
-      if (!inspected) throw new Error(`container ${name} vanished right after it started`);
+      const containerId = run.stdout.trim().split('\n').pop() ?? '';
+      // podman: conmon's pid from its pidfile (no second engine call); docker: the init's pid.
+      const inspected = info.engine === 'docker' ? await inspect(name) : undefined;
       const watchPid =
-        (info.engine === 'podman' ? inspected.State?.ConmonPid : inspected.State?.Pid) ?? 0;
+        info.engine === 'podman'
+          ? Number((await readFile(conmonPidFile, 'utf8')).trim())
+          : (inspected?.State?.Pid ?? 0);
       const watchStat = watchPid > 0 ? await readProcessStat(watchPid) : undefined;
       const data: ContainerRecoveryData = {
         driver: 'container',
         engine: info.engine,
         name,
-        containerId: inspected.Id,
+        containerId,
         taskStateDir,
-        logFile: info.engine === 'podman' ? logFile : (inspected.LogPath ?? logFile),
+        logFile: inspected?.LogPath ?? logFile,
         logFormat: info.engine === 'podman' ? 'k8s-file' : 'json-file',
         sandboxDir: spec.sandboxDir,
         watchPid,
@@ -460,7 +470,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
         killGracePeriodMs: spec.limits.killGracePeriodMs,
         timeoutMs: spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0,
       };
-      const startedAt = Date.parse(inspected.State?.StartedAt ?? '') || Date.now();
+      const startedAt = Date.now();
       const handle: TaskHandle = {
         taskId: spec.taskId,
         kind: 'container',
@@ -470,10 +480,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       const task = newTask(handle, data, spec.onLog);
       tasks.set(spec.taskId, task);
       watchTask(task, 0);
-      logger.info(
-        { taskId: spec.taskId, image, containerId: inspected.Id },
-        'container task started',
-      );
+      logger.info({ taskId: spec.taskId, image, containerId }, 'container task started');
       return handle;
     },
 
