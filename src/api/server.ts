@@ -13,6 +13,7 @@ import { appVersionsRoutes } from './v2/app-versions.js';
 import { appsRoutes } from './v2/apps.js';
 import { artifactsRoutes } from './v2/artifacts.js';
 import { deploymentsRoutes } from './v2/deployments.js';
+import { groupsRoutes } from './v2/groups.js';
 import { infoRoutes } from './v2/info.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
@@ -69,6 +70,7 @@ export function createApi(deps: ApiDeps): Hono {
     appTasksRoutes(deps),
     appVersionsRoutes(deps),
     appsRoutes(deps),
+    groupsRoutes(deps),
   ];
   for (const router of routers) app.route('/', router);
 

@@ -65,6 +65,22 @@ const invalid = {
 };
 const locked = { '409': error('The app is locked by a running deployment (`deployments` lists them).') };
 const missing = { '404': error('No such app.') };
+const groupId: ParameterObject = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Group id; it may contain `/`.',
+  schema: { type: 'string' },
+};
+const groupEmbed: ParameterObject = {
+  name: 'embed',
+  in: 'query',
+  description: 'Repeatable: `group.groups`, `group.apps`, `group.pods` (default all three), `group.apps.tasks`, `group.apps.lastTaskFailure`, …',
+  schema: { type: 'array', items: { type: 'string' } },
+  style: 'form',
+  explode: true,
+};
+const noGroup = { '404': error('No such group.') };
 
 /** The operations, in the order the document lists them. */
 export const OPERATIONS: Operation[] = [
@@ -227,6 +243,105 @@ export const OPERATIONS: Operation[] = [
     tag: 'apps',
     parameters: [appId, { name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
     answers: { '200': { description: 'The definition.', schema: 'AppDefinition' }, '404': error('No such app or version.') },
+  },
+  ...['/v2/groups', '/v2/groups/{id}'].flatMap((path): Operation[] => {
+    const isRoot = path === '/v2/groups';
+    const params = isRoot ? [] : [groupId];
+    const suffix = isRoot ? 'Root' : '';
+    return [
+      {
+        method: 'get',
+        path,
+        operationId: `getGroup${suffix}`,
+        summary: 'A group tree with its apps',
+        tag: 'groups',
+        parameters: [...params, groupEmbed],
+        answers: { '200': { description: 'The group.', schema: 'GroupInfo' }, ...noGroup },
+      },
+      {
+        method: 'post',
+        path,
+        operationId: `createGroup${suffix}`,
+        summary: 'Create a group with its apps',
+        tag: 'groups',
+        parameters: [...params, force],
+        body: { schema: 'GroupUpdate' },
+        answers: {
+          '201': deployment('Created; `Location` names the group.'),
+          ...invalid,
+          '409': error('The group or an app with its path exists.'),
+        },
+      },
+      {
+        method: 'put',
+        path,
+        operationId: `updateGroup${suffix}`,
+        summary: 'Update or create a group; `{"version"}` rolls back, `{"scaleBy"}` scales',
+        tag: 'groups',
+        parameters: [...params, force, bool('dryRun', 'Only answer the plan (`{"steps"}`).', false)],
+        body: { schema: 'GroupUpdate' },
+        answers: {
+          '200': { description: 'The deployment, or with `dryRun` the steps.', schema: 'GroupUpdateResult', isDeployment: true },
+          ...invalid,
+          ...noGroup,
+          ...locked,
+        },
+      },
+      {
+        method: 'delete',
+        path,
+        operationId: `deleteGroup${suffix}`,
+        summary: 'Remove a group and everything under it',
+        tag: 'groups',
+        parameters: [...params, force],
+        answers: { '200': deployment(), ...noGroup, ...locked },
+      },
+    ];
+  }),
+  {
+    method: 'patch',
+    path: '/v2/groups/{id}',
+    operationId: 'patchGroup',
+    summary: 'Change `enforceRole` of a top-level group (accepted; no effect in Pacer)',
+    tag: 'groups',
+    parameters: [groupId],
+    body: { schema: 'GroupPartialUpdate' },
+    answers: { '200': { description: 'Done (empty body, as Marathon).' }, ...invalid, ...noGroup },
+  },
+  {
+    method: 'get',
+    path: '/v2/groups/{id}/apps',
+    operationId: 'listGroupApps',
+    summary: 'The apps directly in a group',
+    tag: 'groups',
+    parameters: [groupId, groupEmbed],
+    answers: { '200': { description: 'The apps.', schema: 'AppInfoArray' }, ...noGroup },
+  },
+  {
+    method: 'get',
+    path: '/v2/groups/versions',
+    operationId: 'listRootGroupVersions',
+    summary: 'Versions of the root group',
+    tag: 'groups',
+    answers: { '200': { description: 'The versions, newest first.', schema: 'TimestampArray' } },
+  },
+  {
+    method: 'get',
+    path: '/v2/groups/{id}/versions',
+    operationId: 'listGroupVersions',
+    summary: 'Versions of a group (those of the apps under it)',
+    tag: 'groups',
+    parameters: [groupId],
+    answers: { '200': { description: 'The versions, newest first.', schema: 'TimestampArray' }, ...noGroup },
+  },
+  {
+    method: 'get',
+    path: '/v2/groups/{id}/versions/{version}',
+    operationId: 'getGroupVersion',
+    summary: 'A group as it was at a version',
+    tag: 'groups',
+    parameters: [groupId, { name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
+    answers: { '200': { description: 'The group.', schema: 'Group' }, ...noGroup },
   },
   {
     method: 'get',

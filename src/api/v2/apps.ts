@@ -25,8 +25,8 @@ import { mergeAppUpdate } from './wire/app-update.js';
 import { parseWire } from './wire/violations.js';
 import { parseLabelSelector } from './label-selector.js';
 
-/** Apps and their AppInfo for a list answer, filtered as `GET /v2/apps` asks. */
-async function appInfos(
+/** The AppInfo of each app, with counts, deployments and what `embed` asks for. */
+export async function appInfos(
   deps: ApiDeps,
   options: { apps: AppDefinition[]; embed: ReadonlySet<AppEmbed> },
 ): Promise<Record<string, unknown>[]> {

@@ -249,3 +249,60 @@ export const KilledTaskSchema = z
     id: 'KilledTask',
     description: 'The killed task, or with `scale=true` the deployment.',
   });
+
+interface GroupInfoShape {
+  id: string;
+  apps?: unknown[];
+  groups?: GroupInfoShape[];
+  pods?: unknown[];
+  dependencies: string[];
+  version: string;
+  enforceRole: boolean;
+}
+
+export const GroupInfoSchema: z.ZodType<GroupInfoShape> = z
+  .object({
+    id: z.string(),
+    apps: z.array(AppInfoSchema).optional(),
+    get groups(): z.ZodOptional<z.ZodArray<z.ZodType<GroupInfoShape>>> {
+      return z.array(GroupInfoSchema).optional();
+    },
+    pods: z.array(z.unknown()).max(0).optional(),
+    dependencies: z.array(z.string()),
+    version: timestamp,
+    enforceRole: z.boolean(),
+  })
+  .register(responseSchemas, { id: 'GroupInfo', description: 'A group tree with its apps.' });
+
+export const GroupSchema: z.ZodType<GroupInfoShape> = z
+  .object({
+    id: z.string(),
+    apps: z.array(AppDefinitionSchema).optional(),
+    get groups(): z.ZodOptional<z.ZodArray<z.ZodType<GroupInfoShape>>> {
+      return z.array(GroupSchema).optional();
+    },
+    pods: z.array(z.unknown()).max(0).optional(),
+    dependencies: z.array(z.string()),
+    version: timestamp,
+    enforceRole: z.boolean(),
+  })
+  .register(responseSchemas, { id: 'Group', description: 'A group as it was at a version.' });
+
+export const AppInfoArraySchema = z
+  .array(AppInfoSchema)
+  .register(responseSchemas, { id: 'AppInfoArray' });
+
+export const TimestampArraySchema = z
+  .array(timestamp)
+  .register(responseSchemas, { id: 'TimestampArray' });
+
+export const DeploymentStepsSchema = z
+  .object({ steps: z.array(z.object({ actions: z.array(ActionSchema) })) })
+  .register(responseSchemas, {
+    id: 'DeploymentSteps',
+    description: 'The plan a dry run would deploy.',
+  });
+
+export const GroupUpdateResultSchema = z
+  .union([DeploymentResultSchema, DeploymentStepsSchema])
+  .register(responseSchemas, { id: 'GroupUpdateResult' });

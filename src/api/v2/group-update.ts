@@ -1,0 +1,91 @@
+// A GroupUpdate body → the change it asks for: apps to create or replace, apps to remove
+// (those of listed levels that the update leaves out), with violations at Marathon paths.
+import { canonicalPath } from '../../domain/index.js';
+import type { AppDefinition, Violation } from '../../domain/index.js';
+import type { AppSpec } from './wire/app-normalize.js';
+import { normalizeApp } from './wire/app-normalize.js';
+import { isUnder, parentOf } from './wire/group-json.js';
+import type { WireGroup } from './wire/group-schema.js';
+
+/** What a group update changes. */
+export interface GroupChange {
+  apps: AppSpec[];
+  remove: string[];
+  violations: Violation[];
+}
+
+const at = (prefix: string, path: string) => `${prefix}${path === '/' ? '' : path}` || '/';
+
+function childGroupIds(groupId: string, apps: AppDefinition[]): Set<string> {
+  const ids = new Set<string>();
+  for (const app of apps) {
+    if (parentOf(app.id) === groupId) continue;
+    const rest = app.id.slice(groupId === '/' ? 1 : groupId.length + 1);
+    ids.add(canonicalPath(rest.split('/')[0] ?? '', groupId));
+  }
+  return ids;
+}
+
+function walk(options: {
+  update: WireGroup;
+  groupId: string;
+  current: AppDefinition[];
+  prefix: string;
+  change: GroupChange;
+}): void {
+  const { update, groupId, current, prefix, change } = options;
+  if (update.apps !== undefined) {
+    const listed = new Set<string>();
+    update.apps.forEach((wire, index) => {
+      const path = `${prefix}/apps(${index})`;
+      if (wire.id === undefined || wire.id === '') {
+        change.violations.push({ path: `${path}/id`, errors: ['error.path.missing'] });
+        return;
+      }
+      const id = canonicalPath(wire.id, groupId);
+      listed.add(id);
+      const result = normalizeApp(wire, { id });
+      if (result.ok) change.apps.push(result.value);
+      else
+        for (const v of result.errors)
+          change.violations.push({ path: at(path, v.path), errors: v.errors });
+    });
+    for (const app of current) {
+      if (parentOf(app.id) === groupId && !listed.has(app.id)) change.remove.push(app.id);
+    }
+  }
+  if (update.groups !== undefined) {
+    const listed = new Set<string>();
+    update.groups.forEach((group, index) => {
+      const path = `${prefix}/groups(${index})`;
+      if (group.id === undefined || group.id === '') {
+        change.violations.push({ path: `${path}/id`, errors: ['error.path.missing'] });
+        return;
+      }
+      const id = canonicalPath(group.id, groupId);
+      listed.add(id);
+      const under = current.filter((app) => isUnder(app.id, id));
+      walk({ update: group, groupId: id, current: under, prefix: path, change });
+    });
+    for (const childId of childGroupIds(groupId, current)) {
+      if (listed.has(childId)) continue;
+      for (const app of current) if (isUnder(app.id, childId)) change.remove.push(app.id);
+    }
+  }
+}
+
+/**
+ * The change a GroupUpdate for `groupId` asks for, given the apps now under the group. A level
+ * that lists `apps` (or `groups`) keeps only those; a level that omits them keeps what it has.
+ */
+export function groupChange(options: {
+  update: WireGroup;
+  groupId: string;
+  current: AppDefinition[];
+}): GroupChange {
+  const change: GroupChange = { apps: [], remove: [], violations: [] };
+  walk({ ...options, prefix: '', change });
+  const changed = new Set(change.apps.map((a) => a.id));
+  change.remove = [...new Set(change.remove)].filter((id) => !changed.has(id));
+  return change;
+}

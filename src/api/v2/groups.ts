@@ -1,0 +1,220 @@
+// /v2/groups: the group tree implied by app ids, and changes to whole groups (GroupsResource).
+// Pacer keeps no separate group records, so a group exists while an app lives under it.
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { computePlan } from '../../deployment/plan.js';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  canonicalPath,
+  toTimestamp,
+} from '../../domain/index.js';
+import type { AppDefinition } from '../../domain/index.js';
+import { systemClock } from '../../lib/index.js';
+import type { ApiDeps } from '../deps.js';
+import { queryAll, queryBoolean, readJson } from '../request.js';
+import { deploymentResponse } from '../responses.js';
+import { appInfos } from './apps.js';
+import { groupChange } from './group-update.js';
+import { toAppJson } from './wire/app-json.js';
+import { parseEmbed } from './wire/app-info.js';
+import type { AppSpec } from './wire/app-normalize.js';
+import { isUnder, parseGroupEmbed, toGroupInfo } from './wire/group-json.js';
+import { GroupPartialUpdateSchema, GroupUpdateSchema } from './wire/group-schema.js';
+import { checkPathId } from './wire/app-normalize.js';
+import { parseWire } from './wire/violations.js';
+
+const specOf = ({ version: _v, versionInfo: _vi, ...spec }: AppDefinition): AppSpec => spec;
+
+/** Routes of `/v2/groups`. */
+export function groupsRoutes(deps: ApiDeps): Hono {
+  const { store, orchestrator } = deps;
+  const clock = deps.clock ?? systemClock;
+  const routes = new Hono();
+  const groupIdOf = (c: Context) => canonicalPath(c.req.param('id') ?? '/');
+  const appsUnder = async (groupId: string) =>
+    (await store.apps.list()).filter((app) => isUnder(app.id, groupId));
+
+  async function requireGroup(groupId: string): Promise<AppDefinition[]> {
+    const apps = await appsUnder(groupId);
+    if (groupId !== '/' && apps.length === 0) {
+      throw new NotFoundError(`Group '${groupId}' does not exist`);
+    }
+    return apps;
+  }
+
+  /** The apps of a group as they were at `version` (apps created later are left out). */
+  async function appsAt(groupId: string, version: string): Promise<AppDefinition[]> {
+    const out: AppDefinition[] = [];
+    for (const app of await requireGroup(groupId)) {
+      const older = (await store.apps.versions(app.id)).find((v) => v <= version);
+      const old = older && (await store.apps.getVersion(app.id, older));
+      if (old) out.push(old);
+    }
+    return out;
+  }
+
+  async function versionsOf(groupId: string): Promise<string[]> {
+    const all = new Set<string>();
+    for (const app of await requireGroup(groupId)) {
+      for (const v of await store.apps.versions(app.id)) all.add(v);
+    }
+    return [...all].sort().reverse();
+  }
+
+  async function getGroup(c: Context, groupId: string) {
+    const apps = await requireGroup(groupId);
+    const embedValues = queryAll(c, 'embed');
+    const infos = await appInfos(deps, { apps, embed: parseEmbed(embedValues) });
+    const byId = new Map(apps.map((app, i) => [app.id, infos[i] ?? {}]));
+    return c.json(
+      toGroupInfo({
+        groupId,
+        apps,
+        embed: parseGroupEmbed(embedValues),
+        appInfo: (app) => byId.get(app.id) ?? {},
+        fallbackVersion: toTimestamp(clock.now()),
+      }),
+    );
+  }
+
+  /** Creates or updates a group from a body; `isCreate` refuses an existing group (POST). */
+  async function changeGroup(c: Context, options: { groupId: string; isCreate: boolean }) {
+    const force = queryBoolean(c, 'force', false);
+    const update = parseWire(GroupUpdateSchema, await readJson(c));
+    const groupId = canonicalPath(update.id ?? '', options.groupId);
+    const violations: { path: string; errors: string[] }[] = [];
+    if (update.id !== undefined && groupId !== '/') checkPathId(groupId, '/id', violations);
+    const current = await appsUnder(groupId);
+    if (options.isCreate) {
+      if (await store.apps.get(groupId)) {
+        throw new ConflictError(`An app with the path ${groupId} already exists.`);
+      }
+      if (current.length > 0) {
+        throw new ConflictError(
+          `Group ${groupId} is already created. Use PUT to change this group.`,
+        );
+      }
+    }
+    const fields = Object.keys(update).filter((key) => key !== 'id');
+    if (update.version !== undefined || update.scaleBy !== undefined) {
+      if (fields.length > 1) {
+        throw new ValidationError([
+          {
+            path: '/',
+            errors: ["'version' and 'scaleBy' may only be combined with the 'id' field."],
+          },
+        ]);
+      }
+      await requireGroup(groupId);
+      const apps =
+        update.version !== undefined
+          ? await appsAt(groupId, update.version)
+          : current.map((app) => ({
+              ...app,
+              instances: Math.ceil(app.instances * (update.scaleBy ?? 1)),
+            }));
+      const kept = new Set(apps.map((a) => a.id));
+      const result = await orchestrator.deploy(
+        { apps: apps.map(specOf), remove: current.filter((a) => !kept.has(a.id)).map((a) => a.id) },
+        { force },
+      );
+      return deploymentResponse(c, result);
+    }
+    const change = groupChange({ update, groupId, current });
+    violations.push(...change.violations);
+    if (violations.length > 0) throw new ValidationError(violations);
+    if (!options.isCreate && queryBoolean(c, 'dryRun', false)) {
+      const stamp = toTimestamp(clock.now());
+      const removed = new Set(change.remove);
+      const changed = new Set(change.apps.map((a) => a.id));
+      const target = [
+        ...current.filter((app) => !removed.has(app.id) && !changed.has(app.id)),
+        ...change.apps.map((spec) => ({
+          ...spec,
+          version: stamp,
+          versionInfo: { lastScalingAt: stamp, lastConfigChangeAt: stamp },
+        })),
+      ];
+      return c.json({ steps: computePlan({ original: current, target }) });
+    }
+    const result = await orchestrator.deploy(
+      { apps: change.apps, remove: change.remove },
+      { force },
+    );
+    if (!options.isCreate) return deploymentResponse(c, result);
+    c.header('Location', groupId);
+    return deploymentResponse(c, result, 201);
+  }
+
+  async function deleteGroup(c: Context, groupId: string) {
+    const apps = await requireGroup(groupId);
+    const result = await orchestrator.deploy(
+      { apps: [], remove: apps.map((a) => a.id) },
+      { force: queryBoolean(c, 'force', false) },
+    );
+    return deploymentResponse(c, result);
+  }
+
+  routes.get('/v2/groups/versions', async (c) => c.json(await versionsOf('/')));
+
+  routes.get('/v2/groups/:id{.+}/versions/:version', async (c) => {
+    const groupId = groupIdOf(c);
+    const version = c.req.param('version');
+    const apps = await appsAt(groupId, version);
+    if (groupId !== '/' && apps.length === 0) {
+      throw new NotFoundError(`Group '${groupId}' does not exist in version ${version}`);
+    }
+    return c.json(
+      toGroupInfo({
+        groupId,
+        apps,
+        embed: { groups: true, apps: true, pods: true },
+        appInfo: toAppJson,
+        fallbackVersion: version,
+      }),
+    );
+  });
+
+  routes.get('/v2/groups/:id{.+}/versions', async (c) => c.json(await versionsOf(groupIdOf(c))));
+
+  routes.get('/v2/groups/:id{.+}/apps', async (c) => {
+    const groupId = groupIdOf(c);
+    const apps = (await requireGroup(groupId)).filter(
+      (app) => app.id.slice(0, app.id.lastIndexOf('/')) === (groupId === '/' ? '' : groupId),
+    );
+    return c.json(await appInfos(deps, { apps, embed: parseEmbed(queryAll(c, 'embed')) }));
+  });
+
+  routes.get('/v2/groups', (c) => getGroup(c, '/'));
+  routes.get('/v2/groups/:id{.+}', (c) => getGroup(c, groupIdOf(c)));
+
+  routes.post('/v2/groups', (c) => changeGroup(c, { groupId: '/', isCreate: true }));
+  routes.post('/v2/groups/:id{.+}', (c) =>
+    changeGroup(c, { groupId: groupIdOf(c), isCreate: true }),
+  );
+
+  routes.put('/v2/groups', (c) => changeGroup(c, { groupId: '/', isCreate: false }));
+  routes.put('/v2/groups/:id{.+}', (c) =>
+    changeGroup(c, { groupId: groupIdOf(c), isCreate: false }),
+  );
+
+  routes.patch('/v2/groups/:id{.+}', async (c) => {
+    const groupId = groupIdOf(c);
+    parseWire(GroupPartialUpdateSchema, await readJson(c));
+    await requireGroup(groupId);
+    if (groupId.split('/').length !== 2) {
+      throw new ValidationError([
+        { path: '/enforceRole', errors: ['Only top-level groups may enforce a role.'] },
+      ]);
+    }
+    // Pacer keeps no group records, so enforceRole is accepted and has no effect.
+    return c.body(null, 200);
+  });
+
+  routes.delete('/v2/groups', (c) => deleteGroup(c, '/'));
+  routes.delete('/v2/groups/:id{.+}', (c) => deleteGroup(c, groupIdOf(c)));
+
+  return routes;
+}
