@@ -2,6 +2,7 @@
 import type { Clock, Logger } from '../lib/index.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { Leadership } from '../master/leadership.js';
+import type { QueueEntry } from '../master/launch-queue-view.js';
 import type { Store } from '../store/store.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
@@ -29,6 +30,8 @@ export interface ApiDeps {
    * proxies requests to `leaderUrl()`; `DELETE /v2/leader` calls `abdicate()`.
    */
   leadership?: Pick<Leadership, 'isLeader' | 'leaderUrl' | 'abdicate'>;
+  /** The launch queue for `/v2/queue` (apps waiting for agents, delays, offer summaries). */
+  queue?: { list(): Promise<QueueEntry[]> };
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
   /** Largest JSON request body in bytes (413 beyond); default 1 MiB... see server.ts. */

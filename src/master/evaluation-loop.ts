@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import type { AppDefinition, Deployment, Instance } from '../domain/index.js';
 import { currentTaskId, isTerminal, newInstanceId, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Plan } from '../scheduler/index.js';
 import { schedule } from '../scheduler/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
@@ -16,6 +15,7 @@ import type { AgentBook } from './agent-book.js';
 import { deploymentPlanJson } from './deployment-events.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
+import type { QueueView } from './launch-queue-view.js';
 import { toLaunchSpec } from './launch-spec.js';
 import { reconcileApp } from './reconcile-app.js';
 import type { EventHub } from './services.js';
@@ -28,8 +28,6 @@ export interface EvaluationLoop {
   start(): void;
   /** Resolves when the pass in progress has ended. */
   stop(): Promise<void>;
-  /** The last placement plan, for `/v2/queue`. */
-  lastPlan(): Plan | undefined;
 }
 
 export interface EvaluationLoopOptions {
@@ -38,6 +36,7 @@ export interface EvaluationLoopOptions {
   agents: AgentBook;
   commands: AgentCommands;
   launchQueue: LaunchQueue;
+  queueView: QueueView;
   events: EventHub;
   clock: Clock;
   logger: Logger;
@@ -54,7 +53,6 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
-  let plan: Plan | undefined;
 
   function newInstance(app: AppDefinition, now: number): Instance {
     const at = toTimestamp(now);
@@ -145,12 +143,9 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
         const app = apps.get(i.appId);
         return app !== undefined && i.launchNotBefore <= now && launchQueue.notBefore(app) <= now;
       });
-    if (waiting.length === 0) {
-      plan = undefined;
-      return;
-    }
+    if (waiting.length === 0) return;
     const active = tracker.all().filter((i) => !isTerminal(i.condition) && i.condition !== 'Scheduled');
-    plan = schedule({
+    const plan = schedule({
       apps: [...apps.values()],
       instances: active,
       agents: agents.available(active),
@@ -159,6 +154,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       seed: randomUUID(),
       algorithm: options.algorithm,
     });
+    options.queueView.record(plan, now);
     if (plan.placements.length === 0) return;
     const placed: Instance[] = [];
     for (const placement of plan.placements) {
@@ -282,7 +278,6 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       if (timer) clearInterval(timer);
       await running;
     },
-    lastPlan: () => plan,
   };
 }
 

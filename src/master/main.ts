@@ -12,6 +12,7 @@ import { createEvaluationLoop } from './evaluation-loop.js';
 import { createEventHub } from './event-hub.js';
 import { createInstanceTracker } from './instance-tracker.js';
 import { createLaunchQueue } from './launch-queue.js';
+import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
@@ -48,12 +49,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const commands = createAgentCommands({ bus });
+  const queueView = createQueueView({ tracker, launchQueue, clock });
   const loop = createEvaluationLoop({
     store,
     tracker,
     agents,
     commands,
     launchQueue,
+    queueView,
     events,
     clock,
     logger,
@@ -126,6 +129,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     clock,
     leadership,
+    queue: { list: async () => queueView.list(await store.apps.list()) },
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
