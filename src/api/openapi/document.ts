@@ -10,6 +10,7 @@ import type {
 import { z } from 'zod';
 // Imported for their registrations in the registries.
 import '../v2/wire/app-schema.js';
+import '../v2/wire/group-schema.js';
 import '../v2/wire/response-schemas.js';
 import '../v2/wire/task-schemas.js';
 import { OPERATIONS } from './operations.js';
