@@ -1,7 +1,7 @@
 // What one schedule() run knows and changes: each agent's free resources and, per app, where its
 // instances are. Placements made earlier in the plan are applied here before the next request.
 import type { Agent, AppDefinition, Instance, PortRange } from '../domain/index.js';
-import { isActive, portCount, withoutPorts } from '../domain/index.js';
+import { TaskKind, isActive, portCount, withoutPorts } from '../domain/index.js';
 import { agentFieldValue, isHostnameField } from './agent-field.js';
 import type { FieldCounts } from './constraint/field-counts.js';
 import { createFieldCounts } from './constraint/field-counts.js';
@@ -13,6 +13,8 @@ export interface AgentSlot {
   readonly index: number;
   /** `agent.state === 'active'`, read once: checked on every visit. */
   readonly isActive: boolean;
+  /** The agent's capabilities as bits of `taskKindBit`, read once: checked on every visit. */
+  readonly kindMask: number;
   cpus: number;
   memMiB: number;
   diskMiB: number;
@@ -45,6 +47,11 @@ export interface PlacementState {
   place(slot: AgentSlot, app: AppDefinition, ports: readonly number[]): void;
 }
 
+/** One bit per task kind, for `AgentSlot.kindMask`. */
+export function taskKindBit(kind: TaskKind): number {
+  return 1 << TaskKind.indexOf(kind);
+}
+
 /** Builds the state from a snapshot's agents and instances (the snapshot is not changed). */
 export function createPlacementState(
   agents: readonly Agent[],
@@ -54,6 +61,7 @@ export function createPlacementState(
     agent,
     index,
     isActive: agent.state === 'active',
+    kindMask: agent.capabilities.reduce((mask, kind) => mask | taskKindBit(kind), 0),
     cpus: agent.free.cpus,
     memMiB: agent.free.memMiB,
     diskMiB: agent.free.diskMiB,

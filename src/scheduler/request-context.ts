@@ -6,6 +6,7 @@ import type { CompiledConstraint } from './constraint/compile-constraint.js';
 import { compileConstraint } from './constraint/compile-constraint.js';
 import type { PlacedInstances } from './constraint/is-constraint-met.js';
 import type { AppUsage, PlacementState } from './placement-state.js';
+import { taskKindBit } from './placement-state.js';
 import type { RejectReason } from './types.js';
 
 /** A constraint bound to this plan: its field's value on every agent and the app's counts. */
@@ -21,6 +22,8 @@ export interface BoundConstraint {
 export interface AppBinding {
   readonly app: AppDefinition;
   readonly kind: TaskKind;
+  /** `taskKindBit(kind)`. */
+  readonly kindBit: number;
   /** Host ports the app asks for by number (`requirePorts`), distinct. */
   readonly literalPorts: readonly number[];
   /** How many host ports may be any free port. */
@@ -46,9 +49,11 @@ export function bindApp(app: AppDefinition, state: PlacementState): AppBinding {
     app.requirePorts ? definitions.map((d) => d.port).filter((p) => p !== 0) : [],
   );
   const usage = state.usageOf(app.id);
+  const kind = taskKindOf(app);
   return {
     app,
-    kind: taskKindOf(app),
+    kind,
+    kindBit: taskKindBit(kind),
     literalPorts: [...literal],
     // A literal port named twice cannot be had twice: the duplicate is one more port needed.
     dynamicPorts: definitions.length - literal.size,

@@ -7,4 +7,4 @@ import { reject } from './checker.js';
  * acts like a role the agent's resources are reserved for, hence `UnfulfilledRole`.
  */
 export const checkCapability: FeasibilityChecker = (agent, ctx) =>
-  agent.agent.capabilities.includes(ctx.kind) || reject(ctx, 'UnfulfilledRole');
+  (agent.kindMask & ctx.kindBit) !== 0 || reject(ctx, 'UnfulfilledRole');
