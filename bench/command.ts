@@ -165,6 +165,17 @@ print(
     .map((l) => l.toFixed(1))
     .join(' ')})`,
 );
+
+// The floor on this machine right now: Node spawning the same program with nothing around it.
+const baseline: number[] = [];
+for (let i = 0; i < samples; i++) {
+  const calledAt = nowMs();
+  const { stdout } = await run('date', ['+%s%N']);
+  baseline.push(Number(BigInt(stdout.trim()) / 1000n) / 1000 - calledAt);
+}
+print(
+  `baseline, plain child_process spawn of date\n  spawn → process running: ${summary(baseline)}`,
+);
 for (const useBubblewrap of [false, true]) {
   const driver = await createCommandDriver({
     logger: silentLogger(),

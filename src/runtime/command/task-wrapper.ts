@@ -5,25 +5,28 @@
 /**
  * Run as `/bin/sh -c WRAPPER_SCRIPT pacer-task <exit-file> <stdout> <stderr> <cgroup.procs|''>
  * <address-space KiB|''> <argv…>`. The trap keeps the wrapper alive through the SIGTERM sent to
- * the task's process group (the task is a child, so it gets the default action back on exec);
- * the trap runs only after the foreground child has ended. The inner shell joins the cgroup
- * and sets the limit before it execs, so nothing of the task runs unconfined, while the
- * wrapper itself stays outside the cgroup and is not a candidate for the OOM killer.
+ * the task's process group; it runs only after the foreground child has ended. The child is a
+ * subshell (a fork, no exec of another shell): subshells reset caught signals to the default,
+ * so the task gets SIGTERM's default action back. It joins the cgroup (`0` = the writing
+ * process) and sets the limit before it execs, so nothing of the task runs unconfined, while
+ * the wrapper itself stays outside the cgroup and is no candidate for the OOM killer.
  */
 export const WRAPPER_SCRIPT = [
   'exit_file=$1; out=$2; err=$3; procs=$4; vkib=$5; shift 5',
   'trap : TERM INT HUP',
-  "/bin/sh -c 'procs=$1; vkib=$2; shift 2",
-  'if [ -n "$procs" ]; then echo $$ > "$procs" || exit 125; fi',
-  'if [ -n "$vkib" ]; then ulimit -v "$vkib" || exit 125; fi',
-  'exec "$@"\' pacer-exec "$procs" "$vkib" "$@" </dev/null >>"$out" 2>>"$err"',
+  '(',
+  '  if [ -n "$procs" ]; then echo 0 > "$procs" || exit 125; fi',
+  '  if [ -n "$vkib" ]; then ulimit -v "$vkib" || exit 125; fi',
+  '  exec "$@"',
+  ') </dev/null >>"$out" 2>>"$err"',
   'code=$?',
-  'echo "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"',
+  // Read only once the wrapper is gone, so it need not be written atomically.
+  'echo "$code" > "$exit_file"',
   'exit "$code"',
 ].join('\n');
 
 export interface WrapperOptions {
-  /** Written atomically with the task's exit status (128 + n when killed by signal n). */
+  /** Written with the task's exit status (128 + n when killed by signal n). */
   exitFile: string;
   stdoutFile: string;
   stderrFile: string;
