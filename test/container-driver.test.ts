@@ -235,7 +235,7 @@ describe.skipIf(!engine)('container driver (podman)', () => {
     expect(driver.inspect(spec.taskId)).toBeUndefined();
   });
 
-  it('runs the image with env, labels, the sandbox mounted, and logs to onLog and the sandbox files', async () => {
+  it('runs the image with env, labels, cpus, mem, the sandbox mounted, and logs to onLog and the sandbox files', async () => {
     const { spec, lines } = await containerSpec(
       'echo "$GREETING $MESOS_SANDBOX"; echo inside > $MESOS_SANDBOX/made-here; echo warn >&2; exit 0',
       { env: { GREETING: 'hello' }, labels: { team: 'edge' } },
@@ -259,6 +259,13 @@ describe.skipIf(!engine)('container driver (podman)', () => {
       spec.taskId,
     ]);
     expect(stdout.trim()).toBe('edge');
+    const limits = await run('podman', [
+      'inspect',
+      '--format',
+      '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}',
+      spec.taskId,
+    ]);
+    expect(limits.stdout.trim()).toBe(`500000000 ${64 * 1024 * 1024} ${64 * 1024 * 1024}`);
     await driver.destroy(spec.taskId);
   });
 
