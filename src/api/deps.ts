@@ -1,20 +1,32 @@
 // What the HTTP edge needs from the rest of the master, passed to `createApi` as one object.
 import type { Clock, Logger } from '../lib/index.js';
-import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { Leadership } from '../master/leadership.js';
-import type { QueueEntry } from '../master/launch-queue-view.js';
+import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { Store } from '../store/store.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
   /** Pacer's version (package.json). */
   version: string;
-  /** `host:port` of the current leader, shown by `/v2/info` and `/v2/leader`. */
+  /** `host:port` of this master, shown as the leader when there is no leader election. */
   leaderHostPort: string;
   /** The master's base URL, e.g. `http://master:8080`, used to build artifact URIs. */
   publicUrl: string;
   /** Mesos-like framework id shown by `/v2/info`; a stable default is used when absent. */
   frameworkId?: string;
+}
+
+/**
+ * What `/v2/queue` reads from the master's launch queue besides the store: backoff deadlines and
+ * how agents answered the last placement attempt (the master's `QueueView` satisfies it).
+ */
+export interface QueueView {
+  /** The current backoff of an app: no launch before `deadline` (epoch ms); undefined = none. */
+  get(appId: string): { deadline: number } | undefined;
+  /** How agents answered the app's last placement attempt that left instances unplaced. */
+  rejections?(appId: string):
+    | { agentsEvaluated: number; reasons: Partial<Record<string, number>>; at: number }
+    | undefined;
 }
 
 /** The HTTP edge's dependencies. Reads go straight to `store`; writes go through `orchestrator`. */
@@ -27,14 +39,15 @@ export interface ApiDeps {
   info: ApiInfo;
   /**
    * Leader election among masters. When absent this master is always the leader. A follower
-   * proxies requests to `leaderUrl()`; `DELETE /v2/leader` calls `abdicate()`.
+   * proxies requests to `leaderUrl()` (redirects `/v2/events`); `DELETE /v2/leader` calls
+   * `abdicate()`.
    */
   leadership?: Pick<Leadership, 'isLeader' | 'leaderUrl' | 'abdicate'>;
-  /** The launch queue for `/v2/queue` (apps waiting for agents, delays, offer summaries). */
-  queue?: { list(): Promise<QueueEntry[]> };
+  /** The launch queue for `/v2/queue`; without it no app shows a delay or offer summary. */
+  queue?: QueueView;
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
-  /** Largest JSON request body in bytes (413 beyond); default 1 MiB... see server.ts. */
+  /** Largest JSON request body in bytes (413 beyond); default 1 MiB (server.ts). */
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;

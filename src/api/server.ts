@@ -15,6 +15,9 @@ import { artifactsRoutes } from './v2/artifacts.js';
 import { deploymentsRoutes } from './v2/deployments.js';
 import { groupsRoutes } from './v2/groups.js';
 import { infoRoutes } from './v2/info.js';
+import { podsRoutes } from './v2/pods.js';
+import { queueRoutes } from './v2/queue.js';
+import { createRequestMetrics, metricsRoutes } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
@@ -24,7 +27,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Default limit of an artifact upload (413 beyond). */
 export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function limitBodies(deps: ApiDeps): MiddlewareHandler {
   const tooLarge = (maxSize: number) =>
@@ -53,14 +56,17 @@ export function createApi(deps: ApiDeps): Hono {
   const app = new Hono({ router: new PatternRouter(), getPath: routingPath });
   const leader = `http://${deps.info.leaderHostPort}`;
 
+  const requests = createRequestMetrics();
   app.use('*', async (c, next) => {
     await next();
     c.header('X-Marathon-Leader', leader);
   });
+  app.use('*', requests.middleware);
   app.use('*', limitBodies(deps));
 
   const routers = [
     infoRoutes(deps),
+    metricsRoutes(deps, requests),
     openApiRoutes(deps),
     artifactsRoutes(deps),
     agentsRoutes(deps),
@@ -71,6 +77,8 @@ export function createApi(deps: ApiDeps): Hono {
     appVersionsRoutes(deps),
     appsRoutes(deps),
     groupsRoutes(deps),
+    queueRoutes(deps),
+    podsRoutes(),
   ];
   for (const router of routers) app.route('/', router);
 

@@ -1,9 +1,17 @@
 // /v2/info, /v2/leader and /ping: who this master is and who leads (InfoResource, LeaderResource,
 // SystemResource).
 import { Hono } from 'hono';
+import { NotFoundError, UnavailableError } from '../../domain/index.js';
 import type { ApiDeps } from '../deps.js';
 
 const DEFAULT_FRAMEWORK_ID = 'pacer-0000';
+
+/** `host:port` of the current leader; this master's own without leader election. */
+export function leaderHostPort(deps: ApiDeps): string | undefined {
+  if (!deps.leadership) return deps.info.leaderHostPort;
+  const url = deps.leadership.leaderUrl();
+  return url === undefined ? undefined : new URL(url).host;
+}
 
 /** Routes of `/ping`, `/v2/info`, `/v2/leader`. */
 export function infoRoutes(deps: ApiDeps): Hono {
@@ -21,8 +29,8 @@ export function infoRoutes(deps: ApiDeps): Hono {
       name: 'pacer',
       version: info.version,
       buildref: 'unknown',
-      elected: true,
-      leader: info.leaderHostPort,
+      elected: deps.leadership?.isLeader() ?? true,
+      leader: leaderHostPort(deps) ?? '',
       frameworkId: info.frameworkId ?? DEFAULT_FRAMEWORK_ID,
       marathon_config: {
         checkpoint: true,
@@ -39,7 +47,19 @@ export function infoRoutes(deps: ApiDeps): Hono {
     }),
   );
 
-  routes.get('/v2/leader', (c) => c.json({ leader: info.leaderHostPort }));
+  routes.get('/v2/leader', (c) => {
+    const leader = leaderHostPort(deps);
+    if (!leader) throw new NotFoundError('There is no leader');
+    return c.json({ leader });
+  });
+
+  routes.delete('/v2/leader', async (c) => {
+    if (!deps.leadership) {
+      throw new UnavailableError('This master runs without leader election and cannot abdicate');
+    }
+    await deps.leadership.abdicate();
+    return c.json({ message: 'Leadership abdicated' });
+  });
 
   return routes;
 }

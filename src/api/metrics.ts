@@ -1,0 +1,105 @@
+// Metrics: request counts and latencies kept by a middleware, plus gauges read from the store
+// at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
+import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { isActive } from '../domain/index.js';
+import type { ApiDeps } from './deps.js';
+
+const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
+
+/** Request counts by method and status, and a latency histogram, filled by `middleware`. */
+export interface RequestMetrics {
+  middleware: MiddlewareHandler;
+  /** Prometheus text of the request series. */
+  render(): string;
+  counts(): Record<string, number>;
+}
+
+export function createRequestMetrics(): RequestMetrics {
+  const counts = new Map<string, number>();
+  const buckets = BUCKETS_MS.map(() => 0);
+  let count = 0;
+  let sumMs = 0;
+  return {
+    middleware: async (c, next) => {
+      const start = performance.now();
+      await next();
+      const ms = performance.now() - start;
+      const key = `method="${c.req.method}",status="${c.res.status}"`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      BUCKETS_MS.forEach((bound, i) => {
+        if (ms <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
+      });
+      count++;
+      sumMs += ms;
+    },
+    render() {
+      const lines = [
+        '# HELP pacer_http_requests_total HTTP requests answered, by method and status.',
+        '# TYPE pacer_http_requests_total counter',
+        ...[...counts].sort().map(([labels, n]) => `pacer_http_requests_total{${labels}} ${n}`),
+        '# HELP pacer_http_request_duration_seconds Time to answer an HTTP request.',
+        '# TYPE pacer_http_request_duration_seconds histogram',
+        ...BUCKETS_MS.map(
+          (bound, i) => `pacer_http_request_duration_seconds_bucket{le="${bound / 1000}"} ${buckets[i] ?? 0}`,
+        ),
+        `pacer_http_request_duration_seconds_bucket{le="+Inf"} ${count}`,
+        `pacer_http_request_duration_seconds_sum ${sumMs / 1000}`,
+        `pacer_http_request_duration_seconds_count ${count}`,
+      ];
+      return lines.join('\n');
+    },
+    counts: () => Object.fromEntries(counts),
+  };
+}
+
+async function gauges(deps: ApiDeps): Promise<Record<string, number>> {
+  const [apps, instances, agents, deployments] = await Promise.all([
+    deps.store.apps.list(),
+    deps.store.instances.list(),
+    deps.store.agents.list(),
+    deps.store.deployments.list(),
+  ]);
+  return {
+    apps: apps.length,
+    instances_wanted: apps.reduce((sum, app) => sum + app.instances, 0),
+    instances_active: instances.filter((i) => isActive(i.condition)).length,
+    instances_running: instances.filter((i) => i.condition === 'Running').length,
+    instances_scheduled: instances.filter((i) => i.condition === 'Scheduled').length,
+    agents_active: agents.filter((a) => a.state === 'active').length,
+    agents_unreachable: agents.filter((a) => a.state === 'unreachable').length,
+    deployments: deployments.length,
+  };
+}
+
+/** Routes of `/metrics` and `/metrics/prometheus`. */
+export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
+  const routes = new Hono();
+
+  routes.get('/metrics/prometheus', async (c) => {
+    const values = await gauges(deps);
+    const lines = Object.entries(values).flatMap(([name, value]) => [
+      `# TYPE pacer_${name} gauge`,
+      `pacer_${name} ${value}`,
+    ]);
+    return c.text(`${[...lines, requests.render()].join('\n')}\n`, 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    });
+  });
+
+  routes.get('/metrics', async (c) => {
+    const values = await gauges(deps);
+    return c.json({
+      version: '4.0.0',
+      gauges: Object.fromEntries(Object.entries(values).map(([k, v]) => [`pacer.${k}`, { value: v }])),
+      counters: Object.fromEntries(
+        Object.entries(requests.counts()).map(([k, v]) => [`pacer.http.requests{${k}}`, { count: v }]),
+      ),
+      histograms: {},
+      meters: {},
+      timers: {},
+    });
+  });
+
+  return routes;
+}

@@ -1,0 +1,80 @@
+// /v2/queue: instances waiting for placement, their backoff delay and why agents refused them
+// (QueueResource.scala); `DELETE …/delay` resets the backoff.
+import { Hono } from 'hono';
+import { NotFoundError, canonicalPath, toTimestamp } from '../../domain/index.js';
+import type { Instance } from '../../domain/index.js';
+import { systemClock } from '../../lib/index.js';
+import type { ApiDeps } from '../deps.js';
+import { toAppJson } from './wire/app-json.js';
+
+/** Marathon's reject reasons, listed in every summary (0 when none refused for that reason). */
+const REASONS = [
+  'UnfulfilledRole',
+  'UnfulfilledConstraint',
+  'NoCorrespondingReservationFound',
+  'AgentMaintenance',
+  'InsufficientCpus',
+  'InsufficientMemory',
+  'InsufficientDisk',
+  'InsufficientGpus',
+  'InsufficientPorts',
+  'DeclinedScarceResources',
+] as const;
+
+/** Routes of `/v2/queue`. */
+export function queueRoutes(deps: ApiDeps): Hono {
+  const { store, orchestrator, queue } = deps;
+  const clock = deps.clock ?? systemClock;
+  const routes = new Hono();
+
+  routes.get('/v2/queue', async (c) => {
+    const now = clock.now();
+    const waiting = new Map<string, Instance[]>();
+    for (const instance of await store.instances.list()) {
+      if (instance.condition !== 'Scheduled' || instance.goal !== 'Running') continue;
+      waiting.set(instance.appId, [...(waiting.get(instance.appId) ?? []), instance]);
+    }
+    const items = [];
+    for (const [appId, instances] of [...waiting].sort(([a], [b]) => a.localeCompare(b))) {
+      const app = await store.apps.get(appId);
+      if (!app) continue;
+      const deadline = queue?.get(appId)?.deadline ?? 0;
+      const rejections = queue?.rejections?.(appId);
+      const processed = rejections?.agentsEvaluated ?? 0;
+      const summary = REASONS.map((reason) => ({
+        reason,
+        declined: rejections?.reasons[reason] ?? 0,
+        processed,
+      }));
+      items.push({
+        app: toAppJson(app),
+        count: instances.length,
+        delay: {
+          timeLeftSeconds: Math.max(0, Math.ceil((deadline - now) / 1000)),
+          overdue: deadline <= now,
+        },
+        since: instances.map((i) => i.conditionChangedAt).sort()[0] ?? toTimestamp(now),
+        processedOffersSummary: {
+          processedOffersCount: processed,
+          unusedOffersCount: processed,
+          ...(rejections ? { lastUnusedOfferAt: toTimestamp(rejections.at) } : {}),
+          rejectSummaryLastOffers: summary,
+          rejectSummaryLaunchAttempt: summary,
+        },
+        role: app.role ?? '*',
+      });
+    }
+    return c.json({ queue: items });
+  });
+
+  routes.delete('/v2/queue/:id{.+}/delay', async (c) => {
+    const id = canonicalPath(c.req.param('id'));
+    if (!(await orchestrator.resetDelay(id))) {
+      throw new NotFoundError(`Application ${id} not found in tasks queue.`);
+    }
+    // COMPAT: Marathon answers 204 here (its RAML says 200).
+    return c.body(null, 204);
+  });
+
+  return routes;
+}
