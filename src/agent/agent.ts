@@ -2,10 +2,10 @@
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bus, CommandMessage, LaunchCommand, LogMessage, OfferMessage, StatusMessage } from '../bus/index.js';
+import type { Bus, CommandMessage, HealthMessage, LaunchCommand, LogMessage, OfferMessage, StatusMessage } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import type { PortRange, Resources, TaskKind } from '../domain/index.js';
-import { failureMessage, withoutPorts } from '../domain/index.js';
+import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
@@ -155,12 +155,48 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const message: LogMessage = { stream, line, at: clock.now() };
         publish(message, topics.logs(taskId), maxLogLines);
       },
+      onHealth: (check, result) => {
+        const message: HealthMessage = { type: 'health', agentId, taskId, check, ...result, at: clock.now() };
+        publish(message, topics.status);
+      },
+      runCommand: (command, probeOptions) => runBeside(taskId, command, probeOptions),
       onStarted: (handle) => {
         writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch((error: unknown) =>
           logger.warn({ err: error, taskId }, 'could not save task record'),
         );
       },
     });
+  }
+
+  let probeCount = 0;
+
+  /** Runs a command health check as a short task of its own kind, in the task's sandbox. */
+  async function runBeside(
+    taskId: string,
+    command: string,
+    probe: { sandboxDir: string; env: Record<string, string>; timeoutMs: number },
+  ): Promise<number> {
+    const kind = taskKindOf({ cmd: command });
+    const driver = drivers.get(kind);
+    if (!driver) throw new Error(`this agent does not run ${kind} commands (health check '${command}')`);
+    const probeId = `${taskId}.health-${++probeCount}`;
+    await driver.start({
+      taskId: probeId,
+      kind,
+      sandboxDir: probe.sandboxDir,
+      cmd: command,
+      env: probe.env,
+      labels: {},
+      ports: [],
+      limits: { cpus: 0.01, memMiB: 32, diskMiB: 0, timeoutMs: probe.timeoutMs, killGracePeriodMs: 0 },
+      onLog: () => undefined,
+    });
+    try {
+      const exit = await driver.wait(probeId);
+      return exit.exitCode ?? (exit.state === 'TASK_FINISHED' ? 0 : 1);
+    } finally {
+      await driver.destroy(probeId);
+    }
   }
 
   async function onCommand(command: CommandMessage): Promise<void> {

@@ -14,6 +14,8 @@ import type { TaskDriver, TaskExit, TaskHandle, TaskLimits } from '../runtime/dr
 import { TaskStartError } from '../runtime/driver.js';
 import { FetchError, type Fetcher } from './fetch-artifacts.js';
 import { taskEnvironment } from './task-env.js';
+import { startHealthChecker, type HealthChecker } from './health-checker.js';
+import type { ProbeResult } from './health-probe.js';
 
 export interface TaskReport {
   state: MesosTaskState;
@@ -49,6 +51,10 @@ export interface TaskRunnerOptions {
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
   /** Called once the driver runs the task, with what is needed to find it after a restart. */
   onStarted: (handle: TaskHandle) => void;
+  /** Reports one health probe result. */
+  onHealth: (check: number, result: ProbeResult) => void;
+  /** Runs a command health check beside the task; resolves with its exit code. */
+  runCommand: (command: string, options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number }) => Promise<number>;
 }
 
 /** Wasm limits that have no Marathon field ride on `PACER_` labels; agent flags give defaults. */
@@ -74,6 +80,21 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   let current: MesosTaskState = 'TASK_STAGING';
   let killRequested = false;
   let started = false;
+  let health: HealthChecker | undefined;
+  const env = taskEnvironment({ taskId, spec, host: options.host, sandboxDir });
+
+  function checkHealth(): void {
+    if (!spec.healthChecks?.length) return;
+    health = startHealthChecker({
+      checks: spec.healthChecks,
+      context: {
+        host: '127.0.0.1',
+        ports: spec.ports,
+        runCommand: (command, timeoutMs) => options.runCommand(command, { sandboxDir, env, timeoutMs }),
+      },
+      report: options.onHealth,
+    });
+  }
 
   function report(next: TaskReport): TaskReport {
     current = next.state;
@@ -85,7 +106,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     report({ state: 'TASK_KILLED', reason: 'KILLED', message: failureMessage('KILLED', 'killed before it started') });
 
   async function finish(): Promise<TaskReport> {
+    checkHealth();
     const exit = await driver.wait(taskId);
+    health?.stop();
     await driver.destroy(taskId);
     await rm(sandboxDir, { recursive: true, force: true });
     logger.info({ taskId, state: exit.state, message: exit.message }, 'task ended');
@@ -115,7 +138,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           sandboxDir,
           cmd: spec.cmd,
           args: spec.args,
-          env: taskEnvironment({ taskId, spec, host: options.host, sandboxDir }),
+          env,
           limits: limitsOf(spec, options.defaults),
           ports: spec.ports,
           container: spec.container,

@@ -7,6 +7,7 @@ import type {
   ScalarResources,
   TaskKind,
   Container,
+  HealthCheck,
 } from '../domain/index.js';
 
 /** Stream names, before the bus's key prefix. */
@@ -54,6 +55,20 @@ export interface StatusMessage {
   at: number;
 }
 
+/** One probe result of one of a task's health checks (sent on the status stream). */
+export interface HealthMessage {
+  type: 'health';
+  agentId: string;
+  taskId: string;
+  /** Index of the check in the app's `healthChecks`. */
+  check: number;
+  alive: boolean;
+  /** Why the probe failed, when it did. */
+  cause?: string;
+  /** Agent's clock, epoch ms. */
+  at: number;
+}
+
 /** Everything an agent needs to run one task; built by the master from the app version. */
 export interface TaskLaunchSpec {
   kind: TaskKind;
@@ -68,6 +83,8 @@ export interface TaskLaunchSpec {
   ports: number[];
   container?: Container;
   killGracePeriodSeconds?: number;
+  /** The app's health checks, probed by the agent beside the task. */
+  healthChecks?: HealthCheck[];
 }
 
 export interface LaunchCommand {

@@ -20,5 +20,6 @@ export function toLaunchSpec(app: AppDefinition, ports: number[]): TaskLaunchSpe
     ports,
     container: app.container,
     killGracePeriodSeconds: app.taskKillGracePeriodSeconds,
+    healthChecks: app.healthChecks,
   };
 }

@@ -1,5 +1,5 @@
 // Wiring of the master role: builds every part from its dependencies and starts the loops.
-import type { Bus, OfferMessage, StatusMessage, Subscription } from '../bus/index.js';
+import type { Bus, HealthMessage, OfferMessage, StatusMessage, Subscription } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
@@ -17,6 +17,7 @@ import { createLeadership } from './leadership.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
+import { createHealthHandler } from './health-handler.js';
 
 export interface MasterOptions {
   store: Store;
@@ -49,7 +50,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const commands = createAgentCommands({ bus });
-  const queueView = createQueueView({ tracker, launchQueue, clock });
+  const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
     store,
     tracker,
@@ -73,6 +74,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const onChange = () => loop.kick();
   const orchestrator = createOrchestrator({ store, tracker, commands, launchQueue, events, clock, logger, onChange });
   const statuses = createStatusHandler({ store, tracker, launchQueue, commands, events, clock, logger, onChange });
+  const health = createHealthHandler({ store, tracker, commands, events, clock, logger, onChange });
   const liveness = createAgentLiveness({ store, agents, tracker, commands, events, clock, logger, onChange });
 
   let subscriptions: Subscription[] = [];
@@ -83,11 +85,12 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await tracker.load();
     await agents.load();
     subscriptions = [
-      bus.consume<StatusMessage>({
+      bus.consume<StatusMessage | HealthMessage>({
         stream: topics.status,
         group: 'master',
         consumer: masterId,
-        handler: (entry) => statuses.handle(entry.message),
+        handler: (entry) =>
+          entry.message.type === 'health' ? health.handle(entry.message) : statuses.handle(entry.message),
         onError: (error) => logger.error({ err: error }, 'status handling failed'),
       }),
       bus.consume<OfferMessage>({
@@ -128,8 +131,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logs: createLogReader({ bus }),
     logger,
     clock,
+    queue: queueView,
     leadership,
-    queue: { list: async () => queueView.list(await store.apps.list()) },
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
