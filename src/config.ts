@@ -31,6 +31,8 @@ export interface AgentConfig extends CommonConfig {
   workDir: string;
   allowCommands: boolean;
   containerizer?: 'podman' | 'docker';
+  /** OCI runtime for the container engine (`runc` where the engine's default does not work). */
+  containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
 }
@@ -117,6 +119,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
     containerizer: containerizer as AgentConfig['containerizer'],
+    containerRuntime: str(flags['container-runtime']) ?? env.PACER_CONTAINER_RUNTIME,
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
     wasmTimeoutMs: timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
   };

@@ -24,7 +24,6 @@ export interface AgentOptions {
   logger: Logger;
   /** How often the agent offers (and so heartbeats). */
   offerIntervalMs?: number;
-  defaults?: { fuel?: bigint; timeoutMs?: number };
   /** Lines kept per task log stream on the bus. */
   maxLogLines?: number;
 }
@@ -148,7 +147,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       fetcher,
       sandboxDir: path.join(workDir, 'sandboxes', taskId),
       host: hostname,
-      defaults: options.defaults ?? {},
       logger,
       report: (report) => sendStatus(taskId, report),
       onLog: (stream, line) => {

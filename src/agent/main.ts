@@ -8,13 +8,21 @@ import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
 
 export async function createDrivers(options: {
-  config: Pick<AgentConfig, 'allowCommands' | 'containerizer' | 'resources' | 'wasmFuel' | 'wasmTimeoutMs' | 'workDir'>;
+  config: Pick<
+    AgentConfig,
+    'allowCommands' | 'containerizer' | 'containerRuntime' | 'resources' | 'wasmFuel' | 'wasmTimeoutMs' | 'workDir'
+  >;
   logger: Logger;
 }): Promise<TaskDriver[]> {
   const { config, logger } = options;
   // Wasm is always on; a warm worker per cpu keeps launches fast without oversubscribing.
   const drivers: TaskDriver[] = [
-    createWasmDriver({ logger, poolSize: Math.max(1, Math.ceil(config.resources.cpus)) }),
+    createWasmDriver({
+      logger,
+      poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
+      defaultFuel: config.wasmFuel,
+      defaultTimeoutMs: config.wasmTimeoutMs,
+    }),
   ];
   if (config.allowCommands) {
     const { createCommandDriver } = await import('../runtime/command/index.js');
@@ -22,8 +30,15 @@ export async function createDrivers(options: {
   }
   if (config.containerizer) {
     const { createContainerDriver, detectContainerEngine } = await import('../runtime/container/index.js');
-    if (await detectContainerEngine(config.containerizer)) {
-      drivers.push(createContainerDriver({ logger, engine: config.containerizer }));
+    if (await detectContainerEngine(config.containerizer, { logger })) {
+      drivers.push(
+        createContainerDriver({
+          logger,
+          engine: config.containerizer,
+          runtime: config.containerRuntime,
+          stateDir: path.join(config.workDir, 'container-state'),
+        }),
+      );
     } else {
       logger.warn({ engine: config.containerizer }, 'no working container engine; container tasks disabled');
     }
@@ -49,6 +64,5 @@ export async function runAgent(options: {
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,
-    defaults: { fuel: config.wasmFuel, timeoutMs: config.wasmTimeoutMs },
   });
 }

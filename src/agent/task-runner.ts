@@ -45,7 +45,6 @@ export interface TaskRunnerOptions {
   fetcher: Fetcher;
   sandboxDir: string;
   host: string;
-  defaults: { fuel?: bigint; timeoutMs?: number };
   logger: Logger;
   report: (report: TaskReport) => void;
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -57,16 +56,19 @@ export interface TaskRunnerOptions {
   runCommand: (command: string, options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number }) => Promise<number>;
 }
 
-/** Wasm limits that have no Marathon field ride on `PACER_` labels; agent flags give defaults. */
-export function limitsOf(spec: TaskLaunchSpec, defaults: TaskRunnerOptions['defaults']): TaskLimits {
+/**
+ * Wasm limits that have no Marathon field ride on `PACER_` labels; where a label is absent the
+ * driver applies the agent's defaults (`--wasm-fuel`, `--wasm-timeout-seconds`).
+ */
+export function limitsOf(spec: TaskLaunchSpec): TaskLimits {
   const fuelLabel = spec.labels.PACER_WASM_FUEL;
   const timeoutLabel = spec.labels.PACER_WASM_TIMEOUT_SECONDS;
   return {
     cpus: spec.resources.cpus,
     memMiB: spec.resources.memMiB,
     diskMiB: spec.resources.diskMiB,
-    fuel: fuelLabel && /^\d+$/.test(fuelLabel) ? BigInt(fuelLabel) : defaults.fuel,
-    timeoutMs: timeoutLabel && Number(timeoutLabel) >= 0 ? Number(timeoutLabel) * 1000 : defaults.timeoutMs,
+    fuel: fuelLabel && /^\d+$/.test(fuelLabel) ? BigInt(fuelLabel) : undefined,
+    timeoutMs: timeoutLabel && Number(timeoutLabel) >= 0 ? Number(timeoutLabel) * 1000 : undefined,
     killGracePeriodMs: (spec.killGracePeriodSeconds ?? 3) * 1000,
   };
 }
@@ -139,7 +141,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           cmd: spec.cmd,
           args: spec.args,
           env,
-          limits: limitsOf(spec, options.defaults),
+          limits: limitsOf(spec),
           ports: spec.ports,
           container: spec.container,
           labels: spec.labels,
@@ -159,7 +161,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
 
     async resume(handle) {
-      if (!(await driver.recover(handle))) {
+      if (!(await driver.recover(handle, options.onLog))) {
         return report({ state: 'TASK_GONE', message: failureMessage('KILLED', 'the task did not survive the agent restart') });
       }
       started = true;

@@ -34,6 +34,7 @@ Flags:
   --work-dir <dir>           agent: sandboxes, artifact cache, task records
   --allow-commands           agent: also run native commands (sandboxed with bubblewrap)
   --containerizer <engine>   agent: also run containers with podman or docker
+  --container-runtime <name> agent: OCI runtime for the engine, e.g. runc
   --wasm-fuel <n>            agent: default fuel budget of a Wasm task
   --wasm-timeout-seconds <n> agent: default wall-clock limit of a Wasm task
 
@@ -53,6 +54,7 @@ const options = {
   'work-dir': { type: 'string' },
   'allow-commands': { type: 'boolean' },
   containerizer: { type: 'string' },
+  'container-runtime': { type: 'string' },
   'wasm-fuel': { type: 'string' },
   'wasm-timeout-seconds': { type: 'string' },
 } as const;
