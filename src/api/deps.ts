@@ -24,9 +24,9 @@ export interface QueueView {
   /** The current backoff of an app: no launch before `deadline` (epoch ms); undefined = none. */
   get(appId: string): { deadline: number } | undefined;
   /** How agents answered the app's last placement attempt that left instances unplaced. */
-  rejections?(appId: string):
-    | { agentsEvaluated: number; reasons: Partial<Record<string, number>>; at: number }
-    | undefined;
+  rejections?(
+    appId: string,
+  ): { agentsEvaluated: number; reasons: Partial<Record<string, number>>; at: number } | undefined;
 }
 
 /** The HTTP edge's dependencies. Reads go straight to `store`; writes go through `orchestrator`. */
@@ -47,6 +47,8 @@ export interface ApiDeps {
   queue?: QueueView;
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
+  /** `/v2/events` tuning: keep-alive comment interval, events buffered before a slow client is cut off. */
+  eventStream?: { keepAliveMs?: number; maxOutstanding?: number };
   /** Largest JSON request body in bytes (413 beyond); default 1 MiB (server.ts). */
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */

@@ -17,6 +17,8 @@ export const ApiErrorCode = {
   /** Jersey's NotFound: Marathon answers an unknown route with 500 (BEHAVIOUR.md, discrepancy 9). */
   URI_NOT_FOUND: 'URI_NOT_FOUND',
   INTERNAL: 'INTERNAL',
+  /** This master follows and cannot reach (or name) the leader (LeaderProxyFilter). */
+  NO_LEADER: 'NO_LEADER',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -46,6 +48,7 @@ export const STATUS_OF: Record<ErrorCode | ApiErrorCode, ContentfulStatusCode> =
   [ApiErrorCode.METHOD_NOT_ALLOWED]: 405,
   [ApiErrorCode.URI_NOT_FOUND]: 500,
   [ApiErrorCode.INTERNAL]: 500,
+  [ApiErrorCode.NO_LEADER]: 502,
 };
 
 /** Marathon's error body: `message`, plus `details` or `deployments` where Marathon sends them. */

@@ -41,7 +41,8 @@ export function createRequestMetrics(): RequestMetrics {
         '# HELP pacer_http_request_duration_seconds Time to answer an HTTP request.',
         '# TYPE pacer_http_request_duration_seconds histogram',
         ...BUCKETS_MS.map(
-          (bound, i) => `pacer_http_request_duration_seconds_bucket{le="${bound / 1000}"} ${buckets[i] ?? 0}`,
+          (bound, i) =>
+            `pacer_http_request_duration_seconds_bucket{le="${bound / 1000}"} ${buckets[i] ?? 0}`,
         ),
         `pacer_http_request_duration_seconds_bucket{le="+Inf"} ${count}`,
         `pacer_http_request_duration_seconds_sum ${sumMs / 1000}`,
@@ -91,9 +92,14 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
     const values = await gauges(deps);
     return c.json({
       version: '4.0.0',
-      gauges: Object.fromEntries(Object.entries(values).map(([k, v]) => [`pacer.${k}`, { value: v }])),
+      gauges: Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [`pacer.${k}`, { value: v }]),
+      ),
       counters: Object.fromEntries(
-        Object.entries(requests.counts()).map(([k, v]) => [`pacer.http.requests{${k}}`, { count: v }]),
+        Object.entries(requests.counts()).map(([k, v]) => [
+          `pacer.http.requests{${k}}`,
+          { count: v },
+        ]),
       ),
       histograms: {},
       meters: {},

@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps } from './deps.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
+import { leaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
 import { agentsRoutes } from './v2/agents.js';
 import { appTasksRoutes } from './v2/app-tasks.js';
@@ -13,6 +14,7 @@ import { appVersionsRoutes } from './v2/app-versions.js';
 import { appsRoutes } from './v2/apps.js';
 import { artifactsRoutes } from './v2/artifacts.js';
 import { deploymentsRoutes } from './v2/deployments.js';
+import { eventsRoutes } from './v2/events.js';
 import { groupsRoutes } from './v2/groups.js';
 import { infoRoutes } from './v2/info.js';
 import { podsRoutes } from './v2/pods.js';
@@ -54,18 +56,21 @@ function limitBodies(deps: ApiDeps): MiddlewareHandler {
  */
 export function createApi(deps: ApiDeps): Hono {
   const app = new Hono({ router: new PatternRouter(), getPath: routingPath });
-  const leader = `http://${deps.info.leaderHostPort}`;
+  const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
   app.use('*', async (c, next) => {
     await next();
-    c.header('X-Marathon-Leader', leader);
+    const leader = deps.leadership ? deps.leadership.leaderUrl() : ownUrl;
+    if (leader !== undefined) c.header('X-Marathon-Leader', leader);
   });
   app.use('*', requests.middleware);
   app.use('*', limitBodies(deps));
+  app.use('*', leaderProxy(deps));
 
   const routers = [
     infoRoutes(deps),
+    eventsRoutes(deps),
     metricsRoutes(deps, requests),
     openApiRoutes(deps),
     artifactsRoutes(deps),

@@ -306,3 +306,43 @@ export const DeploymentStepsSchema = z
 export const GroupUpdateResultSchema = z
   .union([DeploymentResultSchema, DeploymentStepsSchema])
   .register(responseSchemas, { id: 'GroupUpdateResult' });
+
+const RejectSummarySchema = z.array(
+  z.object({ reason: z.string(), declined: z.number().int(), processed: z.number().int() }),
+);
+
+export const QueueSchema = z
+  .object({
+    queue: z.array(
+      z.object({
+        app: AppDefinitionSchema,
+        count: z.number().int(),
+        delay: z.object({ timeLeftSeconds: z.number().int(), overdue: z.boolean() }),
+        since: timestamp,
+        processedOffersSummary: z.object({
+          processedOffersCount: z.number().int(),
+          unusedOffersCount: z.number().int(),
+          lastUnusedOfferAt: timestamp.optional(),
+          lastUsedOfferAt: timestamp.optional(),
+          rejectSummaryLastOffers: RejectSummarySchema,
+          rejectSummaryLaunchAttempt: RejectSummarySchema,
+        }),
+        role: z.string(),
+      }),
+    ),
+  })
+  .register(responseSchemas, {
+    id: 'Queue',
+    description: 'Apps with instances waiting for agents.',
+  });
+
+export const MetricsSchema = z
+  .object({
+    version: z.string(),
+    gauges: z.record(z.string(), z.object({ value: z.number() })),
+    counters: z.record(z.string(), z.object({ count: z.number() })),
+    histograms: z.record(z.string(), z.unknown()),
+    meters: z.record(z.string(), z.unknown()),
+    timers: z.record(z.string(), z.unknown()),
+  })
+  .register(responseSchemas, { id: 'Metrics' });

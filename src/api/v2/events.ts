@@ -1,0 +1,97 @@
+// /v2/events: Marathon's server-sent event stream (BEHAVIOUR.md (f)): `event:` + one-line JSON
+// `data:` per event, flushed one by one, filtered by `event_type`, with a keep-alive comment.
+// Pacer adds `id:` lines: `Last-Event-ID` resumes after the last event a client saw.
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { BadRequestError } from '../../domain/index.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, ApiErrorCode } from '../errors.js';
+import { queryAll } from '../request.js';
+import { clientIp } from '../responses.js';
+
+/** Marathon's `--event_stream_max_outstanding_messages` default. */
+export const DEFAULT_MAX_OUTSTANDING = 1024;
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+
+function lastEventId(c: Context): number | undefined {
+  const raw = c.req.header('last-event-id');
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new BadRequestError(`Invalid Last-Event-ID '${raw}'`);
+  return Number(raw);
+}
+
+/** Routes of `/v2/events`. */
+export function eventsRoutes(deps: ApiDeps): Hono {
+  const { events, logger } = deps;
+  const keepAliveMs = deps.eventStream?.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  const maxOutstanding = deps.eventStream?.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+  const routes = new Hono();
+
+  routes.get('/v2/events', (c) => {
+    if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
+      throw new ApiError(
+        ApiErrorCode.METHOD_NOT_ALLOWED,
+        'The event stream needs the header Accept: text/event-stream',
+      );
+    }
+    const types = new Set(queryAll(c, 'event_type'));
+    const afterId = lastEventId(c);
+    const remoteAddress = clientIp(c);
+    const encoder = new TextEncoder();
+    let unsubscribe: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let isClosed = false;
+
+    const detach = () => {
+      if (isClosed) return;
+      isClosed = true;
+      clearInterval(timer);
+      unsubscribe?.();
+      events
+        .emit({ eventType: 'event_stream_detached', remoteAddress })
+        .catch((error: unknown) => logger.error({ err: error }, 'event_stream_detached failed'));
+    };
+
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async start(controller) {
+          const push = (text: string): boolean => {
+            if (isClosed) return false;
+            // A client that leaves this many events unread is cut off rather than let the
+            // buffer grow without bound (Marathon's max outstanding messages).
+            if ((controller.desiredSize ?? 0) <= 0) {
+              logger.warn({ remoteAddress, maxOutstanding }, 'slow event stream client cut off');
+              detach();
+              controller.close();
+              return false;
+            }
+            controller.enqueue(encoder.encode(text));
+            return true;
+          };
+          unsubscribe = await events.subscribe(
+            (event, id) => {
+              if (types.size > 0 && !types.has(event.eventType)) return;
+              push(`id: ${id}\nevent: ${event.eventType}\ndata: ${JSON.stringify(event)}\n\n`);
+            },
+            afterId === undefined ? undefined : { afterId },
+          );
+          timer = setInterval(() => push(': keep-alive\n\n'), keepAliveMs);
+          timer.unref();
+          await events.emit({ eventType: 'event_stream_attached', remoteAddress });
+        },
+        cancel() {
+          detach();
+        },
+      },
+      new CountQueuingStrategy({ highWaterMark: maxOutstanding }),
+    );
+    return c.body(body, 200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+  });
+
+  return routes;
+}
