@@ -110,7 +110,11 @@ describe('/v2/queue', () => {
         instanceOf(app, { condition: 'Scheduled', agentId: undefined, host: undefined }),
       );
       const { queue } = (await (await queued.app.request('/v2/queue')).json()) as {
-        queue: Record<string, any>[];
+        queue: {
+          count: number;
+          delay: unknown;
+          processedOffersSummary: { rejectSummaryLastOffers: unknown[] };
+        }[];
       };
       expect(queue).toHaveLength(1);
       expect(queue[0]!.count).toBe(1);
