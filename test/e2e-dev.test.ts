@@ -59,12 +59,16 @@ describe('pacer dev', () => {
       env: { NAME: 'dev' },
     });
     expect(created.status).toBe(201);
-    // hello exits 0 at once; Marathon relaunches finished tasks, so wait for a task id and its log.
+    // hello exits 0 at once and Marathon relaunches finished tasks as the next incarnation of
+    // the same instance, so look through the incarnations up to the current one.
     const line = await waitFor('hello output', async () => {
       const tasks = (await api.get('/v2/apps/hello/tasks')).body.tasks as { id: string }[];
       for (const task of tasks) {
-        const logs = await api.get(`/v2/tasks/${task.id}/logs?stream=stdout`);
-        if (JSON.stringify(logs.body).includes('hello dev')) return true;
+        const [, instanceId, current] = /^(.*)\._app\.(\d+)$/.exec(task.id) ?? [];
+        for (let n = Number(current); n >= 1; n--) {
+          const logs = await api.get(`/v2/tasks/${instanceId}._app.${n}/logs?stream=stdout`);
+          if (JSON.stringify(logs.body).includes('hello dev')) return true;
+        }
       }
       return undefined;
     });

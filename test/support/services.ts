@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const required = process.env.REQUIRE_SERVICES === '1';
@@ -32,7 +33,9 @@ export async function hasService(name: 'postgres' | 'redis'): Promise<boolean> {
   const ok = await probe(url);
   if (ok) return true;
   if (required) throw new Error(`REQUIRE_SERVICES=1 but ${name} does not answer at ${url}`);
-  console.warn(`\n⚠️  SKIPPED: ${name} does not answer at ${url}; tests that need it are skipped.\n`);
+  console.warn(
+    `\n⚠️  SKIPPED: ${name} does not answer at ${url}; tests that need it are skipped.\n`,
+  );
   return false;
 }
 
