@@ -8,7 +8,16 @@ const only = (lib, home) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'drizzle/**', 'wasm-tasks/build/**', 'bin/**', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'drizzle/**',
+      'wasm-tasks/build/**',
+      'bin/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -20,7 +29,10 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/require-await': 'off',
       'max-params': ['error', 3],
       'no-console': 'error',
@@ -29,7 +41,12 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/api/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [only('hono', 'src/api'), only('@hono/node-server', 'src/api')] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [only('hono', 'src/api'), only('@hono/node-server', 'src/api')] },
+      ],
+    },
   },
   {
     files: ['src/**/*.ts'],
@@ -45,7 +62,12 @@ export default tseslint.config(
             only('postgres', 'src/store'),
             only('@electric-sql/pglite', 'src/store'),
           ],
-          patterns: [{ group: ['drizzle-orm', 'drizzle-orm/*'], message: 'Only src/store may import drizzle.' }],
+          patterns: [
+            {
+              group: ['drizzle-orm', 'drizzle-orm/*'],
+              message: 'Only src/store may import drizzle.',
+            },
+          ],
         },
       ],
     },
@@ -55,7 +77,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', '!./*'], message: 'domain imports nothing from the project.' }] },
+        {
+          patterns: [
+            { group: ['../*', '!./*'], message: 'domain imports nothing from the project.' },
+          ],
+        },
       ],
     },
   },
@@ -67,7 +93,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*', '!../domain', '!../domain/*', '!../lib', '!../lib/*', '!../../domain/*', '!../../domain', '!../../lib/*'],
+              regex:
+                '^(\\.\\./)+(api|agent|bus|cli|master|runtime|store|deployment|config)(/|\\.js$)',
               message: 'scheduler and deployment/plan.ts import only domain and lib.',
             },
           ],
@@ -76,7 +103,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'wasm-tasks/**/*.ts', '**/*.test.ts'],
+    files: [
+      'src/cli/**/*.ts',
+      'bench/**/*.ts',
+      'test/**/*.ts',
+      'wasm-tasks/**/*.ts',
+      '**/*.test.ts',
+    ],
     rules: { 'no-console': 'off', 'max-params': 'off' },
   },
   {
@@ -88,6 +121,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/unbound-method': 'off',
+      // Tests read JSON bodies of HTTP answers; typing each one adds nothing the assertions miss.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
   { files: ['*.js', '*.config.ts'], ...tseslint.configs.disableTypeChecked },

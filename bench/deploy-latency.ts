@@ -4,7 +4,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, REDIS_URL, redisPrefix } from '../test/support/services.js';
-import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from '../test/support/cluster.js';
+import {
+  apiClient,
+  freePort,
+  startPacer,
+  tempDir,
+  waitFor,
+  waitForApi,
+  type PacerProcess,
+} from '../test/support/cluster.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { silentLogger } from '../src/lib/index.js';
 import { median, writeResults } from './results.js';
@@ -13,11 +21,24 @@ const INSTANCES = 10;
 const ROUNDS = 5;
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
 
-async function deployOnce(api: ReturnType<typeof apiClient>, uri: string, round: number): Promise<number> {
+async function deployOnce(
+  api: ReturnType<typeof apiClient>,
+  uri: string,
+  round: number,
+): Promise<number> {
   const id = `/bench/latency-${round}`;
   const started = performance.now();
-  const res = await api.post('/v2/apps', { id, instances: INSTANCES, cpus: 0.01, mem: 8, disk: 0, fetch: [{ uri }], cmd: 'service.wasm' });
-  if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const res = await api.post('/v2/apps', {
+    id,
+    instances: INSTANCES,
+    cpus: 0.01,
+    mem: 8,
+    disk: 0,
+    fetch: [{ uri }],
+    cmd: 'service.wasm',
+  });
+  if (res.status !== 201)
+    throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
   await waitFor(
     `${INSTANCES} running`,
     async () => {
@@ -28,13 +49,19 @@ async function deployOnce(api: ReturnType<typeof apiClient>, uri: string, round:
   );
   const elapsed = performance.now() - started;
   await api.delete(`/v2/apps${id}`);
-  await waitFor('app gone', async () => (await api.get('/v2/tasks')).body.tasks.length === 0, 60_000);
+  await waitFor(
+    'app gone',
+    async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    60_000,
+  );
   return elapsed;
 }
 
 async function measure(api: ReturnType<typeof apiClient>): Promise<number[]> {
   const bytes = await readFile(SERVICE_WASM);
-  const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
+  const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
+    'content-type': 'application/wasm',
+  });
   const uri = `${upload.body.uri as string}/service.wasm`;
   await deployOnce(api, uri, 0); // warm-up: artifact cache, compiled module, warm workers
   const times: number[] = [];
@@ -45,7 +72,18 @@ async function measure(api: ReturnType<typeof apiClient>): Promise<number[]> {
 async function inDev(): Promise<number[]> {
   const port = await freePort();
   const api = apiClient(`http://127.0.0.1:${port}`);
-  const dev = startPacer(['dev', '--port', String(port), '--host', '127.0.0.1', '--data-dir', await tempDir('pacer-bench-dev')], { LOG_LEVEL: 'warn' });
+  const dev = startPacer(
+    [
+      'dev',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      await tempDir('pacer-bench-dev'),
+    ],
+    { LOG_LEVEL: 'warn' },
+  );
   try {
     await waitForApi(api.url, dev);
     return await measure(api);
@@ -58,14 +96,41 @@ async function inCluster(): Promise<number[]> {
   const db = await createTestDatabase();
   const port = await freePort();
   const api = apiClient(`http://127.0.0.1:${port}`);
-  const env = { DATABASE_URL: db.url, REDIS_URL, PACER_BUS_PREFIX: redisPrefix(), PACER_MASTER_URL: api.url, PACER_PUBLIC_URL: api.url, LOG_LEVEL: 'warn', PACER_OFFER_INTERVAL_MS: '500' };
-  const processes: PacerProcess[] = [startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env)];
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    PACER_BUS_PREFIX: redisPrefix(),
+    PACER_MASTER_URL: api.url,
+    PACER_PUBLIC_URL: api.url,
+    LOG_LEVEL: 'warn',
+    PACER_OFFER_INTERVAL_MS: '500',
+  };
+  const processes: PacerProcess[] = [
+    startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env),
+  ];
   try {
     await waitForApi(api.url, processes[0]);
     for (const n of [1, 2]) {
-      processes.push(startPacer(['agent', '--hostname', `bench-${n}`, '--resources', 'cpus:4,mem:4096', '--work-dir', await tempDir('pacer-bench-agent')], env));
+      processes.push(
+        startPacer(
+          [
+            'agent',
+            '--hostname',
+            `bench-${n}`,
+            '--resources',
+            'cpus:4,mem:4096',
+            '--work-dir',
+            await tempDir('pacer-bench-agent'),
+          ],
+          env,
+        ),
+      );
     }
-    await waitFor('two agents', async () => ((await api.get('/v2/agents')).body.agents ?? []).length === 2, 30_000);
+    await waitFor(
+      'two agents',
+      async () => ((await api.get('/v2/agents')).body.agents ?? []).length === 2,
+      30_000,
+    );
     return await measure(api);
   } finally {
     for (const p of processes.reverse()) await p.stop();
@@ -85,7 +150,17 @@ async function baseline(): Promise<number[]> {
     const ids = Array.from({ length: INSTANCES }, (_, i) => `baseline-${round}-${i}`);
     await Promise.all(
       ids.map((taskId) =>
-        driver.start({ taskId, kind: 'wasm', sandboxDir: dir, cmd: 'service.wasm', env: {}, labels: {}, ports: [], limits: { cpus: 0.01, memMiB: 8, diskMiB: 0, killGracePeriodMs: 0 }, onLog: () => {} }),
+        driver.start({
+          taskId,
+          kind: 'wasm',
+          sandboxDir: dir,
+          cmd: 'service.wasm',
+          env: {},
+          labels: {},
+          ports: [],
+          limits: { cpus: 0.01, memMiB: 8, diskMiB: 0, killGracePeriodMs: 0 },
+          onLog: () => {},
+        }),
       ),
     );
     if (round > 0) times.push(performance.now() - started);
@@ -104,10 +179,18 @@ const results = {
   rounds: ROUNDS,
   baselineDriverMs: { median: median(base), samples: base },
   devMs: { median: median(dev), samples: dev, ratioToBaseline: median(dev) / median(base) },
-  clusterMs: { median: median(cluster), samples: cluster, ratioToBaseline: median(cluster) / median(base) },
+  clusterMs: {
+    median: median(cluster),
+    samples: cluster,
+    ratioToBaseline: median(cluster) / median(base),
+  },
 };
 console.log(`deploy latency, ${INSTANCES} instances, median of ${ROUNDS}:`);
 console.log(`  baseline (driver only):        ${median(base).toFixed(1)} ms`);
-console.log(`  pacer dev:                     ${median(dev).toFixed(1)} ms  (×${results.devMs.ratioToBaseline.toFixed(1)} baseline)`);
-console.log(`  master + 2 agents over Redis:  ${median(cluster).toFixed(1)} ms  (×${results.clusterMs.ratioToBaseline.toFixed(1)} baseline)`);
+console.log(
+  `  pacer dev:                     ${median(dev).toFixed(1)} ms  (×${results.devMs.ratioToBaseline.toFixed(1)} baseline)`,
+);
+console.log(
+  `  master + 2 agents over Redis:  ${median(cluster).toFixed(1)} ms  (×${results.clusterMs.ratioToBaseline.toFixed(1)} baseline)`,
+);
 await writeResults('deploy-latency', results);

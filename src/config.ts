@@ -37,7 +37,10 @@ export interface AgentConfig extends CommonConfig {
   wasmTimeoutMs?: number;
 }
 
-export interface DevConfig extends Omit<MasterConfig, 'databaseUrl' | 'redisUrl'>, Omit<AgentConfig, 'redisUrl' | 'masterUrl'> {
+export interface DevConfig
+  extends
+    Omit<MasterConfig, 'databaseUrl' | 'redisUrl'>,
+    Omit<AgentConfig, 'redisUrl' | 'masterUrl'> {
   dataDir: string;
 }
 
@@ -48,13 +51,25 @@ export class ConfigError extends Error {}
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number >= 0, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a whole number >= 0, got '${value}'`);
   return n;
 }
 
 function required(name: string, value: string | undefined): string {
   if (!value) throw new ConfigError(`${name} is required`);
   return value;
+}
+
+/** `value` when it is one of `allowed` (or undefined), else a ConfigError naming `name`. */
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value))
+    return value as T | undefined;
+  throw new ConfigError(`${name} must be ${allowed.join(' or ')}, got '${value}'`);
 }
 
 function str(flag: string | boolean | undefined): string | undefined {
@@ -83,31 +98,34 @@ function common(env: NodeJS.ProcessEnv): CommonConfig {
 function masterPart(env: NodeJS.ProcessEnv, flags: Flags) {
   const port = int('PORT', str(flags.port) ?? env.PORT, 8080);
   const host = str(flags.host) ?? env.PACER_HOST ?? '0.0.0.0';
-  const placement = env.PACER_PLACEMENT ?? 'binpack';
-  if (placement !== 'binpack' && placement !== 'spread') {
-    throw new ConfigError(`PACER_PLACEMENT must be binpack or spread, got '${placement}'`);
-  }
+  const placement =
+    oneOf('PACER_PLACEMENT', env.PACER_PLACEMENT, ['binpack', 'spread'] as const) ?? 'binpack';
   return {
     port,
     host,
-    publicUrl: env.PACER_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
+    publicUrl:
+      env.PACER_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
-    placement: placement as 'binpack' | 'spread',
+    placement,
   };
 }
 
 function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
-  const containerizer = str(flags.containerizer);
-  if (containerizer !== undefined && containerizer !== 'podman' && containerizer !== 'docker') {
-    throw new ConfigError(`--containerizer must be podman or docker, got '${containerizer}'`);
-  }
+  const containerizer = oneOf('--containerizer', str(flags.containerizer), [
+    'podman',
+    'docker',
+  ] as const);
   const fuel = str(flags['wasm-fuel']) ?? env.PACER_WASM_FUEL;
-  if (fuel !== undefined && !/^\d+$/.test(fuel)) throw new ConfigError(`--wasm-fuel must be a whole number, got '${fuel}'`);
+  if (fuel !== undefined && !/^\d+$/.test(fuel))
+    throw new ConfigError(`--wasm-fuel must be a whole number, got '${fuel}'`);
   const timeout = str(flags['wasm-timeout-seconds']) ?? env.PACER_WASM_TIMEOUT_SECONDS;
   let resources: Resources;
   let attributes: Record<string, string>;
   try {
-    resources = { ...defaultResources(), ...parseResources(str(flags.resources) ?? env.PACER_RESOURCES ?? '') };
+    resources = {
+      ...defaultResources(),
+      ...parseResources(str(flags.resources) ?? env.PACER_RESOURCES ?? ''),
+    };
     attributes = parseAttributes(str(flags.attributes) ?? env.PACER_ATTRIBUTES ?? '');
   } catch (error) {
     throw new ConfigError((error as Error).message);
@@ -118,10 +136,11 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     resources,
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
-    containerizer: containerizer as AgentConfig['containerizer'],
+    containerizer,
     containerRuntime: str(flags['container-runtime']) ?? env.PACER_CONTAINER_RUNTIME,
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
-    wasmTimeoutMs: timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
+    wasmTimeoutMs:
+      timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
   };
 }
 

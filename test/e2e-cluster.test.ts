@@ -3,7 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from './support/cluster.js';
+import {
+  apiClient,
+  freePort,
+  startPacer,
+  tempDir,
+  waitFor,
+  waitForApi,
+  type PacerProcess,
+} from './support/cluster.js';
 import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
@@ -39,7 +47,17 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     for (const n of [1, 2]) {
       agents.push(
         startPacer(
-          ['agent', '--hostname', `agent-${n}`, '--attributes', `zone:z${n}`, '--resources', 'cpus:2,mem:512,disk:1024,ports:[31000-31100]', '--work-dir', await tempDir(`pacer-agent-${n}`)],
+          [
+            'agent',
+            '--hostname',
+            `agent-${n}`,
+            '--attributes',
+            `zone:z${n}`,
+            '--resources',
+            'cpus:2,mem:512,disk:1024,ports:[31000-31100]',
+            '--work-dir',
+            await tempDir(`pacer-agent-${n}`),
+          ],
           env,
         ),
       );
@@ -54,7 +72,10 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
   afterEach(async () => {
     const apps = (await api.get('/v2/apps')).body.apps as { id: string }[];
     for (const app of apps) await api.delete(`/v2/apps${app.id}?force=true`);
-    await waitFor('no tasks left', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+    await waitFor(
+      'no tasks left',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    );
   });
 
   afterAll(async () => {
@@ -64,7 +85,9 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
 
   async function uploadService(): Promise<string> {
     const bytes = await readFile(SERVICE_WASM);
-    const res = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
+    const res = await api.post('/v2/artifacts', new Uint8Array(bytes), {
+      'content-type': 'application/wasm',
+    });
     expect(res.status).toBe(201);
     expect(res.body.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(res.body.size).toBe(bytes.length);
@@ -107,20 +130,31 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     const app = await api.get('/v2/apps//edge/service');
     expect(app.status).toBe(200);
     expect(app.body.app.tasksRunning).toBe(4);
-    await waitFor('the deployment to finish', async () => (await api.get('/v2/deployments')).body.length === 0);
+    await waitFor(
+      'the deployment to finish',
+      async () => (await api.get('/v2/deployments')).body.length === 0,
+    );
 
     const taskId = tasks[0].id as string;
     const logs = await waitFor('stdout lines', async () => {
       const res = await api.get(`/v2/tasks/${taskId}/logs?stream=stdout`);
-      return res.status === 200 && JSON.stringify(res.body).includes('tick 2') ? res.body : undefined;
+      return res.status === 200 && JSON.stringify(res.body).includes('tick 2')
+        ? res.body
+        : undefined;
     });
     expect(JSON.stringify(logs)).toContain('tick 1');
 
     const deleted = await api.delete('/v2/apps/edge/service');
     expect(deleted.status).toBe(200);
     expect(deleted.body.deploymentId).toBeTruthy();
-    await waitFor('the app to be gone', async () => (await api.get('/v2/apps/edge/service')).status === 404);
-    await waitFor('no tasks left', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+    await waitFor(
+      'the app to be gone',
+      async () => (await api.get('/v2/apps/edge/service')).status === 404,
+    );
+    await waitFor(
+      'no tasks left',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    );
   });
 
   it('answers bad input with Marathon-shaped errors', async () => {
@@ -142,7 +176,10 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
       cmd: 'missing.wasm',
     });
     expect(res.status).toBe(201);
-    const failure = await waitFor('a lastTaskFailure', async () => (await api.get('/v2/apps/broken')).body.app.lastTaskFailure);
+    const failure = await waitFor(
+      'a lastTaskFailure',
+      async () => (await api.get('/v2/apps/broken')).body.app.lastTaskFailure,
+    );
     expect(failure.state).toBe('TASK_FAILED');
     expect(failure.message).toMatch(/^FETCH_FAILED/);
     expect((await api.delete('/v2/apps/broken')).status).toBe(200);
@@ -150,7 +187,18 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
 
   it('keeps accepted apps and running tasks across a master restart', async () => {
     const uri = await uploadService();
-    expect((await api.post('/v2/apps', { id: '/survivor', instances: 2, cpus: 0.1, mem: 16, fetch: [{ uri }], cmd: 'service.wasm' })).status).toBe(201);
+    expect(
+      (
+        await api.post('/v2/apps', {
+          id: '/survivor',
+          instances: 2,
+          cpus: 0.1,
+          mem: 16,
+          fetch: [{ uri }],
+          cmd: 'service.wasm',
+        })
+      ).status,
+    ).toBe(201);
     const before = await waitFor('2 running tasks', () => runningTasks('/survivor'));
     await master.stop({ hard: true });
     await startMasterProcess();
@@ -162,5 +210,4 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     expect(after.map((t) => t.id).sort()).toEqual(before.map((t) => t.id).sort());
     expect((await api.delete('/v2/apps/survivor')).status).toBe(200);
   });
-
 });

@@ -4,7 +4,15 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from './support/cluster.js';
+import {
+  apiClient,
+  freePort,
+  startPacer,
+  tempDir,
+  waitFor,
+  waitForApi,
+  type PacerProcess,
+} from './support/cluster.js';
 
 const HELLO_WASM = path.resolve('wasm-tasks/build/hello.wasm');
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
@@ -16,7 +24,10 @@ describe('pacer dev', () => {
   let api: ReturnType<typeof apiClient>;
 
   async function startDev(): Promise<void> {
-    dev = startPacer(['dev', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {});
+    dev = startPacer(
+      ['dev', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+      {},
+    );
     await waitForApi(api.url, dev);
   }
 
@@ -33,7 +44,8 @@ describe('pacer dev', () => {
 
   it('lists its subcommands with --help', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/pacer.js', '--help']);
-    for (const command of ['dev', 'master', 'agent']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+    for (const command of ['dev', 'master', 'agent'])
+      expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
   });
 
   it('answers /ping and /v2/info as Marathon does', async () => {
@@ -42,13 +54,20 @@ describe('pacer dev', () => {
     expect(ping.body).toBe('pong');
     const info = await api.get('/v2/info');
     expect(info.status).toBe(200);
-    for (const key of ['http_config', 'marathon_config', 'zookeeper_config']) expect(typeof info.body[key]).toBe('object');
-    expect(info.body).toMatchObject({ name: expect.any(String), version: expect.any(String), elected: true });
+    for (const key of ['http_config', 'marathon_config', 'zookeeper_config'])
+      expect(typeof info.body[key]).toBe('object');
+    expect(info.body).toMatchObject({
+      name: expect.any(String),
+      version: expect.any(String),
+      elected: true,
+    });
   });
 
   it('runs a Wasm module that prints and exits, and serves what it printed', async () => {
     const bytes = await readFile(HELLO_WASM);
-    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
+    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
+      'content-type': 'application/wasm',
+    });
     expect(upload.status).toBe(201);
     const created = await api.post('/v2/apps', {
       id: '/hello',
@@ -78,8 +97,17 @@ describe('pacer dev', () => {
 
   it('keeps apps across a restart and runs their instances again', async () => {
     const bytes = await readFile(SERVICE_WASM);
-    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
-    const created = await api.post('/v2/apps', { id: '/kept', instances: 3, cpus: 0.1, mem: 16, fetch: [{ uri: `${upload.body.uri}/service.wasm` }], cmd: 'service.wasm' });
+    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
+      'content-type': 'application/wasm',
+    });
+    const created = await api.post('/v2/apps', {
+      id: '/kept',
+      instances: 3,
+      cpus: 0.1,
+      mem: 16,
+      fetch: [{ uri: `${upload.body.uri}/service.wasm` }],
+      cmd: 'service.wasm',
+    });
     expect(created.status).toBe(201);
     const running = async () => {
       const tasks = (await api.get('/v2/apps/kept/tasks')).body.tasks as { state: string }[];

@@ -4,7 +4,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, freePort, startPacer, tempDir, waitFor, waitForApi, type PacerProcess } from './support/cluster.js';
+import {
+  apiClient,
+  freePort,
+  startPacer,
+  tempDir,
+  waitFor,
+  waitForApi,
+  type PacerProcess,
+} from './support/cluster.js';
 import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
@@ -33,7 +41,17 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
 
   async function startAgent(hostname: string, workDir: string): Promise<void> {
     const process = startPacer(
-      ['agent', '--hostname', hostname, '--attributes', `rack:${hostname}`, '--resources', 'cpus:4,mem:2048,disk:1024,ports:[31000-31300]', '--work-dir', workDir],
+      [
+        'agent',
+        '--hostname',
+        hostname,
+        '--attributes',
+        `rack:${hostname}`,
+        '--resources',
+        'cpus:4,mem:2048,disk:1024,ports:[31000-31300]',
+        '--work-dir',
+        workDir,
+      ],
       env,
     );
     agents.set(hostname, { process, workDir });
@@ -41,7 +59,8 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
 
   async function activeAgents(): Promise<number> {
     const body = (await api.get('/v2/agents')).body;
-    return ((body.agents ?? body) as { state: string }[]).filter((a) => a.state === 'active').length;
+    return ((body.agents ?? body) as { state: string }[]).filter((a) => a.state === 'active')
+      .length;
   }
 
   async function tasksOf(appId: string): Promise<Task[]> {
@@ -50,7 +69,9 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
 
   async function allRunning(appId: string, count: number): Promise<Task[] | undefined> {
     const tasks = await tasksOf(appId);
-    return tasks.length === count && tasks.every((t) => t.state === 'TASK_RUNNING') ? tasks : undefined;
+    return tasks.length === count && tasks.every((t) => t.state === 'TASK_RUNNING')
+      ? tasks
+      : undefined;
   }
 
   beforeAll(async () => {
@@ -70,7 +91,9 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     for (const name of ['a1', 'a2', 'a3']) await startAgent(name, await tempDir(`pacer-${name}`));
     await waitFor('three agents', async () => (await activeAgents()) === 3, 30_000);
     const bytes = await readFile(SERVICE_WASM);
-    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), { 'content-type': 'application/wasm' });
+    const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
+      'content-type': 'application/wasm',
+    });
     uri = `${upload.body.uri as string}/service.wasm`;
   }, 90_000);
 
@@ -78,29 +101,60 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     for (const app of (await api.get('/v2/apps')).body.apps as { id: string }[]) {
       await api.delete(`/v2/apps${app.id}?force=true`);
     }
-    await waitFor('no tasks left', async () => (await api.get('/v2/tasks')).body.tasks.length === 0, 30_000);
+    await waitFor(
+      'no tasks left',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+      30_000,
+    );
   });
 
   afterAll(async () => {
-    await Promise.all([...[...agents.values()].map((a) => a.process), master].filter(Boolean).map((p) => p.stop()));
+    await Promise.all(
+      [...[...agents.values()].map((a) => a.process), master].filter(Boolean).map((p) => p.stop()),
+    );
     await db?.drop();
   });
 
-  const app = (id: string, extra: Record<string, unknown> = {}) => ({ id, cpus: 0.1, mem: 16, fetch: [{ uri }], cmd: 'service.wasm 100', ...extra });
+  const app = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    cpus: 0.1,
+    mem: 16,
+    fetch: [{ uri }],
+    cmd: 'service.wasm 100',
+    ...extra,
+  });
 
   it('spreads a UNIQUE app one instance per agent', async () => {
-    expect((await api.post('/v2/apps', app('/spread', { instances: 3, constraints: [['hostname', 'UNIQUE']] }))).status).toBe(201);
+    expect(
+      (
+        await api.post(
+          '/v2/apps',
+          app('/spread', { instances: 3, constraints: [['hostname', 'UNIQUE']] }),
+        )
+      ).status,
+    ).toBe(201);
     const tasks = await waitFor('3 running', () => allRunning('/spread', 3));
     expect(tasks.map((t) => t.host).sort()).toEqual(['a1', 'a2', 'a3']);
   });
 
   it('replaces the instances of a killed agent on the others', async () => {
-    expect((await api.post('/v2/apps', app('/replaced', { instances: 3, constraints: [['hostname', 'UNIQUE']] }))).status).toBe(201);
+    expect(
+      (
+        await api.post(
+          '/v2/apps',
+          app('/replaced', { instances: 3, constraints: [['hostname', 'UNIQUE']] }),
+        )
+      ).status,
+    ).toBe(201);
     await waitFor('3 running', () => allRunning('/replaced', 3));
     // Lift UNIQUE so the lost instance has somewhere to go.
     const updated = await api.put('/v2/apps/replaced', { constraints: [] });
     expect(updated.status).toBe(200);
-    await waitFor('the update to deploy', async () => (await api.get('/v2/deployments')).body.length === 0, 30_000);
+    await waitFor(
+      'the update to deploy',
+      async () => (await api.get('/v2/deployments')).body.length === 0,
+      30_000,
+    );
     const before = await waitFor('3 running after update', () => allRunning('/replaced', 3));
     const victim = before[0]!.host;
     await agents.get(victim)!.process.stop({ hard: true });
@@ -123,10 +177,21 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     const instances = 6;
     const minimumHealthCapacity = 0.5;
     expect(
-      (await api.post('/v2/apps', app('/rolling', { instances, upgradeStrategy: { minimumHealthCapacity, maximumOverCapacity: 0 } }))).status,
+      (
+        await api.post(
+          '/v2/apps',
+          app('/rolling', {
+            instances,
+            upgradeStrategy: { minimumHealthCapacity, maximumOverCapacity: 0 },
+          }),
+        )
+      ).status,
     ).toBe(201);
     const before = await waitFor('6 running', () => allRunning('/rolling', instances));
-    await waitFor('the first deployment to finish', async () => (await api.get('/v2/deployments')).body.length === 0);
+    await waitFor(
+      'the first deployment to finish',
+      async () => (await api.get('/v2/deployments')).body.length === 0,
+    );
     const restart = await api.post('/v2/apps/rolling/restart');
     expect(restart.status).toBe(200);
     const samples: number[] = [];
@@ -138,7 +203,9 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
       expect(samples.length).toBeLessThan(2_000);
     }
     const after = await waitFor('6 running after restart', () => allRunning('/rolling', instances));
-    expect(Math.min(...samples)).toBeGreaterThanOrEqual(Math.ceil(instances * minimumHealthCapacity));
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(
+      Math.ceil(instances * minimumHealthCapacity),
+    );
     expect(samples.length).toBeGreaterThan(1);
     // Every task was replaced by one of the new configuration.
     const oldIds = new Set(before.map((t) => t.id));
@@ -150,7 +217,11 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     await master.stop({ hard: true });
     await startMasterProcess();
     await waitFor('30 running', () => allRunning('/interrupted', 30), 60_000);
-    await waitFor('the deployment to finish', async () => (await api.get('/v2/deployments')).body.length === 0, 30_000);
+    await waitFor(
+      'the deployment to finish',
+      async () => (await api.get('/v2/deployments')).body.length === 0,
+      30_000,
+    );
     // What the agents run matches what the master shows: no task was launched twice.
     const reported = await waitFor(
       'agents to report exactly 30 tasks',

@@ -2,7 +2,15 @@
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bus, CommandMessage, HealthMessage, LaunchCommand, LogMessage, OfferMessage, StatusMessage } from '../bus/index.js';
+import type {
+  Bus,
+  CommandMessage,
+  HealthMessage,
+  LaunchCommand,
+  LogMessage,
+  OfferMessage,
+  StatusMessage,
+} from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import type { PortRange, Resources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
@@ -59,7 +67,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await mkdir(path.join(workDir, 'tasks'), { recursive: true });
   const agentId = await loadAgentId(workDir);
   const drivers = new Map<TaskKind, TaskDriver>(options.drivers.map((d) => [d.kind, d]));
-  const fetcher = createFetcher({ cacheDir: path.join(workDir, 'cache'), masterUrl: options.masterUrl });
+  const fetcher = createFetcher({
+    cacheDir: path.join(workDir, 'cache'),
+    masterUrl: options.masterUrl,
+  });
   const runners = new Map<string, TaskRunner>();
   const maxLogLines = options.maxLogLines ?? 10_000;
   // Increasing across restarts too (clock-based start), so the master can order updates.
@@ -67,7 +78,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopping = false;
   const startedAt = clock.now();
 
-  const recordFile = (taskId: string) => path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
+  const recordFile = (taskId: string) =>
+    path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
 
   function publish(message: object, stream: string, maxLen?: number): void {
     bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
@@ -76,7 +88,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
 
   function sendStatus(taskId: string, report: TaskReport): void {
-    const message: StatusMessage = { type: 'status', agentId, taskId, seq: ++seq, at: clock.now(), ...report };
+    const message: StatusMessage = {
+      type: 'status',
+      agentId,
+      taskId,
+      seq: ++seq,
+      at: clock.now(),
+      ...report,
+    };
     publish(message, topics.status);
   }
 
@@ -115,9 +134,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const { spec } = command;
     if (!drivers.has(spec.kind)) return `this agent does not run ${spec.kind} tasks`;
     const available = free();
-    if (spec.resources.cpus > available.cpus + 1e-9) return `insufficient cpus (${available.cpus} free)`;
-    if (spec.resources.memMiB > available.memMiB) return `insufficient memory (${available.memMiB} MiB free)`;
-    if (spec.resources.diskMiB > available.diskMiB) return `insufficient disk (${available.diskMiB} MiB free)`;
+    if (spec.resources.cpus > available.cpus + 1e-9)
+      return `insufficient cpus (${available.cpus} free)`;
+    if (spec.resources.memMiB > available.memMiB)
+      return `insufficient memory (${available.memMiB} MiB free)`;
+    if (spec.resources.diskMiB > available.diskMiB)
+      return `insufficient disk (${available.diskMiB} MiB free)`;
     const inRange = (p: number, ranges: PortRange[]) => ranges.some(([b, e]) => p >= b && p <= e);
     if (spec.ports.some((p) => !inRange(p, available.ports))) return 'a requested port is not free';
     return undefined;
@@ -128,7 +150,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     finished
       .catch((error: unknown) => {
         logger.error({ err: error, taskId }, 'task runner failed');
-        sendStatus(taskId, { state: 'TASK_FAILED', message: failureMessage('TRAP', `agent error: ${String(error)}`) });
+        sendStatus(taskId, {
+          state: 'TASK_FAILED',
+          message: failureMessage('TRAP', `agent error: ${String(error)}`),
+        });
       })
       .finally(() => {
         runners.delete(taskId);
@@ -154,13 +179,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish(message, topics.logs(taskId), maxLogLines);
       },
       onHealth: (check, result) => {
-        const message: HealthMessage = { type: 'health', agentId, taskId, check, ...result, at: clock.now() };
+        const message: HealthMessage = {
+          type: 'health',
+          agentId,
+          taskId,
+          check,
+          ...result,
+          at: clock.now(),
+        };
         publish(message, topics.status);
       },
       runCommand: (command, probeOptions) => runBeside(taskId, command, probeOptions),
       onStarted: (handle) => {
-        writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch((error: unknown) =>
-          logger.warn({ err: error, taskId }, 'could not save task record'),
+        writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch(
+          (error: unknown) => logger.warn({ err: error, taskId }, 'could not save task record'),
         );
       },
     });
@@ -176,7 +208,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   ): Promise<number> {
     const kind = taskKindOf({ cmd: command });
     const driver = drivers.get(kind);
-    if (!driver) throw new Error(`this agent does not run ${kind} commands (health check '${command}')`);
+    if (!driver)
+      throw new Error(`this agent does not run ${kind} commands (health check '${command}')`);
     const probeId = `${taskId}.health-${++probeCount}`;
     await driver.start({
       taskId: probeId,
@@ -186,7 +219,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       env: probe.env,
       labels: {},
       ports: [],
-      limits: { cpus: 0.01, memMiB: 32, diskMiB: 0, timeoutMs: probe.timeoutMs, killGracePeriodMs: 0 },
+      limits: {
+        cpus: 0.01,
+        memMiB: 32,
+        diskMiB: 0,
+        timeoutMs: probe.timeoutMs,
+        killGracePeriodMs: 0,
+      },
       onLog: () => undefined,
     });
     try {
@@ -220,7 +259,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         const runner = runners.get(command.taskId);
         if (runner) await runner.kill();
         // Not here (ended, or never arrived): say it is gone so the master can move on.
-        else sendStatus(command.taskId, { state: 'TASK_KILLED', reason: 'KILLED', message: failureMessage('KILLED', 'not running on this agent') });
+        else
+          sendStatus(command.taskId, {
+            state: 'TASK_KILLED',
+            reason: 'KILLED',
+            message: failureMessage('KILLED', 'not running on this agent'),
+          });
         return;
       }
       case 'reconcile': {
@@ -237,7 +281,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   /** Finds the tasks an earlier process of this agent started. */
   async function recover(): Promise<void> {
     for (const file of await readdir(path.join(workDir, 'tasks'))) {
-      const record = JSON.parse(await readFile(path.join(workDir, 'tasks', file), 'utf8')) as TaskRecord;
+      const record = JSON.parse(
+        await readFile(path.join(workDir, 'tasks', file), 'utf8'),
+      ) as TaskRecord;
       if (!record.handle || !drivers.has(record.command.spec.kind)) continue;
       const runner = runnerFor(record);
       logger.info({ taskId: record.taskId }, 'recovering task');
@@ -274,4 +320,3 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   };
 }
-

@@ -28,7 +28,8 @@ export function digestOf(uri: string): string | undefined {
 export function fileNameOf(uri: string): string {
   const segments = new URL(uri, 'http://x').pathname.split('/').filter(Boolean);
   const last = segments.at(-1);
-  if (!last || last === '.' || last === '..') throw new FetchError(`Cannot name a file after URI ${uri}`);
+  if (!last || last === '.' || last === '..')
+    throw new FetchError(`Cannot name a file after URI ${uri}`);
   return decodeURIComponent(last).replace(/^sha256:/, 'sha256-');
 }
 
@@ -54,11 +55,14 @@ export function createFetcher(options: {
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, { cause: error });
+      throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (!response.ok) throw new FetchError(`Could not download ${uri}: HTTP ${response.status}`);
     const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > maxBytes) throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
+    if (declared > maxBytes)
+      throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
     const chunks: Uint8Array[] = [];
     let size = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

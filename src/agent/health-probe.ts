@@ -20,7 +20,11 @@ function portOf(check: HealthCheck, ports: number[]): number | undefined {
   return check.port ?? ports[check.portIndex ?? 0];
 }
 
-async function probeHttp(check: HealthCheck, ctx: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
+async function probeHttp(
+  check: HealthCheck,
+  ctx: ProbeContext,
+  timeoutMs: number,
+): Promise<ProbeResult> {
   const port = portOf(check, ctx.ports);
   if (port === undefined) return { alive: false, cause: 'no port to check' };
   const scheme = check.protocol.endsWith('HTTPS') ? 'https' : 'http';
@@ -53,7 +57,11 @@ function probeTcp(check: HealthCheck, ctx: ProbeContext, timeoutMs: number): Pro
   });
 }
 
-async function probeCommand(check: HealthCheck, ctx: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
+async function probeCommand(
+  check: HealthCheck,
+  ctx: ProbeContext,
+  timeoutMs: number,
+): Promise<ProbeResult> {
   const command = check.command?.value;
   if (!command) return { alive: false, cause: 'no command' };
   try {
@@ -79,6 +87,9 @@ export function probe(check: HealthCheck, ctx: ProbeContext): Promise<ProbeResul
     case 'COMMAND':
       return probeCommand(check, ctx, timeoutMs);
     default:
-      return Promise.resolve({ alive: false, cause: `unsupported protocol ${String(check.protocol)}` });
+      return Promise.resolve({
+        alive: false,
+        cause: `unsupported protocol ${String(check.protocol)}`,
+      });
   }
 }

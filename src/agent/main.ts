@@ -10,7 +10,13 @@ import { startAgent, type RunningAgent } from './agent.js';
 export async function createDrivers(options: {
   config: Pick<
     AgentConfig,
-    'allowCommands' | 'containerizer' | 'containerRuntime' | 'resources' | 'wasmFuel' | 'wasmTimeoutMs' | 'workDir'
+    | 'allowCommands'
+    | 'containerizer'
+    | 'containerRuntime'
+    | 'resources'
+    | 'wasmFuel'
+    | 'wasmTimeoutMs'
+    | 'workDir'
   >;
   logger: Logger;
 }): Promise<TaskDriver[]> {
@@ -26,10 +32,13 @@ export async function createDrivers(options: {
   ];
   if (config.allowCommands) {
     const { createCommandDriver } = await import('../runtime/command/index.js');
-    drivers.push(await createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }));
+    drivers.push(
+      await createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }),
+    );
   }
   if (config.containerizer) {
-    const { createContainerDriver, detectContainerEngine } = await import('../runtime/container/index.js');
+    const { createContainerDriver, detectContainerEngine } =
+      await import('../runtime/container/index.js');
     if (await detectContainerEngine(config.containerizer, { logger })) {
       drivers.push(
         createContainerDriver({
@@ -40,7 +49,10 @@ export async function createDrivers(options: {
         }),
       );
     } else {
-      logger.warn({ engine: config.containerizer }, 'no working container engine; container tasks disabled');
+      logger.warn(
+        { engine: config.containerizer },
+        'no working container engine; container tasks disabled',
+      );
     }
   }
   return drivers;

@@ -53,7 +53,10 @@ export interface TaskRunnerOptions {
   /** Reports one health probe result. */
   onHealth: (check: number, result: ProbeResult) => void;
   /** Runs a command health check beside the task; resolves with its exit code. */
-  runCommand: (command: string, options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number }) => Promise<number>;
+  runCommand: (
+    command: string,
+    options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number },
+  ) => Promise<number>;
 }
 
 /**
@@ -74,7 +77,13 @@ export function limitsOf(spec: TaskLaunchSpec): TaskLimits {
 }
 
 function exitReport(exit: TaskExit): TaskReport {
-  return { state: exit.state, message: exit.message, reason: exit.reason, exitCode: exit.exitCode, fuelUsed: exit.fuelUsed };
+  return {
+    state: exit.state,
+    message: exit.message,
+    reason: exit.reason,
+    exitCode: exit.exitCode,
+    fuelUsed: exit.fuelUsed,
+  };
 }
 
 export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
@@ -92,7 +101,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       context: {
         host: '127.0.0.1',
         ports: spec.ports,
-        runCommand: (command, timeoutMs) => options.runCommand(command, { sandboxDir, env, timeoutMs }),
+        runCommand: (command, timeoutMs) =>
+          options.runCommand(command, { sandboxDir, env, timeoutMs }),
       },
       report: options.onHealth,
     });
@@ -105,7 +115,11 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   }
 
   const killed = (): TaskReport =>
-    report({ state: 'TASK_KILLED', reason: 'KILLED', message: failureMessage('KILLED', 'killed before it started') });
+    report({
+      state: 'TASK_KILLED',
+      reason: 'KILLED',
+      message: failureMessage('KILLED', 'killed before it started'),
+    });
 
   async function finish(): Promise<TaskReport> {
     checkHealth();
@@ -129,7 +143,11 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         await fetcher.fetchAll(spec.fetch, sandboxDir);
       } catch (error) {
         if (!(error instanceof FetchError)) throw error;
-        return report({ state: 'TASK_FAILED', reason: 'FETCH_FAILED', message: failureMessage('FETCH_FAILED', error.message) });
+        return report({
+          state: 'TASK_FAILED',
+          reason: 'FETCH_FAILED',
+          message: failureMessage('FETCH_FAILED', error.message),
+        });
       }
       if (killRequested) return killed();
       report({ state: 'TASK_STARTING' });
@@ -162,7 +180,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
 
     async resume(handle) {
       if (!(await driver.recover(handle, options.onLog))) {
-        return report({ state: 'TASK_GONE', message: failureMessage('KILLED', 'the task did not survive the agent restart') });
+        return report({
+          state: 'TASK_GONE',
+          message: failureMessage('KILLED', 'the task did not survive the agent restart'),
+        });
       }
       started = true;
       report({ state: 'TASK_RUNNING' });

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadAgentConfig, loadDevConfig, loadMasterConfig, type Flags } from '../config.js';
+import {
+  ConfigError,
+  loadAgentConfig,
+  loadDevConfig,
+  loadMasterConfig,
+  type Flags,
+} from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
 
 // The roles are loaded only when run, so `pacer --help` answers at once.
@@ -79,12 +85,8 @@ function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void 
 
 async function dev(flags: Flags): Promise<void> {
   const config = loadDevConfig(process.env, flags);
-  const [{ runAgent }, { createMemoryBus }, { startMaster }, { createPgliteStore }] = await Promise.all([
-    roles.agent(),
-    roles.bus(),
-    roles.master(),
-    roles.store(),
-  ]);
+  const [{ runAgent }, { createMemoryBus }, { startMaster }, { createPgliteStore }] =
+    await Promise.all([roles.agent(), roles.bus(), roles.master(), roles.store()]);
   const logger = createLogger({ name: 'dev', level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
   logger.info({ dataDir: path.resolve(config.dataDir) }, 'opening embedded state');
@@ -110,10 +112,7 @@ async function dev(flags: Flags): Promise<void> {
     logger: logger.child({ role: 'agent' }),
   });
   logger.info(`Pacer is ready: http://127.0.0.1:${master.port}/v2/apps (API docs at /docs)`);
-  stopOnSignal(
-    [agent, master, { stop: () => bus.close() }, { stop: () => store.close() }],
-    logger,
-  );
+  stopOnSignal([agent, master, { stop: () => bus.close() }, { stop: () => store.close() }], logger);
 }
 
 async function master(flags: Flags): Promise<void> {
@@ -152,7 +151,12 @@ async function agent(flags: Flags): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
   const flags = values as Flags;
   const command = positionals[0] ?? 'help';
   if (values.version) return void console.log(packageVersion());
@@ -170,7 +174,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    error instanceof ConfigError ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     console.error(`pacer: ${(error as Error).message}`);
     process.exit(2);
   }

@@ -116,9 +116,16 @@ function changeOf(
  */
 function isConfigChange(before: AppDefinition, after: AppDefinition): boolean {
   if (before.versionInfo.lastConfigChangeAt !== after.versionInfo.lastConfigChangeAt) return true;
+  return !isSameConfig(before, after);
+}
+
+type Definition = Omit<AppDefinition, 'version' | 'versionInfo'> & Partial<AppDefinition>;
+
+/** Whether two definitions run the same tasks: equal in everything but `instances` and versions. */
+export function isSameConfig(before: Definition, after: Definition): boolean {
   const { instances: _i, version: _v, versionInfo: _vi, ...a } = before;
   const { instances: _j, version: _w, versionInfo: _wi, ...b } = after;
-  return !isDeepEqual(a, b);
+  return isDeepEqual(a, b);
 }
 
 /** Structural equality of JSON-like values; an undefined member equals a missing one. */

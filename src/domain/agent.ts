@@ -20,7 +20,10 @@ export interface Agent {
 /** Parses `zone:eu,rack:r1` (the agent's `--attributes` flag). */
 export function parseAttributes(text: string): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = pair.indexOf(':');
     if (colon <= 0) throw new Error(`Invalid attribute '${pair}' (expected key:value)`);
     attributes[pair.slice(0, colon)] = pair.slice(colon + 1);

@@ -40,8 +40,7 @@ export interface UpgradeStrategy {
 }
 
 export type UnreachableStrategy =
-  | 'disabled'
-  | { inactiveAfterSeconds: number; expungeAfterSeconds: number };
+  'disabled' | { inactiveAfterSeconds: number; expungeAfterSeconds: number };
 
 export type KillSelection = 'YOUNGEST_FIRST' | 'OLDEST_FIRST';
 

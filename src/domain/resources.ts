@@ -21,7 +21,7 @@ export interface ScalarResources {
 export function parseResources(text: string): Partial<Resources> {
   const result: Partial<Resources> = {};
   for (const match of text.matchAll(/(\w+):(\[[^\]]*\]|[^,]+)/g)) {
-    const [, key, value = ''] = match;
+    const [, key = '', value = ''] = match;
     switch (key) {
       case 'cpus':
         result.cpus = Number(value);
@@ -40,7 +40,8 @@ export function parseResources(text: string): Partial<Resources> {
     }
   }
   for (const [key, value] of Object.entries(result)) {
-    if (typeof value === 'number' && !(value >= 0)) throw new Error(`Resource ${key} must be a number >= 0`);
+    if (typeof value === 'number' && !(value >= 0))
+      throw new Error(`Resource ${key} must be a number >= 0`);
   }
   return result;
 }
@@ -50,11 +51,19 @@ export function parsePortRanges(text: string): PortRange[] {
   const inner = text.replace(/^\[|\]$/g, '').trim();
   if (inner === '') return [];
   return inner.split(',').map((part) => {
-    const [begin, end = begin] = part.split('-').map((n) => Number(n.trim()));
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin! > end! || begin! < 1 || end! > 65535) {
+    const [first, last = first] = part.split('-').map((n) => Number(n.trim()));
+    const begin = first ?? NaN;
+    const end = last ?? NaN;
+    if (
+      !Number.isInteger(begin) ||
+      !Number.isInteger(end) ||
+      begin > end ||
+      begin < 1 ||
+      end > 65535
+    ) {
       throw new Error(`Invalid port range '${part}'`);
     }
-    return [begin!, end!] as PortRange;
+    return [begin, end] as PortRange;
   });
 }
 

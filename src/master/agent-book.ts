@@ -68,11 +68,16 @@ export function createAgentBook(options: {
       lastSeen.set(agent.agentId, now);
       const isChanged =
         isBack ||
-        JSON.stringify({ ...known, lastHeartbeatAt: '' }) !== JSON.stringify({ ...agent, lastHeartbeatAt: '' });
+        JSON.stringify({ ...known, lastHeartbeatAt: '' }) !==
+          JSON.stringify({ ...agent, lastHeartbeatAt: '' });
       if (isChanged || now - (lastPersisted.get(agent.agentId) ?? 0) >= PERSIST_HEARTBEAT_MS) {
         await persist(agent, now);
       }
-      if (isBack) logger.info({ agentId: agent.agentId, hostname: agent.hostname }, known ? 'agent back' : 'agent registered');
+      if (isBack)
+        logger.info(
+          { agentId: agent.agentId, hostname: agent.hostname },
+          known ? 'agent back' : 'agent registered',
+        );
       return isBack;
     },
 
@@ -80,7 +85,8 @@ export function createAgentBook(options: {
       const now = clock.now();
       const expired: Agent[] = [];
       for (const agent of agents.values()) {
-        if (agent.state !== 'active' || now - (lastSeen.get(agent.agentId) ?? 0) <= timeoutMs) continue;
+        if (agent.state !== 'active' || now - (lastSeen.get(agent.agentId) ?? 0) <= timeoutMs)
+          continue;
         const silent = { ...agent, state: 'unreachable' as const };
         agents.set(agent.agentId, silent);
         await persist(silent, now);
@@ -112,9 +118,18 @@ export function createAgentBook(options: {
           ...agent,
           free: {
             cpus: Math.min(agent.free.cpus, agent.total.cpus - sum((i) => i.resources.cpus)),
-            memMiB: Math.min(agent.free.memMiB, agent.total.memMiB - sum((i) => i.resources.memMiB)),
-            diskMiB: Math.min(agent.free.diskMiB, agent.total.diskMiB - sum((i) => i.resources.diskMiB)),
-            ports: withoutPorts(agent.total.ports, on.flatMap((i) => i.ports)),
+            memMiB: Math.min(
+              agent.free.memMiB,
+              agent.total.memMiB - sum((i) => i.resources.memMiB),
+            ),
+            diskMiB: Math.min(
+              agent.free.diskMiB,
+              agent.total.diskMiB - sum((i) => i.resources.diskMiB),
+            ),
+            ports: withoutPorts(
+              agent.total.ports,
+              on.flatMap((i) => i.ports),
+            ),
           },
         });
       }

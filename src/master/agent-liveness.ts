@@ -2,7 +2,13 @@
 // marks tasks of silent agents unreachable, replaces and expunges them per unreachableStrategy.
 import type { OfferMessage } from '../bus/index.js';
 import type { AppDefinition, Condition, Instance } from '../domain/index.js';
-import { currentTaskId, failureMessage, isTerminal, toMesosState, toTimestamp } from '../domain/index.js';
+import {
+  currentTaskId,
+  failureMessage,
+  isTerminal,
+  toMesosState,
+  toTimestamp,
+} from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentBook } from './agent-book.js';
@@ -19,7 +25,12 @@ export interface AgentLiveness {
 
 /** A task the master placed but the agent does not list is taken as lost after this long. */
 const MISSING_GRACE_MS = 15_000;
-const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set(['Staging', 'Starting', 'Running', 'Killing']);
+const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set([
+  'Staging',
+  'Starting',
+  'Running',
+  'Killing',
+]);
 
 export function createAgentLiveness(options: {
   store: Store;
@@ -64,51 +75,80 @@ export function createAgentLiveness(options: {
         const instance = tracker.byTaskId(taskId);
         if (!instance || instance.agentId !== offer.agentId || isTerminal(instance.condition)) {
           await commands.kill(offer.agentId, taskId);
-        } else if (instance.condition === 'Unreachable' || instance.condition === 'UnreachableInactive') {
+        } else if (
+          instance.condition === 'Unreachable' ||
+          instance.condition === 'UnreachableInactive'
+        ) {
           adopt.push(instance);
         }
       }
       await setCondition(adopt, 'Running');
       const now = clock.now();
-      const missing = tracker
-        .all()
-        .filter(
-          (i) =>
-            i.agentId === offer.agentId &&
-            (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
-            !reported.has(currentTaskId(i)) &&
-            // Launched before this agent process started: it did not survive the restart.
-            (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
-              now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
-        );
+      const missing = tracker.all().filter(
+        (i) =>
+          i.agentId === offer.agentId &&
+          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
+          !reported.has(currentTaskId(i)) &&
+          // Launched before this agent process started: it did not survive the restart.
+          (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
+            now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
+      );
       if (missing.length > 0) {
-        logger.warn({ agentId: offer.agentId, tasks: missing.map(currentTaskId) }, 'agent no longer runs tasks');
-        await setCondition(missing, 'Gone', failureMessage('KILLED', 'the agent no longer runs this task'));
+        logger.warn(
+          { agentId: offer.agentId, tasks: missing.map(currentTaskId) },
+          'agent no longer runs tasks',
+        );
+        await setCondition(
+          missing,
+          'Gone',
+          failureMessage('KILLED', 'the agent no longer runs this task'),
+        );
       }
       if (isBack) onChange();
     },
 
     async tick() {
       for (const agent of await agents.expire()) {
-        const lost = tracker.all().filter((i) => i.agentId === agent.agentId && (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'));
-        await setCondition(lost, 'Unreachable', `Agent ${agent.hostname} stopped sending heartbeats`);
+        const lost = tracker
+          .all()
+          .filter(
+            (i) =>
+              i.agentId === agent.agentId &&
+              (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'),
+          );
+        await setCondition(
+          lost,
+          'Unreachable',
+          `Agent ${agent.hostname} stopped sending heartbeats`,
+        );
       }
       const now = clock.now();
       const apps = new Map<string, AppDefinition | undefined>();
       const expunge: string[] = [];
       const inactive: Instance[] = [];
       for (const instance of tracker.all()) {
-        if (instance.condition !== 'Unreachable' && instance.condition !== 'UnreachableInactive') continue;
-        if (!apps.has(instance.appId)) apps.set(instance.appId, await store.apps.get(instance.appId));
-        const strategy = apps.get(instance.appId)?.unreachableStrategy ?? { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 };
+        if (instance.condition !== 'Unreachable' && instance.condition !== 'UnreachableInactive')
+          continue;
+        if (!apps.has(instance.appId))
+          apps.set(instance.appId, await store.apps.get(instance.appId));
+        const strategy = apps.get(instance.appId)?.unreachableStrategy ?? {
+          inactiveAfterSeconds: 0,
+          expungeAfterSeconds: 0,
+        };
         if (strategy === 'disabled') continue;
         const elapsedMs = now - Date.parse(instance.conditionChangedAt);
         if (elapsedMs >= strategy.expungeAfterSeconds * 1000) expunge.push(instance.instanceId);
-        else if (instance.condition === 'Unreachable' && elapsedMs >= strategy.inactiveAfterSeconds * 1000) inactive.push(instance);
+        else if (
+          instance.condition === 'Unreachable' &&
+          elapsedMs >= strategy.inactiveAfterSeconds * 1000
+        )
+          inactive.push(instance);
       }
       // Inactive keeps its conditionChangedAt from when it became unreachable: expunge counts from there.
       if (inactive.length > 0) {
-        await tracker.put(inactive.map((i) => ({ ...i, condition: 'UnreachableInactive' as const })));
+        await tracker.put(
+          inactive.map((i) => ({ ...i, condition: 'UnreachableInactive' as const })),
+        );
         onChange();
       }
       if (expunge.length > 0) {

@@ -76,7 +76,11 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   async function stopInstances(toStop: Instance[]): Promise<void> {
     await tracker.put(toStop.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
     for (const instance of toStop) {
-      if (instance.agentId && !isTerminal(instance.condition) && instance.condition !== 'Scheduled') {
+      if (
+        instance.agentId &&
+        !isTerminal(instance.condition) &&
+        instance.condition !== 'Scheduled'
+      ) {
         await commands.kill(instance.agentId, currentTaskId(instance));
       }
     }
@@ -100,7 +104,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     const toExpunge: string[] = [];
     for (const app of apps.values()) {
       if (held.has(app.id)) continue;
-      const result = reconcileApp(app, tracker.byApp(app.id));
+      const result = reconcileApp(app, tracker.byApp(app.id), { now, agents: agents.list() });
       if (result.isConverged) converged.add(app.id);
       for (let n = 0; n < result.create; n++) toPut.push(newInstance(app, now));
       for (const instance of result.relaunch) {
@@ -127,7 +131,8 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     for (const instance of tracker.all()) {
       if (apps.has(instance.appId) || held.has(instance.appId)) continue;
       if (instance.goal !== 'Decommissioned') toStop.push(instance);
-      else if (isTerminal(instance.condition) || instance.condition === 'Scheduled') toExpunge.push(instance.instanceId);
+      else if (isTerminal(instance.condition) || instance.condition === 'Scheduled')
+        toExpunge.push(instance.instanceId);
     }
     await tracker.put(toPut);
     await stopInstances(toStop);
@@ -144,12 +149,17 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
         return app !== undefined && i.launchNotBefore <= now && launchQueue.notBefore(app) <= now;
       });
     if (waiting.length === 0) return;
-    const active = tracker.all().filter((i) => !isTerminal(i.condition) && i.condition !== 'Scheduled');
+    const active = tracker
+      .all()
+      .filter((i) => !isTerminal(i.condition) && i.condition !== 'Scheduled');
     const plan = schedule({
       apps: [...apps.values()],
       instances: active,
       agents: agents.available(active),
-      requests: waiting.map((i) => ({ instanceId: i.instanceId, app: apps.get(i.appId) as AppDefinition })),
+      requests: waiting.map((i) => ({
+        instanceId: i.instanceId,
+        app: apps.get(i.appId) as AppDefinition,
+      })),
       now,
       seed: randomUUID(),
       algorithm: options.algorithm,
@@ -186,7 +196,10 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     logger.debug({ placed: placed.length, unplaced: plan.unplaced.length }, 'placed instances');
   }
 
-  function isActionDone(action: Deployment['steps'][number]['actions'][number], ctx: { apps: Map<string, AppDefinition>; converged: Set<string> }): boolean {
+  function isActionDone(
+    action: Deployment['steps'][number]['actions'][number],
+    ctx: { apps: Map<string, AppDefinition>; converged: Set<string> },
+  ): boolean {
     switch (action.action) {
       case 'StartApplication':
         return ctx.apps.has(action.app);
@@ -200,19 +213,30 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     }
   }
 
-  async function advanceDeployments(deployments: Deployment[], ctx: { apps: Map<string, AppDefinition>; converged: Set<string> }) {
+  async function advanceDeployments(
+    deployments: Deployment[],
+    ctx: { apps: Map<string, AppDefinition>; converged: Set<string> },
+  ) {
     for (const deployment of deployments) {
       let current = { ...deployment, currentStep: Math.max(deployment.currentStep, 1) };
       while (current.currentStep <= current.steps.length) {
         const step = current.steps[current.currentStep - 1];
         if (!step || !step.actions.every((a) => isActionDone(a, ctx))) break;
-        await events.emit({ eventType: 'deployment_step_success', plan: deploymentPlanJson(current), currentStep: step });
+        await events.emit({
+          eventType: 'deployment_step_success',
+          plan: deploymentPlanJson(current),
+          currentStep: step,
+        });
         current = { ...current, currentStep: current.currentStep + 1 };
       }
       if (current.currentStep > current.steps.length) {
         await store.deployments.delete(deployment.id);
         logger.info({ deploymentId: deployment.id }, 'deployment finished');
-        await events.emit({ eventType: 'deployment_success', id: deployment.id, plan: deploymentPlanJson(deployment) });
+        await events.emit({
+          eventType: 'deployment_success',
+          id: deployment.id,
+          plan: deploymentPlanJson(deployment),
+        });
       } else if (current.currentStep !== deployment.currentStep) {
         await store.deployments.put(current);
         await events.emit({
@@ -280,4 +304,3 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     },
   };
 }
-

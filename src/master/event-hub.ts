@@ -29,7 +29,10 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
 
   return {
     async emit(input) {
-      const event = { ...input, timestamp: input.timestamp ?? toTimestamp(clock.now()) } as MarathonEvent;
+      const event = {
+        ...input,
+        timestamp: input.timestamp ?? toTimestamp(clock.now()),
+      } as MarathonEvent;
       const stored = await store.events.append({ eventType: event.eventType, payload: event });
       deliver(event, stored.id);
       if (++appended % TRIM_EVERY === 0) await store.events.trim(KEEP_EVENTS);

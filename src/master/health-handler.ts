@@ -37,10 +37,17 @@ export function createHealthHandler(options: {
       const before = results[message.check] as HealthResult;
       // Failures before the first success are forgiven during the grace period.
       const startedMs = Date.parse(instance.startedAt ?? instance.conditionChangedAt);
-      const isInGrace = !before.firstSuccess && clock.now() - startedMs < check.gracePeriodSeconds * 1000;
+      const isInGrace =
+        !before.firstSuccess && clock.now() - startedMs < check.gracePeriodSeconds * 1000;
       if (!message.alive && isInGrace) return;
       const after: HealthResult = message.alive
-        ? { ...before, alive: true, consecutiveFailures: 0, firstSuccess: before.firstSuccess ?? at, lastSuccess: at }
+        ? {
+            ...before,
+            alive: true,
+            consecutiveFailures: 0,
+            firstSuccess: before.firstSuccess ?? at,
+            lastSuccess: at,
+          }
         : {
             ...before,
             alive: false,
@@ -52,18 +59,44 @@ export function createHealthHandler(options: {
       const updated: Instance = { ...instance, healthCheckResults: results };
       await tracker.put([updated]);
 
-      const wasHealthy = instance.healthCheckResults.length === results.length && instance.healthCheckResults.every((r) => r.alive);
+      const wasHealthy =
+        instance.healthCheckResults.length === results.length &&
+        instance.healthCheckResults.every((r) => r.alive);
       const isHealthy = results.every((r) => r.alive);
       if (wasHealthy !== isHealthy) {
-        await events.emit({ eventType: 'health_status_changed_event', appId: app.id, instanceId: instance.instanceId, version: app.version, alive: isHealthy });
-        await events.emit({ eventType: 'instance_health_changed_event', instanceId: instance.instanceId, runSpecId: app.id, healthy: isHealthy, runSpecVersion: instance.appVersion });
+        await events.emit({
+          eventType: 'health_status_changed_event',
+          appId: app.id,
+          instanceId: instance.instanceId,
+          version: app.version,
+          alive: isHealthy,
+        });
+        await events.emit({
+          eventType: 'instance_health_changed_event',
+          instanceId: instance.instanceId,
+          runSpecId: app.id,
+          healthy: isHealthy,
+          runSpecVersion: instance.appVersion,
+        });
         onChange();
       }
       if (message.alive) return;
-      await events.emit({ eventType: 'failed_health_check_event', appId: app.id, taskId: instance.instanceId, healthCheck: check });
-      if (check.maxConsecutiveFailures > 0 && after.consecutiveFailures >= check.maxConsecutiveFailures && instance.agentId) {
+      await events.emit({
+        eventType: 'failed_health_check_event',
+        appId: app.id,
+        taskId: instance.instanceId,
+        healthCheck: check,
+      });
+      if (
+        check.maxConsecutiveFailures > 0 &&
+        after.consecutiveFailures >= check.maxConsecutiveFailures &&
+        instance.agentId
+      ) {
         const taskId = currentTaskId(instance);
-        logger.info({ taskId, failures: after.consecutiveFailures, cause: message.cause }, 'killing unhealthy task');
+        logger.info(
+          { taskId, failures: after.consecutiveFailures, cause: message.cause },
+          'killing unhealthy task',
+        );
         await commands.kill(instance.agentId, taskId);
         await events.emit({
           eventType: 'unhealthy_instance_kill_event',

@@ -26,7 +26,7 @@ export function createInstanceTracker(options: { store: Store }): InstanceTracke
   function remember(instance: Instance): void {
     instances.set(instance.instanceId, instance);
     let forApp = byApp.get(instance.appId);
-    if (!forApp) byApp.set(instance.appId, (forApp = new Map()));
+    if (!forApp) byApp.set(instance.appId, (forApp = new Map<string, Instance>()));
     forApp.set(instance.instanceId, instance);
   }
 

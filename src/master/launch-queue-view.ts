@@ -28,7 +28,11 @@ export function createQueueView(options: { launchQueue: LaunchQueue }): QueueVie
         const round = last.get(unplaced.appId);
         // Every unplaced instance of an app saw the same agents; keep one count per round.
         if (round?.at === now) continue;
-        last.set(unplaced.appId, { agentsEvaluated: unplaced.agentsEvaluated, reasons: unplaced.reasons, at: now });
+        last.set(unplaced.appId, {
+          agentsEvaluated: unplaced.agentsEvaluated,
+          reasons: unplaced.reasons,
+          at: now,
+        });
       }
     },
     get: (appId) => options.launchQueue.get(appId),

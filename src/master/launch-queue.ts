@@ -24,7 +24,13 @@ export interface LaunchQueue {
   get(appId: string): LaunchDelay | undefined;
 }
 
-const LIMIT_WORTHY: ReadonlySet<Condition> = new Set(['Failed', 'Error', 'Dropped', 'Gone', 'Finished']);
+const LIMIT_WORTHY: ReadonlySet<Condition> = new Set([
+  'Failed',
+  'Error',
+  'Dropped',
+  'Gone',
+  'Finished',
+]);
 
 export function createLaunchQueue(options: { clock: Clock }): LaunchQueue {
   const { clock } = options;

@@ -6,7 +6,8 @@ import { taskKindOf } from '../domain/index.js';
 export function toLaunchSpec(app: AppDefinition, ports: number[]): TaskLaunchSpec {
   const env: Record<string, string> = {};
   // Secret references need a secret store, which Pacer does not have: they are not passed on.
-  for (const [key, value] of Object.entries(app.env)) if (typeof value === 'string') env[key] = value;
+  for (const [key, value] of Object.entries(app.env))
+    if (typeof value === 'string') env[key] = value;
   return {
     kind: taskKindOf(app),
     appId: app.id,

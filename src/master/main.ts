@@ -1,5 +1,11 @@
 // Wiring of the master role: builds every part from its dependencies and starts the loops.
-import type { Bus, HealthMessage, OfferMessage, StatusMessage, Subscription } from '../bus/index.js';
+import type {
+  Bus,
+  HealthMessage,
+  OfferMessage,
+  StatusMessage,
+  Subscription,
+} from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
@@ -72,10 +78,37 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     },
   });
   const onChange = () => loop.kick();
-  const orchestrator = createOrchestrator({ store, tracker, commands, launchQueue, events, clock, logger, onChange });
-  const statuses = createStatusHandler({ store, tracker, launchQueue, commands, events, clock, logger, onChange });
+  const orchestrator = createOrchestrator({
+    store,
+    tracker,
+    commands,
+    launchQueue,
+    events,
+    clock,
+    logger,
+    onChange,
+  });
+  const statuses = createStatusHandler({
+    store,
+    tracker,
+    launchQueue,
+    commands,
+    events,
+    clock,
+    logger,
+    onChange,
+  });
   const health = createHealthHandler({ store, tracker, commands, events, clock, logger, onChange });
-  const liveness = createAgentLiveness({ store, agents, tracker, commands, events, clock, logger, onChange });
+  const liveness = createAgentLiveness({
+    store,
+    agents,
+    tracker,
+    commands,
+    events,
+    clock,
+    logger,
+    onChange,
+  });
 
   let subscriptions: Subscription[] = [];
   let livenessTimer: NodeJS.Timeout | undefined;
@@ -90,7 +123,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         group: 'master',
         consumer: masterId,
         handler: (entry) =>
-          entry.message.type === 'health' ? health.handle(entry.message) : statuses.handle(entry.message),
+          entry.message.type === 'health'
+            ? health.handle(entry.message)
+            : statuses.handle(entry.message),
         onError: (error) => logger.error({ err: error }, 'status handling failed'),
       }),
       bus.consume<OfferMessage>({
@@ -102,7 +137,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       }),
     ];
     livenessTimer = setInterval(() => {
-      liveness.tick().catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+      liveness
+        .tick()
+        .catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
     }, 1_000);
     loop.start();
   }

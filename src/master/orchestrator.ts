@@ -9,13 +9,13 @@ import {
   isTerminal,
   toTimestamp,
 } from '../domain/index.js';
-import { computePlan } from '../deployment/plan.js';
+import { computePlan, isSameConfig } from '../deployment/plan.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
-import type { AppChange, EventHub, Orchestrator } from './services.js';
+import type { EventHub, Orchestrator } from './services.js';
 import { deploymentPlanJson } from './deployment-events.js';
 
 export interface OrchestratorOptions {
@@ -28,13 +28,6 @@ export interface OrchestratorOptions {
   logger: Logger;
   /** Called after every change so the evaluation loop runs soon. */
   onChange: () => void;
-}
-
-/** Everything but `instances`, `version` and `versionInfo` counts as configuration. */
-function configOf(app: Omit<AppDefinition, 'version' | 'versionInfo'>): string {
-  const { instances: _i, ...rest } = app as AppDefinition;
-  const { version: _v, versionInfo: _vi, ...config } = rest;
-  return JSON.stringify(config, Object.keys(config).sort());
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
@@ -85,27 +78,35 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         if (!current.has(id)) throw new NotFoundError(`App '${id}' does not exist`);
       }
       const locking = await lockingDeployments(affected, force);
-      for (const deployment of locking) await cancel(deployment, 'Cancelled by a forced deployment');
+      for (const deployment of locking)
+        await cancel(deployment, 'Cancelled by a forced deployment');
 
       const version = nextVersion();
       const target = new Map<string, AppDefinition>();
       for (const wanted of change.apps) {
         const old = current.get(wanted.id);
-        const configChanged = !old || configOf(old) !== configOf(wanted);
+        const configChanged = !old || !isSameConfig(old, wanted);
         const scaled = !old || old.instances !== wanted.instances;
         target.set(wanted.id, {
           ...wanted,
           version,
           versionInfo: {
-            lastConfigChangeAt: configChanged ? version : (old?.versionInfo.lastConfigChangeAt ?? version),
-            lastScalingAt: configChanged || scaled ? version : (old?.versionInfo.lastScalingAt ?? version),
+            lastConfigChangeAt: configChanged
+              ? version
+              : (old?.versionInfo.lastConfigChangeAt ?? version),
+            lastScalingAt:
+              configChanged || scaled ? version : (old?.versionInfo.lastScalingAt ?? version),
           },
-        } as AppDefinition);
+        });
       }
       for (const id of restart) {
         const app = target.get(id) ?? current.get(id);
         if (!app) continue;
-        target.set(id, { ...app, version, versionInfo: { ...app.versionInfo, lastConfigChangeAt: version } });
+        target.set(id, {
+          ...app,
+          version,
+          versionInfo: { ...app.versionInfo, lastConfigChangeAt: version },
+        });
       }
 
       const original = [...current.values()];
@@ -128,7 +129,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       for (const app of targetApps) {
         if (app.versionInfo.lastConfigChangeAt === version) launchQueue.reset(app.id);
       }
-      logger.info({ deploymentId: deployment.id, apps: affected, steps: deployment.steps.length }, 'deployment started');
+      logger.info(
+        { deploymentId: deployment.id, apps: affected, steps: deployment.steps.length },
+        'deployment started',
+      );
       await events.emit({
         eventType: 'deployment_info',
         plan: deploymentPlanJson(deployment),
@@ -148,7 +152,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       let deployment: DeploymentResult | undefined;
       if (scale) {
         const byApp = new Map<string, number>();
-        for (const instance of killed) byApp.set(instance.appId, (byApp.get(instance.appId) ?? 0) + 1);
+        for (const instance of killed)
+          byApp.set(instance.appId, (byApp.get(instance.appId) ?? 0) + 1);
         const apps: AppDefinition[] = [];
         for (const [appId, count] of byApp) {
           const app = await store.apps.get(appId);

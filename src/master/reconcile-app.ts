@@ -1,11 +1,13 @@
-// Decides, for one app, which instances to create, relaunch, stop and forget, honouring the
-// upgrade strategy during a restart. Pure: the evaluation loop applies the result.
+// Decides, for one app, which instances to create, relaunch, stop and forget. The steady state
+// is the scheduler's reconciler; this adds Marathon's rolling replacement of instances of an
+// older config (restart, upgrade) under the upgrade strategy. Pure: the loop applies the result.
 //
 //   outdated instances (older config) ──► replaced rolling:
 //     start new while new < instances and total < instances × (1 + maximumOverCapacity)
 //     kill old while healthy(new) + old − 1 ≥ ⌈instances × minimumHealthCapacity⌉
-import type { AppDefinition, Instance } from '../domain/index.js';
+import type { Agent, AppDefinition, Instance } from '../domain/index.js';
 import { isTerminal } from '../domain/index.js';
+import { reconcile } from '../scheduler/index.js';
 
 export interface AppReconcileResult {
   /** How many new instances to create. */
@@ -25,22 +27,6 @@ export function isUpToDate(instance: Instance, app: AppDefinition): boolean {
   return instance.appVersion >= app.versionInfo.lastConfigChangeAt;
 }
 
-/** Unreachable and lost first, then not yet running, then by `killSelection`. */
-function stopOrder(app: AppDefinition): (a: Instance, b: Instance) => number {
-  const rank = (i: Instance): number => {
-    if (i.condition === 'Unreachable' || i.condition === 'UnreachableInactive') return 0;
-    if (isTerminal(i.condition)) return 1;
-    if (i.condition === 'Scheduled') return 2;
-    if (i.condition !== 'Running') return 3;
-    if (i.healthCheckResults.some((h) => !h.alive)) return 3;
-    return 4;
-  };
-  const youngestFirst = app.killSelection !== 'OLDEST_FIRST';
-  return (a, b) =>
-    rank(a) - rank(b) ||
-    (youngestFirst ? b.createdAt.localeCompare(a.createdAt) : a.createdAt.localeCompare(b.createdAt));
-}
-
 /** Running, and healthy when the app has health checks. */
 export function isReady(instance: Instance, app: AppDefinition): boolean {
   if (instance.condition !== 'Running') return false;
@@ -50,43 +36,53 @@ export function isReady(instance: Instance, app: AppDefinition): boolean {
   );
 }
 
-export function reconcileApp(app: AppDefinition, instances: Instance[]): AppReconcileResult {
+export function reconcileApp(
+  app: AppDefinition,
+  instances: Instance[],
+  context: { now: number; agents: readonly Agent[] },
+): AppReconcileResult {
   const expunge = instances.filter(
     (i) => i.goal === 'Decommissioned' && (isTerminal(i.condition) || i.condition === 'Scheduled'),
   );
   const wanted = instances.filter((i) => i.goal === 'Running');
-  const relaunch = wanted.filter((i) => isTerminal(i.condition));
-  // Inactive unreachable instances no longer count: a replacement is started beside them.
-  const counted = wanted.filter((i) => i.condition !== 'UnreachableInactive');
-  const fresh = counted.filter((i) => isUpToDate(i, app));
-  const outdated = counted.filter((i) => !isUpToDate(i, app));
-  const target = app.instances;
-  const stop: Instance[] = [];
-  let create = 0;
+  const outdated = wanted.filter(
+    (i) => !isUpToDate(i, app) && i.condition !== 'UnreachableInactive',
+  );
+  const steady = reconcile({
+    app,
+    instances: wanted.filter((i) => !outdated.includes(i)),
+    now: context.now,
+    agents: context.agents,
+  });
+  const fresh = wanted.filter((i) => isUpToDate(i, app) && i.condition !== 'UnreachableInactive');
+  const relaunch = steady.relaunch;
+  let create = steady.place;
+  const stop: Instance[] = [...steady.stop];
 
-  if (outdated.length === 0) {
-    if (fresh.length < target) create = target - fresh.length;
-    else if (fresh.length > target) stop.push(...[...fresh].sort(stopOrder(app)).slice(0, fresh.length - target));
-  } else {
+  if (outdated.length > 0) {
+    const target = app.instances;
+    const counted = fresh.length + outdated.length;
     const maxTotal = Math.floor(target * (1 + app.upgradeStrategy.maximumOverCapacity));
     const minHealthy = Math.ceil(target * app.upgradeStrategy.minimumHealthCapacity);
-    const freshReady = fresh.filter((i) => isReady(i, app)).length;
-    create = Math.max(0, Math.min(target - fresh.length, maxTotal - counted.length));
-    const oldByOrder = [...outdated].sort(stopOrder(app));
+    create = Math.max(0, Math.min(target - fresh.length, maxTotal - counted));
+    let ready =
+      fresh.filter((i) => isReady(i, app)).length + outdated.filter((i) => isReady(i, app)).length;
     let oldLeft = outdated.length;
-    for (const old of oldByOrder) {
-      const oldStillReady = isReady(old, app) ? 1 : 0;
-      const readyAfter = freshReady + oldByOrder.filter((o) => isReady(o, app) && !stop.includes(o)).length - oldStillReady;
-      // Surplus old instances (scale down during restart) go regardless of capacity.
-      const isSurplus = oldLeft + fresh.length > target && fresh.length >= target;
-      if (readyAfter >= minHealthy || isSurplus || !isReady(old, app)) {
+    // Old instances that are not serving go first; the rest only while capacity allows.
+    for (const old of [...outdated].sort(
+      (a, b) => Number(isReady(a, app)) - Number(isReady(b, app)),
+    )) {
+      if (!isReady(old, app) || ready - 1 >= minHealthy) {
         stop.push(old);
+        if (isReady(old, app)) ready--;
         oldLeft--;
       }
     }
     // Neither starting nor stopping is allowed (e.g. 100% health, 0% over): go one over, as
     // Marathon does, rather than never finishing.
-    if (create === 0 && stop.length === 0 && fresh.length < target) create = 1;
+    const isNothingPending = fresh.every((i) => isReady(i, app));
+    if (create === 0 && oldLeft === outdated.length && fresh.length < target && isNothingPending)
+      create = 1;
   }
 
   const isConverged =
@@ -94,8 +90,10 @@ export function reconcileApp(app: AppDefinition, instances: Instance[]): AppReco
     relaunch.length === 0 &&
     create === 0 &&
     stop.length === 0 &&
-    fresh.length === target &&
+    fresh.length === app.instances &&
     fresh.every((i) => isReady(i, app)) &&
-    instances.every((i) => i.goal === 'Running' || isTerminal(i.condition) || i.condition === 'Scheduled');
+    instances.every(
+      (i) => i.goal === 'Running' || isTerminal(i.condition) || i.condition === 'Scheduled',
+    );
   return { create, relaunch, stop, expunge, isConverged };
 }

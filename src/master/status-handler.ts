@@ -3,7 +3,13 @@
 // and an ended task never comes back to life.
 import type { StatusMessage } from '../bus/index.js';
 import type { AppDefinition, Instance, TaskFailure } from '../domain/index.js';
-import { fromMesosState, isActive, isTerminal, toMesosState, toTimestamp } from '../domain/index.js';
+import {
+  fromMesosState,
+  isActive,
+  isTerminal,
+  toMesosState,
+  toTimestamp,
+} from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
@@ -27,7 +33,11 @@ export function createStatusHandler(options: {
 }): StatusHandler {
   const { store, tracker, launchQueue, commands, events, clock, logger, onChange } = options;
 
-  async function emitChange(instance: Instance, app: AppDefinition | undefined, message: StatusMessage) {
+  async function emitChange(
+    instance: Instance,
+    app: AppDefinition | undefined,
+    message: StatusMessage,
+  ) {
     await events.emit({
       eventType: 'status_update_event',
       slaveId: message.agentId,
@@ -56,7 +66,8 @@ export function createStatusHandler(options: {
       const instance = tracker.byTaskId(message.taskId);
       if (!instance) {
         // A task the master does not know (expunged, or an old incarnation): make sure it ends.
-        if (!isTerminal(fromMesosState(message.state))) await commands.kill(message.agentId, message.taskId);
+        if (!isTerminal(fromMesosState(message.state)))
+          await commands.kill(message.agentId, message.taskId);
         return;
       }
       if (message.seq <= instance.lastStatusSeq || isTerminal(instance.condition)) return;
@@ -68,11 +79,15 @@ export function createStatusHandler(options: {
         conditionChangedAt: toTimestamp(now),
         lastStatusSeq: message.seq,
         message: message.message,
-        startedAt: condition === 'Running' ? (instance.startedAt ?? toTimestamp(message.at)) : instance.startedAt,
+        startedAt:
+          condition === 'Running'
+            ? (instance.startedAt ?? toTimestamp(message.at))
+            : instance.startedAt,
         healthCheckResults: isActive(condition) ? instance.healthCheckResults : [],
       };
       const app = await store.apps.get(instance.appId);
-      if (isTerminal(condition) && updated.goal === 'Decommissioned') await tracker.remove([instance.instanceId]);
+      if (isTerminal(condition) && updated.goal === 'Decommissioned')
+        await tracker.remove([instance.instanceId]);
       else await tracker.put([updated]);
 
       if (app && isTerminal(condition)) launchQueue.onTerminal(app, condition);
@@ -89,7 +104,10 @@ export function createStatusHandler(options: {
           slaveId: message.agentId,
         };
         await store.apps.setLastTaskFailure(failure);
-        logger.info({ taskId: message.taskId, state: message.state, message: message.message }, 'task failed');
+        logger.info(
+          { taskId: message.taskId, state: message.state, message: message.message },
+          'task failed',
+        );
       }
       await emitChange(updated, app, message);
       if (isTerminal(condition) || condition === 'Running') onChange();

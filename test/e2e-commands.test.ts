@@ -1,0 +1,336 @@
+// Command and container tasks end to end: a master and agent processes on real Postgres and
+// Redis, driven only through the Marathon HTTP API. An agent without --allow-commands never gets
+// a command app; an HTTP server command passes its health check; a container's logs come back;
+// a memory hog fails with MEMORY_LIMIT; a command ignoring SIGTERM dies after its grace period.
+import { execFile } from 'node:child_process';
+import { chmod, readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
+import {
+  apiClient,
+  freePort,
+  startPacer,
+  tempDir,
+  waitFor,
+  waitForApi,
+  type PacerProcess,
+} from './support/cluster.js';
+import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
+
+const ok = (await hasService('postgres')) && (await hasService('redis'));
+const hasPodman = await promisify(execFile)('podman', [
+  'info',
+  '--format',
+  '{{.Host.OCIRuntime.Name}}',
+]).then(
+  () => true,
+  () => false,
+);
+
+interface Task {
+  id: string;
+  host: string;
+  state: string;
+  ports: number[];
+  healthCheckResults?: { alive: boolean }[];
+}
+
+interface StatusEvent {
+  taskId: string;
+  taskStatus: string;
+  message: string;
+}
+
+/** Collects `status_update_event`s from /v2/events until `stop`. */
+function watchStatusEvents(baseUrl: string) {
+  const controller = new AbortController();
+  const events: StatusEvent[] = [];
+  const connected = (async () => {
+    const response = await fetch(`${baseUrl}/v2/events?event_type=status_update_event`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block.split('\n').find((l) => l.startsWith('data: '));
+            if (data) events.push(JSON.parse(data.slice(6)) as StatusEvent);
+          }
+        }
+      } catch {
+        // aborted by stop()
+      }
+    })();
+  })();
+  return { events, connected, stop: () => controller.abort() };
+}
+
+/** Pids of live processes whose command line contains `marker`. */
+async function processesWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(marker)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+describe.skipIf(!ok)('command and container tasks', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let master: PacerProcess;
+  const agents: PacerProcess[] = [];
+  let env: Record<string, string>;
+  let api: ReturnType<typeof apiClient>;
+
+  async function startAgent(hostname: string, flags: string[]): Promise<void> {
+    // Tasks run as nobody when the agent is root: the work dir must be searchable by it.
+    const workDir = await tempDir(`pacer-${hostname}`);
+    await chmod(workDir, 0o755);
+    agents.push(
+      startPacer(
+        [
+          'agent',
+          '--hostname',
+          hostname,
+          '--resources',
+          'cpus:4,mem:2048,disk:1024,ports:[31000-31300]',
+          '--work-dir',
+          workDir,
+          ...flags,
+        ],
+        env,
+      ),
+    );
+  }
+
+  async function activeAgents(): Promise<string[]> {
+    const body = (await api.get('/v2/agents')).body;
+    return ((body.agents ?? body) as { hostname: string; state: string }[])
+      .filter((a) => a.state === 'active')
+      .map((a) => a.hostname);
+  }
+
+  async function tasksOf(appId: string): Promise<Task[]> {
+    return (await api.get(`/v2/apps${appId}/tasks`)).body.tasks as Task[];
+  }
+
+  async function running(appId: string, count = 1): Promise<Task[] | undefined> {
+    const tasks = await tasksOf(appId);
+    return tasks.length === count && tasks.every((t) => t.state === 'TASK_RUNNING')
+      ? tasks
+      : undefined;
+  }
+
+  function output(): string {
+    return [master, ...agents].map((p) => p.output().slice(-4000)).join('\n----\n');
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const port = await freePort();
+    api = apiClient(`http://127.0.0.1:${port}`);
+    env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      PACER_BUS_PREFIX: redisPrefix(),
+      PACER_MASTER_URL: api.url,
+      PACER_PUBLIC_URL: api.url,
+      PACER_OFFER_INTERVAL_MS: '250',
+      PACER_AGENT_TIMEOUT_MS: '3000',
+    };
+    master = startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env);
+    if (hasPodman) await ensureBusyboxImage();
+    await waitForApi(api.url, master);
+    await startAgent('wasm-only', []);
+    await waitFor('the wasm-only agent', async () => (await activeAgents()).length === 1, 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    // Command tasks and containers outlive their agent by design: end them before the agents.
+    for (const app of ((await api?.get('/v2/apps'))?.body.apps ?? []) as { id: string }[]) {
+      await api.delete(`/v2/apps${app.id}?force=true`);
+    }
+    await waitFor(
+      'no tasks left',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    ).catch(() => {});
+    await Promise.all([...agents, master].filter(Boolean).map((p) => p.stop()));
+    await db?.drop();
+  });
+
+  it('queues a command app while only a wasm agent exists, then runs it only on the agent that allows commands', async () => {
+    const app = { id: '/cmd/sleeper', instances: 2, cpus: 0.1, mem: 16, cmd: 'exec sleep 1000' };
+    expect((await api.post('/v2/apps', app)).status).toBe(201);
+    const queued = await waitFor('the queue to say why', async () => {
+      const item = ((await api.get('/v2/queue')).body.queue as any[]).find(
+        (q) => q.app.id === app.id,
+      );
+      const role = (
+        item?.processedOffersSummary.rejectSummaryLastOffers as any[] | undefined
+      )?.find((r) => r.reason === 'UnfulfilledRole');
+      return role?.declined > 0 ? item : undefined;
+    });
+    expect(queued.count).toBe(2);
+    expect(await tasksOf(app.id)).toEqual([]);
+
+    await startAgent('commands', [
+      '--allow-commands',
+      ...(hasPodman ? ['--containerizer', 'podman', '--container-runtime', 'runc'] : []),
+    ]);
+    const tasks = await waitFor(
+      '2 running on the command agent',
+      () => running(app.id, 2),
+      30_000,
+    ).catch((e) => {
+      throw new Error(`${String(e)}\n${output()}`);
+    });
+    expect(tasks.map((t) => t.host)).toEqual(['commands', 'commands']);
+    expect(
+      ((await api.get('/v2/queue')).body.queue as any[]).filter((q) => q.app.id === app.id),
+    ).toEqual([]);
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  }, 40_000);
+
+  it('runs an HTTP server command on $PORT0 that its HTTP health check finds alive', async () => {
+    const app = {
+      id: '/cmd/httpd',
+      cpus: 0.1,
+      mem: 32,
+      portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
+      cmd: 'echo ok > index.html && exec busybox httpd -f -p "$PORT0" -h .',
+      healthChecks: [
+        {
+          protocol: 'HTTP',
+          path: '/',
+          portIndex: 0,
+          gracePeriodSeconds: 10,
+          intervalSeconds: 1,
+          timeoutSeconds: 2,
+          maxConsecutiveFailures: 3,
+        },
+      ],
+    };
+    expect((await api.post('/v2/apps', app)).status).toBe(201);
+    const [task] = await waitFor(
+      'a healthy httpd',
+      async () => {
+        const tasks = await running(app.id);
+        return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
+      },
+      20_000,
+    ).catch((e) => {
+      throw new Error(`${String(e)}\n${output()}`);
+    });
+    expect(task!.host).toBe('commands');
+    // The server listens on the port the agent gave it, reachable from the host.
+    const served = await fetch(`http://127.0.0.1:${task!.ports[0]}/`);
+    expect((await served.text()).trim()).toBe('ok');
+    const info = (await api.get(`/v2/apps${app.id}`)).body.app;
+    expect(info).toMatchObject({ tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0 });
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  }, 30_000);
+
+  it.skipIf(!hasPodman)(
+    'runs a container app on the podman agent and serves its logs',
+    async () => {
+      const app = {
+        id: '/cmd/container',
+        cpus: 0.1,
+        mem: 32,
+        container: { type: 'DOCKER', docker: { image: 'localhost/pacer-busybox' } },
+        cmd: 'echo hello-from-container; exec sleep 1000',
+      };
+      expect((await api.post('/v2/apps', app)).status).toBe(201);
+      const [task] = await waitFor('the container running', () => running(app.id), 30_000).catch(
+        (e) => {
+          throw new Error(`${String(e)}\n${output()}`);
+        },
+      );
+      expect(task!.host).toBe('commands');
+      const lines = await waitFor('its log line', async () => {
+        const body = (await api.get(`/v2/tasks/${task!.id}/logs`)).body as {
+          lines: { stream: string; line: string }[];
+        };
+        return body.lines.some((l) => l.line === 'hello-from-container') ? body.lines : undefined;
+      });
+      expect(lines).toContainEqual(
+        expect.objectContaining({ stream: 'stdout', line: 'hello-from-container' }),
+      );
+      expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+    },
+    40_000,
+  );
+
+  it('fails a command that exceeds its mem with MEMORY_LIMIT', async () => {
+    const app = {
+      id: '/cmd/hog',
+      cpus: 0.1,
+      mem: 32,
+      cmd: 'head -c 200000000 /dev/zero | tail -c 150000000 >/dev/null',
+    };
+    expect((await api.post('/v2/apps', app)).status).toBe(201);
+    const failure = await waitFor(
+      'a task failure',
+      async () => {
+        const body = (await api.get(`/v2/apps${app.id}?embed=app.lastTaskFailure`)).body;
+        return body.app.lastTaskFailure as
+          { state: string; message: string; host: string } | undefined;
+      },
+      20_000,
+    ).catch((e) => {
+      throw new Error(`${String(e)}\n${output()}`);
+    });
+    expect(failure.state).toBe('TASK_FAILED');
+    expect(failure.message).toMatch(/^MEMORY_LIMIT/);
+    expect(failure.host).toBe('commands');
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  }, 30_000);
+
+  it('SIGKILLs a command that ignores SIGTERM once taskKillGracePeriodSeconds is over', async () => {
+    const marker = `stubborn-${process.pid}-${Date.now()}`;
+    const app = {
+      id: '/cmd/stubborn',
+      cpus: 0.1,
+      mem: 16,
+      taskKillGracePeriodSeconds: 1,
+      cmd: `trap '' TERM; echo ready; while true; do sleep 1; done # ${marker}`,
+    };
+    expect((await api.post('/v2/apps', app)).status).toBe(201);
+    const [task] = await waitFor('the stubborn task running', () => running(app.id));
+    await waitFor('its first line', async () =>
+      ((await api.get(`/v2/tasks/${task!.id}/logs`)).body.lines as { line: string }[]).some(
+        (l) => l.line === 'ready',
+      ),
+    );
+    expect(await processesWith(marker)).not.toEqual([]);
+    const watch = watchStatusEvents(api.url);
+    await watch.connected;
+    const deletedAt = Date.now();
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+    const killed = await waitFor('TASK_KILLED', async () =>
+      watch.events.find((e) => e.taskId === task!.id && e.taskStatus === 'TASK_KILLED'),
+    );
+    const elapsedMs = Date.now() - deletedAt;
+    watch.stop();
+    expect(killed.message).toMatch(/^KILLED/);
+    // It ignored SIGTERM, so only the SIGKILL after the 1 s grace ended it.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1000);
+    expect(elapsedMs).toBeLessThan(5000);
+    await waitFor(
+      'no tasks left',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    );
+    expect(await processesWith(marker)).toEqual([]);
+  }, 30_000);
+});
