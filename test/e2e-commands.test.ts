@@ -89,15 +89,21 @@ async function processesWith(marker: string): Promise<number[]> {
 describe.skipIf(!ok)('command and container tasks', () => {
   let db: { url: string; drop: () => Promise<void> };
   let master: PacerProcess;
-  const agents: PacerProcess[] = [];
+  const agents = new Map<string, PacerProcess>();
+  let commandAgentDir: string | undefined;
+  const commandAgentFlags = [
+    '--allow-commands',
+    ...(hasPodman ? ['--containerizer', 'podman', '--container-runtime', 'runc'] : []),
+  ];
   let env: Record<string, string>;
   let api: ReturnType<typeof apiClient>;
 
-  async function startAgent(hostname: string, flags: string[]): Promise<void> {
+  async function startAgent(hostname: string, flags: string[], workDir?: string): Promise<string> {
     // Tasks run as nobody when the agent is root: the work dir must be searchable by it.
-    const workDir = await tempDir(`pacer-${hostname}`);
-    await chmod(workDir, 0o755);
-    agents.push(
+    const dir = workDir ?? (await tempDir(`pacer-${hostname}`));
+    await chmod(dir, 0o755);
+    agents.set(
+      hostname,
       startPacer(
         [
           'agent',
@@ -106,12 +112,13 @@ describe.skipIf(!ok)('command and container tasks', () => {
           '--resources',
           'cpus:4,mem:2048,disk:1024,ports:[31000-31300]',
           '--work-dir',
-          workDir,
+          dir,
           ...flags,
         ],
         env,
       ),
     );
+    return dir;
   }
 
   async function activeAgents(): Promise<string[]> {
@@ -133,7 +140,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   }
 
   function output(): string {
-    return [master, ...agents].map((p) => p.output().slice(-4000)).join('\n----\n');
+    return [master, ...agents.values()].map((p) => p.output().slice(-4000)).join('\n----\n');
   }
 
   beforeAll(async () => {
@@ -165,7 +172,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
       'no tasks left',
       async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
     ).catch(() => {});
-    await Promise.all([...agents, master].filter(Boolean).map((p) => p.stop()));
+    await Promise.all([...agents.values(), master].filter(Boolean).map((p) => p.stop()));
     await db?.drop();
   });
 
@@ -208,7 +215,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
       cpus: 0.1,
       mem: 32,
       portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
-      cmd: 'echo ok > index.html && exec busybox httpd -f -p "$PORT0" -h .',
+      cmd: 'echo "$MARATHON_APP_ID $MESOS_TASK_ID $PORTS" > index.html && exec busybox httpd -f -p "$PORT0" -h .',
       healthChecks: [
         {
           protocol: 'HTTP',
@@ -233,12 +240,34 @@ describe.skipIf(!ok)('command and container tasks', () => {
       throw new Error(`${String(e)}\n${output()}`);
     });
     expect(task!.host).toBe('commands');
-    // The server listens on the port the agent gave it, reachable from the host.
+    // The server listens on the port the agent gave it, reachable from the host, and the task
+    // got Marathon's environment.
     const served = await fetch(`http://127.0.0.1:${task!.ports[0]}/`);
-    expect((await served.text()).trim()).toBe('ok');
+    expect((await served.text()).trim()).toBe(`${app.id} ${task!.id} ${task!.ports[0]}`);
     const info = (await api.get(`/v2/apps${app.id}`)).body.app;
     expect(info).toMatchObject({ tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0 });
-    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  }, 30_000);
+
+  it('finds the running command again when its agent is SIGKILLed and restarted', async () => {
+    const [before] = (await running('/cmd/httpd')) ?? [];
+    expect(before).toBeDefined();
+    await agents.get('commands')!.stop({ hard: true });
+    await startAgent('commands', commandAgentFlags, commandAgentDir);
+    await waitFor(
+      'the command agent back',
+      async () => (await activeAgents()).includes('commands'),
+      20_000,
+    );
+    // Same task, still serving, still healthy: nothing was relaunched.
+    const [after] = await waitFor('the task healthy after the restart', async () => {
+      const tasks = await running('/cmd/httpd');
+      return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
+    });
+    expect(after!.id).toBe(before!.id);
+    const served = await fetch(`http://127.0.0.1:${after!.ports[0]}/`);
+    expect(served.status).toBe(200);
+    expect((await api.delete('/v2/apps/cmd/httpd')).status).toBe(200);
+    await waitFor('httpd gone', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
   }, 30_000);
 
   it.skipIf(!hasPodman)(
