@@ -89,7 +89,7 @@ describe('POST /v2/apps', () => {
       details: { path: string; errors: string[] }[];
     };
     expect(body.message).toBe('Object is not valid');
-    expect(body.details).toEqual([{ path: '/cpus', errors: ['got 0, expected 0.001 or more'] }]);
+    expect(body.details).toEqual([{ path: '/cpus', errors: ['got 0.0, expected 0.001 or more'] }]);
     const second = await api.json('POST', '/v2/apps', {
       ...simple,
       upgradeStrategy: { minimumHealthCapacity: 2 },

@@ -56,7 +56,7 @@ describe('POST /v2/groups', () => {
     expect(res.status).toBe(422);
     expect(await res.json()).toEqual({
       message: 'Object is not valid',
-      details: [{ path: '/groups(0)/apps(0)/cpus', errors: ['got 0, expected 0.001 or more'] }],
+      details: [{ path: '/groups(0)/apps(0)/cpus', errors: ['got 0.0, expected 0.001 or more'] }],
     });
   });
 });

@@ -26,6 +26,28 @@ function childGroupIds(groupId: string, apps: AppDefinition[]): Set<string> {
   return ids;
 }
 
+/**
+ * `version` (rollback) and `scaleBy` stand alone: with any other property set (even `id`) they
+ * are refused, as Marathon's `theOnlyDefinedOptionIn` does, in the group and every sub-group.
+ */
+export function checkOnlyOptions(
+  update: WireGroup,
+  options: { prefix: string; violations: Violation[] },
+): void {
+  const defined = Object.values(update).filter((value) => value !== undefined).length;
+  for (const key of ['version', 'scaleBy'] as const) {
+    if (update[key] !== undefined && defined > 1) {
+      options.violations.push({
+        path: `${options.prefix}/${key}`,
+        errors: ['not allowed in conjunction with other properties.'],
+      });
+    }
+  }
+  update.groups?.forEach((group, index) =>
+    checkOnlyOptions(group, { ...options, prefix: `${options.prefix}/groups(${index})` }),
+  );
+}
+
 function walk(options: {
   update: WireGroup;
   groupId: string;

@@ -16,7 +16,7 @@ import type { ApiDeps } from '../deps.js';
 import { queryAll, queryBoolean, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { appInfos } from './apps.js';
-import { groupChange } from './group-update.js';
+import { checkOnlyOptions, groupChange } from './group-update.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed } from './wire/app-info.js';
 import type { AppSpec } from './wire/app-normalize.js';
@@ -97,16 +97,9 @@ export function groupsRoutes(deps: ApiDeps): Hono {
         );
       }
     }
-    const fields = Object.keys(update).filter((key) => key !== 'id');
+    checkOnlyOptions(update, { prefix: '', violations });
     if (update.version !== undefined || update.scaleBy !== undefined) {
-      if (fields.length > 1) {
-        throw new ValidationError([
-          {
-            path: '/',
-            errors: ["'version' and 'scaleBy' may only be combined with the 'id' field."],
-          },
-        ]);
-      }
+      if (violations.length > 0) throw new ValidationError(violations);
       await requireGroup(groupId);
       const apps =
         update.version !== undefined

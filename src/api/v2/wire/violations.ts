@@ -42,7 +42,22 @@ const EXPECTED: Record<string, string> = {
   record: 'error.expected.jsobject',
 };
 
-function show(value: unknown): string {
+/** Fields Marathon reads as doubles: it prints their values Scala-style (`0.0`, `-3.0`). */
+const DOUBLE_FIELDS = new Set([
+  'cpus',
+  'mem',
+  'disk',
+  'backoffFactor',
+  'minimumHealthCapacity',
+  'maximumOverCapacity',
+  'scaleBy',
+]);
+
+function show(value: unknown, path: readonly PropertyKey[]): string {
+  const key = path.at(-1);
+  if (typeof value === 'number' && Number.isInteger(value) && DOUBLE_FIELDS.has(String(key))) {
+    return `${value}.0`;
+  }
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
@@ -65,7 +80,10 @@ function describe(issue: z.core.$ZodIssue, input: unknown): [boolean, string] {
           `size is ${Array.isArray(value) ? value.length : 0}, expected ${String(issue.minimum)} or more`,
         ];
       }
-      return [false, `got ${show(value)}, expected ${String(issue.minimum)} or more`];
+      return [
+        false,
+        `got ${show(value, issue.path)}, expected ${show(Number(issue.minimum), issue.path)} or more`,
+      ];
     case 'too_big':
       if (issue.origin === 'array') {
         return [
@@ -73,7 +91,10 @@ function describe(issue: z.core.$ZodIssue, input: unknown): [boolean, string] {
           `size is ${Array.isArray(value) ? value.length : 0}, expected ${String(issue.maximum)} or less`,
         ];
       }
-      return [false, `got ${show(value)}, expected ${String(issue.maximum)} or less`];
+      return [
+        false,
+        `got ${show(value, issue.path)}, expected ${show(Number(issue.maximum), issue.path)} or less`,
+      ];
     case 'custom':
     case 'invalid_element':
     case 'invalid_format':
