@@ -1,6 +1,6 @@
 // Wasm runtime benchmarks (issue 3): fuel overhead, launch latency, throughput, kill latency and
 // density, each against its own baseline in the same run. Prints figures, writes bench/results/wasm.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/lib/index.js';
@@ -150,16 +150,25 @@ async function density(count: number) {
   return { tasksHeld: count, rssPerTaskMiB: perTaskMiB, startAllMs: Math.round(startMs) };
 }
 
+// BENCH_WASM_ONLY=fuel,launch,kill,density runs some sections and merges them into the last results.
+const only = process.env.BENCH_WASM_ONLY?.split(',');
+const shouldRun = (section: string) => !only || only.includes(section);
+const resultsPath = join(here, 'results', 'wasm.json');
+const previous: Record<string, unknown> =
+  only && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 const results = {
+  ...previous,
   machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
-  fuelOverhead: await fuelOverhead(),
-  ...(await launchAndThroughput()),
-  killLatency: await killLatency(),
-  density: await density(Number(process.env.BENCH_WASM_DENSITY ?? 300)),
+  ...(shouldRun('fuel') ? { fuelOverhead: await fuelOverhead() } : {}),
+  ...(shouldRun('launch') ? await launchAndThroughput() : {}),
+  ...(shouldRun('kill') ? { killLatency: await killLatency() } : {}),
+  ...(shouldRun('density')
+    ? { density: await density(Number(process.env.BENCH_WASM_DENSITY ?? 300)) }
+    : {}),
   notes: [
     'Each running task occupies one worker thread (WASI calls such as poll_oneoff block), so density is bounded by threads: ~ one V8 isolate per task.',
   ],
 };
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'wasm.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

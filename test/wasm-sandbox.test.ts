@@ -1,12 +1,12 @@
 // The Wasm driver against the adversarial wasm-tasks: each maps to its failure code, and the
 // WASI host keeps files inside the sandbox.
-import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver, TaskStartError, type TaskSpec } from '../src/runtime/index.js';
-import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
+import { wasmTaskPath, wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 
 const driver = createWasmDriver({ logger: silentLogger(), poolSize: 2, defaultFuel: 5_000_000n });
 afterAll(() => driver.close());
@@ -139,6 +139,14 @@ describe('wasm sandbox', () => {
       used.push((await runToExit(spec('hello', { args: ['same'] }))).fuelUsed);
     expect(used[0]).toBeGreaterThan(0);
     expect(new Set(used).size).toBe(1);
+  });
+
+  it('runs the new bytes when a cached module file is rewritten in place', async () => {
+    const first = spec('hello');
+    expect((await runToExit(first)).state).toBe('TASK_FINISHED');
+    copyFileSync(wasmTaskPath('exit-code'), join(first.sandboxDir, 'hello.wasm'));
+    const again = spec('hello', { sandboxDir: first.sandboxDir });
+    expect(await runToExit(again)).toMatchObject({ reason: 'NONZERO_EXIT', exitCode: 3 });
   });
 
   it('kills a tight loop on stop and keeps serving tasks afterwards', async () => {

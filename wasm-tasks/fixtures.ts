@@ -24,7 +24,8 @@ export function wasmTaskSpec(
   const { module, args, ...overrides } = options;
   return {
     kind: 'wasm',
-    sandboxDir: sandboxWith(module),
+    // Only a fresh sandbox when none is given (benchmarks reuse one: a copy per task is not the driver's cost).
+    sandboxDir: overrides.sandboxDir ?? sandboxWith(module),
     cmd: [`${module}.wasm`, ...(args ?? [])].join(' '),
     env: {},
     limits: { cpus: 0.1, memMiB: 16, diskMiB: 16, killGracePeriodMs: 0 },

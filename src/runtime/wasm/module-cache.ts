@@ -12,6 +12,8 @@ import { parseModule } from './parse-module.js';
 export interface PreparedModule {
   module: WebAssembly.Module;
   digest: string;
+  /** Digest and instrumentation settings: names this compiled module across threads. */
+  key: string;
   /** Initial value of the fuel global; undefined when not metered. */
   fuelBudget?: bigint;
   memMiB: number;
@@ -23,6 +25,15 @@ export interface ModuleCache {
    * (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT). Concurrent calls share one compile.
    */
   prepare(options: { bytes: Uint8Array; memMiB: number; fuel?: bigint }): Promise<PreparedModule>;
+  /**
+   * The cached entry for bytes of this digest and these limits, without reading or hashing
+   * anything (the launch fast path); undefined when it is not cached.
+   */
+  lookup(options: {
+    digest: string;
+    memMiB: number;
+    fuel?: bigint;
+  }): Promise<PreparedModule> | undefined;
   readonly size: number;
 }
 
@@ -34,7 +45,7 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
     bytes: Uint8Array,
     digest: string,
     limits: { memMiB: number; fuel?: bigint },
-  ) {
+  ): Promise<PreparedModule> {
     if (!WebAssembly.validate(bytes)) {
       throw new TaskStartError(FailureReason.INVALID_MODULE, describeInvalid(bytes));
     }
@@ -62,13 +73,22 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
         cause: error,
       });
     }
-    return { module, digest, fuelBudget: limits.fuel, memMiB: limits.memMiB };
+    return {
+      module,
+      digest,
+      key: keyOf(digest, limits),
+      fuelBudget: limits.fuel,
+      memMiB: limits.memMiB,
+    };
   }
 
   return {
+    lookup({ digest, memMiB, fuel }) {
+      return entries.get(keyOf(digest, { memMiB, fuel }));
+    },
     prepare({ bytes, memMiB, fuel }) {
       const digest = createHash('sha256').update(bytes).digest('hex');
-      const key = `${digest}/${memMiB}/${fuel ?? '-'}`;
+      const key = keyOf(digest, { memMiB, fuel });
       let entry = entries.get(key);
       if (entry) {
         entries.delete(key); // move to the most recent end
@@ -89,6 +109,10 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
       return entries.size;
     },
   };
+}
+
+function keyOf(digest: string, limits: { memMiB: number; fuel?: bigint }): string {
+  return `${digest}/${limits.memMiB}/${limits.fuel ?? '-'}`;
 }
 
 function describeInvalid(bytes: Uint8Array): string {

@@ -8,6 +8,7 @@ import {
   type RunOutcome,
   type RunRequest,
   type WorkerEvent,
+  workerModuleSlots,
 } from './worker-messages.js';
 
 const port = parentPort;
@@ -31,8 +32,26 @@ function outcomeOf(error: unknown): RunOutcome {
   return { kind: 'trap', message: describeTrap(error) };
 }
 
+/** Compiled modules by key, first in first out (the pool mirrors this bookkeeping). */
+const modules = new Map<string, WebAssembly.Module>();
+
+function moduleOf(request: RunRequest): WebAssembly.Module {
+  if (request.module) {
+    modules.set(request.moduleKey, request.module);
+    if (modules.size > workerModuleSlots) {
+      const oldest = modules.keys().next().value;
+      if (oldest !== undefined) modules.delete(oldest);
+    }
+    return request.module;
+  }
+  const module = modules.get(request.moduleKey);
+  if (!module) throw new Error(`module ${request.moduleKey} was never sent to this worker`);
+  return module;
+}
+
 function run(request: RunRequest): void {
   const { taskId } = request;
+  const module = moduleOf(request);
   const host = createWasiHost({
     args: request.args,
     env: request.env,
@@ -46,7 +65,7 @@ function run(request: RunRequest): void {
   let outcome: RunOutcome;
   try {
     try {
-      instance = new WebAssembly.Instance(request.module, { wasi_snapshot_preview1: host.imports });
+      instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: host.imports });
     } catch (error) {
       // A start function ran and trapped, or the imports did not link.
       if (error instanceof WebAssembly.LinkError) {

@@ -3,6 +3,7 @@
 //
 //   start ─► prepare module (cache) ─► worker.run ─► started ─► … ─► exit ─► release worker
 //                                                     │ stop/timeout ─► terminate ─► replace worker
+import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
@@ -61,6 +62,18 @@ interface TaskRecord {
 
 export const defaultFuelBudget = 100_000_000_000n;
 
+/**
+ * Device, inode, size and change times of a file, or undefined when it cannot be stat'ed. Any
+ * write to the file moves its ctime, which no process can set back, so an unchanged identity
+ * means unchanged bytes. A synchronous lstat (microseconds on the local sandbox disk) spares
+ * the launch path the four thread-pool round trips of a read; a symlink is never trusted.
+ */
+function fileIdentity(path: string): string | undefined {
+  const stat = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!stat?.isFile()) return undefined;
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.ctimeNs}:${stat.mtimeNs}`;
+}
+
 /** Creates the driver; workers are started at once so the first task finds them warm. */
 export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   const logger = options.logger.child({ driver: 'wasm' });
@@ -75,6 +88,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
   const shouldMeterFuel = options.shouldMeterFuel ?? true;
   const tasks = new Map<string, TaskRecord>();
+  /** File identity (see `fileIdentity`) → sha256 of its bytes: a cached module is not re-read. */
+  const fileDigests = new Map<string, string>();
+  const maxFileDigests = 4096;
 
   function finish(record: TaskRecord, exit: TaskExit): void {
     if (record.exit) return;
@@ -207,7 +223,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     Atomics.notify(control, 0);
     const worker = record.worker;
     record.worker = undefined;
-    if (worker) await pool.discard(worker);
+    // Reported as soon as terminate() is called: from then on nothing the task does reaches the
+    // agent (its late messages are dropped), and the pool replaces the thread in the background.
+    if (worker) pool.discard(worker);
     finish(record, killedExit(record));
   }
 
@@ -216,10 +234,19 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     const file = argv[0];
     if (!file)
       throw new TaskStartError(FailureReason.INVALID_MODULE, 'no module named in cmd or args');
+    const fuel = shouldMeterFuel
+      ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
+      : undefined;
+    const memMiB = spec.limits.memMiB;
+    // Fetched files sit at the top of the sandbox, under the last segment of their URI.
+    const path = join(spec.sandboxDir, basename(file));
+    const identity = fileIdentity(path);
+    const known = identity === undefined ? undefined : fileDigests.get(identity);
+    const cached = known === undefined ? undefined : cache.lookup({ digest: known, memMiB, fuel });
+    if (cached) return { argv: [basename(file), ...argv.slice(1)], prepared: await cached };
     let bytes: Uint8Array;
     try {
-      // Fetched files sit at the top of the sandbox, under the last segment of their URI.
-      bytes = await readFile(join(spec.sandboxDir, basename(file)));
+      bytes = await readFile(path);
     } catch (error) {
       throw new TaskStartError(
         FailureReason.INVALID_MODULE,
@@ -227,10 +254,15 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         { cause: error },
       );
     }
-    const fuel = shouldMeterFuel
-      ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
-      : undefined;
-    const prepared = await cache.prepare({ bytes, memMiB: spec.limits.memMiB, fuel });
+    const prepared = await cache.prepare({ bytes, memMiB, fuel });
+    // Remembered only when the file did not change while it was read.
+    if (identity !== undefined && fileIdentity(path) === identity) {
+      fileDigests.set(identity, prepared.digest);
+      if (fileDigests.size > maxFileDigests) {
+        const oldest = fileDigests.keys().next().value;
+        if (oldest !== undefined) fileDigests.delete(oldest);
+      }
+    }
     return { argv: [basename(file), ...argv.slice(1)], prepared };
   }
 
@@ -261,7 +293,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         {
           type: 'run',
           taskId: spec.taskId,
-          module: prepared.module,
+          moduleKey: prepared.key,
           args: argv,
           env: spec.env,
           sandboxDir: spec.sandboxDir,
@@ -269,6 +301,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
           diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
           control: record.control,
         },
+        prepared.module,
         {
           onEvent: (event) => onEvent(record, event),
           onDeath: (error) => {

@@ -4,7 +4,10 @@
 export interface RunRequest {
   type: 'run';
   taskId: string;
-  module: WebAssembly.Module;
+  /** Names the compiled module; the worker keeps the last `workerModuleSlots` it was sent. */
+  moduleKey: string;
+  /** Sent only when the worker does not hold `moduleKey` yet (a clone per launch costs). */
+  module?: WebAssembly.Module;
   args: string[];
   env: Record<string, string>;
   sandboxDir: string;
@@ -40,3 +43,9 @@ export const InstrumentExports = {
   fuel: '__pacer_fuel',
   growRefused: '__pacer_grow_refused',
 } as const;
+
+/**
+ * Compiled modules a worker keeps, first in first out. The pool mirrors the same bookkeeping,
+ * so it knows without asking which modules a worker holds.
+ */
+export const workerModuleSlots = 64;

@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
-import type { RunRequest, WorkerEvent } from './worker-messages.js';
+import { workerModuleSlots, type RunRequest, type WorkerEvent } from './worker-messages.js';
 
 /** One worker thread and the task it currently runs. */
 export interface PooledWorker {
   readonly id: number;
-  /** Sends a run request; events come to `onEvent` until the worker is released. */
-  run(request: RunRequest, sink: WorkerSink): void;
+  /**
+   * Sends a run request, with `module` attached only if this worker does not hold
+   * `request.moduleKey` yet; events come to `onEvent` until the worker is released.
+   */
+  run(request: RunRequest, module: WebAssembly.Module, sink: WorkerSink): void;
 }
 
 export interface WorkerSink {
@@ -24,8 +27,11 @@ export interface WorkerPool {
   acquire(): PooledWorker;
   /** Returns a worker whose task ended normally; kept warm while the pool is below its size. */
   release(worker: PooledWorker): void;
-  /** Terminates a worker (kill, timeout); resolves once the thread has stopped. */
-  discard(worker: PooledWorker): Promise<void>;
+  /**
+   * Terminates a worker (kill, timeout) at once: its sink is dropped, so no event of it is
+   * delivered any more; the thread stops and is replaced in the background.
+   */
+  discard(worker: PooledWorker): void;
   /** Number of live worker threads (busy and idle). */
   readonly size: number;
   close(): Promise<void>;
@@ -47,11 +53,24 @@ export function resolveWorkerUrl(moduleUrl: string, name: string): URL {
   return pathToFileURL(target);
 }
 
+/** `--import x`, `--loader=x`, … : flags that add module hooks (and the argument after them). */
+function isLoaderFlag(arg: string | undefined): boolean {
+  return (
+    arg !== undefined && /^(--import|--loader|--experimental-loader|--require|-r)(=|$)/.test(arg)
+  );
+}
+
+function isSeparateLoaderValue(previous: string | undefined): boolean {
+  return previous !== undefined && isLoaderFlag(previous) && !previous.includes('=');
+}
+
 interface Slot extends PooledWorker {
   worker: Worker;
   idleSince: number;
   sink?: WorkerSink;
   isDead: boolean;
+  /** Module keys the worker holds, oldest first. */
+  modules: Set<string>;
 }
 
 export function createWorkerPool(options: {
@@ -63,6 +82,8 @@ export function createWorkerPool(options: {
 }): WorkerPool {
   const idle: Slot[] = [];
   const live = new Set<Slot>();
+  /** Terminations still under way (discarded workers), awaited by `close`. */
+  const dying = new Set<Promise<unknown>>();
   let nextId = 1;
   let isClosed = false;
 
@@ -72,15 +93,30 @@ export function createWorkerPool(options: {
       resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
       stdout: false,
       stderr: false,
+      // The script is compiled JS: loader hooks of the parent (tsx under tests and benchmarks)
+      // would only slow the start and fatten every thread.
+      execArgv: process.execArgv.filter(
+        (arg, i, all) => !isLoaderFlag(arg) && !isSeparateLoaderValue(all[i - 1]),
+      ),
     });
     const slot: Slot = {
       id: nextId++,
       worker,
       isDead: false,
       idleSince: Date.now(),
-      run(request, sink) {
+      modules: new Set(),
+      run(request, module, sink) {
         slot.sink = sink;
         worker.ref();
+        if (!slot.modules.has(request.moduleKey)) {
+          // Mirrors the worker's own first-in first-out module slots (worker-messages.ts).
+          slot.modules.add(request.moduleKey);
+          if (slot.modules.size > workerModuleSlots) {
+            const oldest = slot.modules.values().next().value;
+            if (oldest !== undefined) slot.modules.delete(oldest);
+          }
+          request.module = module;
+        }
         worker.postMessage(request);
       },
     };
@@ -105,7 +141,8 @@ export function createWorkerPool(options: {
     const sink = slot.sink;
     slot.sink = undefined;
     sink?.onDeath(error);
-    if (!isClosed) warm();
+    // Spawning costs the main thread a few ms: not inside the kill that caused it.
+    if (!isClosed) setImmediate(warm);
   }
 
   function warm(): void {
@@ -154,11 +191,20 @@ export function createWorkerPool(options: {
       slot.idleSince = Date.now();
       idle.push(slot);
     },
-    async discard(worker) {
+    discard(worker) {
       const slot = worker as Slot;
       if (slot.isDead) return;
-      await slot.worker.terminate();
+      slot.sink = undefined;
+      // Counted as gone now, so the replacement starts while the old thread winds down.
       die(slot, undefined);
+      const stopped: Promise<unknown> = slot.worker.terminate().then(
+        (): void => void dying.delete(stopped),
+        (error: unknown) => {
+          dying.delete(stopped);
+          options.logger.warn({ err: error, worker: slot.id }, 'terminating a task worker failed');
+        },
+      );
+      dying.add(stopped);
     },
     get size() {
       return live.size;
@@ -166,7 +212,7 @@ export function createWorkerPool(options: {
     async close() {
       isClosed = true;
       clearInterval(trimmer);
-      await Promise.all([...live].map((slot) => slot.worker.terminate()));
+      await Promise.all([...[...live].map((slot) => slot.worker.terminate()), ...dying]);
       idle.length = 0;
     },
   };
