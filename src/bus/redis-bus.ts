@@ -38,6 +38,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       maxRetriesPerRequest: isBlocking ? null : 20,
       // Blocked commands end client-side too, so a dead socket cannot hold a loop forever.
       ...(isBlocking ? { blockingTimeout: 30_000, blockingTimeoutGrace: 5_000 } : {}),
+      // Commands issued in one tick (acks of a batch, a burst of publishes) go out in one write.
+      enableAutoPipelining: true,
     });
     // ioredis reconnects by itself; without a listener it would print an unhandled-error warning.
     connection.on('error', (error: unknown) =>

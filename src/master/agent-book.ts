@@ -33,6 +33,7 @@ export function createAgentBook(options: {
   const agents = new Map<string, Agent>();
   const lastSeen = new Map<string, number>();
   const lastPersisted = new Map<string, number>();
+  const signatures = new Map<string, string>();
 
   async function persist(agent: Agent, now: number): Promise<void> {
     await store.agents.put(agent);
@@ -66,10 +67,17 @@ export function createAgentBook(options: {
       };
       agents.set(agent.agentId, agent);
       lastSeen.set(agent.agentId, now);
-      const isChanged =
-        isBack ||
-        JSON.stringify({ ...known, lastHeartbeatAt: '' }) !==
-          JSON.stringify({ ...agent, lastHeartbeatAt: '' });
+      // Heartbeats arrive every second from every agent: compare one string, not two objects.
+      const signature = JSON.stringify([
+        message.hostname,
+        message.attributes,
+        message.capabilities,
+        message.total,
+        message.free,
+        message.runningTaskIds,
+      ]);
+      const isChanged = isBack || signatures.get(agent.agentId) !== signature;
+      signatures.set(agent.agentId, signature);
       if (isChanged || now - (lastPersisted.get(agent.agentId) ?? 0) >= PERSIST_HEARTBEAT_MS) {
         await persist(agent, now);
       }
