@@ -139,7 +139,10 @@ export const OPERATIONS: Operation[] = [
     summary: 'One app with its tasks, counts, deployments and last failure',
     tag: 'apps',
     parameters: [appId, embed],
-    answers: { '200': { description: 'The app.', schema: 'AppSingle' }, ...missing },
+    answers: {
+      '200': { description: 'The app, or with `{group}/*` the apps under the group.', schema: 'AppLookup' },
+      ...missing,
+    },
   },
   {
     method: 'put',
