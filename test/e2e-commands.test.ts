@@ -80,7 +80,10 @@ async function processesWith(marker: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).replaceAll(
+      '\0',
+      ' ',
+    );
     if (cmdline.includes(marker)) pids.push(Number(entry));
   }
   return pids;
@@ -191,10 +194,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
     expect(queued.count).toBe(2);
     expect(await tasksOf(app.id)).toEqual([]);
 
-    await startAgent('commands', [
-      '--allow-commands',
-      ...(hasPodman ? ['--containerizer', 'podman', '--container-runtime', 'runc'] : []),
-    ]);
+    commandAgentDir = await startAgent('commands', commandAgentFlags);
     const tasks = await waitFor(
       '2 running on the command agent',
       () => running(app.id, 2),
@@ -251,6 +251,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   it('finds the running command again when its agent is SIGKILLed and restarted', async () => {
     const [before] = (await running('/cmd/httpd')) ?? [];
     expect(before).toBeDefined();
+    expect(await processesWith(`httpd -f -p ${before!.ports[0]} `)).toHaveLength(1);
     await agents.get('commands')!.stop({ hard: true });
     await startAgent('commands', commandAgentFlags, commandAgentDir);
     await waitFor(
@@ -264,10 +265,24 @@ describe.skipIf(!ok)('command and container tasks', () => {
       return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
     });
     expect(after!.id).toBe(before!.id);
+    // The agent came back with its own id and reports the task it found again.
+    const body = (await api.get('/v2/agents')).body;
+    const agent = (
+      (body.agents ?? body) as { hostname: string; state: string; runningTasks: string[] }[]
+    ).filter((a) => a.hostname === 'commands' && a.state === 'active');
+    expect(agent).toHaveLength(1);
+    expect(agent[0]!.runningTasks).toEqual([before!.id]);
     const served = await fetch(`http://127.0.0.1:${after!.ports[0]}/`);
     expect(served.status).toBe(200);
     expect((await api.delete('/v2/apps/cmd/httpd')).status).toBe(200);
     await waitFor('httpd gone', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+    await waitFor(
+      'its processes gone',
+      async () => (await processesWith(`httpd -f -p ${after!.ports[0]} `)).length === 0,
+      10_000,
+    ).catch((e) => {
+      throw new Error(`${String(e)}\n${agents.get('commands')!.output()}`);
+    });
   }, 30_000);
 
   it.skipIf(!hasPodman)(
