@@ -166,7 +166,7 @@ const results = {
     ? { density: await density(Number(process.env.BENCH_WASM_DENSITY ?? 300)) }
     : {}),
   notes: [
-    'Each running task occupies one worker thread (WASI calls such as poll_oneoff block), so density is bounded by threads: ~ one V8 isolate per task.',
+    'Modules that import poll_oneoff are made resumable (binaryen Asyncify) and run resident in shared worker threads: a sleep or the end of a fuel slice unwinds the guest, so one thread holds thousands of sleeping tasks. Other modules take a pooled worker each.',
   ],
 };
 mkdirSync(join(here, 'results'), { recursive: true });

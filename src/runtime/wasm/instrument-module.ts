@@ -20,7 +20,16 @@ export interface InstrumentOptions {
   /** Fuel budget (the fuel global's initial value); undefined = not metered. */
   fuel?: bigint;
   maxTableElements: number;
+  /**
+   * True routes a fuel check that finds the counter below 0 through an added exported function
+   * `__pacer_out_of_fuel` (body `unreachable`) instead of an inline `unreachable`, so that a
+   * later pass can make running out of a fuel slice a resumable yield (resumable-module.ts).
+   */
+  shouldExportOutOfFuel?: boolean;
 }
+
+/** Export name of the out-of-fuel helper added when `shouldExportOutOfFuel` is set. */
+export const outOfFuelExport = '__pacer_out_of_fuel';
 
 /** Pages of linear memory that fit in `memMiB`. */
 export function capPages(memMiB: number): number {
@@ -89,7 +98,7 @@ export function instrumentModule(
       };
     }
   }
-  for (const name of [...Object.values(InstrumentExports), startExport]) {
+  for (const name of [...Object.values(InstrumentExports), startExport, outOfFuelExport]) {
     if (module.exports.some((e) => e.name === name)) {
       return {
         ok: false,
@@ -147,20 +156,16 @@ export function instrumentModule(
   }
   let growFunction: number | undefined;
   const helperBodies: number[][] = [];
+  const newTypes: number[][] = [];
+  const newFunctionTypes: number[][] = [];
+  let nextFunction = module.importedFuncCount + module.functionTypes.length;
   if (hasGrow) {
     const growGlobal = nextGlobal++;
     newGlobals.push([0x7f, 0x01, 0x41, 0x00, 0x0b]);
     newExports.push([...name(InstrumentExports.growRefused), 0x03, ...encodeU32(growGlobal)]);
-    const typeIndex = module.types.length;
-    replaced.set(
-      SectionId.type,
-      appendEntries(bytes, find(SectionId.type), [[0x60, 0x01, 0x7f, 0x01, 0x7f]]),
-    );
-    growFunction = module.importedFuncCount + module.functionTypes.length;
-    replaced.set(
-      SectionId.function,
-      appendEntries(bytes, find(SectionId.function), [encodeU32(typeIndex)]),
-    );
+    newFunctionTypes.push(encodeU32(module.types.length + newTypes.length));
+    newTypes.push([0x60, 0x01, 0x7f, 0x01, 0x7f]);
+    growFunction = nextFunction++;
     // (param i32) (result i32) (local i32): grow, and on -1 set the refused flag.
     const g = encodeU32(growGlobal);
     const body = [
@@ -189,6 +194,21 @@ export function instrumentModule(
     ];
     helperBodies.push([...encodeU32(body.length), ...body]);
   }
+  let outOfFuelFunction: number | undefined;
+  if (shouldMeter && options.shouldExportOutOfFuel) {
+    newFunctionTypes.push(encodeU32(module.types.length + newTypes.length));
+    newTypes.push([0x60, 0x00, 0x00]);
+    outOfFuelFunction = nextFunction++;
+    newExports.push([...name(outOfFuelExport), 0x00, ...encodeU32(outOfFuelFunction)]);
+    helperBodies.push([0x03, 0x00, 0x00, 0x0b]); // no locals; unreachable; end
+  }
+  if (newTypes.length > 0) {
+    replaced.set(SectionId.type, appendEntries(bytes, find(SectionId.type), newTypes));
+    replaced.set(
+      SectionId.function,
+      appendEntries(bytes, find(SectionId.function), newFunctionTypes),
+    );
+  }
   const startSection = find(SectionId.start);
   if (startSection) {
     const startFunction = new ByteReader(bytes, startSection.contentStart, startSection.end).u32();
@@ -209,6 +229,7 @@ export function instrumentModule(
       fuelGlobal,
       paramCount: type?.params.length ?? 0,
       growFunction,
+      outOfFuelFunction,
       shouldMeter,
     });
     code.push(...encodeU32(body.length));

@@ -27,6 +27,8 @@ export interface MeterOptions {
   paramCount: number;
   /** Replaces each `memory.grow 0` with `call growFunction`, when defined. */
   growFunction?: number;
+  /** A failed check calls this function (no params, no results) instead of `unreachable`. */
+  outOfFuelFunction?: number;
   /** False leaves fuel alone (only `memory.grow` is replaced). */
   shouldMeter: boolean;
 }
@@ -75,9 +77,13 @@ export function meterFunction(body: Uint8Array, options: MeterOptions): Uint8Arr
   const out: number[] = [];
   const fuel = encodeU32(options.fuelGlobal);
   const temp = encodeU32(tempLocal);
+  const outOfFuel =
+    options.outOfFuelFunction === undefined
+      ? [0x00]
+      : [0x10, ...encodeU32(options.outOfFuelFunction)];
   const emitCharge = (insertion: Insertion): void => {
     if (insertion.isCheck) {
-      // fuel -= cost; if (fuel < 0) unreachable
+      // fuel -= cost; if (fuel < 0) unreachable (or call outOfFuelFunction)
       out.push(0x23, ...fuel);
       if (insertion.cost > 0) out.push(0x42, ...encodeS64(BigInt(insertion.cost)), 0x7d);
       out.push(
@@ -92,7 +98,7 @@ export function meterFunction(body: Uint8Array, options: MeterOptions): Uint8Arr
         0x53,
         0x04,
         0x40,
-        0x00,
+        ...outOfFuel,
         0x0b,
       );
     } else if (insertion.cost > 0) {

@@ -5,8 +5,8 @@ import { FailureReason } from '../../domain/index.js';
 import { TaskStartError } from '../driver.js';
 import { DecodeError } from './byte-reader.js';
 import { checkModule, type ModuleCaps } from './check-module.js';
-import { instrumentModule } from './instrument-module.js';
-import { parseModule } from './parse-module.js';
+import { capPages, instrumentModule } from './instrument-module.js';
+import { parseModule, type ParsedModule } from './parse-module.js';
 
 /** A module ready to post to a worker. */
 export interface PreparedModule {
@@ -14,6 +14,11 @@ export interface PreparedModule {
   digest: string;
   /** Digest and instrumentation settings: names this compiled module across threads. */
   key: string;
+  /**
+   * Asyncified (resumable-module.ts): may share a worker with other such tasks, sleeping and
+   * yielding at fuel-slice ends without holding the thread. Needs one spare page of memory.
+   */
+  isResumable: boolean;
   /** Initial value of the fuel global; undefined when not metered. */
   fuelBudget?: bigint;
   memMiB: number;
@@ -59,15 +64,33 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
     }
     const problem = checkModule(parsed, options.caps);
     if (problem) throw new TaskStartError(problem.reason, problem.message);
-    const rewritten = instrumentModule(parsed, {
-      memMiB: limits.memMiB,
-      fuel: limits.fuel,
-      maxTableElements: options.caps.maxTableElements,
-    });
+    const instrument = (shouldExportOutOfFuel: boolean) =>
+      instrumentModule(parsed, {
+        memMiB: limits.memMiB,
+        fuel: limits.fuel,
+        maxTableElements: options.caps.maxTableElements,
+        shouldExportOutOfFuel,
+      });
+    const rewritten = instrument(false);
     if (!rewritten.ok) throw new TaskStartError(rewritten.reason, rewritten.message);
+    let final = rewritten.bytes;
+    let isResumable = false;
+    if (canResume(parsed, limits)) {
+      const resumable = instrument(true);
+      try {
+        if (resumable.ok) {
+          // Loaded on first use: binaryen is large, and most agents may never need it.
+          const { makeResumable } = await import('./resumable-module.js');
+          final = makeResumable(resumable.bytes);
+          isResumable = true;
+        }
+      } catch {
+        // Binaryen could not transform it: the module runs the ordinary way, a thread to itself.
+      }
+    }
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(rewritten.bytes);
+      module = await WebAssembly.compile(final);
     } catch (error) {
       throw new TaskStartError(FailureReason.INVALID_MODULE, `does not compile: ${String(error)}`, {
         cause: error,
@@ -77,6 +100,7 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
       module,
       digest,
       key: keyOf(digest, limits),
+      isResumable,
       fuelBudget: limits.fuel,
       memMiB: limits.memMiB,
     };
@@ -109,6 +133,23 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
       return entries.size;
     },
   };
+}
+
+/**
+ * Worth making resumable: it sleeps (imports `poll_oneoff`), is metered (fuel slices bound how
+ * long it holds a shared thread), exports its one memory, and leaves room under the cap for the
+ * page the worker adds for Asyncify's unwind stack.
+ */
+function canResume(module: ParsedModule, limits: { memMiB: number; fuel?: bigint }): boolean {
+  const memory = module.memories[0];
+  return (
+    limits.fuel !== undefined &&
+    module.imports.some((i) => i.module === 'wasi_snapshot_preview1' && i.name === 'poll_oneoff') &&
+    module.memories.length === 1 &&
+    memory !== undefined &&
+    memory.min + 1 <= Math.min(memory.max ?? Infinity, capPages(limits.memMiB)) &&
+    module.exports.some((e) => e.name === 'memory')
+  );
 }
 
 function keyOf(digest: string, limits: { memMiB: number; fuel?: bigint }): string {

@@ -2,11 +2,13 @@
 // its logs and outcome. Runs from dist/ only (compiled JS).
 import { parentPort } from 'node:worker_threads';
 import { startExport } from './instrument-module.js';
+import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import {
   InstrumentExports,
   type RunOutcome,
   type RunRequest,
+  type StopRequest,
   type WorkerEvent,
   workerModuleSlots,
 } from './worker-messages.js';
@@ -98,6 +100,25 @@ function run(request: RunRequest): void {
   });
 }
 
-port.on('message', (request: RunRequest) => {
-  if (request.type === 'run') run(request);
+/** Resident (resumable) tasks of this worker by task id. */
+const residents = new Map<string, ResidentTask>();
+
+port.on('message', (message: RunRequest | StopRequest) => {
+  if (message.type === 'stop') {
+    residents.get(message.taskId)?.stop();
+    residents.delete(message.taskId);
+    return;
+  }
+  if (!message.isResumable) return run(message);
+  const { taskId } = message;
+  const task = startResidentTask({
+    request: message,
+    module: moduleOf(message),
+    outcomeOf,
+    post(event) {
+      if (event.type === 'exit') residents.delete(taskId);
+      post(event);
+    },
+  });
+  residents.set(taskId, task);
 });

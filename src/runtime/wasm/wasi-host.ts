@@ -43,6 +43,11 @@ export interface WasiHostOptions {
   /** Index 0 becomes non-zero when the driver wants the task to stop; sleeps wait on it. */
   control: Int32Array;
   onLog: (stream: 'stdout' | 'stderr', lines: string[]) => void;
+  /**
+   * Replaces the blocking sleep of `poll_oneoff` (resumable tasks): returns true once the sleep
+   * is over, false when it suspended the guest instead (poll_oneoff then returns at once).
+   */
+  sleep?: (ms: number) => boolean;
 }
 
 export interface WasiHost {
@@ -199,10 +204,12 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
     if (at === undefined) file.position = position;
     return read;
   };
-  const sleepMs = (ms: number): void => {
-    if (ms <= 0) return;
+  const sleepMs = (ms: number): boolean => {
+    if (options.sleep) return options.sleep(ms);
+    if (ms <= 0) return true;
     // Wakes early when the driver sets the stop flag (stop, timeout), so a sleeping task ends fast.
     if (Atomics.wait(options.control, 0, 0, ms) !== 'timed-out') throw new StopRequested();
+    return true;
   };
   const nowNs = (clockId: number): bigint => {
     if (clockId === 0)
@@ -288,9 +295,11 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
           (m, s) => (s.deadline !== undefined && s.deadline < m ? s.deadline : m),
           subs[0]?.deadline ?? now,
         );
-        sleepMs(Number((first - now) / NS_PER_MS) + ((first - now) % NS_PER_MS > 0n ? 1 : 0));
-        const after = process.hrtime.bigint();
-        ready = subs.filter((s) => s.deadline !== undefined && s.deadline <= after);
+        const ms = Number((first - now) / NS_PER_MS) + ((first - now) % NS_PER_MS > 0n ? 1 : 0);
+        // A suspended guest unwinds now and calls again once resumed (that call completes).
+        if (!sleepMs(ms)) return ok;
+        // Slept until the first deadline: the subscriptions due by then fire.
+        ready = subs.filter((s) => s.deadline !== undefined && s.deadline <= first);
       }
       ready.forEach((s, i) => {
         const at = outPtr + i * 32;

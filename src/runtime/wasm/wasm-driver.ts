@@ -19,8 +19,14 @@ import {
 } from '../driver.js';
 import { defaultModuleCaps, type ModuleCaps } from './check-module.js';
 import { createModuleCache, type PreparedModule } from './module-cache.js';
-import { createWorkerPool, resolveWorkerUrl, type PooledWorker } from './worker-pool.js';
-import type { RunOutcome, WorkerEvent } from './worker-messages.js';
+import { createSharedWorkers } from './shared-workers.js';
+import {
+  createWorkerPool,
+  resolveWorkerUrl,
+  type PooledWorker,
+  type WorkerSink,
+} from './worker-pool.js';
+import type { RunOutcome, RunRequest, WorkerEvent } from './worker-messages.js';
 
 export interface WasmDriverOptions {
   logger: Logger;
@@ -43,6 +49,13 @@ export interface WasmDriverOptions {
    * The flag is process-wide; compiles take longer but happen once per cached module.
    */
   shouldSkipBaselineTier?: boolean;
+  /**
+   * Fuel a resident task (a resumable module in a shared worker) runs before it yields the
+   * thread to the others on it (default 10,000,000: milliseconds of guest code).
+   */
+  fuelSlice?: bigint;
+  /** Resident tasks per shared thread before another thread is started (default 5000). */
+  residentTasksPerThread?: number;
 }
 
 interface TaskRecord {
@@ -50,6 +63,8 @@ interface TaskRecord {
   spec: TaskSpec;
   prepared: PreparedModule;
   worker?: PooledWorker;
+  /** Runs resident in a shared worker (a resumable module). */
+  isResident: boolean;
   control: SharedArrayBuffer;
   exit?: TaskExit;
   exited: Promise<TaskExit>;
@@ -85,6 +100,13 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     logger,
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
   });
+  const shared = createSharedWorkers({
+    threads: options.poolSize ?? Math.max(1, availableParallelism()),
+    tasksPerThread: options.residentTasksPerThread ?? 5000,
+    logger,
+    workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
+  });
+  const fuelSlice = options.fuelSlice ?? 10_000_000n;
   const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
   const shouldMeterFuel = options.shouldMeterFuel ?? true;
   const tasks = new Map<string, TaskRecord>();
@@ -226,6 +248,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     // Reported as soon as terminate() is called: from then on nothing the task does reaches the
     // agent (its late messages are dropped), and the pool replaces the thread in the background.
     if (worker) pool.discard(worker);
+    // A resident task's thread is shared: it drops the task at the end of its current turn
+    // (at most one fuel slice away), instead of being terminated with the others on it.
+    if (record.isResident) shared.stop(record.handle.taskId);
     finish(record, killedExit(record));
   }
 
@@ -280,6 +305,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         spec,
         prepared,
         control: new SharedArrayBuffer(4),
+        isResident: prepared.isResumable,
         exited,
         resolveExit,
       };
@@ -287,35 +313,39 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
       const started = new Promise<void>((resolve, reject) => {
         record.onStarted = (error) => (error ? reject(error) : resolve());
       });
-      const worker = pool.acquire();
-      record.worker = worker;
-      worker.run(
-        {
-          type: 'run',
-          taskId: spec.taskId,
-          moduleKey: prepared.key,
-          args: argv,
-          env: spec.env,
-          sandboxDir: spec.sandboxDir,
-          maxLogLineBytes,
-          diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
-          control: record.control,
+      const request: RunRequest = {
+        type: 'run',
+        taskId: spec.taskId,
+        moduleKey: prepared.key,
+        args: argv,
+        env: spec.env,
+        sandboxDir: spec.sandboxDir,
+        maxLogLineBytes,
+        diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
+        control: record.control,
+        isResumable: prepared.isResumable,
+        fuelSlice,
+      };
+      const sink: WorkerSink = {
+        onEvent: (event) => onEvent(record, event),
+        onDeath: (error) => {
+          record.worker = undefined;
+          if (record.endedBy) return finish(record, killedExit(record));
+          const message = `the task worker died: ${error?.message ?? 'exited'}`;
+          finish(record, {
+            state: 'TASK_FAILED',
+            reason: FailureReason.TRAP,
+            message: failureMessage(FailureReason.TRAP, message),
+          });
         },
-        prepared.module,
-        {
-          onEvent: (event) => onEvent(record, event),
-          onDeath: (error) => {
-            record.worker = undefined;
-            if (record.endedBy) return finish(record, killedExit(record));
-            const message = `the task worker died: ${error?.message ?? 'exited'}`;
-            finish(record, {
-              state: 'TASK_FAILED',
-              reason: FailureReason.TRAP,
-              message: failureMessage(FailureReason.TRAP, message),
-            });
-          },
-        },
-      );
+      };
+      if (prepared.isResumable) {
+        shared.run(request, prepared.module, sink);
+      } else {
+        const worker = pool.acquire();
+        record.worker = worker;
+        worker.run(request, prepared.module, sink);
+      }
       const timeoutMs = timeoutOf(spec);
       if (timeoutMs > 0) record.timer = setTimeout(() => void end(record, 'TIMEOUT'), timeoutMs);
       try {
@@ -357,7 +387,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
 
     async close() {
       await Promise.all([...tasks.values()].map((record) => end(record, 'KILLED')));
-      await pool.close();
+      await Promise.all([pool.close(), shared.close()]);
     },
   };
 }

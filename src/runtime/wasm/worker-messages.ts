@@ -15,6 +15,16 @@ export interface RunRequest {
   diskQuotaBytes: number;
   /** Index 0 set non-zero by the driver to stop the task; shared with the worker. */
   control: SharedArrayBuffer;
+  /** A resumable module (resumable-module.ts): runs resident in a shared worker. */
+  isResumable?: boolean;
+  /** Resident tasks: fuel per turn before they yield the thread to the others. */
+  fuelSlice?: bigint;
+}
+
+/** Driver → shared worker: drop a resident task now (kill, timeout). */
+export interface StopRequest {
+  type: 'stop';
+  taskId: string;
 }
 
 /** How a run ended, as seen from inside the worker. */
@@ -49,3 +59,15 @@ export const InstrumentExports = {
  * so it knows without asking which modules a worker holds.
  */
 export const workerModuleSlots = 64;
+
+/** The import a resumable module calls when its fuel slice runs out (see task-worker.ts). */
+export const yieldImport = { module: 'pacer', name: 'yield' } as const;
+
+/** Asyncify's exports, used by the worker to unwind and rewind a task. */
+export const AsyncifyExports = {
+  startUnwind: 'asyncify_start_unwind',
+  stopUnwind: 'asyncify_stop_unwind',
+  startRewind: 'asyncify_start_rewind',
+  stopRewind: 'asyncify_stop_rewind',
+  state: 'asyncify_get_state',
+} as const;

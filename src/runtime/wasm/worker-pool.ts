@@ -53,6 +53,13 @@ export function resolveWorkerUrl(moduleUrl: string, name: string): URL {
   return pathToFileURL(target);
 }
 
+/** The parent's node flags without loader hooks, for task worker threads. */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter(
+    (arg, i, all) => !isLoaderFlag(arg) && !isSeparateLoaderValue(all[i - 1]),
+  );
+}
+
 /** `--import x`, `--loader=x`, … : flags that add module hooks (and the argument after them). */
 function isLoaderFlag(arg: string | undefined): boolean {
   return (
@@ -95,9 +102,7 @@ export function createWorkerPool(options: {
       stderr: false,
       // The script is compiled JS: loader hooks of the parent (tsx under tests and benchmarks)
       // would only slow the start and fatten every thread.
-      execArgv: process.execArgv.filter(
-        (arg, i, all) => !isLoaderFlag(arg) && !isSeparateLoaderValue(all[i - 1]),
-      ),
+      execArgv: workerExecArgv(),
     });
     const slot: Slot = {
       id: nextId++,

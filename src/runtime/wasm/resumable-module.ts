@@ -1,0 +1,55 @@
+// Makes an instrumented module resumable (binaryen's Asyncify): `poll_oneoff` and running out of
+// a fuel slice unwind the guest's stack, so one worker thread can interleave many sleeping tasks.
+import binaryen from 'binaryen';
+import { outOfFuelExport } from './instrument-module.js';
+import { yieldImport } from './worker-messages.js';
+
+/**
+ * Rewrites a module instrumented with `shouldExportOutOfFuel`: the out-of-fuel helper calls the
+ * `pacer.yield` import, and Asyncify lets that import and `poll_oneoff` suspend the guest.
+ * Throws when binaryen cannot (the caller then runs the module the ordinary way).
+ */
+export function makeResumable(bytes: Uint8Array): Uint8Array {
+  const module = binaryen.readBinary(bytes);
+  try {
+    // What the engine of Node 20 runs; `All` would emit encodings it does not know yet.
+    const f = binaryen.Features;
+    module.setFeatures(
+      f.MutableGlobals |
+        f.SignExt |
+        f.BulkMemory |
+        f.NontrappingFPToInt |
+        f.SIMD128 |
+        f.Multivalue |
+        f.ReferenceTypes |
+        f.ExceptionHandling |
+        f.TailCall,
+    );
+    const helper = binaryen.getExportInfo(module.getExport(outOfFuelExport)).value;
+    const yieldName = '__pacer_yield_import';
+    module.addFunctionImport(
+      yieldName,
+      yieldImport.module,
+      yieldImport.name,
+      binaryen.none,
+      binaryen.none,
+    );
+    module.removeFunction(helper);
+    module.addFunction(
+      helper,
+      binaryen.none,
+      binaryen.none,
+      [],
+      module.call(yieldName, [], binaryen.none),
+    );
+    binaryen.setPassArgument(
+      'asyncify-imports',
+      `wasi_snapshot_preview1.poll_oneoff,${yieldImport.module}.${yieldImport.name}`,
+    );
+    module.runPasses(['asyncify']);
+    if (!module.validate()) throw new Error('binaryen produced an invalid module');
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
