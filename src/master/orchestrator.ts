@@ -9,7 +9,7 @@ import {
   isTerminal,
   toTimestamp,
 } from '../domain/index.js';
-import { computePlan, isSameConfig } from '../deployment/plan.js';
+import { computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
