@@ -3,7 +3,7 @@
 // a command app; an HTTP server command passes its health check; a container's logs come back;
 // a memory hog fails with MEMORY_LIMIT; a command ignoring SIGTERM dies after its grace period.
 import { execFile } from 'node:child_process';
-import { chmod, readdir, readFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
@@ -94,6 +94,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   let master: PacerProcess;
   const agents = new Map<string, PacerProcess>();
   let commandAgentDir: string | undefined;
+  const workDirs = new Set<string>();
   const commandAgentFlags = [
     '--allow-commands',
     ...(hasPodman ? ['--containerizer', 'podman', '--container-runtime', 'runc'] : []),
@@ -104,6 +105,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   async function startAgent(hostname: string, flags: string[], workDir?: string): Promise<string> {
     // Tasks run as nobody when the agent is root: the work dir must be searchable by it.
     const dir = workDir ?? (await tempDir(`pacer-${hostname}`));
+    workDirs.add(dir);
     await chmod(dir, 0o755);
     agents.set(
       hostname,
@@ -143,7 +145,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   }
 
   function output(): string {
-    return [master, ...agents.values()].map((p) => p.output().slice(-4000)).join('\n----\n');
+    return [master, ...agents.values()].map((p) => p.output().slice(-12000)).join('\n----\n');
   }
 
   beforeAll(async () => {
@@ -157,7 +159,9 @@ describe.skipIf(!ok)('command and container tasks', () => {
       PACER_MASTER_URL: api.url,
       PACER_PUBLIC_URL: api.url,
       PACER_OFFER_INTERVAL_MS: '250',
-      PACER_AGENT_TIMEOUT_MS: '3000',
+      // Long enough that the agent restart below (slow on a loaded machine) is never taken for an
+      // agent loss, which would replace the task instead of finding it again.
+      PACER_AGENT_TIMEOUT_MS: '10000',
     };
     master = startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env);
     if (hasPodman) await ensureBusyboxImage();
@@ -177,6 +181,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
     ).catch(() => {});
     await Promise.all([...agents.values(), master].filter(Boolean).map((p) => p.stop()));
     await db?.drop();
+    for (const dir of workDirs) await rm(dir, { recursive: true, force: true });
   });
 
   it('queues a command app while only a wasm agent exists, then runs it only on the agent that allows commands', async () => {
@@ -275,7 +280,14 @@ describe.skipIf(!ok)('command and container tasks', () => {
     const served = await fetch(`http://127.0.0.1:${after!.ports[0]}/`);
     expect(served.status).toBe(200);
     expect((await api.delete('/v2/apps/cmd/httpd')).status).toBe(200);
-    await waitFor('httpd gone', async () => (await api.get('/v2/tasks')).body.tasks.length === 0);
+    await waitFor(
+      'httpd gone',
+      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+    ).catch(async (e) => {
+      throw new Error(
+        `${String(e)}\n${JSON.stringify((await api.get('/v2/tasks')).body)}\n${output()}`,
+      );
+    });
     await waitFor(
       'its processes gone',
       async () => (await processesWith(`httpd -f -p ${after!.ports[0]} `)).length === 0,
