@@ -46,6 +46,7 @@ async function deployOnce(
       return tasks.length === INSTANCES && tasks.every((t) => t.state === 'TASK_RUNNING');
     },
     60_000,
+    10,
   );
   const elapsed = performance.now() - started;
   await api.delete(`/v2/apps${id}`);

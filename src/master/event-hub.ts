@@ -27,15 +27,35 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
     }
   }
 
+  // Events are written in order by one background writer, so the status path never waits for
+  // them; subscribers get each event once it is stored (with the id that resumes after it).
+  const pending: MarathonEvent[] = [];
+  let writer: Promise<void> | undefined;
+
+  async function drain(): Promise<void> {
+    for (let event = pending.shift(); event; event = pending.shift()) {
+      try {
+        const stored = await store.events.append({ eventType: event.eventType, payload: event });
+        deliver(event, stored.id);
+        if (++appended % TRIM_EVERY === 0) await store.events.trim(KEEP_EVENTS);
+      } catch (error) {
+        logger.error({ err: error, eventType: event.eventType }, 'could not store event');
+      }
+    }
+    writer = undefined;
+  }
+
   return {
     async emit(input) {
-      const event = {
+      pending.push({
         ...input,
         timestamp: input.timestamp ?? toTimestamp(clock.now()),
-      } as MarathonEvent;
-      const stored = await store.events.append({ eventType: event.eventType, payload: event });
-      deliver(event, stored.id);
-      if (++appended % TRIM_EVERY === 0) await store.events.trim(KEEP_EVENTS);
+      } as MarathonEvent);
+      writer ??= drain();
+    },
+
+    async flush() {
+      while (writer) await writer;
     },
 
     async subscribe(listener, subscribeOptions) {

@@ -185,6 +185,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     async stop() {
       await server.close();
       await leadership.stop();
+      await events.flush();
       logger.info('master stopped');
     },
   };

@@ -47,8 +47,13 @@ export interface MarathonEvent {
 }
 
 export interface EventHub {
-  /** Stores and fans out an event. Never throws for a slow subscriber. */
+  /**
+   * Queues an event to be stored and fanned out, in emit order; resolves at once (the caller
+   * never waits for the database or a slow subscriber). `flush` waits for the queue.
+   */
   emit(event: Omit<MarathonEvent, 'timestamp'> & { timestamp?: string }): Promise<void>;
+  /** Resolves once every event emitted so far is stored and delivered. */
+  flush(): Promise<void>;
   /**
    * Calls `listener` for every event from now on (after replaying those with id > `afterId`
    * when given). Returns the unsubscribe function.

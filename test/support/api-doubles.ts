@@ -168,6 +168,8 @@ export function createEventHubDouble(clock: { now(): number }): EventHubDouble {
   const listeners = new Set<(event: MarathonEvent, id: number) => void>();
   const hub: EventHubDouble = {
     events: [],
+    // Emit delivers synchronously here, so there is never anything to wait for.
+    async flush() {},
     async emit(event) {
       const full = {
         ...event,
@@ -290,6 +292,8 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<T
       leaderHostPort: 'master.test:8080',
       publicUrl: 'http://master.test:8080',
     },
+    // Tests write to the store directly, so every read goes to the store.
+    readCacheMs: 0,
     ...overrides,
   };
   const app = checkingContract(createApi(deps));
