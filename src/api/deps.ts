@@ -3,6 +3,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { Store } from '../store/store.js';
+import type { ReadModel } from './read-model.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -49,8 +50,18 @@ export interface ApiDeps {
   clock?: Clock;
   /** `/v2/events` tuning: keep-alive comment interval, events buffered before a slow client is cut off. */
   eventStream?: { keepAliveMs?: number; maxOutstanding?: number };
+  /**
+   * How long reads may share one in-memory snapshot of the store, in ms (default 1000). Writes
+   * through the API and every event end a snapshot early; 0 reads the store on every request.
+   */
+  readCacheMs?: number;
   /** Largest JSON request body in bytes (413 beyond); default 1 MiB (server.ts). */
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+}
+
+/** What the routers get: the dependencies plus the shared read model built by `createApi`. */
+export interface RouteDeps extends ApiDeps {
+  reads: ReadModel;
 }

@@ -4,7 +4,9 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { MiddlewareHandler } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, RouteDeps } from './deps.js';
+import { createReadModel } from './read-model.js';
+import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { leaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
@@ -24,6 +26,8 @@ import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
 
+/** Default time reads may share one snapshot of the store (writes and events end it early). */
+export const DEFAULT_READ_CACHE_MS = 1000;
 /** Default limit of a JSON request body (413 beyond). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Default limit of an artifact upload (413 beyond). */
@@ -54,8 +58,16 @@ function limitBodies(deps: ApiDeps): MiddlewareHandler {
  * Builds the HTTP API. Paths are matched after collapsing doubled slashes; app ids are greedy
  * (`{id:.+}`), so sub-resource routes are mounted before the bare app routes.
  */
-export function createApi(deps: ApiDeps): Hono {
+export function createApi(apiDeps: ApiDeps): Hono {
   const app = new Hono({ router: new PatternRouter(), getPath: routingPath });
+  const reads = createReadModel({
+    store: apiDeps.store,
+    events: apiDeps.events,
+    clock: apiDeps.clock ?? systemClock,
+    logger: apiDeps.logger,
+    ttlMs: apiDeps.readCacheMs ?? DEFAULT_READ_CACHE_MS,
+  });
+  const deps: RouteDeps = { ...apiDeps, reads };
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
@@ -67,6 +79,15 @@ export function createApi(deps: ApiDeps): Hono {
   app.use('*', requests.middleware);
   app.use('*', limitBodies(deps));
   app.use('*', leaderProxy(deps));
+  // Every change through the API ends the shared read snapshot: clients read their own writes.
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    try {
+      await next();
+    } finally {
+      reads.invalidate();
+    }
+  });
 
   const routers = [
     infoRoutes(deps),

@@ -31,7 +31,7 @@ function compile(document: OpenAPIObject) {
       if (!operation) continue;
       const source = path
         .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-        .replace('{id}', '.+')
+        .replace(/\{(id|groupId)\}/, '.+')
         .replace(/\{[^}]+\}/g, '[^/]+');
       templates.push({
         method: method.toUpperCase(),
@@ -41,8 +41,10 @@ function compile(document: OpenAPIObject) {
       });
     }
   }
-  // Longer templates first: `/v2/apps/{id}/tasks` before the greedy `/v2/apps/{id}`.
-  templates.sort((a, b) => b.path.length - a.path.length);
+  // More literal text first: `/v2/apps/{id}/tasks` and `/v2/apps/*` before the greedy
+  // `/v2/apps/{id}`, as the server mounts sub-resources first.
+  const literal = (t: Template) => t.path.replace(/\{[^}]+\}/g, '').length;
+  templates.sort((a, b) => literal(b) - literal(a));
   return { templates, validatorOf };
 }
 

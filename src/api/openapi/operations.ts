@@ -139,11 +139,19 @@ export const OPERATIONS: Operation[] = [
     summary: 'One app with its tasks, counts, deployments and last failure',
     tag: 'apps',
     parameters: [appId, embed],
-    answers: {
-      '200': { description: 'The app, or with `{group}/*` the apps under the group.', schema: 'AppLookup' },
-      ...missing,
-    },
+    answers: { '200': { description: 'The app.', schema: 'AppSingle' }, ...missing },
   },
+  ...['/v2/apps/*', '/v2/apps/{groupId}/*'].map(
+    (path): Operation => ({
+      method: 'get',
+      path,
+      operationId: path === '/v2/apps/*' ? 'listAllAppsStar' : 'listGroupAppsStar',
+      summary: 'Every app under a group, as `{"*": [AppInfo…]}`',
+      tag: 'apps',
+      parameters: path === '/v2/apps/*' ? [embed] : [{ ...groupId, name: 'groupId' }, embed],
+      answers: { '200': { description: 'The apps.', schema: 'GroupAppList' } },
+    }),
+  ),
   {
     method: 'put',
     path: '/v2/apps/{id}',

@@ -9,11 +9,11 @@ import {
   currentTaskId,
   parseTaskId,
 } from '../../domain/index.js';
-import type { Instance } from '../../domain/index.js';
+import type { AppDefinition, Instance } from '../../domain/index.js';
 import type { KillOptions } from '../../master/services.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
-import { deploymentResponse, requireApp } from '../responses.js';
+import { deploymentResponse, requireApp, unknownApp } from '../responses.js';
 import { hasTask, servicePortsOf, toTaskJson } from './wire/task-json.js';
 import type { TaskJson } from './wire/task-json.js';
 
@@ -31,14 +31,17 @@ export function killOptions(c: Context): KillOptions {
 }
 
 /** Task JSON of instances, with the service ports of their apps. */
-export async function tasksJson(deps: ApiDeps, instances: Instance[]): Promise<TaskJson[]> {
+export function tasksJson(
+  instances: Instance[],
+  appOf: (appId: string) => AppDefinition | undefined,
+): TaskJson[] {
   const ports = new Map<string, number[]>();
   const out: TaskJson[] = [];
   for (const instance of instances) {
     if (!hasTask(instance)) continue;
     let servicePorts = ports.get(instance.appId);
     if (!servicePorts) {
-      servicePorts = servicePortsOf(await deps.store.apps.get(instance.appId));
+      servicePorts = servicePortsOf(appOf(instance.appId));
       ports.set(instance.appId, servicePorts);
     }
     out.push(toTaskJson(instance, servicePorts));
@@ -47,8 +50,8 @@ export async function tasksJson(deps: ApiDeps, instances: Instance[]): Promise<T
 }
 
 /** Routes of `/v2/apps/{id}/tasks[/{taskId}]`. */
-export function appTasksRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator } = deps;
+export function appTasksRoutes(deps: RouteDeps): Hono {
+  const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
   routes.get('/v2/apps/:id{.+}/tasks', async (c) => {
@@ -57,13 +60,16 @@ export function appTasksRoutes(deps: ApiDeps): Hono {
     if (group) {
       const prefix = canonicalPath(group[1] ?? '');
       const under = prefix === '/' ? '/' : `${prefix}/`;
-      const instances = (await store.instances.list()).filter((i) => i.appId.startsWith(under));
-      return c.json({ tasks: await tasksJson(deps, instances) });
+      const snapshot = await reads.snapshot();
+      const instances = snapshot.instances.filter((i) => i.appId.startsWith(under));
+      return c.json({ tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)) });
     }
     const id = canonicalPath(raw);
-    const app = await requireApp(store, id);
+    const snapshot = await reads.snapshot();
+    const app = snapshot.appById.get(id);
+    if (!app) throw unknownApp(id);
     const servicePorts = servicePortsOf(app);
-    const instances = await store.instances.listByApp(id);
+    const instances = snapshot.instancesByApp.get(id) ?? [];
     return c.json({ tasks: instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts)) });
   });
 

@@ -4,16 +4,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ConflictError, ValidationError, canonicalPath } from '../../domain/index.js';
 import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps, RouteDeps } from '../deps.js';
+import type { Snapshot } from '../read-model.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
 import { queryAll, queryBoolean, readJson } from '../request.js';
-import {
-  clientIp,
-  deploymentIdsByApp,
-  deploymentResponse,
-  requireApp,
-  unknownApp,
-} from '../responses.js';
+import { clientIp, deploymentResponse, requireApp, unknownApp } from '../responses.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
 import type { AppEmbed } from './wire/app-info.js';
@@ -27,27 +22,17 @@ import { parseLabelSelector } from './label-selector.js';
 
 /** The AppInfo of each app, with counts, deployments and what `embed` asks for. */
 export async function appInfos(
-  deps: ApiDeps,
+  snapshot: Snapshot,
   options: { apps: AppDefinition[]; embed: ReadonlySet<AppEmbed> },
 ): Promise<Record<string, unknown>[]> {
   const { apps, embed } = options;
-  const [instances, deployments] = await Promise.all([
-    deps.store.instances.list(),
-    deploymentIdsByApp(deps.store),
-  ]);
-  const byApp = new Map<string, typeof instances>();
-  for (const instance of instances) {
-    const list = byApp.get(instance.appId) ?? [];
-    list.push(instance);
-    byApp.set(instance.appId, list);
-  }
   const failures = embed.has('lastTaskFailure')
-    ? await Promise.all(apps.map((app) => deps.store.apps.getLastTaskFailure(app.id)))
+    ? await Promise.all(apps.map((app) => snapshot.lastTaskFailure(app.id)))
     : [];
   return apps.map((app, index) =>
     toAppInfo(app, {
-      instances: byApp.get(app.id) ?? [],
-      deploymentIds: deployments.get(app.id) ?? [],
+      instances: snapshot.instancesByApp.get(app.id) ?? [],
+      deploymentIds: snapshot.deploymentIdsByApp.get(app.id) ?? [],
       embed,
       lastTaskFailure: failures[index],
     }),
@@ -70,11 +55,13 @@ function bodyId(wire: WireApp, path: string): string {
   return canonicalPath(wire.id);
 }
 
-/** `api_post_event` for each app a request created or changed. */
-async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise<void> {
+/** `api_post_event` for each app a request created or changed; answers the stored apps. */
+async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise<AppDefinition[]> {
+  const stored: AppDefinition[] = [];
   for (const id of appIds) {
     const app = await deps.store.apps.get(id);
     if (!app) continue;
+    stored.push(app);
     await deps.events.emit({
       eventType: 'api_post_event',
       clientIp: clientIp(c),
@@ -82,6 +69,7 @@ async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise
       appDefinition: toAppJson(app),
     });
   }
+  return stored;
 }
 
 /** The spec a PUT or PATCH body asks for, given the current app (undefined when new). */
@@ -118,8 +106,8 @@ async function rollbackSpec(deps: ApiDeps, options: { body: Record<string, unkno
 }
 
 /** Routes of `/v2/apps` and `/v2/apps/{id}` (sub-resources live in app-tasks.ts, app-versions.ts). */
-export function appsRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator } = deps;
+export function appsRoutes(deps: RouteDeps): Hono {
+  const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
   routes.get('/v2/apps', async (c) => {
@@ -127,14 +115,15 @@ export function appsRoutes(deps: ApiDeps): Hono {
     const id = c.req.query('id')?.toLowerCase();
     const label = c.req.query('label');
     const matchesLabels = label ? parseLabelSelector(label) : undefined;
-    const apps = (await store.apps.list()).filter(
+    const snapshot = await reads.snapshot();
+    const apps = snapshot.apps.filter(
       (app) =>
         (cmd === undefined || (app.cmd ?? '').toLowerCase().includes(cmd)) &&
         (id === undefined || app.id.toLowerCase().includes(id)) &&
         (matchesLabels === undefined || matchesLabels(app.labels)),
     );
     const embed = parseEmbed(queryAll(c, 'embed'));
-    return c.json({ apps: await appInfos(deps, { apps, embed }) });
+    return c.json({ apps: await appInfos(snapshot, { apps, embed }) });
   });
 
   routes.post('/v2/apps', async (c) => {
@@ -146,8 +135,7 @@ export function appsRoutes(deps: ApiDeps): Hono {
       { apps: [spec] },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, [id]);
-    const stored = (await store.apps.get(id)) ?? stampedFallback(spec, result);
+    const [stored = stampedFallback(spec, result)] = await emitApiPost(deps, c, [id]);
     const info = toAppInfo(stored, {
       instances: [],
       deploymentIds: [result.deploymentId],
@@ -216,22 +204,20 @@ export function appsRoutes(deps: ApiDeps): Hono {
     if (group) {
       const prefix = canonicalPath(group[1] ?? '');
       const under = prefix === '/' ? '/' : `${prefix}/`;
-      const apps = (await store.apps.list()).filter((app) => app.id.startsWith(under));
-      return c.json({ '*': await appInfos(deps, { apps, embed }) });
+      const snapshot = await reads.snapshot();
+      const apps = snapshot.apps.filter((app) => app.id.startsWith(under));
+      return c.json({ '*': await appInfos(snapshot, { apps, embed }) });
     }
     const id = canonicalPath(raw);
-    const app = await requireApp(store, id);
-    const [instances, deployments, lastTaskFailure] = await Promise.all([
-      store.instances.listByApp(id),
-      store.deployments.list(),
-      store.apps.getLastTaskFailure(id),
-    ]);
+    const snapshot = await reads.snapshot();
+    const app = snapshot.appById.get(id);
+    if (!app) throw unknownApp(id);
     const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
     const info = toAppInfo(app, {
-      instances,
-      deploymentIds: deployments.filter((d) => d.affectedApps.includes(id)).map((d) => d.id),
+      instances: snapshot.instancesByApp.get(id) ?? [],
+      deploymentIds: snapshot.deploymentIdsByApp.get(id) ?? [],
       embed: new Set([...embed, ...always]),
-      lastTaskFailure,
+      lastTaskFailure: await snapshot.lastTaskFailure(id),
     });
     return c.json({ app: info });
   });

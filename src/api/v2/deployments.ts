@@ -1,18 +1,18 @@
 // /v2/deployments: running deployments and cancelling one (DeploymentsResource.scala).
 import { Hono } from 'hono';
 import { NotFoundError } from '../../domain/index.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { toDeploymentJson } from './wire/deployment-json.js';
 
 /** Routes of `/v2/deployments`. */
-export function deploymentsRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator } = deps;
+export function deploymentsRoutes(deps: RouteDeps): Hono {
+  const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
   routes.get('/v2/deployments', async (c) => {
-    return c.json((await store.deployments.list()).map(toDeploymentJson));
+    return c.json((await reads.snapshot()).deployments.map(toDeploymentJson));
   });
 
   routes.delete('/v2/deployments/:id', async (c) => {

@@ -12,7 +12,7 @@ import {
 } from '../../domain/index.js';
 import type { AppDefinition } from '../../domain/index.js';
 import { systemClock } from '../../lib/index.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { queryAll, queryBoolean, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { appInfos } from './apps.js';
@@ -28,8 +28,8 @@ import { parseWire } from './wire/violations.js';
 const specOf = ({ version: _v, versionInfo: _vi, ...spec }: AppDefinition): AppSpec => spec;
 
 /** Routes of `/v2/groups`. */
-export function groupsRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator } = deps;
+export function groupsRoutes(deps: RouteDeps): Hono {
+  const { store, orchestrator, reads } = deps;
   const clock = deps.clock ?? systemClock;
   const routes = new Hono();
   const groupIdOf = (c: Context) => canonicalPath(c.req.param('id') ?? '/');
@@ -63,10 +63,20 @@ export function groupsRoutes(deps: ApiDeps): Hono {
     return [...all].sort().reverse();
   }
 
+  /** Apps under a group as reads see them (the shared snapshot); 404 for a missing group. */
+  async function readGroup(groupId: string) {
+    const snapshot = await reads.snapshot();
+    const apps = snapshot.apps.filter((app) => isUnder(app.id, groupId));
+    if (groupId !== '/' && apps.length === 0) {
+      throw new NotFoundError(`Group '${groupId}' does not exist`);
+    }
+    return { snapshot, apps };
+  }
+
   async function getGroup(c: Context, groupId: string) {
-    const apps = await requireGroup(groupId);
+    const { snapshot, apps } = await readGroup(groupId);
     const embedValues = queryAll(c, 'embed');
-    const infos = await appInfos(deps, { apps, embed: parseEmbed(embedValues) });
+    const infos = await appInfos(snapshot, { apps, embed: parseEmbed(embedValues) });
     const byId = new Map(apps.map((app, i) => [app.id, infos[i] ?? {}]));
     return c.json(
       toGroupInfo({
@@ -174,10 +184,11 @@ export function groupsRoutes(deps: ApiDeps): Hono {
 
   routes.get('/v2/groups/:id{.+}/apps', async (c) => {
     const groupId = groupIdOf(c);
-    const apps = (await requireGroup(groupId)).filter(
+    const { snapshot, apps: under } = await readGroup(groupId);
+    const apps = under.filter(
       (app) => app.id.slice(0, app.id.lastIndexOf('/')) === (groupId === '/' ? '' : groupId),
     );
-    return c.json(await appInfos(deps, { apps, embed: parseEmbed(queryAll(c, 'embed')) }));
+    return c.json(await appInfos(snapshot, { apps, embed: parseEmbed(queryAll(c, 'embed')) }));
   });
 
   routes.get('/v2/groups', (c) => getGroup(c, '/'));

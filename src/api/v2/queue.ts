@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { NotFoundError, canonicalPath, toTimestamp } from '../../domain/index.js';
 import type { Instance } from '../../domain/index.js';
 import { systemClock } from '../../lib/index.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { toAppJson } from './wire/app-json.js';
 
 /** Marathon's reject reasons, listed in every summary (0 when none refused for that reason). */
@@ -22,21 +22,22 @@ const REASONS = [
 ] as const;
 
 /** Routes of `/v2/queue`. */
-export function queueRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator, queue } = deps;
+export function queueRoutes(deps: RouteDeps): Hono {
+  const { orchestrator, queue, reads } = deps;
   const clock = deps.clock ?? systemClock;
   const routes = new Hono();
 
   routes.get('/v2/queue', async (c) => {
     const now = clock.now();
+    const snapshot = await reads.snapshot();
     const waiting = new Map<string, Instance[]>();
-    for (const instance of await store.instances.list()) {
+    for (const instance of snapshot.instances) {
       if (instance.condition !== 'Scheduled' || instance.goal !== 'Running') continue;
       waiting.set(instance.appId, [...(waiting.get(instance.appId) ?? []), instance]);
     }
     const items = [];
     for (const [appId, instances] of [...waiting].sort(([a], [b]) => a.localeCompare(b))) {
-      const app = await store.apps.get(appId);
+      const app = snapshot.appById.get(appId);
       if (!app) continue;
       const deadline = queue?.get(appId)?.deadline ?? 0;
       const rejections = queue?.rejections?.(appId);

@@ -1,7 +1,8 @@
 // /v2/tasks: every task, filtered by status, and killing tasks across apps (TasksResource.scala).
 import { Hono } from 'hono';
 import { BadRequestError, parseTaskId, toMesosState } from '../../domain/index.js';
-import type { ApiDeps } from '../deps.js';
+import type { AppDefinition } from '../../domain/index.js';
+import type { RouteDeps } from '../deps.js';
 import { queryAll, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { killOptions, tasksJson } from './app-tasks.js';
@@ -11,8 +12,8 @@ import { DeleteTasksSchema } from './wire/task-schemas.js';
 const STATUS_FILTERS = { running: 'TASK_RUNNING', staging: 'TASK_STAGING' } as const;
 
 /** Routes of `/v2/tasks` (logs of one task are in logs.ts). */
-export function tasksRoutes(deps: ApiDeps): Hono {
-  const { store, orchestrator } = deps;
+export function tasksRoutes(deps: RouteDeps): Hono {
+  const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
   routes.get('/v2/tasks', async (c) => {
@@ -22,10 +23,11 @@ export function tasksRoutes(deps: ApiDeps): Hono {
       const state = STATUS_FILTERS[s.toLowerCase() as keyof typeof STATUS_FILTERS];
       return state ? [state] : [];
     });
-    const instances = (await store.instances.list()).filter(
+    const snapshot = await reads.snapshot();
+    const instances = snapshot.instances.filter(
       (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
     );
-    return c.json({ tasks: await tasksJson(deps, instances) });
+    return c.json({ tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)) });
   });
 
   routes.post('/v2/tasks/delete', async (c) => {
@@ -40,7 +42,10 @@ export function tasksRoutes(deps: ApiDeps): Hono {
     }
     const { killed, deployment } = await orchestrator.killTasks(ids, options);
     if (options.scale && deployment) return deploymentResponse(c, deployment);
-    return c.json({ tasks: await tasksJson(deps, killed) });
+    const apps = new Map<string, AppDefinition | undefined>();
+    for (const { appId } of killed)
+      if (!apps.has(appId)) apps.set(appId, await store.apps.get(appId));
+    return c.json({ tasks: tasksJson(killed, (appId) => apps.get(appId)) });
   });
 
   return routes;

@@ -346,10 +346,3 @@ export const MetricsSchema = z
     timers: z.record(z.string(), z.unknown()),
   })
   .register(responseSchemas, { id: 'Metrics' });
-
-export const AppLookupSchema = z
-  .union([AppSingleSchema, GroupAppsSchema])
-  .register(responseSchemas, {
-    id: 'AppLookup',
-    description: '`{"app"}` for one app, `{"*": [...]}` for `{group}/*`.',
-  });
