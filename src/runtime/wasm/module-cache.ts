@@ -7,6 +7,7 @@ import { DecodeError } from './byte-reader.js';
 import { checkModule, type ModuleCaps } from './check-module.js';
 import { capPages, instrumentModule } from './instrument-module.js';
 import { parseModule, type ParsedModule } from './parse-module.js';
+import { resumableTransformer } from './resumable-transformer.js';
 
 /** A module ready to post to a worker. */
 export interface PreparedModule {
@@ -42,8 +43,15 @@ export interface ModuleCache {
   readonly size: number;
 }
 
-export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: number }): ModuleCache {
+export function createModuleCache(options: {
+  caps: ModuleCaps;
+  maxEntries?: number;
+  /** Asyncify (default: binaryen in its own thread, resumable-transformer.ts). */
+  makeResumable?: (bytes: Uint8Array) => Promise<Uint8Array>;
+}): ModuleCache {
   const maxEntries = options.maxEntries ?? 256;
+  const makeResumable =
+    options.makeResumable ?? ((bytes: Uint8Array) => resumableTransformer.transform(bytes));
   const entries = new Map<string, Promise<PreparedModule>>();
 
   async function compile(
@@ -79,9 +87,8 @@ export function createModuleCache(options: { caps: ModuleCaps; maxEntries?: numb
       const resumable = instrument(true);
       try {
         if (resumable.ok) {
-          // Loaded on first use: binaryen is large, and most agents may never need it.
-          const { makeResumable } = await import('./resumable-module.js');
-          final = makeResumable(resumable.bytes);
+          // Off the main thread: binaryen takes seconds to load and blocks while it runs.
+          final = await makeResumable(resumable.bytes);
           isResumable = true;
         }
       } catch {

@@ -144,7 +144,7 @@ export function startResidentTask(options: {
     }
     return { stop: () => undefined };
   }
-  exports = instance.exports as Record<string, unknown>;
+  exports = instance.exports;
   const memory = exports.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('a resumable module exports memory');
   host.setMemory(memory);

@@ -19,6 +19,7 @@ import {
 } from '../driver.js';
 import { defaultModuleCaps, type ModuleCaps } from './check-module.js';
 import { createModuleCache, type PreparedModule } from './module-cache.js';
+import { resumableTransformer } from './resumable-transformer.js';
 import { createSharedWorkers } from './shared-workers.js';
 import {
   createWorkerPool,
@@ -56,6 +57,11 @@ export interface WasmDriverOptions {
   fuelSlice?: bigint;
   /** Resident tasks per shared thread before another thread is started (default 5000). */
   residentTasksPerThread?: number;
+  /**
+   * True (default) loads binaryen in its background thread at once, so the first sleeping
+   * module's launch does not wait seconds for it (resumable-transformer.ts).
+   */
+  shouldPrewarmResumable?: boolean;
 }
 
 interface TaskRecord {
@@ -95,6 +101,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   if (options.shouldSkipBaselineTier ?? true) setFlagsFromString('--no-liftoff');
   const caps = { ...defaultModuleCaps, ...options.moduleCaps };
   const cache = createModuleCache({ caps });
+  const shouldMeterFuel = options.shouldMeterFuel ?? true;
+  // Only metered modules are made resumable (module-cache.ts).
+  if (shouldMeterFuel && (options.shouldPrewarmResumable ?? true)) resumableTransformer.warm();
   const pool = createWorkerPool({
     size: options.poolSize ?? Math.max(1, availableParallelism()),
     logger,
@@ -108,7 +117,6 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   });
   const fuelSlice = options.fuelSlice ?? 10_000_000n;
   const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
-  const shouldMeterFuel = options.shouldMeterFuel ?? true;
   const tasks = new Map<string, TaskRecord>();
   /** File identity (see `fileIdentity`) → sha256 of its bytes: a cached module is not re-read. */
   const fileDigests = new Map<string, string>();
