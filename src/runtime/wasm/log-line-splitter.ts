@@ -7,10 +7,12 @@ export interface LogLineSplitter {
   flush(): string[];
 }
 
+/** Stateless use (no `stream` option), so one serves every splitter: a decoder costs per task. */
+const decoder = new TextDecoder('utf-8');
+
 /** Lines longer than `maxLineBytes` are cut into pieces of that many bytes. */
 export function createLogLineSplitter(options: { maxLineBytes: number }): LogLineSplitter {
   const max = Math.max(1, options.maxLineBytes);
-  const decoder = new TextDecoder('utf-8');
   let pending = new Uint8Array(0);
   const decode = (bytes: Uint8Array): string => decoder.decode(bytes).replace(/\r$/, '');
   return {

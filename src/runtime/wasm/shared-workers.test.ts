@@ -15,9 +15,11 @@ import type { RunRequest, WorkerEvent } from './worker-messages.js';
 const fakeWorker = `
 import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (m) => {
-  if (m.type !== 'run') return;
-  if (m.taskId.startsWith('crash')) setImmediate(() => { throw new Error('host bug'); });
-  else parentPort.postMessage({ type: 'started', taskId: m.taskId });
+  if (m.type !== 'runs') return;
+  for (const { taskId } of m.requests) {
+    if (taskId.startsWith('crash')) setImmediate(() => { throw new Error('host bug'); });
+    else parentPort.postMessage([{ type: 'started', taskId }]);
+  }
 });`;
 const dir = mkdtempSync(join(tmpdir(), 'pacer-shared-workers-'));
 writeFileSync(join(dir, 'fake-worker.mjs'), fakeWorker);

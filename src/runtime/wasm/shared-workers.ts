@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/index.js';
 import { workerExecArgv, type WorkerSink } from './worker-pool.js';
 import {
   workerModuleSlots,
+  type RunBatch,
   type RunRequest,
   type StopRequest,
   type WorkerEvent,
@@ -26,6 +27,8 @@ interface Shared {
   sinks: Map<string, WorkerSink>;
   modules: Set<string>;
   isDead: boolean;
+  /** Requests not posted yet: sent together at the end of this turn of the event loop. */
+  outbox: RunRequest[];
 }
 
 export function createSharedWorkers(options: {
@@ -46,11 +49,19 @@ export function createSharedWorkers(options: {
       stderr: false,
       execArgv: workerExecArgv(),
     });
-    const shared: Shared = { worker, sinks: new Map(), modules: new Set(), isDead: false };
-    worker.on('message', (event: WorkerEvent) => {
-      const sink = shared.sinks.get(event.taskId);
-      if (event.type === 'exit') forget(shared, event.taskId);
-      sink?.onEvent(event);
+    const shared: Shared = {
+      worker,
+      sinks: new Map(),
+      modules: new Set(),
+      isDead: false,
+      outbox: [],
+    };
+    worker.on('message', (events: WorkerEvent[]) => {
+      for (const event of events) {
+        const sink = shared.sinks.get(event.taskId);
+        if (event.type === 'exit') forget(shared, event.taskId);
+        sink?.onEvent(event);
+      }
     });
     const die = (error: Error | undefined): void => {
       if (shared.isDead) return;
@@ -79,6 +90,13 @@ export function createSharedWorkers(options: {
     if (shared.sinks.size === 0) shared.worker.unref();
   }
 
+  function flush(shared: Shared): void {
+    if (shared.outbox.length === 0 || shared.isDead) return;
+    const message: RunBatch = { type: 'runs', requests: shared.outbox };
+    shared.outbox = [];
+    shared.worker.postMessage(message);
+  }
+
   function pick(): Shared {
     let best: Shared | undefined;
     for (const shared of all) if (!best || shared.sinks.size < best.sinks.size) best = shared;
@@ -102,12 +120,13 @@ export function createSharedWorkers(options: {
       if (shared.sinks.size === 0) shared.worker.ref();
       shared.sinks.set(request.taskId, sink);
       placed.set(request.taskId, shared);
-      shared.worker.postMessage(request);
+      if (shared.outbox.push(request) === 1) setImmediate(() => flush(shared));
     },
     stop(taskId) {
       const shared = placed.get(taskId);
       if (!shared) return;
       forget(shared, taskId);
+      flush(shared); // the stop must not overtake the run
       const message: StopRequest = { type: 'stop', taskId };
       shared.worker.postMessage(message);
     },

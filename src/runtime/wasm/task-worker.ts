@@ -6,6 +6,7 @@ import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import {
   InstrumentExports,
+  type RunBatch,
   type RunOutcome,
   type RunRequest,
   type StopRequest,
@@ -102,23 +103,43 @@ function run(request: RunRequest): void {
 
 /** Resident (resumable) tasks of this worker by task id. */
 const residents = new Map<string, ResidentTask>();
+/** Events of resident tasks, posted together once per turn of this thread's event loop. */
+let outbox: WorkerEvent[] = [];
 
-port.on('message', (message: RunRequest | StopRequest) => {
-  if (message.type === 'stop') {
-    residents.get(message.taskId)?.stop();
-    residents.delete(message.taskId);
-    return;
-  }
-  if (!message.isResumable) return run(message);
-  const { taskId } = message;
+function flush(): void {
+  const events = outbox;
+  outbox = [];
+  port?.postMessage(events);
+}
+
+function startResident(request: RunRequest): void {
+  const { taskId } = request;
   const task = startResidentTask({
-    request: message,
-    module: moduleOf(message),
+    request,
+    module: moduleOf(request),
     outcomeOf,
     post(event) {
       if (event.type === 'exit') residents.delete(taskId);
-      post(event);
+      if (outbox.push(event) === 1) setImmediate(flush);
     },
   });
   residents.set(taskId, task);
+}
+
+port.on('message', (message: RunRequest | RunBatch | StopRequest) => {
+  switch (message.type) {
+    case 'stop':
+      residents.get(message.taskId)?.stop();
+      residents.delete(message.taskId);
+      return;
+    case 'runs':
+      for (const request of message.requests) startResident(request);
+      return;
+    case 'run':
+      return message.isResumable ? startResident(message) : run(message);
+    default: {
+      const never: never = message;
+      throw new Error(`unknown message ${JSON.stringify(never)}`);
+    }
+  }
 });

@@ -81,10 +81,13 @@ function fileTypeOf(stat: Stats): number {
   return FILETYPE.unknown;
 }
 
+/** Shared by every host of the thread: both are stateless as used here, and cost per creation. */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
 /** Builds the host for one task run. */
 export function createWasiHost(options: WasiHostOptions): WasiHost {
   const root = options.sandboxDir;
-  const encoder = new TextEncoder();
   const argBytes = options.args.map((a) => encoder.encode(`${a}\0`));
   const envBytes = Object.entries(options.env).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
   const splitters = {
@@ -121,7 +124,7 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
     return b.subarray(ptr, ptr + len);
   };
   const readString = (ptr: number, len: number): string =>
-    new TextDecoder('utf-8', { fatal: false }).decode(slice(ptr >>> 0, len >>> 0));
+    decoder.decode(slice(ptr >>> 0, len >>> 0));
   const fdOf = (fd: number): FdEntry => {
     const entry = fds.get(fd);
     if (!entry) throw new WasiError(Errno.BADF);

@@ -21,6 +21,16 @@ export interface RunRequest {
   fuelSlice?: bigint;
 }
 
+/**
+ * Driver → shared worker: resident tasks to start, gathered over one turn of the driver's event
+ * loop (a burst of launches costs one message, not one each). The thread answers with batches
+ * of `WorkerEvent`s (`WorkerEvent[]`), one per turn of its own loop.
+ */
+export interface RunBatch {
+  type: 'runs';
+  requests: RunRequest[];
+}
+
 /** Driver → shared worker: drop a resident task now (kill, timeout). */
 export interface StopRequest {
   type: 'stop';
