@@ -1,9 +1,10 @@
 // Resident tasks (sleeping modules made resumable, many per shared worker thread): fuel slices
 // keep a CPU hog from starving its neighbours, fuel stays exact under slicing, and kill and
 // timeout end one task without ending the others on its thread.
-import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver, type TaskDriver, type TaskSpec } from '../src/runtime/index.js';
+import { resumableReady } from '../src/runtime/wasm/index.js';
 import { sandboxWith, wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 
 // One shared thread, so every resident task of a driver is on the same thread.
@@ -52,6 +53,9 @@ async function runToExit(on: TaskDriver, s: TaskSpec) {
 }
 
 describe('resident wasm tasks', () => {
+  // Modules launched before binaryen has loaded run in threads of their own: wait for it.
+  beforeAll(() => resumableReady(), 120_000);
+
   it('keeps a sleeping neighbour ticking while a task on its thread spins', async () => {
     const hog = spec('spin-sleeper');
     await driver.start(hog);

@@ -52,7 +52,29 @@ export function createModuleCache(options: {
   const maxEntries = options.maxEntries ?? 256;
   const makeResumable =
     options.makeResumable ?? ((bytes: Uint8Array) => resumableTransformer.transform(bytes));
+  // An injected transform is always ready; binaryen's is once its thread has loaded it.
+  const isResumableReady = options.makeResumable
+    ? () => true
+    : () => resumableTransformer.isReady();
   const entries = new Map<string, Promise<PreparedModule>>();
+
+  /**
+   * Makes a module resumable in the background and swaps it into the cache: launches before
+   * binaryen has loaded (seconds after start) run in threads of their own instead of waiting.
+   */
+  function upgradeLater(
+    key: string,
+    resumableBytes: Uint8Array,
+    base: Omit<PreparedModule, 'module' | 'isResumable'>,
+  ): void {
+    makeResumable(resumableBytes)
+      .then((bytes) => WebAssembly.compile(bytes))
+      .then((module) => {
+        if (entries.has(key))
+          entries.set(key, Promise.resolve({ ...base, module, isResumable: true }));
+      })
+      .catch(() => undefined); // not transformable: the ordinary module stays cached
+  }
 
   async function compile(
     bytes: Uint8Array,
@@ -83,7 +105,18 @@ export function createModuleCache(options: {
     if (!rewritten.ok) throw new TaskStartError(rewritten.reason, rewritten.message);
     let final = rewritten.bytes;
     let isResumable = false;
-    if (canResume(parsed, limits)) {
+    const key = keyOf(digest, limits);
+    if (canResume(parsed, limits) && !isResumableReady()) {
+      const resumable = instrument(true);
+      if (resumable.ok) {
+        upgradeLater(key, resumable.bytes, {
+          digest,
+          key,
+          fuelBudget: limits.fuel,
+          memMiB: limits.memMiB,
+        });
+      }
+    } else if (canResume(parsed, limits)) {
       const resumable = instrument(true);
       try {
         if (resumable.ok) {
@@ -106,7 +139,7 @@ export function createModuleCache(options: {
     return {
       module,
       digest,
-      key: keyOf(digest, limits),
+      key,
       isResumable,
       fuelBudget: limits.fuel,
       memMiB: limits.memMiB,

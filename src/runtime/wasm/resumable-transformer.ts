@@ -18,6 +18,10 @@ export type TransformReply =
 export interface ResumableTransformer {
   /** Starts the thread (and binaryen's load) if it is not running; idempotent, returns at once. */
   warm(): void;
+  /** True once binaryen has loaded: a transform now takes milliseconds, not seconds. */
+  isReady(): boolean;
+  /** Starts the thread if needed and resolves once binaryen has loaded. */
+  ready(): Promise<void>;
   /**
    * The module made resumable (`makeResumable`). Rejects when binaryen cannot transform it or
    * the thread died; the caller then runs the module the ordinary way.
@@ -35,7 +39,9 @@ interface Pending {
  * (`--no-liftoff`) are process-wide anyway, so one loaded copy serves every driver. The thread
  * is unref'd while idle; a crash rejects what is pending and the next call starts a new one.
  */
-let current: { worker: Worker; pending: Map<number, Pending> } | undefined;
+let current:
+  | { worker: Worker; pending: Map<number, Pending>; isReady: boolean; onReady: (() => void)[] }
+  | undefined;
 let nextId = 1;
 
 function start(): NonNullable<typeof current> {
@@ -45,9 +51,18 @@ function start(): NonNullable<typeof current> {
     stderr: false,
     execArgv: workerExecArgv(),
   });
-  const state = { worker, pending: new Map<number, Pending>() };
+  const state = {
+    worker,
+    pending: new Map<number, Pending>(),
+    isReady: false,
+    onReady: [] as (() => void)[],
+  };
   worker.on('message', (reply: TransformReply) => {
-    if (reply.type === 'ready') return;
+    if (reply.type === 'ready') {
+      state.isReady = true;
+      for (const resolve of state.onReady.splice(0)) resolve();
+      return;
+    }
     const waiting = state.pending.get(reply.id);
     state.pending.delete(reply.id);
     if (state.pending.size === 0) worker.unref();
@@ -69,6 +84,19 @@ function start(): NonNullable<typeof current> {
 export const resumableTransformer: ResumableTransformer = {
   warm() {
     start();
+  },
+  isReady: () => current?.isReady ?? false,
+  ready() {
+    const state = start();
+    if (state.isReady) return Promise.resolve();
+    // Held until binaryen has loaded, so a caller waiting for it keeps the process alive.
+    state.worker.ref();
+    return new Promise<void>((resolve) =>
+      state.onReady.push(() => {
+        if (state.pending.size === 0) state.worker.unref();
+        resolve();
+      }),
+    );
   },
   transform(bytes) {
     const state = start();
