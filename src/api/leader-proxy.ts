@@ -57,6 +57,7 @@ export function leaderProxy(deps: ApiDeps): MiddlewareHandler {
     const relayed = new Headers(answer.headers);
     for (const name of HOP_BY_HOP) relayed.delete(name);
     relayed.delete('content-encoding');
+    relayed.set('X-Marathon-Leader', leaderUrl);
     return new Response(answer.body, { status: answer.status, headers: relayed });
   };
 }

@@ -72,9 +72,10 @@ export function createApi(apiDeps: ApiDeps): Hono {
 
   const requests = createRequestMetrics();
   app.use('*', async (c, next) => {
-    await next();
+    // Set before the handler answers: headers added to a finished response cost a copy of it.
     const leader = deps.leadership ? deps.leadership.leaderUrl() : ownUrl;
     if (leader !== undefined) c.header('X-Marathon-Leader', leader);
+    await next();
   });
   app.use('*', requests.middleware);
   app.use('*', limitBodies(deps));

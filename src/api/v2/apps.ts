@@ -20,6 +20,8 @@ import { mergeAppUpdate } from './wire/app-update.js';
 import { parseWire } from './wire/violations.js';
 import { parseLabelSelector } from './label-selector.js';
 
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
 /** The AppInfo of each app, with counts, deployments and what `embed` asks for. */
 export async function appInfos(
   snapshot: Snapshot,
@@ -55,13 +57,15 @@ function bodyId(wire: WireApp, path: string): string {
   return canonicalPath(wire.id);
 }
 
-/** `api_post_event` for each app a request created or changed; answers the stored apps. */
-async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise<AppDefinition[]> {
-  const stored: AppDefinition[] = [];
-  for (const id of appIds) {
-    const app = await deps.store.apps.get(id);
+/** `api_post_event` for each app a request created or changed (as stored, when given). */
+async function emitApiPost(
+  deps: ApiDeps,
+  c: Context,
+  options: { appIds: string[]; stored?: AppDefinition[] },
+): Promise<void> {
+  for (const id of options.appIds) {
+    const app = options.stored?.find((a) => a.id === id) ?? (await deps.store.apps.get(id));
     if (!app) continue;
-    stored.push(app);
     await deps.events.emit({
       eventType: 'api_post_event',
       clientIp: clientIp(c),
@@ -69,7 +73,6 @@ async function emitApiPost(deps: ApiDeps, c: Context, appIds: string[]): Promise
       appDefinition: toAppJson(app),
     });
   }
-  return stored;
 }
 
 /** The spec a PUT or PATCH body asks for, given the current app (undefined when new). */
@@ -116,14 +119,17 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const label = c.req.query('label');
     const matchesLabels = label ? parseLabelSelector(label) : undefined;
     const snapshot = await reads.snapshot();
-    const apps = snapshot.apps.filter(
-      (app) =>
-        (cmd === undefined || (app.cmd ?? '').toLowerCase().includes(cmd)) &&
-        (id === undefined || app.id.toLowerCase().includes(id)) &&
-        (matchesLabels === undefined || matchesLabels(app.labels)),
-    );
-    const embed = parseEmbed(queryAll(c, 'embed'));
-    return c.json({ apps: await appInfos(snapshot, { apps, embed }) });
+    const body = await snapshot.memo(`GET ${c.req.url}`, async () => {
+      const apps = snapshot.apps.filter(
+        (app) =>
+          (cmd === undefined || (app.cmd ?? '').toLowerCase().includes(cmd)) &&
+          (id === undefined || app.id.toLowerCase().includes(id)) &&
+          (matchesLabels === undefined || matchesLabels(app.labels)),
+      );
+      const embed = parseEmbed(queryAll(c, 'embed'));
+      return JSON.stringify({ apps: await appInfos(snapshot, { apps, embed }) });
+    });
+    return c.body(body, 200, JSON_TYPE);
   });
 
   routes.post('/v2/apps', async (c) => {
@@ -135,7 +141,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
       { apps: [spec] },
       { force: queryBoolean(c, 'force', false) },
     );
-    const [stored = stampedFallback(spec, result)] = await emitApiPost(deps, c, [id]);
+    // A new app's versionInfo is its version twice, so the answer needs no second read.
+    const stored = stampedFallback(spec, result);
+    await emitApiPost(deps, c, { appIds: [id], stored: [stored] });
     const info = toAppInfo(stored, {
       instances: [],
       deploymentIds: [result.deploymentId],
@@ -159,11 +167,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
       { apps: specs },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(
-      deps,
-      c,
-      specs.map((s) => s.id),
-    );
+    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -179,11 +183,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
       { apps: specs },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(
-      deps,
-      c,
-      specs.map((s) => s.id),
-    );
+    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -212,14 +212,17 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const snapshot = await reads.snapshot();
     const app = snapshot.appById.get(id);
     if (!app) throw unknownApp(id);
-    const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
-    const info = toAppInfo(app, {
-      instances: snapshot.instancesByApp.get(id) ?? [],
-      deploymentIds: snapshot.deploymentIdsByApp.get(id) ?? [],
-      embed: new Set([...embed, ...always]),
-      lastTaskFailure: await snapshot.lastTaskFailure(id),
+    const body = await snapshot.memo(`GET ${id} ${[...embed].sort().join()}`, async () => {
+      const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
+      const info = toAppInfo(app, {
+        instances: snapshot.instancesByApp.get(id) ?? [],
+        deploymentIds: snapshot.deploymentIdsByApp.get(id) ?? [],
+        embed: new Set([...embed, ...always]),
+        lastTaskFailure: await snapshot.lastTaskFailure(id),
+      });
+      return JSON.stringify({ app: info });
     });
-    return c.json({ app: info });
+    return c.body(body, 200, JSON_TYPE);
   });
 
   routes.put('/v2/apps/:id{.+}', async (c) => {
@@ -240,7 +243,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
         isPartial: queryBoolean(c, 'partialUpdate', true),
       });
     const result = await orchestrator.deploy({ apps: [spec] }, { force });
-    await emitApiPost(deps, c, [id]);
+    await emitApiPost(deps, c, { appIds: [id] });
     if (current) return deploymentResponse(c, result);
     c.header('Location', id);
     return deploymentResponse(c, result, 201);
@@ -255,7 +258,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
       { apps: [spec] },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, [id]);
+    await emitApiPost(deps, c, { appIds: [id] });
     return deploymentResponse(c, result);
   });
 
@@ -273,7 +276,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
   return routes;
 }
 
-/** The created app when the orchestrator has not stored it yet: the spec at the new version. */
+/** A created app as stored: the spec at the new version (config and scaling both new). */
 function stampedFallback(spec: AppSpec, result: DeploymentResult): AppDefinition {
   return {
     ...spec,

@@ -24,10 +24,15 @@ export function tasksRoutes(deps: RouteDeps): Hono {
       return state ? [state] : [];
     });
     const snapshot = await reads.snapshot();
-    const instances = snapshot.instances.filter(
-      (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
-    );
-    return c.json({ tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)) });
+    const body = snapshot.memo(`GET /v2/tasks ${states.join()}`, () => {
+      const instances = snapshot.instances.filter(
+        (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
+      );
+      return JSON.stringify({
+        tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)),
+      });
+    });
+    return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
 
   routes.post('/v2/tasks/delete', async (c) => {

@@ -65,11 +65,13 @@ export interface AppInfoContext {
 /** The AppInfo JSON; counts and deployments are always there, the rest as embedded. */
 export function toAppInfo(app: AppDefinition, context: AppInfoContext): Record<string, unknown> {
   const { instances, deploymentIds, embed } = context;
-  const info: Record<string, unknown> = {
-    ...toAppJson(app),
-    ...taskCounts(instances),
-    deployments: deploymentIds.map((id) => ({ id })),
-  };
+  const info: Record<string, unknown> = toAppJson(app);
+  const counts = taskCounts(instances);
+  info.tasksStaged = counts.tasksStaged;
+  info.tasksRunning = counts.tasksRunning;
+  info.tasksHealthy = counts.tasksHealthy;
+  info.tasksUnhealthy = counts.tasksUnhealthy;
+  info.deployments = deploymentIds.map((id) => ({ id }));
   if (embed.has('readiness')) info.readinessCheckResults = [];
   if (embed.has('tasks')) {
     const servicePorts = servicePortsOf(app);

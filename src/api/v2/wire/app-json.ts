@@ -5,59 +5,53 @@ import type { AppDefinition } from '../../../domain/index.js';
 /** Marathon's App JSON (response side). */
 export type AppJson = Record<string, unknown> & { id: string; version: string };
 
-function nonEmpty<T>(key: string, value: T[] | undefined): Record<string, T[]> {
-  return value && value.length > 0 ? { [key]: value } : {};
-}
-
-function nonEmptyMap<T>(
-  key: string,
-  value: Record<string, T> | undefined,
-): Record<string, unknown> {
-  return value && Object.keys(value).length > 0 ? { [key]: value } : {};
-}
-
-function defined(key: string, value: unknown): Record<string, unknown> {
-  return value === undefined ? {} : { [key]: value };
-}
-
 /** The App JSON of a stored definition (`GET /v2/apps/{id}/versions/{v}`, embedded in AppInfo). */
 export function toAppJson(app: AppDefinition): AppJson {
-  return {
-    id: app.id,
-    ...nonEmpty('acceptedResourceRoles', app.acceptedResourceRoles),
-    ...nonEmpty('args', app.args),
-    backoffFactor: app.backoffFactor,
-    backoffSeconds: app.backoffSeconds,
-    ...defined('cmd', app.cmd),
-    ...nonEmpty('constraints', app.constraints),
-    ...defined('container', app.container),
-    cpus: app.cpus,
-    ...nonEmpty('dependencies', app.dependencies),
-    disk: app.disk,
-    ...nonEmptyMap('env', app.env),
-    executor: app.executor,
-    ...defined('executorResources', app.executorResources),
-    ...nonEmpty('fetch', app.fetch),
-    gpus: app.gpus,
-    ...nonEmpty('healthChecks', app.healthChecks),
-    instances: app.instances,
-    killSelection: app.killSelection,
-    labels: app.labels,
-    maxLaunchDelaySeconds: app.maxLaunchDelaySeconds,
-    mem: app.mem,
-    networks: app.networks,
-    ...defined('portDefinitions', app.portDefinitions),
-    ...nonEmpty('readinessChecks', app.readinessChecks),
-    requirePorts: app.requirePorts,
-    ...defined('resourceLimits', app.resourceLimits),
-    role: app.role ?? '*',
-    ...nonEmptyMap('secrets', app.secrets),
-    ...defined('taskKillGracePeriodSeconds', app.taskKillGracePeriodSeconds),
-    ...defined('tty', app.tty),
-    unreachableStrategy: app.unreachableStrategy,
-    upgradeStrategy: app.upgradeStrategy,
-    ...defined('user', app.user),
-    version: app.version,
-    versionInfo: app.versionInfo,
+  // Built key by key (not by spreading) because list answers render a thousand of these.
+  const json: Record<string, unknown> = { id: app.id };
+  const list = (key: string, value: unknown[] | undefined) => {
+    if (value && value.length > 0) json[key] = value;
   };
+  const map = (key: string, value: Record<string, unknown> | undefined) => {
+    if (value && Object.keys(value).length > 0) json[key] = value;
+  };
+  const optional = (key: string, value: unknown) => {
+    if (value !== undefined) json[key] = value;
+  };
+  list('acceptedResourceRoles', app.acceptedResourceRoles);
+  list('args', app.args);
+  json.backoffFactor = app.backoffFactor;
+  json.backoffSeconds = app.backoffSeconds;
+  optional('cmd', app.cmd);
+  list('constraints', app.constraints);
+  optional('container', app.container);
+  json.cpus = app.cpus;
+  list('dependencies', app.dependencies);
+  json.disk = app.disk;
+  map('env', app.env);
+  json.executor = app.executor;
+  optional('executorResources', app.executorResources);
+  list('fetch', app.fetch);
+  json.gpus = app.gpus;
+  list('healthChecks', app.healthChecks);
+  json.instances = app.instances;
+  json.killSelection = app.killSelection;
+  json.labels = app.labels;
+  json.maxLaunchDelaySeconds = app.maxLaunchDelaySeconds;
+  json.mem = app.mem;
+  json.networks = app.networks;
+  optional('portDefinitions', app.portDefinitions);
+  list('readinessChecks', app.readinessChecks);
+  json.requirePorts = app.requirePorts;
+  optional('resourceLimits', app.resourceLimits);
+  json.role = app.role ?? '*';
+  map('secrets', app.secrets);
+  optional('taskKillGracePeriodSeconds', app.taskKillGracePeriodSeconds);
+  optional('tty', app.tty);
+  json.unreachableStrategy = app.unreachableStrategy;
+  json.upgradeStrategy = app.upgradeStrategy;
+  optional('user', app.user);
+  json.version = app.version;
+  json.versionInfo = app.versionInfo;
+  return json as AppJson;
 }
