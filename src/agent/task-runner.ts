@@ -187,6 +187,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       }
       started = true;
       report({ state: 'TASK_RUNNING' });
+      // A kill that arrived while the driver was re-attaching found nothing to stop yet.
+      if (killRequested) await driver.stop(taskId);
       return finish();
     },
 

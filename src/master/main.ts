@@ -176,9 +176,10 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       publicUrl: options.publicUrl,
     },
   });
+  // Elect (or learn the leader) before listening: a request must never find no leader at all.
+  await leadership.start();
   const server = await startHttpServer({ app: api, port: options.port, host: options.host });
   logger.info({ port: server.port, publicUrl: options.publicUrl }, 'master listening');
-  await leadership.start();
 
   return {
     port: server.port,
