@@ -34,6 +34,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 function limitBodies(deps: ApiDeps): MiddlewareHandler {
   const tooLarge = (maxSize: number) =>
@@ -48,10 +49,7 @@ function limitBodies(deps: ApiDeps): MiddlewareHandler {
     });
   const json = tooLarge(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const artifact = tooLarge(deps.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
-  return (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return c.req.path === '/v2/artifacts' ? artifact(c, next) : json(c, next);
-  };
+  return (c, next) => (c.req.path === '/v2/artifacts' ? artifact(c, next) : json(c, next));
 }
 
 /**
@@ -78,11 +76,11 @@ export function createApi(apiDeps: ApiDeps): Hono {
     await next();
   });
   app.use('*', requests.middleware);
-  app.use('*', limitBodies(deps));
-  app.use('*', leaderProxy(deps));
+  if (deps.leadership) app.use('*', leaderProxy(deps));
+  // Reads skip these: the hot path of GET /v2/apps/{id} stays short.
+  app.on(WRITE_METHODS, '*', limitBodies(deps));
   // Every change through the API ends the shared read snapshot: clients read their own writes.
-  app.use('*', async (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+  app.on(WRITE_METHODS, '*', async (_c, next) => {
     try {
       await next();
     } finally {
@@ -111,8 +109,10 @@ export function createApi(apiDeps: ApiDeps): Hono {
 
   // A router of the real routes only, to tell "wrong method" (405) from "no such path".
   const known = new PatternRouter<string>();
-  for (const route of app.routes)
-    if (route.method !== 'ALL') known.add(route.method, route.path, route.path);
+  for (const route of app.routes) {
+    const isMiddleware = route.method === 'ALL' || route.path === '*' || route.path === '/*';
+    if (!isMiddleware) known.add(route.method, route.path, route.path);
+  }
 
   app.notFound((c) => {
     const path = c.req.path;

@@ -1,0 +1,296 @@
+// `npm run bench:api`: HTTP throughput of the API with 1,000 apps stored, on `pacer dev`'s
+// embedded Postgres (PGlite) and on the master with Postgres, next to a bare Hono hello-world
+// as the ceiling measured in the same run. autocannon runs in this process; each server runs
+// in its own child process (this file with `--serve <kind>`). Writes bench/results/api.json.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import type { Store } from '../src/store/index.js';
+import { writeResults } from './results.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const APPS = 1000;
+type Kind = 'hello' | 'dev' | 'postgres' | 'api-only';
+
+// ---------------------------------------------------------------------------------------------
+// Server side (child process).
+
+async function seed(store: Store): Promise<void> {
+  const now = new Date().toISOString();
+  const agents = Array.from({ length: 10 }, (_, n) => `bench-agent-${n}`);
+  for (const agentId of agents) {
+    await store.agents.put({
+      agentId,
+      hostname: `${agentId}.bench`,
+      attributes: {},
+      capabilities: ['wasm'],
+      total: { cpus: 64, memMiB: 65536, diskMiB: 65536, ports: [[31000, 32000]] },
+      free: { cpus: 0, memMiB: 0, diskMiB: 0, ports: [] },
+      runningTaskIds: [],
+      registeredAt: now,
+      lastHeartbeatAt: now,
+      state: 'active',
+    });
+  }
+  const { normalizeApp } = await import('../src/api/v2/wire/app-normalize.js');
+  const { newInstanceId } = await import('../src/domain/index.js');
+  for (let n = 0; n < APPS; n++) {
+    const id = `/bench/group-${n % 20}/app-${n}`;
+    const result = normalizeApp(
+      {
+        id,
+        cmd: 'hello.wasm --n ' + String(n),
+        cpus: 0.01,
+        mem: 16,
+        instances: 1,
+        labels: { n: String(n) },
+      },
+      { id },
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    await store.apps.put({
+      ...result.value,
+      version: now,
+      versionInfo: { lastScalingAt: now, lastConfigChangeAt: now },
+    });
+    await store.instances.put({
+      instanceId: newInstanceId(id),
+      appId: id,
+      appVersion: now,
+      goal: 'Running',
+      condition: 'Running',
+      incarnation: 1,
+      agentId: agents[n % agents.length],
+      host: `${agents[n % agents.length]}.bench`,
+      ports: [31000 + (n % 1000)],
+      resources: { cpus: 0.01, memMiB: 16, diskMiB: 0 },
+      createdAt: now,
+      stagedAt: now,
+      startedAt: now,
+      conditionChangedAt: now,
+      healthCheckResults: [],
+      lastStatusSeq: 1,
+      launchNotBefore: 0,
+    });
+  }
+}
+
+async function serve(kind: Kind): Promise<void> {
+  const { startHttpServer } = await import('../src/api/http-server.js');
+  if (kind === 'hello') {
+    const { Hono } = await import('hono');
+    const app = new Hono();
+    app.get('/', (c) => c.text('hello'));
+    const server = await startHttpServer({ app, port: 0, host: '127.0.0.1' });
+    process.send?.({ port: server.port });
+    return;
+  }
+  if (kind === 'api-only') {
+    // The API alone on PGlite, with the test doubles of the master's services: what the HTTP
+    // edge costs without the orchestrator and evaluation loop behind it.
+    const { createTestApi } = await import('../test/support/api-doubles.js');
+    const { createApi } = await import('../src/api/index.js');
+    const test = await createTestApi();
+    await seed(test.store);
+    const server = await startHttpServer({
+      app: createApi({ ...test.deps, readCacheMs: 1000 }),
+      port: 0,
+      host: '127.0.0.1',
+    });
+    process.send?.({ port: server.port });
+    return;
+  }
+  const { createMemoryBus } = await import('../src/bus/index.js');
+  const { silentLogger, systemClock } = await import('../src/lib/index.js');
+  const { startMaster } = await import('../src/master/main.js');
+  const { createPgliteStore, createPostgresStore } = await import('../src/store/index.js');
+  const store =
+    kind === 'dev'
+      ? await createPgliteStore({})
+      : await createPostgresStore({ url: process.env.BENCH_DATABASE_URL ?? '' });
+  await seed(store);
+  const master = await startMaster({
+    store,
+    bus: createMemoryBus(),
+    clock: systemClock,
+    logger: silentLogger(),
+    masterId: `bench-${kind}`,
+    port: 0,
+    host: '127.0.0.1',
+    publicUrl: 'http://127.0.0.1:8080',
+    version: 'bench',
+    agentTimeoutMs: 3_600_000,
+  });
+  process.send?.({ port: master.port });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load side (this process).
+
+interface Figures {
+  requestsPerSecond: number;
+  p99Ms: number;
+  p50Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(options: {
+  url: string;
+  method?: 'GET' | 'POST';
+  body?: (n: number) => string;
+}): Promise<Figures> {
+  let n = 0;
+  const { body } = options;
+  const result = await autocannon({
+    url: options.url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: options.method ?? 'GET',
+    headers: { 'content-type': 'application/json' },
+    ...(body
+      ? {
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (request: autocannon.Request) => ({ ...request, body: body(n++) }),
+            },
+          ],
+        }
+      : {}),
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p99Ms: result.latency.p99,
+    p50Ms: result.latency.p50,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+function start(
+  kind: Kind,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; base: string }> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', kind], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port: number }) =>
+      resolve({ child, base: `http://127.0.0.1:${message.port}` }),
+    );
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * The four figures of one server, each read next to a fresh hello-world ceiling (the machine is
+ * shared, so a ceiling measured once would compare figures taken under different loads).
+ */
+async function measureApi(options: { kind: Kind; helloBase: string; env?: NodeJS.ProcessEnv }) {
+  const { kind, helloBase, env } = options;
+  const { child, base } = await start(kind, env);
+  try {
+    await load({ url: `${base}/v2/apps/bench/group-1/app-1` }); // warm-up
+    const ceilingBefore = await load({ url: `${helloBase}/` });
+    const getApp = await load({ url: `${base}/v2/apps/bench/group-7/app-7` });
+    const ceilingAfter = await load({ url: `${helloBase}/` });
+    const ceiling =
+      ceilingBefore.requestsPerSecond >= ceilingAfter.requestsPerSecond
+        ? ceilingBefore
+        : ceilingAfter;
+    const figures = {
+      helloWorldCeiling: ceiling,
+      getApp,
+      getApps: await load({ url: `${base}/v2/apps` }),
+      getTasks: await load({ url: `${base}/v2/tasks` }),
+      postApps: await load({
+        url: `${base}/v2/apps`,
+        method: 'POST',
+        body: (n) =>
+          JSON.stringify({
+            id: `/bench/new/${kind}-${n}`,
+            cmd: 'hello.wasm',
+            cpus: 0.01,
+            mem: 16,
+            instances: 0,
+          }),
+      }),
+    };
+    const share = Math.round((getApp.requestsPerSecond / ceiling.requestsPerSecond) * 100) / 100;
+    return {
+      ...figures,
+      targets: {
+        getAppShareOfCeiling: share,
+        getAppShareOfCeilingAtLeast50Percent: share >= 0.5,
+        getAppP99AtMost10Ms: getApp.p99Ms <= 10,
+        postAppsAtLeast500PerSecond: figures.postApps.requestsPerSecond >= 500,
+      },
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const hello = await start('hello');
+  try {
+    await load({ url: `${hello.base}/` }); // warm-up
+    const helloBase = hello.base;
+    const dev = await measureApi({ kind: 'dev', helloBase });
+    console.log('pacer dev (PGlite)', dev);
+    const apiOnly = await measureApi({ kind: 'api-only', helloBase });
+    console.log('API alone on PGlite (service doubles)', apiOnly);
+    let postgres: Awaited<ReturnType<typeof measureApi>> | { skipped: string };
+    const { hasService, createTestDatabase } = await import('../test/support/services.js');
+    if (await hasService('postgres')) {
+      const db = await createTestDatabase();
+      try {
+        postgres = await measureApi({
+          kind: 'postgres',
+          helloBase,
+          env: { BENCH_DATABASE_URL: db.url },
+        });
+      } finally {
+        await db.drop();
+      }
+    } else {
+      postgres = { skipped: 'Postgres does not answer' };
+    }
+    console.log('master on Postgres', postgres);
+    await writeResults('api', {
+      setup: {
+        appsStored: APPS,
+        tasksStored: APPS,
+        secondsPerRun: SECONDS,
+        connections: CONNECTIONS,
+        cpus: (await import('node:os')).cpus().length,
+        node: process.version,
+        notes: [
+          'autocannon runs in this process; every server runs in its own child process.',
+          'The hello-world ceiling is measured right before and after GET /v2/apps/{id}; the higher one counts.',
+          'POST /v2/apps creates apps with instances: 0 (placement is measured by bench:scheduler).',
+          'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
+        ],
+      },
+      dev,
+      apiOnlyOnPglite: apiOnly,
+      postgres,
+    });
+  } finally {
+    await stop(hello.child);
+  }
+}
+
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt >= 0) await serve(process.argv[serveAt + 1] as Kind);
+else await main();
