@@ -102,7 +102,7 @@ async function endToEnd(): Promise<{ ms: number; placedMs: number }> {
             '--hostname',
             `load-${n}`,
             '--resources',
-            'cpus:16,mem:65536,disk:65536,ports:[31000-32000]',
+            'cpus:4,mem:16384,disk:65536,ports:[31000-32000]',
             '--work-dir',
             await tempDir('pacer-load'),
           ],
@@ -117,7 +117,7 @@ async function endToEnd(): Promise<{ ms: number; placedMs: number }> {
     );
     // Agents load binaryen (to make sleeping modules share threads) in their first seconds; a
     // fleet is measured warm, as it is in service.
-    await new Promise((r) => setTimeout(r, 15_000));
+    await new Promise((r) => setTimeout(r, Number(process.env.WARMUP_MS ?? 30_000)));
     const bytes = await readFile(path.resolve('wasm-tasks/build/service.wasm'));
     const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
       'content-type': 'application/wasm',
