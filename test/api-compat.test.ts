@@ -2,11 +2,13 @@
 // accepted, or refused with Marathon's reason (Pacer runs like a Marathon without optional
 // features and without a default container network); plus the client habits of BEHAVIOUR.md.
 import { readFile, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApi } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
 
-const BASE = '/work/shared/marathon-api/';
+// shared/ sits beside the repository, in a clone (CI) as here.
+const BASE = fileURLToPath(new URL('../../shared/marathon-api/', import.meta.url));
 const read = async (file: string) => JSON.parse(await readFile(BASE + file, 'utf8')) as unknown;
 const feature = (name: string) =>
   `Feature ${name} is not enabled. Enable with --enable_features ${name})`;

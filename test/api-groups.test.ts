@@ -17,7 +17,13 @@ beforeEach(async () => {
 });
 
 const sleepGroup = JSON.parse(
-  await readFile('/work/shared/marathon-api/examples/system-tests/groups/sleep-group.json', 'utf8'),
+  await readFile(
+    new URL(
+      '../../shared/marathon-api/examples/system-tests/groups/sleep-group.json',
+      import.meta.url,
+    ),
+    'utf8',
+  ),
 ) as Record<string, unknown>;
 
 interface Group {
