@@ -35,14 +35,21 @@ export interface Subscription {
 
 export interface Bus {
   /** Appends a message; resolves with its entry id. `maxLen` trims the stream to about that many entries. */
-  publish<T extends object>(stream: string, message: T, options?: { maxLen?: number }): Promise<string>;
+  publish<T extends object>(
+    stream: string,
+    message: T,
+    options?: { maxLen?: number },
+  ): Promise<string>;
   /** Starts a consumer-group reader (see `ConsumeOptions`). */
   consume<T>(options: ConsumeOptions<T>): Subscription;
   /**
    * Reads entries after `afterId` (exclusive; default from the start), oldest first, without a
    * group. With `blockMs`, waits up to that long for new entries when there are none.
    */
-  read<T>(stream: string, options?: { afterId?: string; count?: number; blockMs?: number }): Promise<BusEntry<T>[]>;
+  read<T>(
+    stream: string,
+    options?: { afterId?: string; count?: number; blockMs?: number },
+  ): Promise<BusEntry<T>[]>;
   /** The last `count` entries, oldest first. */
   tail<T>(stream: string, count: number): Promise<BusEntry<T>[]>;
   /** Deletes a stream and its groups. Idempotent. */

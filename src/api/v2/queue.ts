@@ -6,20 +6,7 @@ import type { Instance } from '../../domain/index.js';
 import { systemClock } from '../../lib/index.js';
 import type { RouteDeps } from '../deps.js';
 import { toAppJson } from './wire/app-json.js';
-
-/** Marathon's reject reasons, listed in every summary (0 when none refused for that reason). */
-const REASONS = [
-  'UnfulfilledRole',
-  'UnfulfilledConstraint',
-  'NoCorrespondingReservationFound',
-  'AgentMaintenance',
-  'InsufficientCpus',
-  'InsufficientMemory',
-  'InsufficientDisk',
-  'InsufficientGpus',
-  'InsufficientPorts',
-  'DeclinedScarceResources',
-] as const;
+import { RejectReason } from '../../scheduler/index.js';
 
 /** Routes of `/v2/queue`. */
 export function queueRoutes(deps: RouteDeps): Hono {
@@ -42,7 +29,7 @@ export function queueRoutes(deps: RouteDeps): Hono {
       const deadline = queue?.get(appId)?.deadline ?? 0;
       const rejections = queue?.rejections?.(appId);
       const processed = rejections?.agentsEvaluated ?? 0;
-      const summary = REASONS.map((reason) => ({
+      const summary = RejectReason.map((reason) => ({
         reason,
         declined: rejections?.reasons[reason] ?? 0,
         processed,
