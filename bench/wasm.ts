@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver, type TaskDriver } from '../src/runtime/index.js';
+import { resumableReady } from '../src/runtime/wasm/index.js';
 import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -124,6 +125,8 @@ async function killLatency() {
 async function density(count: number) {
   const driver = createWasmDriver({ logger: silentLogger(), poolSize: 2 });
   const sandbox = wasmTaskSpec({ module: 'service', taskId: 'x' }).sandboxDir;
+  // Launches before binaryen has loaded run in threads of their own: measure a warm agent.
+  await resumableReady();
   // One task first: binaryen (loaded once per process) and the compiled module are not per task.
   const warm = wasmTaskSpec({ module: 'service', taskId: id('warm'), sandboxDir: sandbox });
   await driver.start(warm);
@@ -172,6 +175,7 @@ async function serviceStart(count: number) {
       limits: { cpus: 0.01, memMiB: 1, diskMiB: 1, killGracePeriodMs: 0 },
     });
   await new Promise((r) => setTimeout(r, 12_000));
+  await resumableReady();
   const first = spec();
   let t0 = performance.now();
   await driver.start(first);
