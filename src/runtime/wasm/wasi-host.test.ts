@@ -21,7 +21,7 @@ function setUp(
     diskQuotaBytes: options.diskQuotaBytes ?? 1024 * 1024,
     control: new Int32Array(new SharedArrayBuffer(4)),
     onLog: (stream, lines) => logs.push(...lines.map((line) => ({ stream, line }))),
-  } as Parameters<typeof createWasiHost>[0]);
+  });
   const memory = new WebAssembly.Memory({ initial: 1 });
   host.setMemory(memory);
   const view = () => new DataView(memory.buffer);
