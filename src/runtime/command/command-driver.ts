@@ -17,7 +17,7 @@ import type { TaskDriver, TaskExit, TaskHandle, TaskSpec } from '../driver.js';
 import { bubblewrapArgs, detectBubblewrap, probeBubblewrapLayout } from './bubblewrap.js';
 import { diskUsageBytes } from './disk-usage.js';
 import { createFileFollower, type FileFollower } from './file-follower.js';
-import { createLineSplitter } from './line-splitter.js';
+import { createLineSplitter } from '../line-splitter.js';
 import {
   canUseMemoryCgroup,
   createMemoryCgroup,

@@ -13,7 +13,7 @@ export {
   type FileFollowerOptions,
 } from './file-follower.js';
 export { findExecutable } from './find-executable.js';
-export { createLineSplitter, type LineSplitter } from './line-splitter.js';
+export { createLineSplitter, type LineSplitter } from '../line-splitter.js';
 export {
   canUseMemoryCgroup,
   DEFAULT_MEMORY_CGROUP_ROOT,

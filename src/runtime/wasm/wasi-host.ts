@@ -19,7 +19,7 @@ import {
   constants as fsConstants,
   type Stats,
 } from 'node:fs';
-import { createLogLineSplitter } from './log-line-splitter.js';
+import { createLineSplitter } from '../line-splitter.js';
 import { resolveSandboxPath } from './sandbox-path.js';
 import { Errno, WasiError, errnoOf } from './wasi-errno.js';
 
@@ -91,8 +91,8 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
   const argBytes = options.args.map((a) => encoder.encode(`${a}\0`));
   const envBytes = Object.entries(options.env).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
   const splitters = {
-    stdout: createLogLineSplitter({ maxLineBytes: options.maxLogLineBytes }),
-    stderr: createLogLineSplitter({ maxLineBytes: options.maxLogLineBytes }),
+    stdout: createLineSplitter({ maxLineBytes: options.maxLogLineBytes }),
+    stderr: createLineSplitter({ maxLineBytes: options.maxLogLineBytes }),
   };
   const fds = new Map<number, FdEntry>([
     [0, { kind: 'stdio' }],

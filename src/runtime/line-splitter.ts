@@ -1,6 +1,7 @@
-// Cuts a byte stream (a task's stdout or stderr) into text lines of bounded length.
+// Cuts a byte stream (a task's stdout or stderr) into text lines of bounded length; shared by
+// every driver so all task kinds log alike.
 
-export interface LogLineSplitter {
+export interface LineSplitter {
   /** Adds bytes; returns the lines they complete. */
   push(bytes: Uint8Array): string[];
   /** Returns the unfinished last line, if any (at exit). */
@@ -10,8 +11,11 @@ export interface LogLineSplitter {
 /** Stateless use (no `stream` option), so one serves every splitter: a decoder costs per task. */
 const decoder = new TextDecoder('utf-8');
 
-/** Lines longer than `maxLineBytes` are cut into pieces of that many bytes. */
-export function createLogLineSplitter(options: { maxLineBytes: number }): LogLineSplitter {
+/**
+ * Lines longer than `maxLineBytes` are cut into pieces of that many bytes, so a task that never
+ * writes a newline cannot grow the agent's memory.
+ */
+export function createLineSplitter(options: { maxLineBytes: number }): LineSplitter {
   const max = Math.max(1, options.maxLineBytes);
   let pending = new Uint8Array(0);
   const decode = (bytes: Uint8Array): string => decoder.decode(bytes).replace(/\r$/, '');
