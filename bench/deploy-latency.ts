@@ -3,7 +3,6 @@
 // same run: starting the same 10 tasks straight through the Wasm driver, no control plane.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, REDIS_URL, redisPrefix } from '../test/support/services.js';
 import {
   apiClient,
   freePort,
@@ -12,6 +11,7 @@ import {
   waitFor,
   waitForApi,
   type PacerProcess,
+  prepareCluster,
 } from '../test/support/cluster.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { silentLogger } from '../src/lib/index.js';
@@ -94,18 +94,10 @@ async function inDev(): Promise<number[]> {
 }
 
 async function inCluster(): Promise<number[]> {
-  const db = await createTestDatabase();
-  const port = await freePort();
-  const api = apiClient(`http://127.0.0.1:${port}`);
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    PACER_BUS_PREFIX: redisPrefix(),
-    PACER_MASTER_URL: api.url,
-    PACER_PUBLIC_URL: api.url,
+  const { db, port, api, env } = await prepareCluster({
     LOG_LEVEL: 'warn',
     PACER_OFFER_INTERVAL_MS: '500',
-  };
+  });
   const processes: PacerProcess[] = [
     startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env),
   ];

@@ -11,15 +11,14 @@ import {
 } from '../src/bus/index.js';
 import { silentLogger } from '../src/lib/index.js';
 import {
-  apiClient,
-  freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  prepareCluster,
 } from '../test/support/cluster.js';
-import { createTestDatabase, REDIS_URL, redisPrefix } from '../test/support/services.js';
+import { REDIS_URL, redisPrefix } from '../test/support/services.js';
 import { writeResults } from './results.js';
 
 const INSTANCES = Number(process.env.INSTANCES ?? 1000);
@@ -78,17 +77,9 @@ async function transportFloor(): Promise<number> {
 }
 
 async function endToEnd(): Promise<{ ms: number; placedMs: number }> {
-  const db = await createTestDatabase();
-  const port = await freePort();
-  const api = apiClient(`http://127.0.0.1:${port}`);
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    PACER_BUS_PREFIX: redisPrefix(),
-    PACER_MASTER_URL: api.url,
-    PACER_PUBLIC_URL: api.url,
+  const { db, port, api, env } = await prepareCluster({
     LOG_LEVEL: 'warn',
-  };
+  });
   const processes: PacerProcess[] = [
     startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env),
   ];

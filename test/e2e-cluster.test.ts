@@ -4,15 +4,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  apiClient,
-  freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  prepareCluster,
+  type ClusterSetup,
 } from './support/cluster.js';
-import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
+import { hasService } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
@@ -23,7 +23,7 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
   const agents: PacerProcess[] = [];
   let env: Record<string, string>;
   let port: number;
-  let api: ReturnType<typeof apiClient>;
+  let api: ClusterSetup['api'];
 
   async function startMasterProcess(): Promise<void> {
     master = startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env);
@@ -31,18 +31,10 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    port = await freePort();
-    api = apiClient(`http://127.0.0.1:${port}`);
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      PACER_BUS_PREFIX: redisPrefix(),
-      PACER_MASTER_URL: api.url,
-      PACER_PUBLIC_URL: api.url,
+    ({ db, port, api, env } = await prepareCluster({
       PACER_OFFER_INTERVAL_MS: '300',
       PACER_AGENT_TIMEOUT_MS: '3000',
-    };
+    }));
     await startMasterProcess();
     for (const n of [1, 2]) {
       agents.push(

@@ -8,15 +8,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
 import {
-  apiClient,
-  freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  prepareCluster,
+  type ClusterSetup,
 } from './support/cluster.js';
-import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
+import { hasService } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
 const hasPodman = await promisify(execFile)('podman', [
@@ -100,7 +100,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
     ...(hasPodman ? ['--containerizer', 'podman', '--container-runtime', 'runc'] : []),
   ];
   let env: Record<string, string>;
-  let api: ReturnType<typeof apiClient>;
+  let api: ClusterSetup['api'];
 
   async function startAgent(hostname: string, flags: string[], workDir?: string): Promise<string> {
     // Tasks run as nobody when the agent is root: the work dir must be searchable by it.
@@ -149,20 +149,13 @@ describe.skipIf(!ok)('command and container tasks', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const port = await freePort();
-    api = apiClient(`http://127.0.0.1:${port}`);
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      PACER_BUS_PREFIX: redisPrefix(),
-      PACER_MASTER_URL: api.url,
-      PACER_PUBLIC_URL: api.url,
+    let port: number;
+    ({ db, port, api, env } = await prepareCluster({
       PACER_OFFER_INTERVAL_MS: '250',
       // Long enough that the agent restart below (slow on a loaded machine) is never taken for an
       // agent loss, which would replace the task instead of finding it again.
       PACER_AGENT_TIMEOUT_MS: '10000',
-    };
+    }));
     master = startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env);
     if (hasPodman) await ensureBusyboxImage();
     await waitForApi(api.url, master);

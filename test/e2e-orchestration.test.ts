@@ -5,15 +5,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  apiClient,
-  freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  prepareCluster,
+  type ClusterSetup,
 } from './support/cluster.js';
-import { createTestDatabase, hasService, REDIS_URL, redisPrefix } from './support/services.js';
+import { hasService } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
@@ -31,7 +31,7 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
   const agents = new Map<string, { process: PacerProcess; workDir: string }>();
   let env: Record<string, string>;
   let port: number;
-  let api: ReturnType<typeof apiClient>;
+  let api: ClusterSetup['api'];
   let uri: string;
 
   async function startMasterProcess(): Promise<void> {
@@ -75,18 +75,10 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    port = await freePort();
-    api = apiClient(`http://127.0.0.1:${port}`);
-    env = {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      PACER_BUS_PREFIX: redisPrefix(),
-      PACER_MASTER_URL: api.url,
-      PACER_PUBLIC_URL: api.url,
+    ({ db, port, api, env } = await prepareCluster({
       PACER_OFFER_INTERVAL_MS: '250',
       PACER_AGENT_TIMEOUT_MS: '2000',
-    };
+    }));
     await startMasterProcess();
     for (const name of ['a1', 'a2', 'a3']) await startAgent(name, await tempDir(`pacer-${name}`));
     await waitFor('three agents', async () => (await activeAgents()) === 3, 30_000);

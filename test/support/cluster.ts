@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTestDatabase, REDIS_URL, redisPrefix } from './services.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/pacer.js');
@@ -148,4 +149,30 @@ export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<
     },
     30_000,
   );
+}
+
+/** What a master and its agents need to run against this machine's Postgres and Redis. */
+export interface ClusterSetup {
+  /** A fresh database; drop it when done. */
+  db: { url: string; drop: () => Promise<void> };
+  port: number;
+  api: ReturnType<typeof apiClient>;
+  /** Environment for `pacer master` and `pacer agent`: database, Redis, key prefix, URLs. */
+  env: Record<string, string>;
+}
+
+/** A fresh database, a free port and a fresh bus prefix, with `extraEnv` on top. */
+export async function prepareCluster(extraEnv: Record<string, string> = {}): Promise<ClusterSetup> {
+  const db = await createTestDatabase();
+  const port = await freePort();
+  const api = apiClient(`http://127.0.0.1:${port}`);
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    PACER_BUS_PREFIX: redisPrefix(),
+    PACER_MASTER_URL: api.url,
+    PACER_PUBLIC_URL: api.url,
+    ...extraEnv,
+  };
+  return { db, port, api, env };
 }
