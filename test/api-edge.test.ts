@@ -145,6 +145,21 @@ describe('/v2/tasks/{taskId}/logs', () => {
     expect((await api.app.request('/v2/tasks/x.instance-y._app.1/logs')).status).toBe(404);
   });
 
+  it('answers the fuel an ended task used, and none for a task of another incarnation', async () => {
+    const relaunched = instanceOf({ id: '/metered', version: '2026-01-02T03:04:05.678Z' });
+    const endedId = currentTaskId(relaunched);
+    await api.store.instances.put({
+      ...relaunched,
+      incarnation: 2,
+      lastTaskFuel: { taskId: endedId, fuelUsed: 1234 },
+    });
+    const ended = await api.app.request(`/v2/tasks/${endedId}/logs`);
+    expect(await ended.json()).toEqual({ taskId: endedId, lines: [], fuelUsed: 1234 });
+    const runningId = currentTaskId({ ...relaunched, incarnation: 2 });
+    const running = await api.app.request(`/v2/tasks/${runningId}/logs`);
+    expect(await running.json()).toEqual({ taskId: runningId, lines: [] });
+  });
+
   it('follows as server-sent events with follow=true', async () => {
     const instance = instanceOf({ id: '/follower', version: '2026-01-02T03:04:05.678Z' });
     await api.store.instances.put(instance);

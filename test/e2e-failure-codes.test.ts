@@ -54,11 +54,46 @@ describe('failure codes through pacer dev', () => {
     return `${res.body.uri as string}/${name}.wasm`;
   }
 
+  interface StatusEvent {
+    appId: string;
+    taskId: string;
+    taskStatus: string;
+    message: string;
+  }
+
+  /** Follows `status_update_event`s; `until` reads them until `done` holds (15 s at most). */
+  async function followStatusEvents() {
+    const controller = new AbortController();
+    const stream = await fetch(`${api.url}/v2/events?event_type=status_update_event`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    const seen: StatusEvent[] = [];
+    let rest = '';
+    return {
+      async until(done: (events: StatusEvent[]) => boolean): Promise<StatusEvent[]> {
+        const deadline = Date.now() + 15_000;
+        while (!done(seen) && Date.now() < deadline) {
+          const { value, done: ended } = await reader.read();
+          if (ended) break;
+          const lines = (rest + decoder.decode(value)).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines)
+            if (line.startsWith('data:')) seen.push(JSON.parse(line.slice(5)) as StatusEvent);
+        }
+        controller.abort();
+        return seen;
+      },
+    };
+  }
+
   async function failureOf(
     id: string,
     module: string,
     extra: Record<string, unknown> = {},
-  ): Promise<{ state: string; message: string }> {
+  ): Promise<{ state: string; message: string; taskId: string }> {
     const uri = module.startsWith('http') ? module : await upload(module);
     const name = decodeURIComponent(uri.split('/').at(-1) as string);
     const created = await api.post('/v2/apps', {
@@ -102,6 +137,50 @@ describe('failure codes through pacer dev', () => {
     });
   }
 
+  it('reports the fuel an ended task used in its logs endpoint and as a metric', async () => {
+    const failure = await failureOf('/codes/fuel', 'loop', {
+      labels: { PACER_WASM_FUEL: '100000' },
+    });
+    const failed = await api.get(`/v2/tasks/${failure.taskId}/logs`);
+    expect(failed.body.fuelUsed).toBe(100000);
+
+    const uri = await upload('hello');
+    const events = await followStatusEvents();
+    const created = await api.post('/v2/apps', {
+      id: '/codes/hello',
+      instances: 2,
+      cpus: 0.1,
+      mem: 16,
+      fetch: [{ uri }],
+      cmd: 'hello.wasm metered',
+      backoffSeconds: 600,
+    });
+    expect(created.status).toBe(201);
+    const isFinishedHello = (e: StatusEvent) =>
+      e.appId === '/codes/hello' && e.taskStatus === 'TASK_FINISHED';
+    const finished = (await events.until((all) => all.filter(isFinishedHello).length >= 2)).filter(
+      isFinishedHello,
+    );
+    expect(finished).toHaveLength(2);
+    const used = await Promise.all(
+      finished.map(
+        async (e) => (await api.get(`/v2/tasks/${e.taskId}/logs`)).body.fuelUsed as number,
+      ),
+    );
+    // Same module, same input: the same fuel on every run.
+    expect(used[0]).toBeGreaterThan(0);
+    expect(used[1]).toBe(used[0]);
+
+    const metrics = await fetch(`${api.url}/metrics/prometheus`).then((r) => r.text());
+    expect(metrics).toContain(
+      `pacer_task_fuel_used_total{app_id="/codes/hello"} ${2 * (used[0] as number)}`,
+    );
+    expect(metrics).toContain('pacer_task_fuel_used_total{app_id="/codes/fuel"} 100000');
+    expect(metrics).toContain(
+      'pacer_tasks_ended_total{app_id="/codes/hello",state="TASK_FINISHED"} 2',
+    );
+  });
+
   it('reports FETCH_FAILED for a module whose digest does not match', async () => {
     const uri = `${api.url}/v2/artifacts/sha256:${'1'.repeat(64)}/missing.wasm`;
     const failure = await failureOf('/codes/missing', uri);
@@ -128,30 +207,10 @@ describe('failure codes through pacer dev', () => {
       }[];
       return tasks.find((t) => t.state === 'TASK_RUNNING');
     });
-    const events = new AbortController();
-    const stream = await fetch(`${api.url}/v2/events?event_type=status_update_event`, {
-      headers: { accept: 'text/event-stream' },
-      signal: events.signal,
-    });
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const events = await followStatusEvents();
     expect((await api.delete(`/v2/apps/codes/killed/tasks/${task.id}`)).status).toBe(200);
-    let text = '';
-    const decoder = new TextDecoder();
-    const deadline = Date.now() + 15_000;
-    while (!text.includes('TASK_KILLED') && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
-    }
-    events.abort();
-    const killed = text
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map(
-        (line) =>
-          JSON.parse(line.slice(5)) as { taskId: string; taskStatus: string; message: string },
-      )
-      .find((e) => e.taskId === task.id && e.taskStatus === 'TASK_KILLED');
+    const seen = await events.until((all) => all.some((e) => e.taskStatus === 'TASK_KILLED'));
+    const killed = seen.find((e) => e.taskId === task.id && e.taskStatus === 'TASK_KILLED');
     expect(killed?.message).toMatch(/^KILLED: /);
   });
 });

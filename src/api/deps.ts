@@ -2,6 +2,7 @@
 import type { Clock, Logger } from '../lib/index.js';
 import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
+import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
 import type { ReadModel } from './read-model.js';
 
@@ -46,6 +47,8 @@ export interface ApiDeps {
   leadership?: Pick<Leadership, 'isLeader' | 'leaderUrl' | 'abdicate'>;
   /** The launch queue for `/v2/queue`; without it no app shows a delay or offer summary. */
   queue?: QueueView;
+  /** Counters of ended tasks and the fuel they used, for `/metrics`; none shown when absent. */
+  taskMetrics?: Pick<TaskMetrics, 'counters'>;
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
   /** `/v2/events` tuning: keep-alive comment interval, events buffered before a slow client is cut off. */

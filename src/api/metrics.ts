@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { isActive } from '../domain/index.js';
+import type { TaskCounter } from '../master/task-metrics.js';
 import type { ApiDeps } from './deps.js';
 
 const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
@@ -73,6 +74,33 @@ async function gauges(deps: ApiDeps): Promise<Record<string, number>> {
   };
 }
 
+const TASK_HELP: Record<TaskCounter['name'], string> = {
+  task_fuel_used_total: 'Fuel used by ended Wasm tasks, by app.',
+  tasks_ended_total: 'Tasks that ended, by app and final state.',
+};
+
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+function labelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}="${labelValue(value)}"`)
+    .join(',');
+}
+
+/** Prometheus text of the task counters, one HELP and TYPE per metric name. */
+function renderTaskCounters(counters: TaskCounter[]): string[] {
+  const lines: string[] = [];
+  for (const name of Object.keys(TASK_HELP) as TaskCounter['name'][]) {
+    lines.push(`# HELP pacer_${name} ${TASK_HELP[name]}`, `# TYPE pacer_${name} counter`);
+    for (const counter of counters.filter((c) => c.name === name))
+      lines.push(`pacer_${name}{${labelText(counter.labels)}} ${counter.value}`);
+  }
+  return lines;
+}
+
 /** Routes of `/metrics` and `/metrics/prometheus`. */
 export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
   const routes = new Hono();
@@ -83,7 +111,8 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
       `# TYPE pacer_${name} gauge`,
       `pacer_${name} ${value}`,
     ]);
-    return c.text(`${[...lines, requests.render()].join('\n')}\n`, 200, {
+    const tasks = renderTaskCounters(deps.taskMetrics?.counters() ?? []);
+    return c.text(`${[...lines, ...tasks, requests.render()].join('\n')}\n`, 200, {
       'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
     });
   });
@@ -95,12 +124,16 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
       gauges: Object.fromEntries(
         Object.entries(values).map(([k, v]) => [`pacer.${k}`, { value: v }]),
       ),
-      counters: Object.fromEntries(
-        Object.entries(requests.counts()).map(([k, v]) => [
+      counters: Object.fromEntries([
+        ...Object.entries(requests.counts()).map(([k, v]): [string, { count: number }] => [
           `pacer.http.requests{${k}}`,
           { count: v },
         ]),
-      ),
+        ...(deps.taskMetrics?.counters() ?? []).map((counter): [string, { count: number }] => [
+          `pacer.${counter.name.replaceAll('_', '.')}{${labelText(counter.labels)}}`,
+          { count: counter.value },
+        ]),
+      ]),
       histograms: {},
       meters: {},
       timers: {},

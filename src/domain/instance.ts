@@ -32,6 +32,11 @@ export interface Instance {
   conditionChangedAt: string;
   /** Last status message: a failure code and a sentence, when the task ended. */
   message?: string;
+  /**
+   * Fuel the latest ended task of this instance used (metered Wasm tasks). Kept with its task id:
+   * a relaunch starts a new task at once, often before anyone asks.
+   */
+  lastTaskFuel?: { taskId: string; fuelUsed: number };
   healthCheckResults: HealthResult[];
   /** Highest status sequence number applied; older or repeated updates are ignored. */
   lastStatusSeq: number;

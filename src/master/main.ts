@@ -23,6 +23,7 @@ import { createLeadership } from './leadership.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
+import { createTaskMetrics } from './task-metrics.js';
 import { createHealthHandler } from './health-handler.js';
 
 export interface MasterOptions {
@@ -88,12 +89,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     onChange,
   });
+  const taskMetrics = createTaskMetrics();
   const statuses = createStatusHandler({
     store,
     tracker,
     launchQueue,
     commands,
     events,
+    metrics: taskMetrics,
     clock,
     logger,
     onChange,
@@ -169,6 +172,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     clock,
     queue: queueView,
+    taskMetrics,
     leadership,
     info: {
       version: options.version,

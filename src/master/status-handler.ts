@@ -16,6 +16,7 @@ import type { AgentCommands } from './agent-commands.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { EventHub } from './services.js';
+import type { TaskMetrics } from './task-metrics.js';
 
 export interface StatusHandler {
   handle(message: StatusMessage): Promise<void>;
@@ -27,11 +28,13 @@ export function createStatusHandler(options: {
   launchQueue: LaunchQueue;
   commands: AgentCommands;
   events: EventHub;
+  metrics: TaskMetrics;
   clock: Clock;
   logger: Logger;
   onChange: () => void;
 }): StatusHandler {
-  const { store, tracker, launchQueue, commands, events, clock, logger, onChange } = options;
+  const { store, tracker, launchQueue, commands, events, metrics, clock, logger, onChange } =
+    options;
 
   async function emitChange(
     instance: Instance,
@@ -79,6 +82,10 @@ export function createStatusHandler(options: {
         conditionChangedAt: toTimestamp(now),
         lastStatusSeq: message.seq,
         message: message.message,
+        lastTaskFuel:
+          isTerminal(condition) && message.fuelUsed !== undefined
+            ? { taskId: message.taskId, fuelUsed: message.fuelUsed }
+            : instance.lastTaskFuel,
         startedAt:
           condition === 'Running'
             ? (instance.startedAt ?? toTimestamp(message.at))
@@ -90,6 +97,13 @@ export function createStatusHandler(options: {
         await tracker.remove([instance.instanceId]);
       else await tracker.put([updated]);
 
+      if (isTerminal(condition)) {
+        metrics.onTaskEnded({
+          appId: instance.appId,
+          state: message.state,
+          fuelUsed: message.fuelUsed,
+        });
+      }
       if (app && isTerminal(condition)) launchQueue.onTerminal(app, condition);
       else if (app && isActive(condition)) launchQueue.onActive(app);
       if (isTerminal(condition) && condition !== 'Finished' && condition !== 'Killed') {

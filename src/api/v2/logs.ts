@@ -23,11 +23,15 @@ export function logsRoutes(deps: ApiDeps): Hono {
     const stream = rawStream;
     const tail = Math.min(queryInteger(c, 'tail', DEFAULT_TAIL), MAX_TAIL);
     const parsed = parseTaskId(taskId);
-    if (!parsed || !(await store.instances.get(parsed.instanceId))) {
-      throw new NotFoundError(`Task '${taskId}' does not exist`);
-    }
+    const instance = parsed && (await store.instances.get(parsed.instanceId));
+    if (!instance) throw new NotFoundError(`Task '${taskId}' does not exist`);
     const lines = await logs.read(taskId, { tail, ...(stream ? { stream } : {}) });
-    if (!queryBoolean(c, 'follow', false)) return c.json({ taskId, lines });
+    if (!queryBoolean(c, 'follow', false)) {
+      // An instance keeps the fuel of its latest ended task only.
+      const fuel = instance.lastTaskFuel;
+      const fuelUsed = fuel?.taskId === taskId ? fuel.fuelUsed : undefined;
+      return c.json({ taskId, lines, ...(fuelUsed === undefined ? {} : { fuelUsed }) });
+    }
 
     return streamSSE(c, async (sse) => {
       const controller = new AbortController();

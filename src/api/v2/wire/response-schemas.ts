@@ -233,7 +233,13 @@ export const LogLineSchema = z
   .register(responseSchemas, { id: 'LogLine' });
 
 export const LogLinesSchema = z
-  .object({ taskId: z.string(), lines: z.array(LogLineSchema) })
+  .object({
+    taskId: z.string(),
+    lines: z.array(LogLineSchema),
+    fuelUsed: z.number().int().nonnegative().optional().meta({
+      description: 'Fuel the task used, once a metered Wasm task has ended.',
+    }),
+  })
   .register(responseSchemas, { id: 'LogLines' });
 
 export const KilledTasksSchema = z
