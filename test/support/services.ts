@@ -67,3 +67,19 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 export function redisPrefix(): string {
   return `${uniqueName('pacer_test')}:`;
 }
+
+/** Debian's Chromium, which the browser tests drive with playwright-core. */
+export const CHROMIUM_PATH = process.env.TEST_CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** True when Chromium is installed; like `hasService`, throws under REQUIRE_SERVICES=1. */
+export async function hasBrowser(): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  const ok = await access(CHROMIUM_PATH).then(
+    () => true,
+    () => false,
+  );
+  if (ok) return true;
+  if (required) throw new Error(`REQUIRE_SERVICES=1 but there is no Chromium at ${CHROMIUM_PATH}`);
+  console.warn(`\n⚠️  SKIPPED: no Chromium at ${CHROMIUM_PATH}; browser tests are skipped.\n`);
+  return false;
+}
