@@ -13,7 +13,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../lib/index.js';
-import type { TaskDriver, TaskExit, TaskHandle, TaskSpec } from '../driver.js';
+import type { TaskDriver, TaskHandle, TaskSpec } from '../driver.js';
 import { bubblewrapArgs, detectBubblewrap, probeBubblewrapLayout } from './bubblewrap.js';
 import { diskUsageBytes } from './disk-usage.js';
 import { createFileFollower, type FileFollower } from './file-follower.js';
@@ -25,6 +25,14 @@ import {
   openMemoryCgroup,
   type MemoryCgroup,
 } from './memory-cgroup.js';
+import {
+  fileSize,
+  newProcessTask,
+  processTaskMethods,
+  readRecoveryData,
+  stopProcessTask,
+  type ProcessTask,
+} from './process-task.js';
 import { isProcessRunning, listProcessGroup, pidNamespaceOf, sendSignal } from './process-table.js';
 import { CommandRecoveryData } from './recovery-data.js';
 import { chownTree, unsearchableAncestor } from './sandbox-owner.js';
@@ -72,22 +80,12 @@ export interface CommandDriver extends TaskDriver {
   };
 }
 
-interface CommandTask {
-  handle: TaskHandle;
-  data: CommandRecoveryData;
-  onLog: TaskSpec['onLog'] | undefined;
+interface CommandTask extends ProcessTask<CommandRecoveryData> {
   child?: ChildProcess;
   cgroup?: MemoryCgroup;
   followers: FileFollower[];
   /** Last stderr lines: what the address-space limit leaves behind is a failed allocation's message. */
   recentStderr: string[];
-  timers: NodeJS.Timeout[];
-  stopCause?: StopCause;
-  stopping?: Promise<void>;
-  isFinalizing: boolean;
-  exit?: TaskExit;
-  exited: Promise<TaskExit>;
-  resolveExit: (exit: TaskExit) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -144,19 +142,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     data: CommandRecoveryData,
     onLog: TaskSpec['onLog'] | undefined,
   ): CommandTask {
-    let resolveExit!: (exit: TaskExit) => void;
-    const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
-    return {
-      handle,
-      data,
-      onLog,
-      followers: [],
-      recentStderr: [],
-      timers: [],
-      isFinalizing: false,
-      exited,
-      resolveExit,
-    };
+    return { ...newProcessTask({ handle, data, onLog }), followers: [], recentStderr: [] };
   }
 
   /** Follows the two log files from the given offsets, and arms the timeout and the disk check. */
@@ -297,26 +283,23 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     if (task.cgroup) for (const pid of await task.cgroup.pids()) sendSignal(pid, 'SIGKILL');
   }
 
-  /** Ends a running task (first cause wins) and resolves once it has exited. */
+  /** Ends a running task: SIGTERM, then SIGKILL once its grace period is over. */
   function endTask(task: CommandTask, cause: StopCause): Promise<void> {
-    if (task.exit) return Promise.resolve();
-    // Already ending on its own: it keeps its own exit.
-    if (task.isFinalizing) return task.exited.then(() => undefined);
-    if (task.stopping) return task.stopping;
-    task.stopCause = cause;
-    logger.info({ taskId: task.handle.taskId, cause: cause.kind }, 'stopping command task');
-    task.stopping = (async () => {
-      await terminate(task);
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'grace-over'>((resolve) => {
-        timer = setTimeout(() => resolve('grace-over'), task.data.killGracePeriodMs);
-      });
-      const outcome = await Promise.race([task.exited, graceOver]);
-      clearTimeout(timer);
-      if (outcome === 'grace-over') await kill(task);
-      await task.exited;
-    })();
-    return task.stopping;
+    return stopProcessTask(task, {
+      cause,
+      logger,
+      stop: async () => {
+        await terminate(task);
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<'grace-over'>((resolve) => {
+          timer = setTimeout(() => resolve('grace-over'), task.data.killGracePeriodMs);
+        });
+        const outcome = await Promise.race([task.exited, graceOver]);
+        clearTimeout(timer);
+        if (outcome === 'grace-over') await kill(task);
+        await task.exited;
+      },
+    });
   }
 
   /** Watches a wrapper that is not our child (recovered) by its pid and start time. */
@@ -364,7 +347,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       await mkdir(taskStateDir, { recursive: true });
       const stdoutFile = path.join(sandboxDir, 'stdout');
       const stderrFile = path.join(sandboxDir, 'stderr');
-      const offsets = { stdout: await sizeOf(stdoutFile), stderr: await sizeOf(stderrFile) };
+      const offsets = { stdout: await fileSize(stdoutFile), stderr: await fileSize(stderrFile) };
       await writeFile(stdoutFile, '', { flag: 'a' });
       await writeFile(stderrFile, '', { flag: 'a' });
       if (taskUser !== 'agent') await chownTree(sandboxDir, taskUser);
@@ -464,44 +447,23 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       return handle;
     },
 
-    async wait(taskId) {
-      const task = tasks.get(taskId);
-      if (!task) throw new Error(`Unknown command task ${taskId}`);
-      return task.exited;
-    },
-
-    async stop(taskId) {
-      const task = tasks.get(taskId);
-      if (task) await endTask(task, { kind: 'killed' });
-    },
-
-    async destroy(taskId) {
-      const task = tasks.get(taskId);
-      if (!task) return;
-      await endTask(task, { kind: 'killed' });
-      for (const follower of task.followers) follower.close();
-      await task.cgroup?.remove();
-      await rm(task.data.taskStateDir, { recursive: true, force: true });
-      tasks.delete(taskId);
-    },
-
-    inspect(taskId) {
-      return tasks.get(taskId)?.handle;
-    },
+    ...processTaskMethods({
+      noun: 'command',
+      tasks,
+      end: (task) => endTask(task, { kind: 'killed' }),
+      free: async (task) => {
+        for (const follower of task.followers) follower.close();
+        await task.cgroup?.remove();
+        await rm(task.data.taskStateDir, { recursive: true, force: true });
+      },
+    }),
 
     async recover(handle, onLog) {
       if (tasks.has(handle.taskId)) return true;
-      const parsed = CommandRecoveryData.safeParse(handle.recoveryData);
-      if (!parsed.success) {
-        logger.warn(
-          { taskId: handle.taskId, issues: parsed.error.issues },
-          'recovery data of a command task is unusable',
-        );
-        return false;
-      }
-      const data = parsed.data;
+      const data = readRecoveryData({ schema: CommandRecoveryData, handle, logger });
+      if (!data) return false;
       const isRunning = await isProcessRunning(data.pid, data.startTicks);
-      const hasExitFile = (await sizeOf(data.exitFile)) > 0;
+      const hasExitFile = (await fileSize(data.exitFile)) > 0;
       if (!isRunning && !hasExitFile) {
         // Gone without a trace (a reboot, or killed together with its wrapper).
         if (data.cgroupPath) await openMemoryCgroup(data.cgroupPath).remove();
@@ -514,19 +476,13 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       tasks.set(handle.taskId, task);
       // Lines written while no agent ran stay in the sandbox files; forwarding resumes here.
       watchTask(task, {
-        stdout: await sizeOf(data.stdoutFile),
-        stderr: await sizeOf(data.stderrFile),
+        stdout: await fileSize(data.stdoutFile),
+        stderr: await fileSize(data.stderrFile),
       });
       if (isRunning) pollExit(task);
       else await finalize(task, null);
       logger.info({ taskId: handle.taskId, pid: data.pid, isRunning }, 'command task recovered');
       return true;
-    },
-
-    async close() {
-      // Stop everything first (in parallel: each may wait out its grace period), then free it all.
-      await Promise.all([...tasks.values()].map((task) => endTask(task, { kind: 'killed' })));
-      for (const taskId of [...tasks.keys()]) await driver.destroy(taskId);
     },
   };
   return driver;
@@ -536,15 +492,6 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
 function fileNameOf(taskId: string): string {
   const safe = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
   return safe === '.' || safe === '..' || safe === '' ? `_${safe}` : safe;
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
 }
 
 function startTicksNow(pid: number): number {

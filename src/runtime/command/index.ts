@@ -26,4 +26,12 @@ export {
   readProcessStat,
   type ProcessStat,
 } from './process-table.js';
+export {
+  fileSize,
+  newProcessTask,
+  processTaskMethods,
+  readRecoveryData,
+  stopProcessTask,
+  type ProcessTask,
+} from './process-task.js';
 export { describeStatus, toTaskExit, type EndedTask, type StopCause } from './task-exit.js';

@@ -7,18 +7,12 @@
 //   watch: pid gone ─► inspect until exited ─► ExitCode, OOMKilled, memory peak ─► TaskExit
 //   stop: `stop -t <grace s>` (SIGTERM, SIGKILL after the grace) ─► TASK_KILLED
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../lib/index.js';
-import {
-  TaskStartError,
-  type TaskDriver,
-  type TaskExit,
-  type TaskHandle,
-  type TaskSpec,
-} from '../driver.js';
+import { TaskStartError, type TaskDriver, type TaskHandle, type TaskSpec } from '../driver.js';
 import {
   canUseMemoryCgroup,
   createFileFollower,
@@ -30,6 +24,12 @@ import {
   toTaskExit,
   type FileFollower,
   type StopCause,
+  fileSize,
+  newProcessTask,
+  processTaskMethods,
+  readRecoveryData,
+  stopProcessTask,
+  type ProcessTask,
 } from '../command/index.js';
 import {
   detectContainerEngine,
@@ -92,20 +92,10 @@ const ContainerRecoveryData = z.object({
 });
 type ContainerRecoveryData = z.infer<typeof ContainerRecoveryData>;
 
-interface ContainerTask {
-  handle: TaskHandle;
-  data: ContainerRecoveryData;
-  onLog: TaskSpec['onLog'] | undefined;
+interface ContainerTask extends ProcessTask<ContainerRecoveryData> {
   follower?: FileFollower;
   /** Emits what the log still holds and closes the sandbox copies. */
   finishLogs: () => Promise<void>;
-  timers: NodeJS.Timeout[];
-  stopCause?: StopCause;
-  stopping?: Promise<void>;
-  isFinalizing: boolean;
-  exit?: TaskExit;
-  exited: Promise<TaskExit>;
-  resolveExit: (exit: TaskExit) => void;
 }
 
 interface InspectedState {
@@ -174,18 +164,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
     data: ContainerRecoveryData,
     onLog: TaskSpec['onLog'] | undefined,
   ): ContainerTask {
-    let resolveExit!: (exit: TaskExit) => void;
-    const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
-    return {
-      handle,
-      data,
-      onLog,
-      finishLogs: async () => {},
-      timers: [],
-      isFinalizing: false,
-      exited,
-      resolveExit,
-    };
+    return { ...newProcessTask({ handle, data, onLog }), finishLogs: async () => {} };
   }
 
   /** Follows the engine's log into onLog and the sandbox's stdout/stderr files; arms timers and the exit watch. */
@@ -336,29 +315,27 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
     }
   }
 
+  /** Ends a running task: the engine's stop (SIGTERM, SIGKILL after the grace period). */
   function endTask(task: ContainerTask, cause: StopCause): Promise<void> {
-    if (task.exit) return Promise.resolve();
-    // Already ending on its own: it keeps its own exit.
-    if (task.isFinalizing) return task.exited.then(() => undefined);
-    if (task.stopping) return task.stopping;
-    task.stopCause = cause;
-    logger.info({ taskId: task.handle.taskId, cause: cause.kind }, 'stopping container task');
-    task.stopping = (async () => {
-      const graceSeconds = Math.ceil(task.data.killGracePeriodMs / 1000);
-      const result = await engine(
-        ['stop', '--time', String(graceSeconds), task.data.name],
-        graceSeconds * 1000 + 60_000,
-      );
-      if (result.code !== 0) {
-        logger.warn(
-          { taskId: task.handle.taskId, stderr: result.stderr.trim() },
-          'container stop failed; killing',
+    return stopProcessTask(task, {
+      cause,
+      logger,
+      stop: async () => {
+        const graceSeconds = Math.ceil(task.data.killGracePeriodMs / 1000);
+        const result = await engine(
+          ['stop', '--time', String(graceSeconds), task.data.name],
+          graceSeconds * 1000 + 60_000,
         );
-        await engine(['kill', '--signal', 'KILL', task.data.name]);
-      }
-      await finalize(task);
-    })();
-    return task.stopping;
+        if (result.code !== 0) {
+          logger.warn(
+            { taskId: task.handle.taskId, stderr: result.stderr.trim() },
+            'container stop failed; killing',
+          );
+          await engine(['kill', '--signal', 'KILL', task.data.name]);
+        }
+        await finalize(task);
+      },
+    });
   }
 
   async function removeContainer(name: string): Promise<void> {
@@ -484,46 +461,25 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       return handle;
     },
 
-    async wait(taskId) {
-      const task = tasks.get(taskId);
-      if (!task) throw new Error(`Unknown container task ${taskId}`);
-      return task.exited;
-    },
-
-    async stop(taskId) {
-      const task = tasks.get(taskId);
-      if (task) await endTask(task, { kind: 'killed' });
-    },
-
-    async destroy(taskId) {
-      const task = tasks.get(taskId);
-      if (!task) return;
-      await endTask(task, { kind: 'killed' });
-      task.follower?.close();
-      await removeContainer(task.data.name);
-      await removeCgroupParent(
-        memoryRoot,
-        task.data.memoryCgroupPath ? `/pacer/${task.data.name}` : undefined,
-      );
-      await rm(task.data.taskStateDir, { recursive: true, force: true });
-      tasks.delete(taskId);
-    },
-
-    inspect(taskId) {
-      return tasks.get(taskId)?.handle;
-    },
+    ...processTaskMethods({
+      noun: 'container',
+      tasks,
+      end: (task) => endTask(task, { kind: 'killed' }),
+      free: async (task) => {
+        task.follower?.close();
+        await removeContainer(task.data.name);
+        await removeCgroupParent(
+          memoryRoot,
+          task.data.memoryCgroupPath ? `/pacer/${task.data.name}` : undefined,
+        );
+        await rm(task.data.taskStateDir, { recursive: true, force: true });
+      },
+    }),
 
     async recover(handle, onLog) {
       if (tasks.has(handle.taskId)) return true;
-      const parsed = ContainerRecoveryData.safeParse(handle.recoveryData);
-      if (!parsed.success) {
-        logger.warn(
-          { taskId: handle.taskId, issues: parsed.error.issues },
-          'recovery data of a container task is unusable',
-        );
-        return false;
-      }
-      const data = parsed.data;
+      const data = readRecoveryData({ schema: ContainerRecoveryData, handle, logger });
+      if (!data) return false;
       const inspected = await inspect(data.name);
       if (!inspected || inspected.Id !== data.containerId) {
         logger.info({ taskId: handle.taskId }, 'container task did not survive');
@@ -544,12 +500,6 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
         'container task recovered',
       );
       return true;
-    },
-
-    async close() {
-      // Stop everything first (in parallel: each may wait out its grace period), then free it all.
-      await Promise.all([...tasks.values()].map((task) => endTask(task, { kind: 'killed' })));
-      for (const taskId of [...tasks.keys()]) await driver.destroy(taskId);
     },
   };
   return driver;
@@ -603,13 +553,4 @@ async function removeTree(dir: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'EBUSY') throw error;
   });
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
 }
