@@ -149,8 +149,11 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       return { info, ulimits, canParentCgroups };
     })());
 
+  // COMPAT: conmon before 2.1.13 (podman < 5.2, Debian 12's) also creates an empty `oom` file in
+  // its working directory when a container hits its memory limit (containers/conmon#504); the
+  // engine runs in the state directory so that file lands there. Remove with those versions.
   const engine = async (args: string[], timeoutMs?: number) =>
-    runEngine((await engineReady()).info.path, args, { timeoutMs });
+    runEngine((await engineReady()).info.path, args, { timeoutMs, cwd: stateDir });
 
   async function inspect(name: string): Promise<Inspected | undefined> {
     const result = await engine(['inspect', '--type', 'container', name]);

@@ -27,13 +27,18 @@ export interface EngineResult {
 export function runEngine(
   path: string,
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
     execFile(
       path,
       args,
-      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, env: options.env },
+      {
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+        env: options.env,
+        cwd: options.cwd,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(new Error(`${path} ${args[0] ?? ''} failed: ${error.message}`, { cause: error }));
