@@ -7,30 +7,49 @@ import { decodeRecord } from './decode.js';
 import { appTaskFailures, apps, appVersions } from './schema.js';
 import type { AppRepository } from './store.js';
 
+/** Rows per upsert statement (3 parameters a row). */
+const ROWS_PER_STATEMENT = 5000;
+
 /** The app repository on `db` (a database or a transaction). */
 export function createAppRepository(options: { db: Database }): AppRepository {
   const { db } = options;
   const decode = (value: unknown, key: string) =>
     decodeRecord<AppDefinition>({ table: 'apps', value, keyField: 'id', key });
 
+  /** Both tables, one statement each; `batch` holds distinct ids. */
+  const upsert = async (tx: Database, batch: AppDefinition[]) => {
+    await tx
+      .insert(apps)
+      .values(batch.map((app) => ({ id: app.id, version: app.version, definition: app })))
+      .onConflictDoUpdate({
+        target: apps.id,
+        set: { version: sql`excluded.version`, definition: sql`excluded.definition` },
+      });
+    await tx
+      .insert(appVersions)
+      .values(batch.map((app) => ({ appId: app.id, version: app.version, definition: app })))
+      .onConflictDoUpdate({
+        target: [appVersions.appId, appVersions.version],
+        set: { definition: sql`excluded.definition` },
+      });
+  };
+
   return {
     async put(app) {
       // Both rows or neither: a savepoint when already inside a transaction.
+      await db.transaction((tx) => upsert(tx, [app]));
+    },
+
+    async putMany(list) {
+      // One statement may not touch a row twice: the last write of an id wins, as with put.
+      const unique = [...new Map(list.map((app) => [app.id, app])).values()];
+      if (unique.length === 0) return;
+      // Rows per statement stay far below Postgres' 65535 parameters (3 a row) for any batch a
+      // group commit gathers; a larger one is split, inside the same transaction.
       await db.transaction(async (tx) => {
-        await tx
-          .insert(apps)
-          .values({ id: app.id, version: app.version, definition: app })
-          .onConflictDoUpdate({
-            target: apps.id,
-            set: { version: sql`excluded.version`, definition: sql`excluded.definition` },
-          });
-        await tx
-          .insert(appVersions)
-          .values({ appId: app.id, version: app.version, definition: app })
-          .onConflictDoUpdate({
-            target: [appVersions.appId, appVersions.version],
-            set: { definition: sql`excluded.definition` },
-          });
+        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
+          await upsert(tx, unique.slice(i, i + ROWS_PER_STATEMENT));
+        }
       });
     },
 
