@@ -10,9 +10,18 @@ import type { AppRepository } from './store.js';
 /** Rows per upsert statement (3 parameters a row). */
 const ROWS_PER_STATEMENT = 5000;
 
-/** The app repository on `db` (a database or a transaction). */
-export function createAppRepository(options: { db: Database }): AppRepository {
+/**
+ * The app repository on `db` (a database or a transaction). `isTransaction`: `db` is one, so the
+ * writes spanning several tables need no savepoint of their own (two statements fewer each; a
+ * failed one fails the whole transaction, which rolls back anyway).
+ */
+export function createAppRepository(options: {
+  db: Database;
+  isTransaction?: boolean;
+}): AppRepository {
   const { db } = options;
+  const atomically = <T>(fn: (tx: Database) => Promise<T>): Promise<T> =>
+    options.isTransaction ? fn(db) : db.transaction(fn);
   const decode = (value: unknown, key: string) =>
     decodeRecord<AppDefinition>({ table: 'apps', value, keyField: 'id', key });
 
@@ -36,8 +45,8 @@ export function createAppRepository(options: { db: Database }): AppRepository {
 
   return {
     async put(app) {
-      // Both rows or neither: a savepoint when already inside a transaction.
-      await db.transaction((tx) => upsert(tx, [app]));
+      // Both rows or neither.
+      await atomically((tx) => upsert(tx, [app]));
     },
 
     async putMany(list) {
@@ -46,7 +55,7 @@ export function createAppRepository(options: { db: Database }): AppRepository {
       if (unique.length === 0) return;
       // Rows per statement stay far below Postgres' 65535 parameters (3 a row) for any batch a
       // group commit gathers; a larger one is split, inside the same transaction.
-      await db.transaction(async (tx) => {
+      await atomically(async (tx) => {
         for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
           await upsert(tx, unique.slice(i, i + ROWS_PER_STATEMENT));
         }
@@ -64,7 +73,7 @@ export function createAppRepository(options: { db: Database }): AppRepository {
     },
 
     async delete(id) {
-      return db.transaction(async (tx) => {
+      return atomically(async (tx) => {
         const deleted = await tx.delete(apps).where(eq(apps.id, id)).returning({ id: apps.id });
         await tx.delete(appVersions).where(eq(appVersions.appId, id));
         await tx.delete(appTaskFailures).where(eq(appTaskFailures.appId, id));
