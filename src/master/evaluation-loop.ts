@@ -9,9 +9,9 @@ import type { AppDefinition, Deployment, Instance } from '../domain/index.js';
 import { currentTaskId, isTerminal, newInstanceId, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import { schedule } from '../scheduler/index.js';
-import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { AgentBook } from './agent-book.js';
+import type { AppCache } from './app-cache.js';
 import { deploymentPlanJson } from './deployment-events.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
@@ -21,8 +21,11 @@ import { reconcileApp } from './reconcile-app.js';
 import type { EventHub } from './services.js';
 
 export interface EvaluationLoop {
-  /** Asks for a pass soon; many kicks before it runs make one pass. */
-  kick(): void;
+  /**
+   * Asks for a pass soon; many kicks before it runs make one pass. With `appIds` the pass
+   * reconciles those apps (and those of running deployments) only; without, every app.
+   */
+  kick(appIds?: readonly string[]): void;
   /** One full pass now (tests, start-up). */
   runOnce(): Promise<void>;
   start(): void;
@@ -31,7 +34,8 @@ export interface EvaluationLoop {
 }
 
 export interface EvaluationLoopOptions {
-  store: Store;
+  /** Apps and deployments as the leader holds them; deployment progress is written through it. */
+  cache: AppCache;
   tracker: InstanceTracker;
   agents: AgentBook;
   commands: AgentCommands;
@@ -47,12 +51,23 @@ export interface EvaluationLoopOptions {
 }
 
 export function createEvaluationLoop(options: EvaluationLoopOptions): EvaluationLoop {
-  const { store, tracker, agents, commands, launchQueue, events, clock, logger } = options;
+  const { cache, tracker, agents, commands, launchQueue, events, clock, logger } = options;
   const intervalMs = options.intervalMs ?? 1_000;
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
+  /**
+   * Apps the next pass reconciles. A kick names the apps it changed, so a pass after one POST
+   * costs one app, not thousands; the timer's pass takes them all, which is what catches
+   * changes that come with time alone (backoff elapsed, unreachable timeouts).
+   */
+  let dirty: Set<string> | 'all' = 'all';
+
+  function markDirty(appIds?: readonly string[]): void {
+    if (!appIds) dirty = 'all';
+    else if (dirty !== 'all') for (const id of appIds) dirty.add(id);
+  }
 
   function newInstance(app: AppDefinition, now: number): Instance {
     const at = toTimestamp(now);
@@ -97,14 +112,21 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     return held;
   }
 
-  async function reconcileAll(apps: Map<string, AppDefinition>, held: Set<string>, now: number) {
+  async function reconcileAll(
+    apps: Map<string, AppDefinition>,
+    ctx: { held: Set<string>; scope: ReadonlySet<string> | 'all'; now: number },
+  ) {
+    const { held, scope, now } = ctx;
     const converged = new Set<string>();
     const toPut: Instance[] = [];
     const toStop: Instance[] = [];
     const toExpunge: string[] = [];
-    for (const app of apps.values()) {
+    const agentList = agents.list();
+    const inScope =
+      scope === 'all' ? apps.values() : [...scope].flatMap((id) => apps.get(id) ?? []).values();
+    for (const app of inScope) {
       if (held.has(app.id)) continue;
-      const result = reconcileApp(app, tracker.byApp(app.id), { now, agents: agents.list() });
+      const result = reconcileApp(app, tracker.byApp(app.id), { now, agents: agentList });
       if (result.isConverged) converged.add(app.id);
       for (let n = 0; n < result.create; n++) toPut.push(newInstance(app, now));
       for (const instance of result.relaunch) {
@@ -217,12 +239,16 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     deployments: Deployment[],
     ctx: { apps: Map<string, AppDefinition>; converged: Set<string> },
   ) {
+    const progressed: Deployment[] = [];
+    const finished: string[] = [];
+    /** In the order a deployment at a time would emit them, sent once the progress is stored. */
+    const toEmit: Parameters<EventHub['emit']>[0][] = [];
     for (const deployment of deployments) {
       let current = { ...deployment, currentStep: Math.max(deployment.currentStep, 1) };
       while (current.currentStep <= current.steps.length) {
         const step = current.steps[current.currentStep - 1];
         if (!step || !step.actions.every((a) => isActionDone(a, ctx))) break;
-        await events.emit({
+        toEmit.push({
           eventType: 'deployment_step_success',
           plan: deploymentPlanJson(current),
           currentStep: step,
@@ -230,39 +256,56 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
         current = { ...current, currentStep: current.currentStep + 1 };
       }
       if (current.currentStep > current.steps.length) {
-        await store.deployments.delete(deployment.id);
-        logger.info({ deploymentId: deployment.id }, 'deployment finished');
-        await events.emit({
+        finished.push(deployment.id);
+        toEmit.push({
           eventType: 'deployment_success',
           id: deployment.id,
           plan: deploymentPlanJson(deployment),
         });
       } else if (current.currentStep !== deployment.currentStep) {
-        await store.deployments.put(current);
-        await events.emit({
+        progressed.push(current);
+        toEmit.push({
           eventType: 'deployment_info',
           plan: deploymentPlanJson(current),
           currentStep: current.steps[current.currentStep - 1] ?? { actions: [] },
         });
       }
     }
+    if (progressed.length === 0 && finished.length === 0) return;
+    // One write for every deployment of the pass, shared with concurrent deploys.
+    await cache.commit({ deployments: progressed, removeDeployments: finished });
+    for (const deploymentId of finished) logger.info({ deploymentId }, 'deployment finished');
+    for (const event of toEmit) await events.emit(event);
   }
 
   async function pass(): Promise<void> {
     const now = clock.now();
-    const apps = new Map((await store.apps.list()).map((a) => [a.id, a]));
-    let deployments = await store.deployments.list();
-    let held = heldApps(deployments);
-    const converged = await reconcileAll(apps, held, now);
-    await place(apps, held, now);
-    await advanceDeployments(deployments, { apps, converged });
-    // A finished step releases the apps of the next one: reconcile them in this same pass.
-    deployments = await store.deployments.list();
-    const nowHeld = heldApps(deployments);
-    if ([...held].some((id) => !nowHeld.has(id))) {
-      held = nowHeld;
-      await reconcileAll(apps, held, now);
+    const apps = cache.apps();
+    let deployments = cache.deployments();
+    const kicked = dirty;
+    dirty = new Set();
+    try {
+      // Apps of running deployments are always reconciled: their steps wait on convergence.
+      const scope =
+        kicked === 'all'
+          ? kicked
+          : new Set([...kicked, ...deployments.flatMap((d) => d.affectedApps)]);
+      let held = heldApps(deployments);
+      const converged = await reconcileAll(apps, { held, scope, now });
       await place(apps, held, now);
+      await advanceDeployments(deployments, { apps, converged });
+      // A finished step releases the apps of the next one: reconcile them in this same pass.
+      deployments = cache.deployments();
+      const nowHeld = heldApps(deployments);
+      if ([...held].some((id) => !nowHeld.has(id))) {
+        held = nowHeld;
+        await reconcileAll(apps, { held, scope, now });
+        await place(apps, held, now);
+      }
+    } catch (error) {
+      // The next pass (after recovery) must not skip what this one failed to do.
+      markDirty();
+      throw error;
     }
   }
 
@@ -283,18 +326,24 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   }
 
   return {
-    kick() {
+    kick(appIds) {
+      markDirty(appIds);
       if (stopped) return;
       if (running) again = true;
       else setImmediate(run);
     },
     async runOnce() {
       await running;
+      markDirty();
       await pass();
     },
     start() {
       stopped = false;
-      timer = setInterval(run, intervalMs);
+      markDirty();
+      timer = setInterval(() => {
+        markDirty();
+        run();
+      }, intervalMs);
       run();
     },
     async stop() {
