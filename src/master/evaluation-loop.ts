@@ -1,5 +1,6 @@
-// The leader's control loop: reconcile every app, place what waits, advance deployments.
-// Runs on every kick (coalesced) and on a timer; each pass reads fresh state.
+// The leader's control loop: reconcile apps, place what waits, advance deployments. Runs on
+// every kick (coalesced; only the apps kicked) and on a timer (every app); state comes from the
+// leader's memory (app cache, instance tracker), so a pass without changes does no I/O.
 //
 //   apps + instances ─► reconcileApp ─► create / relaunch / stop / expunge
 //                                   └─► Scheduled instances ─► schedule() ─► launch commands
