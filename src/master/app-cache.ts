@@ -176,7 +176,11 @@ export function createAppCache(options: { store: Store }): AppCache {
       apps = undefined;
       deployments = undefined;
     },
-    get: (id) => loaded().apps.get(id),
+    get(id) {
+      // On every lookup of the evaluation loop: no allocation here.
+      if (!apps) loaded();
+      return apps?.get(id);
+    },
     apps: () => new Map(loaded().apps),
     deployments: () => [...loaded().deployments.values()],
     deployment: (id) => loaded().deployments.get(id),
