@@ -119,8 +119,8 @@ export function createAppCache(options: { store: Store }): AppCache {
 
   async function drain(): Promise<void> {
     // One turn of the event loop first: the requests read from the sockets in this turn queue
-    // their changes too, and share the transaction (PGlite runs queries on this thread, so
-    // nothing else queues while one is stored).
+    // their changes too, and share the transaction. On Postgres more queue while one is stored;
+    // PGlite runs its queries on this thread, so without the wait most batches held one.
     await new Promise((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
       while (loading) await loading.catch(() => undefined);
