@@ -197,6 +197,23 @@ function describeStoreConformance(
         expect(await store.apps.delete('/a')).toBe(false);
       });
 
+      it('putMany stores each app as current and as a version, last duplicate wins', async () => {
+        await store.apps.put(app('/a', V1));
+        await store.apps.putMany([
+          app('/a', V2, { instances: 2 }),
+          app('/b', V1),
+          app('/a', V2, { instances: 3 }),
+        ]);
+        await store.apps.putMany([]);
+        expect((await store.apps.list()).map((a) => [a.id, a.version])).toEqual([
+          ['/a', V2],
+          ['/b', V1],
+        ]);
+        expect((await store.apps.get('/a'))?.instances).toBe(3);
+        expect(await store.apps.versions('/a')).toEqual([V2, V1]);
+        expect((await store.apps.getVersion('/a', V2))?.instances).toBe(3);
+      });
+
       it('keeps only the latest task failure of an app', async () => {
         expect(await store.apps.getLastTaskFailure('/a')).toBeUndefined();
         await store.apps.setLastTaskFailure(failure('/a', 'a.instance-1._app.1'));
@@ -279,6 +296,18 @@ function describeStoreConformance(
         expect(await store.deployments.get('d-early')).toBeUndefined();
         expect(await store.deployments.list()).toHaveLength(1);
       });
+
+      it('putMany and deleteMany write and remove several deployments at once', async () => {
+        await store.deployments.putMany([
+          deployment('d-2', '2026-01-02T00:00:00.000Z'),
+          deployment('d-1', '2026-01-01T00:00:00.000Z'),
+          deployment('d-3', '2026-01-03T00:00:00.000Z'),
+        ]);
+        expect((await store.deployments.list()).map((d) => d.id)).toEqual(['d-1', 'd-2', 'd-3']);
+        await store.deployments.deleteMany(['d-1', 'd-3', 'd-unknown']);
+        await store.deployments.deleteMany([]);
+        expect((await store.deployments.list()).map((d) => d.id)).toEqual(['d-2']);
+      });
     });
 
     describe('artifacts', () => {
@@ -329,6 +358,19 @@ function describeStoreConformance(
           nested: { ok: true },
         });
         expect(await store.events.since(ids[4]!, 10)).toEqual([]);
+      });
+
+      it('appendMany gives ids increasing in the order the events were given', async () => {
+        const before = await store.events.append({ eventType: 'e', payload: { n: -1 } });
+        const payloads = Array.from({ length: 20 }, (_, n) => ({ eventType: 'e', n }));
+        const ids = await store.events.appendMany(
+          payloads.map((payload) => ({ eventType: 'e', payload })),
+        );
+        expect(await store.events.appendMany([])).toEqual([]);
+        expect(ids[0]).toBeGreaterThan(before.id);
+        const stored = await store.events.since(before.id, 100);
+        expect(stored.map((e) => e.id)).toEqual(ids);
+        expect(stored.map((e) => e.payload)).toEqual(payloads);
       });
 
       it('trims all but the newest events', async () => {

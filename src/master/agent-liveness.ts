@@ -1,7 +1,7 @@
 // Keeps the master's instances true to what agents report: adopts and kills on each offer,
 // marks tasks of silent agents unreachable, replaces and expunges them per unreachableStrategy.
 import type { OfferMessage } from '../bus/index.js';
-import type { AppDefinition, Condition, Instance } from '../domain/index.js';
+import type { Condition, Instance } from '../domain/index.js';
 import {
   currentTaskId,
   failureMessage,
@@ -10,7 +10,7 @@ import {
   toTimestamp,
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
+import type { AppCache } from './app-cache.js';
 import type { AgentBook } from './agent-book.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { InstanceTracker } from './instance-tracker.js';
@@ -33,7 +33,8 @@ const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set([
 ]);
 
 export function createAgentLiveness(options: {
-  store: Store;
+  /** The leader's apps (unreachable strategies). */
+  cache: AppCache;
   agents: AgentBook;
   tracker: InstanceTracker;
   commands: AgentCommands;
@@ -42,7 +43,7 @@ export function createAgentLiveness(options: {
   logger: Logger;
   onChange: () => void;
 }): AgentLiveness {
-  const { store, agents, tracker, commands, events, clock, logger, onChange } = options;
+  const { cache, agents, tracker, commands, events, clock, logger, onChange } = options;
 
   async function setCondition(instances: Instance[], condition: Condition, message?: string) {
     if (instances.length === 0) return;
@@ -123,15 +124,12 @@ export function createAgentLiveness(options: {
         );
       }
       const now = clock.now();
-      const apps = new Map<string, AppDefinition | undefined>();
       const expunge: string[] = [];
       const inactive: Instance[] = [];
       for (const instance of tracker.all()) {
         if (instance.condition !== 'Unreachable' && instance.condition !== 'UnreachableInactive')
           continue;
-        if (!apps.has(instance.appId))
-          apps.set(instance.appId, await store.apps.get(instance.appId));
-        const strategy = apps.get(instance.appId)?.unreachableStrategy ?? {
+        const strategy = cache.get(instance.appId)?.unreachableStrategy ?? {
           inactiveAfterSeconds: 0,
           expungeAfterSeconds: 0,
         };

@@ -4,7 +4,7 @@ import type { HealthMessage } from '../bus/index.js';
 import type { HealthResult, Instance } from '../domain/index.js';
 import { currentTaskId, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
+import type { AppCache } from './app-cache.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { EventHub } from './services.js';
@@ -14,20 +14,21 @@ export interface HealthHandler {
 }
 
 export function createHealthHandler(options: {
-  store: Store;
+  cache: AppCache;
   tracker: InstanceTracker;
   commands: AgentCommands;
   events: EventHub;
   clock: Clock;
   logger: Logger;
-  onChange: () => void;
+  /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
+  onChange: (appIds?: string[]) => void;
 }): HealthHandler {
-  const { store, tracker, commands, events, clock, logger, onChange } = options;
+  const { cache, tracker, commands, events, clock, logger, onChange } = options;
   return {
     async handle(message) {
       const instance = tracker.byTaskId(message.taskId);
       if (!instance || instance.condition !== 'Running') return;
-      const app = await store.apps.get(instance.appId);
+      const app = cache.get(instance.appId);
       const check = app?.healthChecks[message.check];
       if (!app || !check) return;
       const at = toTimestamp(message.at);
@@ -78,7 +79,7 @@ export function createHealthHandler(options: {
           healthy: isHealthy,
           runSpecVersion: instance.appVersion,
         });
-        onChange();
+        onChange([app.id]);
       }
       if (message.alive) return;
       await events.emit({

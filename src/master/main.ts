@@ -14,6 +14,7 @@ import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
 import { createAgentCommands } from './agent-commands.js';
 import { createAgentLiveness } from './agent-liveness.js';
+import { createAppCache } from './app-cache.js';
 import { createEvaluationLoop } from './evaluation-loop.js';
 import { createEventHub } from './event-hub.js';
 import { createInstanceTracker } from './instance-tracker.js';
@@ -54,12 +55,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const { store, bus, clock, logger, masterId } = options;
   const events = createEventHub({ store, clock, logger });
   const tracker = createInstanceTracker({ store });
+  const cache = createAppCache({ store });
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const commands = createAgentCommands({ bus });
   const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
-    store,
+    cache,
     tracker,
     agents,
     commands,
@@ -73,14 +75,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onFatal: (error) => {
       // A broken invariant: drop the in-memory view and rebuild it from the store.
       logger.error({ err: error }, 'evaluation failed; reloading state');
-      void Promise.all([tracker.load(), agents.load()]).catch((reloadError: unknown) =>
-        logger.error({ err: reloadError }, 'reload failed'),
+      void Promise.all([tracker.load(), agents.load(), cache.load()]).catch(
+        (reloadError: unknown) => logger.error({ err: reloadError }, 'reload failed'),
       );
     },
   });
-  const onChange = () => loop.kick();
+  const onChange = (appIds?: string[]) => loop.kick(appIds);
   const orchestrator = createOrchestrator({
-    store,
+    cache,
     tracker,
     commands,
     launchQueue,
@@ -92,6 +94,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const taskMetrics = createTaskMetrics();
   const statuses = createStatusHandler({
     store,
+    cache,
     tracker,
     launchQueue,
     commands,
@@ -101,9 +104,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     onChange,
   });
-  const health = createHealthHandler({ store, tracker, commands, events, clock, logger, onChange });
+  const health = createHealthHandler({ cache, tracker, commands, events, clock, logger, onChange });
   const liveness = createAgentLiveness({
-    store,
+    cache,
     agents,
     tracker,
     commands,
@@ -120,6 +123,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   async function lead(): Promise<void> {
     await tracker.load();
     await agents.load();
+    await cache.load();
     subscriptions = [
       bus.consume<StatusMessage | HealthMessage>({
         stream: topics.status,
@@ -152,6 +156,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await Promise.all(subscriptions.map((s) => s.stop()));
     subscriptions = [];
     await loop.stop();
+    // Another master writes now: this copy would go stale, so nothing may act on it.
+    cache.forget();
   }
 
   const leadership = createLeadership({

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppDefinition, Deployment, DeploymentResult, Instance } from '../domain/index.js';
 import {
   AppLockedError,
+  ConflictError,
   NotFoundError,
   currentTaskId,
   isTerminal,
@@ -11,28 +12,31 @@ import {
 } from '../domain/index.js';
 import { computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
+import type { AppCache } from './app-cache.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { EventHub, Orchestrator } from './services.js';
 import { deploymentPlanJson } from './deployment-events.js';
 
 export interface OrchestratorOptions {
-  store: Store;
+  /** The leader's apps and deployments; every write goes through it to the store. */
+  cache: AppCache;
   tracker: InstanceTracker;
   commands: AgentCommands;
   launchQueue: LaunchQueue;
   events: EventHub;
   clock: Clock;
   logger: Logger;
-  /** Called after every change so the evaluation loop runs soon. */
-  onChange: () => void;
+  /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
+  onChange: (appIds?: string[]) => void;
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const { store, tracker, commands, launchQueue, events, clock, logger, onChange } = options;
+  const { cache, tracker, commands, launchQueue, events, clock, logger, onChange } = options;
   let lastVersionMs = 0;
+  /** Apps with a deploy between its checks and its commit; a deploy of one of them waits. */
+  const busy = new Map<string, Promise<void>>();
 
   /** Versions are timestamps; two changes in one millisecond must still differ. */
   function nextVersion(): string {
@@ -40,16 +44,34 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return toTimestamp(lastVersionMs);
   }
 
-  async function lockingDeployments(appIds: string[], force: boolean): Promise<Deployment[]> {
+  /** Resolves when no deploy of `appIds` is under way; what follows must not await before reserving. */
+  async function waitTurn(appIds: string[]): Promise<void> {
+    for (;;) {
+      const pending = appIds.flatMap((id) => busy.get(id) ?? []);
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
+  /** Marks `appIds` busy until the returned function runs. */
+  function reserve(appIds: string[]): () => void {
+    let release = () => {};
+    const done = new Promise<void>((resolve) => (release = resolve));
+    for (const id of appIds) busy.set(id, done);
+    return () => {
+      for (const id of appIds) if (busy.get(id) === done) busy.delete(id);
+      release();
+    };
+  }
+
+  function lockingDeployments(appIds: string[], force: boolean): Deployment[] {
     const wanted = new Set(appIds);
-    const running = await store.deployments.list();
-    const locking = running.filter((d) => d.affectedApps.some((id) => wanted.has(id)));
+    const locking = cache.deployments().filter((d) => d.affectedApps.some((id) => wanted.has(id)));
     if (locking.length > 0 && !force) throw new AppLockedError(locking.map((d) => d.id));
     return locking;
   }
 
-  async function cancel(deployment: Deployment, reason: string): Promise<void> {
-    await store.deployments.delete(deployment.id);
+  async function emitCancelled(deployment: Deployment, reason: string): Promise<void> {
     await events.emit({
       eventType: 'deployment_failed',
       id: deployment.id,
@@ -69,17 +91,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const remove = change.remove ?? [];
       const restart = change.restart ?? [];
       const affected = [...new Set([...change.apps.map((a) => a.id), ...remove, ...restart])];
+      await waitTurn(affected);
+      // From here to `reserve` nothing awaits: the checks and the reservation are one step, so
+      // two concurrent deploys of an app never both pass them.
       const current = new Map<string, AppDefinition>();
       for (const id of affected) {
-        const app = await store.apps.get(id);
+        const app = cache.get(id);
         if (app) current.set(id, app);
+      }
+      for (const app of change.isCreation ? change.apps : []) {
+        if (current.has(app.id))
+          throw new ConflictError(`An app with id [${app.id}] already exists.`);
       }
       for (const id of [...remove, ...restart]) {
         if (!current.has(id)) throw new NotFoundError(`App '${id}' does not exist`);
       }
-      const locking = await lockingDeployments(affected, force);
-      for (const deployment of locking)
-        await cancel(deployment, 'Cancelled by a forced deployment');
+      const locking = lockingDeployments(affected, force);
 
       const version = nextVersion();
       const target = new Map<string, AppDefinition>();
@@ -121,11 +148,21 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         target: targetApps,
         createdAt: toTimestamp(clock.now()),
       };
-      await store.transaction(async (tx) => {
-        for (const app of targetApps) await tx.apps.put(app);
-        for (const id of remove) await tx.apps.delete(id);
-        await tx.deployments.put(deployment);
-      });
+      const release = reserve(affected);
+      try {
+        // Durable before the answer; concurrent deploys share the transaction (group commit).
+        await cache.commit({
+          apps: targetApps,
+          removeApps: remove,
+          deployments: [deployment],
+          removeDeployments: locking.map((d) => d.id),
+        });
+      } finally {
+        release();
+      }
+      for (const cancelled of locking) {
+        await emitCancelled(cancelled, 'Cancelled by a forced deployment');
+      }
       for (const app of targetApps) {
         if (app.versionInfo.lastConfigChangeAt === version) launchQueue.reset(app.id);
       }
@@ -138,7 +175,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         plan: deploymentPlanJson(deployment),
         currentStep: deployment.steps[0] ?? { actions: [] },
       });
-      onChange();
+      onChange(affected);
       return { deploymentId: deployment.id, version };
     },
 
@@ -156,10 +193,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           byApp.set(instance.appId, (byApp.get(instance.appId) ?? 0) + 1);
         const apps: AppDefinition[] = [];
         for (const [appId, count] of byApp) {
-          const app = await store.apps.get(appId);
+          const app = cache.get(appId);
           if (app) apps.push({ ...app, instances: Math.max(0, app.instances - count) });
         }
-        await lockingDeployments([...byApp.keys()], force);
+        lockingDeployments([...byApp.keys()], force);
         // Decommission first, so the scale-down deployment does not pick other instances.
         await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
         deployment = await orchestrator.deploy({ apps }, { force });
@@ -172,9 +209,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     },
 
     async cancelDeployment(id, { force }) {
-      const deployment = await store.deployments.get(id);
+      const deployment = cache.deployment(id);
       if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-      await cancel(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back');
+      await cache.commit({ removeDeployments: [id] });
+      await emitCancelled(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back');
       if (force) {
         onChange();
         return undefined;
@@ -191,7 +229,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
     async resetDelay(appId) {
       const had = launchQueue.reset(appId);
-      if (had) onChange();
+      if (had) onChange([appId]);
       return had;
     },
   };

@@ -10,6 +10,8 @@ export interface AppChange {
   remove?: string[];
   /** Ids of apps to restart (new `lastConfigChangeAt`, rolling replacement). */
   restart?: string[];
+  /** The apps are created (`POST /v2/apps`): one that exists already is a `ConflictError`. */
+  isCreation?: boolean;
 }
 
 export interface KillOptions {
@@ -20,9 +22,11 @@ export interface KillOptions {
 
 export interface Orchestrator {
   /**
-   * Validates the change against current state (locks), stores the new versions and starts a
-   * deployment. Throws `AppLockedError` when an affected app is in a running deployment and
-   * `force` is false (with `force`, the running ones are cancelled).
+   * Validates the change against current state (existence, locks), stores the new versions and
+   * the deployment before it resolves, and starts it. Throws `ConflictError` when `isCreation`
+   * and an app exists, `NotFoundError` when an app to remove or restart does not, and
+   * `AppLockedError` when an affected app is in a running deployment and `force` is false (with
+   * `force`, the running ones are cancelled). Concurrent changes of the same app take turns.
    */
   deploy(change: AppChange, options: { force: boolean }): Promise<DeploymentResult>;
   /**

@@ -12,6 +12,7 @@ import {
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
+import type { AppCache } from './app-cache.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
@@ -24,6 +25,8 @@ export interface StatusHandler {
 
 export function createStatusHandler(options: {
   store: Store;
+  /** The leader's apps: read on each status, without a query. */
+  cache: AppCache;
   tracker: InstanceTracker;
   launchQueue: LaunchQueue;
   commands: AgentCommands;
@@ -31,9 +34,10 @@ export function createStatusHandler(options: {
   metrics: TaskMetrics;
   clock: Clock;
   logger: Logger;
-  onChange: () => void;
+  /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
+  onChange: (appIds?: string[]) => void;
 }): StatusHandler {
-  const { store, tracker, launchQueue, commands, events, metrics, clock, logger, onChange } =
+  const { store, cache, tracker, launchQueue, commands, events, metrics, clock, logger, onChange } =
     options;
 
   async function emitChange(
@@ -92,7 +96,7 @@ export function createStatusHandler(options: {
             : instance.startedAt,
         healthCheckResults: isActive(condition) ? instance.healthCheckResults : [],
       };
-      const app = await store.apps.get(instance.appId);
+      const app = cache.get(instance.appId);
       if (isTerminal(condition) && updated.goal === 'Decommissioned')
         await tracker.remove([instance.instanceId]);
       else await tracker.put([updated]);
@@ -124,7 +128,7 @@ export function createStatusHandler(options: {
         );
       }
       await emitChange(updated, app, message);
-      if (isTerminal(condition) || condition === 'Running') onChange();
+      if (isTerminal(condition) || condition === 'Running') onChange([instance.appId]);
     },
   };
 }

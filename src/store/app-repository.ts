@@ -7,30 +7,58 @@ import { decodeRecord } from './decode.js';
 import { appTaskFailures, apps, appVersions } from './schema.js';
 import type { AppRepository } from './store.js';
 
-/** The app repository on `db` (a database or a transaction). */
-export function createAppRepository(options: { db: Database }): AppRepository {
+/** Rows per upsert statement (3 parameters a row). */
+const ROWS_PER_STATEMENT = 5000;
+
+/**
+ * The app repository on `db` (a database or a transaction). `isTransaction`: `db` is one, so the
+ * writes spanning several tables need no savepoint of their own (two statements fewer each; a
+ * failed one fails the whole transaction, which rolls back anyway).
+ */
+export function createAppRepository(options: {
+  db: Database;
+  isTransaction?: boolean;
+}): AppRepository {
   const { db } = options;
+  const atomically = <T>(fn: (tx: Database) => Promise<T>): Promise<T> =>
+    options.isTransaction ? fn(db) : db.transaction(fn);
   const decode = (value: unknown, key: string) =>
     decodeRecord<AppDefinition>({ table: 'apps', value, keyField: 'id', key });
 
+  /** Both tables, one statement each; `batch` holds distinct ids. */
+  const upsert = async (tx: Database, batch: AppDefinition[]) => {
+    await tx
+      .insert(apps)
+      .values(batch.map((app) => ({ id: app.id, version: app.version, definition: app })))
+      .onConflictDoUpdate({
+        target: apps.id,
+        set: { version: sql`excluded.version`, definition: sql`excluded.definition` },
+      });
+    await tx
+      .insert(appVersions)
+      .values(batch.map((app) => ({ appId: app.id, version: app.version, definition: app })))
+      .onConflictDoUpdate({
+        target: [appVersions.appId, appVersions.version],
+        set: { definition: sql`excluded.definition` },
+      });
+  };
+
   return {
     async put(app) {
-      // Both rows or neither: a savepoint when already inside a transaction.
-      await db.transaction(async (tx) => {
-        await tx
-          .insert(apps)
-          .values({ id: app.id, version: app.version, definition: app })
-          .onConflictDoUpdate({
-            target: apps.id,
-            set: { version: sql`excluded.version`, definition: sql`excluded.definition` },
-          });
-        await tx
-          .insert(appVersions)
-          .values({ appId: app.id, version: app.version, definition: app })
-          .onConflictDoUpdate({
-            target: [appVersions.appId, appVersions.version],
-            set: { definition: sql`excluded.definition` },
-          });
+      // Both rows or neither.
+      await atomically((tx) => upsert(tx, [app]));
+    },
+
+    async putMany(list) {
+      // One statement may not touch a row twice: the last write of an id wins, as with put.
+      const unique = [...new Map(list.map((app) => [app.id, app])).values()];
+      if (unique.length === 0) return;
+      // Rows per statement stay far below Postgres' 65535 parameters (3 a row) for any batch a
+      // group commit gathers; a larger one is split, inside the same transaction.
+      await atomically(async (tx) => {
+        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
+          await upsert(tx, unique.slice(i, i + ROWS_PER_STATEMENT));
+        }
       });
     },
 
@@ -45,7 +73,7 @@ export function createAppRepository(options: { db: Database }): AppRepository {
     },
 
     async delete(id) {
-      return db.transaction(async (tx) => {
+      return atomically(async (tx) => {
         const deleted = await tx.delete(apps).where(eq(apps.id, id)).returning({ id: apps.id });
         await tx.delete(appVersions).where(eq(appVersions.appId, id));
         await tx.delete(appTaskFailures).where(eq(appTaskFailures.appId, id));

@@ -1,5 +1,5 @@
 // Deployments in progress, keyed by id, listed in creation order.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Deployment } from '../domain/index.js';
 import type { Database } from './database.js';
 import { decodeRecord } from './decode.js';
@@ -12,19 +12,32 @@ export function createDeploymentRepository(options: { db: Database }): Deploymen
   const decode = (value: unknown, key: string) =>
     decodeRecord<Deployment>({ table: 'deployments', value, keyField: 'id', key });
 
+  const toRow = (deployment: Deployment) => {
+    const createdAt = new Date(deployment.createdAt);
+    if (Number.isNaN(createdAt.getTime())) {
+      throw new RangeError(`Deployment ${deployment.id} has an invalid createdAt`);
+    }
+    return { id: deployment.id, createdAt, data: deployment };
+  };
+  const upsert = async (batch: Deployment[]) => {
+    await db
+      .insert(deployments)
+      .values(batch.map(toRow))
+      .onConflictDoUpdate({
+        target: deployments.id,
+        set: { createdAt: sql`excluded.created_at`, data: sql`excluded.data` },
+      });
+  };
+
   return {
     async put(deployment) {
-      const createdAt = new Date(deployment.createdAt);
-      if (Number.isNaN(createdAt.getTime())) {
-        throw new RangeError(`Deployment ${deployment.id} has an invalid createdAt`);
-      }
-      await db
-        .insert(deployments)
-        .values({ id: deployment.id, createdAt, data: deployment })
-        .onConflictDoUpdate({
-          target: deployments.id,
-          set: { createdAt: sql`excluded.created_at`, data: sql`excluded.data` },
-        });
+      await upsert([deployment]);
+    },
+
+    async putMany(list) {
+      // One statement may not touch a row twice: the last write of an id wins, as with put.
+      const unique = [...new Map(list.map((d) => [d.id, d])).values()];
+      if (unique.length > 0) await upsert(unique);
     },
 
     async get(id) {
@@ -42,6 +55,10 @@ export function createDeploymentRepository(options: { db: Database }): Deploymen
 
     async delete(id) {
       await db.delete(deployments).where(eq(deployments.id, id));
+    },
+
+    async deleteMany(ids) {
+      if (ids.length > 0) await db.delete(deployments).where(inArray(deployments.id, ids));
     },
   };
 }

@@ -14,10 +14,14 @@ import type { Store } from './store.js';
  * A Store on `db`. `close` releases the driver; the stores handed to `transaction` callbacks
  * refuse to close (the outer store owns the connection).
  */
-export function createDrizzleStore(options: { db: Database; close: () => Promise<void> }): Store {
-  const { db, close } = options;
+export function createDrizzleStore(options: {
+  db: Database;
+  close: () => Promise<void>;
+  isTransaction?: boolean;
+}): Store {
+  const { db, close, isTransaction } = options;
   return {
-    apps: createAppRepository({ db }),
+    apps: createAppRepository({ db, isTransaction }),
     instances: createInstanceRepository({ db }),
     agents: createAgentRepository({ db }),
     deployments: createDeploymentRepository({ db }),
@@ -25,7 +29,9 @@ export function createDrizzleStore(options: { db: Database; close: () => Promise
     events: createEventRepository({ db }),
     leases: createLeaseRepository({ db }),
     transaction: (fn) =>
-      db.transaction((tx) => fn(createDrizzleStore({ db: tx, close: closeInsideTransaction }))),
+      db.transaction((tx) =>
+        fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),
+      ),
     close,
   };
 }

@@ -25,6 +25,17 @@ export function createEventRepository(options: { db: Database }): EventRepositor
       return toEvent(row);
     },
 
+    async appendMany(list) {
+      if (list.length === 0) return [];
+      // The identity column draws ids in the order of the VALUES rows; sorting what RETURNING
+      // gives back (whose order SQL does not promise) restores that order.
+      const rows = await db
+        .insert(events)
+        .values(list.map((event) => ({ eventType: event.eventType, payload: event.payload })))
+        .returning({ id: events.id });
+      return rows.map((row) => row.id).sort((a, b) => a - b);
+    },
+
     async since(afterId, limit) {
       const rows = await db
         .select(columns)

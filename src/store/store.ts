@@ -5,6 +5,8 @@ import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '..
 export interface AppRepository {
   /** Stores `app` as the current definition of `app.id` and records it as version `app.version`. Idempotent. */
   put(app: AppDefinition): Promise<void>;
+  /** `put` of several apps in one round trip per table (group commit); the last of an id wins. */
+  putMany(apps: AppDefinition[]): Promise<void>;
   get(id: string): Promise<AppDefinition | undefined>;
   /** Every current app, ordered by id. */
   list(): Promise<AppDefinition[]>;
@@ -43,9 +45,14 @@ export interface DeploymentRepository {
   /** Inserts or replaces by `id`. */
   put(deployment: Deployment): Promise<void>;
   get(id: string): Promise<Deployment | undefined>;
+  /** `put` of several deployments in one statement; the last of an id wins. */
+  putMany(deployments: Deployment[]): Promise<void>;
   /** Ordered by creation time. */
   list(): Promise<Deployment[]>;
+  /** Idempotent. */
   delete(id: string): Promise<void>;
+  /** `delete` of several in one statement. Idempotent. */
+  deleteMany(ids: string[]): Promise<void>;
 }
 
 export interface ArtifactMeta {
@@ -72,6 +79,8 @@ export interface StoredEvent {
 
 export interface EventRepository {
   append(event: { eventType: string; payload: Record<string, unknown> }): Promise<StoredEvent>;
+  /** Appends several in one statement; their ids increase in the order given. */
+  appendMany(events: { eventType: string; payload: Record<string, unknown> }[]): Promise<number[]>;
   /** Events with id > `afterId`, oldest first, at most `limit`. */
   since(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** Deletes all but the newest `keep` events. */

@@ -6,6 +6,7 @@ import { createApi } from '../../src/api/index.js';
 import type { ApiDeps } from '../../src/api/index.js';
 import {
   AppLockedError,
+  ConflictError,
   NotFoundError,
   newInstanceId,
   parseTaskId,
@@ -62,6 +63,11 @@ export function createOrchestratorDouble(options: {
     holdDeployments: false,
     async deploy(change, { force }) {
       double.changes.push({ change, force });
+      for (const spec of change.isCreation ? change.apps : []) {
+        if (await store.apps.get(spec.id)) {
+          throw new ConflictError(`An app with id [${spec.id}] already exists.`);
+        }
+      }
       const affected = [
         ...change.apps.map((a) => a.id),
         ...(change.remove ?? []),

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ConflictError, ValidationError, canonicalPath } from '../../domain/index.js';
+import { ValidationError, canonicalPath } from '../../domain/index.js';
 import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
 import type { ApiDeps, RouteDeps } from '../deps.js';
 import type { Snapshot } from '../read-model.js';
@@ -136,9 +136,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
     const spec = toSpec(wire, id);
-    if (await store.apps.get(id)) throw new ConflictError(`An app with id [${id}] already exists.`);
+    // The orchestrator checks that the app is new (409) together with its locks, atomically.
     const result = await orchestrator.deploy(
-      { apps: [spec] },
+      { apps: [spec], isCreation: true },
       { force: queryBoolean(c, 'force', false) },
     );
     // A new app's versionInfo is its version twice, so the answer needs no second read.

@@ -1,0 +1,148 @@
+// Concurrent writes through a real master (PGlite and Postgres): every accepted POST /v2/apps is
+// stored before its 201, gets its own deployment and events; racing creations of one id get a
+// single 201; a restarted master finds what was accepted.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryBus } from '../src/bus/index.js';
+import { silentLogger, systemClock } from '../src/lib/index.js';
+import { startMaster } from '../src/master/main.js';
+import type { RunningMaster } from '../src/master/main.js';
+import { createPgliteStore, createPostgresStore } from '../src/store/index.js';
+import type { Store } from '../src/store/index.js';
+import { createTestDatabase, hasService } from './support/services.js';
+
+const hasPostgres = await hasService('postgres');
+
+function start(store: Store): Promise<RunningMaster> {
+  return startMaster({
+    store,
+    bus: createMemoryBus(),
+    clock: systemClock,
+    logger: silentLogger(),
+    masterId: 'deploy-test',
+    port: 0,
+    host: '127.0.0.1',
+    publicUrl: 'http://127.0.0.1:8080',
+    version: '0.0.0',
+    agentTimeoutMs: 60_000,
+  });
+}
+
+function post(port: number, id: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}/v2/apps`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, cmd: 'hello.wasm', cpus: 0.01, mem: 16, instances: 0 }),
+  });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function describeDeploys(
+  name: string,
+  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
+): void {
+  describe(`concurrent deploys: ${name}`, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    let master: RunningMaster | undefined;
+
+    // One store per describe (PGlite is slow to open); the tests use ids of their own.
+    beforeAll(async () => {
+      ({ store, dispose } = await open());
+    });
+    afterAll(async () => {
+      await dispose?.();
+    });
+    beforeEach(async () => {
+      master = await start(store);
+    });
+    afterEach(async () => {
+      await master?.stop();
+    });
+
+    it('stores each accepted app before answering, with its own deployment and events', async () => {
+      const { port } = master as RunningMaster;
+      const ids = Array.from({ length: 40 }, (_, n) => `/load/app-${n}`);
+      const answers = await Promise.all(
+        ids.map(async (id) => {
+          const response = await post(port, id);
+          // Durable at the answer: the store (not the master's memory) already holds it.
+          const stored = await store.apps.get(id);
+          return {
+            status: response.status,
+            deploymentId: response.headers.get('Marathon-Deployment-Id'),
+            stored,
+          };
+        }),
+      );
+      expect(answers.map((a) => a.status)).toEqual(ids.map(() => 201));
+      expect(answers.every((a) => a.stored !== undefined)).toBe(true);
+      const deploymentIds = answers.map((a) => a.deploymentId);
+      expect(new Set(deploymentIds).size).toBe(ids.length);
+
+      await until(async () => (await store.deployments.list()).length === 0);
+      await master?.stop();
+      master = undefined;
+      const events = await store.events.since(0, 10_000);
+      const posted = events
+        .filter((e) => e.eventType === 'api_post_event')
+        .map((e) => (e.payload.appDefinition as { id: string }).id)
+        .filter((id) => id.startsWith('/load/'));
+      expect(posted.sort()).toEqual([...ids].sort());
+      const succeeded = events
+        .filter((e) => e.eventType === 'deployment_success')
+        .map((e) => e.payload.id);
+      expect(new Set(succeeded)).toEqual(new Set(deploymentIds));
+    });
+
+    it('answers one of many racing creations of one id with 201, the others with 409', async () => {
+      const { port } = master as RunningMaster;
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, () => post(port, '/race/app')),
+      );
+      const statuses = responses.map((r) => r.status).sort();
+      expect(statuses).toEqual([201, ...Array.from({ length: 11 }, () => 409)]);
+      const conflict = responses.find((r) => r.status === 409);
+      expect(await conflict?.json()).toEqual({
+        message: 'An app with id [/race/app] already exists.',
+      });
+      expect(await store.apps.versions('/race/app')).toHaveLength(1);
+    });
+
+    it('keeps accepted apps for the next master, which refuses to create them again', async () => {
+      const { port } = master as RunningMaster;
+      expect((await post(port, '/kept/app')).status).toBe(201);
+      await master?.stop();
+      master = await start(store);
+      const again = await post(master.port, '/kept/app');
+      expect(again.status).toBe(409);
+      const read = await fetch(`http://127.0.0.1:${master.port}/v2/apps/kept/app`);
+      expect(read.status).toBe(200);
+    });
+  });
+}
+
+describeDeploys('PGlite (in memory)', async () => {
+  const store = await createPgliteStore();
+  return { store, dispose: () => store.close() };
+});
+
+describe.skipIf(!hasPostgres)('Postgres', () => {
+  describeDeploys('Postgres', async () => {
+    const db = await createTestDatabase();
+    const store = await createPostgresStore({ url: db.url });
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        await db.drop();
+      },
+    };
+  });
+});
