@@ -32,14 +32,26 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
   const pending: MarathonEvent[] = [];
   let writer: Promise<void> | undefined;
 
+  /** Events written per statement: one round trip for a burst (a status batch emits many). */
+  const MAX_PER_WRITE = 500;
+
   async function drain(): Promise<void> {
-    for (let event = pending.shift(); event; event = pending.shift()) {
+    while (pending.length > 0) {
+      const batch = pending.splice(0, MAX_PER_WRITE);
       try {
-        const stored = await store.events.append({ eventType: event.eventType, payload: event });
-        deliver(event, stored.id);
-        if (++appended % TRIM_EVERY === 0) await store.events.trim(KEEP_EVENTS);
+        const stored = await store.events.appendMany(
+          batch.map((event) => ({ eventType: event.eventType, payload: event })),
+        );
+        stored.forEach((event, n) => deliver(batch[n] as MarathonEvent, event.id));
+        const before = appended;
+        appended += batch.length;
+        if (Math.floor(appended / TRIM_EVERY) > Math.floor(before / TRIM_EVERY))
+          await store.events.trim(KEEP_EVENTS);
       } catch (error) {
-        logger.error({ err: error, eventType: event.eventType }, 'could not store event');
+        logger.error(
+          { err: error, eventTypes: [...new Set(batch.map((e) => e.eventType))] },
+          'could not store events',
+        );
       }
     }
     writer = undefined;

@@ -72,6 +72,13 @@ export interface StoredEvent {
 
 export interface EventRepository {
   append(event: { eventType: string; payload: Record<string, unknown> }): Promise<StoredEvent>;
+  /**
+   * Several in one round trip (one statement per 1,000): ids increase in the order given, and
+   * the stored events come back in that order.
+   */
+  appendMany(
+    events: { eventType: string; payload: Record<string, unknown> }[],
+  ): Promise<StoredEvent[]>;
   /** Events with id > `afterId`, oldest first, at most `limit`. */
   since(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** Deletes all but the newest `keep` events. */
