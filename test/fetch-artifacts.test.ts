@@ -25,7 +25,16 @@ describe('fetcher', () => {
       if (url.startsWith(`/v2/artifacts/sha256:${DIGEST}`) || url === '/plain/hello.wasm')
         res.end(MODULE);
       else if (url === '/big.bin') res.end(BIG);
-      else if (url.startsWith('/slow')) setTimeout(() => res.end(MODULE), 2_000);
+      else if (url.startsWith('/moved/')) {
+        // Relative redirect, then another: followed as fetch would.
+        res.writeHead(302, {
+          location: url === '/moved/twice' ? '/moved/once' : '/plain/hello.wasm',
+        });
+        res.end();
+      } else if (url === '/loop') {
+        res.writeHead(301, { location: '/loop' });
+        res.end();
+      } else if (url.startsWith('/slow')) setTimeout(() => res.end(MODULE), 2_000);
       else {
         res.statusCode = 404;
         res.end();
@@ -109,6 +118,30 @@ describe('fetcher', () => {
         await tempDir('s'),
       ),
     ).rejects.toBeInstanceOf(FetchError);
+  });
+
+  it('follows redirects to the file, and fails on a redirect loop', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const sandbox = await tempDir('s');
+    await fetcher.fetchAll(
+      [
+        {
+          uri: `${base}/moved/twice`,
+          destPath: 'm.wasm',
+          extract: false,
+          executable: false,
+          cache: false,
+        },
+      ],
+      sandbox,
+    );
+    expect(await readFile(path.join(sandbox, 'm.wasm'))).toEqual(MODULE);
+    await expect(
+      fetcher.fetchAll(
+        [{ uri: `${base}/loop`, extract: false, executable: false, cache: false }],
+        await tempDir('s'),
+      ),
+    ).rejects.toThrow(/Too many redirects/);
   });
 
   it('keeps destPath inside the sandbox', async () => {

@@ -2,6 +2,8 @@
 // shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import type { FetchUri } from '../domain/index.js';
 
@@ -51,26 +53,15 @@ export function createFetcher(options: {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new FetchError(`Unsupported URI scheme ${url.protocol} in ${uri}`);
     }
-    let response: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      return await get(url, { uri, maxBytes, signal, redirectsLeft: MAX_REDIRECTS });
     } catch (error) {
+      if (error instanceof FetchError) throw error;
       throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (!response.ok) throw new FetchError(`Could not download ${uri}: HTTP ${response.status}`);
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > maxBytes)
-      throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
   }
 
   /** Downloads into the cache (verifying a named digest); returns the cached file's path. */
@@ -115,6 +106,54 @@ export function createFetcher(options: {
       }
     },
   };
+}
+
+/** Redirects followed per download, as a browser's fetch would (it follows 20). */
+const MAX_REDIRECTS = 10;
+
+/**
+ * One download with node:http, not the global fetch: fetch's HTTP parser is Wasm (undici's
+ * llhttp), and under the Wasm driver's process-wide --no-liftoff its first use cost the agent
+ * half a second of optimizing compiles on the launch path (profiled).
+ */
+async function get(
+  url: URL,
+  context: { uri: string; maxBytes: number; signal: AbortSignal; redirectsLeft: number },
+): Promise<Buffer> {
+  const { uri, maxBytes, signal } = context;
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const outgoing = request(url, { signal }, resolve);
+    outgoing.once('error', reject);
+    outgoing.end();
+  });
+  const status = response.statusCode ?? 0;
+  const location = response.headers.location;
+  if (status >= 300 && status < 400 && location !== undefined) {
+    response.resume();
+    if (context.redirectsLeft <= 0) throw new FetchError(`Too many redirects for ${uri}`);
+    return get(new URL(location, url), { ...context, redirectsLeft: context.redirectsLeft - 1 });
+  }
+  if (status < 200 || status >= 300) {
+    response.resume();
+    throw new FetchError(`Could not download ${uri}: HTTP ${status}`);
+  }
+  const declared = Number(response.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    response.destroy();
+    throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      response.destroy();
+      throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function exists(file: string): Promise<boolean> {
