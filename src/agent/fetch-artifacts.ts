@@ -47,6 +47,7 @@ export function createFetcher(options: {
   const timeoutMs = options.timeoutMs ?? 60_000;
   /** One download per digest at a time; concurrent tasks wait for the same promise. */
   const inFlight = new Map<string, Promise<string>>();
+  let cacheDirReady: Promise<unknown> | undefined;
 
   async function download(uri: string): Promise<Buffer> {
     const url = new URL(uri, options.masterUrl);
@@ -85,7 +86,12 @@ export function createFetcher(options: {
 
   return {
     async fetchAll(uris, sandboxDir) {
-      await mkdir(cacheDir, { recursive: true });
+      // Once per fetcher, not once per task (a failure is retried by the next task).
+      cacheDirReady ??= mkdir(cacheDir, { recursive: true }).catch((error: unknown) => {
+        cacheDirReady = undefined;
+        throw error;
+      });
+      await cacheDirReady;
       for (const fetchUri of uris) {
         const key = digestOf(fetchUri.uri) ?? fetchUri.uri;
         let pending = inFlight.get(key);
@@ -98,7 +104,9 @@ export function createFetcher(options: {
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
-        await mkdir(path.dirname(target), { recursive: true });
+        // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
+        if (path.dirname(target) !== path.resolve(sandboxDir))
+          await mkdir(path.dirname(target), { recursive: true });
         await rm(target, { force: true });
         // Hard links share the cached bytes; fall back to a copy across file systems.
         await link(source, target).catch(() => copyFile(source, target));

@@ -4,7 +4,7 @@
 // A process, not a thread: V8 flags are process-wide, and the driver turns the baseline tier
 // off (--no-liftoff) for tasks' sake. Under that flag binaryen's 10 MB of Wasm is compiled by
 // the optimizing tier alone: measured here, ready after 2.3 s alone and 9 s with four agents
-// starting on 2 cores, against 0.5 s and 1.6 s with V8's default tiers in a process of its own.
+// starting on 2 cores, against 0.5 s and 1.6 s in a process of its own with the baseline tier.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveWorkerUrl } from './worker-pool.js';
@@ -73,9 +73,11 @@ function releaseIfIdle(state: State): void {
 function start(): State {
   if (current) return current;
   const script = fileURLToPath(resolveWorkerUrl(import.meta.url, 'resumable-worker'));
-  // No execArgv: neither the agent's --no-liftoff nor its loader hooks (tsx under tests).
+  // Not the agent's flags (--no-liftoff, loader hooks under tests): Liftoff only. Binaryen's
+  // tier-up to TurboFan took more CPU than it saved, partly blocking its main thread: measured
+  // for a first small transform, 1.3 s of CPU with the default tiers against 0.4 s.
   const child = fork(script, [], {
-    execArgv: [],
+    execArgv: ['--liftoff-only'],
     serialization: 'advanced', // Uint8Array both ways, as structured clone does for threads
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -2,7 +2,8 @@
 // V8's default tiers (resumable-transformer.ts says why). Loads binaryen once, then serves
 // transform requests over the IPC channel until the agent goes away.
 import binaryen from 'binaryen';
-import { outOfFuelExport } from './instrument-module.js';
+import { instrumentModule } from './instrument-module.js';
+import { parseModule } from './parse-module.js';
 import { makeResumable } from './resumable-module.js';
 import type { TransformReply, TransformRequest } from './resumable-transformer.js';
 
@@ -10,23 +11,34 @@ const send = process.send?.bind(process);
 if (!send) throw new Error('resumable-worker must run as a child process with an IPC channel');
 
 /**
- * A tiny module shaped like an instrumented sleeper, transformed once at start: the parts of
- * binaryen that a transform uses are compiled now, not during the first task's launch.
+ * A sleeper like the ones agents run (prints, sleeps, loops), put through the same rewriter as a
+ * task's module and transformed once at start: binaryen's functions are compiled as they are
+ * first used, and this way that happens before the first launch, not during it.
  */
 function warmUp(): void {
   const text = `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-    (memory (export "memory") 1 2)
-    (global $fuel (mut i64) (i64.const 1000))
-    (func $out (export "${outOfFuelExport}") (unreachable))
-    (func (export "_start") (local $n i32)
+    (memory (export "memory") 1)
+    (data (i32.const 64) "tick")
+    (func $digits (param $v i32) (result i32) (local $n i32)
       (loop $l
-        (global.set $fuel (i64.sub (global.get $fuel) (i64.const 3)))
-        (if (i64.lt_s (global.get $fuel) (i64.const 0)) (then (call $out)))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
-        (drop (call $poll (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
-        (br_if $l (i32.lt_u (local.get $n) (i32.const 10)))))
-  )`;
+        (i32.store8 (i32.sub (i32.const 100) (local.get $n))
+          (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
+        (local.set $v (i32.div_u (local.get $v) (i32.const 10)))
+        (br_if $l (local.get $v)))
+      (local.get $n))
+    (func (export "_start") (local $i i32)
+      (i64.store (i32.const 280) (i64.const 1000000))
+      (block $done
+        (loop $forever
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (i32.store (i32.const 132) (call $digits (local.get $i)))
+          (drop (call $write (i32.const 1) (i32.const 128) (i32.const 1) (i32.const 16)))
+          (drop (call $poll (i32.const 256) (i32.const 320) (i32.const 1) (i32.const 16)))
+          (br_if $done (i32.eq (memory.grow (i32.const 0)) (i32.const -1)))
+          (br $forever)))))`;
   const module = binaryen.parseText(text);
   let bytes: Uint8Array;
   try {
@@ -34,7 +46,14 @@ function warmUp(): void {
   } finally {
     module.dispose();
   }
-  makeResumable(bytes);
+  const instrumented = instrumentModule(parseModule(bytes), {
+    memMiB: 1,
+    fuel: 1_000_000n,
+    maxTableElements: 1000,
+    shouldExportOutOfFuel: true,
+  });
+  if (!instrumented.ok) throw new Error(`warm-up module refused: ${instrumented.message}`);
+  makeResumable(instrumented.bytes);
 }
 
 // The agent is gone (exit, crash, SIGKILL): nothing is left to serve.
