@@ -90,10 +90,13 @@ export function createStatusHandler(options: {
     // Read first, then compute and persist with no await in between: the evaluation loop also
     // writes instances, and a copy taken before a wait could overwrite its change.
     const apps = new Map<string, AppDefinition | undefined>();
-    for (const message of messages) {
-      const appId = tracker.byTaskId(message.taskId)?.appId;
-      if (appId !== undefined && !apps.has(appId)) apps.set(appId, await store.apps.get(appId));
-    }
+    const missingApp = () =>
+      messages
+        .map((message) => tracker.byTaskId(message.taskId)?.appId)
+        .find((appId) => appId !== undefined && !apps.has(appId));
+    // Until none is missing: an instance placed during a read may belong to another app.
+    for (let appId = missingApp(); appId !== undefined; appId = missingApp())
+      apps.set(appId, await store.apps.get(appId));
     const now = clock.now();
     /** The batch's view: instance id → its latest state, null once removed. */
     const working = new Map<string, Instance | null>();

@@ -116,7 +116,11 @@ function start(): State {
 
 export const resumableTransformer: ResumableTransformer = {
   warm() {
-    start();
+    try {
+      start();
+    } catch {
+      // No process (fork failed): modules run the ordinary way; the next transform tries again.
+    }
   },
   isReady: () => current?.isReady ?? false,
   ready() {
@@ -134,7 +138,12 @@ export const resumableTransformer: ResumableTransformer = {
     );
   },
   transform(bytes) {
-    const state = start();
+    let state: State;
+    try {
+      state = start();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const id = nextId++;
     // Held while a transform is pending: a launch awaiting it must keep the agent alive.
     hold(state);
