@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFetcher, digestOf, FetchError, fileNameOf } from '../src/agent/fetch-artifacts.js';
@@ -63,6 +63,18 @@ describe('fetcher', () => {
       expect(await readFile(path.join(sandbox, 'hello.wasm'))).toEqual(MODULE);
     }
     expect(hits.get(`/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe(1);
+  });
+
+  it('gives each sandbox its own copy: a task writing to its file leaves the cache intact', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const uri = `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`;
+    const fetchUri = { uri, extract: false, executable: false, cache: false };
+    const first = await tempDir('s');
+    await fetcher.fetchAll([fetchUri], first);
+    await writeFile(path.join(first, 'hello.wasm'), 'tampered'); // in place, same inode
+    const second = await tempDir('s');
+    await fetcher.fetchAll([fetchUri], second);
+    expect(await readFile(path.join(second, 'hello.wasm'))).toEqual(MODULE);
   });
 
   it('resolves relative URIs against the master and marks executables', async () => {

@@ -1,7 +1,8 @@
 // Mesos' fetcher for Pacer: downloads each `fetch` URI into the task's sandbox, through a cache
 // shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
 import { createHash, randomUUID } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
@@ -108,8 +109,11 @@ export function createFetcher(options: {
         if (path.dirname(target) !== path.resolve(sandboxDir))
           await mkdir(path.dirname(target), { recursive: true });
         await rm(target, { force: true });
-        // Hard links share the cached bytes; fall back to a copy across file systems.
-        await link(source, target).catch(() => copyFile(source, target));
+        // A copy, as Mesos' fetcher makes, never a hard link: a link shares the cache's inode,
+        // so a task writing to its own fetched file (a Wasm task may open it read-write) would
+        // change the cached artifact under every later task of any app. Where the file system
+        // can, the copy is a copy-on-write clone, as cheap as a link.
+        await copyFile(source, target, fsConstants.COPYFILE_FICLONE);
         if (fetchUri.executable) await chmod(target, 0o755);
       }
     },
