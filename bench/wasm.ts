@@ -221,7 +221,7 @@ const results = {
     : {}),
   notes: [
     'Modules that import poll_oneoff are made resumable (binaryen Asyncify) and run resident in shared worker threads: a sleep or the end of a fuel slice unwinds the guest, so one thread holds thousands of sleeping tasks. Other modules take a pooled worker each.',
-    'binaryen loads in a background thread when the driver is created (seconds of CPU, once per process); serviceStart waits 12 s for it like an agent that registered before work arrived. Density starts its tasks one after another (each start awaited).',
+    'binaryen loads in a child process of its own (Liftoff only) when the driver is created (about 0.6 s, once per agent process); serviceStart waits 12 s for it like an agent that registered before work arrived. Density starts its tasks one after another (each start awaited).',
   ],
 };
 mkdirSync(join(here, 'results'), { recursive: true });

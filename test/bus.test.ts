@@ -2,7 +2,7 @@
 // Redis-only tests: undecodable entries, and a consumer that outlives a Redis restart.
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Bus, BusEntry, ConsumeOptions, Subscription } from '../src/bus/index.js';
+import type { Bus, BusEntry, ConsumeEach, Subscription } from '../src/bus/index.js';
 import { createMemoryBus, createRedisBus } from '../src/bus/index.js';
 import { silentLogger } from '../src/lib/logger.js';
 import { createRedisServer } from './support/redis-server.js';
@@ -54,7 +54,7 @@ async function publishAll(
 /** A subscription recording what its handler saw; `fail` decides which entries it rejects. */
 function collect(
   bus: Bus,
-  options: Omit<ConsumeOptions<Numbered>, 'handler'> & {
+  options: Omit<ConsumeEach<Numbered>, 'handler' | 'handleBatch'> & {
     fail?: (entry: BusEntry<Numbered>, attempt: number) => boolean;
     workMs?: number;
   },
@@ -143,6 +143,57 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
       expect(got.errors).toHaveLength(1);
       expect(String(got.errors[0])).toContain('rejecting 1');
       await got.sub.stop();
+    });
+
+    it('hands a batch handler the entries of each read together, in order, at most batchSize', async () => {
+      const stream = freshStream();
+      const ids = await publishAll(bus, stream, range(0, 250));
+      const batches: BusEntry<Numbered>[][] = [];
+      const sub = bus.consume<Numbered>({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        batchSize: 100,
+        handleBatch: async (entries) => {
+          batches.push(entries);
+        },
+      });
+      await waitFor('250 entries', () => batches.flat().length === 250);
+      expect(ns(batches.flat())).toEqual(range(0, 250));
+      expect(batches.flat().map((entry) => entry.id)).toEqual(ids);
+      expect(Math.max(...batches.map((b) => b.length))).toBe(100); // published before: full reads
+      await sub.stop();
+      // All acknowledged: a restarted consumer of the same name gets nothing again.
+      const again = collect(bus, { stream, group: 'g', consumer: 'c' });
+      await publishAll(bus, stream, [250]);
+      await waitFor('the new entry', () => again.entries.length === 1);
+      expect(ns(again.entries)).toEqual([250]);
+      await again.sub.stop();
+    });
+
+    it('delivers a whole batch again after the batch handler rejected, and reports it', async () => {
+      const stream = freshStream();
+      const ids = await publishAll(bus, stream, range(0, 5));
+      const attempts: number[][] = [];
+      const errors: unknown[] = [];
+      const sub = bus.consume<Numbered>({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        reclaimAfterMs: 100,
+        onError: (error) => errors.push(error),
+        handleBatch: async (entries) => {
+          attempts.push(ns(entries));
+          if (attempts.length === 1) throw new Error('rejecting the batch');
+        },
+      });
+      await waitFor('a second attempt', () => attempts.length >= 2);
+      expect(attempts[0]).toEqual(range(0, 5));
+      expect(attempts.slice(1).flat().sort()).toEqual(range(0, 5));
+      expect(errors).toHaveLength(1);
+      expect(String(errors[0])).toContain('rejecting the batch');
+      expect(ids).toHaveLength(5);
+      await sub.stop();
     });
 
     it('redelivers an entry whose handler rejected to the restarted consumer of the same name', async () => {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFetcher, digestOf, FetchError, fileNameOf } from '../src/agent/fetch-artifacts.js';
@@ -25,7 +25,16 @@ describe('fetcher', () => {
       if (url.startsWith(`/v2/artifacts/sha256:${DIGEST}`) || url === '/plain/hello.wasm')
         res.end(MODULE);
       else if (url === '/big.bin') res.end(BIG);
-      else if (url.startsWith('/slow')) setTimeout(() => res.end(MODULE), 2_000);
+      else if (url.startsWith('/moved/')) {
+        // Relative redirect, then another: followed as fetch would.
+        res.writeHead(302, {
+          location: url === '/moved/twice' ? '/moved/once' : '/plain/hello.wasm',
+        });
+        res.end();
+      } else if (url === '/loop') {
+        res.writeHead(301, { location: '/loop' });
+        res.end();
+      } else if (url.startsWith('/slow')) setTimeout(() => res.end(MODULE), 2_000);
       else {
         res.statusCode = 404;
         res.end();
@@ -54,6 +63,18 @@ describe('fetcher', () => {
       expect(await readFile(path.join(sandbox, 'hello.wasm'))).toEqual(MODULE);
     }
     expect(hits.get(`/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe(1);
+  });
+
+  it('gives each sandbox its own copy: a task writing to its file leaves the cache intact', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const uri = `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`;
+    const fetchUri = { uri, extract: false, executable: false, cache: false };
+    const first = await tempDir('s');
+    await fetcher.fetchAll([fetchUri], first);
+    await writeFile(path.join(first, 'hello.wasm'), 'tampered'); // in place, same inode
+    const second = await tempDir('s');
+    await fetcher.fetchAll([fetchUri], second);
+    expect(await readFile(path.join(second, 'hello.wasm'))).toEqual(MODULE);
   });
 
   it('resolves relative URIs against the master and marks executables', async () => {
@@ -109,6 +130,30 @@ describe('fetcher', () => {
         await tempDir('s'),
       ),
     ).rejects.toBeInstanceOf(FetchError);
+  });
+
+  it('follows redirects to the file, and fails on a redirect loop', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const sandbox = await tempDir('s');
+    await fetcher.fetchAll(
+      [
+        {
+          uri: `${base}/moved/twice`,
+          destPath: 'm.wasm',
+          extract: false,
+          executable: false,
+          cache: false,
+        },
+      ],
+      sandbox,
+    );
+    expect(await readFile(path.join(sandbox, 'm.wasm'))).toEqual(MODULE);
+    await expect(
+      fetcher.fetchAll(
+        [{ uri: `${base}/loop`, extract: false, executable: false, cache: false }],
+        await tempDir('s'),
+      ),
+    ).rejects.toThrow(/Too many redirects/);
   });
 
   it('keeps destPath inside the sandbox', async () => {

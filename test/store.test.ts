@@ -360,17 +360,22 @@ function describeStoreConformance(
         expect(await store.events.since(ids[4]!, 10)).toEqual([]);
       });
 
-      it('appendMany gives ids increasing in the order the events were given', async () => {
+      it('appends many in one call, ids increasing in the order given, across statements', async () => {
         const before = await store.events.append({ eventType: 'e', payload: { n: -1 } });
-        const payloads = Array.from({ length: 20 }, (_, n) => ({ eventType: 'e', n }));
-        const ids = await store.events.appendMany(
-          payloads.map((payload) => ({ eventType: 'e', payload })),
-        );
-        expect(await store.events.appendMany([])).toEqual([]);
+        const input = Array.from({ length: 2500 }, (_, n) => ({
+          eventType: n % 2 ? 'odd' : 'even',
+          payload: { n },
+        }));
+        const stored = await store.events.appendMany(input);
+        expect(stored.map((e) => e.payload)).toEqual(input.map((e) => e.payload));
+        const ids = stored.map((e) => e.id);
         expect(ids[0]).toBeGreaterThan(before.id);
-        const stored = await store.events.since(before.id, 100);
-        expect(stored.map((e) => e.id)).toEqual(ids);
-        expect(stored.map((e) => e.payload)).toEqual(payloads);
+        expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+        expect(new Set(ids).size).toBe(2500);
+        // What was stored under each id is what was appended at that position.
+        const read = await store.events.since(before.id, 3000);
+        expect(read).toEqual(stored);
+        expect(await store.events.appendMany([])).toEqual([]);
       });
 
       it('trims all but the newest events', async () => {

@@ -1,7 +1,10 @@
 // Mesos' fetcher for Pacer: downloads each `fetch` URI into the task's sandbox, through a cache
 // shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
 import { createHash, randomUUID } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import type { FetchUri } from '../domain/index.js';
 
@@ -45,32 +48,22 @@ export function createFetcher(options: {
   const timeoutMs = options.timeoutMs ?? 60_000;
   /** One download per digest at a time; concurrent tasks wait for the same promise. */
   const inFlight = new Map<string, Promise<string>>();
+  let cacheDirReady: Promise<unknown> | undefined;
 
   async function download(uri: string): Promise<Buffer> {
     const url = new URL(uri, options.masterUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new FetchError(`Unsupported URI scheme ${url.protocol} in ${uri}`);
     }
-    let response: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      return await get(url, { uri, maxBytes, signal, redirectsLeft: MAX_REDIRECTS });
     } catch (error) {
+      if (error instanceof FetchError) throw error;
       throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (!response.ok) throw new FetchError(`Could not download ${uri}: HTTP ${response.status}`);
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > maxBytes)
-      throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
   }
 
   /** Downloads into the cache (verifying a named digest); returns the cached file's path. */
@@ -94,7 +87,12 @@ export function createFetcher(options: {
 
   return {
     async fetchAll(uris, sandboxDir) {
-      await mkdir(cacheDir, { recursive: true });
+      // Once per fetcher, not once per task (a failure is retried by the next task).
+      cacheDirReady ??= mkdir(cacheDir, { recursive: true }).catch((error: unknown) => {
+        cacheDirReady = undefined;
+        throw error;
+      });
+      await cacheDirReady;
       for (const fetchUri of uris) {
         const key = digestOf(fetchUri.uri) ?? fetchUri.uri;
         let pending = inFlight.get(key);
@@ -107,14 +105,67 @@ export function createFetcher(options: {
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
-        await mkdir(path.dirname(target), { recursive: true });
+        // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
+        if (path.dirname(target) !== path.resolve(sandboxDir))
+          await mkdir(path.dirname(target), { recursive: true });
         await rm(target, { force: true });
-        // Hard links share the cached bytes; fall back to a copy across file systems.
-        await link(source, target).catch(() => copyFile(source, target));
+        // A copy, as Mesos' fetcher makes, never a hard link: a link shares the cache's inode,
+        // so a task writing to its own fetched file (a Wasm task may open it read-write) would
+        // change the cached artifact under every later task of any app. Where the file system
+        // can, the copy is a copy-on-write clone, as cheap as a link.
+        await copyFile(source, target, fsConstants.COPYFILE_FICLONE);
         if (fetchUri.executable) await chmod(target, 0o755);
       }
     },
   };
+}
+
+/** Redirects followed per download, as a browser's fetch would (it follows 20). */
+const MAX_REDIRECTS = 10;
+
+/**
+ * One download with node:http, not the global fetch: fetch's HTTP parser is Wasm (undici's
+ * llhttp), and under the Wasm driver's process-wide --no-liftoff its first use cost the agent
+ * half a second of optimizing compiles on the launch path (profiled).
+ */
+async function get(
+  url: URL,
+  context: { uri: string; maxBytes: number; signal: AbortSignal; redirectsLeft: number },
+): Promise<Buffer> {
+  const { uri, maxBytes, signal } = context;
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const outgoing = request(url, { signal }, resolve);
+    outgoing.once('error', reject);
+    outgoing.end();
+  });
+  const status = response.statusCode ?? 0;
+  const location = response.headers.location;
+  if (status >= 300 && status < 400 && location !== undefined) {
+    response.resume();
+    if (context.redirectsLeft <= 0) throw new FetchError(`Too many redirects for ${uri}`);
+    return get(new URL(location, url), { ...context, redirectsLeft: context.redirectsLeft - 1 });
+  }
+  if (status < 200 || status >= 300) {
+    response.resume();
+    throw new FetchError(`Could not download ${uri}: HTTP ${status}`);
+  }
+  const declared = Number(response.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    response.destroy();
+    throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      response.destroy();
+      throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 // Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Bus } from '../bus/index.js';
 import type { AgentConfig } from '../config.js';
@@ -21,11 +22,13 @@ export async function createDrivers(options: {
   logger: Logger;
 }): Promise<TaskDriver[]> {
   const { config, logger } = options;
-  // Wasm is always on; a warm worker per cpu keeps launches fast without oversubscribing.
+  // Wasm is always on; a warm worker per cpu keeps launches fast without oversubscribing. An
+  // agent may offer more cpus than its machine has cores (several agents on one machine, as in
+  // the benchmarks): threads past the cores cannot run at once and would only cost start-up.
   const drivers: TaskDriver[] = [
     createWasmDriver({
       logger,
-      poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
+      poolSize: Math.max(1, Math.min(Math.ceil(config.resources.cpus), availableParallelism())),
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
     }),

@@ -7,19 +7,13 @@ export interface BusEntry<T> {
   message: T;
 }
 
-export interface ConsumeOptions<T> {
+interface ConsumeCommon {
   /** Stream name (see `topics`); the bus adds its key prefix. */
   stream: string;
   /** Consumer group; created at the start of the stream when missing. */
   group: string;
   /** This reader's name within the group; a restarted reader should reuse it. */
   consumer: string;
-  /**
-   * Called once per entry, in stream order per consumer. The entry is acknowledged when the
-   * promise resolves; when it rejects the entry stays pending and is delivered again. Delivery
-   * is at least once, so the handler must be idempotent.
-   */
-  handler: (entry: BusEntry<T>) => Promise<void>;
   /** Entries read per round trip. Default 100. */
   batchSize?: number;
   /** Pending entries idle this long (of any consumer in the group) are claimed and redelivered. Default 30 000. */
@@ -27,6 +21,33 @@ export interface ConsumeOptions<T> {
   /** Called when the handler or the transport fails; the loop keeps going. */
   onError?: (error: unknown) => void;
 }
+
+/** One entry at a time. */
+export interface ConsumeEach<T> extends ConsumeCommon {
+  /**
+   * Called once per entry, in stream order per consumer. The entry is acknowledged when the
+   * promise resolves; when it rejects the entry stays pending and is delivered again. Delivery
+   * is at least once, so the handler must be idempotent.
+   */
+  handler: (entry: BusEntry<T>) => Promise<void>;
+  handleBatch?: never;
+}
+
+/**
+ * The entries of one read together (at most `batchSize`, in stream order), for a reader whose
+ * work is cheaper in bulk (one store write for many status updates).
+ */
+export interface ConsumeBatches<T> extends ConsumeCommon {
+  /**
+   * Called once per batch of decoded entries (never empty). All of them are acknowledged when
+   * the promise resolves; when it rejects, all stay pending and are delivered again (in a later
+   * batch, not necessarily the same one). At least once, so it must be idempotent per entry.
+   */
+  handleBatch: (entries: BusEntry<T>[]) => Promise<void>;
+  handler?: never;
+}
+
+export type ConsumeOptions<T> = ConsumeEach<T> | ConsumeBatches<T>;
 
 export interface Subscription {
   /** Stops reading after the entry in hand; resolves when the loop has ended. Idempotent. */

@@ -1,7 +1,7 @@
 // The consumer-group loop of memory-bus.ts: own pending entries first, then idle entries of the
 // group claimed now and then, then new entries; waits for a publish when there is nothing.
 import type { Logger } from '../lib/logger.js';
-import type { ConsumeOptions, Subscription } from './bus.js';
+import type { BusEntry, ConsumeOptions, Subscription } from './bus.js';
 import type { MemoryStream, StoredEntry } from './memory-stream.js';
 import { createAbortableSleep } from './abortable-sleep.js';
 import { decodeMessage } from './message-codec.js';
@@ -21,7 +21,7 @@ export function startMemoryConsumer<T>(
   context: MemoryConsumerContext,
   options: ConsumeOptions<T>,
 ): Subscription {
-  const { stream: name, group: groupName, consumer, handler, onError } = options;
+  const { stream: name, group: groupName, consumer, onError } = options;
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const reclaimAfterMs = options.reclaimAfterMs ?? 30_000;
   const reclaimEveryMs = reclaimIntervalMs(reclaimAfterMs);
@@ -29,11 +29,10 @@ export function startMemoryConsumer<T>(
   const sleeper = createAbortableSleep();
   let isStopped = false;
 
-  async function deliver(stream: MemoryStream, entry: StoredEntry): Promise<void> {
-    const group = stream.group(groupName);
-    let message: T;
+  /** The entry's message; undefined (and acknowledged) when it does not decode. */
+  function decode(stream: MemoryStream, entry: StoredEntry): T | undefined {
     try {
-      message = decodeMessage<T>(entry.json, { stream: name, entryId: entry.id });
+      return decodeMessage<T>(entry.json, { stream: name, entryId: entry.id });
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
       reportError(context.logger, onError, {
@@ -41,20 +40,49 @@ export function startMemoryConsumer<T>(
         what: 'undecodable entry acknowledged',
         context: { ...where, id: entry.id },
       });
-      stream.ack(group, entry.id);
-      return;
+      stream.ack(stream.group(groupName), entry.id);
+      return undefined;
     }
+  }
+
+  /** Runs the handler; false when it rejected (reported; the entries stay pending). */
+  async function deliver(call: () => Promise<void>, id: string): Promise<boolean> {
     try {
-      await handler({ id: entry.id, message });
+      await call();
+      return true;
     } catch (error) {
       reportError(context.logger, onError, {
         error,
         what: 'handler failed; entry stays pending',
-        context: { ...where, id: entry.id },
+        context: { ...where, id },
       });
+      return false;
+    }
+  }
+
+  async function handleAll(stream: MemoryStream, batch: StoredEntry[]): Promise<void> {
+    const group = stream.group(groupName);
+    if (options.handleBatch) {
+      const entries: BusEntry<T>[] = [];
+      for (const entry of batch) {
+        const message = decode(stream, entry);
+        if (message !== undefined) entries.push({ id: entry.id, message });
+      }
+      const first = entries[0];
+      if (!first || isStopped) return;
+      const handleBatch = options.handleBatch;
+      if (await deliver(() => handleBatch(entries), first.id))
+        for (const entry of entries) stream.ack(group, entry.id);
       return;
     }
-    stream.ack(group, entry.id);
+    const handler = options.handler;
+    for (const entry of batch) {
+      if (isStopped) break;
+      const message = decode(stream, entry);
+      if (message === undefined) continue;
+      if (await deliver(() => handler({ id: entry.id, message }), entry.id))
+        stream.ack(group, entry.id);
+    }
   }
 
   async function run(): Promise<void> {
@@ -99,10 +127,7 @@ export function startMemoryConsumer<T>(
           continue;
         }
       }
-      for (const entry of batch) {
-        if (isStopped) break;
-        await deliver(stream, entry);
-      }
+      await handleAll(stream, batch);
       // A full batch means more may be waiting: let timers and I/O run before the next one.
       if (batch.length >= batchSize) await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -11,7 +11,7 @@
 //   other errors ─► report, back off (100 ms … 2 s), carry on
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
-import type { ConsumeOptions, Subscription } from './bus.js';
+import type { BusEntry, ConsumeOptions, Subscription } from './bus.js';
 import { createAbortableSleep } from './abortable-sleep.js';
 import { createStopSignal } from './stop-signal.js';
 import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
@@ -38,7 +38,7 @@ export function startRedisConsumer<T>(
   context: RedisConsumerContext,
   options: ConsumeOptions<T>,
 ): Subscription {
-  const { stream, group, consumer, handler, onError } = options;
+  const { stream, group, consumer, onError } = options;
   const key = context.key(stream);
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const reclaimAfterMs = options.reclaimAfterMs ?? 30_000;
@@ -81,7 +81,8 @@ export function startRedisConsumer<T>(
     await Promise.all(sent);
   }
 
-  async function handle(entry: RawEntry): Promise<void> {
+  /** The entry's message; undefined (and acknowledged) when there is nothing to deliver. */
+  function decode(entry: RawEntry): T | undefined {
     if (entry.fields === null) {
       // Deleted (trimmed) while pending: nothing left to deliver.
       context.logger.warn(
@@ -89,11 +90,10 @@ export function startRedisConsumer<T>(
         'pending entry was trimmed away; acknowledged',
       );
       ack(entry.id);
-      return;
+      return undefined;
     }
-    let message: T;
     try {
-      message = decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), {
+      return decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), {
         stream,
         entryId: entry.id,
       });
@@ -101,18 +101,45 @@ export function startRedisConsumer<T>(
       // Poison message: report it and acknowledge it, or it would come back forever.
       report('undecodable entry acknowledged', error, entry.id);
       ack(entry.id);
-      return;
+      return undefined;
     }
+  }
+
+  /** Runs the handler; false when it rejected (reported; the entries stay pending). */
+  async function deliver(call: () => Promise<void>, id: string): Promise<boolean> {
     isInHandler = true;
     try {
-      await handler({ id: entry.id, message });
+      await call();
+      return true;
     } catch (error) {
-      report('handler failed; entry stays pending', error, entry.id);
-      return;
+      report('handler failed; entry stays pending', error, id);
+      return false;
     } finally {
       isInHandler = false;
     }
-    ack(entry.id);
+  }
+
+  async function handleAll(batch: RawEntry[]): Promise<void> {
+    if (options.handleBatch) {
+      const entries: BusEntry<T>[] = [];
+      for (const entry of batch) {
+        const message = decode(entry);
+        if (message !== undefined) entries.push({ id: entry.id, message });
+      }
+      const first = entries[0];
+      if (!first || isStopped) return;
+      const handleBatch = options.handleBatch;
+      if (await deliver(() => handleBatch(entries), first.id))
+        for (const entry of entries) ack(entry.id);
+      return;
+    }
+    const handler = options.handler;
+    for (const entry of batch) {
+      if (isStopped) break;
+      const message = decode(entry);
+      if (message === undefined) continue;
+      if (await deliver(() => handler({ id: entry.id, message }), entry.id)) ack(entry.id);
+    }
   }
 
   async function run(): Promise<void> {
@@ -186,10 +213,7 @@ export function startRedisConsumer<T>(
         }
         const batch = await nextBatch();
         try {
-          for (const entry of batch) {
-            if (isStopped) break;
-            await handle(entry);
-          }
+          await handleAll(batch);
         } finally {
           await flushAcks();
         }

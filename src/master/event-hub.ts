@@ -1,6 +1,6 @@
 // Marathon events: stored (so `Last-Event-ID` can resume) and fanned out to live subscribers.
 import type { Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoredEvent } from '../store/index.js';
 import type { EventHub, MarathonEvent } from './services.js';
 import { toTimestamp } from '../domain/index.js';
 import type { Clock } from '../lib/index.js';
@@ -43,10 +43,10 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
     while (pending.length > 0) {
       const batch = pending.splice(0, MAX_EVENTS_PER_WRITE);
       try {
-        const ids = await store.events.appendMany(
+        const stored = await store.events.appendMany(
           batch.map((event) => ({ eventType: event.eventType, payload: event })),
         );
-        batch.forEach((event, n) => deliver(event, ids[n] as number));
+        batch.forEach((event, n) => deliver(event, (stored[n] as StoredEvent).id));
         const trimDue =
           Math.floor((appended + batch.length) / TRIM_EVERY) > Math.floor(appended / TRIM_EVERY);
         appended += batch.length;

@@ -129,10 +129,21 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         stream: topics.status,
         group: 'master',
         consumer: masterId,
-        handler: (entry) =>
-          entry.message.type === 'health'
-            ? health.handle(entry.message)
-            : statuses.handle(entry.message),
+        // Status updates of one read are applied together (one store write); a health result
+        // splits the run, so each message still takes effect in stream order.
+        handleBatch: async (entries) => {
+          let run: StatusMessage[] = [];
+          for (const { message } of entries) {
+            if (message.type !== 'health') {
+              run.push(message);
+              continue;
+            }
+            if (run.length > 0) await statuses.handleMany(run);
+            run = [];
+            await health.handle(message);
+          }
+          if (run.length > 0) await statuses.handleMany(run);
+        },
         onError: (error) => logger.error({ err: error }, 'status handling failed'),
       }),
       bus.consume<OfferMessage>({

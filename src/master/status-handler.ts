@@ -1,8 +1,10 @@
 // Applies task status updates from agents to the instance tracker. Delivery is at least once
 // and unordered across restarts, so it is idempotent: repeated or older updates are ignored,
-// and an ended task never comes back to life.
+// and an ended task never comes back to life. Updates come in batches (one bus read): the apps
+// are read once per batch and the changed instances written in one statement, because per
+// update that was three store round trips, and 1,000 launches send 3,000 updates.
 import type { StatusMessage } from '../bus/index.js';
-import type { AppDefinition, Instance, TaskFailure } from '../domain/index.js';
+import type { AppDefinition, Condition, Instance, TaskFailure } from '../domain/index.js';
 import {
   fromMesosState,
   isActive,
@@ -12,15 +14,29 @@ import {
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
-import type { AppCache } from './app-cache.js';
 import type { AgentCommands } from './agent-commands.js';
+import type { AppCache } from './app-cache.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { EventHub } from './services.js';
 import type { TaskMetrics } from './task-metrics.js';
 
 export interface StatusHandler {
+  /**
+   * Applies updates in order, as if one by one; the changed instances are persisted (one write)
+   * before any event, backoff or command follows. Idempotent; on rejection nothing of the
+   * batch is applied in memory, so it can be delivered again whole.
+   */
+  handleMany(messages: StatusMessage[]): Promise<void>;
   handle(message: StatusMessage): Promise<void>;
+}
+
+/** What one update did, kept until the batch's instances are persisted. */
+interface Applied {
+  instance: Instance;
+  app: AppDefinition | undefined;
+  message: StatusMessage;
+  condition: Condition;
 }
 
 export function createStatusHandler(options: {
@@ -40,11 +56,7 @@ export function createStatusHandler(options: {
   const { store, cache, tracker, launchQueue, commands, events, metrics, clock, logger, onChange } =
     options;
 
-  async function emitChange(
-    instance: Instance,
-    app: AppDefinition | undefined,
-    message: StatusMessage,
-  ) {
+  async function emitChange({ instance, app, message }: Applied) {
     await events.emit({
       eventType: 'status_update_event',
       slaveId: message.agentId,
@@ -68,20 +80,39 @@ export function createStatusHandler(options: {
     });
   }
 
-  return {
-    async handle(message) {
-      const instance = tracker.byTaskId(message.taskId);
-      if (!instance) {
-        // A task the master does not know (expunged, or an old incarnation): make sure it ends.
-        if (!isTerminal(fromMesosState(message.state)))
-          await commands.kill(message.agentId, message.taskId);
-        return;
+  function failureOf(instance: Instance, message: StatusMessage): TaskFailure {
+    return {
+      appId: instance.appId,
+      host: instance.host ?? '',
+      message: message.message ?? '',
+      state: message.state,
+      taskId: message.taskId,
+      timestamp: toTimestamp(message.at),
+      version: instance.appVersion,
+      slaveId: message.agentId,
+    };
+  }
+
+  async function handleMany(messages: StatusMessage[]): Promise<void> {
+    // Compute and persist with no await in between: the evaluation loop also writes instances,
+    // and a copy taken before a wait could overwrite its change.
+    const now = clock.now();
+    /** The batch's view: instance id → its latest state, null once removed. */
+    const working = new Map<string, Instance | null>();
+    const applied: Applied[] = [];
+    const unknown: StatusMessage[] = [];
+    for (const message of messages) {
+      const tracked = tracker.byTaskId(message.taskId);
+      const instance = tracked && working.get(tracked.instanceId);
+      const current = instance === undefined ? tracked : (instance ?? undefined);
+      if (!current) {
+        unknown.push(message);
+        continue;
       }
-      if (message.seq <= instance.lastStatusSeq || isTerminal(instance.condition)) return;
+      if (message.seq <= current.lastStatusSeq || isTerminal(current.condition)) continue;
       const condition = fromMesosState(message.state);
-      const now = clock.now();
       const updated: Instance = {
-        ...instance,
+        ...current,
         condition,
         conditionChangedAt: toTimestamp(now),
         lastStatusSeq: message.seq,
@@ -89,18 +120,28 @@ export function createStatusHandler(options: {
         lastTaskFuel:
           isTerminal(condition) && message.fuelUsed !== undefined
             ? { taskId: message.taskId, fuelUsed: message.fuelUsed }
-            : instance.lastTaskFuel,
+            : current.lastTaskFuel,
         startedAt:
           condition === 'Running'
-            ? (instance.startedAt ?? toTimestamp(message.at))
-            : instance.startedAt,
-        healthCheckResults: isActive(condition) ? instance.healthCheckResults : [],
+            ? (current.startedAt ?? toTimestamp(message.at))
+            : current.startedAt,
+        healthCheckResults: isActive(condition) ? current.healthCheckResults : [],
       };
-      const app = cache.get(instance.appId);
-      if (isTerminal(condition) && updated.goal === 'Decommissioned')
-        await tracker.remove([instance.instanceId]);
-      else await tracker.put([updated]);
+      const isGone = isTerminal(condition) && updated.goal === 'Decommissioned';
+      working.set(updated.instanceId, isGone ? null : updated);
+      applied.push({ instance: updated, app: cache.get(updated.appId), message, condition });
+    }
+    const puts: Instance[] = [];
+    const removes: string[] = [];
+    for (const [instanceId, instance] of working) {
+      if (instance) puts.push(instance);
+      else removes.push(instanceId);
+    }
+    await tracker.put(puts);
+    await tracker.remove(removes);
 
+    const failures = new Map<string, TaskFailure>();
+    for (const { instance, app, message, condition } of applied) {
       if (isTerminal(condition)) {
         metrics.onTaskEnded({
           appId: instance.appId,
@@ -111,24 +152,28 @@ export function createStatusHandler(options: {
       if (app && isTerminal(condition)) launchQueue.onTerminal(app, condition);
       else if (app && isActive(condition)) launchQueue.onActive(app);
       if (isTerminal(condition) && condition !== 'Finished' && condition !== 'Killed') {
-        const failure: TaskFailure = {
-          appId: instance.appId,
-          host: instance.host ?? '',
-          message: message.message ?? '',
-          state: message.state,
-          taskId: message.taskId,
-          timestamp: toTimestamp(message.at),
-          version: instance.appVersion,
-          slaveId: message.agentId,
-        };
-        await store.apps.setLastTaskFailure(failure);
+        // The store keeps one (the latest) failure per app.
+        failures.set(instance.appId, failureOf(instance, message));
         logger.info(
           { taskId: message.taskId, state: message.state, message: message.message },
           'task failed',
         );
       }
-      await emitChange(updated, app, message);
-      if (isTerminal(condition) || condition === 'Running') onChange([instance.appId]);
-    },
+    }
+    for (const failure of failures.values()) await store.apps.setLastTaskFailure(failure);
+    for (const change of applied) await emitChange(change);
+    // A task the master does not know (expunged, or an old incarnation): make sure it ends.
+    for (const message of unknown)
+      if (!isTerminal(fromMesosState(message.state)))
+        await commands.kill(message.agentId, message.taskId);
+    const changed = applied
+      .filter(({ condition }) => isTerminal(condition) || condition === 'Running')
+      .map(({ instance }) => instance.appId);
+    if (changed.length > 0) onChange([...new Set(changed)]);
+  }
+
+  return {
+    handleMany,
+    handle: (message) => handleMany([message]),
   };
 }

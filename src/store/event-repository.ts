@@ -5,6 +5,9 @@ import { decodeObject } from './decode.js';
 import { events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
 
+/** Rows per insert of `appendMany`: 2 parameters a row, far below Postgres' 65535. */
+const ROWS_PER_STATEMENT = 1000;
+
 /** The event repository on `db` (a database or a transaction). */
 export function createEventRepository(options: { db: Database }): EventRepository {
   const { db } = options;
@@ -26,14 +29,22 @@ export function createEventRepository(options: { db: Database }): EventRepositor
     },
 
     async appendMany(list) {
-      if (list.length === 0) return [];
-      // The identity column draws ids in the order of the VALUES rows; sorting what RETURNING
-      // gives back (whose order SQL does not promise) restores that order.
-      const rows = await db
-        .insert(events)
-        .values(list.map((event) => ({ eventType: event.eventType, payload: event.payload })))
-        .returning({ id: events.id });
-      return rows.map((row) => row.id).sort((a, b) => a - b);
+      const stored: StoredEvent[] = [];
+      for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
+        const chunk = list.slice(i, i + ROWS_PER_STATEMENT);
+        const rows = await db
+          .insert(events)
+          .values(chunk.map((e) => ({ eventType: e.eventType, payload: e.payload })))
+          .returning({ id: events.id });
+        if (rows.length !== chunk.length) throw new Error('Appending events returned too few rows');
+        // A multi-row VALUES insert draws the serial ids in row order; RETURNING's order is not
+        // promised, so the ids are sorted and paired with the rows as given.
+        const ids = rows.map((row) => row.id).sort((a, b) => a - b);
+        chunk.forEach((e, n) =>
+          stored.push({ id: ids[n] as number, eventType: e.eventType, payload: e.payload }),
+        );
+      }
+      return stored;
     },
 
     async since(afterId, limit) {

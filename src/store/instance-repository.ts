@@ -6,7 +6,7 @@ import { decodeRecord } from './decode.js';
 import { instances } from './schema.js';
 import type { InstanceRepository } from './store.js';
 
-/** Rows per upsert statement: 4 parameters a row stays far below Postgres' 65535 limit. */
+/** Rows per upsert statement: one statement's JSON stays a few MiB. */
 const ROWS_PER_STATEMENT = 5000;
 
 /** The instance repository on `db` (a database or a transaction). */
@@ -15,25 +15,16 @@ export function createInstanceRepository(options: { db: Database }): InstanceRep
   const decode = (value: unknown, key: string) =>
     decodeRecord<Instance>({ table: 'instances', value, keyField: 'instanceId', key });
 
+  // The rows travel as one JSON parameter, unpacked by Postgres: building a statement of 4
+  // parameters a row through the query builder cost the master 20–100 ms of CPU per 1,000 rows
+  // (measured; 4–8 ms this way), and a status batch or a placement writes hundreds of rows.
   const upsert = async (batch: Instance[]) => {
-    await db
-      .insert(instances)
-      .values(
-        batch.map((instance) => ({
-          instanceId: instance.instanceId,
-          appId: instance.appId,
-          agentId: instance.agentId ?? null,
-          data: instance,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: instances.instanceId,
-        set: {
-          appId: sql`excluded.app_id`,
-          agentId: sql`excluded.agent_id`,
-          data: sql`excluded.data`,
-        },
-      });
+    await db.execute(sql`
+      insert into ${instances} (instance_id, app_id, agent_id, data)
+      select row->>'instanceId', row->>'appId', row->>'agentId', row
+      from jsonb_array_elements(${JSON.stringify(batch)}::jsonb) as row
+      on conflict (instance_id) do update
+        set app_id = excluded.app_id, agent_id = excluded.agent_id, data = excluded.data`);
   };
 
   return {

@@ -79,8 +79,13 @@ export interface StoredEvent {
 
 export interface EventRepository {
   append(event: { eventType: string; payload: Record<string, unknown> }): Promise<StoredEvent>;
-  /** Appends several in one statement; their ids increase in the order given. */
-  appendMany(events: { eventType: string; payload: Record<string, unknown> }[]): Promise<number[]>;
+  /**
+   * Several in one round trip (one statement per 1,000): ids increase in the order given, and
+   * the stored events come back in that order.
+   */
+  appendMany(
+    events: { eventType: string; payload: Record<string, unknown> }[],
+  ): Promise<StoredEvent[]>;
   /** Events with id > `afterId`, oldest first, at most `limit`. */
   since(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** Deletes all but the newest `keep` events. */

@@ -40,8 +40,14 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
 }
 
+/**
+ * Extra Node flags for every process started here, from `PACER_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark's master and agents.
+ */
+const NODE_ARGS = (process.env.PACER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export function startPacer(args: string[], env: Record<string, string>): PacerProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], {
     env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -208,3 +208,22 @@ describe('instrumentModule', () => {
     expect(result).toMatchObject({ ok: false, reason: 'MEMORY_LIMIT' });
   });
 });
+
+describe('instrumentModule on a large module', () => {
+  it('rewrites a module whose code section is over a megabyte', () => {
+    // 8,000 functions of ~140 bytes: a code section far past what `push(...bytes)` survived.
+    const body = Array.from(
+      { length: 40 },
+      (_, i) => `(local.set $x (i32.add (local.get $x) (i32.const ${i})))`,
+    ).join(' ');
+    const functions = Array.from(
+      { length: 8000 },
+      (_, i) =>
+        `(func $f${i} (param $x i32) (result i32) ${body} ${i > 0 ? `(call $f${i - 1} (local.get $x))` : '(local.get $x)'})`,
+    ).join('\n');
+    const wat = `(module ${functions} (func (export "run") (result i32) (call $f7999 (i32.const 0))))`;
+    expect(assemble(wat).length).toBeGreaterThan(1_000_000);
+    const { result } = run(wat);
+    expect(result).toBe(8000 * ((39 * 40) / 2));
+  });
+});

@@ -53,6 +53,14 @@ const sectionOrder: Record<number, number> = {
   11: 13,
 };
 
+/**
+ * Appends one by one: `out.push(...items)` passes every byte as an argument, and a section of
+ * more than about 100 KB (any sizeable program's code) overflowed the stack.
+ */
+function pushAll(out: number[], items: ArrayLike<number>): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i] as number);
+}
+
 function section(id: number, content: number[] | Uint8Array): number[] {
   return [id, ...encodeU32(content.length), ...content];
 }
@@ -235,7 +243,7 @@ export function instrumentModule(
     code.push(...encodeU32(body.length));
     for (const byte of body) code.push(byte);
   });
-  for (const helper of helperBodies) code.push(...helper);
+  for (const helper of helperBodies) pushAll(code, helper);
   replaced.set(SectionId.code, code);
 
   // Reassemble: originals in place (replaced or dropped), new sections at their ordered spot.
@@ -246,7 +254,7 @@ export function instrumentModule(
       (a, b) => (sectionOrder[a[0]] ?? 0) - (sectionOrder[b[0]] ?? 0),
     )) {
       if ((sectionOrder[id] ?? 0) < rank && !module.sections.some((s) => s.id === id)) {
-        out.push(...section(id, content));
+        pushAll(out, section(id, content));
         pending.delete(id);
       }
     }
@@ -256,7 +264,7 @@ export function instrumentModule(
     if (removed.has(s.id)) continue;
     const content = pending.get(s.id);
     if (content && s.id !== SectionId.custom) {
-      out.push(...section(s.id, content));
+      pushAll(out, section(s.id, content));
       pending.delete(s.id);
     } else {
       for (let i = s.start; i < s.end; i++) out.push(bytes[i] as number);

@@ -46,34 +46,58 @@ export interface ModuleCache {
 export function createModuleCache(options: {
   caps: ModuleCaps;
   maxEntries?: number;
-  /** Asyncify (default: binaryen in its own thread, resumable-transformer.ts). */
+  /** Asyncify (default: binaryen in a process of its own, resumable-transformer.ts). */
   makeResumable?: (bytes: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Longest a compile waits for the Asyncify transform (default 10 s) before it goes on with
+   * the ordinary module and swaps the resumable one in when it arrives.
+   */
+  resumableWaitMs?: number;
 }): ModuleCache {
   const maxEntries = options.maxEntries ?? 256;
   const makeResumable =
     options.makeResumable ?? ((bytes: Uint8Array) => resumableTransformer.transform(bytes));
-  // An injected transform is always ready; binaryen's is once its thread has loaded it.
-  const isResumableReady = options.makeResumable
-    ? () => true
-    : () => resumableTransformer.isReady();
+  const resumableWaitMs = options.resumableWaitMs ?? 10_000;
   const entries = new Map<string, Promise<PreparedModule>>();
 
   /**
-   * Makes a module resumable in the background and swaps it into the cache: launches before
-   * binaryen has loaded (seconds after start) run in threads of their own instead of waiting.
+   * Swaps the resumable module into the cache once its transform is done: the launches that did
+   * not wait for it run in threads of their own, later ones share threads.
    */
   function upgradeLater(
     key: string,
-    resumableBytes: Uint8Array,
+    transformed: Promise<Uint8Array>,
     base: Omit<PreparedModule, 'module' | 'isResumable'>,
   ): void {
-    makeResumable(resumableBytes)
+    transformed
       .then((bytes) => WebAssembly.compile(bytes))
       .then((module) => {
         if (entries.has(key))
           entries.set(key, Promise.resolve({ ...base, module, isResumable: true }));
       })
       .catch(() => undefined); // not transformable: the ordinary module stays cached
+  }
+
+  /** The transformed bytes; undefined when it failed or is not done within `resumableWaitMs`. */
+  async function resumableWithin(
+    transformed: Promise<Uint8Array>,
+    onLate: () => void,
+  ): Promise<Uint8Array | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), resumableWaitMs);
+    });
+    try {
+      const outcome = await Promise.race([transformed, late]);
+      if (outcome !== 'late') return outcome;
+      onLate();
+      return undefined;
+    } catch {
+      // Binaryen could not transform it: the module runs the ordinary way, a thread to itself.
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async function compile(
@@ -106,26 +130,24 @@ export function createModuleCache(options: {
     let final = rewritten.bytes;
     let isResumable = false;
     const key = keyOf(digest, limits);
-    if (canResume(parsed, limits) && !isResumableReady()) {
-      const resumable = instrument(true);
-      if (resumable.ok) {
-        upgradeLater(key, resumable.bytes, {
+    const resumable = canResume(parsed, limits) ? instrument(true) : undefined;
+    if (resumable?.ok) {
+      // Off the main thread (binaryen blocks while it runs), and awaited even while binaryen is
+      // still loading: it loads in about a second, and a sleeper launched meanwhile would
+      // otherwise hold a thread of its own for its whole life. Only a transform slower than
+      // `resumableWaitMs` lets the launch go on with the ordinary module.
+      const transformed = makeResumable(resumable.bytes);
+      const bytes = await resumableWithin(transformed, () =>
+        upgradeLater(key, transformed, {
           digest,
           key,
           fuelBudget: limits.fuel,
           memMiB: limits.memMiB,
-        });
-      }
-    } else if (canResume(parsed, limits)) {
-      const resumable = instrument(true);
-      try {
-        if (resumable.ok) {
-          // Off the main thread: binaryen takes seconds to load and blocks while it runs.
-          final = await makeResumable(resumable.bytes);
-          isResumable = true;
-        }
-      } catch {
-        // Binaryen could not transform it: the module runs the ordinary way, a thread to itself.
+        }),
+      );
+      if (bytes) {
+        final = bytes;
+        isResumable = true;
       }
     }
     let module: WebAssembly.Module;

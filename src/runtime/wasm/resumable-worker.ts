@@ -1,25 +1,44 @@
-// Worker thread entry: runs binaryen's Asyncify (resumable-module.ts) off the agent's main thread.
-// Loading binaryen (15 MB of JS and Wasm) and compiling it takes seconds: done once, here.
-import { parentPort } from 'node:worker_threads';
+// Child process entry: runs binaryen's Asyncify (resumable-module.ts) outside the agent, with
+// V8's default tiers (resumable-transformer.ts says why). Loads binaryen once, then serves
+// transform requests over the IPC channel until the agent goes away.
 import binaryen from 'binaryen';
-import { outOfFuelExport } from './instrument-module.js';
+import { instrumentModule } from './instrument-module.js';
+import { parseModule } from './parse-module.js';
 import { makeResumable } from './resumable-module.js';
 import type { TransformReply, TransformRequest } from './resumable-transformer.js';
 
-const port = parentPort;
-if (!port) throw new Error('resumable-worker must run in a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('resumable-worker must run as a child process with an IPC channel');
 
 /**
- * A tiny module shaped like an instrumented sleeper, transformed once at start: V8 compiles the
- * parts of binaryen that a transform uses now, not during the first task's launch.
+ * A sleeper like the ones agents run (prints, sleeps, loops), put through the same rewriter as a
+ * task's module and transformed once at start: binaryen's functions are compiled as they are
+ * first used, and this way that happens before the first launch, not during it.
  */
 function warmUp(): void {
   const text = `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-    (memory (export "memory") 1 2)
-    (func $fuel (export "${outOfFuelExport}") (unreachable))
-    (func (export "_start") (loop $l (call $fuel)
-      (drop (call $poll (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))) (br $l))))`;
+    (memory (export "memory") 1)
+    (data (i32.const 64) "tick")
+    (func $digits (param $v i32) (result i32) (local $n i32)
+      (loop $l
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (i32.store8 (i32.sub (i32.const 100) (local.get $n))
+          (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
+        (local.set $v (i32.div_u (local.get $v) (i32.const 10)))
+        (br_if $l (local.get $v)))
+      (local.get $n))
+    (func (export "_start") (local $i i32)
+      (i64.store (i32.const 280) (i64.const 1000000))
+      (block $done
+        (loop $forever
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (i32.store (i32.const 132) (call $digits (local.get $i)))
+          (drop (call $write (i32.const 1) (i32.const 128) (i32.const 1) (i32.const 16)))
+          (drop (call $poll (i32.const 256) (i32.const 320) (i32.const 1) (i32.const 16)))
+          (br_if $done (i32.eq (memory.grow (i32.const 0)) (i32.const -1)))
+          (br $forever)))))`;
   const module = binaryen.parseText(text);
   let bytes: Uint8Array;
   try {
@@ -27,19 +46,27 @@ function warmUp(): void {
   } finally {
     module.dispose();
   }
-  makeResumable(bytes);
+  const instrumented = instrumentModule(parseModule(bytes), {
+    memMiB: 1,
+    fuel: 1_000_000n,
+    maxTableElements: 1000,
+    shouldExportOutOfFuel: true,
+  });
+  if (!instrumented.ok) throw new Error(`warm-up module refused: ${instrumented.message}`);
+  makeResumable(instrumented.bytes);
 }
 
+// The agent is gone (exit, crash, SIGKILL): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
 warmUp();
-port.postMessage({ type: 'ready' } satisfies TransformReply);
-port.on('message', (request: TransformRequest) => {
+send({ type: 'ready' } satisfies TransformReply);
+process.on('message', (request: TransformRequest) => {
+  let reply: TransformReply;
   try {
-    const bytes = makeResumable(request.bytes);
-    port.postMessage({ type: 'done', id: request.id, bytes } satisfies TransformReply, [
-      bytes.buffer as ArrayBuffer,
-    ]);
+    reply = { type: 'done', id: request.id, bytes: makeResumable(request.bytes) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    port.postMessage({ type: 'failed', id: request.id, message } satisfies TransformReply);
+    reply = { type: 'failed', id: request.id, message };
   }
+  send(reply);
 });

@@ -17,6 +17,11 @@ export interface SharedWorkers {
   run(request: RunRequest, module: WebAssembly.Module, sink: WorkerSink): void;
   /** Drops the task in its thread at the end of its current turn; no event of it follows. */
   stop(taskId: string): void;
+  /**
+   * Starts threads up to `threads` now (idempotent): a thread takes hundreds of milliseconds of
+   * CPU to boot, which the first resident launches would otherwise wait for.
+   */
+  warm(): void;
   /** Resident tasks held. */
   readonly taskCount: number;
   close(): Promise<void>;
@@ -129,6 +134,9 @@ export function createSharedWorkers(options: {
       flush(shared); // the stop must not overtake the run
       const message: StopRequest = { type: 'stop', taskId };
       shared.worker.postMessage(message);
+    },
+    warm() {
+      while (all.length < options.threads) spawn();
     },
     get taskCount() {
       return placed.size;

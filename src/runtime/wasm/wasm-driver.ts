@@ -110,11 +110,14 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
   });
   const shared = createSharedWorkers({
-    threads: options.poolSize ?? Math.max(1, availableParallelism()),
+    // More threads than cores cannot run at once; each only costs its boot and its heap.
+    threads: Math.max(1, Math.min(options.poolSize ?? Infinity, availableParallelism())),
     tasksPerThread: options.residentTasksPerThread ?? 5000,
     logger,
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
   });
+  // Only metered modules are resident; their threads are started with the pool's workers.
+  if (shouldMeterFuel && (options.shouldPrewarmResumable ?? true)) shared.warm();
   const fuelSlice = options.fuelSlice ?? 10_000_000n;
   const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
   const tasks = new Map<string, TaskRecord>();
