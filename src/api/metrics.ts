@@ -1,16 +1,16 @@
 // Metrics: request counts and latencies kept by a middleware, plus gauges read from the store
 // at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
 import { Hono } from 'hono';
-import type { MiddlewareHandler } from 'hono';
 import { isActive } from '../domain/index.js';
 import type { TaskCounter } from '../master/task-metrics.js';
 import type { ApiDeps } from './deps.js';
 
 const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
 
-/** Request counts by method and status, and a latency histogram, filled by `middleware`. */
+/** Request counts by method and status, and a latency histogram, filled by `record`. */
 export interface RequestMetrics {
-  middleware: MiddlewareHandler;
+  /** Counts one answered request; called once per request by the API's edge middleware. */
+  record(method: string, status: number, ms: number): void;
   /** Prometheus text of the request series. */
   render(): string;
   counts(): Record<string, number>;
@@ -22,15 +22,13 @@ export function createRequestMetrics(): RequestMetrics {
   let count = 0;
   let sumMs = 0;
   return {
-    middleware: async (c, next) => {
-      const start = performance.now();
-      await next();
-      const ms = performance.now() - start;
-      const key = `method="${c.req.method}",status="${c.res.status}"`;
+    record(method, status, ms) {
+      const key = `method="${method}",status="${status}"`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      BUCKETS_MS.forEach((bound, i) => {
-        if (ms <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
-      });
+      // Buckets are cumulative: every bound at or above the time counts it.
+      for (let i = BUCKETS_MS.length - 1; i >= 0 && ms <= (BUCKETS_MS[i] as number); i--) {
+        buckets[i] = (buckets[i] ?? 0) + 1;
+      }
       count++;
       sumMs += ms;
     },

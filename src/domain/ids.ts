@@ -8,6 +8,9 @@ const SEGMENT = /^(([a-z0-9])|([a-z0-9][a-z0-9\-.]*[a-z0-9]))$/;
  * against `base` (default root). Does not validate the segments; see `isValidPathId`.
  */
 export function canonicalPath(id: string, base = '/'): string {
+  // Most ids already are canonical once rooted (every read names one): no split and join then.
+  const rooted = id.startsWith('/') ? id : base === '/' ? `/${id}` : undefined;
+  if (rooted !== undefined && !NOT_CANONICAL.test(rooted)) return rooted;
   const start = id.startsWith('/') ? [] : base.split('/').filter(Boolean);
   const parts = [...start];
   for (const segment of id.split('/')) {
@@ -17,6 +20,9 @@ export function canonicalPath(id: string, base = '/'): string {
   }
   return '/' + parts.join('/');
 }
+
+/** An empty, `.` or `..` segment (a doubled or trailing slash counts as an empty one). */
+const NOT_CANONICAL = /\/\.{0,2}(?=\/|$)/;
 
 /** True when every segment of a canonical path follows Marathon's PathId pattern. */
 export function isValidPathId(path: string): boolean {
