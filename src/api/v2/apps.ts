@@ -200,7 +200,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
   routes.get('/v2/apps/:id{.+}', async (c) => {
     const raw = c.req.param('id');
     const embed = parseEmbed(queryAll(c, 'embed'));
-    const group = /^((?:.+\/)|)\*$/.exec(raw);
+    const group = raw.endsWith('*') ? /^((?:.+\/)|)\*$/.exec(raw) : null;
     if (group) {
       const prefix = canonicalPath(group[1] ?? '');
       const under = prefix === '/' ? '/' : `${prefix}/`;
@@ -212,7 +212,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const snapshot = await reads.snapshot();
     const app = snapshot.appById.get(id);
     if (!app) throw unknownApp(id);
-    const body = await snapshot.memo(`GET ${id} ${[...embed].sort().join()}`, async () => {
+    const memoKey = embed.size === 0 ? `GET ${id}` : `GET ${id} ${[...embed].sort().join()}`;
+    const body = await snapshot.memo(memoKey, async () => {
       const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
       const info = toAppInfo(app, {
         instances: snapshot.instancesByApp.get(id) ?? [],
