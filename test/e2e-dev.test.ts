@@ -6,12 +6,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiClient,
+  followStatusEvents,
   freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  type StatusEvent,
 } from './support/cluster.js';
 
 const HELLO_WASM = path.resolve('wasm-tasks/build/hello.wasm');
@@ -69,6 +71,7 @@ describe('pacer dev', () => {
       'content-type': 'application/wasm',
     });
     expect(upload.status).toBe(201);
+    const events = await followStatusEvents(api.url);
     const created = await api.post('/v2/apps', {
       id: '/hello',
       cpus: 0.1,
@@ -78,19 +81,13 @@ describe('pacer dev', () => {
       env: { NAME: 'dev' },
     });
     expect(created.status).toBe(201);
-    // hello exits 0 at once and Marathon relaunches finished tasks as the next incarnation of
-    // the same instance, so look through the incarnations up to the current one.
-    const line = await waitFor('hello output', async () => {
-      const tasks = (await api.get('/v2/apps/hello/tasks')).body.tasks as { id: string }[];
-      for (const task of tasks) {
-        const [, instanceId, current] = /^(.*)\._app\.(\d+)$/.exec(task.id) ?? [];
-        for (let n = Number(current); n >= 1; n--) {
-          const logs = await api.get(`/v2/tasks/${instanceId}._app.${n}/logs?stream=stdout`);
-          if (JSON.stringify(logs.body).includes('hello dev')) return true;
-        }
-      }
-      return undefined;
-    });
+    // hello exits 0 at once and is relaunched after its backoff, hidden from the task list
+    // meanwhile: the event stream names the task that finished.
+    const isFinished = (e: StatusEvent) => e.appId === '/hello' && e.taskStatus === 'TASK_FINISHED';
+    const finished = (await events.until((all) => all.some(isFinished))).find(isFinished);
+    expect(finished).toBeDefined();
+    const logs = await api.get(`/v2/tasks/${finished?.taskId}/logs?stream=stdout`);
+    const line = (logs.body.lines as { line: string }[]).some((l) => l.line === 'hello dev');
     expect(line).toBe(true);
     expect((await api.delete('/v2/apps/hello')).status).toBe(200);
   });

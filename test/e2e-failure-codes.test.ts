@@ -6,12 +6,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiClient,
+  followStatusEvents,
   freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
+  type StatusEvent,
 } from './support/cluster.js';
 
 describe('failure codes through pacer dev', () => {
@@ -52,41 +54,6 @@ describe('failure codes through pacer dev', () => {
     });
     expect(res.status).toBe(201);
     return `${res.body.uri as string}/${name}.wasm`;
-  }
-
-  interface StatusEvent {
-    appId: string;
-    taskId: string;
-    taskStatus: string;
-    message: string;
-  }
-
-  /** Follows `status_update_event`s; `until` reads them until `done` holds (15 s at most). */
-  async function followStatusEvents() {
-    const controller = new AbortController();
-    const stream = await fetch(`${api.url}/v2/events?event_type=status_update_event`, {
-      headers: { accept: 'text/event-stream' },
-      signal: controller.signal,
-    });
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    const seen: StatusEvent[] = [];
-    let rest = '';
-    return {
-      async until(done: (events: StatusEvent[]) => boolean): Promise<StatusEvent[]> {
-        const deadline = Date.now() + 15_000;
-        while (!done(seen) && Date.now() < deadline) {
-          const { value, done: ended } = await reader.read();
-          if (ended) break;
-          const lines = (rest + decoder.decode(value)).split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines)
-            if (line.startsWith('data:')) seen.push(JSON.parse(line.slice(5)) as StatusEvent);
-        }
-        controller.abort();
-        return seen;
-      },
-    };
   }
 
   async function failureOf(
@@ -145,7 +112,7 @@ describe('failure codes through pacer dev', () => {
     expect(failed.body.fuelUsed).toBe(100000);
 
     const uri = await upload('hello');
-    const events = await followStatusEvents();
+    const events = await followStatusEvents(api.url);
     const created = await api.post('/v2/apps', {
       id: '/codes/hello',
       instances: 2,
@@ -207,7 +174,7 @@ describe('failure codes through pacer dev', () => {
       }[];
       return tasks.find((t) => t.state === 'TASK_RUNNING');
     });
-    const events = await followStatusEvents();
+    const events = await followStatusEvents(api.url);
     expect((await api.delete(`/v2/apps/codes/killed/tasks/${task.id}`)).status).toBe(200);
     const seen = await events.until((all) => all.some((e) => e.taskStatus === 'TASK_KILLED'));
     const killed = seen.find((e) => e.taskId === task.id && e.taskStatus === 'TASK_KILLED');

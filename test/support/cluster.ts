@@ -102,6 +102,46 @@ export async function waitFor<T>(
   );
 }
 
+/** The fields of a `status_update_event` the tests read. */
+export interface StatusEvent {
+  appId: string;
+  taskId: string;
+  taskStatus: string;
+  message: string;
+}
+
+/**
+ * Follows the `status_update_event`s of the API at `baseUrl` from now on; `until` reads them
+ * until `done` holds (15 s at most) and ends the stream. Task ids of tasks that end at once are
+ * known only from here: a relaunched instance waits hidden (Scheduled) in its backoff.
+ */
+export async function followStatusEvents(baseUrl: string) {
+  const controller = new AbortController();
+  const stream = await fetch(`${baseUrl}/v2/events?event_type=status_update_event`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const seen: StatusEvent[] = [];
+  let rest = '';
+  return {
+    async until(done: (events: StatusEvent[]) => boolean): Promise<StatusEvent[]> {
+      const deadline = Date.now() + 15_000;
+      while (!done(seen) && Date.now() < deadline) {
+        const { value, done: ended } = await reader.read();
+        if (ended) break;
+        const lines = (rest + decoder.decode(value)).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines)
+          if (line.startsWith('data:')) seen.push(JSON.parse(line.slice(5)) as StatusEvent);
+      }
+      controller.abort();
+      return seen;
+    },
+  };
+}
+
 export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
