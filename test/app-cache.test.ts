@@ -5,11 +5,9 @@ import type { Deployment } from '../src/domain/index.js';
 import { createAppCache } from '../src/master/app-cache.js';
 import type { AppCache } from '../src/master/app-cache.js';
 import { makeApp } from '../src/scheduler/fixtures.js';
-import { createPgliteStore, createPostgresStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
-import { createTestDatabase, hasService } from './support/services.js';
+import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
-const hasPostgres = await hasService('postgres');
 const V1 = '2026-02-01T00:00:00.000Z';
 
 function deployment(id: string, appId: string, createdAt = V1): Deployment {
@@ -40,10 +38,7 @@ function countingTransactions(store: Store): { store: Store; transactions: () =>
   };
 }
 
-function describeAppCache(
-  name: string,
-  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
-): void {
+function describeAppCache(name: string, open: OpenStore): void {
   describe(`app cache: ${name}`, () => {
     let store: Store;
     let dispose: () => Promise<void>;
@@ -143,21 +138,4 @@ function describeAppCache(
   });
 }
 
-describeAppCache('PGlite (in memory)', async () => {
-  const store = await createPgliteStore();
-  return { store, dispose: () => store.close() };
-});
-
-describe.skipIf(!hasPostgres)('Postgres', () => {
-  describeAppCache('Postgres', async () => {
-    const db = await createTestDatabase();
-    const store = await createPostgresStore({ url: db.url });
-    return {
-      store,
-      dispose: async () => {
-        await store.close();
-        await db.drop();
-      },
-    };
-  });
-});
+await describeOnEveryStore(describeAppCache);

@@ -6,11 +6,8 @@ import { createMemoryBus } from '../src/bus/index.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
 import { startMaster } from '../src/master/main.js';
 import type { RunningMaster } from '../src/master/main.js';
-import { createPgliteStore, createPostgresStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
-import { createTestDatabase, hasService } from './support/services.js';
-
-const hasPostgres = await hasService('postgres');
+import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
 function start(store: Store): Promise<RunningMaster> {
   return startMaster({
@@ -43,10 +40,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
-function describeDeploys(
-  name: string,
-  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
-): void {
+function describeDeploys(name: string, open: OpenStore): void {
   describe(`concurrent deploys: ${name}`, () => {
     let store: Store;
     let dispose: () => Promise<void>;
@@ -128,21 +122,4 @@ function describeDeploys(
   });
 }
 
-describeDeploys('PGlite (in memory)', async () => {
-  const store = await createPgliteStore();
-  return { store, dispose: () => store.close() };
-});
-
-describe.skipIf(!hasPostgres)('Postgres', () => {
-  describeDeploys('Postgres', async () => {
-    const db = await createTestDatabase();
-    const store = await createPostgresStore({ url: db.url });
-    return {
-      store,
-      dispose: async () => {
-        await store.close();
-        await db.drop();
-      },
-    };
-  });
-});
+await describeOnEveryStore(describeDeploys);

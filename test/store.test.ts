@@ -15,6 +15,7 @@ import type {
 import type { Store } from '../src/store/index.js';
 import { createPgliteStore, createPostgresStore, StoreDecodeError } from '../src/store/index.js';
 import { createTestDatabase, hasService } from './support/services.js';
+import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
 const hasPostgres = await hasService('postgres');
 
@@ -122,10 +123,7 @@ const V2 = '2026-01-02T00:00:00.000Z';
 const V3 = '2026-01-03T00:00:00.000Z';
 
 /** The repository contract of src/store/store.ts, for any way of opening a Store. */
-function describeStoreConformance(
-  name: string,
-  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
-): void {
+function describeStoreConformance(name: string, open: OpenStore): void {
   describe(`Store conformance: ${name}`, () => {
     let store: Store;
     let dispose: () => Promise<void>;
@@ -487,24 +485,9 @@ function describeStoreConformance(
   });
 }
 
-describeStoreConformance('PGlite (in memory)', async () => {
-  const store = await createPgliteStore();
-  return { store, dispose: () => store.close() };
-});
+await describeOnEveryStore(describeStoreConformance);
 
 describe.skipIf(!hasPostgres)('Postgres', () => {
-  describeStoreConformance('Postgres', async () => {
-    const database = await createTestDatabase();
-    const store = await createPostgresStore({ url: database.url });
-    return {
-      store,
-      dispose: async () => {
-        await store.close();
-        await database.drop();
-      },
-    };
-  });
-
   it('lets two masters open the same fresh database at once, migrating it once', async () => {
     const database = await createTestDatabase();
     try {
