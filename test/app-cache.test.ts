@@ -102,6 +102,22 @@ function describeAppCache(name: string, open: OpenStore): void {
       expect((await store.deployments.list()).map((d) => d.id)).toEqual(['d-2']);
     });
 
+    it('never brings back a cancelled deployment with progress committed after the cancel', async () => {
+      await cache.commit({ deployments: [deployment('d-1', '/a'), deployment('d-2', '/b')] });
+      await Promise.all([
+        cache.commit({ removeDeployments: ['d-1'] }), // a cancel
+        cache.commit({
+          progress: [
+            { ...deployment('d-1', '/a'), currentStep: 2 }, // the loop's pass, a moment late
+            { ...deployment('d-2', '/b'), currentStep: 2 },
+          ],
+        }),
+      ]);
+      expect(cache.deployments().map((d) => [d.id, d.currentStep])).toEqual([['d-2', 2]]);
+      const stored = await store.deployments.list();
+      expect(stored.map((d) => [d.id, d.currentStep])).toEqual([['d-2', 2]]);
+    });
+
     it('fails only the change that cannot be stored; the others of its batch are stored', async () => {
       const bad = { ...deployment('d-bad', '/bad'), createdAt: 'not a time' };
       const results = await Promise.allSettled([

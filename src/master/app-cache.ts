@@ -12,8 +12,13 @@ export interface StateChange {
   apps?: AppDefinition[];
   /** Apps to delete, with their versions and last failure. */
   removeApps?: string[];
-  /** Deployments to store: new ones, or ones a step further. */
+  /** Deployments to store as given (new ones). */
   deployments?: Deployment[];
+  /**
+   * Deployments a step further: stored only while they still exist when the change is written,
+   * so a cancel committed first is never undone by the evaluation loop's progress.
+   */
+  progress?: Deployment[];
   /** Deployments to delete: finished or cancelled. */
   removeDeployments?: string[];
 }
@@ -54,6 +59,7 @@ function keysOf(change: StateChange): string[] {
     ...(change.apps ?? []).map((app) => `app ${app.id}`),
     ...(change.removeApps ?? []).map((id) => `app ${id}`),
     ...(change.deployments ?? []).map((d) => `deployment ${d.id}`),
+    ...(change.progress ?? []).map((d) => `deployment ${d.id}`),
     ...(change.removeDeployments ?? []).map((id) => `deployment ${id}`),
   ];
 }
@@ -117,6 +123,14 @@ export function createAppCache(options: { store: Store }): AppCache {
     for (const d of change.deployments ?? []) view.deployments.set(d.id, d);
   }
 
+  /** `change` as it can be written now: progress of a deployment gone since is dropped. */
+  function settle(change: StateChange): StateChange {
+    if (!change.progress) return change;
+    const live = change.progress.filter((d) => deployments?.has(d.id) === true);
+    const { progress: _progress, ...rest } = change;
+    return { ...rest, deployments: [...(change.deployments ?? []), ...live] };
+  }
+
   async function drain(): Promise<void> {
     // One turn of the event loop first: the requests read from the sockets in this turn queue
     // their changes too, and share the transaction. On Postgres more queue while one is stored;
@@ -124,7 +138,11 @@ export function createAppCache(options: { store: Store }): AppCache {
     await new Promise((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
       while (loading) await loading.catch(() => undefined);
-      const batch = takeBatch(queue);
+      // Earlier batches are applied by now, so the view tells which deployments still exist.
+      const batch = takeBatch(queue).map((queued) => ({
+        ...queued,
+        change: settle(queued.change),
+      }));
       try {
         await write(
           store,

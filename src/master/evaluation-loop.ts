@@ -291,7 +291,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     }
     if (progressed.length === 0 && finished.length === 0) return;
     // One write for every deployment of the pass, shared with concurrent deploys.
-    await cache.commit({ deployments: progressed, removeDeployments: finished });
+    await cache.commit({ progress: progressed, removeDeployments: finished });
     for (const deploymentId of finished) logger.info({ deploymentId }, 'deployment finished');
     for (const event of toEmit) await events.emit(event);
   }
