@@ -1,7 +1,8 @@
 // The consumer-group loop of memory-bus.ts: own pending entries first, then idle entries of the
 // group claimed now and then, then new entries; waits for a publish when there is nothing.
 import type { Logger } from '../lib/logger.js';
-import type { BusEntry, ConsumeOptions, Subscription } from './bus.js';
+import type { ConsumeOptions, Subscription } from './bus.js';
+import { deliverBatch } from './deliver-batch.js';
 import type { MemoryStream, StoredEntry } from './memory-stream.js';
 import { createAbortableSleep } from './abortable-sleep.js';
 import { decodeMessage } from './message-codec.js';
@@ -60,29 +61,14 @@ export function startMemoryConsumer<T>(
     }
   }
 
-  async function handleAll(stream: MemoryStream, batch: StoredEntry[]): Promise<void> {
+  function handleAll(stream: MemoryStream, batch: StoredEntry[]): Promise<void> {
     const group = stream.group(groupName);
-    if (options.handleBatch) {
-      const entries: BusEntry<T>[] = [];
-      for (const entry of batch) {
-        const message = decode(stream, entry);
-        if (message !== undefined) entries.push({ id: entry.id, message });
-      }
-      const first = entries[0];
-      if (!first || isStopped) return;
-      const handleBatch = options.handleBatch;
-      if (await deliver(() => handleBatch(entries), first.id))
-        for (const entry of entries) stream.ack(group, entry.id);
-      return;
-    }
-    const handler = options.handler;
-    for (const entry of batch) {
-      if (isStopped) break;
-      const message = decode(stream, entry);
-      if (message === undefined) continue;
-      if (await deliver(() => handler({ id: entry.id, message }), entry.id))
-        stream.ack(group, entry.id);
-    }
+    return deliverBatch(options, batch, {
+      decode: (entry) => ({ id: entry.id, message: decode(stream, entry) }),
+      deliver,
+      ack: (id) => stream.ack(group, id),
+      isStopped: () => isStopped,
+    });
   }
 
   async function run(): Promise<void> {

@@ -11,7 +11,8 @@
 //   other errors ─► report, back off (100 ms … 2 s), carry on
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
-import type { BusEntry, ConsumeOptions, Subscription } from './bus.js';
+import type { ConsumeOptions, Subscription } from './bus.js';
+import { deliverBatch } from './deliver-batch.js';
 import { createAbortableSleep } from './abortable-sleep.js';
 import { createStopSignal } from './stop-signal.js';
 import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
@@ -119,27 +120,13 @@ export function startRedisConsumer<T>(
     }
   }
 
-  async function handleAll(batch: RawEntry[]): Promise<void> {
-    if (options.handleBatch) {
-      const entries: BusEntry<T>[] = [];
-      for (const entry of batch) {
-        const message = decode(entry);
-        if (message !== undefined) entries.push({ id: entry.id, message });
-      }
-      const first = entries[0];
-      if (!first || isStopped) return;
-      const handleBatch = options.handleBatch;
-      if (await deliver(() => handleBatch(entries), first.id))
-        for (const entry of entries) ack(entry.id);
-      return;
-    }
-    const handler = options.handler;
-    for (const entry of batch) {
-      if (isStopped) break;
-      const message = decode(entry);
-      if (message === undefined) continue;
-      if (await deliver(() => handler({ id: entry.id, message }), entry.id)) ack(entry.id);
-    }
+  function handleAll(batch: RawEntry[]): Promise<void> {
+    return deliverBatch(options, batch, {
+      decode: (entry) => ({ id: entry.id, message: decode(entry) }),
+      deliver,
+      ack,
+      isStopped: () => isStopped,
+    });
   }
 
   async function run(): Promise<void> {

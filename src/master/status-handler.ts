@@ -1,7 +1,7 @@
 // Applies task status updates from agents to the instance tracker. Delivery is at least once
 // and unordered across restarts, so it is idempotent: repeated or older updates are ignored,
-// and an ended task never comes back to life. Updates come in batches (one bus read): the apps
-// are read once per batch and the changed instances written in one statement, because per
+// and an ended task never comes back to life. Updates come in batches (one bus read): apps come
+// from the leader's cache and the changed instances are written in one statement, because per
 // update that was three store round trips, and 1,000 launches send 3,000 updates.
 import type { StatusMessage } from '../bus/index.js';
 import type { AppDefinition, Condition, Instance, TaskFailure } from '../domain/index.js';
