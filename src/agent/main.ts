@@ -1,5 +1,4 @@
 // Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Bus } from '../bus/index.js';
 import type { AgentConfig } from '../config.js';
@@ -22,13 +21,12 @@ export async function createDrivers(options: {
   logger: Logger;
 }): Promise<TaskDriver[]> {
   const { config, logger } = options;
-  // Wasm is always on; a warm worker per cpu keeps launches fast without oversubscribing. An
-  // agent may offer more cpus than its machine has cores (several agents on one machine, as in
-  // the benchmarks): threads past the cores cannot run at once and would only cost start-up.
+  // Wasm is always on; a warm worker per cpu keeps launches fast (the driver caps it at the
+  // machine's cores).
   const drivers: TaskDriver[] = [
     createWasmDriver({
       logger,
-      poolSize: Math.max(1, Math.min(Math.ceil(config.resources.cpus), availableParallelism())),
+      poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
     }),

@@ -31,7 +31,10 @@ import type { RunOutcome, RunRequest, WorkerEvent } from './worker-messages.js';
 
 export interface WasmDriverOptions {
   logger: Logger;
-  /** Warm workers kept ready; default: the machine's available parallelism. */
+  /**
+   * Warm workers kept ready, and threads for resident tasks; never more than the machine's
+   * available parallelism (its default).
+   */
   poolSize?: number;
   /** Fuel budget when `limits.fuel` is undefined (agent flag). */
   defaultFuel?: bigint;
@@ -104,14 +107,16 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   const shouldMeterFuel = options.shouldMeterFuel ?? true;
   // Only metered modules are made resumable (module-cache.ts).
   if (shouldMeterFuel && (options.shouldPrewarmResumable ?? true)) resumableTransformer.warm();
+  // More threads than cores cannot run at once: each would only cost its boot and its heap (an
+  // agent may offer more cpus than its machine has, as several agents on one machine do).
+  const threads = Math.max(1, Math.min(options.poolSize ?? Infinity, availableParallelism()));
   const pool = createWorkerPool({
-    size: options.poolSize ?? Math.max(1, availableParallelism()),
+    size: threads,
     logger,
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
   });
   const shared = createSharedWorkers({
-    // More threads than cores cannot run at once; each only costs its boot and its heap.
-    threads: Math.max(1, Math.min(options.poolSize ?? Infinity, availableParallelism())),
+    threads,
     tasksPerThread: options.residentTasksPerThread ?? 5000,
     logger,
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
