@@ -10,7 +10,7 @@ type Listener = (event: MarathonEvent, id: number) => void;
 /** How many events are kept for resumption; older ones are trimmed now and then. */
 const KEEP_EVENTS = 10_000;
 const TRIM_EVERY = 1_000;
-/** Events per insert statement (2 parameters each, far below Postgres' limit). */
+/** Events per write: bounds what one failed write loses (the repository splits statements). */
 const MAX_EVENTS_PER_WRITE = 500;
 
 export function createEventHub(options: { store: Store; clock: Clock; logger: Logger }): EventHub {

@@ -1,5 +1,5 @@
 // Child process entry: runs binaryen's Asyncify (resumable-module.ts) outside the agent, with
-// V8's default tiers (resumable-transformer.ts says why). Loads binaryen once, then serves
+// V8's baseline tier only (resumable-transformer.ts says why). Loads binaryen once, then serves
 // transform requests over the IPC channel until the agent goes away.
 import binaryen from 'binaryen';
 import { instrumentModule } from './instrument-module.js';
