@@ -18,17 +18,14 @@ import {
 } from '../src/runtime/command/index.js';
 import type { TaskHandle, TaskLimits, TaskSpec } from '../src/runtime/driver.js';
 import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
+import { hasCommand } from './support/services.js';
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
 
 let root: string;
 const roots: string[] = [];
-const hasBubblewrap = await new Promise<boolean>((resolve) =>
-  execFile('bwrap', ['--version'], (error) => resolve(error === null)),
-);
+const hasBubblewrap = await hasCommand('bwrap', ['--version']);
 const hasCgroup = await canUseMemoryCgroup();
-if (!hasBubblewrap)
-  console.warn('\n⚠️  SKIPPED: bwrap is not installed; bubblewrap tests are skipped.\n');
 
 /** A fresh directory tree that a task user (nobody) can traverse. */
 async function newRoot(): Promise<string> {

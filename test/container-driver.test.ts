@@ -23,16 +23,15 @@ import {
   parseLogRecord,
 } from '../src/runtime/container/index.js';
 import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
+import { available } from './support/services.js';
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
 const run = promisify(execFile);
 
-const engine = await detectContainerEngine('podman');
-if (!engine) {
-  console.warn(
-    '\n⚠️  SKIPPED: podman does not work on this host; container driver tests are skipped.\n',
-  );
-}
+const detected = await detectContainerEngine('podman');
+const engine = available(Boolean(detected), 'podman does not work on this host')
+  ? detected
+  : undefined;
 const image = engine ? await ensureBusyboxImage({ engine: 'podman' }) : 'none';
 const root = await mkdtemp(path.join(tmpdir(), 'pacer-container-'));
 await chmod(root, 0o755);

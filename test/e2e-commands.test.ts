@@ -2,9 +2,7 @@
 // Redis, driven only through the Marathon HTTP API. An agent without --allow-commands never gets
 // a command app; an HTTP server command passes its health check; a container's logs come back;
 // a memory hog fails with MEMORY_LIMIT; a command ignoring SIGTERM dies after its grace period.
-import { execFile } from 'node:child_process';
 import { chmod, readdir, readFile, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
 import {
@@ -16,17 +14,12 @@ import {
   prepareCluster,
   type ClusterSetup,
 } from './support/cluster.js';
-import { hasService } from './support/services.js';
+import { hasCommand, hasService } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
-const hasPodman = await promisify(execFile)('podman', [
-  'info',
-  '--format',
-  '{{.Host.OCIRuntime.Name}}',
-]).then(
-  () => true,
-  () => false,
-);
+const hasPodman = await hasCommand('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']);
+// The HTTP server command is busybox's httpd.
+const hasBusybox = await hasCommand('busybox', ['true']);
 
 interface Task {
   id: string;
@@ -207,88 +200,96 @@ describe.skipIf(!ok)('command and container tasks', () => {
     expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
   }, 40_000);
 
-  it('runs an HTTP server command on $PORT0 that its HTTP health check finds alive', async () => {
-    const app = {
-      id: '/cmd/httpd',
-      cpus: 0.1,
-      mem: 32,
-      portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
-      cmd: 'echo "$MARATHON_APP_ID $MESOS_TASK_ID $PORTS" > index.html && exec busybox httpd -f -p "$PORT0" -h .',
-      healthChecks: [
-        {
-          protocol: 'HTTP',
-          path: '/',
-          portIndex: 0,
-          gracePeriodSeconds: 10,
-          intervalSeconds: 1,
-          timeoutSeconds: 2,
-          maxConsecutiveFailures: 3,
+  it.skipIf(!hasBusybox)(
+    'runs an HTTP server command on $PORT0 that its HTTP health check finds alive',
+    async () => {
+      const app = {
+        id: '/cmd/httpd',
+        cpus: 0.1,
+        mem: 32,
+        portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
+        cmd: 'echo "$MARATHON_APP_ID $MESOS_TASK_ID $PORTS" > index.html && exec busybox httpd -f -p "$PORT0" -h .',
+        healthChecks: [
+          {
+            protocol: 'HTTP',
+            path: '/',
+            portIndex: 0,
+            gracePeriodSeconds: 10,
+            intervalSeconds: 1,
+            timeoutSeconds: 2,
+            maxConsecutiveFailures: 3,
+          },
+        ],
+      };
+      expect((await api.post('/v2/apps', app)).status).toBe(201);
+      const [task] = await waitFor(
+        'a healthy httpd',
+        async () => {
+          const tasks = await running(app.id);
+          return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
         },
-      ],
-    };
-    expect((await api.post('/v2/apps', app)).status).toBe(201);
-    const [task] = await waitFor(
-      'a healthy httpd',
-      async () => {
-        const tasks = await running(app.id);
-        return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
-      },
-      20_000,
-    ).catch((e) => {
-      throw new Error(`${String(e)}\n${output()}`);
-    });
-    expect(task!.host).toBe('commands');
-    // The server listens on the port the agent gave it, reachable from the host, and the task
-    // got Marathon's environment.
-    const served = await fetch(`http://127.0.0.1:${task!.ports[0]}/`);
-    expect((await served.text()).trim()).toBe(`${app.id} ${task!.id} ${task!.ports[0]}`);
-    const info = (await api.get(`/v2/apps${app.id}`)).body.app;
-    expect(info).toMatchObject({ tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0 });
-  }, 30_000);
+        20_000,
+      ).catch((e) => {
+        throw new Error(`${String(e)}\n${output()}`);
+      });
+      expect(task!.host).toBe('commands');
+      // The server listens on the port the agent gave it, reachable from the host, and the task
+      // got Marathon's environment.
+      const served = await fetch(`http://127.0.0.1:${task!.ports[0]}/`);
+      expect((await served.text()).trim()).toBe(`${app.id} ${task!.id} ${task!.ports[0]}`);
+      const info = (await api.get(`/v2/apps${app.id}`)).body.app;
+      expect(info).toMatchObject({ tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0 });
+    },
+    30_000,
+  );
 
-  it('finds the running command again when its agent is SIGKILLed and restarted', async () => {
-    const [before] = (await running('/cmd/httpd')) ?? [];
-    expect(before).toBeDefined();
-    expect(await processesWith(`httpd -f -p ${before!.ports[0]} `)).toHaveLength(1);
-    await agents.get('commands')!.stop({ hard: true });
-    await startAgent('commands', commandAgentFlags, commandAgentDir);
-    await waitFor(
-      'the command agent back',
-      async () => (await activeAgents()).includes('commands'),
-      20_000,
-    );
-    // Same task, still serving, still healthy: nothing was relaunched.
-    const [after] = await waitFor('the task healthy after the restart', async () => {
-      const tasks = await running('/cmd/httpd');
-      return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
-    });
-    expect(after!.id).toBe(before!.id);
-    // The agent came back with its own id and reports the task it found again.
-    const body = (await api.get('/v2/agents')).body;
-    const agent = (
-      (body.agents ?? body) as { hostname: string; state: string; runningTasks: string[] }[]
-    ).filter((a) => a.hostname === 'commands' && a.state === 'active');
-    expect(agent).toHaveLength(1);
-    expect(agent[0]!.runningTasks).toEqual([before!.id]);
-    const served = await fetch(`http://127.0.0.1:${after!.ports[0]}/`);
-    expect(served.status).toBe(200);
-    expect((await api.delete('/v2/apps/cmd/httpd')).status).toBe(200);
-    await waitFor(
-      'httpd gone',
-      async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
-    ).catch(async (e) => {
-      throw new Error(
-        `${String(e)}\n${JSON.stringify((await api.get('/v2/tasks')).body)}\n${output()}`,
+  it.skipIf(!hasBusybox)(
+    'finds the running command again when its agent is SIGKILLed and restarted',
+    async () => {
+      const [before] = (await running('/cmd/httpd')) ?? [];
+      expect(before).toBeDefined();
+      expect(await processesWith(`httpd -f -p ${before!.ports[0]} `)).toHaveLength(1);
+      await agents.get('commands')!.stop({ hard: true });
+      await startAgent('commands', commandAgentFlags, commandAgentDir);
+      await waitFor(
+        'the command agent back',
+        async () => (await activeAgents()).includes('commands'),
+        20_000,
       );
-    });
-    await waitFor(
-      'its processes gone',
-      async () => (await processesWith(`httpd -f -p ${after!.ports[0]} `)).length === 0,
-      10_000,
-    ).catch((e) => {
-      throw new Error(`${String(e)}\n${agents.get('commands')!.output()}`);
-    });
-  }, 30_000);
+      // Same task, still serving, still healthy: nothing was relaunched.
+      const [after] = await waitFor('the task healthy after the restart', async () => {
+        const tasks = await running('/cmd/httpd');
+        return tasks?.[0]?.healthCheckResults?.[0]?.alive ? tasks : undefined;
+      });
+      expect(after!.id).toBe(before!.id);
+      // The agent came back with its own id and reports the task it found again.
+      const body = (await api.get('/v2/agents')).body;
+      const agent = (
+        (body.agents ?? body) as { hostname: string; state: string; runningTasks: string[] }[]
+      ).filter((a) => a.hostname === 'commands' && a.state === 'active');
+      expect(agent).toHaveLength(1);
+      expect(agent[0]!.runningTasks).toEqual([before!.id]);
+      const served = await fetch(`http://127.0.0.1:${after!.ports[0]}/`);
+      expect(served.status).toBe(200);
+      expect((await api.delete('/v2/apps/cmd/httpd')).status).toBe(200);
+      await waitFor(
+        'httpd gone',
+        async () => (await api.get('/v2/tasks')).body.tasks.length === 0,
+      ).catch(async (e) => {
+        throw new Error(
+          `${String(e)}\n${JSON.stringify((await api.get('/v2/tasks')).body)}\n${output()}`,
+        );
+      });
+      await waitFor(
+        'its processes gone',
+        async () => (await processesWith(`httpd -f -p ${after!.ports[0]} `)).length === 0,
+        10_000,
+      ).catch((e) => {
+        throw new Error(`${String(e)}\n${agents.get('commands')!.output()}`);
+      });
+    },
+    30_000,
+  );
 
   it.skipIf(!hasPodman)(
     'runs a container app on the podman agent and serves its logs',

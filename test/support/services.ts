@@ -1,6 +1,6 @@
-// Real Postgres and Redis for tests: probes, fresh databases and key prefixes per run.
-// With REQUIRE_SERVICES=1 a missing service fails the run; without it the tests that need
-// the service are skipped, and we say so loudly.
+// Real Postgres, Redis and tools for tests: probes, fresh databases and key prefixes per run.
+// With REQUIRE_SERVICES=1 a missing service or tool fails the run; without it the tests that
+// need it are skipped, and we say so loudly.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 
@@ -25,18 +25,30 @@ function probe(url: string): Promise<boolean> {
 }
 
 /**
- * True when the service answers. When it does not: throws under REQUIRE_SERVICES=1, otherwise
- * prints a warning and returns false (use with `describe.skipIf(!ok)`).
+ * `ok`, when what tests need is there. When it is not (`missing` says what is wrong): throws
+ * under REQUIRE_SERVICES=1, otherwise prints a warning and returns false (use with
+ * `describe.skipIf(!ok)`).
  */
+export function available(ok: boolean, missing: string): boolean {
+  if (ok) return true;
+  if (required) throw new Error(`REQUIRE_SERVICES=1 but ${missing}`);
+  console.warn(`\n⚠️  SKIPPED: ${missing}; tests that need it are skipped.\n`);
+  return false;
+}
+
+/** True when the service answers; see `available`. */
 export async function hasService(name: 'postgres' | 'redis'): Promise<boolean> {
   const url = name === 'postgres' ? POSTGRES_URL : REDIS_URL;
-  const ok = await probe(url);
-  if (ok) return true;
-  if (required) throw new Error(`REQUIRE_SERVICES=1 but ${name} does not answer at ${url}`);
-  console.warn(
-    `\n⚠️  SKIPPED: ${name} does not answer at ${url}; tests that need it are skipped.\n`,
+  return available(await probe(url), `${name} does not answer at ${url}`);
+}
+
+/** True when `command ...args` runs and exits 0 (a tool the tests use); see `available`. */
+export async function hasCommand(command: string, args: string[]): Promise<boolean> {
+  const { execFile } = await import('node:child_process');
+  const ok = await new Promise<boolean>((resolve) =>
+    execFile(command, args, (error) => resolve(error === null)),
   );
-  return false;
+  return available(ok, `\`${[command, ...args].join(' ')}\` does not run on this host`);
 }
 
 /** A unique name for this run, for databases and key prefixes. */
@@ -71,15 +83,12 @@ export function redisPrefix(): string {
 /** Debian's Chromium, which the browser tests drive with playwright-core. */
 export const CHROMIUM_PATH = process.env.TEST_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** True when Chromium is installed; like `hasService`, throws under REQUIRE_SERVICES=1. */
+/** True when Chromium is installed; see `available`. */
 export async function hasBrowser(): Promise<boolean> {
   const { access } = await import('node:fs/promises');
   const ok = await access(CHROMIUM_PATH).then(
     () => true,
     () => false,
   );
-  if (ok) return true;
-  if (required) throw new Error(`REQUIRE_SERVICES=1 but there is no Chromium at ${CHROMIUM_PATH}`);
-  console.warn(`\n⚠️  SKIPPED: no Chromium at ${CHROMIUM_PATH}; browser tests are skipped.\n`);
-  return false;
+  return available(ok, `there is no Chromium at ${CHROMIUM_PATH}`);
 }
