@@ -1,7 +1,15 @@
-// The shared read snapshot: a client reads its own writes at once; changes made elsewhere show
-// up with the next event (or after the cache time).
+// The shared read snapshot. Over the store: a client reads its own writes at once; changes
+// made elsewhere show up with the next event (or after the cache time). Over the leader's
+// state in memory: every change shows at the next read, and reads query nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, instanceOf } from './support/api-doubles.js';
+import { createApi } from '../src/api/index.js';
+import { createAppCache } from '../src/master/app-cache.js';
+import type { AppCache } from '../src/master/app-cache.js';
+import { createInstanceTracker } from '../src/master/instance-tracker.js';
+import type { InstanceTracker } from '../src/master/instance-tracker.js';
+import { liveState } from '../src/master/live-state.js';
+import { makeApp } from '../src/scheduler/fixtures.js';
+import { checkingContract, createTestApi, instanceOf } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
 
 let api: TestApi;
@@ -49,5 +57,52 @@ describe('the read snapshot', () => {
     expect(await tasksOf('/v2/tasks')).toHaveLength(1);
     api.clock.advance(60_001);
     expect(await eventually('/v2/tasks', 2)).toBe(2);
+  });
+});
+
+describe("reads of the leader's state", () => {
+  let leader: TestApi;
+  let apps: AppCache;
+  let tracker: InstanceTracker;
+  let storeLists = 0;
+
+  beforeAll(async () => {
+    leader = await createTestApi();
+    apps = createAppCache({ store: leader.store });
+    tracker = createInstanceTracker({ store: leader.store });
+    await Promise.all([apps.load(), tracker.load()]);
+    const list = leader.store.apps.list.bind(leader.store.apps);
+    leader.store.apps.list = () => {
+      storeLists++;
+      return list();
+    };
+    // The same API, now over the leader's memory (as startMaster builds it).
+    leader.app = checkingContract(createApi({ ...leader.deps, live: liveState(apps, tracker) }));
+  });
+  afterAll(async () => {
+    await leader.close();
+  });
+
+  const get = async (path: string) => (await leader.app.request(path)).json() as Promise<any>;
+
+  it('shows each change of the app cache and the tracker at the very next read', async () => {
+    const app = makeApp({ id: '/live', version: '2026-03-01T00:00:00.000Z' });
+    await apps.commit({ apps: [app] });
+    expect((await get('/v2/apps/live')).app.tasks).toEqual([]);
+    await tracker.put([instanceOf(app)]);
+    expect((await get('/v2/apps/live')).app.tasksRunning).toBe(1);
+    expect((await get('/v2/tasks')).tasks).toHaveLength(1);
+    await apps.commit({ removeApps: ['/live'] });
+    expect((await leader.app.request('/v2/apps/live')).status).toBe(404);
+  });
+
+  it('queries no store while it holds state, and reads the store once it holds none', async () => {
+    storeLists = 0;
+    await get('/v2/apps');
+    await get('/v2/apps/live/*');
+    expect(storeLists).toBe(0);
+    apps.forget(); // leadership lost
+    await get('/v2/apps');
+    expect(storeLists).toBe(1);
   });
 });

@@ -4,7 +4,7 @@ import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
-import type { ReadModel } from './read-model.js';
+import type { LiveState, ReadModel } from './read-model.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -53,6 +53,11 @@ export interface ApiDeps {
   clock?: Clock;
   /** `/v2/events` tuning: keep-alive comment interval, events buffered before a slow client is cut off. */
   eventStream?: { keepAliveMs?: number; maxOutstanding?: number };
+  /**
+   * The leader's state in memory (app cache, instance tracker): reads are answered from it
+   * while it holds state, rather than from snapshots of the store.
+   */
+  live?: LiveState;
   /**
    * How long reads may share one in-memory snapshot of the store, in ms (default 1000). Writes
    * through the API and every event end a snapshot early; 0 reads the store on every request.

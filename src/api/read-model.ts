@@ -1,8 +1,10 @@
 // The read side of the API: one in-memory snapshot of apps, instances and deployments, shared
-// by every read. A write through the API drops it (the next read loads fresh state, so clients
-// read their own writes); an event or age beyond `ttlMs` makes it stale (the next read starts a
-// reload and is served the new snapshot as soon as it is loaded). Marathon serves reads from
-// memory too; this keeps `GET /v2/apps/{id}` off the database under load.
+// by every read. On the leader it is taken from the leader's own state in memory (`LiveState`)
+// and holds until that state changes, as Marathon serves reads from its instance tracker and
+// group repository: no query, no reload while nothing changes, every write seen by the next read.
+// Without it (tests of the API alone) it is loaded from the store: a write through the API drops
+// it, an event or age beyond `ttlMs` makes it stale (the next read starts a reload and is served
+// the new snapshot as soon as it is loaded).
 import type { AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { EventHub } from '../master/services.js';
@@ -19,13 +21,36 @@ export interface Snapshot {
   deploymentIdsByApp: Map<string, string[]>;
   /** The latest failed task of an app (read once per snapshot, on demand). */
   lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
-  /** A value derived from this snapshot, computed once (e.g. a rendered list answer). */
-  memo<T>(key: string, compute: () => T): T;
+  /**
+   * A value derived from this snapshot, computed once (e.g. a rendered answer). An async
+   * computation is shared while it runs; once it settles the value itself is returned, so a
+   * caller can answer without waiting. A failed computation is forgotten (the next call retries).
+   */
+  memo<T>(key: string, compute: () => T | Promise<T>): T | Promise<T>;
+}
+
+/** The leader's state in memory: its app cache and instance tracker. */
+export interface LiveState {
+  /**
+   * A number that changes whenever apps, deployments or instances do; undefined while this
+   * master holds no state (it follows another, whose answers it relays).
+   */
+  revision(): number | undefined;
+  apps(): AppDefinition[];
+  /** In creation order. */
+  deployments(): Deployment[];
+  instances(): Instance[];
 }
 
 export interface ReadModel {
   /** The current snapshot; loads a new one when stale. Concurrent callers share one load. */
   snapshot(): Promise<Snapshot>;
+  /**
+   * The snapshot a read may use without waiting (starting a reload when it is stale), or
+   * undefined when the read must wait for `snapshot()`: a route answers from memory in the same
+   * turn of the event loop, without a promise.
+   */
+  current(): Snapshot | undefined;
   /** Drops the snapshot, so the next read sees every write made so far. Idempotent. */
   invalidate(): void;
 }
@@ -49,6 +74,15 @@ async function load(store: Store): Promise<Snapshot> {
     store.instances.list(),
     store.deployments.list(),
   ]);
+  return index({ apps, instances, deployments }, store);
+}
+
+/** A snapshot of `state`, whose apps are ordered by id; failures are read from `store`. */
+function index(
+  state: { apps: AppDefinition[]; instances: Instance[]; deployments: Deployment[] },
+  store: Store,
+): Snapshot {
+  const { apps, instances, deployments } = state;
   const deploymentIdsByApp = new Map<string, string[]>();
   for (const deployment of deployments) {
     for (const appId of deployment.affectedApps) {
@@ -58,11 +92,20 @@ async function load(store: Store): Promise<Snapshot> {
   const failures = new Map<string, Promise<TaskFailure | undefined>>();
   const memos = new Map<string, unknown>();
   return {
-    memo<T>(key: string, compute: () => T): T {
-      if (memos.has(key)) return memos.get(key) as T;
+    memo<T>(key: string, compute: () => T | Promise<T>): T | Promise<T> {
+      if (memos.has(key)) return memos.get(key) as T | Promise<T>;
       const value = compute();
       // Bounded: many distinct queries within one snapshot must not grow memory without end.
-      if (memos.size < MAX_MEMOS) memos.set(key, value);
+      if (memos.size >= MAX_MEMOS) return value;
+      memos.set(key, value);
+      if (value instanceof Promise) {
+        const settle = (settled?: T) => {
+          if (memos.get(key) !== value) return;
+          if (settled === undefined) memos.delete(key);
+          else memos.set(key, settled);
+        };
+        value.then(settle, () => settle());
+      }
       return value;
     },
     apps,
@@ -82,19 +125,26 @@ async function load(store: Store): Promise<Snapshot> {
   };
 }
 
+/** Ids in code point order: the same whatever collation the store's database uses. */
+const byId = (a: AppDefinition, b: AppDefinition) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /**
- * A read model over `store`. With `ttlMs` 0 every read loads fresh state (tests that write to
- * the store directly). Every event on `events` makes the snapshot stale: status updates and
- * deployment progress reach readers after one reload.
+ * A read model over `live` while it holds state, else over `store`. With `ttlMs` 0 every read
+ * of the store loads fresh state (tests that write to the store directly). Every event on
+ * `events` makes a store snapshot stale: status updates and deployment progress reach readers
+ * after one reload.
  */
 export function createReadModel(options: {
   store: Store;
+  live?: LiveState;
   events: EventHub;
   clock: Clock;
   logger: Logger;
   ttlMs: number;
 }): ReadModel {
-  const { store, events, clock, logger, ttlMs } = options;
+  const { store, live, events, clock, logger, ttlMs } = options;
+  /** The snapshot of `live`, and the revision it shows. */
+  let held: { snapshot: Snapshot; revision: number } | undefined;
   /** The snapshot readers get, and when it was loaded; undefined after a write. */
   let served: { snapshot: Snapshot; loadedAt: number } | undefined;
   /** A load under way; readers of a dropped snapshot wait for it. */
@@ -126,25 +176,45 @@ export function createReadModel(options: {
     return guarded;
   }
 
+  function current(): Snapshot | undefined {
+    const revision = live?.revision();
+    if (live && revision !== undefined) {
+      if (held?.revision !== revision) {
+        const state = {
+          apps: live.apps().sort(byId),
+          instances: live.instances(),
+          deployments: live.deployments(),
+        };
+        held = { snapshot: index(state, store), revision };
+      }
+      return held.snapshot;
+    }
+    if (ttlMs <= 0) return undefined;
+    if (!subscribed) {
+      subscribed = true;
+      events
+        .subscribe(() => void (isStale = true))
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'read model could not follow events; reads may lag');
+        });
+    }
+    if (!served) return undefined;
+    if (isStale || clock.now() - served.loadedAt >= ttlMs) {
+      // Serve the current snapshot while the next one loads; readers after the load get it.
+      reload().catch((error: unknown) => logger.warn({ err: error }, 'read model reload failed'));
+    }
+    return served.snapshot;
+  }
+
   return {
-    async snapshot() {
-      if (ttlMs <= 0) return load(store);
-      if (!subscribed) {
-        subscribed = true;
-        events
-          .subscribe(() => void (isStale = true))
-          .catch((error: unknown) => {
-            logger.error({ err: error }, 'read model could not follow events; reads may lag');
-          });
-      }
-      if (!served) return reload();
-      if (isStale || clock.now() - served.loadedAt >= ttlMs) {
-        // Serve the current snapshot while the next one loads; readers after the load get it.
-        reload().catch((error: unknown) => logger.warn({ err: error }, 'read model reload failed'));
-      }
-      return served.snapshot;
+    current,
+    snapshot() {
+      const ready = current();
+      if (ready) return Promise.resolve(ready);
+      return ttlMs <= 0 ? load(store) : reload();
     },
     invalidate() {
+      held = undefined;
       generation++;
       served = undefined;
       loading = undefined;

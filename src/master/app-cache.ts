@@ -31,6 +31,8 @@ export interface AppCache {
   load(): Promise<void>;
   /** Drops the view (leadership lost): until the next `load`, every use throws. */
   forget(): void;
+  /** A number that changes whenever the view does; undefined while there is none. */
+  revision(): number | undefined;
   get(id: string): AppDefinition | undefined;
   /** Every app, keyed by id; a copy that later changes leave alone. */
   apps(): Map<string, AppDefinition>;
@@ -103,6 +105,7 @@ export function createAppCache(options: { store: Store }): AppCache {
   const { store } = options;
   let apps: Map<string, AppDefinition> | undefined;
   let deployments: Map<string, Deployment> | undefined;
+  let revision = 0;
   const queue: Queued[] = [];
   let writer: Promise<void> | undefined;
   /** A load under way: writes wait for it, or a change stored after its read would be lost. */
@@ -121,6 +124,7 @@ export function createAppCache(options: { store: Store }): AppCache {
     for (const id of change.removeApps ?? []) view.apps.delete(id);
     for (const app of change.apps ?? []) view.apps.set(app.id, app);
     for (const d of change.deployments ?? []) view.deployments.set(d.id, d);
+    revision++;
   }
 
   /** `change` as it can be written now: progress of a deployment gone since is dropped. */
@@ -183,6 +187,7 @@ export function createAppCache(options: { store: Store }): AppCache {
         ]);
         apps = new Map(storedApps.map((app) => [app.id, app]));
         deployments = new Map(storedDeployments.map((d) => [d.id, d]));
+        revision++;
       })();
       try {
         await loading;
@@ -194,6 +199,7 @@ export function createAppCache(options: { store: Store }): AppCache {
       apps = undefined;
       deployments = undefined;
     },
+    revision: () => (apps ? revision : undefined),
     get(id) {
       // On every lookup of the evaluation loop: no allocation here.
       if (!apps) loaded();

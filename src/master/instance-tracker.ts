@@ -16,14 +16,18 @@ export interface InstanceTracker {
   put(instances: Instance[]): Promise<void>;
   /** Deletes from the store, then forgets. Idempotent. */
   remove(instanceIds: string[]): Promise<void>;
+  /** A number that changes whenever the view does. */
+  revision(): number;
 }
 
 export function createInstanceTracker(options: { store: Store }): InstanceTracker {
   const { store } = options;
   const instances = new Map<string, Instance>();
   const byApp = new Map<string, Map<string, Instance>>();
+  let revision = 0;
 
   function remember(instance: Instance): void {
+    revision++;
     instances.set(instance.instanceId, instance);
     let forApp = byApp.get(instance.appId);
     if (!forApp) byApp.set(instance.appId, (forApp = new Map<string, Instance>()));
@@ -33,6 +37,7 @@ export function createInstanceTracker(options: { store: Store }): InstanceTracke
   function forget(instanceId: string): void {
     const instance = instances.get(instanceId);
     if (!instance) return;
+    revision++;
     instances.delete(instanceId);
     const forApp = byApp.get(instance.appId);
     forApp?.delete(instanceId);
@@ -43,8 +48,10 @@ export function createInstanceTracker(options: { store: Store }): InstanceTracke
     async load() {
       instances.clear();
       byApp.clear();
+      revision++;
       for (const instance of await store.instances.list()) remember(instance);
     },
+    revision: () => revision,
     all: () => [...instances.values()],
     byApp: (appId) => [...(byApp.get(appId)?.values() ?? [])],
     get: (instanceId) => instances.get(instanceId),

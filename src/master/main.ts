@@ -8,6 +8,7 @@ import type {
 } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
+import { liveState } from './live-state.js';
 import { startHttpServer } from '../api/http-server.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
@@ -183,6 +184,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   const api = createApi({
     store,
+    // Reads come from the leader's memory; a follower relays them to the leader.
+    live: liveState(cache, tracker),
     orchestrator,
     events,
     logs: createLogReader({ bus }),

@@ -31,6 +31,11 @@ export interface StatusHandler {
   handle(message: StatusMessage): Promise<void>;
 }
 
+/** An end that counts as the app's last task failure (not a finish or a kill asked for). */
+function isFailure(condition: Condition): boolean {
+  return isTerminal(condition) && condition !== 'Finished' && condition !== 'Killed';
+}
+
 /** What one update did, kept until the batch's instances are persisted. */
 interface Applied {
   instance: Instance;
@@ -137,10 +142,16 @@ export function createStatusHandler(options: {
       if (instance) puts.push(instance);
       else removes.push(instanceId);
     }
+    // The store keeps one (the latest) failure per app. Stored before the instances: a read
+    // that finds the task ended finds its failure too.
+    const failures = new Map<string, TaskFailure>();
+    for (const { instance, message, condition } of applied) {
+      if (isFailure(condition)) failures.set(instance.appId, failureOf(instance, message));
+    }
+    for (const failure of failures.values()) await store.apps.setLastTaskFailure(failure);
     await tracker.put(puts);
     await tracker.remove(removes);
 
-    const failures = new Map<string, TaskFailure>();
     for (const { instance, app, message, condition } of applied) {
       if (isTerminal(condition)) {
         metrics.onTaskEnded({
@@ -151,16 +162,13 @@ export function createStatusHandler(options: {
       }
       if (app && isTerminal(condition)) launchQueue.onTerminal(app, condition);
       else if (app && isActive(condition)) launchQueue.onActive(app);
-      if (isTerminal(condition) && condition !== 'Finished' && condition !== 'Killed') {
-        // The store keeps one (the latest) failure per app.
-        failures.set(instance.appId, failureOf(instance, message));
+      if (isFailure(condition)) {
         logger.info(
           { taskId: message.taskId, state: message.state, message: message.message },
           'task failed',
         );
       }
     }
-    for (const failure of failures.values()) await store.apps.setLastTaskFailure(failure);
     for (const change of applied) await emitChange(change);
     // A task the master does not know (expunged, or an old incarnation): make sure it ends.
     for (const message of unknown)
