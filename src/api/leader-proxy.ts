@@ -1,8 +1,9 @@
 // A follower master answers nothing itself: it forwards each request to the leader and relays
 // the answer, as Marathon's LeaderProxyFilter does; the event stream is redirected instead.
-import type { MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import type { ApiDeps } from './deps.js';
-import { ApiError, ApiErrorCode } from './errors.js';
+import { ApiError, ApiErrorCode, respondToError } from './errors.js';
+import { routingPath } from './request.js';
 
 /** Header naming the masters a request passed through, to stop proxy loops. */
 export const VIA_HEADER = 'X-Marathon-Via';
@@ -17,12 +18,20 @@ function isLocal(method: string, path: string): boolean {
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length'];
 
-/** Forwards requests to the leader while this master follows (no-op without leader election). */
-export function leaderProxy(deps: ApiDeps): MiddlewareHandler {
+/** The answer of the leader to a request, or undefined when this master answers it itself. */
+export type LeaderProxy = (request: Request, env: unknown) => Promise<Response> | undefined;
+
+/** Forwards requests to the leader while this master follows. */
+export function leaderProxy(
+  deps: ApiDeps & { leadership: NonNullable<ApiDeps['leadership']> },
+): LeaderProxy {
+  const { leadership } = deps;
   const self = deps.info.publicUrl;
-  return async (c, next) => {
-    const leadership = deps.leadership;
-    if (!leadership || leadership.isLeader() || isLocal(c.req.method, c.req.path)) return next();
+  // Its own small app: Hono's request helpers and Marathon's error answers, apart from the
+  // routes (the leader's requests pass it by without a middleware layer).
+  const relay = new Hono({ getPath: routingPath });
+  relay.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
+  relay.all('*', async (c) => {
     const leaderUrl = leadership.leaderUrl();
     if (!leaderUrl || leaderUrl === self) {
       throw new ApiError(ApiErrorCode.NO_LEADER, 'Could not determine the current leader');
@@ -59,5 +68,9 @@ export function leaderProxy(deps: ApiDeps): MiddlewareHandler {
     relayed.delete('content-encoding');
     relayed.set('X-Marathon-Leader', leaderUrl);
     return new Response(answer.body, { status: answer.status, headers: relayed });
+  });
+  return (request, env) => {
+    if (leadership.isLeader() || isLocal(request.method, routingPath(request))) return undefined;
+    return Promise.resolve(relay.fetch(request, env));
   };
 }

@@ -62,7 +62,8 @@ export function routingPath(request: Request): string {
   const query = url.indexOf('?', start);
   const hash = url.indexOf('#', start);
   const end = query >= 0 ? query : hash >= 0 ? hash : url.length;
-  const path = url.slice(start, end).replace(/\/{2,}/g, '/');
+  const raw = url.slice(start, end);
+  const path = raw.includes('//') ? raw.replace(/\/{2,}/g, '/') : raw;
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 

@@ -10,6 +10,8 @@ import { createReadModel } from './read-model.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { leaderProxy } from './leader-proxy.js';
+import { PrefixRouter } from './prefix-router.js';
+import type { LeaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
 import { agentsRoutes } from './v2/agents.js';
 import { appTasksRoutes } from './v2/app-tasks.js';
@@ -23,6 +25,7 @@ import { infoRoutes } from './v2/info.js';
 import { podsRoutes } from './v2/pods.js';
 import { queueRoutes } from './v2/queue.js';
 import { createRequestMetrics, metricsRoutes } from './metrics.js';
+import type { RequestMetrics } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
@@ -58,9 +61,10 @@ function limitBodies(deps: ApiDeps): MiddlewareHandler {
  * (`{id:.+}`), so sub-resource routes are mounted before the bare app routes.
  */
 export function createApi(apiDeps: ApiDeps): Hono {
-  const app = new Hono({ router: new PatternRouter(), getPath: routingPath });
+  const app = new Hono({ router: new PrefixRouter(), getPath: routingPath });
   const reads = createReadModel({
     store: apiDeps.store,
+    live: apiDeps.live,
     events: apiDeps.events,
     clock: apiDeps.clock ?? systemClock,
     logger: apiDeps.logger,
@@ -70,32 +74,6 @@ export function createApi(apiDeps: ApiDeps): Hono {
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
-  const proxy = deps.leadership ? leaderProxy(deps) : undefined;
-  // One middleware for what every request needs (leader header, metrics, the follower's proxy):
-  // each layer costs GET /v2/apps/{id} an async frame.
-  const edge: MiddlewareHandler = async (c, next) => {
-    const start = performance.now();
-    const leader = deps.leadership ? deps.leadership.leaderUrl() : ownUrl;
-    if (leader !== undefined) {
-      // Served by Node: set on Node's response, which merges it when the head is written. A
-      // header set through Hono makes every answer build a WHATWG Headers object, and one added
-      // to a finished response costs a copy of it.
-      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-      if (outgoing) outgoing.setHeader('X-Marathon-Leader', leader);
-      else c.header('X-Marathon-Leader', leader);
-    }
-    try {
-      if (!proxy) await next();
-      else {
-        // A follower's proxy answers with the leader's response: it becomes this one.
-        const proxied = await proxy(c, next);
-        if (proxied instanceof Response) c.res = proxied;
-      }
-    } finally {
-      requests.record(c.req.method, c.res.status, performance.now() - start);
-    }
-  };
-  app.use('*', edge);
   // Reads skip these: the hot path of GET /v2/apps/{id} stays short.
   app.on(WRITE_METHODS, '*', limitBodies(deps));
   // Every change through the API ends the shared read snapshot: clients read their own writes.
@@ -144,5 +122,42 @@ export function createApi(apiDeps: ApiDeps): Hono {
     return respondToError({ error, c, logger: deps.logger });
   });
   app.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
+  return withEdge(app, {
+    leaderUrl: deps.leadership ? () => deps.leadership?.leaderUrl() : () => ownUrl,
+    requests,
+    proxy: deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined,
+  });
+}
+
+/**
+ * What every answer needs (Marathon's leader header, request metrics, a follower's relay to the
+ * leader), done around the app's `fetch` rather than as a middleware: a route with one handler
+ * is then dispatched by Hono without composing a chain, and one that answers from memory (GET
+ * /v2/apps/{id}) does so in the request's own turn of the event loop, as a hello-world does.
+ */
+function withEdge(
+  app: Hono,
+  options: { leaderUrl: () => string | undefined; requests: RequestMetrics; proxy?: LeaderProxy },
+): Hono {
+  const { leaderUrl, requests, proxy } = options;
+  /** Counts the answer; adds the leader header to a Response not served by Node (tests). */
+  function finish(response: Response, asked: { method: string; start: number; leader?: string }) {
+    if (asked.leader !== undefined) response.headers.set('X-Marathon-Leader', asked.leader);
+    requests.record(asked.method, response.status, performance.now() - asked.start);
+    return response;
+  }
+  const dispatch = app.fetch;
+  app.fetch = (request, env, executionCtx) => {
+    const start = performance.now();
+    const leader = leaderUrl();
+    // Served by Node: set on Node's response, which merges it when the head is written. A
+    // header set on a Response built by Hono costs every answer a WHATWG Headers object.
+    const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (leader !== undefined && outgoing) outgoing.setHeader('X-Marathon-Leader', leader);
+    const asked = { method: request.method, start, leader: outgoing ? undefined : leader };
+    const answer = proxy?.(request, env) ?? dispatch(request, env, executionCtx);
+    if (!(answer instanceof Promise)) return finish(answer, asked);
+    return answer.then((response) => finish(response, asked));
+  };
   return app;
 }

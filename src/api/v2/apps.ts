@@ -108,6 +108,42 @@ async function rollbackSpec(deps: ApiDeps, options: { body: Record<string, unkno
   return spec;
 }
 
+/** `GET /v2/apps/{id}`: the app with every embed Marathon always adds, rendered once per snapshot. */
+function oneApp(
+  c: Context,
+  options: { snapshot: Snapshot; id: string; embed: ReadonlySet<AppEmbed> },
+): Response | Promise<Response> {
+  const { snapshot, id, embed } = options;
+  const app = snapshot.appById.get(id);
+  if (!app) throw unknownApp(id);
+  const memoKey = embed.size === 0 ? `GET ${id}` : `GET ${id} ${[...embed].sort().join()}`;
+  const body = snapshot.memo(memoKey, async () => {
+    const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
+    const info = toAppInfo(app, {
+      instances: snapshot.instancesByApp.get(id) ?? [],
+      deploymentIds: snapshot.deploymentIdsByApp.get(id) ?? [],
+      embed: new Set([...embed, ...always]),
+      lastTaskFailure: await snapshot.lastTaskFailure(id),
+    });
+    return JSON.stringify({ app: info });
+  });
+  return body instanceof Promise
+    ? body.then((text) => c.body(text, 200, JSON_TYPE))
+    : c.body(body, 200, JSON_TYPE);
+}
+
+/** `GET /v2/apps/{group}/*`: every app under `prefix`, as `{"*": [...]}`. */
+async function groupApps(
+  c: Context,
+  options: { reads: RouteDeps['reads']; prefix: string; embed: ReadonlySet<AppEmbed> },
+): Promise<Response> {
+  const { reads, prefix, embed } = options;
+  const under = prefix === '/' ? '/' : `${prefix}/`;
+  const snapshot = await reads.snapshot();
+  const apps = snapshot.apps.filter((app) => app.id.startsWith(under));
+  return c.json({ '*': await appInfos(snapshot, { apps, embed }) });
+}
+
 /** Routes of `/v2/apps` and `/v2/apps/{id}` (sub-resources live in app-tasks.ts, app-versions.ts). */
 export function appsRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
@@ -197,33 +233,18 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   });
 
-  routes.get('/v2/apps/:id{.+}', async (c) => {
+  // Synchronous when the snapshot and the rendered answer are in memory: the hot read of
+  // dashboards and clients polling one app then costs no promise.
+  routes.get('/v2/apps/:id{.+}', (c): Response | Promise<Response> => {
     const raw = c.req.param('id');
     const embed = parseEmbed(queryAll(c, 'embed'));
     const group = raw.endsWith('*') ? /^((?:.+\/)|)\*$/.exec(raw) : null;
-    if (group) {
-      const prefix = canonicalPath(group[1] ?? '');
-      const under = prefix === '/' ? '/' : `${prefix}/`;
-      const snapshot = await reads.snapshot();
-      const apps = snapshot.apps.filter((app) => app.id.startsWith(under));
-      return c.json({ '*': await appInfos(snapshot, { apps, embed }) });
-    }
+    if (group) return groupApps(c, { reads, prefix: canonicalPath(group[1] ?? ''), embed });
     const id = canonicalPath(raw);
-    const snapshot = await reads.snapshot();
-    const app = snapshot.appById.get(id);
-    if (!app) throw unknownApp(id);
-    const memoKey = embed.size === 0 ? `GET ${id}` : `GET ${id} ${[...embed].sort().join()}`;
-    const body = await snapshot.memo(memoKey, async () => {
-      const always: AppEmbed[] = ['tasks', 'counts', 'deployments', 'lastTaskFailure'];
-      const info = toAppInfo(app, {
-        instances: snapshot.instancesByApp.get(id) ?? [],
-        deploymentIds: snapshot.deploymentIdsByApp.get(id) ?? [],
-        embed: new Set([...embed, ...always]),
-        lastTaskFailure: await snapshot.lastTaskFailure(id),
-      });
-      return JSON.stringify({ app: info });
-    });
-    return c.body(body, 200, JSON_TYPE);
+    const snapshot = reads.current();
+    if (!snapshot)
+      return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed }));
+    return oneApp(c, { snapshot, id, embed });
   });
 
   routes.put('/v2/apps/:id{.+}', async (c) => {

@@ -24,7 +24,7 @@ export function tasksRoutes(deps: RouteDeps): Hono {
       return state ? [state] : [];
     });
     const snapshot = await reads.snapshot();
-    const body = snapshot.memo(`GET /v2/tasks ${states.join()}`, () => {
+    const body = await snapshot.memo(`GET /v2/tasks ${states.join()}`, () => {
       const instances = snapshot.instances.filter(
         (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
       );
