@@ -1,8 +1,11 @@
 // Store conformance: one repository suite run against real Postgres and in-memory PGlite, plus
 // PGlite persistence across reopen and two masters migrating the same fresh database at once.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type {
@@ -18,6 +21,12 @@ import { createTestDatabase, hasService } from './support/services.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
 const hasPostgres = await hasService('postgres');
+const MIGRATIONS = new URL('../drizzle/', import.meta.url).pathname;
+/** drizzle-kit's list of the migrations. */
+const journal = () =>
+  JSON.parse(readFileSync(join(MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  };
 
 function app(id: string, version: string, overrides: Partial<AppDefinition> = {}): AppDefinition {
   return {
@@ -501,8 +510,38 @@ describe.skipIf(!hasPostgres)('Postgres', () => {
       const sql = postgres(database.url, { max: 1, onnotice: () => {} });
       const rows = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
       await sql.end();
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(journal().entries.length);
     } finally {
+      await database.drop();
+    }
+  });
+
+  it('migrates a database of the first schema (jsonb documents), keeping its rows', async () => {
+    const database = await createTestDatabase();
+    const first = await mkdtemp(join(tmpdir(), 'pacer-migrations-'));
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      // The migrations folder as it was at the first migration.
+      await cp(MIGRATIONS, first, { recursive: true });
+      const { entries } = journal();
+      const firstOnly = { ...journal(), entries: entries.slice(0, 1) };
+      await writeFile(join(first, 'meta', '_journal.json'), JSON.stringify(firstOnly));
+      await migrate(drizzle({ client: sql }), { migrationsFolder: first });
+      const stored = app('/old', V1);
+      await sql`insert into apps (id, version, definition)
+        values ('/old', ${V1}, ${JSON.stringify(stored)}::jsonb)`;
+      const store = await createPostgresStore({ url: database.url });
+      try {
+        expect(await store.apps.get('/old')).toEqual(stored);
+        const [column] = await sql`select data_type from information_schema.columns
+          where table_name = 'apps' and column_name = 'definition'`;
+        expect(column?.data_type).toBe('json');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await sql.end();
+      await rm(first, { recursive: true, force: true });
       await database.drop();
     }
   });

@@ -11,7 +11,7 @@ export class StoreDecodeError extends Error {
 
 /**
  * Returns `value` as `T` when it is a JSON object whose `keyField` equals `key`; throws
- * `StoreDecodeError` otherwise (a string here means double-encoded or corrupt jsonb).
+ * `StoreDecodeError` otherwise (a string here means double-encoded or corrupt json).
  */
 export function decodeRecord<T extends object>(options: {
   table: string;

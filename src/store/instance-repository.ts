@@ -22,7 +22,7 @@ export function createInstanceRepository(options: { db: Database }): InstanceRep
     await db.execute(sql`
       insert into ${instances} (instance_id, app_id, agent_id, data)
       select row->>'instanceId', row->>'appId', row->>'agentId', row
-      from jsonb_array_elements(${JSON.stringify(batch)}::jsonb) as row
+      from json_array_elements(${JSON.stringify(batch)}::json) as row
       on conflict (instance_id) do update
         set app_id = excluded.app_id, agent_id = excluded.agent_id, data = excluded.data`);
   };
