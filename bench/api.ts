@@ -49,9 +49,7 @@ async function seed(store: Store): Promise<void> {
       state: 'active',
     });
   }
-  const { normalizeApp } = await dist<typeof AppNormalizeModule>(
-    'api/v2/wire/app-normalize.js',
-  );
+  const { normalizeApp } = await dist<typeof AppNormalizeModule>('api/v2/wire/app-normalize.js');
   const { newInstanceId } = await dist<typeof DomainModule>('domain/index.js');
   for (let n = 0; n < APPS; n++) {
     const id = `/bench/group-${n % 20}/app-${n}`;
