@@ -4,6 +4,9 @@
 // in its own child process (this file with `--serve <kind>`), on the compiled code in dist/
 // that `pacer` runs (tsx's transform adds its own calls). Writes bench/results/api.json.
 import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import type { Store } from '../src/store/index.js';
@@ -109,7 +112,7 @@ async function serve(kind: Kind): Promise<void> {
     await dist<typeof StoreModule>('store/index.js');
   const store =
     kind === 'dev'
-      ? await createPgliteStore({})
+      ? await createPgliteStore({ dataDir: process.env.BENCH_DATA_DIR })
       : await createPostgresStore({ url: process.env.BENCH_DATABASE_URL ?? '' });
   await seed(store);
   const master = await startMaster({
@@ -262,7 +265,10 @@ async function main(): Promise<void> {
   try {
     await load({ url: `${hello.base}/` }); // warm-up
     const helloBase = hello.base;
-    const dev = await measureApi({ kind: 'dev', helloBase });
+    // In a data directory, as `pacer dev` keeps its state (not in memory).
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'pacer-bench-api-'));
+    const dev = await measureApi({ kind: 'dev', helloBase, env: { BENCH_DATA_DIR: dataDir } });
+    await rm(dataDir, { recursive: true, force: true });
     console.log('pacer dev (PGlite)', dev);
     let postgres: Awaited<ReturnType<typeof measureApi>> | { skipped: string };
     const { hasService, createTestDatabase } = await import('../test/support/services.js');
@@ -293,6 +299,7 @@ async function main(): Promise<void> {
           'autocannon runs in this process; every server runs in its own child process.',
           `GET /v2/apps/{id} runs ${ROUNDS} rounds of ${ROUND_SECONDS} s, each right after a ${ROUND_SECONDS} s run of the hello-world ceiling; the round with the median share is reported.`,
           'POST /v2/apps creates apps with instances: 0 (placement is measured by bench:scheduler).',
+          'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
         ],

@@ -7,9 +7,6 @@ import { decodeRecord } from './decode.js';
 import { appTaskFailures, apps, appVersions } from './schema.js';
 import type { AppRepository } from './store.js';
 
-/** Rows per upsert statement (3 parameters a row). */
-const ROWS_PER_STATEMENT = 5000;
-
 /**
  * The app repository on `db` (a database or a transaction). `isTransaction`: `db` is one, so the
  * writes spanning several tables need no savepoint of their own (two statements fewer each; a
@@ -25,41 +22,33 @@ export function createAppRepository(options: {
   const decode = (value: unknown, key: string) =>
     decodeRecord<AppDefinition>({ table: 'apps', value, keyField: 'id', key });
 
-  /** Both tables, one statement each; `batch` holds distinct ids. */
-  const upsert = async (tx: Database, batch: AppDefinition[]) => {
-    await tx
-      .insert(apps)
-      .values(batch.map((app) => ({ id: app.id, version: app.version, definition: app })))
-      .onConflictDoUpdate({
-        target: apps.id,
-        set: { version: sql`excluded.version`, definition: sql`excluded.definition` },
-      });
-    await tx
-      .insert(appVersions)
-      .values(batch.map((app) => ({ appId: app.id, version: app.version, definition: app })))
-      .onConflictDoUpdate({
-        target: [appVersions.appId, appVersions.version],
-        set: { definition: sql`excluded.definition` },
-      });
+  /**
+   * Both tables in one statement (atomic by itself); `batch` holds distinct ids. The rows travel
+   * as one JSON parameter, as instances do: the query builder's statement of 3 parameters a row,
+   * twice, cost more than the write (measured on PGlite).
+   */
+  const upsert = async (batch: AppDefinition[]) => {
+    await db.execute(sql`
+      with rows as (select value as app from json_array_elements(${JSON.stringify(batch)}::json)),
+        current as (
+          insert into ${apps} (id, version, definition)
+          select app->>'id', app->>'version', app from rows
+          on conflict (id) do update
+            set version = excluded.version, definition = excluded.definition)
+      insert into ${appVersions} (app_id, version, definition)
+      select app->>'id', app->>'version', app from rows
+      on conflict (app_id, version) do update set definition = excluded.definition`);
   };
 
   return {
     async put(app) {
-      // Both rows or neither.
-      await atomically((tx) => upsert(tx, [app]));
+      await upsert([app]);
     },
 
     async putMany(list) {
       // One statement may not touch a row twice: the last write of an id wins, as with put.
       const unique = [...new Map(list.map((app) => [app.id, app])).values()];
-      if (unique.length === 0) return;
-      // Rows per statement stay far below Postgres' 65535 parameters (3 a row) for any batch a
-      // group commit gathers; a larger one is split, inside the same transaction.
-      await atomically(async (tx) => {
-        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
-          await upsert(tx, unique.slice(i, i + ROWS_PER_STATEMENT));
-        }
-      });
+      if (unique.length > 0) await upsert(unique);
     },
 
     async get(id) {

@@ -1,12 +1,15 @@
 // The event log behind `/v2/events`: appended with increasing ids, read after an id, trimmed.
-import { asc, gt, lte, desc } from 'drizzle-orm';
+import { asc, desc, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { decodeObject } from './decode.js';
 import { events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
 
-/** Rows per insert of `appendMany`: 2 parameters a row, far below Postgres' 65535. */
+/** Events per insert of `appendMany` (one JSON parameter), bounding the statement's size. */
 const ROWS_PER_STATEMENT = 1000;
+
+/** A row of `returning id`, as either driver hands it over. */
+type IdRow = { id: number | string };
 
 /** The event repository on `db` (a database or a transaction). */
 export function createEventRepository(options: { db: Database }): EventRepository {
@@ -32,14 +35,21 @@ export function createEventRepository(options: { db: Database }): EventRepositor
       const stored: StoredEvent[] = [];
       for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
         const chunk = list.slice(i, i + ROWS_PER_STATEMENT);
-        const rows = await db
-          .insert(events)
-          .values(chunk.map((e) => ({ eventType: e.eventType, payload: e.payload })))
-          .returning({ id: events.id });
+        // The rows travel as one JSON parameter, as instances do (see there).
+        const result: unknown = await db.execute(sql`
+          insert into ${events} (event_type, payload)
+          select e->>'eventType', e->'payload'
+          from json_array_elements(${JSON.stringify(chunk)}::json) with ordinality as t(e, n)
+          order by n
+          returning id`);
+        // postgres-js answers the rows themselves (int8 as text), PGlite an object holding them.
+        const rows = Array.isArray(result)
+          ? (result as IdRow[])
+          : (result as { rows: IdRow[] }).rows;
         if (rows.length !== chunk.length) throw new Error('Appending events returned too few rows');
-        // A multi-row VALUES insert draws the serial ids in row order; RETURNING's order is not
-        // promised, so the ids are sorted and paired with the rows as given.
-        const ids = rows.map((row) => row.id).sort((a, b) => a - b);
+        // The identity ids are drawn in the order the select yields rows (by `n`, as given);
+        // RETURNING's order is not promised, so the ids are sorted and paired with the rows.
+        const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
         chunk.forEach((e, n) =>
           stored.push({ id: ids[n] as number, eventType: e.eventType, payload: e.payload }),
         );
