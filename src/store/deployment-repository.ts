@@ -3,6 +3,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Deployment } from '../domain/index.js';
 import type { Database } from './database.js';
 import { decodeRecord } from './decode.js';
+import { jsonRows, lastOfEach } from './json-rows.js';
 import { deployments } from './schema.js';
 import type { DeploymentRepository } from './store.js';
 
@@ -12,7 +13,6 @@ export function createDeploymentRepository(options: { db: Database }): Deploymen
   const decode = (value: unknown, key: string) =>
     decodeRecord<Deployment>({ table: 'deployments', value, keyField: 'id', key });
 
-  // The rows travel as one JSON parameter, as instances do (see there).
   const upsert = async (batch: Deployment[]) => {
     for (const deployment of batch) {
       if (Number.isNaN(new Date(deployment.createdAt).getTime())) {
@@ -22,7 +22,7 @@ export function createDeploymentRepository(options: { db: Database }): Deploymen
     await db.execute(sql`
       insert into ${deployments} (id, created_at, data)
       select d->>'id', (d->>'createdAt')::timestamptz, d
-      from json_array_elements(${JSON.stringify(batch)}::json) as d
+      from ${jsonRows(batch)} as d
       on conflict (id) do update set created_at = excluded.created_at, data = excluded.data`);
   };
 
@@ -32,8 +32,7 @@ export function createDeploymentRepository(options: { db: Database }): Deploymen
     },
 
     async putMany(list) {
-      // One statement may not touch a row twice: the last write of an id wins, as with put.
-      const unique = [...new Map(list.map((d) => [d.id, d])).values()];
+      const unique = lastOfEach(list, (d) => d.id);
       if (unique.length > 0) await upsert(unique);
     },
 

@@ -2,6 +2,7 @@
 import { asc, desc, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { decodeObject } from './decode.js';
+import { jsonRows } from './json-rows.js';
 import { events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
 
@@ -35,11 +36,10 @@ export function createEventRepository(options: { db: Database }): EventRepositor
       const stored: StoredEvent[] = [];
       for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
         const chunk = list.slice(i, i + ROWS_PER_STATEMENT);
-        // The rows travel as one JSON parameter, as instances do (see there).
         const result: unknown = await db.execute(sql`
           insert into ${events} (event_type, payload)
           select e->>'eventType', e->'payload'
-          from json_array_elements(${JSON.stringify(chunk)}::json) with ordinality as t(e, n)
+          from ${jsonRows(chunk)} with ordinality as t(e, n)
           order by n
           returning id`);
         // postgres-js answers the rows themselves (int8 as text), PGlite an object holding them.

@@ -5,7 +5,7 @@ import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '..
 export interface AppRepository {
   /** Stores `app` as the current definition of `app.id` and records it as version `app.version`. Idempotent. */
   put(app: AppDefinition): Promise<void>;
-  /** `put` of several apps in one round trip per table (group commit); the last of an id wins. */
+  /** `put` of several apps in one statement (group commit); the last of an id wins. */
   putMany(apps: AppDefinition[]): Promise<void>;
   get(id: string): Promise<AppDefinition | undefined>;
   /** Every current app, ordered by id. */
