@@ -1,4 +1,4 @@
-// Metrics: request counts and latencies kept by a middleware, plus gauges read from the store
+// Metrics: request counts and latencies kept by the API's edge, plus gauges read from the store
 // at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
 import { Hono } from 'hono';
 import { isActive } from '../domain/index.js';
@@ -9,7 +9,7 @@ const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
 
 /** Request counts by method and status, and a latency histogram, filled by `record`. */
 export interface RequestMetrics {
-  /** Counts one answered request; called once per request by the API's edge middleware. */
+  /** Counts one answered request; called once per request by the API's edge (server.ts). */
   record(method: string, status: number, ms: number): void;
   /** Prometheus text of the request series. */
   render(): string;

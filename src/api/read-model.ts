@@ -99,12 +99,11 @@ function index(
       if (memos.size >= MAX_MEMOS) return value;
       memos.set(key, value);
       if (value instanceof Promise) {
-        const settle = (settled?: T) => {
-          if (memos.get(key) !== value) return;
-          if (settled === undefined) memos.delete(key);
-          else memos.set(key, settled);
-        };
-        value.then(settle, () => settle());
+        // Only while this computation is still the one kept under `key`.
+        value.then(
+          (settled) => memos.get(key) === value && memos.set(key, settled),
+          () => memos.get(key) === value && memos.delete(key),
+        );
       }
       return value;
     },
@@ -214,7 +213,7 @@ export function createReadModel(options: {
       return ttlMs <= 0 ? load(store) : reload();
     },
     invalidate() {
-      held = undefined;
+      // A snapshot of `live` needs no dropping: every write moves its revision.
       generation++;
       served = undefined;
       loading = undefined;
