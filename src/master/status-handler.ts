@@ -142,15 +142,15 @@ export function createStatusHandler(options: {
       if (instance) puts.push(instance);
       else removes.push(instanceId);
     }
-    // The store keeps one (the latest) failure per app. Stored before the instances: a read
-    // that finds the task ended finds its failure too.
+    await tracker.put(puts);
+    await tracker.remove(removes);
+
+    // The store keeps one (the latest) failure per app.
     const failures = new Map<string, TaskFailure>();
     for (const { instance, message, condition } of applied) {
       if (isFailure(condition)) failures.set(instance.appId, failureOf(instance, message));
     }
     for (const failure of failures.values()) await store.apps.setLastTaskFailure(failure);
-    await tracker.put(puts);
-    await tracker.remove(removes);
 
     for (const { instance, app, message, condition } of applied) {
       if (isTerminal(condition)) {
