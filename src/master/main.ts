@@ -8,7 +8,6 @@ import type {
 } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
-import { liveState } from './live-state.js';
 import { startHttpServer } from '../api/http-server.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
@@ -22,6 +21,7 @@ import { createInstanceTracker } from './instance-tracker.js';
 import { createLaunchQueue } from './launch-queue.js';
 import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
+import { liveState } from './live-state.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
