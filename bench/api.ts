@@ -267,8 +267,11 @@ async function main(): Promise<void> {
     const helloBase = hello.base;
     // In a data directory, as `pacer dev` keeps its state (not in memory).
     const dataDir = await mkdtemp(path.join(tmpdir(), 'pacer-bench-api-'));
-    const dev = await measureApi({ kind: 'dev', helloBase, env: { BENCH_DATA_DIR: dataDir } });
-    await rm(dataDir, { recursive: true, force: true });
+    const dev = await measureApi({
+      kind: 'dev',
+      helloBase,
+      env: { BENCH_DATA_DIR: dataDir },
+    }).finally(() => rm(dataDir, { recursive: true, force: true }));
     console.log('pacer dev (PGlite)', dev);
     let postgres: Awaited<ReturnType<typeof measureApi>> | { skipped: string };
     const { hasService, createTestDatabase } = await import('../test/support/services.js');
