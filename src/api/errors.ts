@@ -42,6 +42,8 @@ export const STATUS_OF: Record<ErrorCode | ApiErrorCode, ContentfulStatusCode> =
   [ErrorCode.VALIDATION]: 422,
   [ErrorCode.BAD_REQUEST]: 400,
   [ErrorCode.UNAVAILABLE]: 503,
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
   [ApiErrorCode.INVALID_JSON]: 400,
   [ApiErrorCode.JSON_READ]: 400,
   [ApiErrorCode.PAYLOAD_TOO_LARGE]: 413,

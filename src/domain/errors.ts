@@ -7,6 +7,8 @@ export const ErrorCode = {
   VALIDATION: 'VALIDATION',
   BAD_REQUEST: 'BAD_REQUEST',
   UNAVAILABLE: 'UNAVAILABLE',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -38,6 +40,22 @@ export class BadRequestError extends DomainError {
 
 export class UnavailableError extends DomainError {
   readonly code = ErrorCode.UNAVAILABLE;
+}
+
+/** No or wrong credentials (401, Marathon's message). */
+export class UnauthenticatedError extends DomainError {
+  readonly code = ErrorCode.UNAUTHENTICATED;
+  constructor(message = 'Invalid username or password.') {
+    super(message);
+  }
+}
+
+/** Authenticated, but without the right for this action (403, Marathon's message). */
+export class ForbiddenError extends DomainError {
+  readonly code = ErrorCode.FORBIDDEN;
+  constructor(message = 'Not Authorized to perform this action!') {
+    super(message);
+  }
 }
 
 export class AppLockedError extends DomainError {

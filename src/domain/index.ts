@@ -6,6 +6,7 @@ export * from './command-line.js';
 export * from './deployment.js';
 export * from './errors.js';
 export * from './failure-reason.js';
+export * from './grants.js';
 export * from './ids.js';
 export * from './instance.js';
 export * from './resources.js';
