@@ -48,6 +48,12 @@ export interface WasiHostOptions {
    * is over, false when it suspended the guest instead (poll_oneoff then returns at once).
    */
   sleep?: (ms: number) => boolean;
+  /**
+   * Charges a host call's work to the task's fuel counter (`fuel-cost.ts`: a fixed part per call
+   * plus a part per byte touched). Only decrements the counter; never throws. The guest's next
+   * fuel check acts on it (traps as OUT_OF_FUEL, or yields the thread at a slice's end).
+   */
+  chargeFuel?: (units: number) => void;
 }
 
 export interface WasiHost {
