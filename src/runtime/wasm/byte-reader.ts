@@ -5,6 +5,8 @@ export class DecodeError extends Error {
   override name = 'DecodeError';
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export class ByteReader {
   /** Current offset into `bytes`. */
   pos: number;
@@ -71,12 +73,16 @@ export class ByteReader {
     this.pos += count;
   }
 
-  /** A length-prefixed UTF-8 name. */
+  /** A length-prefixed UTF-8 name; malformed UTF-8 is a `DecodeError` like any other bad byte. */
   name(): string {
     const length = this.u32();
     const start = this.pos;
     this.skip(length);
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes.subarray(start, this.pos));
+    try {
+      return utf8.decode(this.bytes.subarray(start, this.pos));
+    } catch {
+      throw new DecodeError(`name at byte ${start} is not valid UTF-8`);
+    }
   }
 }
 

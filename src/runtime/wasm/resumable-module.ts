@@ -13,11 +13,14 @@ export function makeResumable(bytes: Uint8Array): Uint8Array {
   const module = binaryen.readBinary(bytes);
   try {
     // What the engine of Node 20 runs; `All` would emit encodings it does not know yet.
+    // BulkMemoryOpt (memory.fill/copy) goes with BulkMemory: without it binaryen aborts on
+    // any module that uses them, and such a sleeper would never run resident.
     const f = binaryen.Features;
     module.setFeatures(
       f.MutableGlobals |
         f.SignExt |
         f.BulkMemory |
+        f.BulkMemoryOpt |
         f.NontrappingFPToInt |
         f.SIMD128 |
         f.Multivalue |
