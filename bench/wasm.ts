@@ -1,5 +1,7 @@
-// Wasm runtime benchmarks (issue 3): fuel overhead, launch latency, throughput, kill latency and
-// density, each against its own baseline in the same run. Prints figures, writes bench/results/wasm.json.
+// Wasm runtime benchmarks (issues 3 and 11): fuel overhead (also against wasm-metering), launch
+// latency, throughput, kill latency (also of a bulk-memory loop on a resident thread), agent
+// loop lag under a log flood, and density, each against its own baseline in the same run.
+// Prints figures with their targets, writes bench/results/wasm.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +9,9 @@ import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver, type TaskDriver } from '../src/runtime/index.js';
 import { resumableReady } from '../src/runtime/wasm/index.js';
 import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
+import { agentLogFloodLag, type LoopLagResult } from './agent-log-flood.js';
+import { compareMetering, spreadOf, type RatioSpread } from './wasm-metering-compare.js';
+import { residentKillLatency } from './wasm-resident-kill.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let seq = 0;
@@ -29,29 +34,122 @@ async function runKernel(driver: TaskDriver, kind: string): Promise<number> {
   return ms;
 }
 
-async function fuelOverhead() {
+/** Prints a figure with its target and, when there is one, its ratio to a same-run baseline. */
+function show(figure: string, value: string, target: string, vsBaseline?: string): void {
+  console.log(`${figure}: ${value} [target ${target}]${vsBaseline ? ` (${vsBaseline})` : ''}`);
+}
+
+const spreadText = (s: RatioSpread) => `${s.median} (${s.min}–${s.max})`;
+
+/**
+ * Metered ÷ unmetered time through the driver, per kernel: `rounds` rounds, each running both
+ * in the same process, the order alternating (issue 11: 3 rounds were too few to trust).
+ */
+async function fuelOverhead(rounds: number) {
   const logger = silentLogger();
   const metered = createWasmDriver({ logger, poolSize: 1, defaultFuel: 10n ** 15n });
   const plain = createWasmDriver({ logger, poolSize: 1, shouldMeterFuel: false });
   const kernels = { loop: 'l', hash: 'h', recursion: 'r', calls: 'c' };
-  const ratios: Record<string, number> = {};
+  const perKernel: Record<string, number> = {};
+  const spread: Record<string, RatioSpread> = {};
+  const ms: Record<string, { metered: number; unmetered: number }> = {};
   for (const [name, kind] of Object.entries(kernels)) {
     await runKernel(metered, kind); // compile and warm
     await runKernel(plain, kind);
     const m: number[] = [];
     const p: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      p.push(await runKernel(plain, kind));
-      m.push(await runKernel(metered, kind));
+    const ratios: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const first = i % 2 === 0 ? plain : metered;
+      const second = first === plain ? metered : plain;
+      const a = await runKernel(first, kind);
+      const b = await runKernel(second, kind);
+      const [mi, pi] = first === metered ? [a, b] : [b, a];
+      m.push(mi);
+      p.push(pi);
+      ratios.push(mi / pi);
     }
-    ratios[name] = round(median(m) / median(p));
+    spread[name] = spreadOf(ratios);
+    perKernel[name] = spread[name].median;
+    ms[name] = { metered: Math.round(median(m)), unmetered: Math.round(median(p)) };
     console.log(
-      `fuel overhead ${name}: metered ${median(m).toFixed(0)} ms / unmetered ${median(p).toFixed(0)} ms = ${ratios[name]}`,
+      `fuel overhead ${name}: ${spreadText(spread[name])} over ${rounds} rounds (median metered ${ms[name].metered} ms / unmetered ${ms[name].unmetered} ms)`,
     );
   }
   await Promise.all([metered.close(), plain.close()]);
-  const compute = median([ratios.loop!, ratios.hash!, ratios.recursion!]);
-  return { computeMedian: compute, callHeavy: ratios.calls!, perKernel: ratios };
+  const compute = median([perKernel.loop!, perKernel.hash!, perKernel.recursion!]);
+  show('fuel overhead, compute (median of loop, hash, recursion)', String(compute), '≤ 1.25');
+  show('fuel overhead, call-heavy', String(perKernel.calls), '≤ 2.0');
+  return { rounds, computeMedian: compute, callHeavy: perKernel.calls!, perKernel, spread, ms };
+}
+
+/** Pacer's rewriter against wasm-metering from npm, in process, same kernels and rounds. */
+async function meteringComparison(rounds: number) {
+  const kernels = await compareMetering({
+    kernels: { loop: 'l', hash: 'h', recursion: 'r', calls: 'c' },
+    rounds,
+  });
+  for (const [name, k] of Object.entries(kernels)) {
+    console.log(
+      `in-process ${name}: unmetered ${k.ms.plain} ms; ÷ unmetered: pacer ${spreadText(k.ratio.pacer)}, wasm-metering ${spreadText(k.ratio.wasmMetering)}, wasm-metering with a Wasm usegas ${spreadText(k.ratio.wasmMeteringWasmGas)}`,
+    );
+  }
+  const summary = (variant: 'pacer' | 'wasmMetering' | 'wasmMeteringWasmGas') => ({
+    computeMedian: median(
+      ['loop', 'hash', 'recursion'].map((n) => kernels[n]!.ratio[variant].median),
+    ),
+    callHeavy: kernels.calls!.ratio[variant].median,
+  });
+  const result = {
+    rounds,
+    pacer: summary('pacer'),
+    wasmMetering: summary('wasmMetering'),
+    wasmMeteringWasmGas: summary('wasmMeteringWasmGas'),
+    kernels,
+  };
+  for (const variant of ['pacer', 'wasmMetering', 'wasmMeteringWasmGas'] as const) {
+    show(
+      `in-process overhead ${variant}`,
+      `compute ${result[variant].computeMedian}, call-heavy ${result[variant].callHeavy}`,
+      'pacer ≤ 1.25 compute, ≤ 2.0 call-heavy; wasm-metering was measured at 4.4× and 7.1×',
+    );
+  }
+  return result;
+}
+
+/**
+ * Kill latency of a task in a bulk-memory loop on a resident thread, against the same kill of
+ * a plain spin loop (spin-sleeper) on the same kind of thread in the same run.
+ */
+async function residentKill(samples: number) {
+  const baseline = await residentKillLatency({ module: 'spin-sleeper', samples });
+  const bulk = await residentKillLatency({ module: 'bulk-memory-sleeper', samples });
+  const ratio = round(bulk.threadFree.p99Ms / baseline.threadFree.p99Ms, 2);
+  show(
+    'kill latency, bulk-memory loop on a resident thread (stop → thread free)',
+    `p50 ${bulk.threadFree.p50Ms} ms, p99 ${bulk.threadFree.p99Ms} ms, ${bulk.timeouts} of ${bulk.samples} over ${bulk.capMs} ms; exit reported p99 ${bulk.exitReported.p99Ms} ms`,
+    'p99 ≤ 100 ms',
+    `${ratio}× the spin loop's p99 ${baseline.threadFree.p99Ms} ms`,
+  );
+  return { target: 'p99 ≤ 100 ms', bulkMemory: bulk, baselineSpinLoop: baseline, ratio };
+}
+
+/** Agent event-loop lag while one task floods its logs, against a quiet task, same run. */
+async function logFlood(windowMs: number) {
+  const { quiet, flood } = await agentLogFloodLag(windowMs);
+  const text = (lag: LoopLagResult) =>
+    'timedOut' in lag
+      ? `no answer: the agent's loop did not come back within ${lag.afterMs} ms`
+      : `p99 ${lag.p99Ms} ms (max ${lag.maxMs} ms, ${lag.linesPublished} lines published)`;
+  const ratio =
+    'timedOut' in flood || 'timedOut' in quiet ? null : round(flood.p99Ms / quiet.p99Ms, 2);
+  show(
+    'agent event-loop lag while a task floods its logs',
+    text(flood),
+    'p99 ≤ 50 ms',
+    `quiet task: ${text(quiet)}${ratio === null ? '' : `; ${ratio}×`}`,
+  );
+  return { target: 'p99 ≤ 50 ms', windowMs, quiet, flood, ratio };
 }
 
 async function launchAndThroughput() {
@@ -78,8 +176,10 @@ async function launchAndThroughput() {
     p50Ms: round(quantile(latencies, 0.5)),
     p99Ms: round(quantile(latencies, 0.99)),
   };
-  console.log(
-    `launch latency (start → _start entered): p50 ${launch.p50Ms} ms, p99 ${launch.p99Ms} ms`,
+  show(
+    'launch latency (start → _start entered)',
+    `p50 ${launch.p50Ms} ms, p99 ${launch.p99Ms} ms`,
+    'p50 ≤ 1 ms, p99 ≤ 5 ms',
   );
 
   const total = 4000;
@@ -97,7 +197,7 @@ async function launchAndThroughput() {
     }),
   );
   const perSecond = Math.round(total / ((performance.now() - t0) / 1000));
-  console.log(`throughput: ${perSecond} trivial tasks/s`);
+  show('throughput', `${perSecond} trivial tasks/s`, '≥ 2,000/s');
   await driver.close();
   return { launch, throughputPerSecond: perSecond };
 }
@@ -118,7 +218,11 @@ async function killLatency() {
   }
   await driver.close();
   const result = { p50Ms: round(quantile(samples, 0.5)), p99Ms: round(quantile(samples, 0.99)) };
-  console.log(`kill latency of a tight loop: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
+  show(
+    'kill latency of a tight loop',
+    `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`,
+    'p99 ≤ 100 ms',
+  );
   return result;
 }
 
@@ -201,18 +305,23 @@ async function serviceStart(count: number) {
   return result;
 }
 
-// BENCH_WASM_ONLY=fuel,launch,kill,start,density runs some sections and merges them into the last results.
+// BENCH_WASM_ONLY=fuel,metering,launch,kill,residentkill,logflood,start,density runs some sections
+// and merges them into the last results. BENCH_WASM_ROUNDS (default 9) sets the fuel rounds.
 const only = process.env.BENCH_WASM_ONLY?.split(',');
 const shouldRun = (section: string) => !only || only.includes(section);
+const rounds = Math.max(1, Number(process.env.BENCH_WASM_ROUNDS ?? 9));
 const resultsPath = join(here, 'results', 'wasm.json');
 const previous: Record<string, unknown> =
   only && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 const results = {
   ...previous,
   machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
-  ...(shouldRun('fuel') ? { fuelOverhead: await fuelOverhead() } : {}),
+  ...(shouldRun('fuel') ? { fuelOverhead: await fuelOverhead(rounds) } : {}),
+  ...(shouldRun('metering') ? { meteringComparison: await meteringComparison(rounds) } : {}),
   ...(shouldRun('launch') ? await launchAndThroughput() : {}),
   ...(shouldRun('kill') ? { killLatency: await killLatency() } : {}),
+  ...(shouldRun('residentkill') ? { residentKillLatency: await residentKill(30) } : {}),
+  ...(shouldRun('logflood') ? { logFloodLoopLag: await logFlood(3000) } : {}),
   ...(shouldRun('start')
     ? { serviceStart: await serviceStart(Number(process.env.BENCH_WASM_START ?? 1000)) }
     : {}),
@@ -221,6 +330,8 @@ const results = {
     : {}),
   notes: [
     'Modules that import poll_oneoff are made resumable (binaryen Asyncify) and run resident in shared worker threads: a sleep or the end of a fuel slice unwinds the guest, so one thread holds thousands of sleeping tasks. Other modules take a pooled worker each.',
+    'Fuel overhead: median and (min–max) of per-round ratios over alternating rounds in one process. meteringComparison runs the same kernels (ten times smaller) in this process: unmetered, rewritten by Pacer, and by wasm-metering 0.2.1 (i32 counter) with a JS usegas as in its README and with usegas written in Wasm.',
+    'residentKillLatency: stop() of a task on a shared thread, timed to the exit the driver reports and to the moment a task placed after it on the same thread prints (the thread is free); samples capped at capMs, and the measurement stops after 3 timeouts. logFloodLoopLag: monitorEventLoopDelay in an agent (agent.ts, memory bus, Wasm driver) in a child process, killed when its loop does not come back.',
     'binaryen loads in a child process of its own (Liftoff only) when the driver is created (about 0.6 s, once per agent process); serviceStart waits 12 s for it like an agent that registered before work arrived. Density starts its tasks one after another (each start awaited).',
   ],
 };
