@@ -1,5 +1,5 @@
-// Resolves a guest path against a directory inside the sandbox, component by component from the
-// sandbox root (cap-std's approach): `..` never climbs above the root, symlinks are followed only
+// Resolves a guest path against a directory fd inside the sandbox, component by component (cap-std's
+// approach): `..` never climbs above that directory, symlinks are followed only
 // while they stay inside, absolute paths and absolute link targets are refused.
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
@@ -36,10 +36,10 @@ function split(path: string): string[] {
 }
 
 /**
- * Resolves `path` relative to `base` (components below `root`). Every symlink before the last
+ * Resolves `path` relative to `base` (a directory fd's components below `root`), never leaving
+ * `base`: a `..` above it is ENOTCAPABLE, also inside a link's target. Every symlink before the last
  * component is followed (at most `MAX_SYMLINK_HOPS`, else ELOOP); the last one only when
- * `shouldFollow` or the path ends with `/`. A `..` above the root or an absolute path or link
- * target is ENOTCAPABLE. The guest is single-threaded and its sandbox is its own, so nothing
+ * `shouldFollow` or the path ends with `/`. An absolute path or link target is ENOTCAPABLE. The guest is single-threaded and its sandbox is its own, so nothing
  * changes the tree between this walk and the call that uses the result.
  */
 export function resolveSandboxPath(options: {
@@ -54,6 +54,8 @@ export function resolveSandboxPath(options: {
   if (path.startsWith('/')) throw new WasiError(Errno.NOTCAPABLE);
   const hasTrailingSlash = path.endsWith('/') || path.endsWith('/.');
   const components = [...base];
+  // A directory fd is a capability for what is below it: `..` never climbs above `base`.
+  const floor = base.length;
   // Parts still to walk, first one next; a followed link puts its target's parts in front.
   const pending = split(path).reverse();
   let hops = 0;
@@ -61,7 +63,7 @@ export function resolveSandboxPath(options: {
   while (pending.length > 0) {
     const part = pending.pop() as string;
     if (part === '..') {
-      if (components.length === 0) throw new WasiError(Errno.NOTCAPABLE);
+      if (components.length <= floor) throw new WasiError(Errno.NOTCAPABLE);
       components.pop();
       stat = lstatOrUndefined(join(root, ...components));
       continue;

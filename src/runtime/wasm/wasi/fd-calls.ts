@@ -216,7 +216,9 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
       const entry = fds.get(fd);
       if (entry.kind === 'stdio') return Errno.BADF;
       const target =
-        entry.kind === 'file' ? { hostFd: entry.hostFd } : { hostPath: hostPathOf(ctx, entry.components) };
+        entry.kind === 'file'
+          ? { hostFd: entry.hostFd }
+          : { hostPath: hostPathOf(ctx, entry.components) };
       ctx.times.set(target, BigInt.asUintN(64, atim), BigInt.asUintN(64, mtim), fstFlags);
       return ok;
     },
@@ -228,7 +230,7 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
     },
     fd_allocate(fd: number, offset: bigint, len: bigint) {
       const file = fds.file(fd);
-      const end = fileOffset(offset, fileOffset(len));
+      const end = fileOffset(offset, fileOffset(len)) + Number(len);
       const stat = fstatSync(file.hostFd, { bigint: true });
       const growth = end - Number(stat.size);
       if (growth > 0) {

@@ -14,7 +14,13 @@ export const FileType = {
 } as const;
 
 /** The WASI filetype of a stat. */
-export function fileTypeOf(stat: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): number {
+export function fileTypeOf(stat: {
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): number {
   if (stat.isDirectory()) return FileType.directory;
   if (stat.isFile()) return FileType.regular;
   if (stat.isSymbolicLink()) return FileType.symlink;
@@ -74,7 +80,10 @@ export function createFileTimes(): FileTimes {
       view.setBigUint64(ptr + 56, stat.ctimeNs, true);
     },
     set(target, atimNs, mtimNs, fstFlags) {
-      if ((fstFlags & FST.ATIM && fstFlags & FST.ATIM_NOW) || (fstFlags & FST.MTIM && fstFlags & FST.MTIM_NOW)) {
+      if (
+        (fstFlags & FST.ATIM && fstFlags & FST.ATIM_NOW) ||
+        (fstFlags & FST.MTIM && fstFlags & FST.MTIM_NOW)
+      ) {
         throw new WasiError(Errno.INVAL);
       }
       if (fstFlags & ~0xf) throw new WasiError(Errno.INVAL);

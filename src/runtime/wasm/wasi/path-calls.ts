@@ -22,7 +22,14 @@ import { dirname, join } from 'node:path';
 import { MAX_PATH_BYTES, type SandboxPath } from '../sandbox-path.js';
 import { Errno } from '../wasi-errno.js';
 import { allocatedBytes, ENTRY_BYTES } from './disk-quota.js';
-import { DIRECTORY_RIGHTS, FILE_RIGHTS, FdFlag, Right, type DirEntry, type FdEntry } from './fd-table.js';
+import {
+  DIRECTORY_RIGHTS,
+  FILE_RIGHTS,
+  FdFlag,
+  Right,
+  type DirEntry,
+  type FdEntry,
+} from './fd-table.js';
 import { fileTypeOf, FileType } from './file-times.js';
 import { hostPathOf, refundRemoved, resolveAt, type FsContext } from './fs-context.js';
 
