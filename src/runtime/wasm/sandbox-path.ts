@@ -81,21 +81,17 @@ export function resolveSandboxPath(options: {
       pending.push(...split(target).reverse());
       // The link's own directory is where its target starts; a bare `.` or `a/..` names it.
       if (pending.length === 0) stat = lstatOrUndefined(join(root, ...components));
-      if (pending.length === 0) return finish(root, components, stat, hasTrailingSlash);
+      if (pending.length === 0) return finish(root, { components, stat, hasTrailingSlash });
       continue;
     }
     components.push(part);
     stat = next;
   }
-  return finish(root, components, stat, hasTrailingSlash);
+  return finish(root, { components, stat, hasTrailingSlash });
 }
 
-function finish(
-  root: string,
-  components: string[],
-  stat: BigIntStats | undefined,
-  hasTrailingSlash: boolean,
-): SandboxPath {
+function finish(root: string, found: Omit<SandboxPath, 'hostPath'>): SandboxPath {
+  const { components, stat, hasTrailingSlash } = found;
   if (hasTrailingSlash && stat !== undefined && !stat.isDirectory()) {
     throw new WasiError(Errno.NOTDIR);
   }

@@ -219,7 +219,11 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
         entry.kind === 'file'
           ? { hostFd: entry.hostFd }
           : { hostPath: hostPathOf(ctx, entry.components) };
-      ctx.times.set(target, BigInt.asUintN(64, atim), BigInt.asUintN(64, mtim), fstFlags);
+      ctx.times.set(target, {
+        atimNs: BigInt.asUintN(64, atim),
+        mtimNs: BigInt.asUintN(64, mtim),
+        fstFlags,
+      });
       return ok;
     },
     fd_advise(fd: number, offset: bigint, len: bigint, advice: number) {

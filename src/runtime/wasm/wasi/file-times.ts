@@ -49,7 +49,7 @@ export interface FileTimes {
   /** The 64-byte WASI filestat of `stat` at `ptr`. */
   writeFilestat(view: DataView, ptr: number, stat: BigIntStats): void;
   /** fd_filestat_set_times / path_filestat_set_times (EINVAL for contradictory flags). */
-  set(target: TimesTarget, atimNs: bigint, mtimNs: bigint, fstFlags: number): void;
+  set(target: TimesTarget, times: { atimNs: bigint; mtimNs: bigint; fstFlags: number }): void;
 }
 
 export function createFileTimes(): FileTimes {
@@ -79,7 +79,7 @@ export function createFileTimes(): FileTimes {
       view.setBigUint64(ptr + 48, times.mtimeNs, true);
       view.setBigUint64(ptr + 56, stat.ctimeNs, true);
     },
-    set(target, atimNs, mtimNs, fstFlags) {
+    set(target, { atimNs, mtimNs, fstFlags }) {
       if (
         (fstFlags & FST.ATIM && fstFlags & FST.ATIM_NOW) ||
         (fstFlags & FST.MTIM && fstFlags & FST.MTIM_NOW)

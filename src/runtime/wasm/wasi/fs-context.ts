@@ -27,10 +27,9 @@ export function hostPathOf(ctx: FsContext, components: string[]): string {
 /** Resolves the guest path at `ptr`/`len` against directory fd `dirFd` (sandbox-path.ts). */
 export function resolveAt(
   ctx: FsContext,
-  dirFd: number,
-  path: { ptr: number; len: number },
-  shouldFollow: boolean,
+  path: { dirFd: number; ptr: number; len: number; shouldFollow: boolean },
 ): SandboxPath {
+  const { dirFd, shouldFollow } = path;
   const base = ctx.fds.dir(dirFd).components;
   const text = ctx.memory.readString(path.ptr, path.len, MAX_PATH_BYTES);
   return resolveSandboxPath({ root: ctx.root, base, path: text, shouldFollow });

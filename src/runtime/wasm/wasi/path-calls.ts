@@ -59,7 +59,7 @@ function createName(ctx: FsContext, target: SandboxPath, create: () => void): vo
 export function createPathCalls(ctx: FsContext): Record<string, (...args: never[]) => number> {
   const { fds, memory } = ctx;
   const at = (dirFd: number, ptr: number, len: number, shouldFollow = false) =>
-    resolveAt(ctx, dirFd, { ptr, len }, shouldFollow);
+    resolveAt(ctx, { dirFd, ptr, len, shouldFollow });
 
   return {
     path_open(
@@ -159,9 +159,7 @@ export function createPathCalls(ctx: FsContext): Record<string, (...args: never[
       if (!target.stat) return Errno.NOENT;
       ctx.times.set(
         { hostPath: target.hostPath },
-        BigInt.asUintN(64, atim),
-        BigInt.asUintN(64, mtim),
-        fstFlags,
+        { atimNs: BigInt.asUintN(64, atim), mtimNs: BigInt.asUintN(64, mtim), fstFlags },
       );
       return ok;
     },
