@@ -59,7 +59,15 @@ export function resolveSandboxPath(options: {
   // Parts still to walk, first one next; a followed link puts its target's parts in front.
   const pending = split(path).reverse();
   let hops = 0;
-  let stat: BigIntStats | undefined = lstatOrUndefined(join(root, ...components));
+  // A directory fd holds names, not a handle: check again that each is still a real directory,
+  // or a task could swap one for a link (`a` → `..`) and walk out through an fd it opened below.
+  let stat: BigIntStats | undefined = lstatOrUndefined(root);
+  for (let i = 1; i <= base.length && stat !== undefined; i++) {
+    if (!stat.isDirectory()) throw new WasiError(Errno.NOTDIR);
+    stat = lstatOrUndefined(join(root, ...base.slice(0, i)));
+  }
+  if (stat === undefined) throw new WasiError(Errno.NOENT);
+  if (!stat.isDirectory()) throw new WasiError(Errno.NOTDIR);
   while (pending.length > 0) {
     const part = pending.pop() as string;
     if (part === '..') {

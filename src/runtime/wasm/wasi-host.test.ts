@@ -218,6 +218,47 @@ describe('WASI host', () => {
     );
   });
 
+  it('follows links that stay inside the sandbox and refuses those that leave it or loop', () => {
+    const t = setUp();
+    mkdirSync(path.join(t.sandboxDir, 'dir'));
+    writeFileSync(path.join(t.sandboxDir, 'dir', 'file.txt'), 'inside');
+    const link = (target: string, name: string) => {
+      const [tp, tn] = t.put(target);
+      const [np, nn] = t.put(name);
+      return t.call('path_symlink', tp, tn, 3, np, nn);
+    };
+    expect(link('dir/file.txt', 'ok')).toBe(Errno.SUCCESS);
+    expect(link('../outside', 'up')).toBe(Errno.SUCCESS); // may exist, never be followed out
+    expect(link('loop', 'loop')).toBe(Errno.SUCCESS);
+    const FOLLOW = 1;
+    const openFollowing = (name: string) => {
+      const [p, n] = t.put(name);
+      return t.call('path_open', 3, FOLLOW, p, n, 0, 0x2n, 0n, 0, 500);
+    };
+    expect(openFollowing('ok')).toBe(Errno.SUCCESS);
+    expect(openFollowing('up')).toBe(Errno.NOTCAPABLE);
+    expect(openFollowing('up/secret.txt')).toBe(Errno.NOTCAPABLE);
+    expect(openFollowing('loop')).toBe(Errno.LOOP);
+  });
+
+  it('refuses a directory fd whose path a task swapped for a link that leads out', () => {
+    const t = setUp();
+    // An fd for a/<name of a directory beside the sandbox>, then `a` becomes a link to `..`.
+    const besideName = path.basename(t.outside);
+    mkdirSync(path.join(t.sandboxDir, 'a', besideName), { recursive: true });
+    const [errno, dirFd] = t.open(`a/${besideName}`, DIRECTORY, 0n);
+    expect(errno).toBe(Errno.SUCCESS);
+    const [from, fromLength] = t.put('a');
+    const [to, toLength] = t.put('z');
+    expect(t.call('path_rename', 3, from, fromLength, 3, to, toLength)).toBe(Errno.SUCCESS);
+    const [target, targetLength] = t.put('..');
+    expect(t.call('path_symlink', target, targetLength, 3, from, fromLength)).toBe(Errno.SUCCESS);
+    const [secret, secretLength] = t.put('secret.txt');
+    const openErrno = t.call('path_open', dirFd, 0, secret, secretLength, 0, 0x2n, 0n, 0, 500);
+    expect(openErrno).toBe(Errno.NOTDIR);
+    expect(t.call('fd_readdir', dirFd, 2000, 1000, 0n, 510)).toBe(Errno.NOTDIR);
+  });
+
   it('stops writes past the disk quota', () => {
     const t = setUp({ diskQuotaBytes: 10 });
     const [, fd] = t.open('big.bin', CREAT, 0x42n);

@@ -1,7 +1,6 @@
 // What the file system calls share: the sandbox root, guest memory, fd table, disk quota and
 // exact times, and the helpers that keep the quota right when fds close and offsets arrive.
 import { fstatSync } from 'node:fs';
-import { join } from 'node:path';
 import { resolveSandboxPath, MAX_PATH_BYTES, type SandboxPath } from '../sandbox-path.js';
 import { Errno, WasiError } from '../wasi-errno.js';
 import { allocatedBytes, MAX_FILE_BYTES, type DiskQuota } from './disk-quota.js';
@@ -19,9 +18,9 @@ export interface FsContext {
   stdio: StdioLog;
 }
 
-/** The host path of a directory below the root. */
+/** The host path of a directory fd, checked again to be real directories all the way down. */
 export function hostPathOf(ctx: FsContext, components: string[]): string {
-  return join(ctx.root, ...components);
+  return resolveSandboxPath({ root: ctx.root, base: components, path: '.' }).hostPath;
 }
 
 /** Resolves the guest path at `ptr`/`len` against directory fd `dirFd` (sandbox-path.ts). */
