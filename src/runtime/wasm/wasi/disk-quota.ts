@@ -63,19 +63,20 @@ export function createDiskQuota(options: { sandboxDir: string; quotaBytes: numbe
 function measure(dir: string): number {
   const seen = new Set<bigint>();
   let total = 0;
-  const visit = (path: string, stat: BigIntStats): void => {
+  // Iterative, so a deeply nested sandbox (a previous run's) cannot exhaust the stack.
+  const pending = [dir];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    const stat = lstatSync(path, { bigint: true });
     if (!seen.has(stat.ino)) {
       seen.add(stat.ino);
       total += allocatedBytes(stat);
     }
-    if (!stat.isDirectory()) return;
+    if (!stat.isDirectory()) continue;
     for (const name of readdirSync(path)) {
-      const child = join(path, name);
       total += ENTRY_BYTES;
-      visit(child, lstatSync(child, { bigint: true }));
+      pending.push(join(path, name));
     }
-  };
-  visit(dir, lstatSync(dir, { bigint: true }));
+  }
   return total;
 }
 
