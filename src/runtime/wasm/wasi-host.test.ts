@@ -317,6 +317,15 @@ describe('WASI host limits: what a task can make the host allocate', () => {
     expect(t.call('poll_oneoff', 0, 0, 5000, 500)).toBe(Errno.INVAL);
   });
 
+  it('reads i32 arguments as unsigned: a pointer above 2 GiB is a pointer', () => {
+    const t = setUp({ pages: 32_769 });
+    const high = 2 ** 31 + 1024;
+    // The engine hands an i32 over signed: this is how `high` arrives.
+    expect(t.call('random_get', high | 0, 64)).toBe(Errno.SUCCESS);
+    expect(new Uint8Array(t.view().buffer, high, 64).some((b) => b !== 0)).toBe(true);
+    expect(t.call('clock_time_get', 1, 1n, (high + 128) | 0)).toBe(Errno.SUCCESS);
+  });
+
   it('fills a large random_get in chunks', () => {
     const t = setUp({ pages: 4 });
     expect(t.call('random_get', 0, 4 * 65_536)).toBe(Errno.SUCCESS);

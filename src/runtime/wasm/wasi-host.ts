@@ -73,12 +73,14 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
 
   // Guest mistakes become errnos, never host crashes: a bad pointer is EFAULT, fs errors map.
   // Each call is charged its fixed cost and the guest bytes it touched, whatever its outcome.
+  // Every i32 of WASI preview 1 is unsigned (pointers, sizes, fds, flags) but reaches JS signed:
+  // made unsigned here once, so a pointer above 2 GiB is a pointer, not a negative offset.
   const imports: Record<string, (...args: never[]) => unknown> = {};
   for (const [name, fn] of Object.entries(calls)) {
-    imports[name] = (...args: never[]) => {
+    imports[name] = (...args: unknown[]) => {
       memory.takeTouched();
       try {
-        return fn(...args);
+        return fn(...(args.map((a) => (typeof a === 'number' ? a >>> 0 : a)) as never[]));
       } catch (error) {
         if (error instanceof ProcExit || error instanceof StopRequested) throw error;
         if (error instanceof WasiError) return error.errno;
