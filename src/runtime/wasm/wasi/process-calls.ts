@@ -1,0 +1,87 @@
+// The task's process: arguments, environment, random bytes, exit, and the calls a task without
+// signals or sockets gets refused (sockets: EBADF or ENOTSOCK, like a host with none).
+import { randomFillSync } from 'node:crypto';
+import { Errno } from '../wasi-errno.js';
+import type { FdTable } from './fd-table.js';
+import type { GuestMemory } from './guest-memory.js';
+
+/** Thrown by `proc_exit` to unwind the guest; carries the exit code. */
+export class ProcExit extends Error {
+  constructor(readonly code: number) {
+    super(`proc_exit(${code})`);
+  }
+}
+
+/** random_get fills at most this much per step, so a 4 GiB request is not one host buffer. */
+const RANDOM_CHUNK_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+
+/** The process calls of the WASI import object. */
+export function createProcessCalls(options: {
+  memory: GuestMemory;
+  fds: FdTable;
+  args: string[];
+  env: Record<string, string>;
+}): Record<string, (...args: never[]) => number | void> {
+  const { memory, fds } = options;
+  // Encoded once: the driver bounds them (they come from the app definition, not the task).
+  const argBytes = options.args.map((a) => encoder.encode(`${a}\0`));
+  const envBytes = Object.entries(options.env).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
+  const sizes = (strings: Uint8Array[], countPtr: number, sizePtr: number): number => {
+    memory.check(countPtr, 4);
+    memory.check(sizePtr, 4);
+    memory.view().setUint32(countPtr, strings.length, true);
+    memory.view().setUint32(
+      sizePtr,
+      strings.reduce((n, b) => n + b.length, 0),
+      true,
+    );
+    return Errno.SUCCESS;
+  };
+  const copy = (strings: Uint8Array[], ptrsPtr: number, bufPtr: number): number => {
+    memory.check(ptrsPtr, strings.length * 4);
+    memory.check(
+      bufPtr,
+      strings.reduce((n, b) => n + b.length, 0),
+    );
+    let at = bufPtr >>> 0;
+    strings.forEach((s, i) => {
+      memory.view().setUint32(ptrsPtr + i * 4, at, true);
+      memory.slice(at, s.length).set(s);
+      at += s.length;
+    });
+    return Errno.SUCCESS;
+  };
+  const socket = (fd: number): number => {
+    try {
+      fds.get(fd);
+    } catch {
+      return Errno.BADF;
+    }
+    return Errno.NOTSOCK;
+  };
+  return {
+    args_sizes_get: (countPtr: number, sizePtr: number) => sizes(argBytes, countPtr, sizePtr),
+    args_get: (ptrsPtr: number, bufPtr: number) => copy(argBytes, ptrsPtr, bufPtr),
+    environ_sizes_get: (countPtr: number, sizePtr: number) => sizes(envBytes, countPtr, sizePtr),
+    environ_get: (ptrsPtr: number, bufPtr: number) => copy(envBytes, ptrsPtr, bufPtr),
+    random_get(ptr: number, len: number) {
+      const target = memory.slice(ptr, len);
+      for (let at = 0; at < target.length; at += RANDOM_CHUNK_BYTES) {
+        randomFillSync(target.subarray(at, at + RANDOM_CHUNK_BYTES));
+      }
+      return Errno.SUCCESS;
+    },
+    proc_exit(code: number) {
+      throw new ProcExit(code >>> 0);
+    },
+    proc_raise() {
+      return Errno.NOSYS;
+    },
+    sock_accept: (fd: number) => socket(fd),
+    sock_recv: (fd: number) => socket(fd),
+    sock_send: (fd: number) => socket(fd),
+    sock_shutdown: (fd: number) => socket(fd),
+  };
+}
