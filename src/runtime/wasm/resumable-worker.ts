@@ -48,7 +48,7 @@ function warmUp(): void {
   }
   const instrumented = instrumentModule(parseModule(bytes), {
     memMiB: 1,
-    fuel: 1_000_000n,
+    shouldMeter: true,
     maxTableElements: 1000,
     shouldExportOutOfFuel: true,
   });
