@@ -57,6 +57,12 @@ export function startResidentTask(options: {
 
   const suspend = (ms: number | undefined): void => {
     resumeAfterMs = ms;
+    // The unwind page is the guest's own memory: it may have written over the header since the
+    // last unwind (which only harms itself), so the header is set afresh each time.
+    const { memory } = exports;
+    if (memory instanceof WebAssembly.Memory) {
+      new Int32Array(memory.buffer, dataPtr, 2).set([dataPtr + 8, dataPtr + pageBytes]);
+    }
     call(AsyncifyExports.startUnwind, dataPtr);
   };
   const host = createWasiHost({
@@ -167,7 +173,6 @@ export function startResidentTask(options: {
   // Asyncify's unwind stack: one page past the guest's initial memory, counted against its cap
   // (module-cache.ts checked there is room). Guest allocators grow above it.
   dataPtr = memory.grow(1) * pageBytes;
-  new Int32Array(memory.buffer, dataPtr, 2).set([dataPtr + 8, dataPtr + pageBytes]);
   const fuelGlobal = exports[InstrumentExports.fuel];
   if (fuelGlobal instanceof WebAssembly.Global) {
     // The compiled counter holds 0: the budget is this task's, handed out one slice at a time.
