@@ -265,6 +265,49 @@ describe('instrumentModule, work metered by its size', () => {
     });
   }
 
+  it('runs memory.fill and memory.copy over many chunks with the same bytes and exact fuel', () => {
+    // 3 MiB + 5 bytes, overlapping both ways: the chunks must behave as one memmove.
+    const n = 3 * 1048576 + 5;
+    const wat = `(module (memory (export "memory") 128)
+      (func (export "run") (param $d i32) (param $s i32) (param $n i32) (result i32)
+        (local $i i32) (local $sum i32)
+        (block $b (loop $l (br_if $b (i32.ge_u (local.get $i) (i32.const 5000000)))
+          (i32.store8 (local.get $i) (local.get $i))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+        (memory.copy (local.get $d) (local.get $s) (local.get $n))
+        (memory.fill (i32.const 4000000) (i32.const 9) (local.get $n))
+        (local.set $i (i32.const 0))
+        (block $b (loop $l (br_if $b (i32.ge_u (local.get $i) (i32.const 8388608)))
+          (local.set $sum (i32.add (i32.mul (local.get $sum) (i32.const 31)) (i32.load8_u (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+        (local.get $sum)))`;
+    for (const [d, s2] of [
+      [100, 1_000_000], // forward, overlapping
+      [1_000_000, 100], // backward, overlapping
+    ]) {
+      const metered = run(wat, [d, s2, n], { memMiB: 8 });
+      expect(metered.result).toBe(plain(wat, [d, s2, n]));
+      const base = 1_000_000_000n - run(wat, [d, s2, 0], { memMiB: 8 }).fuelLeft;
+      const used = 1_000_000_000n - metered.fuelLeft;
+      expect(used - base).toBe(2n * BigInt(Math.ceil(n / 8)));
+    }
+  });
+
+  it('traps an out-of-bounds fill or copy without writing, as the instruction does', () => {
+    const wat = `(module (memory (export "memory") 40)
+      (func (export "fill") (param $d i32) (param $n i32) (memory.fill (local.get $d) (i32.const 1) (local.get $n)))
+      (func (export "copy") (param $d i32) (param $n i32) (memory.copy (local.get $d) (i32.const 0) (local.get $n))))`;
+    const instance = instantiate(wat, { memMiB: 4 });
+    const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    memory[0] = 7;
+    const fill = instance.exports.fill as (d: number, n: number) => void;
+    const copy = instance.exports.copy as (d: number, n: number) => void;
+    expect(() => fill(1, 40 * 65536)).toThrow(WebAssembly.RuntimeError);
+    expect(() => copy(1, 40 * 65536)).toThrow(WebAssembly.RuntimeError);
+    expect(() => fill(-1, 2)).toThrow(WebAssembly.RuntimeError); // 2^32 - 1 + 2: no wrap
+    expect(memory.subarray(1).some((byte) => byte !== 0)).toBe(false);
+  });
+
   it('traps a memory.fill the budget cannot pay before it writes a byte', () => {
     const wat = `(module (memory (export "memory") 16)
       (func (export "run") (memory.fill (i32.const 0) (i32.const 255) (i32.const 1048576))))`;

@@ -204,6 +204,8 @@ export function instrumentModule(
   const newFunctionTypes: number[][] = [];
   let nextFunction = module.importedFuncCount + module.functionTypes.length;
   const growFunction = hasMemory ? nextFunction++ : undefined;
+  const fillFunction = hasMemory && shouldMeter ? nextFunction++ : undefined;
+  const copyFunction = hasMemory && shouldMeter ? nextFunction++ : undefined;
   const outOfFuelFunction =
     shouldMeter && options.shouldExportOutOfFuel ? nextFunction++ : undefined;
   if (growFunction !== undefined) {
@@ -216,6 +218,15 @@ export function instrumentModule(
       outOfFuelFunction,
     });
     helperBodies.push([...encodeU32(body.length), ...body]);
+  }
+  if (fillFunction !== undefined && copyFunction !== undefined) {
+    const bulkType = encodeU32(module.types.length + newTypes.length);
+    newTypes.push([0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00]); // (i32 i32 i32) -> ()
+    newFunctionTypes.push(bulkType, bulkType);
+    const globals = { fuelGlobal, outOfFuelFunction };
+    for (const body of [chunkedFill(globals), chunkedCopy(globals)]) {
+      helperBodies.push([...encodeU32(body.length), ...body]);
+    }
   }
   if (outOfFuelFunction !== undefined) {
     newFunctionTypes.push(encodeU32(module.types.length + newTypes.length));
@@ -260,6 +271,8 @@ export function instrumentModule(
         shouldMeter,
         memLeftGlobal,
         growRefusedGlobal,
+        fillFunction,
+        copyFunction,
       },
       body,
     );
@@ -370,6 +383,92 @@ function growHelper(globals: {
     0x20,
     0x01, // result
     0x0b,
+    0x0b,
+  ];
+}
+
+/**
+ * Bytes of `memory.fill` / `memory.copy` charged and run per step: small enough that a step is
+ * tens of microseconds, large enough that the loop costs nothing next to the copy. A multiple
+ * of BYTES_PER_FUEL, so the chunks' charges add up to exactly `fuelForBytes(n)`.
+ */
+export const bulkChunkBytes = 1024 * 1024;
+
+/*
+ * The chunked bulk helpers, `(func (param $d i32) (param $s_or_v i32) (param $n i32))` with
+ * locals $t i64 (the check's scratch) and $c i32 (this chunk). Out of bounds, they run the
+ * whole instruction at once, so the engine traps before writing, as the instruction would.
+ */
+
+function chunkCharge(globals: { fuelGlobal: number; outOfFuelFunction?: number }): number[] {
+  const fuel = encodeU32(globals.fuelGlobal);
+  const outOfFuel =
+    globals.outOfFuelFunction === undefined
+      ? [0x00]
+      : [0x10, ...encodeU32(globals.outOfFuelFunction)];
+  const shift = Math.log2(BYTES_PER_FUEL);
+  return [
+    ...[0x41, ...encodeS64(BigInt(bulkChunkBytes)), 0x20, 0x02, 0x20, 0x02], // C, n, n
+    ...[0x41, ...encodeS64(BigInt(bulkChunkBytes)), 0x4b, 0x1b, 0x21, 0x04], // c = n > C ? C : n
+    ...[0x23, ...fuel, 0x20, 0x04, 0xad], // fuel, (i64) c
+    ...[0x42, ...encodeS64(BigInt(BYTES_PER_FUEL - 1)), 0x7c, 0x42, ...encodeS64(BigInt(shift))],
+    ...[0x88, 0x7d, 0x22, 0x03, 0x24, ...fuel], // fuel -= (c + 7) >> 3
+    ...[0x20, 0x03, 0x42, 0x00, 0x53, 0x04, 0x40, ...outOfFuel, 0x0b], // if (fuel < 0) …
+  ];
+}
+
+/** (i64) local + (i64) n > memory bytes */
+function isOutOfBounds(local: number): number[] {
+  return [0x20, local, 0xad, 0x20, 0x02, 0xad, 0x7c, 0x3f, 0x00, 0xad, 0x42, 0x10, 0x86, 0x56];
+}
+
+const helperLocals = [0x02, 0x01, 0x7e, 0x01, 0x7f];
+const memoryFill = [0xfc, 0x0b, 0x00];
+const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
+/** block loop (br_if 1 (n == 0)) */
+const loopWhileLeft = [0x02, 0x40, 0x03, 0x40, 0x20, 0x02, 0x45, 0x0d, 0x01];
+/** local += c */
+const advance = (local: number): number[] => [0x20, local, 0x20, 0x04, 0x6a, 0x21, local];
+
+function chunkedFill(globals: { fuelGlobal: number; outOfFuelFunction?: number }): number[] {
+  return [
+    ...helperLocals,
+    ...isOutOfBounds(0),
+    ...[0x04, 0x40, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, ...memoryFill, 0x0f, 0x0b],
+    ...loopWhileLeft,
+    ...chunkCharge(globals),
+    ...[0x20, 0x00, 0x20, 0x01, 0x20, 0x04, ...memoryFill], // fill(d, v, c)
+    ...advance(0),
+    ...[0x20, 0x02, 0x20, 0x04, 0x6b, 0x21, 0x02], // n -= c
+    ...[0x0c, 0x00, 0x0b, 0x0b], // br loop; end loop; end block
+    0x0b,
+  ];
+}
+
+function chunkedCopy(globals: { fuelGlobal: number; outOfFuelFunction?: number }): number[] {
+  const subtractChunk = [0x20, 0x02, 0x20, 0x04, 0x6b, 0x21, 0x02]; // n -= c
+  return [
+    ...helperLocals,
+    ...isOutOfBounds(0),
+    ...isOutOfBounds(1),
+    ...[0x72, 0x04, 0x40, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, ...memoryCopy, 0x0f, 0x0b],
+    // Forward when the destination is below the source, backward otherwise: as memmove, no
+    // chunk reads bytes an earlier chunk wrote.
+    ...[0x20, 0x00, 0x20, 0x01, 0x4d, 0x04, 0x40], // if (d <= s)
+    ...loopWhileLeft,
+    ...chunkCharge(globals),
+    ...[0x20, 0x00, 0x20, 0x01, 0x20, 0x04, ...memoryCopy], // copy(d, s, c)
+    ...advance(0),
+    ...advance(1),
+    ...subtractChunk,
+    ...[0x0c, 0x00, 0x0b, 0x0b],
+    0x05, // else
+    ...loopWhileLeft,
+    ...chunkCharge(globals),
+    ...subtractChunk,
+    ...[0x20, 0x00, 0x20, 0x02, 0x6a, 0x20, 0x01, 0x20, 0x02, 0x6a, 0x20, 0x04, ...memoryCopy],
+    ...[0x0c, 0x00, 0x0b, 0x0b],
+    0x0b, // end if
     0x0b,
   ];
 }

@@ -66,6 +66,13 @@ export interface MeterOptions {
   memLeftGlobal?: number;
   /** Mutable i32 global set to 1 when a grow is refused at the cap. */
   growRefusedGlobal?: number;
+  /**
+   * Metered only: `memory.fill` and `memory.copy` become calls to these helpers
+   * (instrument-module.ts), which charge and run them in chunks, so one instruction over all of
+   * memory is not one unbounded step between fuel checks.
+   */
+  fillFunction?: number;
+  copyFunction?: number;
 }
 
 interface Insertion {
@@ -156,6 +163,12 @@ export function meterFunction(body: Uint8Array, options: MeterOptions, out: Byte
   };
   /** Rewrites one bulk instruction whose operands are on the stack, length on top. */
   const emitBulk = (site: Site, instruction: Uint8Array): void => {
+    const helper =
+      site.sub === 11 ? options.fillFunction : site.sub === 10 ? options.copyFunction : undefined;
+    if (options.shouldMeter && helper !== undefined) {
+      out.push(0x10, ...encodeU32(helper)); // same operands, charged inside
+      return;
+    }
     const unitBytes = bulkUnitBytes[site.sub] as number;
     out.push(0x21, ...lengthLocal); // stash the length: the other operands stay on the stack
     if (options.shouldMeter) {

@@ -18,6 +18,7 @@ export function makeResumable(bytes: Uint8Array): Uint8Array {
       f.MutableGlobals |
         f.SignExt |
         f.BulkMemory |
+        f.BulkMemoryOpt |
         f.NontrappingFPToInt |
         f.SIMD128 |
         f.Multivalue |
