@@ -1,7 +1,7 @@
 // Resident tasks (sleeping modules made resumable, many per shared worker thread): fuel slices
 // keep a CPU hog from starving its neighbours, fuel stays exact under slicing, and kill and
 // timeout end one task without ending the others on its thread.
-import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver, type TaskDriver, type TaskSpec } from '../src/runtime/index.js';
 import { resumableReady } from '../src/runtime/wasm/index.js';
@@ -137,5 +137,45 @@ describe('resident wasm tasks', () => {
     expect(survivor.ticks.filter((t) => t >= from).length).toBeGreaterThanOrEqual(5);
     expect(killed.ticks.length).toBe(killedTicks); // nothing of a killed task is delivered
     await Promise.all([survivor, killed, timedOut].map((t) => driver.destroy(t.spec.taskId)));
+  });
+
+  it('kills a resident task in a whole-memory bulk loop; its neighbour and a new task go on', async () => {
+    const service = ticking(10);
+    await driver.start(service.spec);
+    const hog = spec('bulk-sleeper'); // memory.fill + memory.copy of its 16 MiB, forever
+    await driver.start(hog);
+    // Each fill costs 2M fuel (2 slices of 1M here): the neighbour gets turns between them.
+    const before = service.ticks.length;
+    await vi.waitFor(() => expect(service.ticks.length).toBeGreaterThan(before + 5), {
+      timeout: 20_000,
+    });
+    await driver.stop(hog.taskId);
+    // Reported once the thread says the task stopped (slice end or between turns).
+    expect(await driver.wait(hog.taskId)).toMatchObject({ state: 'TASK_KILLED', reason: 'KILLED' });
+    const afterKill = service.ticks.length;
+    // A task launched right after the kill is placed on the same (only) thread and finishes.
+    const next = spec('count-sleep');
+    expect(await runToExit(driver, next)).toMatchObject({ state: 'TASK_FINISHED' });
+    await vi.waitFor(() => expect(service.ticks.length).toBeGreaterThan(afterKill + 5), {
+      timeout: 20_000,
+    });
+    await Promise.all([driver.destroy(hog.taskId), driver.destroy(service.spec.taskId)]);
+  });
+
+  it('times out a resident task in a whole-memory bulk loop', async () => {
+    const hog = spec('bulk-sleeper');
+    hog.limits = { ...hog.limits, timeoutMs: 300 };
+    expect(await runToExit(driver, hog)).toMatchObject({ state: 'TASK_FAILED', reason: 'TIMEOUT' });
+  });
+
+  it('charges bulk memory by its length across slices: the budget runs out exactly', async () => {
+    const limits = { cpus: 0.1, memMiB: 16, diskMiB: 16, killGracePeriodMs: 0, fuel: 5_500_000n };
+    // Each turn of the loop is 3M fuel of fills and copies: under 1 fuel per fill, this loop
+    // would have run for hours on this budget.
+    expect(await runToExit(driver, spec('bulk-sleeper', { limits }))).toMatchObject({
+      state: 'TASK_FAILED',
+      reason: 'OUT_OF_FUEL',
+      fuelUsed: 5_500_000,
+    });
   });
 });

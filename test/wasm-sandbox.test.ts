@@ -74,6 +74,20 @@ describe('wasm sandbox', () => {
     expect((await startError(spec('huge-memory'))).reason).toBe('MEMORY_LIMIT');
   });
 
+  it('refuses ten tables of a million elements against mem 1 with MEMORY_LIMIT', async () => {
+    // 80 MB of table memory in a module of about a hundred bytes (issue 11, row 7).
+    const limits = { cpus: 0.1, memMiB: 1, diskMiB: 16, killGracePeriodMs: 0 };
+    const error = await startError(spec('table-bomb', { limits }));
+    expect(error.reason).toBe('MEMORY_LIMIT');
+    expect(error.message).toMatch(/10000000 table elements/);
+  });
+
+  it('refuses table growth past mem and reports MEMORY_LIMIT', async () => {
+    const limits = { cpus: 0.1, memMiB: 4, diskMiB: 16, killGracePeriodMs: 0 };
+    const exit = await runToExit(spec('table-grow-bomb', { limits }));
+    expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'MEMORY_LIMIT', exitCode: 1 });
+  });
+
   it('ends unbounded recursion with TRAP', async () => {
     const exit = await runToExit(spec('recursion'));
     expect(exit).toMatchObject({ state: 'TASK_FAILED', reason: 'TRAP' });

@@ -28,19 +28,33 @@ interface Run {
   instance: WebAssembly.Instance;
 }
 
-function rewrite(wat: string, options: { fuel?: bigint; memMiB?: number } = {}): Uint8Array {
+interface RewriteOptions {
+  fuel?: bigint;
+  memMiB?: number;
+  maxTableElements?: number;
+}
+
+function rewrite(wat: string, options: RewriteOptions = {}): Uint8Array {
   const result = instrumentModule(parseModule(assemble(wat)), {
     memMiB: options.memMiB ?? 1,
-    fuel: options.fuel ?? 1_000_000_000n,
-    maxTableElements: 1000,
+    shouldMeter: true,
+    maxTableElements: options.maxTableElements ?? 1000,
   });
   if (!result.ok) throw new Error(result.message);
   expect(WebAssembly.validate(result.bytes)).toBe(true);
   return result.bytes;
 }
 
-function run(wat: string, args: unknown[] = [], options: { fuel?: bigint } = {}): Run {
+/** Instantiates the rewritten module with `fuel` (default 10^9) in its counter, as workers do. */
+function instantiate(wat: string, options: RewriteOptions = {}) {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(rewrite(wat, options)), {});
+  const counter = instance.exports[InstrumentExports.fuel] as WebAssembly.Global;
+  counter.value = options.fuel ?? 1_000_000_000n;
+  return instance;
+}
+
+function run(wat: string, args: unknown[] = [], options: RewriteOptions = {}): Run {
+  const instance = instantiate(wat, options);
   const fn = instance.exports.run as (...a: unknown[]) => unknown;
   const result = fn(...args);
   const fuel = instance.exports[InstrumentExports.fuel] as WebAssembly.Global;
@@ -161,10 +175,7 @@ describe('instrumentModule', () => {
   it('traps with the counter below zero when the budget runs out in a loop', () => {
     const wat = `(module (func (export "run") (loop $l (br $l))))`;
     let fuelLeft = 0n;
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(rewrite(wat, { fuel: 1000n })),
-      {},
-    );
+    const instance = instantiate(wat, { fuel: 1000n });
     expect(() => (instance.exports.run as () => void)()).toThrow(WebAssembly.RuntimeError);
     fuelLeft = (instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value as bigint;
     expect(fuelLeft).toBeLessThan(0n);
@@ -173,21 +184,16 @@ describe('instrumentModule', () => {
   it('traps recursion that runs out of fuel at function entries', () => {
     const wat = `(module (func $f (param i32) (result i32) (call $f (local.get 0)))
       (func (export "run") (result i32) (call $f (i32.const 0))))`;
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(rewrite(wat, { fuel: 100n })),
-      {},
-    );
+    const instance = instantiate(wat, { fuel: 100n });
     expect(() => (instance.exports.run as () => void)()).toThrow(WebAssembly.RuntimeError);
     expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBeLessThan(0n);
   });
 
-  it('puts the budget in the fuel global initial value and meters the exported start function', () => {
+  it('compiles the counter at 0 (the budget is set after instantiation) and meters the start function', () => {
     const wat = `(module (func $init (loop $l (br $l))) (start $init) (func (export "run")))`;
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(rewrite(wat, { fuel: 500n })),
-      {},
-    );
-    expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBe(500n);
+    const compiled = new WebAssembly.Instance(new WebAssembly.Module(rewrite(wat)), {});
+    expect((compiled.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBe(0n);
+    const instance = instantiate(wat, { fuel: 500n });
     expect(() => (instance.exports[startExport] as () => void)()).toThrow(WebAssembly.RuntimeError);
     expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBeLessThan(0n);
   });
@@ -203,9 +209,151 @@ describe('instrumentModule', () => {
   it('refuses a declared minimum memory over the cap with MEMORY_LIMIT', () => {
     const result = instrumentModule(parseModule(assemble('(module (memory 17))')), {
       memMiB: 1,
+      shouldMeter: true,
       maxTableElements: 10,
     });
     expect(result).toMatchObject({ ok: false, reason: 'MEMORY_LIMIT' });
+  });
+});
+
+const fuelUsed = (wat: string, args: unknown[]): bigint => 1_000_000_000n - run(wat, args).fuelLeft;
+
+describe('instrumentModule, work metered by its size', () => {
+  const bulk: Record<string, { wat: string; unitFuel: (n: number) => number }> = {
+    'memory.fill': {
+      wat: `(module (memory 2) (func (export "run") (param $n i32)
+        (memory.fill (i32.const 0) (i32.const 7) (local.get $n))))`,
+      unitFuel: (n) => Math.ceil(n / 8),
+    },
+    'memory.copy': {
+      wat: `(module (memory 2) (func (export "run") (param $n i32)
+        (memory.copy (i32.const 65536) (i32.const 0) (local.get $n))))`,
+      unitFuel: (n) => Math.ceil(n / 8),
+    },
+    'memory.init': {
+      wat: `(module (memory 2) (data $d "${'x'.repeat(70000)}") (func (export "run") (param $n i32)
+        (memory.init $d (i32.const 0) (i32.const 0) (local.get $n))))`,
+      unitFuel: (n) => Math.ceil(n / 8),
+    },
+    'table.fill': {
+      wat: `(module (table 1000 funcref) (func (export "run") (param $n i32)
+        (table.fill (i32.const 0) (ref.null func) (local.get $n))))`,
+      unitFuel: (n) => n,
+    },
+    'table.copy': {
+      wat: `(module (table 2000 funcref) (func (export "run") (param $n i32)
+        (table.copy (i32.const 1000) (i32.const 0) (local.get $n))))`,
+      unitFuel: (n) => n,
+    },
+    'table.init': {
+      wat: `(module (table 1000 funcref) (func $f) (elem $e funcref ${'(ref.func $f) '.repeat(1000)})
+        (func (export "run") (param $n i32) (table.init $e (i32.const 0) (i32.const 0) (local.get $n))))`,
+      unitFuel: (n) => n,
+    },
+    'table.grow': {
+      wat: `(module (table 0 funcref) (func (export "run") (param $n i32)
+        (drop (table.grow (ref.null func) (local.get $n)))))`,
+      unitFuel: (n) => n,
+    },
+  };
+  for (const [op, { wat, unitFuel }] of Object.entries(bulk)) {
+    it(`charges ${op} its length exactly (fuelForBytes, 8 bytes per table element)`, () => {
+      const base = fuelUsed(wat, [0]);
+      for (const n of op.startsWith('table') ? [1, 7, 8, 9, 1000] : [1, 7, 8, 9, 65536]) {
+        expect(fuelUsed(wat, [n]) - base).toBe(BigInt(unitFuel(n)));
+      }
+    });
+  }
+
+  it('runs memory.fill and memory.copy over many chunks with the same bytes and exact fuel', () => {
+    // 3 MiB + 5 bytes, overlapping both ways: the chunks must behave as one memmove.
+    const n = 3 * 1048576 + 5;
+    const wat = `(module (memory (export "memory") 128)
+      (func (export "run") (param $d i32) (param $s i32) (param $n i32) (result i32)
+        (local $i i32) (local $sum i32)
+        (block $b (loop $l (br_if $b (i32.ge_u (local.get $i) (i32.const 5000000)))
+          (i32.store8 (local.get $i) (local.get $i))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+        (memory.copy (local.get $d) (local.get $s) (local.get $n))
+        (memory.fill (i32.const 4000000) (i32.const 9) (local.get $n))
+        (local.set $i (i32.const 0))
+        (block $b (loop $l (br_if $b (i32.ge_u (local.get $i) (i32.const 8388608)))
+          (local.set $sum (i32.add (i32.mul (local.get $sum) (i32.const 31)) (i32.load8_u (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))
+        (local.get $sum)))`;
+    for (const [d, s2] of [
+      [100, 1_000_000], // forward, overlapping
+      [1_000_000, 100], // backward, overlapping
+    ]) {
+      const metered = run(wat, [d, s2, n], { memMiB: 8 });
+      expect(metered.result).toBe(plain(wat, [d, s2, n]));
+      const base = 1_000_000_000n - run(wat, [d, s2, 0], { memMiB: 8 }).fuelLeft;
+      const used = 1_000_000_000n - metered.fuelLeft;
+      expect(used - base).toBe(2n * BigInt(Math.ceil(n / 8)));
+    }
+  });
+
+  it('traps an out-of-bounds fill or copy without writing, as the instruction does', () => {
+    const wat = `(module (memory (export "memory") 40)
+      (func (export "fill") (param $d i32) (param $n i32) (memory.fill (local.get $d) (i32.const 1) (local.get $n)))
+      (func (export "copy") (param $d i32) (param $n i32) (memory.copy (local.get $d) (i32.const 0) (local.get $n))))`;
+    const instance = instantiate(wat, { memMiB: 4 });
+    const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    memory[0] = 7;
+    const fill = instance.exports.fill as (d: number, n: number) => void;
+    const copy = instance.exports.copy as (d: number, n: number) => void;
+    expect(() => fill(1, 40 * 65536)).toThrow(WebAssembly.RuntimeError);
+    expect(() => copy(1, 40 * 65536)).toThrow(WebAssembly.RuntimeError);
+    expect(() => fill(-1, 2)).toThrow(WebAssembly.RuntimeError); // 2^32 - 1 + 2: no wrap
+    expect(memory.subarray(1).some((byte) => byte !== 0)).toBe(false);
+  });
+
+  it('traps a memory.fill the budget cannot pay before it writes a byte', () => {
+    const wat = `(module (memory (export "memory") 16)
+      (func (export "run") (memory.fill (i32.const 0) (i32.const 255) (i32.const 1048576))))`;
+    const instance = instantiate(wat, { fuel: 100_000n }); // the fill costs 131,072
+    expect(() => (instance.exports.run as () => void)()).toThrow(WebAssembly.RuntimeError);
+    expect((instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value).toBeLessThan(0n);
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    expect(new Uint8Array(memory.buffer).some((byte) => byte !== 0)).toBe(false);
+  });
+
+  it('charges memory.grow 8192 fuel per page granted, nothing for a refusal', () => {
+    const wat = `(module (memory 1) (func (export "run") (param $n i32) (result i32)
+      (memory.grow (local.get $n))))`;
+    const base = fuelUsed(wat, [0]);
+    expect(fuelUsed(wat, [3]) - base).toBe(3n * 8192n);
+    expect(fuelUsed(wat, [1000]) - base).toBe(0n); // past the 1 MiB cap: -1
+  });
+});
+
+describe('instrumentModule, tables count against mem', () => {
+  it('refuses declared table elements over mem with MEMORY_LIMIT', () => {
+    // 200,000 elements × 8 bytes = 1.5 MiB, with one page of memory, against mem = 1 MiB.
+    const result = instrumentModule(
+      parseModule(assemble('(module (memory 1) (table 200000 funcref))')),
+      { memMiB: 1, shouldMeter: true, maxTableElements: 1_000_000 },
+    );
+    expect(result).toMatchObject({ ok: false, reason: 'MEMORY_LIMIT' });
+    if (!result.ok) expect(result.message).toMatch(/200000 table elements/);
+  });
+
+  it('makes table.grow and memory.grow share what mem leaves', () => {
+    const wat = `(module (memory 1) (table $t 0 funcref)
+      (func (export "table") (param $n i32) (result i32) (table.grow $t (ref.null func) (local.get $n)))
+      (func (export "memory") (param $n i32) (result i32) (memory.grow (local.get $n))))`;
+    const instance = instantiate(wat, { maxTableElements: 1_000_000 });
+    const table = instance.exports.table as (n: number) => number;
+    const memory = instance.exports.memory as (n: number) => number;
+    const refused = instance.exports[InstrumentExports.growRefused] as WebAssembly.Global;
+    // mem 1 MiB = 1,048,576 bytes: 65,536 for the first page, 983,040 left.
+    expect(table(100_000)).toBe(0); // 800,000 bytes, 183,040 left
+    expect(memory(3)).toBe(-1); // 196,608 bytes: over
+    expect(refused.value).toBe(1);
+    expect(memory(2)).toBe(1); // 131,072 bytes, 51,968 left
+    expect(table(6_497)).toBe(-1); // 51,976 bytes: over
+    expect(table(6_496)).toBe(100_000); // 51,968 bytes: exactly what is left
+    expect(table(1)).toBe(-1);
   });
 });
 

@@ -1,12 +1,14 @@
-// Compiles modules once: checked, instrumented (memory cap, fuel) and compiled, cached by
-// (sha256 of the bytes, instrumentation settings), least recently used first out.
-import { createHash } from 'node:crypto';
+// Compiles modules once: checked and instrumented (memory cap, fuel counter) in a worker thread,
+// compiled, and cached by (sha256 of the bytes, mem cap, metered or not), least recently used
+// first out. The fuel budget is not in the key: each worker sets it after instantiation.
 import { FailureReason } from '../../domain/index.js';
 import { TaskStartError } from '../driver.js';
-import { DecodeError } from './byte-reader.js';
-import { checkModule, type ModuleCaps } from './check-module.js';
-import { capPages, instrumentModule } from './instrument-module.js';
-import { parseModule, type ParsedModule } from './parse-module.js';
+import type { ModuleCaps } from './check-module.js';
+import {
+  createInstrumentThread,
+  type InstrumentReply,
+  type InstrumentRequest,
+} from './instrument-thread.js';
 import { resumableTransformer } from './resumable-transformer.js';
 
 /** A module ready to post to a worker. */
@@ -20,9 +22,15 @@ export interface PreparedModule {
    * yielding at fuel-slice ends without holding the thread. Needs one spare page of memory.
    */
   isResumable: boolean;
-  /** Initial value of the fuel global; undefined when not metered. */
-  fuelBudget?: bigint;
+  /** Has the exported fuel counter (`__pacer_fuel`), which the worker sets to the budget. */
+  isMetered: boolean;
   memMiB: number;
+}
+
+/** What a compiled module depends on besides its bytes. */
+export interface ModuleLimits {
+  memMiB: number;
+  isMetered: boolean;
 }
 
 export interface ModuleCache {
@@ -30,17 +38,17 @@ export interface ModuleCache {
    * The compiled module for these bytes and limits. Rejects with `TaskStartError`
    * (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT). Concurrent calls share one compile.
    */
-  prepare(options: { bytes: Uint8Array; memMiB: number; fuel?: bigint }): Promise<PreparedModule>;
+  prepare(options: { bytes: Uint8Array } & ModuleLimits): Promise<PreparedModule>;
   /**
    * The cached entry for bytes of this digest and these limits, without reading or hashing
    * anything (the launch fast path); undefined when it is not cached.
    */
-  lookup(options: {
-    digest: string;
-    memMiB: number;
-    fuel?: bigint;
-  }): Promise<PreparedModule> | undefined;
+  lookup(options: { digest: string } & ModuleLimits): Promise<PreparedModule> | undefined;
   readonly size: number;
+  /** Modules instrumented and compiled so far (cache misses), for tests and metrics. */
+  readonly compiles: number;
+  /** Stops the instrument thread. */
+  close(): Promise<void>;
 }
 
 export function createModuleCache(options: {
@@ -53,12 +61,18 @@ export function createModuleCache(options: {
    * the ordinary module and swaps the resumable one in when it arrives.
    */
   resumableWaitMs?: number;
+  /** Parse, check and instrument (default: a worker thread of the cache's own). */
+  instrument?: (request: Omit<InstrumentRequest, 'id'>) => Promise<InstrumentReply>;
 }): ModuleCache {
   const maxEntries = options.maxEntries ?? 256;
   const makeResumable =
     options.makeResumable ?? ((bytes: Uint8Array) => resumableTransformer.transform(bytes));
   const resumableWaitMs = options.resumableWaitMs ?? 10_000;
   const entries = new Map<string, Promise<PreparedModule>>();
+  // Started at the first miss, not here: a cache that only ever hits costs no thread.
+  const thread = createInstrumentThread();
+  const instrument = options.instrument ?? ((request) => thread.instrument(request));
+  let compiles = 0;
 
   /**
    * Swaps the resumable module into the cache once its transform is done: the launches that did
@@ -103,47 +117,32 @@ export function createModuleCache(options: {
   async function compile(
     bytes: Uint8Array,
     digest: string,
-    limits: { memMiB: number; fuel?: bigint },
+    limits: ModuleLimits,
   ): Promise<PreparedModule> {
-    if (!WebAssembly.validate(bytes)) {
-      throw new TaskStartError(FailureReason.INVALID_MODULE, describeInvalid(bytes));
-    }
-    let parsed;
+    compiles += 1;
+    let reply: InstrumentReply;
     try {
-      parsed = parseModule(bytes);
+      reply = await instrument({ bytes, caps: options.caps, ...limits });
     } catch (error) {
-      if (error instanceof DecodeError)
-        throw new TaskStartError(FailureReason.INVALID_MODULE, error.message);
-      throw error;
+      // The thread died on this module: past its heap cap, the only way a module can kill it.
+      throw new TaskStartError(
+        FailureReason.INVALID_MODULE,
+        `could not be instrumented: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
-    const problem = checkModule(parsed, options.caps);
-    if (problem) throw new TaskStartError(problem.reason, problem.message);
-    const instrument = (shouldExportOutOfFuel: boolean) =>
-      instrumentModule(parsed, {
-        memMiB: limits.memMiB,
-        fuel: limits.fuel,
-        maxTableElements: options.caps.maxTableElements,
-        shouldExportOutOfFuel,
-      });
-    const rewritten = instrument(false);
-    if (!rewritten.ok) throw new TaskStartError(rewritten.reason, rewritten.message);
-    let final = rewritten.bytes;
+    if (!reply.ok) throw new TaskStartError(reply.reason, reply.message);
+    let final = reply.bytes;
     let isResumable = false;
     const key = keyOf(digest, limits);
-    const resumable = canResume(parsed, limits) ? instrument(true) : undefined;
-    if (resumable?.ok) {
+    if (reply.resumableBytes) {
       // Off the main thread (binaryen blocks while it runs), and awaited even while binaryen is
       // still loading: it loads in about a second, and a sleeper launched meanwhile would
       // otherwise hold a thread of its own for its whole life. Only a transform slower than
       // `resumableWaitMs` lets the launch go on with the ordinary module.
-      const transformed = makeResumable(resumable.bytes);
+      const transformed = makeResumable(reply.resumableBytes);
       const bytes = await resumableWithin(transformed, () =>
-        upgradeLater(key, transformed, {
-          digest,
-          key,
-          fuelBudget: limits.fuel,
-          memMiB: limits.memMiB,
-        }),
+        upgradeLater(key, transformed, { digest, key, ...limits }),
       );
       if (bytes) {
         final = bytes;
@@ -158,28 +157,22 @@ export function createModuleCache(options: {
         cause: error,
       });
     }
-    return {
-      module,
-      digest,
-      key,
-      isResumable,
-      fuelBudget: limits.fuel,
-      memMiB: limits.memMiB,
-    };
+    return { module, digest, key, isResumable, ...limits };
   }
 
   return {
-    lookup({ digest, memMiB, fuel }) {
-      return entries.get(keyOf(digest, { memMiB, fuel }));
+    lookup({ digest, memMiB, isMetered }) {
+      return entries.get(keyOf(digest, { memMiB, isMetered }));
     },
-    prepare({ bytes, memMiB, fuel }) {
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      const key = keyOf(digest, { memMiB, fuel });
+    async prepare({ bytes, memMiB, isMetered }) {
+      // Web Crypto hashes on libuv's thread pool: a 64 MiB module does not stall the loop.
+      const digest = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+      const key = keyOf(digest, { memMiB, isMetered });
       let entry = entries.get(key);
       if (entry) {
         entries.delete(key); // move to the most recent end
       } else {
-        entry = compile(bytes, digest, { memMiB, fuel });
+        entry = compile(bytes, digest, { memMiB, isMetered });
         // Refusals are not cached: they are cheap to find again and must not evict good modules.
         entry.catch(() => entries.delete(key));
       }
@@ -194,35 +187,15 @@ export function createModuleCache(options: {
     get size() {
       return entries.size;
     },
+    get compiles() {
+      return compiles;
+    },
+    async close() {
+      await thread.close();
+    },
   };
 }
 
-/**
- * Worth making resumable: it sleeps (imports `poll_oneoff`), is metered (fuel slices bound how
- * long it holds a shared thread), exports its one memory, and leaves room under the cap for the
- * page the worker adds for Asyncify's unwind stack.
- */
-function canResume(module: ParsedModule, limits: { memMiB: number; fuel?: bigint }): boolean {
-  const memory = module.memories[0];
-  return (
-    limits.fuel !== undefined &&
-    module.imports.some((i) => i.module === 'wasi_snapshot_preview1' && i.name === 'poll_oneoff') &&
-    module.memories.length === 1 &&
-    memory !== undefined &&
-    memory.min + 1 <= Math.min(memory.max ?? Infinity, capPages(limits.memMiB)) &&
-    module.exports.some((e) => e.name === 'memory')
-  );
-}
-
-function keyOf(digest: string, limits: { memMiB: number; fuel?: bigint }): string {
-  return `${digest}/${limits.memMiB}/${limits.fuel ?? '-'}`;
-}
-
-function describeInvalid(bytes: Uint8Array): string {
-  try {
-    new WebAssembly.Module(bytes);
-  } catch (error) {
-    return `not a valid Wasm module (${error instanceof Error ? error.message : String(error)})`;
-  }
-  return 'not a valid Wasm module';
+function keyOf(digest: string, limits: ModuleLimits): string {
+  return `${digest}/${limits.memMiB}/${limits.isMetered ? 'metered' : '-'}`;
 }

@@ -1,7 +1,8 @@
 // A resumable task inside a shared worker (worker thread side): runs until it sleeps or its fuel
 // slice ends, unwinds (Asyncify), and is rewound later, so many tasks share one thread.
+import { fuelCharger } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
-import { createWasiHost } from './wasi-host.js';
+import { StopRequested, createWasiHost } from './wasi-host.js';
 import {
   AsyncifyExports,
   InstrumentExports,
@@ -13,7 +14,10 @@ import {
 
 /** A resident task as its worker sees it. */
 export interface ResidentTask {
-  /** Drops the task at once (kill, timeout): no event follows. */
+  /**
+   * Ends the task now (kill, timeout; called between turns, so its code is not running) and
+   * posts its exit with outcome `stopped`, unless it had already ended. Idempotent.
+   */
   stop(): void;
 }
 
@@ -37,6 +41,9 @@ export function startResidentTask(options: {
   const { request, post } = options;
   const { taskId } = request;
   const slice = request.fuelSlice ?? 0n;
+  /** Index 0 set by the driver to stop the task: read at every slice end and turn start. */
+  const control = new Int32Array(request.control);
+  const isStopRequested = (): boolean => Atomics.load(control, 0) !== 0;
   let exports: Record<string, unknown> = {};
   let fuel: WebAssembly.Global | undefined;
   /** Fuel of the budget not yet handed to the guest's counter. */
@@ -50,6 +57,12 @@ export function startResidentTask(options: {
 
   const suspend = (ms: number | undefined): void => {
     resumeAfterMs = ms;
+    // The unwind page is the guest's own memory: it may have written over the header since the
+    // last unwind (which only harms itself), so the header is set afresh each time.
+    const { memory } = exports;
+    if (memory instanceof WebAssembly.Memory) {
+      new Int32Array(memory.buffer, dataPtr, 2).set([dataPtr + 8, dataPtr + pageBytes]);
+    }
     call(AsyncifyExports.startUnwind, dataPtr);
   };
   const host = createWasiHost({
@@ -58,8 +71,9 @@ export function startResidentTask(options: {
     sandboxDir: request.sandboxDir,
     maxLogLineBytes: request.maxLogLineBytes,
     diskQuotaBytes: request.diskQuotaBytes,
-    control: new Int32Array(request.control),
+    control,
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
+    chargeFuel: fuelCharger(() => fuel),
     sleep(ms) {
       if (call(AsyncifyExports.state) === rewinding) {
         call(AsyncifyExports.stopRewind);
@@ -74,7 +88,14 @@ export function startResidentTask(options: {
       call(AsyncifyExports.stopRewind);
       return;
     }
-    if (!fuel || reserve <= 0n) throw new FuelExhausted('fuel exhausted');
+    // A stop set through shared memory ends the task at its slice's end, without waiting for the
+    // driver's message to reach this thread behind the other tasks' turns.
+    if (isStopRequested()) throw new StopRequested();
+    // The out-of-fuel helper yields until the counter is back at 0 or above: a charge larger
+    // than what is left (a bulk instruction, a host call) ends the task now, not a slice later.
+    if (!fuel || reserve <= 0n || (fuel.value as bigint) + reserve < 0n) {
+      throw new FuelExhausted('fuel exhausted');
+    }
     const take = reserve < slice ? reserve : slice;
     reserve -= take;
     fuel.value = (fuel.value as bigint) + take;
@@ -102,6 +123,7 @@ export function startResidentTask(options: {
   const turn = (): void => {
     timer = undefined;
     if (isStopped) return;
+    if (isStopRequested()) return end({ kind: 'stopped' });
     try {
       while (entries.length > 0) {
         if (isRewinding) call(AsyncifyExports.startRewind, dataPtr);
@@ -151,15 +173,14 @@ export function startResidentTask(options: {
   // Asyncify's unwind stack: one page past the guest's initial memory, counted against its cap
   // (module-cache.ts checked there is room). Guest allocators grow above it.
   dataPtr = memory.grow(1) * pageBytes;
-  new Int32Array(memory.buffer, dataPtr, 2).set([dataPtr + 8, dataPtr + pageBytes]);
   const fuelGlobal = exports[InstrumentExports.fuel];
   if (fuelGlobal instanceof WebAssembly.Global) {
+    // The compiled counter holds 0: the budget is this task's, handed out one slice at a time.
     fuel = fuelGlobal;
-    const budget = fuel.value as bigint;
-    if (slice > 0n && budget > slice) {
-      reserve = budget - slice;
-      fuel.value = slice;
-    }
+    const budget = request.fuelBudget ?? 0n;
+    const first = slice > 0n && budget > slice ? slice : budget;
+    reserve = budget - first;
+    fuel.value = first;
   }
   const startFunction = exports[startExport];
   if (typeof startFunction === 'function') entries.push(startFunction as () => void);
@@ -169,12 +190,11 @@ export function startResidentTask(options: {
   return {
     stop() {
       if (isStopped) return;
-      isStopped = true;
       if (timer) {
         clearTimeout(timer as NodeJS.Timeout);
         clearImmediate(timer as NodeJS.Immediate);
       }
-      host.close();
+      end({ kind: 'stopped' });
     },
   };
 }

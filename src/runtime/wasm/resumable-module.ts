@@ -2,7 +2,7 @@
 // a fuel slice unwind the guest's stack, so one worker thread can interleave many sleeping tasks.
 import binaryen from 'binaryen';
 import { outOfFuelExport } from './instrument-module.js';
-import { yieldImport } from './worker-messages.js';
+import { InstrumentExports, yieldImport } from './worker-messages.js';
 
 /**
  * Rewrites a module instrumented with `shouldExportOutOfFuel`: the out-of-fuel helper calls the
@@ -37,13 +37,26 @@ export function makeResumable(bytes: Uint8Array): Uint8Array {
       binaryen.none,
       binaryen.none,
     );
+    const fuel = binaryen.getExportInfo(module.getExport(InstrumentExports.fuel)).value;
     module.removeFunction(helper);
+    // loop { yield; if (fuel < 0) continue }: each yield is one slice refilled by the worker, so
+    // a charge larger than a slice (a bulk instruction, a host call) waits for as many turns as
+    // it costs, and the guest never runs on with a negative counter.
     module.addFunction(
       helper,
       binaryen.none,
       binaryen.none,
       [],
-      module.call(yieldName, [], binaryen.none),
+      module.loop(
+        'refill',
+        module.block(null, [
+          module.call(yieldName, [], binaryen.none),
+          module.br(
+            'refill',
+            module.i64.lt_s(module.global.get(fuel, binaryen.i64), module.i64.const(0n)),
+          ),
+        ]),
+      ),
     );
     binaryen.setPassArgument(
       'asyncify-imports',

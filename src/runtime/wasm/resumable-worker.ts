@@ -48,7 +48,7 @@ function warmUp(): void {
   }
   const instrumented = instrumentModule(parseModule(bytes), {
     memMiB: 1,
-    fuel: 1_000_000n,
+    shouldMeter: true,
     maxTableElements: 1000,
     shouldExportOutOfFuel: true,
   });
@@ -58,7 +58,13 @@ function warmUp(): void {
 
 // The agent is gone (exit, crash, SIGKILL): nothing is left to serve.
 process.on('disconnect', () => process.exit(0));
-warmUp();
+try {
+  warmUp();
+} catch (error) {
+  // A warm-up binaryen refuses must not leave the agent waiting for `ready` forever: real
+  // transforms still answer one by one (a refusal runs that module the ordinary way).
+  process.stderr.write(`resumable-worker: warm-up failed: ${String(error)}\n`);
+}
 send({ type: 'ready' } satisfies TransformReply);
 process.on('message', (request: TransformRequest) => {
   let reply: TransformReply;

@@ -15,7 +15,11 @@ import {
 export interface SharedWorkers {
   /** Places the task on the least loaded thread (spawned when needed); events go to `sink`. */
   run(request: RunRequest, module: WebAssembly.Module, sink: WorkerSink): void;
-  /** Drops the task in its thread at the end of its current turn; no event of it follows. */
+  /**
+   * Asks the task's thread to end it; the thread answers with its `exit` event (outcome
+   * `stopped`) once the task no longer runs. The task keeps its place (the thread's load) until
+   * then. Idempotent.
+   */
   stop(taskId: string): void;
   /**
    * Starts threads up to `threads` now (idempotent): a thread takes hundreds of milliseconds of
@@ -130,7 +134,6 @@ export function createSharedWorkers(options: {
     stop(taskId) {
       const shared = placed.get(taskId);
       if (!shared) return;
-      forget(shared, taskId);
       flush(shared); // the stop must not overtake the run
       const message: StopRequest = { type: 'stop', taskId };
       shared.worker.postMessage(message);

@@ -1,6 +1,7 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
 import { parentPort } from 'node:worker_threads';
+import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
@@ -55,6 +56,7 @@ function moduleOf(request: RunRequest): WebAssembly.Module {
 function run(request: RunRequest): void {
   const { taskId } = request;
   const module = moduleOf(request);
+  let fuel: WebAssembly.Global | undefined;
   const host = createWasiHost({
     args: request.args,
     env: request.env,
@@ -63,6 +65,7 @@ function run(request: RunRequest): void {
     diskQuotaBytes: request.diskQuotaBytes,
     control: new Int32Array(request.control),
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
+    chargeFuel: fuelCharger(() => fuel),
   });
   let instance: WebAssembly.Instance | undefined;
   let outcome: RunOutcome;
@@ -77,6 +80,7 @@ function run(request: RunRequest): void {
       }
       throw error;
     }
+    fuel = setFuelBudget(instance, request.fuelBudget);
     const { memory, _start: start, [startExport]: startFunction } = instance.exports;
     if (memory instanceof WebAssembly.Memory) host.setMemory(memory);
     post({ type: 'started', taskId });
@@ -90,13 +94,12 @@ function run(request: RunRequest): void {
     outcome = outcomeOf(error);
   }
   host.close();
-  const fuel = instance?.exports[InstrumentExports.fuel];
   const grow = instance?.exports[InstrumentExports.growRefused];
   post({
     type: 'exit',
     taskId,
     outcome,
-    fuelLeft: fuel instanceof WebAssembly.Global ? (fuel.value as bigint) : undefined,
+    fuelLeft: fuel ? (fuel.value as bigint) : undefined,
     isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
   });
 }
@@ -129,8 +132,9 @@ function startResident(request: RunRequest): void {
 port.on('message', (message: RunRequest | RunBatch | StopRequest) => {
   switch (message.type) {
     case 'stop':
+      // Between turns (this handler never runs during one): the task is not running, and its
+      // exit (stopped) tells the driver so.
       residents.get(message.taskId)?.stop();
-      residents.delete(message.taskId);
       return;
     case 'runs':
       for (const request of message.requests) startResident(request);

@@ -71,6 +71,8 @@ interface TaskRecord {
   handle: TaskHandle;
   spec: TaskSpec;
   prepared: PreparedModule;
+  /** The task's fuel budget (set in the instance's counter by the worker); undefined = unmetered. */
+  fuelBudget?: bigint;
   worker?: PooledWorker;
   /** Runs resident in a shared worker (a resumable module). */
   isResident: boolean;
@@ -143,7 +145,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   }
 
   function fuelUsedOf(record: TaskRecord, fuelLeft: bigint | undefined): number | undefined {
-    const budget = record.prepared.fuelBudget;
+    const budget = record.fuelBudget;
     if (budget === undefined || fuelLeft === undefined) return undefined;
     const used = budget - fuelLeft;
     return Number(used > budget ? budget : used);
@@ -182,7 +184,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         if (isOutOfFuel)
           return failed(
             FailureReason.OUT_OF_FUEL,
-            `used its whole fuel budget of ${record.prepared.fuelBudget}`,
+            `used its whole fuel budget of ${record.fuelBudget}`,
           );
         if (event.isGrowRefused) {
           return failed(
@@ -230,6 +232,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         record.onStarted = undefined;
         return;
       case 'log':
+        // Asked to end: what it prints until its thread confirms is not delivered.
+        if (record.endedBy) return;
         for (const line of event.lines) record.spec.onLog(event.stream, line);
         return;
       case 'exit': {
@@ -259,14 +263,19 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     const control = new Int32Array(record.control);
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
+    // A resident task's thread is shared: it is not terminated with the others on it. The
+    // task stops at the end of its current fuel slice (it reads the flag set above), or at
+    // once if it is between turns; it is reported ended when its thread says so (its `exit`),
+    // so its thread counts as busy, and no kill is reported, while its code may still run.
+    if (record.isResident) {
+      shared.stop(record.handle.taskId);
+      return;
+    }
     const worker = record.worker;
     record.worker = undefined;
     // Reported as soon as terminate() is called: from then on nothing the task does reaches the
-    // agent (its late messages are dropped), and the pool replaces the thread in the background.
+    // agent (its late messages are dropped), and the pool has already replaced the thread.
     if (worker) pool.discard(worker);
-    // A resident task's thread is shared: it drops the task at the end of its current turn
-    // (at most one fuel slice away), instead of being terminated with the others on it.
-    if (record.isResident) shared.stop(record.handle.taskId);
     finish(record, killedExit(record));
   }
 
@@ -275,15 +284,13 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     const file = argv[0];
     if (!file)
       throw new TaskStartError(FailureReason.INVALID_MODULE, 'no module named in cmd or args');
-    const fuel = shouldMeterFuel
-      ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
-      : undefined;
-    const memMiB = spec.limits.memMiB;
+    // Not the budget: it is set in each instance, so every budget shares one compile.
+    const limits = { memMiB: spec.limits.memMiB, isMetered: shouldMeterFuel };
     // Fetched files sit at the top of the sandbox, under the last segment of their URI.
     const path = join(spec.sandboxDir, basename(file));
     const identity = fileIdentity(path);
     const known = identity === undefined ? undefined : fileDigests.get(identity);
-    const cached = known === undefined ? undefined : cache.lookup({ digest: known, memMiB, fuel });
+    const cached = known === undefined ? undefined : cache.lookup({ digest: known, ...limits });
     if (cached) return { argv: [basename(file), ...argv.slice(1)], prepared: await cached };
     let bytes: Uint8Array;
     try {
@@ -295,7 +302,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         { cause: error },
       );
     }
-    const prepared = await cache.prepare({ bytes, memMiB, fuel });
+    const prepared = await cache.prepare({ bytes, ...limits });
     // Remembered only when the file did not change while it was read.
     if (identity !== undefined && fileIdentity(path) === identity) {
       fileDigests.set(identity, prepared.digest);
@@ -320,6 +327,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         handle: { taskId: spec.taskId, kind: 'wasm', startedAt: Date.now() },
         spec,
         prepared,
+        fuelBudget: shouldMeterFuel
+          ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
+          : undefined,
         control: new SharedArrayBuffer(4),
         isResident: prepared.isResumable,
         exited,
@@ -341,6 +351,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         control: record.control,
         isResumable: prepared.isResumable,
         fuelSlice,
+        fuelBudget: record.fuelBudget,
       };
       const sink: WorkerSink = {
         onEvent: (event) => onEvent(record, event),
@@ -403,7 +414,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
 
     async close() {
       await Promise.all([...tasks.values()].map((record) => end(record, 'KILLED')));
-      await Promise.all([pool.close(), shared.close()]);
+      await Promise.all([pool.close(), shared.close(), cache.close()]);
     },
   };
 }

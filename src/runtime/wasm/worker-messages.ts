@@ -19,6 +19,11 @@ export interface RunRequest {
   isResumable?: boolean;
   /** Resident tasks: fuel per turn before they yield the thread to the others. */
   fuelSlice?: bigint;
+  /**
+   * The task's fuel budget, set into the module's `__pacer_fuel` counter after instantiation
+   * (the compiled module holds 0, so one compile serves every budget); undefined = not metered.
+   */
+  fuelBudget?: bigint;
 }
 
 /**
@@ -31,7 +36,11 @@ export interface RunBatch {
   requests: RunRequest[];
 }
 
-/** Driver → shared worker: drop a resident task now (kill, timeout). */
+/**
+ * Driver → shared worker: end a resident task (kill, timeout). The thread answers with the
+ * task's `exit` (outcome `stopped`, or how it ended if it ended first): only then has its code
+ * stopped running on the thread.
+ */
 export interface StopRequest {
   type: 'stop';
   taskId: string;
