@@ -35,6 +35,13 @@ export interface AgentConfig extends CommonConfig {
   containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
+  // Issue 11, rules 5, 9, 10: maxima of task limits, log pacing, fetch policy.
+  /** Most fuel a `PACER_WASM_FUEL` label may ask for. */
+  wasmFuelMax: bigint;
+  /** Longest `PACER_WASM_TIMEOUT_SECONDS` a label may ask for. */
+  wasmTimeoutSecondsMax: number;
+  /** Most `mem` a Wasm task may have. */
+  wasmMemMaxMiB: number;
 }
 
 export interface DevConfig
@@ -131,6 +138,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     throw new ConfigError((error as Error).message);
   }
   return {
+    ...agentLimitsPart(env, flags),
     hostname: str(flags.hostname) ?? env.PACER_HOSTNAME ?? os.hostname(),
     attributes,
     resources,
@@ -141,6 +149,21 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
     wasmTimeoutMs:
       timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
+  };
+}
+
+/** Flags of issue 11 (rules 5, 9, 10): the maxima an operator allows a task. */
+function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  const fuelMax = str(flags['wasm-fuel-max']) ?? env.PACER_WASM_FUEL_MAX ?? '1000000000000';
+  if (!/^[1-9][0-9]*$/.test(fuelMax))
+    throw new ConfigError(`--wasm-fuel-max must be a whole number > 0, got '${fuelMax}'`);
+  const seconds = str(flags['wasm-timeout-seconds-max']) ?? env.PACER_WASM_TIMEOUT_SECONDS_MAX;
+  const memMax = str(flags['wasm-mem-max-mib']) ?? env.PACER_WASM_MEM_MAX_MIB;
+  return {
+    wasmFuelMax: BigInt(fuelMax),
+    // Node keeps timers up to 2^31 - 1 ms; a longer one would fire at once.
+    wasmTimeoutSecondsMax: int('--wasm-timeout-seconds-max', seconds, 2_147_483),
+    wasmMemMaxMiB: int('--wasm-mem-max-mib', memMax, 4096),
   };
 }
 

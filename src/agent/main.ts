@@ -1,11 +1,12 @@
 // Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
 import path from 'node:path';
 import type { Bus } from '../bus/index.js';
-import type { AgentConfig } from '../config.js';
+import { ConfigError, type AgentConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
+import { checkAgentLimits, defaultAgentLimits, type AgentLimits } from './task-limits.js';
 
 export async function createDrivers(options: {
   config: Pick<
@@ -59,6 +60,25 @@ export async function createDrivers(options: {
   return drivers;
 }
 
+/** The agent's limits from its flags; a default over its maximum stops the agent at start. */
+export function agentLimitsOf(
+  config: Pick<
+    AgentConfig,
+    'wasmFuel' | 'wasmFuelMax' | 'wasmTimeoutMs' | 'wasmTimeoutSecondsMax' | 'wasmMemMaxMiB'
+  >,
+): AgentLimits {
+  const limits: AgentLimits = {
+    fuel: config.wasmFuel ?? defaultAgentLimits.fuel,
+    fuelMax: config.wasmFuelMax,
+    timeoutSeconds: Math.ceil((config.wasmTimeoutMs ?? 0) / 1000),
+    timeoutSecondsMax: config.wasmTimeoutSecondsMax,
+    memMaxMiB: config.wasmMemMaxMiB,
+  };
+  const problem = checkAgentLimits(limits);
+  if (problem) throw new ConfigError(problem);
+  return limits;
+}
+
 export async function runAgent(options: {
   config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
   bus: Bus;
@@ -77,5 +97,6 @@ export async function runAgent(options: {
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,
+    limits: agentLimitsOf(config),
   });
 }
