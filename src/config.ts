@@ -42,6 +42,13 @@ export interface AgentConfig extends CommonConfig {
   wasmTimeoutSecondsMax: number;
   /** Most `mem` a Wasm task may have. */
   wasmMemMaxMiB: number;
+  /** Ranges fetched from although private, loopback or link-local. */
+  allowFetchFrom: string[];
+  /** Bytes the artifact cache keeps. */
+  fetchCacheMaxMiB: number;
+  /** Per-task log rate: lines and bytes a second (bursts of ten seconds' worth). */
+  logLinesPerSecond: number;
+  logBytesPerSecond: number;
 }
 
 export interface DevConfig
@@ -152,7 +159,13 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
   };
 }
 
-/** Flags of issue 11 (rules 5, 9, 10): the maxima an operator allows a task. */
+/** The strings of a flag given once, several times (an array from parseArgs) or not at all. */
+function listOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Flags of issue 11 (rules 5, 9, 10): the maxima an operator allows a task, log rates, fetch policy. */
 function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
   const fuelMax = str(flags['wasm-fuel-max']) ?? env.PACER_WASM_FUEL_MAX ?? '1000000000000';
   if (!/^[1-9][0-9]*$/.test(fuelMax))
@@ -164,6 +177,27 @@ function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
     // Node keeps timers up to 2^31 - 1 ms; a longer one would fire at once.
     wasmTimeoutSecondsMax: int('--wasm-timeout-seconds-max', seconds, 2_147_483),
     wasmMemMaxMiB: int('--wasm-mem-max-mib', memMax, 4096),
+    // Repeatable flag (an array from parseArgs) or a comma-separated list.
+    allowFetchFrom: listOf((flags as Record<string, unknown>)['allow-fetch-from'])
+      .concat(listOf(env.PACER_ALLOW_FETCH_FROM))
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean),
+    fetchCacheMaxMiB: int(
+      '--fetch-cache-max-mib',
+      str(flags['fetch-cache-max-mib']) ?? env.PACER_FETCH_CACHE_MAX_MIB,
+      1024,
+    ),
+    logLinesPerSecond: int(
+      '--log-lines-per-second',
+      str(flags['log-lines-per-second']) ?? env.PACER_LOG_LINES_PER_SECOND,
+      1000,
+    ),
+    logBytesPerSecond: int(
+      '--log-bytes-per-second',
+      str(flags['log-bytes-per-second']) ?? env.PACER_LOG_BYTES_PER_SECOND,
+      1024 * 1024,
+    ),
   };
 }
 

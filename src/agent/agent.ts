@@ -30,6 +30,8 @@ export interface AgentOptions {
   resources: Resources;
   workDir: string;
   masterUrl?: string;
+  /** Fetch policy: ranges allowed although private or loopback, and the cache's bound. */
+  fetch?: { allowFrom?: string[]; cacheMaxBytes?: number };
   clock: Clock;
   logger: Logger;
   /** How often the agent offers (and so heartbeats). */
@@ -74,6 +76,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const fetcher = createFetcher({
     cacheDir: path.join(workDir, 'cache'),
     masterUrl: options.masterUrl,
+    allowFetchFrom: options.fetch?.allowFrom,
+    cacheMaxBytes: options.fetch?.cacheMaxBytes,
   });
   const runners = new Map<string, TaskRunner>();
   const logLimits: LogLimits = { ...defaultLogLimits, ...options.logLimits };

@@ -6,6 +6,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
+import { checkCidrs } from './fetch-policy.js';
 import { checkAgentLimits, defaultAgentLimits, type AgentLimits } from './task-limits.js';
 
 export async function createDrivers(options: {
@@ -79,6 +80,13 @@ export function agentLimitsOf(
   return limits;
 }
 
+/** The fetch policy from the agent's flags; a range that does not parse stops the agent at start. */
+function fetchPolicyOf(config: Pick<AgentConfig, 'allowFetchFrom' | 'fetchCacheMaxMiB'>) {
+  const problem = checkCidrs(config.allowFetchFrom);
+  if (problem) throw new ConfigError(problem);
+  return { allowFrom: config.allowFetchFrom, cacheMaxBytes: config.fetchCacheMaxMiB * 1024 * 1024 };
+}
+
 export async function runAgent(options: {
   config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
   bus: Bus;
@@ -98,5 +106,12 @@ export async function runAgent(options: {
     logger,
     offerIntervalMs: config.offerIntervalMs,
     limits: agentLimitsOf(config),
+    fetch: fetchPolicyOf(config),
+    logLimits: {
+      linesPerSecond: config.logLinesPerSecond,
+      lineBurst: config.logLinesPerSecond * 10,
+      bytesPerSecond: config.logBytesPerSecond,
+      byteBurst: config.logBytesPerSecond * 10,
+    },
   });
 }

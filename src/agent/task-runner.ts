@@ -138,7 +138,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       }
       try {
         await mkdir(sandboxDir, { recursive: true });
-        await fetcher.fetchAll(spec.fetch, sandboxDir);
+        await fetcher.fetchAll(spec.fetch, sandboxDir, { diskMiB: spec.resources.diskMiB });
       } catch (error) {
         if (!(error instanceof FetchError)) throw error;
         return report({

@@ -46,6 +46,10 @@ Flags:
   --wasm-fuel-max <n>        agent: most fuel a PACER_WASM_FUEL label may ask (default 10^12)
   --wasm-timeout-seconds-max <n>  agent: longest PACER_WASM_TIMEOUT_SECONDS (default 2147483)
   --wasm-mem-max-mib <n>     agent: most mem a Wasm task may have (default 4096)
+  --allow-fetch-from <cidr>  agent: fetch from this private/loopback range too (repeatable)
+  --fetch-cache-max-mib <n>  agent: artifact cache size, least recently used out (default 1024)
+  --log-lines-per-second <n> agent: per-task log rate, bursts of 10 s (default 1000)
+  --log-bytes-per-second <n> agent: per-task log bytes, bursts of 10 s (default 1048576)
 
 Environment: PORT, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
@@ -69,6 +73,10 @@ const options = {
   'wasm-fuel-max': { type: 'string' },
   'wasm-timeout-seconds-max': { type: 'string' },
   'wasm-mem-max-mib': { type: 'string' },
+  'allow-fetch-from': { type: 'string', multiple: true },
+  'fetch-cache-max-mib': { type: 'string' },
+  'log-lines-per-second': { type: 'string' },
+  'log-bytes-per-second': { type: 'string' },
 } as const;
 
 type Stoppable = { stop(): Promise<void> };
