@@ -35,6 +35,20 @@ export interface AgentConfig extends CommonConfig {
   containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
+  // Issue 11, rules 5, 9, 10: maxima of task limits, log pacing, fetch policy.
+  /** Most fuel a `PACER_WASM_FUEL` label may ask for. */
+  wasmFuelMax: bigint;
+  /** Longest `PACER_WASM_TIMEOUT_SECONDS` a label may ask for. */
+  wasmTimeoutSecondsMax: number;
+  /** Most `mem` a Wasm task may have. */
+  wasmMemMaxMiB: number;
+  /** Ranges fetched from although private, loopback or link-local. */
+  allowFetchFrom: string[];
+  /** Bytes the artifact cache keeps. */
+  fetchCacheMaxMiB: number;
+  /** Per-task log rate: lines and bytes a second (bursts of ten seconds' worth). */
+  logLinesPerSecond: number;
+  logBytesPerSecond: number;
 }
 
 export interface DevConfig
@@ -131,6 +145,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     throw new ConfigError((error as Error).message);
   }
   return {
+    ...agentLimitsPart(env, flags),
     hostname: str(flags.hostname) ?? env.PACER_HOSTNAME ?? os.hostname(),
     attributes,
     resources,
@@ -141,6 +156,48 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
     wasmTimeoutMs:
       timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
+  };
+}
+
+/** The strings of a flag given once, several times (an array from parseArgs) or not at all. */
+function listOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Flags of issue 11 (rules 5, 9, 10): the maxima an operator allows a task, log rates, fetch policy. */
+function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  const fuelMax = str(flags['wasm-fuel-max']) ?? env.PACER_WASM_FUEL_MAX ?? '1000000000000';
+  if (!/^[1-9][0-9]*$/.test(fuelMax))
+    throw new ConfigError(`--wasm-fuel-max must be a whole number > 0, got '${fuelMax}'`);
+  const seconds = str(flags['wasm-timeout-seconds-max']) ?? env.PACER_WASM_TIMEOUT_SECONDS_MAX;
+  const memMax = str(flags['wasm-mem-max-mib']) ?? env.PACER_WASM_MEM_MAX_MIB;
+  return {
+    wasmFuelMax: BigInt(fuelMax),
+    // Node keeps timers up to 2^31 - 1 ms; a longer one would fire at once.
+    wasmTimeoutSecondsMax: int('--wasm-timeout-seconds-max', seconds, 2_147_483),
+    wasmMemMaxMiB: int('--wasm-mem-max-mib', memMax, 4096),
+    // Repeatable flag (an array from parseArgs) or a comma-separated list.
+    allowFetchFrom: listOf((flags as Record<string, unknown>)['allow-fetch-from'])
+      .concat(listOf(env.PACER_ALLOW_FETCH_FROM))
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean),
+    fetchCacheMaxMiB: int(
+      '--fetch-cache-max-mib',
+      str(flags['fetch-cache-max-mib']) ?? env.PACER_FETCH_CACHE_MAX_MIB,
+      1024,
+    ),
+    logLinesPerSecond: int(
+      '--log-lines-per-second',
+      str(flags['log-lines-per-second']) ?? env.PACER_LOG_LINES_PER_SECOND,
+      1000,
+    ),
+    logBytesPerSecond: int(
+      '--log-bytes-per-second',
+      str(flags['log-bytes-per-second']) ?? env.PACER_LOG_BYTES_PER_SECOND,
+      1024 * 1024,
+    ),
   };
 }
 

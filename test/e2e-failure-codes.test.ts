@@ -87,7 +87,7 @@ describe('failure codes through pacer dev', () => {
     [
       'TIMEOUT',
       'loop',
-      { labels: { PACER_WASM_FUEL: '100000000000000', PACER_WASM_TIMEOUT_SECONDS: '1' } },
+      { labels: { PACER_WASM_FUEL: '1000000000000', PACER_WASM_TIMEOUT_SECONDS: '1' } },
       /^TIMEOUT: /,
     ],
     ['TRAP', 'div-zero', {}, /^TRAP: .*divi/i],

@@ -3,10 +3,13 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFetcher, digestOf, FetchError, fileNameOf } from '../src/agent/fetch-artifacts.js';
+import type { FetchUri } from '../src/domain/index.js';
 import { tempDir } from './support/cluster.js';
 
 const MODULE = Buffer.from('\0asm\x01\0\0\0');
@@ -55,7 +58,7 @@ describe('fetcher', () => {
   });
 
   it('downloads into the sandbox and serves later tasks from the digest cache', async () => {
-    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
     const uri = `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`;
     for (const n of [1, 2, 3]) {
       const sandbox = await tempDir(`pacer-sandbox-${n}`);
@@ -66,7 +69,7 @@ describe('fetcher', () => {
   });
 
   it('gives each sandbox its own copy: a task writing to its file leaves the cache intact', async () => {
-    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
     const uri = `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`;
     const fetchUri = { uri, extract: false, executable: false, cache: false };
     const first = await tempDir('s');
@@ -93,7 +96,12 @@ describe('fetcher', () => {
     await new Promise<void>((resolve) => server2.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server2.address() as AddressInfo).port}/sha256:${other}/m.wasm`;
     try {
-      const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+      // Another origin on loopback: reachable only because the operator allows it.
+      const fetcher = createFetcher({
+        cacheDir: await tempDir('pacer-cache'),
+        masterUrl: base,
+        allowFetchFrom: ['127.0.0.1/32'],
+      });
       await expect(
         fetcher.fetchAll(
           [{ uri: url, extract: false, executable: false, cache: false }],
@@ -106,7 +114,7 @@ describe('fetcher', () => {
   });
 
   it('fails with FetchError on an HTTP error, an oversized file and a download past the timeout', async () => {
-    const fetcher404 = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const fetcher404 = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
     await expect(
       fetcher404.fetchAll(
         [{ uri: `${base}/nothing.wasm`, extract: false, executable: false, cache: false }],
@@ -115,6 +123,7 @@ describe('fetcher', () => {
     ).rejects.toThrow(/HTTP 404/);
     const fetcher = createFetcher({
       cacheDir: await tempDir('pacer-cache'),
+      masterUrl: base,
       maxBytes: 1024,
       timeoutMs: 300,
     });
@@ -133,7 +142,7 @@ describe('fetcher', () => {
   });
 
   it('follows redirects to the file, and fails on a redirect loop', async () => {
-    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
     const sandbox = await tempDir('s');
     await fetcher.fetchAll(
       [
@@ -157,7 +166,7 @@ describe('fetcher', () => {
   });
 
   it('keeps destPath inside the sandbox', async () => {
-    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache') });
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
     await expect(
       fetcher.fetchAll(
         [
@@ -174,3 +183,166 @@ describe('fetcher', () => {
     ).rejects.toThrow(/leaves the sandbox/);
   });
 });
+
+describe('fetch policy', () => {
+  let server: http.Server;
+  let base: string;
+  let port: number;
+  /** Bytes the endless route managed to send before the fetcher hung up. */
+  let endlessSent = 0;
+  let endlessClosed: Promise<void> = Promise.resolve();
+  const blobs = new Map<string, Buffer>();
+  const hits = new Map<string, number>();
+  const uriOf = (blob: Buffer) => {
+    const digest = createHash('sha256').update(blob).digest('hex');
+    blobs.set(digest, blob);
+    return `${base}/blob/sha256:${digest}/b.bin`;
+  };
+  const one = (uri: string, more: Partial<FetchUri> = {}): FetchUri[] => [
+    { uri, extract: false, executable: false, cache: true, ...more },
+  ];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const url = req.url ?? '';
+      hits.set(url, (hits.get(url) ?? 0) + 1);
+      const blob = /^\/blob\/sha256:([0-9a-f]{64})\//.exec(url);
+      if (blob) res.end(blobs.get(blob[1] as string));
+      else if (url === '/to-loopback') {
+        res.writeHead(302, { location: `http://127.0.0.2:${port}/blob/x` }).end();
+      } else if (url === '/to-metadata') {
+        res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      } else if (url === '/to-name') {
+        res.writeHead(307, { location: `http://localhost:${port}/blob/x` }).end();
+      } else if (url === '/to-file') {
+        res.writeHead(302, { location: 'file:///etc/passwd' }).end();
+      } else if (url === '/endless') {
+        // No content-length, never ends: only the fetcher's cap stops it.
+        endlessSent = 0;
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        endlessClosed = new Promise((resolve) => res.once('close', () => resolve()));
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) endlessSent += chunk.length;
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('refuses a redirect from the master to another loopback address, the metadata address or a loopback name', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const attempt = (route: string) => fetcher.fetchAll(one(`${base}${route}`), tempDirSync());
+    await expect(attempt('/to-loopback')).rejects.toThrow(
+      /Refused to fetch .*redirected to http:\/\/127\.0\.0\.2.*127\.0\.0\.2 is a private, loopback/,
+    );
+    await expect(attempt('/to-metadata')).rejects.toThrow(/169\.254\.169\.254 is a private/);
+    // A name is resolved first and its addresses checked: localhost is loopback too.
+    await expect(attempt('/to-name')).rejects.toThrow(/localhost resolves to .* is a private/);
+    await expect(attempt('/to-file')).rejects.toThrow(/only http and https are fetched, not file:/);
+    expect(hits.get('/blob/x')).toBeUndefined();
+  });
+
+  it('refuses URLs naming private, loopback, link-local or metadata addresses in any spelling', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const refused = [
+      'http://10.1.2.3/a.wasm',
+      'http://172.16.0.1/a.wasm',
+      'http://192.168.1.1/a.wasm',
+      'http://169.254.169.254/latest/meta-data/iam',
+      `http://127.0.0.1:${port + 1}/a.wasm`, // loopback, but not the master's origin
+      'http://2130706433/a.wasm', // 127.0.0.1 as one number
+      'http://0x7f.1/a.wasm',
+      'http://0.0.0.0/a.wasm',
+      'http://[::1]/a.wasm',
+      'http://[::ffff:127.0.0.1]/a.wasm',
+      'http://[fd00:ec2::254]/a.wasm',
+      'http://[fe80::1]/a.wasm',
+      'http://[fc00::5]/a.wasm',
+    ];
+    for (const uri of refused) {
+      await expect(fetcher.fetchAll(one(uri), tempDirSync()), uri).rejects.toThrow(
+        /Refused to fetch .*is a private, loopback, link-local or metadata address/,
+      );
+    }
+    for (const uri of [
+      'file:///etc/passwd',
+      'data:application/wasm;base64,AGFzbQ==',
+      'ftp://x/y',
+    ]) {
+      const error = await fetcher.fetchAll(one(uri), tempDirSync()).catch((e: unknown) => e);
+      expect(error, uri).toBeInstanceOf(FetchError);
+      expect(String(error)).toMatch(/only http and https are fetched/);
+    }
+  });
+
+  it('stops a download at the task disk cap as it streams, keeping nothing', async () => {
+    const cacheDir = await tempDir('pacer-cache');
+    const fetcher = createFetcher({ cacheDir, masterUrl: base });
+    await expect(
+      fetcher.fetchAll(one(`${base}/endless`), tempDirSync(), { diskMiB: 1 }),
+    ).rejects.toThrow(/over the 1048576 byte limit/);
+    await endlessClosed;
+    // It hung up after about the cap, not after the whole (endless) body.
+    expect(endlessSent).toBeLessThan(16 * 1024 * 1024);
+    expect(await readdir(cacheDir)).toEqual([]);
+    // Without a disk the agent's own cap applies.
+    const capped = createFetcher({ cacheDir, masterUrl: base, maxBytes: 2 * 1024 * 1024 });
+    await expect(capped.fetchAll(one(`${base}/endless`), tempDirSync())).rejects.toThrow(
+      /over the 2097152 byte limit/,
+    );
+    await endlessClosed;
+  });
+
+  it('counts the fetched files together against the task disk, cached ones too', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const a = uriOf(Buffer.alloc(700 * 1024, 2));
+    const b = uriOf(Buffer.alloc(700 * 1024, 3));
+    await fetcher.fetchAll(one(a, { destPath: 'a' }), tempDirSync(), { diskMiB: 1 });
+    await expect(
+      fetcher.fetchAll(
+        [...one(a, { destPath: 'a' }), ...one(b, { destPath: 'b' })],
+        tempDirSync(),
+        {
+          diskMiB: 1,
+        },
+      ),
+    ).rejects.toThrow(/byte limit|does not fit in the task's disk/);
+  });
+
+  it('evicts the least recently used artifacts once the cache passes its bound in bytes', async () => {
+    const cacheDir = await tempDir('pacer-cache');
+    const fetcher = createFetcher({ cacheDir, masterUrl: base, cacheMaxBytes: 10 * 1024 });
+    const [a, b, c] = [4, 5, 6].map((n) => uriOf(Buffer.alloc(4 * 1024, n))) as [
+      string,
+      string,
+      string,
+    ];
+    const path = (uri: string) => new URL(uri).pathname;
+    for (const uri of [a, b, a, c]) await fetcher.fetchAll(one(uri), tempDirSync());
+    // a was used after b, so b went when c came.
+    expect((await readdir(cacheDir)).sort()).toEqual(
+      [a, c].map((uri) => `sha256-${digestOf(uri)}`).sort(),
+    );
+    expect([a, b, c].map((uri) => hits.get(path(uri)))).toEqual([1, 1, 1]);
+    await fetcher.fetchAll(one(b), tempDirSync());
+    expect(hits.get(path(b))).toBe(2);
+    // A fresh fetcher (an agent restart) takes in what is there, within the bound.
+    const restarted = createFetcher({ cacheDir, masterUrl: base, cacheMaxBytes: 5 * 1024 });
+    await restarted.fetchAll(one(b), tempDirSync());
+    expect(await readdir(cacheDir)).toEqual([`sha256-${digestOf(b)}`]);
+    expect(hits.get(path(b))).toBe(2);
+  });
+});
+
+function tempDirSync(): string {
+  return mkdtempSync(path.join(tmpdir(), 'pacer-sandbox-'));
+}

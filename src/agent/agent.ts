@@ -17,6 +17,8 @@ import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
+import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
+import { defaultAgentLimits, type AgentLimits } from './task-limits.js';
 import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
 
 export interface AgentOptions {
@@ -28,12 +30,16 @@ export interface AgentOptions {
   resources: Resources;
   workDir: string;
   masterUrl?: string;
+  /** Fetch policy: ranges allowed although private or loopback, and the cache's bound. */
+  fetch?: { allowFrom?: string[]; cacheMaxBytes?: number };
   clock: Clock;
   logger: Logger;
   /** How often the agent offers (and so heartbeats). */
   offerIntervalMs?: number;
-  /** Lines kept per task log stream on the bus. */
-  maxLogLines?: number;
+  /** Per-task log limits (`defaultLogLimits`, of which `keepLines` lines stay on the bus). */
+  logLimits?: Partial<LogLimits>;
+  /** Defaults and maxima of Wasm tasks' fuel, timeout and memory (`defaultAgentLimits`). */
+  limits?: AgentLimits;
 }
 
 export interface RunningAgent {
@@ -70,9 +76,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const fetcher = createFetcher({
     cacheDir: path.join(workDir, 'cache'),
     masterUrl: options.masterUrl,
+    allowFetchFrom: options.fetch?.allowFrom,
+    cacheMaxBytes: options.fetch?.cacheMaxBytes,
   });
   const runners = new Map<string, TaskRunner>();
-  const maxLogLines = options.maxLogLines ?? 10_000;
+  const logLimits: LogLimits = { ...defaultLogLimits, ...options.logLimits };
+  let logLinesDropped = 0;
   // Increasing across restarts too (clock-based start), so the master can order updates.
   let seq = clock.now() * 1000;
   let stopping = false;
@@ -125,6 +134,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       runningTaskIds: [...runners.keys()],
       sentAt: clock.now(),
       startedAt,
+      logLinesDropped,
     };
     await bus.publish(topics.offers, message, { maxLen: 10_000 });
   }
@@ -165,19 +175,31 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   function runnerFor(record: TaskRecord): TaskRunner {
     const { taskId, command } = record;
     const driver = drivers.get(command.spec.kind) as TaskDriver;
+    // Every driver's lines pass through the pacer: the bus sees batches, never a flood.
+    const logs = createLogPacer({
+      clock,
+      limits: logLimits,
+      publish: (message: LogMessage, maxLen) =>
+        bus.publish(topics.logs(taskId), message, { maxLen }).then(
+          () => undefined,
+          (error: unknown) => logger.warn({ err: error, taskId }, 'could not publish logs'),
+        ),
+      onDropped: (count) => {
+        logLinesDropped += count;
+      },
+    });
     return createTaskRunner({
       taskId,
       spec: command.spec,
       driver,
       fetcher,
+      agentLimits: options.limits ?? defaultAgentLimits,
       sandboxDir: path.join(workDir, 'sandboxes', taskId),
       host: hostname,
       logger,
       report: (report) => sendStatus(taskId, report),
-      onLog: (stream, line) => {
-        const message: LogMessage = { stream, line, at: clock.now() };
-        publish(message, topics.logs(taskId), maxLogLines);
-      },
+      onLog: (stream, line) => logs.line(stream, line),
+      onEnded: () => logs.flush(),
       onHealth: (check, result) => {
         const message: HealthMessage = {
           type: 'health',

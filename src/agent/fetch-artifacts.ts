@@ -1,12 +1,18 @@
 // Mesos' fetcher for Pacer: downloads each `fetch` URI into the task's sandbox, through a cache
 // shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
+// Fetching is a policy (fetch-policy.ts): streamed to disk under a size cap, to allowed
+// addresses only, redirects included.
 import { createHash, randomUUID } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { FetchUri } from '../domain/index.js';
+import { fileOf, openArtifactCache, type ArtifactCache } from './artifact-cache.js';
+import { createFetchPolicy, type FetchPolicy } from './fetch-policy.js';
 
 export class FetchError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -16,8 +22,11 @@ export class FetchError extends Error {
 }
 
 export interface Fetcher {
-  /** Places every URI's file in `sandboxDir` under the last segment of its URI. */
-  fetchAll(uris: FetchUri[], sandboxDir: string): Promise<void>;
+  /**
+   * Places every URI's file in `sandboxDir` under the last segment of its URI. With `diskMiB`
+   * (the task's `disk`, when > 0) the files together may hold no more than that.
+   */
+  fetchAll(uris: FetchUri[], sandboxDir: string, options?: { diskMiB?: number }): Promise<void>;
 }
 
 const DIGEST_SEGMENT = /(?:^|\/)sha256:([0-9a-f]{64})(?:\/|$)/;
@@ -36,29 +45,49 @@ export function fileNameOf(uri: string): string {
   return decodeURIComponent(last).replace(/^sha256:/, 'sha256-');
 }
 
-export function createFetcher(options: {
+export interface FetcherOptions {
   cacheDir: string;
-  /** Base for relative URIs (`/v2/artifacts/…`): the master's URL. */
+  /** Base for relative URIs (`/v2/artifacts/…`): the master's URL, whose origin is always allowed. */
   masterUrl?: string;
+  /** Ranges fetched from although private, loopback or link-local (`--allow-fetch-from`). */
+  allowFetchFrom?: string[];
+  /** Largest single download (also when the task has no `disk`). Default 256 MiB. */
   maxBytes?: number;
+  /** Bytes the cache keeps; least recently used files go first. Default 1 GiB. */
+  cacheMaxBytes?: number;
   timeoutMs?: number;
-}): Fetcher {
-  const { cacheDir } = options;
-  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  /** One download per digest at a time; concurrent tasks wait for the same promise. */
-  const inFlight = new Map<string, Promise<string>>();
-  let cacheDirReady: Promise<unknown> | undefined;
+}
 
-  async function download(uri: string): Promise<Buffer> {
-    const url = new URL(uri, options.masterUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new FetchError(`Unsupported URI scheme ${url.protocol} in ${uri}`);
-    }
-    const signal = AbortSignal.timeout(timeoutMs);
+const MiB = 1024 * 1024;
+
+export function createFetcher(options: FetcherOptions): Fetcher {
+  const { cacheDir } = options;
+  const maxBytes = options.maxBytes ?? 256 * MiB;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const policy = createFetchPolicy({
+    masterUrl: options.masterUrl,
+    allowFrom: options.allowFetchFrom,
+  });
+  /** One download per digest (or URI) at a time; concurrent tasks wait for the same promise. */
+  const inFlight = new Map<string, Promise<string>>();
+  let cacheReady: Promise<ArtifactCache> | undefined;
+
+  /** Streams `uri` into the cache (verifying a named digest); resolves with its digest. */
+  async function download(cache: ArtifactCache, uri: string, capBytes: number): Promise<string> {
+    const partial = path.join(cacheDir, `${randomUUID()}.part`);
     try {
-      return await get(url, { uri, maxBytes, signal, redirectsLeft: MAX_REDIRECTS });
+      const signal = AbortSignal.timeout(timeoutMs);
+      const response = await get(new URL(uri, options.masterUrl), { uri, policy, signal });
+      const { digest, size } = await save(response, { uri, file: partial, capBytes });
+      const expected = digestOf(uri);
+      if (expected && digest !== expected) {
+        throw new FetchError(`Digest mismatch for ${uri}: got sha256:${digest}`);
+      }
+      await rename(partial, fileOf(cacheDir, digest));
+      await cache.add(digest, size);
+      return digest;
     } catch (error) {
+      await rm(partial, { force: true });
       if (error instanceof FetchError) throw error;
       throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, {
         cause: error,
@@ -66,54 +95,67 @@ export function createFetcher(options: {
     }
   }
 
-  /** Downloads into the cache (verifying a named digest); returns the cached file's path. */
-  async function cached(uri: string): Promise<string> {
+  /** The cached file of `uri`, pinned for the caller, downloading it when needed. */
+  async function obtain(cache: ArtifactCache, uri: string, capBytes: number) {
+    const pinned = (digest: string) => {
+      const file = cache.lookup(digest);
+      return file === undefined ? undefined : { file, release: cache.pin(digest) };
+    };
     const expected = digestOf(uri);
-    if (expected) {
-      const file = path.join(cacheDir, `sha256-${expected}`);
-      if (await exists(file)) return file;
+    const hit = expected === undefined ? undefined : pinned(expected);
+    if (hit) return hit;
+    const key = expected ?? uri;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = download(cache, uri, capBytes).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
     }
-    const bytes = await download(uri);
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (expected && actual !== expected) {
-      throw new FetchError(`Digest mismatch for ${uri}: got sha256:${actual}`);
-    }
-    const file = path.join(cacheDir, `sha256-${actual}`);
-    const partial = `${file}.${randomUUID()}.part`;
-    await writeFile(partial, bytes);
-    await rename(partial, file);
-    return file;
+    const fetched = pinned(await pending);
+    if (!fetched) throw new FetchError(`${uri} was evicted from the cache before it was copied`);
+    return fetched;
   }
 
   return {
-    async fetchAll(uris, sandboxDir) {
+    async fetchAll(uris, sandboxDir, fetchOptions) {
       // Once per fetcher, not once per task (a failure is retried by the next task).
-      cacheDirReady ??= mkdir(cacheDir, { recursive: true }).catch((error: unknown) => {
-        cacheDirReady = undefined;
-        throw error;
-      });
-      await cacheDirReady;
+      cacheReady ??= mkdir(cacheDir, { recursive: true })
+        .then(() =>
+          openArtifactCache({ dir: cacheDir, maxBytes: options.cacheMaxBytes ?? 1024 * MiB }),
+        )
+        .catch((error: unknown) => {
+          cacheReady = undefined;
+          throw error;
+        });
+      const cache = await cacheReady;
+      const diskMiB = fetchOptions?.diskMiB ?? 0;
+      // A task's fetched files count against its disk; a task without one has the agent's cap.
+      let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
       for (const fetchUri of uris) {
-        const key = digestOf(fetchUri.uri) ?? fetchUri.uri;
-        let pending = inFlight.get(key);
-        if (!pending) {
-          pending = cached(fetchUri.uri).finally(() => inFlight.delete(key));
-          inFlight.set(key, pending);
-        }
-        const source = await pending;
         const target = path.join(sandboxDir, fetchUri.destPath ?? fileNameOf(fetchUri.uri));
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
-        // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
-        if (path.dirname(target) !== path.resolve(sandboxDir))
-          await mkdir(path.dirname(target), { recursive: true });
-        await rm(target, { force: true });
-        // A copy, as Mesos' fetcher makes, never a hard link: a link shares the cache's inode,
-        // so a task writing to its own fetched file (a Wasm task may open it read-write) would
-        // change the cached artifact under every later task of any app. Where the file system
-        // can, the copy is a copy-on-write clone, as cheap as a link.
-        await copyFile(source, target, fsConstants.COPYFILE_FICLONE);
+        const { file, release } = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        try {
+          const { size } = await stat(file);
+          if (size > budget) {
+            throw new FetchError(
+              `${fetchUri.uri} (${size} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
+            );
+          }
+          budget -= size;
+          // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
+          if (path.dirname(target) !== path.resolve(sandboxDir))
+            await mkdir(path.dirname(target), { recursive: true });
+          await rm(target, { force: true });
+          // A copy, as Mesos' fetcher makes, never a hard link: a link shares the cache's inode,
+          // so a task writing to its own fetched file (a Wasm task may open it read-write) would
+          // change the cached artifact under every later task of any app. Where the file system
+          // can, the copy is a copy-on-write clone, as cheap as a link.
+          await copyFile(file, target, fsConstants.COPYFILE_FICLONE);
+        } finally {
+          await release();
+        }
         if (fetchUri.executable) await chmod(target, 0o755);
       }
     },
@@ -123,54 +165,82 @@ export function createFetcher(options: {
 /** Redirects followed per download, as a browser's fetch would (it follows 20). */
 const MAX_REDIRECTS = 10;
 
-/**
- * One download with node:http, not the global fetch: fetch's HTTP parser is Wasm (undici's
- * llhttp), and under the Wasm driver's process-wide --no-liftoff its first use cost the agent
- * half a second of optimizing compiles on the launch path (profiled).
- */
-async function get(
-  url: URL,
-  context: { uri: string; maxBytes: number; signal: AbortSignal; redirectsLeft: number },
-): Promise<Buffer> {
-  const { uri, maxBytes, signal } = context;
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const outgoing = request(url, { signal }, resolve);
-    outgoing.once('error', reject);
-    outgoing.end();
-  });
-  const status = response.statusCode ?? 0;
-  const location = response.headers.location;
-  if (status >= 300 && status < 400 && location !== undefined) {
-    response.resume();
-    if (context.redirectsLeft <= 0) throw new FetchError(`Too many redirects for ${uri}`);
-    return get(new URL(location, url), { ...context, redirectsLeft: context.redirectsLeft - 1 });
-  }
-  if (status < 200 || status >= 300) {
-    response.resume();
-    throw new FetchError(`Could not download ${uri}: HTTP ${status}`);
-  }
-  const declared = Number(response.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    response.destroy();
-    throw new FetchError(`${uri} is ${declared} bytes, over the ${maxBytes} byte limit`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      response.destroy();
-      throw new FetchError(`${uri} is over the ${maxBytes} byte limit`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/** Why the fetcher may not connect to `url`, or undefined when it may. */
+function refusalOf(url: URL, policy: FetchPolicy): string | undefined {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `only http and https are fetched, not ${url.protocol}`;
+  if (policy.isMasterOrigin(url)) return undefined;
+  // An IP literal is connected to without a lookup, so it is checked here; names are checked
+  // by the policy's lookup, on the very addresses the connection then uses.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return isIP(host) ? policy.refusal(host) : undefined;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
+/**
+ * The response of `url` after redirects, each hop under the same policy. node:http, not the
+ * global fetch: fetch's HTTP parser is Wasm (undici's llhttp), and under the Wasm driver's
+ * process-wide --no-liftoff its first use cost the agent half a second of optimizing compiles on
+ * the launch path (profiled).
+ */
+async function get(
+  first: URL,
+  context: { uri: string; policy: FetchPolicy; signal: AbortSignal },
+): Promise<IncomingMessage> {
+  const { uri, policy, signal } = context;
+  let url = first;
+  for (let redirects = 0; ; redirects++) {
+    const why = refusalOf(url, policy);
+    if (why) {
+      const via = url.href === first.href ? '' : ` (redirected to ${url.href})`;
+      throw new FetchError(`Refused to fetch ${uri}${via}: ${why}`);
+    }
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const lookup = policy.isMasterOrigin(url) ? undefined : policy.lookup;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const outgoing = request(url, { signal, lookup }, resolve);
+      outgoing.once('error', reject);
+      outgoing.end();
+    });
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (status >= 300 && status < 400 && location !== undefined) {
+      response.resume();
+      if (redirects >= MAX_REDIRECTS) throw new FetchError(`Too many redirects for ${uri}`);
+      url = new URL(location, url);
+      continue;
+    }
+    if (status < 200 || status >= 300) {
+      response.resume();
+      throw new FetchError(`Could not download ${uri}: HTTP ${status}`);
+    }
+    return response;
+  }
+}
+
+/** Streams a response into `file`, hashing as it goes; stops at `capBytes` without buffering. */
+async function save(
+  response: IncomingMessage,
+  context: { uri: string; file: string; capBytes: number },
+): Promise<{ digest: string; size: number }> {
+  const { uri, capBytes } = context;
+  const declared = Number(response.headers['content-length'] ?? 0);
+  if (declared > capBytes) {
+    response.destroy();
+    throw new FetchError(`${uri} is ${declared} bytes, over the ${capBytes} byte limit`);
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  await pipeline(
+    response,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        size += chunk.byteLength;
+        if (size > capBytes) throw new FetchError(`${uri} is over the ${capBytes} byte limit`);
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    createWriteStream(context.file, { flags: 'wx' }),
   );
+  return { digest: hash.digest('hex'), size };
 }

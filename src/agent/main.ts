@@ -1,11 +1,13 @@
 // Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
 import path from 'node:path';
 import type { Bus } from '../bus/index.js';
-import type { AgentConfig } from '../config.js';
+import { ConfigError, type AgentConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
+import { checkCidrs } from './fetch-policy.js';
+import { checkAgentLimits, defaultAgentLimits, type AgentLimits } from './task-limits.js';
 
 export async function createDrivers(options: {
   config: Pick<
@@ -59,6 +61,32 @@ export async function createDrivers(options: {
   return drivers;
 }
 
+/** The agent's limits from its flags; a default over its maximum stops the agent at start. */
+export function agentLimitsOf(
+  config: Pick<
+    AgentConfig,
+    'wasmFuel' | 'wasmFuelMax' | 'wasmTimeoutMs' | 'wasmTimeoutSecondsMax' | 'wasmMemMaxMiB'
+  >,
+): AgentLimits {
+  const limits: AgentLimits = {
+    fuel: config.wasmFuel ?? defaultAgentLimits.fuel,
+    fuelMax: config.wasmFuelMax,
+    timeoutSeconds: Math.ceil((config.wasmTimeoutMs ?? 0) / 1000),
+    timeoutSecondsMax: config.wasmTimeoutSecondsMax,
+    memMaxMiB: config.wasmMemMaxMiB,
+  };
+  const problem = checkAgentLimits(limits);
+  if (problem) throw new ConfigError(problem);
+  return limits;
+}
+
+/** The fetch policy from the agent's flags; a range that does not parse stops the agent at start. */
+function fetchPolicyOf(config: Pick<AgentConfig, 'allowFetchFrom' | 'fetchCacheMaxMiB'>) {
+  const problem = checkCidrs(config.allowFetchFrom);
+  if (problem) throw new ConfigError(problem);
+  return { allowFrom: config.allowFetchFrom, cacheMaxBytes: config.fetchCacheMaxMiB * 1024 * 1024 };
+}
+
 export async function runAgent(options: {
   config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
   bus: Bus;
@@ -77,5 +105,13 @@ export async function runAgent(options: {
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,
+    limits: agentLimitsOf(config),
+    fetch: fetchPolicyOf(config),
+    logLimits: {
+      linesPerSecond: config.logLinesPerSecond,
+      lineBurst: config.logLinesPerSecond * 10,
+      bytesPerSecond: config.logBytesPerSecond,
+      byteBurst: config.logBytesPerSecond * 10,
+    },
   });
 }

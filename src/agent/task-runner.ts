@@ -4,16 +4,18 @@
 //               │                   │                                        ├► FAILED (reason)
 //               │ fetch fails ──────┴─► FAILED (FETCH_FAILED)                └► KILLED
 //               │ start refused ─► FAILED (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT, …)
+//               │ a limit over the agent's maximum ─► FAILED (OUT_OF_FUEL, TIMEOUT, MEMORY_LIMIT)
 //               └ kill before start ─► KILLED
 import { mkdir, rm } from 'node:fs/promises';
 import type { TaskLaunchSpec } from '../bus/index.js';
 import type { FailureReason, MesosTaskState } from '../domain/index.js';
 import { failureMessage } from '../domain/index.js';
 import type { Logger } from '../lib/index.js';
-import type { TaskDriver, TaskExit, TaskHandle, TaskLimits } from '../runtime/driver.js';
+import type { TaskDriver, TaskExit, TaskHandle } from '../runtime/driver.js';
 import { TaskStartError } from '../runtime/driver.js';
 import { FetchError, type Fetcher } from './fetch-artifacts.js';
 import { taskEnvironment } from './task-env.js';
+import { resolveLimits, type AgentLimits } from './task-limits.js';
 import { startHealthChecker, type HealthChecker } from './health-checker.js';
 import type { ProbeResult } from './health-probe.js';
 
@@ -43,11 +45,15 @@ export interface TaskRunnerOptions {
   spec: TaskLaunchSpec;
   driver: TaskDriver;
   fetcher: Fetcher;
+  /** The agent's defaults and maxima for the `PACER_WASM_*` labels and `mem`. */
+  agentLimits: AgentLimits;
   sandboxDir: string;
   host: string;
   logger: Logger;
   report: (report: TaskReport) => void;
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Called once the task has ended, before its final state is reported: its last lines go out first. */
+  onEnded: () => Promise<void>;
   /** Called once the driver runs the task, with what is needed to find it after a restart. */
   onStarted: (handle: TaskHandle) => void;
   /** Reports one health probe result. */
@@ -57,23 +63,6 @@ export interface TaskRunnerOptions {
     command: string,
     options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number },
   ) => Promise<number>;
-}
-
-/**
- * Wasm limits that have no Marathon field ride on `PACER_` labels; where a label is absent the
- * driver applies the agent's defaults (`--wasm-fuel`, `--wasm-timeout-seconds`).
- */
-export function limitsOf(spec: TaskLaunchSpec): TaskLimits {
-  const fuelLabel = spec.labels.PACER_WASM_FUEL;
-  const timeoutLabel = spec.labels.PACER_WASM_TIMEOUT_SECONDS;
-  return {
-    cpus: spec.resources.cpus,
-    memMiB: spec.resources.memMiB,
-    diskMiB: spec.resources.diskMiB,
-    fuel: fuelLabel && /^\d+$/.test(fuelLabel) ? BigInt(fuelLabel) : undefined,
-    timeoutMs: timeoutLabel && Number(timeoutLabel) >= 0 ? Number(timeoutLabel) * 1000 : undefined,
-    killGracePeriodMs: (spec.killGracePeriodSeconds ?? 3) * 1000,
-  };
 }
 
 function exitReport(exit: TaskExit): TaskReport {
@@ -126,6 +115,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const exit = await driver.wait(taskId);
     health?.stop();
     await driver.destroy(taskId);
+    await options.onEnded();
     await rm(sandboxDir, { recursive: true, force: true });
     logger.info({ taskId, state: exit.state, message: exit.message }, 'task ended');
     return report(exitReport(exit));
@@ -138,9 +128,17 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
 
     async run() {
       report({ state: 'TASK_STAGING' });
+      const limits = resolveLimits(spec, options.agentLimits);
+      if (!limits.ok) {
+        return report({
+          state: 'TASK_FAILED',
+          reason: limits.reason,
+          message: failureMessage(limits.reason, limits.message),
+        });
+      }
       try {
         await mkdir(sandboxDir, { recursive: true });
-        await fetcher.fetchAll(spec.fetch, sandboxDir);
+        await fetcher.fetchAll(spec.fetch, sandboxDir, { diskMiB: spec.resources.diskMiB });
       } catch (error) {
         if (!(error instanceof FetchError)) throw error;
         return report({
@@ -159,7 +157,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           cmd: spec.cmd,
           args: spec.args,
           env,
-          limits: limitsOf(spec),
+          limits: limits.limits,
           ports: spec.ports,
           container: spec.container,
           labels: spec.labels,

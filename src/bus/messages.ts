@@ -37,6 +37,8 @@ export interface OfferMessage {
   /** When this agent process started (agent's clock, epoch ms): tasks launched before and not
    * listed did not survive a restart. */
   startedAt: number;
+  /** Log lines this agent process dropped over its tasks' rate limits (a counter). */
+  logLinesDropped?: number;
 }
 
 export interface StatusMessage {
@@ -106,9 +108,18 @@ export interface ReconcileCommand {
 
 export type CommandMessage = LaunchCommand | KillCommand | ReconcileCommand;
 
-export interface LogMessage {
+/** One line of a task's output. */
+export interface LogMessageLine {
   stream: 'stdout' | 'stderr';
   line: string;
-  /** epoch ms */
+}
+
+/**
+ * A batch of a task's log lines in the order it wrote them (an agent publishes one entry per
+ * batch, not per line). Dropped lines appear as a `[pacer: N lines dropped]` line.
+ */
+export interface LogMessage {
+  /** When the batch's first line arrived (epoch ms). */
   at: number;
+  lines: LogMessageLine[];
 }

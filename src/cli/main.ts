@@ -43,6 +43,13 @@ Flags:
   --container-runtime <name> agent: OCI runtime for the engine, e.g. runc
   --wasm-fuel <n>            agent: default fuel budget of a Wasm task
   --wasm-timeout-seconds <n> agent: default wall-clock limit of a Wasm task
+  --wasm-fuel-max <n>        agent: most fuel a PACER_WASM_FUEL label may ask (default 10^12)
+  --wasm-timeout-seconds-max <n>  agent: longest PACER_WASM_TIMEOUT_SECONDS (default 2147483)
+  --wasm-mem-max-mib <n>     agent: most mem a Wasm task may have (default 4096)
+  --allow-fetch-from <cidr>  agent: fetch from this private/loopback range too (repeatable)
+  --fetch-cache-max-mib <n>  agent: artifact cache size, least recently used out (default 1024)
+  --log-lines-per-second <n> agent: per-task log rate, bursts of 10 s (default 1000)
+  --log-bytes-per-second <n> agent: per-task log bytes, bursts of 10 s (default 1048576)
 
 Environment: PORT, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
@@ -63,6 +70,13 @@ const options = {
   'container-runtime': { type: 'string' },
   'wasm-fuel': { type: 'string' },
   'wasm-timeout-seconds': { type: 'string' },
+  'wasm-fuel-max': { type: 'string' },
+  'wasm-timeout-seconds-max': { type: 'string' },
+  'wasm-mem-max-mib': { type: 'string' },
+  'allow-fetch-from': { type: 'string', multiple: true },
+  'fetch-cache-max-mib': { type: 'string' },
+  'log-lines-per-second': { type: 'string' },
+  'log-bytes-per-second': { type: 'string' },
 } as const;
 
 type Stoppable = { stop(): Promise<void> };

@@ -1,5 +1,6 @@
-// Task logs as the API serves them: read from the bus stream each agent writes per task.
-import type { Bus, LogMessage } from '../bus/index.js';
+// Task logs as the API serves them: read from the bus stream each agent writes per task, where
+// one entry holds a batch of lines.
+import type { Bus, BusEntry, LogMessage, LogMessageLine } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import { toTimestamp } from '../domain/index.js';
 import type { LogLine, LogReader } from './services.js';
@@ -8,33 +9,50 @@ import type { LogLine, LogReader } from './services.js';
 const FOLLOW_BATCH = 200;
 const FOLLOW_BLOCK_MS = 1_000;
 
-function toLine(message: LogMessage): LogLine {
-  return { stream: message.stream, line: message.line, timestamp: toTimestamp(message.at) };
+/** COMPAT: an entry of one line, as agents before batching wrote; remove once none run. */
+type OneLineMessage = LogMessageLine & { at: number };
+
+function linesOf(
+  message: LogMessage | OneLineMessage,
+  stream: LogMessageLine['stream'] | undefined,
+): LogLine[] {
+  const lines = 'lines' in message ? message.lines : [message];
+  const timestamp = toTimestamp(message.at);
+  return lines
+    .filter((l) => !stream || l.stream === stream)
+    .map((l) => ({ stream: l.stream, line: l.line, timestamp }));
 }
 
 export function createLogReader(options: { bus: Bus }): LogReader {
   const { bus } = options;
+  const key = topics.logs;
   return {
     async read(taskId, { stream, tail }) {
       if (tail <= 0) return [];
-      // Read more than asked when filtering by stream, so `tail` lines of that stream come back.
-      const entries = await bus.tail<LogMessage>(topics.logs(taskId), stream ? tail * 4 : tail);
-      const lines = entries.map((e) => e.message).filter((m) => !stream || m.stream === stream);
-      return lines.slice(-tail).map(toLine);
+      // An entry holds one line or more: read more entries until `tail` lines of the wanted
+      // stream are in hand or the stream has no more (each round four times the last).
+      let count = tail;
+      for (;;) {
+        const entries = await bus.tail<LogMessage | OneLineMessage>(key(taskId), count);
+        const lines = entries.flatMap((e) => linesOf(e.message, stream));
+        const isAll = entries.length < count;
+        if (lines.length >= tail || isAll || count >= tail * 16) return lines.slice(-tail);
+        count *= 4;
+      }
     },
 
     async *follow(taskId, { stream, signal }) {
-      const last = await bus.tail<LogMessage>(topics.logs(taskId), 1);
+      const last = await bus.tail<LogMessage>(key(taskId), 1);
       let afterId = last[0]?.id ?? '0-0';
       while (!signal.aborted) {
-        const entries = await bus.read<LogMessage>(topics.logs(taskId), {
+        const entries: BusEntry<LogMessage | OneLineMessage>[] = await bus.read(key(taskId), {
           afterId,
           count: FOLLOW_BATCH,
           blockMs: FOLLOW_BLOCK_MS,
         });
         for (const entry of entries) {
           afterId = entry.id;
-          if (!stream || entry.message.stream === stream) yield toLine(entry.message);
+          yield* linesOf(entry.message, stream);
         }
       }
     },

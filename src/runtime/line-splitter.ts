@@ -1,55 +1,100 @@
 // Cuts a byte stream (a task's stdout or stderr) into text lines of bounded length; shared by
-// every driver so all task kinds log alike.
+// every driver so all task kinds log alike. Linear in the bytes pushed, whatever their shape.
 
 export interface LineSplitter {
-  /** Adds bytes; returns the lines they complete. */
+  /**
+   * Adds bytes; returns the lines they complete, at most `maxLinesPerPush` of them (plus one
+   * `[pacer: N lines dropped]` marker when more were completed: those are counted, not decoded).
+   */
   push(bytes: Uint8Array): string[];
   /** Returns the unfinished last line, if any (at exit). */
   flush(): string[];
 }
 
+export interface LineSplitterOptions {
+  /** Lines longer than this are cut into pieces of this many bytes. */
+  maxLineBytes: number;
+  /**
+   * Lines one `push` returns at most, so one write of millions of newlines never becomes
+   * millions of strings (and one message of them from a worker thread). Default 10 000.
+   */
+  maxLinesPerPush?: number;
+  /** Bytes of line text one `push` returns at most (a 100 MB line is 100 MB of pieces). Default 1 MiB. */
+  maxBytesPerPush?: number;
+}
+
 /** Stateless use (no `stream` option), so one serves every splitter: a decoder costs per task. */
 const decoder = new TextDecoder('utf-8');
 
+/** The line that stands for lines a splitter or the agent dropped (same words in both). */
+export function droppedLinesMarker(count: number): string {
+  return `[pacer: ${count} lines dropped]`;
+}
+
 /**
  * Lines longer than `maxLineBytes` are cut into pieces of that many bytes, so a task that never
- * writes a newline cannot grow the agent's memory.
+ * writes a newline cannot grow the agent's memory. Every byte is scanned once and copied at most
+ * once (the unfinished line waits in a buffer of `maxLineBytes`), so a long line arriving in
+ * tiny writes costs no more than arriving at once.
  */
-export function createLineSplitter(options: { maxLineBytes: number }): LineSplitter {
+export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
   const max = Math.max(1, options.maxLineBytes);
-  let pending = new Uint8Array(0);
+  const maxLines = Math.max(1, options.maxLinesPerPush ?? 10_000);
+  const maxBytes = Math.max(max, options.maxBytesPerPush ?? 1024 * 1024);
+  /** The unfinished line: `pending[0..pendingLength)`, never longer than `max`. */
+  let pending: Uint8Array | undefined;
+  let pendingLength = 0;
   const decode = (bytes: Uint8Array): string => decoder.decode(bytes).replace(/\r$/, '');
+
   return {
     push(bytes) {
       const lines: string[] = [];
-      let data = pending.length === 0 ? bytes : concat(pending, bytes);
-      for (;;) {
-        const newline = data.indexOf(0x0a);
-        if (newline >= 0 && newline <= max) {
-          lines.push(decode(data.subarray(0, newline)));
-          data = data.subarray(newline + 1);
-        } else if (data.length > max) {
-          lines.push(decode(data.subarray(0, max)));
-          data = data.subarray(max);
+      let bytesOut = 0;
+      let dropped = 0;
+      /** Ends the line `pending + bytes[from..to)`; counted instead of decoded once over a cap. */
+      const emit = (from: number, to: number): void => {
+        const length = pendingLength + (to - from);
+        if (lines.length >= maxLines || bytesOut + length > maxBytes) {
+          dropped++;
+        } else if (pendingLength === 0) {
+          lines.push(decode(bytes.subarray(from, to)));
+          bytesOut += length;
         } else {
-          break;
+          const buffer = pending as Uint8Array;
+          buffer.set(bytes.subarray(from, to), pendingLength);
+          lines.push(decode(buffer.subarray(0, length)));
+          bytesOut += length;
+        }
+        pendingLength = 0;
+      };
+      let at = 0;
+      // Where the next newline is (-1: none in the rest). Found once and reused by every piece of
+      // a long line: searching the rest again for each piece was the quadratic cost.
+      let newline = bytes.indexOf(0x0a);
+      while (at < bytes.length) {
+        const room = max - pendingLength;
+        if (newline >= 0 && newline < at) newline = bytes.indexOf(0x0a, at);
+        if (newline >= 0 && newline - at <= room) {
+          emit(at, newline);
+          at = newline + 1;
+        } else if (bytes.length - at > room) {
+          emit(at, at + room);
+          at += room;
+        } else {
+          pending ??= new Uint8Array(max);
+          pending.set(bytes.subarray(at), pendingLength);
+          pendingLength += bytes.length - at;
+          at = bytes.length;
         }
       }
-      pending = data.slice();
+      if (dropped > 0) lines.push(droppedLinesMarker(dropped));
       return lines;
     },
     flush() {
-      if (pending.length === 0) return [];
-      const line = decode(pending);
-      pending = new Uint8Array(0);
+      if (pendingLength === 0 || !pending) return [];
+      const line = decode(pending.subarray(0, pendingLength));
+      pendingLength = 0;
       return [line];
     },
   };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

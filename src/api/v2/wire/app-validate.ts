@@ -5,6 +5,7 @@
 import type { Violation } from '../../../domain/index.js';
 import type { AppSpec } from './app-normalize.js';
 import type { WireApp } from './app-schema.js';
+import { checkPacerLabels } from './pacer-labels-validate.js';
 
 /** Marathon's message for a feature a request needs but the server does not enable. */
 export function featureMessage(feature: string): string {
@@ -276,6 +277,7 @@ export function checkApp(
   checkHealthChecks(app, violations);
   checkReadiness(app, violations);
   checkScheduling(app, options);
+  checkPacerLabels(app.labels, violations);
   if (app.secrets && Object.keys(app.secrets).length > 0) {
     violations.push({ path: '/secrets', errors: [featureMessage('secrets')] });
   }
