@@ -6,3 +6,4 @@ export { ALL_RIGHTS, MIN_BOOTSTRAP_SECRET_LENGTH, bootstrapPrincipal } from './b
 export { PRINCIPAL_NAME, nameInSecret, newSecret } from './secret-format.js';
 export { hashSecret, verifySecret } from './secret-hash.js';
 export { parseAuthorization } from './credentials.js';
+export { canSeeEvent, canView, seesEverything, visibilityKey, visibleOnly } from './visibility.js';

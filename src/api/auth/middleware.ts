@@ -5,8 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { UnauthenticatedError } from '../../domain/index.js';
 import type { Principal } from '../../domain/index.js';
-import { setPrincipal } from '../authorize.js';
+import { principalOf, setPrincipal } from '../authorize.js';
 import { routingPath } from '../request.js';
+import type { Logger } from '../../lib/index.js';
 import type { Authenticator } from './authenticator.js';
 
 /** Marathon's 401 body and challenge. */
@@ -40,8 +41,37 @@ function unauthenticated(c: Context): Response {
   return c.json(UNAUTHENTICATED_BODY, 401, CHALLENGE);
 }
 
-/** Authenticates each request with `authenticator` and sets its principal. */
-export function authentication(authenticator: Authenticator): MiddlewareHandler {
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The audit line of a write: who changed what, and the answer. Marathon's events carry no
+ * principal and strict clients refuse unknown fields, so the audit trail is this log line.
+ */
+async function audited(c: Context, options: { next: () => Promise<void>; logger: Logger }) {
+  await options.next();
+  options.logger.info(
+    {
+      audit: true,
+      principal: principalOf(c).name,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+    },
+    'api write',
+  );
+}
+
+/**
+ * Authenticates each request with `authenticator`, sets its principal, and writes an audit
+ * line (`logger`) for each write.
+ */
+export function authentication(
+  authenticator: Authenticator,
+  options: { logger: Logger },
+): MiddlewareHandler {
+  const { logger } = options;
+  const proceed = (c: Context, next: () => Promise<void>) =>
+    READ_METHODS.has(c.req.method) ? next() : audited(c, { next, logger });
   return (c, next) => {
     if (isOpenPath(c.req.method, routingPath(c.req.raw))) return next();
     let proved: Principal | Promise<Principal>;
@@ -53,12 +83,12 @@ export function authentication(authenticator: Authenticator): MiddlewareHandler 
     }
     if (!(proved instanceof Promise)) {
       setPrincipal(c, proved);
-      return next();
+      return proceed(c, next);
     }
     return proved.then(
       (principal) => {
         setPrincipal(c, principal);
-        return next();
+        return proceed(c, next);
       },
       (error: unknown) => {
         if (error instanceof UnauthenticatedError) return unauthenticated(c);
