@@ -4,6 +4,7 @@ import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
+import type { Authenticator } from './auth/index.js';
 import type { LiveState, ReadModel } from './read-model.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
@@ -67,6 +68,11 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /**
+   * Authentication: when present every request but the open paths (auth/middleware.ts) must
+   * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).
+   */
+  auth?: Authenticator;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

@@ -1,7 +1,8 @@
 // Metrics: request counts and latencies kept by the API's edge, plus gauges read from the store
 // at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
 import { Hono } from 'hono';
-import { isActive } from '../domain/index.js';
+import { Action, isActive } from '../domain/index.js';
+import { authorize } from './authorize.js';
 import type { TaskCounter } from '../master/task-metrics.js';
 import type { ApiDeps } from './deps.js';
 
@@ -103,7 +104,9 @@ function renderTaskCounters(counters: TaskCounter[]): string[] {
 export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
   const routes = new Hono();
 
+  // Per-app counters name every team's apps: viewers of `/` only.
   routes.get('/metrics/prometheus', async (c) => {
+    authorize(c, Action.VIEW);
     const values = await gauges(deps);
     const lines = Object.entries(values).flatMap(([name, value]) => [
       `# TYPE pacer_${name} gauge`,
@@ -116,6 +119,7 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
   });
 
   routes.get('/metrics', async (c) => {
+    authorize(c, Action.VIEW);
     const values = await gauges(deps);
     return c.json({
       version: '4.0.0',

@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { MiddlewareHandler } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
+import { authentication } from './auth/index.js';
 import { createReadModel } from './read-model.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
@@ -13,6 +14,7 @@ import { leaderProxy } from './leader-proxy.js';
 import { PrefixRouter } from './prefix-router.js';
 import type { LeaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
+import { aclTokensRoutes } from './v2/acl-tokens.js';
 import { agentsRoutes } from './v2/agents.js';
 import { appTasksRoutes } from './v2/app-tasks.js';
 import { appVersionsRoutes } from './v2/app-versions.js';
@@ -74,6 +76,8 @@ export function createApi(apiDeps: ApiDeps): Hono {
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
+  // First: no route, body limit or read runs before the caller is known.
+  if (deps.auth) app.use('*', authentication(deps.auth, { logger: deps.logger }));
   // Reads skip these: the hot path of GET /v2/apps/{id} stays short.
   app.on(WRITE_METHODS, '*', limitBodies(deps));
   // Every change through the API ends the shared read snapshot: clients read their own writes.
@@ -92,6 +96,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     openApiRoutes(deps),
     artifactsRoutes(deps),
     agentsRoutes(deps),
+    aclTokensRoutes(deps),
     logsRoutes(deps),
     tasksRoutes(deps),
     deploymentsRoutes(deps),

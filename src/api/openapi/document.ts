@@ -13,6 +13,7 @@ import '../v2/wire/app-schema.js';
 import '../v2/wire/group-schema.js';
 import '../v2/wire/response-schemas.js';
 import '../v2/wire/task-schemas.js';
+import '../v2/wire/acl-schemas.js';
 import { OPERATIONS } from './operations.js';
 import type { Answer, Operation } from './operations.js';
 import { requestSchemas, responseSchemas } from './registry.js';
@@ -47,9 +48,49 @@ function toResponse(answer: Answer): ResponseObject {
   return response;
 }
 
+/**
+ * Operations answered without credentials when authentication is on (api/auth/middleware.ts
+ * `isOpenPath`; test/api-auth.test.ts checks that the two agree).
+ */
+export const OPEN_OPERATIONS = new Set([
+  'get /ping',
+  'get /openapi.json',
+  'get /docs',
+  'get /docs/{asset}',
+  'get /v2/artifacts/{digest}',
+  'get /v2/artifacts/{digest}/{name}',
+]);
+
+/** Credentials as Marathon's clients send them; any one of them. */
+const SECURITY_SCHEMES = {
+  basic: { type: 'http', scheme: 'basic', description: 'Token name and secret.' },
+  bearer: { type: 'http', scheme: 'bearer', description: 'The token secret.' },
+  dcosToken: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'DC/OS style: `token=<secret>`.',
+  },
+} as const;
+
+const UNAUTHENTICATED = toResponse({
+  description:
+    'Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`).',
+  schema: 'Error',
+});
+const FORBIDDEN = toResponse({
+  description: 'The caller’s grants do not allow this action on this id.',
+  schema: 'Error',
+});
+
 function toOperation(operation: Operation): OperationObject {
   const responses: Record<string, ResponseObject> = {};
   for (const [status, answer] of Object.entries(operation.answers)) responses[status] = toResponse(answer);
+  const isOpen = OPEN_OPERATIONS.has(`${operation.method} ${operation.path}`);
+  if (!isOpen) {
+    responses['401'] = UNAUTHENTICATED;
+    responses['403'] = FORBIDDEN;
+  }
   responses.default = toResponse({ description: 'Any other error, in Marathon’s shape.', schema: 'Error' });
   const out: OperationObject = {
     operationId: operation.operationId,
@@ -57,6 +98,7 @@ function toOperation(operation: Operation): OperationObject {
     tags: [operation.tag],
     responses,
   };
+  if (isOpen) out.security = [{}];
   if (operation.parameters) out.parameters = operation.parameters;
   const body = operation.body;
   if (body && 'schema' in body) {
@@ -80,7 +122,8 @@ export function buildOpenApiDocument(options: { version: string }): OpenAPIObjec
       version: options.version,
       description:
         'A Marathon-compatible control plane for WebAssembly tasks: Marathon REST API v2, plus ' +
-        "Pacer's own `/v2/artifacts`, `/v2/agents` and `/v2/tasks/{taskId}/logs`.",
+        "Pacer's own `/v2/artifacts`, `/v2/agents`, `/v2/tasks/{taskId}/logs` and `/v2/acl/tokens`. " +
+        'With authentication on, every operation but those marked otherwise needs credentials.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     });
   const schemas = {
@@ -88,11 +131,14 @@ export function buildOpenApiDocument(options: { version: string }): OpenAPIObjec
     ...componentSchemas(responseSchemas, 'output'),
   };
   for (const id of Object.keys(schemas).sort()) builder.addSchema(id, schemas[id] as SchemaObject);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) builder.addSecurityScheme(name, scheme);
   const paths: Record<string, Record<string, OperationObject>> = {};
   for (const operation of OPERATIONS) {
     (paths[operation.path] ??= {})[operation.method] = toOperation(operation);
   }
   for (const [path, item] of Object.entries(paths)) builder.addPath(path, item);
   for (const tag of [...new Set(OPERATIONS.map((o) => o.tag))]) builder.addTag({ name: tag });
-  return builder.getSpec();
+  const spec = builder.getSpec();
+  spec.security = Object.keys(SECURITY_SCHEMES).map((name) => ({ [name]: [] }));
+  return spec;
 }

@@ -1,6 +1,7 @@
 // Every operation of the API as data: path, parameters, request body and answers, named by the
 // component schemas of registry.ts. document.ts renders this table as OpenAPI 3.1.
 import type { ParameterObject } from 'openapi3-ts/oas31';
+import { ACL_OPERATIONS } from './acl-operations.js';
 
 /** One answer: a status with a component schema (JSON) or another media type. */
 export interface Answer {
@@ -632,4 +633,5 @@ export const OPERATIONS: Operation[] = [
       answers: { '404': error('Pods are not supported by Pacer.') },
     }),
   ),
+  ...ACL_OPERATIONS,
 ];

@@ -1,7 +1,9 @@
 // /v2/agents (Pacer's own): the agents the master knows, their resources, attributes, last
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
+import { Action } from '../../domain/index.js';
 import type { Agent } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 
 /** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
@@ -31,6 +33,7 @@ export function agentsRoutes(deps: ApiDeps): Hono {
   const routes = new Hono();
 
   routes.get('/v2/agents', async (c) => {
+    authorize(c, Action.ADMIN);
     return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
   });
 

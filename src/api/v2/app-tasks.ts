@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import {
+  Action,
   BadRequestError,
   NotFoundError,
   canonicalPath,
@@ -11,6 +12,8 @@ import {
 } from '../../domain/index.js';
 import type { AppDefinition, Instance } from '../../domain/index.js';
 import type { KillOptions } from '../../master/services.js';
+import { visibleOnly } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
 import { deploymentResponse, requireApp, unknownApp } from '../responses.js';
@@ -61,10 +64,15 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
       const prefix = canonicalPath(group[1] ?? '');
       const under = prefix === '/' ? '/' : `${prefix}/`;
       const snapshot = await reads.snapshot();
-      const instances = snapshot.instances.filter((i) => i.appId.startsWith(under));
+      const instances = visibleOnly(
+        principalOf(c),
+        snapshot.instances.filter((i) => i.appId.startsWith(under)),
+        (i) => [i.appId],
+      );
       return c.json({ tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)) });
     }
     const id = canonicalPath(raw);
+    authorize(c, Action.VIEW, id);
     const snapshot = await reads.snapshot();
     const app = snapshot.appById.get(id);
     if (!app) throw unknownApp(id);
@@ -77,6 +85,7 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
     const id = canonicalPath(c.req.param('id'));
     const taskId = c.req.param('taskId');
     const options = killOptions(c);
+    authorize(c, Action.UPDATE, id);
     const app = await requireApp(store, id);
     const parsed = parseTaskId(taskId);
     const instance = parsed ? await store.instances.get(parsed.instanceId) : undefined;
@@ -93,6 +102,7 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
     const id = canonicalPath(c.req.param('id'));
     const options = killOptions(c);
     const host = c.req.query('host');
+    authorize(c, Action.UPDATE, id);
     const app = await requireApp(store, id);
     const instances = (await store.instances.listByApp(id)).filter(
       (i) => hasTask(i) && (host === undefined || host === '*' || i.host === host),

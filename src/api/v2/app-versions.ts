@@ -1,6 +1,7 @@
 // /v2/apps/{id}/versions: the stored versions of an app and the App JSON at one of them.
 import { Hono } from 'hono';
-import { canonicalPath } from '../../domain/index.js';
+import { Action, canonicalPath } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { requireApp, unknownApp } from '../responses.js';
 import { toAppJson } from './wire/app-json.js';
@@ -13,6 +14,7 @@ export function appVersionsRoutes(deps: ApiDeps): Hono {
   routes.get('/v2/apps/:id{.+}/versions/:version', async (c) => {
     const id = canonicalPath(c.req.param('id'));
     const version = c.req.param('version');
+    authorize(c, Action.VIEW, id);
     await requireApp(store, id);
     const app = await store.apps.getVersion(id, version);
     if (!app) throw unknownApp(id, version);
@@ -21,6 +23,7 @@ export function appVersionsRoutes(deps: ApiDeps): Hono {
 
   routes.get('/v2/apps/:id{.+}/versions', async (c) => {
     const id = canonicalPath(c.req.param('id'));
+    authorize(c, Action.VIEW, id);
     await requireApp(store, id);
     return c.json({ versions: await store.apps.versions(id) });
   });

@@ -2,8 +2,10 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ValidationError, canonicalPath } from '../../domain/index.js';
+import { Action, ValidationError, canonicalPath } from '../../domain/index.js';
 import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
+import { canView, visibilityKey, visibleOnly } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps, RouteDeps } from '../deps.js';
 import type { Snapshot } from '../read-model.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
@@ -140,7 +142,11 @@ async function groupApps(
   const { reads, prefix, embed } = options;
   const under = prefix === '/' ? '/' : `${prefix}/`;
   const snapshot = await reads.snapshot();
-  const apps = snapshot.apps.filter((app) => app.id.startsWith(under));
+  const apps = visibleOnly(
+    principalOf(c),
+    snapshot.apps.filter((app) => app.id.startsWith(under)),
+    (app) => [app.id],
+  );
   return c.json({ '*': await appInfos(snapshot, { apps, embed }) });
 }
 
@@ -155,9 +161,11 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const label = c.req.query('label');
     const matchesLabels = label ? parseLabelSelector(label) : undefined;
     const snapshot = await reads.snapshot();
-    const body = await snapshot.memo(`GET ${c.req.url}`, async () => {
+    const principal = principalOf(c);
+    const body = await snapshot.memo(`GET ${c.req.url}${visibilityKey(principal)}`, async () => {
       const apps = snapshot.apps.filter(
         (app) =>
+          canView(principal, app.id) &&
           (cmd === undefined || (app.cmd ?? '').toLowerCase().includes(cmd)) &&
           (id === undefined || app.id.toLowerCase().includes(id)) &&
           (matchesLabels === undefined || matchesLabels(app.labels)),
@@ -171,6 +179,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
   routes.post('/v2/apps', async (c) => {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
+    authorize(c, Action.CREATE, id);
     const spec = toSpec(wire, id);
     // The orchestrator checks that the app is new (409) together with its locks, atomically.
     const result = await orchestrator.deploy(
@@ -197,6 +206,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     for (const [index, body] of bodies.entries()) {
       const id = bodyId(body, `(${index})/id`);
       const current = await store.apps.get(id);
+      authorize(c, current ? Action.UPDATE : Action.CREATE, id);
       specs.push(updatedSpec({ current, body, id, isPartial }));
     }
     const result = await orchestrator.deploy(
@@ -212,6 +222,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const specs: AppSpec[] = [];
     for (const [index, body] of bodies.entries()) {
       const id = bodyId(body, `(${index})/id`);
+      authorize(c, Action.UPDATE, id);
       const current = await requireApp(store, id);
       specs.push(updatedSpec({ current, body, id, isPartial: true }));
     }
@@ -225,6 +236,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
 
   routes.post('/v2/apps/:id{.+}/restart', async (c) => {
     const id = canonicalPath(c.req.param('id'));
+    authorize(c, Action.UPDATE, id);
     await requireApp(store, id);
     const result = await orchestrator.deploy(
       { apps: [], restart: [id] },
@@ -241,6 +253,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const group = raw.endsWith('*') ? /^((?:.+\/)|)\*$/.exec(raw) : null;
     if (group) return groupApps(c, { reads, prefix: canonicalPath(group[1] ?? ''), embed });
     const id = canonicalPath(raw);
+    // Before the lookup: a 403 does not tell whether the app exists.
+    authorize(c, Action.VIEW, id);
     const snapshot = reads.current();
     if (!snapshot)
       return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed }));
@@ -251,6 +265,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const id = canonicalPath(c.req.param('id'));
     const json = await readJson(c);
     const current = await store.apps.get(id);
+    authorize(c, current ? Action.UPDATE : Action.CREATE, id);
     const force = queryBoolean(c, 'force', false);
     const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
     const rollback = isObject
@@ -273,6 +288,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
 
   routes.patch('/v2/apps/:id{.+}', async (c) => {
     const id = canonicalPath(c.req.param('id'));
+    authorize(c, Action.UPDATE, id);
     const body = parseWire(AppSchema, await readJson(c));
     const current = await requireApp(store, id);
     const spec = updatedSpec({ current, body, id, isPartial: true });
@@ -286,6 +302,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
 
   routes.delete('/v2/apps/:id{.+}', async (c) => {
     const id = canonicalPath(c.req.param('id'));
+    authorize(c, Action.DELETE, id);
     await requireApp(store, id);
     // COMPAT: Marathon's code defaults `force` to true here (its RAML says false).
     const result = await orchestrator.deploy(

@@ -2,7 +2,8 @@
 // `GET …/sha256:<hex>/<name>` serves the same bytes; the name only names the sandbox file.
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import { BadRequestError, NotFoundError } from '../../domain/index.js';
+import { Action, BadRequestError, NotFoundError } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ArtifactMeta } from '../../store/store.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -29,7 +30,9 @@ export function artifactsRoutes(deps: ApiDeps): Hono {
     return c.json({ uri: uriOf(meta.digest), digest: meta.digest, size: meta.size }, 201);
   });
 
+  // The list names every module of every team: admin only (downloads by digest are open).
   routes.get('/v2/artifacts', async (c) => {
+    authorize(c, Action.ADMIN);
     return c.json({ artifacts: (await store.artifacts.list()).map(toJson) });
   });
 

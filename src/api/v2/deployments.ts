@@ -1,6 +1,8 @@
 // /v2/deployments: running deployments and cancelling one (DeploymentsResource.scala).
 import { Hono } from 'hono';
-import { NotFoundError } from '../../domain/index.js';
+import { Action, NotFoundError } from '../../domain/index.js';
+import { visibleOnly } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
 import { deploymentResponse } from '../responses.js';
@@ -12,14 +14,22 @@ export function deploymentsRoutes(deps: RouteDeps): Hono {
   const routes = new Hono();
 
   routes.get('/v2/deployments', async (c) => {
-    return c.json((await reads.snapshot()).deployments.map(toDeploymentJson));
+    // Only deployments whose every app the caller may view: none reveals another team's ids.
+    const deployments = visibleOnly(
+      principalOf(c),
+      (await reads.snapshot()).deployments,
+      (d) => d.affectedApps,
+    );
+    return c.json(deployments.map(toDeploymentJson));
   });
 
   routes.delete('/v2/deployments/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await store.deployments.get(id))) {
-      throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-    }
+    const deployment = await store.deployments.get(id);
+    if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
+    // Cancelling changes every app it affects (a rollback or a stop).
+    for (const appId of deployment.affectedApps) authorize(c, Action.UPDATE, appId);
+    if (deployment.affectedApps.length === 0) authorize(c, Action.UPDATE, '/');
     const force = queryBoolean(c, 'force', false);
     const rollback = await orchestrator.cancelDeployment(id, { force });
     if (rollback) return deploymentResponse(c, rollback);

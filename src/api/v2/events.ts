@@ -1,9 +1,12 @@
 // /v2/events: Marathon's server-sent event stream (BEHAVIOUR.md (f)): `event:` + one-line JSON
 // `data:` per event, flushed one by one, filtered by `event_type`, with a keep-alive comment.
-// Pacer adds `id:` lines: `Last-Event-ID` resumes after the last event a client saw.
+// Pacer adds `id:` lines: `Last-Event-ID` resumes after the last event a client saw. A caller sees
+// only events about apps it may view; revoking its token closes its streams at once.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { BadRequestError } from '../../domain/index.js';
+import { canSeeEvent } from '../auth/index.js';
+import { principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
 import { queryAll } from '../request.js';
@@ -37,8 +40,10 @@ export function eventsRoutes(deps: ApiDeps): Hono {
     const types = new Set(queryAll(c, 'event_type'));
     const afterId = lastEventId(c);
     const remoteAddress = clientIp(c);
+    const principal = principalOf(c);
     const encoder = new TextEncoder();
     let unsubscribe: (() => void) | undefined;
+    let forgetRevocation: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     let isClosed = false;
 
@@ -47,6 +52,7 @@ export function eventsRoutes(deps: ApiDeps): Hono {
       isClosed = true;
       clearInterval(timer);
       unsubscribe?.();
+      forgetRevocation?.();
       events
         .emit({ eventType: 'event_stream_detached', remoteAddress })
         .catch((error: unknown) => logger.error({ err: error }, 'event_stream_detached failed'));
@@ -68,9 +74,16 @@ export function eventsRoutes(deps: ApiDeps): Hono {
             controller.enqueue(encoder.encode(text));
             return true;
           };
+          forgetRevocation = deps.auth?.onRevoke((name) => {
+            if (name !== principal.name || isClosed) return;
+            logger.info({ remoteAddress, principal: name }, 'event stream closed: token revoked');
+            detach();
+            controller.close();
+          });
           unsubscribe = await events.subscribe(
             (event, id) => {
               if (types.size > 0 && !types.has(event.eventType)) return;
+              if (!canSeeEvent(principal, event)) return;
               push(`id: ${id}\nevent: ${event.eventType}\ndata: ${JSON.stringify(event)}\n\n`);
             },
             afterId === undefined ? undefined : { afterId },

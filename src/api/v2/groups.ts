@@ -4,14 +4,18 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { computePlan } from '../../deployment/plan.js';
 import {
+  Action,
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   ValidationError,
   canonicalPath,
   toTimestamp,
 } from '../../domain/index.js';
-import type { AppDefinition } from '../../domain/index.js';
+import type { AppDefinition, Principal } from '../../domain/index.js';
 import { systemClock } from '../../lib/index.js';
+import { canView } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { queryAll, queryBoolean, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
@@ -63,18 +67,37 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     return [...all].sort().reverse();
   }
 
-  /** Apps under a group as reads see them (the shared snapshot); 404 for a missing group. */
-  async function readGroup(groupId: string) {
+  /**
+   * Apps under a group that `principal` may view, as reads see them (the shared snapshot); 404
+   * for a missing group, 403 for a group the caller may not view and sees nothing under (the
+   * same whether it exists or not). The root is always shown, filtered, as Marathon does.
+   */
+  async function readGroup(groupId: string, principal: Principal) {
     const snapshot = await reads.snapshot();
-    const apps = snapshot.apps.filter((app) => isUnder(app.id, groupId));
+    const apps = snapshot.apps.filter(
+      (app) => isUnder(app.id, groupId) && canView(principal, app.id),
+    );
     if (groupId !== '/' && apps.length === 0) {
+      if (!canView(principal, groupId)) throw new ForbiddenError();
       throw new NotFoundError(`Group '${groupId}' does not exist`);
     }
     return { snapshot, apps };
   }
 
+  /** Refuses (403) a change the caller may not make to any app it creates, replaces or removes. */
+  function authorizeChange(
+    c: Context,
+    options: { apps: { id: string }[]; remove: string[]; current: AppDefinition[] },
+  ): void {
+    const existing = new Set(options.current.map((app) => app.id));
+    for (const app of options.apps) {
+      authorize(c, existing.has(app.id) ? Action.UPDATE : Action.CREATE, app.id);
+    }
+    for (const id of options.remove) authorize(c, Action.DELETE, id);
+  }
+
   async function getGroup(c: Context, groupId: string) {
-    const { snapshot, apps } = await readGroup(groupId);
+    const { snapshot, apps } = await readGroup(groupId, principalOf(c));
     const embedValues = queryAll(c, 'embed');
     const infos = await appInfos(snapshot, { apps, embed: parseEmbed(embedValues) });
     const byId = new Map(apps.map((app, i) => [app.id, infos[i] ?? {}]));
@@ -94,6 +117,7 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     const force = queryBoolean(c, 'force', false);
     const update = parseWire(GroupUpdateSchema, await readJson(c));
     const groupId = canonicalPath(update.id ?? '', options.groupId);
+    authorize(c, options.isCreate ? Action.CREATE : Action.UPDATE, groupId);
     const violations: { path: string; errors: string[] }[] = [];
     if (update.id !== undefined && groupId !== '/') checkPathId(groupId, '/id', violations);
     const current = await appsUnder(groupId);
@@ -119,15 +143,15 @@ export function groupsRoutes(deps: RouteDeps): Hono {
               instances: Math.ceil(app.instances * (update.scaleBy ?? 1)),
             }));
       const kept = new Set(apps.map((a) => a.id));
-      const result = await orchestrator.deploy(
-        { apps: apps.map(specOf), remove: current.filter((a) => !kept.has(a.id)).map((a) => a.id) },
-        { force },
-      );
+      const remove = current.filter((a) => !kept.has(a.id)).map((a) => a.id);
+      authorizeChange(c, { apps, remove, current });
+      const result = await orchestrator.deploy({ apps: apps.map(specOf), remove }, { force });
       return deploymentResponse(c, result);
     }
     const change = groupChange({ update, groupId, current });
     violations.push(...change.violations);
     if (violations.length > 0) throw new ValidationError(violations);
+    authorizeChange(c, { apps: change.apps, remove: change.remove, current });
     if (!options.isCreate && queryBoolean(c, 'dryRun', false)) {
       const stamp = toTimestamp(clock.now());
       const removed = new Set(change.remove);
@@ -152,6 +176,7 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   }
 
   async function deleteGroup(c: Context, groupId: string) {
+    authorize(c, Action.DELETE, groupId);
     const apps = await requireGroup(groupId);
     const result = await orchestrator.deploy(
       { apps: [], remove: apps.map((a) => a.id) },
@@ -160,11 +185,15 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   }
 
-  routes.get('/v2/groups/versions', async (c) => c.json(await versionsOf('/')));
+  routes.get('/v2/groups/versions', async (c) => {
+    authorize(c, Action.VIEW, '/');
+    return c.json(await versionsOf('/'));
+  });
 
   routes.get('/v2/groups/:id{.+}/versions/:version', async (c) => {
     const groupId = groupIdOf(c);
     const version = c.req.param('version');
+    authorize(c, Action.VIEW, groupId);
     const apps = await appsAt(groupId, version);
     if (groupId !== '/' && apps.length === 0) {
       throw new NotFoundError(`Group '${groupId}' does not exist in version ${version}`);
@@ -180,11 +209,14 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     );
   });
 
-  routes.get('/v2/groups/:id{.+}/versions', async (c) => c.json(await versionsOf(groupIdOf(c))));
+  routes.get('/v2/groups/:id{.+}/versions', async (c) => {
+    authorize(c, Action.VIEW, groupIdOf(c));
+    return c.json(await versionsOf(groupIdOf(c)));
+  });
 
   routes.get('/v2/groups/:id{.+}/apps', async (c) => {
     const groupId = groupIdOf(c);
-    const { snapshot, apps: under } = await readGroup(groupId);
+    const { snapshot, apps: under } = await readGroup(groupId, principalOf(c));
     const apps = under.filter(
       (app) => app.id.slice(0, app.id.lastIndexOf('/')) === (groupId === '/' ? '' : groupId),
     );
@@ -206,6 +238,7 @@ export function groupsRoutes(deps: RouteDeps): Hono {
 
   routes.patch('/v2/groups/:id{.+}', async (c) => {
     const groupId = groupIdOf(c);
+    authorize(c, Action.UPDATE, groupId);
     parseWire(GroupPartialUpdateSchema, await readJson(c));
     await requireGroup(groupId);
     if (groupId.split('/').length !== 2) {

@@ -1,7 +1,8 @@
 // /v2/info, /v2/leader and /ping: who this master is and who leads (InfoResource, LeaderResource,
 // SystemResource).
 import { Hono } from 'hono';
-import { NotFoundError, UnavailableError } from '../../domain/index.js';
+import { Action, NotFoundError, UnavailableError } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 
 const DEFAULT_FRAMEWORK_ID = 'pacer-0000';
@@ -54,6 +55,7 @@ export function infoRoutes(deps: ApiDeps): Hono {
   });
 
   routes.delete('/v2/leader', async (c) => {
+    authorize(c, Action.ADMIN);
     if (!deps.leadership) {
       throw new UnavailableError('This master runs without leader election and cannot abdicate');
     }

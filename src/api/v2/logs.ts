@@ -2,7 +2,8 @@
 // a server-sent event stream of them as they are written.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { BadRequestError, NotFoundError, parseTaskId } from '../../domain/index.js';
+import { Action, BadRequestError, NotFoundError, parseTaskId } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { queryBoolean, queryInteger } from '../request.js';
 
@@ -25,6 +26,7 @@ export function logsRoutes(deps: ApiDeps): Hono {
     const parsed = parseTaskId(taskId);
     const instance = parsed && (await store.instances.get(parsed.instanceId));
     if (!instance) throw new NotFoundError(`Task '${taskId}' does not exist`);
+    authorize(c, Action.VIEW, instance.appId);
     const lines = await logs.read(taskId, { tail, ...(stream ? { stream } : {}) });
     if (!queryBoolean(c, 'follow', false)) {
       // An instance keeps the fuel of its latest ended task only.

@@ -1,7 +1,9 @@
 // /v2/queue: instances waiting for placement, their backoff delay and why agents refused them
 // (QueueResource.scala); `DELETE …/delay` resets the backoff.
 import { Hono } from 'hono';
-import { NotFoundError, canonicalPath, toTimestamp } from '../../domain/index.js';
+import { Action, NotFoundError, canonicalPath, toTimestamp } from '../../domain/index.js';
+import { canView } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { Instance } from '../../domain/index.js';
 import { systemClock } from '../../lib/index.js';
 import type { RouteDeps } from '../deps.js';
@@ -17,9 +19,11 @@ export function queueRoutes(deps: RouteDeps): Hono {
   routes.get('/v2/queue', async (c) => {
     const now = clock.now();
     const snapshot = await reads.snapshot();
+    const principal = principalOf(c);
     const waiting = new Map<string, Instance[]>();
     for (const instance of snapshot.instances) {
       if (instance.condition !== 'Scheduled' || instance.goal !== 'Running') continue;
+      if (!canView(principal, instance.appId)) continue;
       waiting.set(instance.appId, [...(waiting.get(instance.appId) ?? []), instance]);
     }
     const items = [];
@@ -57,6 +61,8 @@ export function queueRoutes(deps: RouteDeps): Hono {
 
   routes.delete('/v2/queue/:id{.+}/delay', async (c) => {
     const id = canonicalPath(c.req.param('id'));
+    // The issue puts queue delays under `admin` (on the app's path: a team admin may reset it).
+    authorize(c, Action.ADMIN, id);
     if (!(await orchestrator.resetDelay(id))) {
       throw new NotFoundError(`Application ${id} not found in tasks queue.`);
     }

@@ -1,7 +1,9 @@
 // /v2/tasks: every task, filtered by status, and killing tasks across apps (TasksResource.scala).
 import { Hono } from 'hono';
-import { BadRequestError, parseTaskId, toMesosState } from '../../domain/index.js';
+import { Action, BadRequestError, parseTaskId, toMesosState } from '../../domain/index.js';
 import type { AppDefinition } from '../../domain/index.js';
+import { canView, visibilityKey } from '../auth/index.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { queryAll, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
@@ -24,9 +26,13 @@ export function tasksRoutes(deps: RouteDeps): Hono {
       return state ? [state] : [];
     });
     const snapshot = await reads.snapshot();
-    const body = await snapshot.memo(`GET /v2/tasks ${states.join()}`, () => {
+    const principal = principalOf(c);
+    const key = `GET /v2/tasks ${states.join()}${visibilityKey(principal)}`;
+    const body = await snapshot.memo(key, () => {
       const instances = snapshot.instances.filter(
-        (i) => states.length === 0 || (states as string[]).includes(toMesosState(i.condition)),
+        (i) =>
+          canView(principal, i.appId) &&
+          (states.length === 0 || (states as string[]).includes(toMesosState(i.condition))),
       );
       return JSON.stringify({
         tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)),
@@ -39,11 +45,15 @@ export function tasksRoutes(deps: RouteDeps): Hono {
     const options = killOptions(c);
     const { ids } = parseWire(DeleteTasksSchema, await readJson(c));
     for (const id of ids) {
-      if (!parseTaskId(id)) {
+      const parsed = parseTaskId(id);
+      if (!parsed) {
         throw new BadRequestError(
           `Invalid task id '${id}'. [The task id must be <appId>.instance-<uuid>._app.<incarnation>]`,
         );
       }
+      // Every task's app before any is killed: one forbidden id refuses the whole request.
+      const instance = await store.instances.get(parsed.instanceId);
+      if (instance) authorize(c, Action.UPDATE, instance.appId);
     }
     const { killed, deployment } = await orchestrator.killTasks(ids, options);
     if (options.scale && deployment) return deploymentResponse(c, deployment);
