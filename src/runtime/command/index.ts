@@ -34,4 +34,10 @@ export {
   stopProcessTask,
   type ProcessTask,
 } from './process-task.js';
+export {
+  openAppendOnly,
+  openForReading,
+  UnsafeFileError,
+  type FileIdentity,
+} from './task-files.js';
 export { describeStatus, toTaskExit, type EndedTask, type StopCause } from './task-exit.js';
