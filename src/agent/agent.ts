@@ -12,7 +12,7 @@ import type {
   StatusMessage,
 } from '../bus/index.js';
 import { topics } from '../bus/index.js';
-import type { PortRange, Resources, TaskKind } from '../domain/index.js';
+import type { HostAccess, PortRange, Resources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
@@ -34,6 +34,8 @@ export interface AgentOptions {
   offerIntervalMs?: number;
   /** Lines kept per task log stream on the bus. */
   maxLogLines?: number;
+  /** What the operator lets container tasks reach on this host; advertised in every offer. */
+  hostAccess?: HostAccess;
 }
 
 export interface RunningAgent {
@@ -120,6 +122,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       hostname,
       attributes,
       capabilities: [...drivers.keys()],
+      ...(options.hostAccess ? { hostAccess: options.hostAccess } : {}),
       total: resources,
       free: free(),
       runningTaskIds: [...runners.keys()],

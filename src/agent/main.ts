@@ -1,7 +1,7 @@
 // Wiring of the agent role: drivers for the task kinds this agent allows, then the agent loop.
 import path from 'node:path';
 import type { Bus } from '../bus/index.js';
-import type { AgentConfig } from '../config.js';
+import { ConfigError, type AgentConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
@@ -11,6 +11,8 @@ export async function createDrivers(options: {
   config: Pick<
     AgentConfig,
     | 'allowCommands'
+    | 'allowUnsandboxedCommands'
+    | 'hostAccess'
     | 'containerizer'
     | 'containerRuntime'
     | 'resources'
@@ -32,10 +34,24 @@ export async function createDrivers(options: {
     }),
   ];
   if (config.allowCommands) {
-    const { createCommandDriver } = await import('../runtime/command/index.js');
-    drivers.push(
-      await createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }),
-    );
+    const { createCommandDriver, SandboxUnavailableError } =
+      await import('../runtime/command/index.js');
+    // Without --allow-unsandboxed-commands a missing bubblewrap stops the agent here; with it,
+    // the driver says loudly that command tasks run unsandboxed.
+    try {
+      drivers.push(
+        await createCommandDriver({
+          logger,
+          stateDir: path.join(config.workDir, 'command-state'),
+          useBubblewrap: config.allowUnsandboxedCommands ? 'auto' : true,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof SandboxUnavailableError)) throw error;
+      throw new ConfigError(
+        `--allow-commands: ${error.message}. Install bubblewrap, or add --allow-unsandboxed-commands to run command tasks without a sandbox (unsafe: they see the host's files and network)`,
+      );
+    }
   }
   if (config.containerizer) {
     const { createContainerDriver, detectContainerEngine } =
@@ -47,6 +63,7 @@ export async function createDrivers(options: {
           engine: config.containerizer,
           runtime: config.containerRuntime,
           stateDir: path.join(config.workDir, 'container-state'),
+          hostAccess: config.hostAccess,
         }),
       );
     } else {
@@ -77,5 +94,6 @@ export async function runAgent(options: {
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,
+    hostAccess: config.hostAccess,
   });
 }

@@ -43,6 +43,11 @@ import { findExecutable } from './find-executable.js';
 import { openAppendOnly, openForReading, reopenForReading } from './task-files.js';
 import { pastaArgs } from './task-network.js';
 
+/** `useBubblewrap: true`, but bwrap is missing or cannot build a sandbox on this host. */
+export class SandboxUnavailableError extends Error {
+  override readonly name = 'SandboxUnavailableError';
+}
+
 /** How `mem` is enforced. */
 export type MemoryLimitMode = 'cgroup' | 'address-space' | 'none';
 
@@ -127,7 +132,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
   const bwrapPath = options.useBubblewrap === false ? undefined : await findExecutable('bwrap');
   const isBubblewrap = bwrapPath !== undefined && (await detectBubblewrap({ bwrapPath, runAs }));
   if (options.useBubblewrap === true && !isBubblewrap) {
-    throw new Error(
+    throw new SandboxUnavailableError(
       bwrapPath === undefined
         ? 'bubblewrap (bwrap) is not installed: command tasks cannot be sandboxed'
         : `bubblewrap (${bwrapPath}) cannot build a sandbox on this host (user namespaces disabled?)`,

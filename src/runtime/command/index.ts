@@ -5,6 +5,7 @@ export {
   type CommandDriver,
   type CommandDriverOptions,
   type MemoryLimitMode,
+  SandboxUnavailableError,
 } from './command-driver.js';
 export { diskUsageBytes } from './disk-usage.js';
 export {
