@@ -1,8 +1,13 @@
 // Environment and flags → one typed, validated Config, read once at start-up.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Resources } from './domain/index.js';
-import { parseAttributes, parseResources } from './domain/index.js';
+import type { HostAccess, Resources } from './domain/index.js';
+import {
+  isDockerParameterKey,
+  parseAttributes,
+  parseHostVolumeGrant,
+  parseResources,
+} from './domain/index.js';
 
 export interface CommonConfig {
   logLevel: string;
@@ -40,6 +45,11 @@ export interface AgentConfig extends CommonConfig {
   resources: Resources;
   workDir: string;
   allowCommands: boolean;
+  // Issue 11 (sandbox): what the operator lets tasks reach beyond their sandbox.
+  /** Run command tasks without bubblewrap where it does not work (else the agent refuses to start). */
+  allowUnsandboxedCommands: boolean;
+  /** `--allow-host-volume` and `--allow-docker-parameter`, advertised in offers. */
+  hostAccess: HostAccess;
   containerizer?: 'podman' | 'docker';
   /** OCI runtime for the container engine (`runc` where the engine's default does not work). */
   containerRuntime?: string;
@@ -68,7 +78,8 @@ export interface DevConfig
   dataDir: string;
 }
 
-export type Flags = Record<string, string | boolean | undefined>;
+/** Parsed command-line flags; repeatable flags (`multiple: true`) give arrays. */
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export class ConfigError extends Error {}
 
@@ -96,8 +107,40 @@ function oneOf<T extends string>(
   throw new ConfigError(`${name} must be ${allowed.join(' or ')}, got '${value}'`);
 }
 
-function str(flag: string | boolean | undefined): string | undefined {
+function str(flag: Flags[string]): string | undefined {
   return typeof flag === 'string' ? flag : undefined;
+}
+
+/** A repeatable flag's values, or else the comma-separated list in `fallback` (an env var). */
+function list(flag: Flags[string], fallback: string | undefined): string[] {
+  if (Array.isArray(flag)) return flag;
+  if (typeof flag === 'string') return [flag];
+  return (fallback ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+/** `--allow-host-volume /srv/data:ro` (repeatable) and `--allow-docker-parameter shm-size`. */
+function hostAccessPart(env: NodeJS.ProcessEnv, flags: Flags): HostAccess {
+  try {
+    const volumes = list(flags['allow-host-volume'], env.PACER_ALLOW_HOST_VOLUMES).map(
+      parseHostVolumeGrant,
+    );
+    const dockerParameters = list(
+      flags['allow-docker-parameter'],
+      env.PACER_ALLOW_DOCKER_PARAMETERS,
+    );
+    for (const key of dockerParameters) {
+      if (!isDockerParameterKey(key))
+        throw new Error(
+          `Invalid docker parameter '${key}' (expected an option name like shm-size)`,
+        );
+    }
+    return { volumes, dockerParameters };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** What this machine has, less a reserve for the agent itself; `--resources` overrides parts. */
@@ -210,6 +253,9 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     resources,
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
+    allowUnsandboxedCommands:
+      flags['allow-unsandboxed-commands'] === true || env.PACER_ALLOW_UNSANDBOXED_COMMANDS === '1',
+    hostAccess: hostAccessPart(env, flags),
     containerizer,
     containerRuntime: str(flags['container-runtime']) ?? env.PACER_CONTAINER_RUNTIME,
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),

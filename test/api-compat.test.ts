@@ -43,6 +43,11 @@ const REFUSED: Record<string, unknown> = {
         path: '/networks',
         errors: ['Network name must be specified when container network is selected.'],
       },
+      // Pacer's own rule (issue 11): `mesosphere:marathon/latest` is no OCI image reference.
+      {
+        path: '/container/docker/image',
+        errors: ['must be an image reference such as registry.example:5000/team/app:1.0'],
+      },
       { path: '/secrets', errors: [feature('secrets')] },
       { path: '/env/PASSWORD', errors: [feature('secrets')] },
     ],

@@ -2,7 +2,19 @@
 // (or ulimit -v), real signals, and a real agent process that dies and is recovered from.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +30,7 @@ import {
 } from '../src/runtime/command/index.js';
 import type { TaskHandle, TaskLimits, TaskSpec } from '../src/runtime/driver.js';
 import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
-import { hasCommand } from './support/services.js';
+import { hasCommand, hasService } from './support/services.js';
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
 
@@ -26,6 +38,18 @@ let root: string;
 const roots: string[] = [];
 const hasBubblewrap = await hasCommand('bwrap', ['--version']);
 const hasCgroup = await canUseMemoryCgroup();
+const hasClang = await hasCommand('clang', ['--version']);
+const hasRedis = await hasService('redis');
+const hasPasta = await hasCommand('pasta', ['--version']);
+
+/** A TCP port free on the host right now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** A fresh directory tree that a task user (nobody) can traverse. */
 async function newRoot(): Promise<string> {
@@ -326,7 +350,7 @@ describe.skipIf(!hasBubblewrap)('command driver sandbox (bubblewrap)', () => {
     await driver.close();
   });
 
-  it('has no network without ports: a host listener is invisible, and visible once the task has ports', async () => {
+  it('has no network without ports: a host listener is invisible', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
@@ -338,17 +362,41 @@ describe.skipIf(!hasBubblewrap)('command driver sandbox (bubblewrap)', () => {
       await driver.start(isolated.spec);
       await driver.wait(isolated.spec.taskId);
       expect(isolated.lines.map((l) => l.line)).toEqual(['0', 'lo']);
-
-      const shared = await commandSpec(cmd, { ports: [port] });
-      await driver.start(shared.spec);
-      await driver.wait(shared.spec.taskId);
-      expect(shared.lines[0]).toEqual({ stream: 'stdout', line: '1' });
       await driver.destroy(isolated.spec.taskId);
-      await driver.destroy(shared.spec.taskId);
     } finally {
       server.close();
     }
   });
+
+  it.skipIf(!hasPasta || !hasRedis)(
+    "serves its ports from a network of its own and cannot reach the agent's loopback (Redis)",
+    async () => {
+      const port = await freePort();
+      const { spec, lines } = await commandSpec(
+        [
+          'echo served > index.html',
+          // 6379: the agent's Redis on 127.0.0.1; the connect must fail inside the namespace.
+          '(busybox nc -w 2 127.0.0.1 6379 </dev/null >/dev/null 2>&1 && echo "reached redis") || echo "no redis"',
+          `echo "uid $(id -u)"`,
+          `exec busybox httpd -f -p ${port} -h .`,
+        ].join('; '),
+        { ports: [port] },
+      );
+      await driver.start(spec);
+      await until(() => hasLine(lines, 'no redis') || hasLine(lines, 'reached redis'));
+      let body = '';
+      await until(async () => {
+        body = await fetch(`http://127.0.0.1:${port}/index.html`)
+          .then((response) => response.text())
+          .catch(() => '');
+        return body !== '';
+      });
+      expect(body).toBe('served\n');
+      expect(lines).toContainEqual({ stream: 'stdout', line: 'no redis' });
+      expect(lines).toContainEqual({ stream: 'stdout', line: 'uid 65534' });
+      await driver.destroy(spec.taskId);
+    },
+  );
 
   it('makes the sandbox the only writable place: system paths refuse writes, /tmp is private', async () => {
     const marker = `pacer-${randomUUID()}`;
@@ -418,6 +466,137 @@ describe.skipIf(!hasBubblewrap)('command driver sandbox (bubblewrap)', () => {
       expect(procs).not.toContain(String((handle.recoveryData as { pid: number }).pid));
       await driver.destroy(spec.taskId);
       await expect(stat(cgroupPath)).rejects.toThrow(/ENOENT/);
+    },
+  );
+});
+
+// Issue 11, rows 3 and 4, and the environment: a task owns its sandbox directory, so any path
+// there may be a link to somewhere else by the time the agent (root) looks at it.
+describe.each([
+  ...(hasBubblewrap ? [{ name: 'bubblewrap', useBubblewrap: true }] : []),
+  { name: 'no bubblewrap', useBubblewrap: false },
+])('command driver against a hostile task ($name)', ({ useBubblewrap }) => {
+  let driver: CommandDriver;
+  /** Outside every sandbox, root-owned and not writable by nobody. */
+  let outside: string;
+  beforeAll(async () => {
+    driver = await createCommandDriver({
+      logger: silentLogger(),
+      stateDir: path.join(root, `state-hostile-${useBubblewrap}`),
+      useBubblewrap,
+      pollIntervalMs: 50,
+    });
+    outside = await newRoot();
+  });
+  afterAll(async () => {
+    await driver.close();
+  });
+
+  it('never appends to the target of a stdout symlink or hard link planted in the sandbox', async () => {
+    const cron = path.join(outside, `cron-${randomUUID()}`);
+    const linked = path.join(outside, `linked-${randomUUID()}`);
+    await writeFile(cron, 'original\n');
+    await writeFile(linked, 'original\n');
+    const { spec, lines } = await commandSpec('echo "* * * * * root evil"; echo err >&2');
+    await symlink(cron, path.join(spec.sandboxDir, 'stdout'));
+    await link(linked, path.join(spec.sandboxDir, 'stderr'));
+    await driver.start(spec);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(await readFile(cron, 'utf8')).toBe('original\n');
+    expect(await readFile(linked, 'utf8')).toBe('original\n');
+    expect(lines).toEqual([
+      { stream: 'stdout', line: '* * * * * root evil' },
+      { stream: 'stderr', line: 'err' },
+    ]);
+    expect((await lstat(path.join(spec.sandboxDir, 'stdout'))).isFile()).toBe(true);
+    await driver.destroy(spec.taskId);
+  });
+
+  it('keeps a command health check started beside the task from writing through its symlinked stdout', async () => {
+    const cron = path.join(outside, `cron-${randomUUID()}`);
+    await writeFile(cron, 'original\n');
+    const task = await commandSpec(
+      `rm stdout; ln -s ${cron} stdout; echo swapped; exec sleep 1000`,
+    );
+    await driver.start(task.spec);
+    await until(() => hasLine(task.lines, 'swapped'));
+    // What agent.ts does for a COMMAND health check: a short task in the same sandbox.
+    const probe = await commandSpec('echo "probe as $(id -u)"', {
+      sandboxDir: task.spec.sandboxDir,
+    });
+    await driver.start(probe.spec);
+    expect((await driver.wait(probe.spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(probe.lines).toEqual([{ stream: 'stdout', line: 'probe as 65534' }]);
+    expect(await readFile(cron, 'utf8')).toBe('original\n');
+    await driver.destroy(probe.spec.taskId);
+    await driver.destroy(task.spec.taskId);
+  });
+
+  it("never returns another file's contents when the task swaps its stdout for a symlink (also after a restart)", async () => {
+    const secret = path.join(outside, `environ-${randomUUID()}`);
+    await writeFile(secret, 'DATABASE_URL=postgres://agent:secret@db\n');
+    const { spec, lines } = await commandSpec(
+      [
+        'echo before',
+        `rm stdout; ln -s ${secret} stdout`,
+        'echo after',
+        'while [ ! -e go ]; do sleep 0.05; done',
+        'echo later',
+      ].join('; '),
+    );
+    const handle = await driver.start(spec);
+    await until(() => hasLine(lines, 'after'));
+    // A new agent process finds the task again: the path now leads to the secret.
+    const second = await createCommandDriver({
+      logger: silentLogger(),
+      stateDir: path.join(root, `state-hostile-${useBubblewrap}`),
+      useBubblewrap,
+      pollIntervalMs: 50,
+    });
+    const recovered: Line[] = [];
+    expect(await second.recover(handle, (stream, line) => recovered.push({ stream, line }))).toBe(
+      true,
+    );
+    await writeFile(path.join(spec.sandboxDir, 'go'), '');
+    await driver.wait(spec.taskId);
+    await second.wait(spec.taskId);
+    expect(lines.map((l) => l.line)).toEqual(['before', 'after', 'later']);
+    expect(JSON.stringify(recovered)).not.toContain('secret');
+    await driver.destroy(spec.taskId);
+    await second.close();
+  });
+
+  it.skipIf(!hasClang)(
+    "gives the task's environment (LD_PRELOAD) to the task only, never to the agent's helpers",
+    async () => {
+      const markers = await newRoot();
+      const { spec, lines } = await commandSpec('echo ran');
+      const library = path.join(spec.sandboxDir, 'preload.so');
+      const source = path.join(spec.sandboxDir, 'preload.c');
+      await writeFile(
+        source,
+        `#include <stdio.h>
+#include <unistd.h>
+__attribute__((constructor)) static void mark(void) {
+  char name[512];
+  snprintf(name, sizeof name, "${markers}/loaded-by-%d", (int)getuid());
+  FILE *file = fopen(name, "w");
+  if (file) fclose(file);
+}
+`,
+      );
+      await new Promise<void>((resolve, reject) =>
+        execFile('clang', ['-shared', '-fPIC', '-o', library, source], (error) =>
+          error ? reject(new Error(error.message)) : resolve(),
+        ),
+      );
+      spec.env = { ...spec.env, LD_PRELOAD: library };
+      await driver.start(spec);
+      expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+      expect(lines).toContainEqual({ stream: 'stdout', line: 'ran' });
+      // The wrapper shell, setpriv and bwrap run as root or outside the sandbox: none loaded it.
+      expect(await readdir(markers)).toEqual([]);
+      await driver.destroy(spec.taskId);
     },
   );
 });

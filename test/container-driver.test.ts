@@ -2,7 +2,7 @@
 // exits, logs, limits, ports, kill grace and recovery. Skipped, loudly, only when no engine works.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -111,7 +111,7 @@ describe('container run arguments and logs (no engine needed)', () => {
       envFile: '/state/env',
       ulimits: [],
       sandboxMountPath: '/mnt/mesos/sandbox',
-      allowHostVolumes: false,
+      hostAccess: { volumes: [], dockerParameters: [] },
     });
 
   it('maps portMappings to published ports in the order the agent assigned them', () => {
@@ -131,17 +131,22 @@ describe('container run arguments and logs (no engine needed)', () => {
       }),
     );
     expect(result.join(' ')).toContain(
-      '--network bridge --publish 31001:80/tcp --publish 31002:53/udp --publish 31002:53/tcp',
+      '--network=bridge --publish=31001:80/tcp --publish=31002:53/udp --publish=31002:53/tcp',
     );
   });
 
   it('gives host networking to a task with ports but no mappings, and none to a task without ports', () => {
-    expect(args(spec({ ports: [31005] })).join(' ')).toContain('--network host');
-    expect(args(spec({ ports: [] })).join(' ')).toContain('--network none');
+    expect(args(spec({ ports: [31005] }))).toContain('--network=host');
+    expect(args(spec({ ports: [] }))).toContain('--network=none');
   });
 
   it('runs cmd through /bin/sh replacing the entrypoint, and args after the image', () => {
-    expect(args(spec({ cmd: 'echo hi' })).slice(-4)).toEqual(['/bin/sh', image, '-c', 'echo hi']);
+    expect(args(spec({ cmd: 'echo hi' })).slice(-4)).toEqual([
+      '--entrypoint=/bin/sh',
+      image,
+      '-c',
+      'echo hi',
+    ]);
     expect(args(spec({ cmd: undefined, args: ['a', 'b'] })).slice(-3)).toEqual([image, 'a', 'b']);
   });
 
@@ -150,7 +155,7 @@ describe('container run arguments and logs (no engine needed)', () => {
       spec({ container: { type: 'DOCKER', docker: { image: 'img' }, volumes: [], ...container } });
     expect(() =>
       args(withContainer({ volumes: [{ containerPath: '/d', hostPath: '/etc', mode: 'RO' }] })),
-    ).toThrow(/host volume \/etc is not allowed/);
+    ).toThrow(/host volume \/etc \(read-only\) is not allowed/);
     expect(() => args(withContainer({ docker: { image: 'img', privileged: true } }))).toThrow(
       /privileged/,
     );
@@ -158,10 +163,80 @@ describe('container run arguments and logs (no engine needed)', () => {
       args(
         withContainer({ docker: { image: 'img', parameters: [{ key: 'cap-add', value: 'ALL' }] } }),
       ),
-    ).toThrow(/parameters/);
+    ).toThrow(/docker parameter 'cap-add' is not allowed/);
     expect(
       args(withContainer({ volumes: [{ containerPath: '/data', hostPath: 'data', mode: 'RW' }] })),
-    ).toContain('/sb/data:/data:rw');
+    ).toContain('--volume=/sb/data:/data:rw');
+  });
+
+  // Issue 11, rows 1 and 2: no value of the app becomes a flag of the engine or a host path.
+  it('refuses an image that is not an OCI reference, such as a flag, and puts a real one after every option', () => {
+    const withImage = (value: string, extra: Partial<TaskSpec> = {}) =>
+      spec({
+        cmd: undefined,
+        args: ['sh'],
+        container: { type: 'DOCKER', docker: { image: value }, volumes: [] },
+        ...extra,
+      });
+    for (const bad of ['--privileged', '-v/:/host', 'img --privileged', 'Upper', 'a:b:c', ' img']) {
+      expect(() => args(withImage(bad)), bad).toThrow(/not an image reference/);
+    }
+    const reference = 'registry.example:5000/team/app:1.0@sha256:' + 'a'.repeat(64);
+    const argv = args(withImage(reference, { labels: { '--privileged': '-v' } }));
+    const at = argv.indexOf(reference);
+    expect(argv.slice(at)).toEqual([reference, 'sh']);
+    expect(argv.slice(0, at).every((arg) => arg === 'run' || arg.startsWith('--'))).toBe(true);
+    expect(argv).toContain('--label=--privileged=-v');
+  });
+
+  it('refuses relative volumes that climb out of the sandbox, and separators in volume paths', () => {
+    const withVolume = (volume: Record<string, string>) =>
+      spec({ container: { type: 'DOCKER', docker: { image: 'img' }, volumes: [volume] } });
+    for (const hostPath of ['../../../../..', 'a/../../x', '..', 'data:/etc', 'a,b']) {
+      expect(
+        () => args(withVolume({ containerPath: '/d', hostPath, mode: 'RW' })),
+        hostPath,
+      ).toThrow(/hostPath must/);
+    }
+    expect(() =>
+      args(withVolume({ containerPath: '/d:/etc:rw', hostPath: 'data', mode: 'RW' })),
+    ).toThrow(/must not contain/);
+    expect(args(withVolume({ containerPath: '/d', hostPath: 'a/../b', mode: 'RO' }))).toContain(
+      '--volume=/sb/b:/d:ro',
+    );
+  });
+
+  it('passes host volumes and docker parameters only as far as the operator allowed them', () => {
+    const input = (container: Partial<NonNullable<TaskSpec['container']>>) => ({
+      engine: 'podman' as const,
+      name: 'n',
+      spec: spec({
+        container: { type: 'DOCKER', docker: { image: 'img' }, volumes: [], ...container },
+      }),
+      pull: 'never' as const,
+      envFile: '/state/env',
+      ulimits: [],
+      sandboxMountPath: '/mnt/mesos/sandbox',
+      hostAccess: {
+        volumes: [{ path: '/srv/data', isReadOnly: true }],
+        dockerParameters: ['shm-size'],
+      },
+    });
+    const ro = { containerPath: '/d', hostPath: '/srv/data/x', mode: 'RO' };
+    expect(containerRunArgs(input({ volumes: [ro] }))).toContain('--volume=/srv/data/x:/d:ro');
+    expect(() => containerRunArgs(input({ volumes: [{ ...ro, mode: 'RW' }] }))).toThrow(
+      /read-write\) is not allowed/,
+    );
+    expect(() =>
+      containerRunArgs(input({ volumes: [{ ...ro, hostPath: '/srv/data/../../etc' }] })),
+    ).toThrow(/not allowed/);
+    const shm = { image: 'img', parameters: [{ key: 'shm-size', value: '64m --privileged' }] };
+    expect(containerRunArgs(input({ docker: shm }))).toContain('--shm-size=64m --privileged');
+    expect(() =>
+      containerRunArgs(
+        input({ docker: { image: 'img', parameters: [{ key: 'privileged', value: 'true' }] } }),
+      ),
+    ).toThrow(/not allowed/);
   });
 
   it('parses k8s-file records, joining partial ones, and docker json-file records', () => {
@@ -213,6 +288,52 @@ describe.skipIf(!engine)('container driver (podman)', () => {
   });
   afterAll(async () => {
     await driver.close();
+  });
+
+  // Issue 11, rows 1 and 3: the container runs as root over its sandbox; the agent (also root)
+  // must neither mount nor write through a link planted there.
+  it('refuses a relative volume whose directory in the sandbox is a symlink out of it', async () => {
+    const { spec } = await containerSpec('ls /host', {
+      container: {
+        type: 'DOCKER',
+        docker: { image },
+        volumes: [{ containerPath: '/host', hostPath: 'data/inner', mode: 'RW' }],
+      },
+    });
+    // As a fetched archive could leave it: data -> /
+    await symlink('/', path.join(spec.sandboxDir, 'data'));
+    const error = await driver.start(spec).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskStartError);
+    expect((error as TaskStartError).reason).toBe('FETCH_FAILED');
+    expect((error as Error).message).toMatch(/data is a symlink in the sandbox/);
+  });
+
+  it('creates a relative volume inside the sandbox and mounts it there', async () => {
+    const { spec, lines } = await containerSpec('echo made > /v/file; echo done', {
+      container: {
+        type: 'DOCKER',
+        docker: { image },
+        volumes: [{ containerPath: '/v', hostPath: './a/../vol', mode: 'RW' }],
+      },
+    });
+    await driver.start(spec);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(lines).toContainEqual({ stream: 'stdout', line: 'done' });
+    expect(await readFile(path.join(spec.sandboxDir, 'vol', 'file'), 'utf8')).toBe('made\n');
+    await driver.destroy(spec.taskId);
+  });
+
+  it('never writes its copy of the output through a stdout symlink planted in the sandbox', async () => {
+    const outside = path.join(root, `cron-${randomUUID()}`);
+    await writeFile(outside, 'original\n');
+    const { spec, lines } = await containerSpec('echo "* * * * * root evil"');
+    await symlink(outside, path.join(spec.sandboxDir, 'stdout'));
+    await driver.start(spec);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect(lines).toContainEqual({ stream: 'stdout', line: '* * * * * root evil' });
+    expect(await readFile(outside, 'utf8')).toBe('original\n');
+    expect((await lstat(path.join(spec.sandboxDir, 'stdout'))).isFile()).toBe(true);
+    await driver.destroy(spec.taskId);
   });
 
   it('fails a task whose image is not in the local store with FETCH_FAILED and a clear message', async () => {

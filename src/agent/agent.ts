@@ -12,7 +12,7 @@ import type {
   StatusMessage,
 } from '../bus/index.js';
 import { topics } from '../bus/index.js';
-import type { PortRange, Resources, TaskKind } from '../domain/index.js';
+import type { HostAccess, PortRange, Resources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
@@ -40,6 +40,8 @@ export interface AgentOptions {
   logLimits?: Partial<LogLimits>;
   /** Defaults and maxima of Wasm tasks' fuel, timeout and memory (`defaultAgentLimits`). */
   limits?: AgentLimits;
+  /** What the operator lets container tasks reach on this host; advertised in every offer. */
+  hostAccess?: HostAccess;
 }
 
 export interface RunningAgent {
@@ -129,6 +131,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       hostname,
       attributes,
       capabilities: [...drivers.keys()],
+      ...(options.hostAccess ? { hostAccess: options.hostAccess } : {}),
       total: resources,
       free: free(),
       runningTaskIds: [...runners.keys()],

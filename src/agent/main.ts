@@ -13,6 +13,8 @@ export async function createDrivers(options: {
   config: Pick<
     AgentConfig,
     | 'allowCommands'
+    | 'allowUnsandboxedCommands'
+    | 'hostAccess'
     | 'containerizer'
     | 'containerRuntime'
     | 'resources'
@@ -34,10 +36,24 @@ export async function createDrivers(options: {
     }),
   ];
   if (config.allowCommands) {
-    const { createCommandDriver } = await import('../runtime/command/index.js');
-    drivers.push(
-      await createCommandDriver({ logger, stateDir: path.join(config.workDir, 'command-state') }),
-    );
+    const { createCommandDriver, SandboxUnavailableError } =
+      await import('../runtime/command/index.js');
+    // Without --allow-unsandboxed-commands a missing bubblewrap stops the agent here; with it,
+    // the driver says loudly that command tasks run unsandboxed.
+    try {
+      drivers.push(
+        await createCommandDriver({
+          logger,
+          stateDir: path.join(config.workDir, 'command-state'),
+          useBubblewrap: config.allowUnsandboxedCommands ? 'auto' : true,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof SandboxUnavailableError)) throw error;
+      throw new ConfigError(
+        `--allow-commands: ${error.message}. Install bubblewrap, or add --allow-unsandboxed-commands to run command tasks without a sandbox (unsafe: they see the host's files and network)`,
+      );
+    }
   }
   if (config.containerizer) {
     const { createContainerDriver, detectContainerEngine } =
@@ -49,6 +65,7 @@ export async function createDrivers(options: {
           engine: config.containerizer,
           runtime: config.containerRuntime,
           stateDir: path.join(config.workDir, 'container-state'),
+          hostAccess: config.hostAccess,
         }),
       );
     } else {
@@ -113,5 +130,6 @@ export async function runAgent(options: {
       bytesPerSecond: config.logBytesPerSecond,
       byteBurst: config.logBytesPerSecond * 10,
     },
+    hostAccess: config.hostAccess,
   });
 }

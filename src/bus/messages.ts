@@ -8,6 +8,7 @@ import type {
   TaskKind,
   Container,
   HealthCheck,
+  HostAccess,
 } from '../domain/index.js';
 
 /** Stream names, before the bus's key prefix. */
@@ -29,6 +30,8 @@ export interface OfferMessage {
   hostname: string;
   attributes: Record<string, string>;
   capabilities: TaskKind[];
+  /** What the operator lets tasks reach on the agent's host (absent: nothing). */
+  hostAccess?: HostAccess;
   total: Resources;
   free: Resources;
   runningTaskIds: string[];

@@ -42,6 +42,9 @@ Flags:
   --resources <spec>         agent: e.g. cpus:2,mem:1024,disk:4096,ports:[31000-32000]
   --work-dir <dir>           agent: sandboxes, artifact cache, task records
   --allow-commands           agent: also run native commands (sandboxed with bubblewrap)
+  --allow-unsandboxed-commands agent: run them even where bubblewrap does not work (unsafe)
+  --allow-host-volume <p[:ro]> agent: container volumes may use this host directory (repeatable)
+  --allow-docker-parameter <k> agent: pass this docker parameter to the engine (repeatable)
   --containerizer <engine>   agent: also run containers with podman or docker
   --container-runtime <name> agent: OCI runtime for the engine, e.g. runc
   --wasm-fuel <n>            agent: default fuel budget of a Wasm task
@@ -71,6 +74,9 @@ const options = {
   resources: { type: 'string' },
   'work-dir': { type: 'string' },
   'allow-commands': { type: 'boolean' },
+  'allow-unsandboxed-commands': { type: 'boolean' },
+  'allow-host-volume': { type: 'string', multiple: true },
+  'allow-docker-parameter': { type: 'string', multiple: true },
   containerizer: { type: 'string' },
   'container-runtime': { type: 'string' },
   'wasm-fuel': { type: 'string' },

@@ -1,4 +1,5 @@
 // An agent as the master knows it: what it has, what is free, what it runs, when it was last heard.
+import type { HostAccess } from './container-values.js';
 import type { Resources } from './resources.js';
 import type { TaskKind } from './task-kind.js';
 
@@ -8,6 +9,8 @@ export interface Agent {
   /** `--attributes zone:eu,rack:r1`; `region`/`zone` keys double as the fault domain. */
   attributes: Record<string, string>;
   capabilities: TaskKind[];
+  /** What the operator lets tasks reach on this host (from its offers; absent: nothing). */
+  hostAccess?: HostAccess;
   total: Resources;
   /** Free as of the agent's last offer, minus what the master placed since. */
   free: Resources;

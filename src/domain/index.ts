@@ -3,6 +3,7 @@ export * from './agent.js';
 export * from './app.js';
 export * from './assert-never.js';
 export * from './command-line.js';
+export * from './container-values.js';
 export * from './deployment.js';
 export * from './errors.js';
 export * from './failure-reason.js';

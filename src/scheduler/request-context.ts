@@ -1,7 +1,7 @@
 // One placement request prepared for the pipeline: what the app needs, its constraints bound to
 // per-agent field values and live instance counts, and the tally of refusals.
-import type { AppDefinition, TaskKind } from '../domain/index.js';
-import { taskKindOf } from '../domain/index.js';
+import type { AppDefinition, HostAccessNeeds, TaskKind } from '../domain/index.js';
+import { hostAccessNeedsOf, taskKindOf } from '../domain/index.js';
 import type { CompiledConstraint } from './constraint/compile-constraint.js';
 import { compileConstraint } from './constraint/compile-constraint.js';
 import type { PlacedInstances } from './constraint/is-constraint-met.js';
@@ -29,6 +29,8 @@ export interface AppBinding {
   /** How many host ports may be any free port. */
   readonly dynamicPorts: number;
   readonly constraints: readonly BoundConstraint[];
+  /** Host volumes and docker parameters the app needs; undefined when it needs none. */
+  readonly hostAccessNeeds: HostAccessNeeds | undefined;
   /** Live usage of the app id. */
   readonly usage: AppUsage;
 }
@@ -50,6 +52,7 @@ export function bindApp(app: AppDefinition, state: PlacementState): AppBinding {
   );
   const usage = state.usageOf(app.id);
   const kind = taskKindOf(app);
+  const needs = hostAccessNeedsOf(app.container);
   return {
     app,
     kind,
@@ -67,6 +70,7 @@ export function bindApp(app: AppDefinition, state: PlacementState): AppBinding {
         },
       },
     })),
+    hostAccessNeeds: needs.volumes.length + needs.dockerParameters.length > 0 ? needs : undefined,
     usage,
   };
 }

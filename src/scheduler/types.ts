@@ -13,6 +13,9 @@ export const RejectReason = [
   'InsufficientGpus',
   'InsufficientPorts',
   'DeclinedScarceResources',
+  // Pacer's own, in Marathon's style: the app's host volumes or docker parameters are not
+  // among what the agent's operator allows (`--allow-host-volume`, `--allow-docker-parameter`).
+  'UnfulfilledHostAccess',
 ] as const;
 export type RejectReason = (typeof RejectReason)[number];
 

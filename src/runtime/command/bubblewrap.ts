@@ -1,5 +1,5 @@
-// The bubblewrap sandbox of a command task: fresh user, pid, ipc, uts, cgroup and mount
-// namespaces, the system read-only, the task's sandbox directory the only writable bind.
+// The bubblewrap sandbox of a command task: fresh user, pid, ipc, uts, cgroup, network and
+// mount namespaces, the system read-only, the task's sandbox directory the only writable bind.
 import { execFile } from 'node:child_process';
 import { lstat, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,10 +31,18 @@ export interface BubblewrapOptions {
   layout: BubblewrapLayout;
   /** Bound read-write at the same path, and the working directory. */
   sandboxDir: string;
-  /** Keep the host network (the task has ports); otherwise only a private loopback. */
-  shareNetwork: boolean;
+  /**
+   * 'none': a network namespace of its own with nothing but loopback. 'pasta': keep the
+   * namespace bwrap was started in, which is pasta's (task-network.ts): the task's own, with
+   * its ports forwarded in. Never the agent's.
+   */
+  network: 'none' | 'pasta';
   /** Size of the private in-memory /tmp. */
   tmpBytes: number;
+  /** The task's whole environment: bwrap starts from an empty one (`--clearenv`). */
+  env?: Record<string, string>;
+  /** Ids the task sees inside (pasta's user namespace maps only the caller, seen as 0). */
+  ids?: { uid: number; gid: number };
 }
 
 /**
@@ -52,7 +60,8 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
     '--unshare-all',
     '--unshare-user',
     '--disable-userns',
-    ...(options.shareNetwork ? ['--share-net'] : []),
+    ...(options.network === 'pasta' ? ['--share-net'] : []),
+    ...(options.ids ? ['--uid', String(options.ids.uid), '--gid', String(options.ids.gid)] : []),
     '--die-with-parent',
     ...options.layout.systemArgs,
     '--proc',
@@ -72,6 +81,14 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
     options.sandboxDir,
     '--remount-ro',
     '/',
+    // bwrap and everything before it ran with the agent's clean environment: a task's
+    // LD_PRELOAD must never reach a process outside the sandbox.
+    ...(options.env
+      ? [
+          '--clearenv',
+          ...Object.entries(options.env).flatMap(([name, value]) => ['--setenv', name, value]),
+        ]
+      : []),
   ];
 }
 
@@ -82,15 +99,29 @@ export function bubblewrapArgs(options: BubblewrapOptions): string[] {
 export async function detectBubblewrap(options: {
   bwrapPath: string;
   runAs?: string[];
+  /** Put before bwrap, as for a task with ports (pasta, see task-network.ts). */
+  network?: string[];
+  ids?: { uid: number; gid: number };
 }): Promise<boolean> {
   const layout = await probeBubblewrapLayout();
   const sandbox = bubblewrapArgs({
     layout,
     sandboxDir: tmpdir(),
-    shareNetwork: false,
+    network: options.network ? 'pasta' : 'none',
     tmpBytes: 0,
+    env: { PATH: '/usr/bin:/bin' },
+    ...(options.ids ? { ids: options.ids } : {}),
   });
-  const argv = [...(options.runAs ?? []), options.bwrapPath, ...sandbox, '/bin/sh', '-c', 'exit 0'];
+  const argv = [
+    ...(options.runAs ?? []),
+    ...(options.network ?? []),
+    options.bwrapPath,
+    ...sandbox,
+    '--',
+    '/bin/sh',
+    '-c',
+    'exit 0',
+  ];
   const [file = options.bwrapPath, ...args] = argv;
   return new Promise((resolve) => {
     execFile(file, args, { timeout: 10_000 }, (error) => resolve(error === null));

@@ -2,15 +2,16 @@
 // the task's sandbox, inside bubblewrap when available, with mem, disk, wall-clock time and the
 // kill grace period enforced, and a way back to it after an agent restart (issue 6).
 //
-//   start ─► wrapper (detached) ─► [cgroup | ulimit -v] ─► setpriv ─► bwrap ─► sh -c cmd
+//   start ─► open sandbox/stdout, sandbox/stderr (no symlinks) ─► their fds become the wrapper's
+//     │      stdout/stderr ─► wrapper (detached) ─► [cgroup | ulimit -v] ─► setpriv ─► [pasta] ─► bwrap ─► sh -c cmd
 //     │            └─ on exit: status ─► <stateDir>/<task>/exit
-//     ├─ follow sandbox/stdout, sandbox/stderr ─► onLog
+//     ├─ follow the files the agent opened (not their paths) ─► onLog
 //     ├─ timeout timer, disk check ─► stop(cause)
 //     └─ wrapper gone ─► read exit file, OOM count ─► TaskExit
 //   stop: SIGTERM to the task's processes ─► killGracePeriodMs ─► SIGKILL to the whole group
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { lstat, mkdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../lib/index.js';
 import type { TaskDriver, TaskHandle, TaskSpec } from '../driver.js';
@@ -39,6 +40,13 @@ import { chownTree, unsearchableAncestor } from './sandbox-owner.js';
 import { toTaskExit, type StopCause } from './task-exit.js';
 import { wrapperArgs } from './task-wrapper.js';
 import { findExecutable } from './find-executable.js';
+import { openAppendOnly, openForReading, reopenForReading } from './task-files.js';
+import { pastaArgs } from './task-network.js';
+
+/** `useBubblewrap: true`, but bwrap is missing or cannot build a sandbox on this host. */
+export class SandboxUnavailableError extends Error {
+  override readonly name = 'SandboxUnavailableError';
+}
 
 /** How `mem` is enforced. */
 export type MemoryLimitMode = 'cgroup' | 'address-space' | 'none';
@@ -47,7 +55,11 @@ export interface CommandDriverOptions {
   logger: Logger;
   /** Per-task state (exit status files) that must outlive the agent process, e.g. `<work-dir>/command`. */
   stateDir: string;
-  /** true: bwrap is required; false: never used; 'auto' (default): used when it works here. */
+  /**
+   * true: bwrap is required (creation fails without it); false: never used; 'auto' (default):
+   * used when it works here, with a warning when it does not. The agent passes true unless its
+   * operator allowed unsandboxed commands.
+   */
   useBubblewrap?: boolean | 'auto';
   /**
    * 'auto' (default): cgroup v1 memory controller where writable, otherwise an address-space
@@ -75,6 +87,8 @@ export interface CommandDriverOptions {
 export interface CommandDriver extends TaskDriver {
   readonly sandboxing: {
     isBubblewrap: boolean;
+    /** Tasks with ports get a network namespace of their own from pasta (else they are refused). */
+    hasPasta: boolean;
     memoryLimit: MemoryLimitMode;
     taskUser: { uid: number; gid: number } | 'agent';
   };
@@ -118,9 +132,37 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
   const bwrapPath = options.useBubblewrap === false ? undefined : await findExecutable('bwrap');
   const isBubblewrap = bwrapPath !== undefined && (await detectBubblewrap({ bwrapPath, runAs }));
   if (options.useBubblewrap === true && !isBubblewrap) {
-    throw new Error('useBubblewrap is true but bwrap cannot build a sandbox on this host');
+    throw new SandboxUnavailableError(
+      bwrapPath === undefined
+        ? 'bubblewrap (bwrap) is not installed: command tasks cannot be sandboxed'
+        : `bubblewrap (${bwrapPath}) cannot build a sandbox on this host (user namespaces disabled?)`,
+    );
+  }
+  if (!isBubblewrap && options.useBubblewrap !== false) {
+    logger.warn(
+      'COMMAND TASKS RUN UNSANDBOXED: bubblewrap is not usable here; tasks share the host file system and network',
+    );
   }
   const layout = isBubblewrap ? await probeBubblewrapLayout() : undefined;
+  // The task's own ids inside pasta's user namespace, which maps only the caller (as 0).
+  const ids =
+    taskUser === 'agent'
+      ? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+      : taskUser;
+  const pastaPath = isBubblewrap ? await findExecutable('pasta') : undefined;
+  const hasPasta =
+    bwrapPath !== undefined &&
+    pastaPath !== undefined &&
+    (await detectBubblewrap({
+      bwrapPath,
+      runAs,
+      network: pastaArgs({ pastaPath, ports: [] }),
+      ids,
+    }));
+  if (isBubblewrap && !hasPasta) {
+    logger.warn('pasta (passt) is not usable here: command tasks with ports will be refused');
+  }
+  const envPath = isBubblewrap ? undefined : await findExecutable('env');
 
   const wantedMemory = options.memoryLimit ?? 'auto';
   const hasCgroup = await canUseMemoryCgroup(cgroupRoot);
@@ -133,7 +175,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     wantedMemory === 'auto' ? (hasCgroup ? 'cgroup' : 'address-space') : wantedMemory;
   const ownPidNamespace = await pidNamespaceOf('self');
   await mkdir(options.stateDir, { recursive: true });
-  logger.info({ isBubblewrap, memoryLimit, taskUser }, 'command driver ready');
+  logger.info({ isBubblewrap, hasPasta, memoryLimit, taskUser }, 'command driver ready');
 
   const tasks = new Map<string, CommandTask>();
 
@@ -145,8 +187,16 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     return { ...newProcessTask({ handle, data, onLog }), followers: [], recentStderr: [] };
   }
 
-  /** Follows the two log files from the given offsets, and arms the timeout and the disk check. */
-  function watchTask(task: CommandTask, offsets: { stdout: number; stderr: number }): void {
+  /**
+   * Follows the two log files from the given offsets, and arms the timeout and the disk check.
+   * `handles` are the files the agent opened itself; without them (after a restart) the paths
+   * are opened again, and only the files recorded in `data` are read.
+   */
+  function watchTask(
+    task: CommandTask,
+    offsets: { stdout: number; stderr: number },
+    handles?: { stdout: FileHandle; stderr: FileHandle },
+  ): void {
     for (const stream of ['stdout', 'stderr'] as const) {
       const splitter = createLineSplitter({ maxLineBytes: maxLogLineBytes });
       const emit = (lines: string[]) => {
@@ -158,8 +208,12 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
           task.onLog?.(stream, line);
         }
       };
+      const file = stream === 'stdout' ? task.data.stdoutFile : task.data.stderrFile;
+      const identity = stream === 'stdout' ? task.data.stdoutIdentity : task.data.stderrIdentity;
+      const handle = handles?.[stream];
       const follower = createFileFollower({
-        file: stream === 'stdout' ? task.data.stdoutFile : task.data.stderrFile,
+        file,
+        open: handle ? () => Promise.resolve(handle) : () => openForReading(file, identity),
         offset: offsets[stream],
         pollIntervalMs,
         onData: (bytes) => emit(splitter.push(bytes)),
@@ -318,9 +372,133 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     task.timers.push(timer);
   }
 
+  /**
+   * Spawns the wrapper with the log files as its stdout and stderr, and starts watching it.
+   * The caller opened the files; this closes the agent's copies of the write ends once the
+   * wrapper has its own.
+   */
+  async function launch(input: {
+    spec: TaskSpec;
+    argv: string[];
+    sandboxDir: string;
+    taskStateDir: string;
+    files: Pick<
+      CommandRecoveryData,
+      'stdoutFile' | 'stderrFile' | 'stdoutIdentity' | 'stderrIdentity'
+    >;
+    writers: { stdout: FileHandle; stderr: FileHandle };
+    readers: { stdout: FileHandle; stderr: FileHandle };
+    offsets: { stdout: number; stderr: number };
+  }): Promise<TaskHandle> {
+    const { spec, argv, sandboxDir, taskStateDir, files, writers, readers, offsets } = input;
+    const { memMiB, diskMiB, killGracePeriodMs } = spec.limits;
+    const cgroup =
+      memoryLimit === 'cgroup' && memMiB > 0
+        ? await createMemoryCgroup({
+            root: cgroupRoot,
+            name: path.join('pacer', fileNameOf(spec.taskId)),
+            limitBytes: memMiB * MiB,
+          })
+        : undefined;
+    const env = { PATH: DEFAULT_PATH, ...spec.env };
+    const hasNetwork = layout !== undefined && spec.ports.length > 0 && pastaPath !== undefined;
+    const sandbox = layout
+      ? [
+          ...(hasNetwork && pastaPath ? pastaArgs({ pastaPath, ports: spec.ports }) : []),
+          bwrapPath ?? 'bwrap',
+          ...bubblewrapArgs({
+            layout,
+            sandboxDir,
+            network: hasNetwork ? 'pasta' : 'none',
+            tmpBytes: (memMiB > 0 ? Math.min(memMiB, 64) : 64) * MiB,
+            env,
+            ...(hasNetwork ? { ids } : {}),
+          }),
+          '--',
+        ]
+      : // Unsandboxed: env(1) gives the task its environment after the privilege drop.
+        [
+          envPath ?? '/usr/bin/env',
+          '-i',
+          '--',
+          ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        ];
+    const exitFile = path.join(taskStateDir, 'exit');
+    const args = wrapperArgs({
+      exitFile,
+      cgroupProcsFile: cgroup?.procsFile,
+      addressSpaceKiB: memoryLimit === 'address-space' && memMiB > 0 ? memMiB * 1024 : undefined,
+      argv: [...runAs, ...sandbox, ...argv],
+    });
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', args, {
+        cwd: sandboxDir,
+        // Nothing of the task's environment: the wrapper, setpriv, pasta and bwrap run outside
+        // the sandbox (some as root), where a task's LD_PRELOAD would run its code.
+        env: { PATH: DEFAULT_PATH },
+        // Own session and process group: the agent's death, terminal or signals do not reach it.
+        detached: true,
+        stdio: ['ignore', writers.stdout.fd, writers.stderr.fd],
+      });
+    } finally {
+      await writers.stdout.close();
+      await writers.stderr.close();
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      await cgroup?.remove();
+      throw await spawnError(child);
+    }
+    // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
+    const startTicks = startTicksNow(pid);
+    // Not unref'd: a running task keeps the agent's event loop alive, as a pending exit should.
+    const startedAt = Date.now();
+    const data: CommandRecoveryData = {
+      driver: 'command',
+      pid,
+      startTicks,
+      taskStateDir,
+      exitFile,
+      sandboxDir,
+      ...files,
+      isBubblewrap,
+      memoryLimit,
+      ...(cgroup ? { cgroupPath: cgroup.path } : {}),
+      memMiB,
+      diskMiB,
+      killGracePeriodMs,
+      timeoutMs: spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0,
+    };
+    const handle: TaskHandle = {
+      taskId: spec.taskId,
+      kind: 'command',
+      startedAt,
+      recoveryData: data,
+    };
+    const task = newTask(handle, data, spec.onLog);
+    task.child = child;
+    task.cgroup = cgroup;
+    tasks.set(spec.taskId, task);
+    child.on('error', (error) =>
+      logger.error({ err: error, taskId: spec.taskId }, 'task wrapper failed'),
+    );
+    child.once('exit', (code) => {
+      finalize(task, code).catch((error: unknown) =>
+        logger.error(
+          { err: error, taskId: spec.taskId },
+          'collecting the exit of a command task failed',
+        ),
+      );
+    });
+    watchTask(task, offsets, readers);
+    logger.info({ taskId: spec.taskId, pid, isBubblewrap, memoryLimit }, 'command task started');
+    return handle;
+  }
+
   const driver: CommandDriver = {
     kind: 'command',
-    sandboxing: { isBubblewrap, memoryLimit, taskUser },
+    sandboxing: { isBubblewrap, hasPasta, memoryLimit, taskUser },
 
     async start(spec) {
       const known = tasks.get(spec.taskId);
@@ -342,109 +520,60 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
           );
         }
       }
+      if (isBubblewrap && spec.ports.length > 0 && !hasPasta) {
+        throw new Error(
+          `Task ${spec.taskId} has ports, but pasta (passt) is not usable on this agent to give it a network of its own`,
+        );
+      }
       const taskStateDir = path.join(options.stateDir, fileNameOf(spec.taskId));
       await rm(taskStateDir, { recursive: true, force: true });
       await mkdir(taskStateDir, { recursive: true });
+      // The sandbox is handed over once, before anything of the task runs in it. Later starts
+      // in the same sandbox (command health checks) find it handed over already and leave it:
+      // walking a tree the task can change, as root, could be led anywhere.
+      if (taskUser !== 'agent' && (await lstat(sandboxDir)).uid !== taskUser.uid) {
+        await chownTree(sandboxDir, taskUser);
+      }
       const stdoutFile = path.join(sandboxDir, 'stdout');
       const stderrFile = path.join(sandboxDir, 'stderr');
-      const offsets = { stdout: await fileSize(stdoutFile), stderr: await fileSize(stderrFile) };
-      await writeFile(stdoutFile, '', { flag: 'a' });
-      await writeFile(stderrFile, '', { flag: 'a' });
-      if (taskUser !== 'agent') await chownTree(sandboxDir, taskUser);
-
-      const { memMiB, diskMiB, killGracePeriodMs } = spec.limits;
-      const cgroup =
-        memoryLimit === 'cgroup' && memMiB > 0
-          ? await createMemoryCgroup({
-              root: cgroupRoot,
-              name: path.join('pacer', fileNameOf(spec.taskId)),
-              limitBytes: memMiB * MiB,
-            })
-          : undefined;
-      const sandbox = layout
-        ? [
-            bwrapPath ?? 'bwrap',
-            ...bubblewrapArgs({
-              layout,
-              sandboxDir,
-              shareNetwork: spec.ports.length > 0,
-              tmpBytes: (memMiB > 0 ? Math.min(memMiB, 64) : 64) * MiB,
-            }),
-            '--',
-          ]
-        : [];
-      const exitFile = path.join(taskStateDir, 'exit');
-      const args = wrapperArgs({
-        exitFile,
-        stdoutFile,
-        stderrFile,
-        cgroupProcsFile: cgroup?.procsFile,
-        addressSpaceKiB: memoryLimit === 'address-space' && memMiB > 0 ? memMiB * 1024 : undefined,
-        argv: [...runAs, ...sandbox, ...argv],
-      });
-      const wrapperLog = openSync(path.join(taskStateDir, 'wrapper.log'), 'a');
-      let child: ChildProcess;
+      const opened: FileHandle[] = [];
       try {
-        child = spawn('/bin/sh', args, {
-          cwd: sandboxDir,
-          env: { PATH: DEFAULT_PATH, ...spec.env },
-          // Own session and process group: the agent's death, terminal or signals do not reach it.
-          detached: true,
-          stdio: ['ignore', 'ignore', wrapperLog],
+        const out = await openAppendOnly(stdoutFile);
+        opened.push(out.handle);
+        const err = await openAppendOnly(stderrFile);
+        opened.push(err.handle);
+        if (taskUser !== 'agent') {
+          await out.handle.chown(taskUser.uid, taskUser.gid);
+          await err.handle.chown(taskUser.uid, taskUser.gid);
+        }
+        const readers = {
+          stdout: await reopenForReading(out.handle),
+          stderr: await reopenForReading(err.handle),
+        };
+        opened.push(readers.stdout, readers.stderr);
+        const offsets = {
+          stdout: (await out.handle.stat()).size,
+          stderr: (await err.handle.stat()).size,
+        };
+        return await launch({
+          spec,
+          argv,
+          sandboxDir,
+          taskStateDir,
+          files: {
+            stdoutFile,
+            stderrFile,
+            stdoutIdentity: out.identity,
+            stderrIdentity: err.identity,
+          },
+          writers: { stdout: out.handle, stderr: err.handle },
+          readers,
+          offsets,
         });
-      } finally {
-        closeSync(wrapperLog);
+      } catch (error) {
+        await Promise.all(opened.map((handle) => handle.close().catch(() => undefined)));
+        throw error;
       }
-      const pid = child.pid;
-      if (pid === undefined) {
-        await cgroup?.remove();
-        throw await spawnError(child);
-      }
-      // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
-      const startTicks = startTicksNow(pid);
-      // Not unref'd: a running task keeps the agent's event loop alive, as a pending exit should.
-      const startedAt = Date.now();
-      const data: CommandRecoveryData = {
-        driver: 'command',
-        pid,
-        startTicks,
-        taskStateDir,
-        exitFile,
-        sandboxDir,
-        stdoutFile,
-        stderrFile,
-        isBubblewrap,
-        memoryLimit,
-        ...(cgroup ? { cgroupPath: cgroup.path } : {}),
-        memMiB,
-        diskMiB,
-        killGracePeriodMs,
-        timeoutMs: spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0,
-      };
-      const handle: TaskHandle = {
-        taskId: spec.taskId,
-        kind: 'command',
-        startedAt,
-        recoveryData: data,
-      };
-      const task = newTask(handle, data, spec.onLog);
-      task.child = child;
-      task.cgroup = cgroup;
-      tasks.set(spec.taskId, task);
-      child.on('error', (error) =>
-        logger.error({ err: error, taskId: spec.taskId }, 'task wrapper failed'),
-      );
-      child.once('exit', (code) => {
-        finalize(task, code).catch((error: unknown) =>
-          logger.error(
-            { err: error, taskId: spec.taskId },
-            'collecting the exit of a command task failed',
-          ),
-        );
-      });
-      watchTask(task, offsets);
-      logger.info({ taskId: spec.taskId, pid, isBubblewrap, memoryLimit }, 'command task started');
-      return handle;
     },
 
     ...processTaskMethods({

@@ -5,6 +5,7 @@ export {
   type CommandDriver,
   type CommandDriverOptions,
   type MemoryLimitMode,
+  SandboxUnavailableError,
 } from './command-driver.js';
 export { diskUsageBytes } from './disk-usage.js';
 export {
@@ -34,4 +35,10 @@ export {
   stopProcessTask,
   type ProcessTask,
 } from './process-task.js';
+export {
+  openAppendOnly,
+  openForReading,
+  UnsafeFileError,
+  type FileIdentity,
+} from './task-files.js';
 export { describeStatus, toTaskExit, type EndedTask, type StopCause } from './task-exit.js';

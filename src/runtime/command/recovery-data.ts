@@ -7,12 +7,15 @@ export const CommandRecoveryData = z.object({
   pid: z.number().int().positive(),
   /** The wrapper's start time in clock ticks since boot: tells it from a later process with the same pid. */
   startTicks: z.number().int(),
-  /** The agent's state directory of this task (exit status, wrapper log). */
+  /** The agent's state directory of this task (exit status). */
   taskStateDir: z.string(),
   exitFile: z.string(),
   sandboxDir: z.string(),
   stdoutFile: z.string(),
   stderrFile: z.string(),
+  /** Which files the agent created: after a restart only those are read again. */
+  stdoutIdentity: z.object({ dev: z.number(), ino: z.number() }).optional(),
+  stderrIdentity: z.object({ dev: z.number(), ino: z.number() }).optional(),
   isBubblewrap: z.boolean(),
   memoryLimit: z.enum(['cgroup', 'address-space', 'none']),
   cgroupPath: z.string().optional(),

@@ -1,26 +1,30 @@
 // The small shell process between the agent and a command task. It outlives the agent, puts
-// the task in its memory cgroup or under its address-space limit, sends its output to the
-// sandbox files, and records the exit status in the state directory for a later agent.
+// the task in its memory cgroup or under its address-space limit, and records the exit status
+// in the state directory for a later agent. Its stdout and stderr are the task's log files,
+// opened by the agent and handed over as file descriptors: the wrapper opens no path a task
+// could have changed.
 
 /**
- * Run as `/bin/sh -c WRAPPER_SCRIPT pacer-task <exit-file> <stdout> <stderr> <cgroup.procs|''>
- * <address-space KiB|''> <argv…>`. The trap keeps the wrapper alive through the SIGTERM sent to
- * the task's process group; it runs only after the foreground child has ended. The child is a
- * subshell (a fork, no exec of another shell): subshells reset caught signals to the default,
- * so the task gets SIGTERM's default action back. It joins the cgroup (`0` = the writing
- * process) and sets the limit before it execs, so nothing of the task runs unconfined, while
- * the wrapper itself stays outside the cgroup and is no candidate for the OOM killer.
+ * Run as `/bin/sh -c WRAPPER_SCRIPT pacer-task <exit-file> <cgroup.procs|''> <address-space
+ * KiB|''> <argv…>` with a clean environment (the task's own reaches it through argv, see
+ * command-driver.ts). The trap keeps the wrapper alive through the SIGTERM sent to the task's
+ * process group; it runs only after the foreground child has ended. The child is a subshell
+ * (a fork, no exec of another shell): subshells reset caught signals to the default, so the
+ * task gets SIGTERM's default action back. It joins the cgroup (`0` = the writing process) and
+ * sets the limit before it execs, so nothing of the task runs unconfined, while the wrapper
+ * itself stays outside the cgroup and is no candidate for the OOM killer.
  */
 export const WRAPPER_SCRIPT = [
-  'exit_file=$1; out=$2; err=$3; procs=$4; vkib=$5; shift 5',
+  'exit_file=$1; procs=$2; vkib=$3; shift 3',
   'trap : TERM INT HUP',
   '(',
   '  if [ -n "$procs" ]; then echo 0 > "$procs" || exit 125; fi',
   '  if [ -n "$vkib" ]; then ulimit -v "$vkib" || exit 125; fi',
   '  exec "$@"',
-  ') </dev/null >>"$out" 2>>"$err"',
+  ') </dev/null',
   'code=$?',
-  // Read only once the wrapper is gone, so it need not be written atomically.
+  // The state directory is the agent's (the task cannot write it), and the file is read only
+  // once the wrapper is gone, so it need not be written atomically.
   'echo "$code" > "$exit_file"',
   'exit "$code"',
 ].join('\n');
@@ -28,13 +32,11 @@ export const WRAPPER_SCRIPT = [
 export interface WrapperOptions {
   /** Written with the task's exit status (128 + n when killed by signal n). */
   exitFile: string;
-  stdoutFile: string;
-  stderrFile: string;
   /** `cgroup.procs` of the task's memory cgroup. */
   cgroupProcsFile?: string;
   /** Address-space limit (`ulimit -v`) when no cgroup is available. */
   addressSpaceKiB?: number;
-  /** What to run: the privilege drop, bwrap and the task, as one argv. */
+  /** What to run: the privilege drop, network, bwrap and the task, as one argv. */
   argv: string[];
 }
 
@@ -45,8 +47,6 @@ export function wrapperArgs(options: WrapperOptions): string[] {
     WRAPPER_SCRIPT,
     'pacer-task',
     options.exitFile,
-    options.stdoutFile,
-    options.stderrFile,
     options.cgroupProcsFile ?? '',
     options.addressSpaceKiB === undefined
       ? ''

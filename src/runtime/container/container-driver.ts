@@ -6,14 +6,16 @@
 //     └─► run -d (name = task id) ─► inspect (conmon / init pid) ─► follow log file ─► onLog
 //   watch: pid gone ─► inspect until exited ─► ExitCode, OOMKilled, memory peak ─► TaskExit
 //   stop: `stop -t <grace s>` (SIGTERM, SIGKILL after the grace) ─► TASK_KILLED
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { HostAccess } from '../../domain/index.js';
 import type { Logger } from '../../lib/index.js';
 import { TaskStartError, type TaskDriver, type TaskHandle, type TaskSpec } from '../driver.js';
 import {
+  openAppendOnly,
   canUseMemoryCgroup,
   createFileFollower,
   createLineSplitter,
@@ -44,6 +46,7 @@ import {
   ContainerSpecError,
   envFileOf,
 } from './container-run-args.js';
+import { resolveVolumeSources } from './container-volumes.js';
 
 export interface ContainerDriverOptions {
   logger: Logger;
@@ -56,8 +59,11 @@ export interface ContainerDriverOptions {
   stateDir?: string;
   /** `--ulimit` values; default (podman): the agent's own open-files limit and at most 32768 processes. */
   ulimits?: string[];
-  /** Absolute `hostPath` volumes are refused unless this is set. */
-  allowHostVolumes?: boolean;
+  /**
+   * Host directories volumes may use and docker parameter keys passed on (the operator's
+   * `--allow-host-volume` / `--allow-docker-parameter`). Default: none of either.
+   */
+  hostAccess?: HostAccess;
   /** Where the sandbox is mounted inside the container (and what MESOS_SANDBOX says). */
   sandboxMountPath?: string;
   memoryCgroupRoot?: string;
@@ -130,6 +136,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
   const diskCheckIntervalMs = options.diskCheckIntervalMs ?? 5000;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const tasks = new Map<string, ContainerTask>();
+  const hostAccess: HostAccess = options.hostAccess ?? { volumes: [], dockerParameters: [] };
 
   let ready:
     | Promise<{ info: ContainerEngineInfo; ulimits: string[]; canParentCgroups: boolean }>
@@ -170,17 +177,16 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
     return { ...newProcessTask({ handle, data, onLog }), finishLogs: async () => {} };
   }
 
-  /** Follows the engine's log into onLog and the sandbox's stdout/stderr files; arms timers and the exit watch. */
-  function watchTask(task: ContainerTask, logOffset: number): void {
+  /**
+   * Follows the engine's log into onLog and `copies` (the sandbox's stdout/stderr, opened by the
+   * caller); arms timers and the exit watch.
+   */
+  function watchTask(task: ContainerTask, logOffset: number, copies: LogCopies): void {
     const { data } = task;
     const records = createLineSplitter({ maxLineBytes: MAX_RECORD_BYTES });
     const lines = {
       stdout: createLineSplitter({ maxLineBytes: maxLogLineBytes }),
       stderr: createLineSplitter({ maxLineBytes: maxLogLineBytes }),
-    };
-    const copies: Record<'stdout' | 'stderr', WriteStream> = {
-      stdout: createWriteStream(path.join(data.sandboxDir, 'stdout'), { flags: 'a' }),
-      stderr: createWriteStream(path.join(data.sandboxDir, 'stderr'), { flags: 'a' }),
     };
     for (const copy of Object.values(copies)) {
       copy.on('error', (error) =>
@@ -364,12 +370,14 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       await rm(taskStateDir, { recursive: true, force: true });
       await mkdir(taskStateDir, { recursive: true });
       const envFile = path.join(taskStateDir, 'env');
-      const env = envFileOf(containerEnv(spec, sandboxMountPath));
-      await writeFile(envFile, env.text, { mode: 0o600 });
       const logFile = path.join(taskStateDir, 'container.log');
       const cgroupParent = canParentCgroups ? `/pacer/${name}` : undefined;
       let args: string[];
+      let copies: LogCopies;
       try {
+        const env = envFileOf(containerEnv(spec, sandboxMountPath));
+        await writeFile(envFile, env.text, { mode: 0o600 });
+        const volumeSources = await resolveVolumeSources({ spec, hostAccess });
         args = containerRunArgs({
           engine: info.engine,
           name,
@@ -385,8 +393,11 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
           cgroupParent,
           ulimits,
           sandboxMountPath,
-          allowHostVolumes: options.allowHostVolumes ?? false,
+          hostAccess,
+          volumeSources,
         });
+        // Opened before the container exists, so nothing of it can have swapped them yet.
+        copies = await openLogCopies(spec.sandboxDir);
       } catch (error) {
         if (error instanceof ContainerSpecError)
           throw new TaskStartError('FETCH_FAILED', error.message, { cause: error });
@@ -407,6 +418,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       }
       if (run.code !== 0) {
         const stderr = run.stderr.trim();
+        await closeLogCopies(copies);
         await removeContainer(name);
         await removeCgroupParent(memoryRoot, cgroupParent);
         if (!allowPull && MISSING_IMAGE.test(stderr)) {
@@ -459,7 +471,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       };
       const task = newTask(handle, data, spec.onLog);
       tasks.set(spec.taskId, task);
-      watchTask(task, 0);
+      watchTask(task, 0, copies);
       logger.info({ taskId: spec.taskId, image, containerId }, 'container task started');
       return handle;
     },
@@ -496,7 +508,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
       const task = newTask(handle, data, onLog);
       tasks.set(handle.taskId, task);
       // Lines written while no agent ran stay in the log file; forwarding resumes at its end.
-      watchTask(task, await fileSize(data.logFile));
+      watchTask(task, await fileSize(data.logFile), await openLogCopies(data.sandboxDir));
       if (!inspected.State?.Running) await finalize(task);
       logger.info(
         { taskId: handle.taskId, isRunning: inspected.State?.Running },
@@ -506,6 +518,30 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
     },
   };
   return driver;
+}
+
+/** The sandbox's stdout and stderr, which the driver copies the container's output into. */
+type LogCopies = Record<'stdout' | 'stderr', WriteStream>;
+
+/**
+ * Opens the sandbox copies the way command tasks' logs are opened: a symlink or hard link the
+ * container planted there is replaced, never written through (the engine runs as root).
+ */
+async function openLogCopies(sandboxDir: string): Promise<LogCopies> {
+  const out = await openAppendOnly(path.join(sandboxDir, 'stdout'));
+  try {
+    const err = await openAppendOnly(path.join(sandboxDir, 'stderr'));
+    return { stdout: out.handle.createWriteStream(), stderr: err.handle.createWriteStream() };
+  } catch (error) {
+    await out.handle.close();
+    throw error;
+  }
+}
+
+async function closeLogCopies(copies: LogCopies): Promise<void> {
+  await Promise.all(
+    Object.values(copies).map((copy) => new Promise((resolve) => copy.end(resolve))),
+  );
 }
 
 /** Engines accept `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; Marathon task ids already are. */

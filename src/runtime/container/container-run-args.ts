@@ -1,6 +1,18 @@
 // The `run` command line of a container task: Marathon's container, limits, ports, env and
 // labels turned into podman/docker flags. Pure, so the mapping is testable without an engine.
+// No value of the app is ever an argv element of its own before the image: each is joined to
+// its flag (`--label=k=v`), checked against its grammar first (the API checked it too), and the
+// image, an OCI reference, comes after every option.
 import path from 'node:path';
+import {
+  containerPathProblem,
+  hostPathProblem,
+  isDockerParameterKey,
+  isImageReference,
+  ungrantedHostAccess,
+  hostAccessNeedsOf,
+  type HostAccess,
+} from '../../domain/index.js';
 import type { TaskSpec } from '../driver.js';
 import type { ContainerEngineName } from './container-engine.js';
 
@@ -22,16 +34,23 @@ export interface RunArgsInput {
   ulimits: string[];
   /** Where the sandbox appears inside (Mesos: /mnt/mesos/sandbox). */
   sandboxMountPath: string;
-  /** Let absolute `hostPath` volumes through (off by default: they open the agent's disk). */
-  allowHostVolumes: boolean;
+  /** What this agent's operator allows: absolute host volumes and docker parameter keys. */
+  hostAccess: HostAccess;
+  /**
+   * The host path to mount for each of `spec.container.volumes`, by index, as resolved on disk
+   * by `resolveVolumeSources` (no symlink followed). Without it, paths are joined lexically.
+   */
+  volumeSources?: readonly string[];
 }
 
 /** Thrown for a container definition this agent will not run (reported as a start failure). */
 export class ContainerSpecError extends Error {}
 
-interface Volume {
+/** A volume of the container, its paths checked. */
+export interface Volume {
   containerPath: string;
-  hostPath?: string;
+  /** Absolute (a host directory the operator allowed) or relative to the sandbox. */
+  hostPath: string;
   mode?: string;
 }
 
@@ -40,12 +59,18 @@ export function containerEnv(spec: TaskSpec, sandboxMountPath: string): Record<s
   return { ...spec.env, MESOS_SANDBOX: sandboxMountPath };
 }
 
-/** `KEY=value` lines of an env file, and the entries that cannot go there (multi-line values). */
+/**
+ * `KEY=value` lines of an env file, and the entries that cannot go there (multi-line values).
+ * Throws `ContainerSpecError` for a name that would set another variable (`=`, NUL, newline).
+ */
 export function envFileOf(env: Record<string, string>): { text: string; inline: string[] } {
   const lines: string[] = [];
   const inline: string[] = [];
   for (const [key, value] of Object.entries(env)) {
-    if (/[\r\n]/.test(value)) inline.push('-e', `${key}=${value}`);
+    if (key === '' || /[=\0\r\n]/.test(key) || value.includes('\0')) {
+      throw new ContainerSpecError(`env name '${key}' (or its value) cannot be passed`);
+    }
+    if (/[\r\n]/.test(value)) inline.push(`--env=${key}=${value}`);
     else lines.push(`${key}=${value}`);
   }
   return { text: lines.length > 0 ? `${lines.join('\n')}\n` : '', inline };
@@ -56,43 +81,53 @@ export function containerRunArgs(input: RunArgsInput): string[] {
   const { spec } = input;
   const docker = spec.container?.docker;
   if (!docker?.image) throw new ContainerSpecError('container.docker.image is missing');
-  if (docker.privileged) throw new ContainerSpecError('privileged containers are not allowed');
-  if (docker.parameters?.length) {
+  if (!isImageReference(docker.image)) {
     throw new ContainerSpecError(
-      'docker parameters are not supported (they pass raw engine flags)',
+      `container.docker.image '${docker.image}' is not an image reference`,
     );
   }
-  const args = ['run', '--detach', '--name', input.name, '--pull', input.pull];
-  if (input.runtime) args.push('--runtime', input.runtime);
-  args.push('--label', `pacer.task-id=${spec.taskId}`);
+  if (docker.privileged) throw new ContainerSpecError('privileged containers are not allowed');
+  const ungranted = ungrantedHostAccess(hostAccessNeedsOf(spec.container), input.hostAccess);
+  if (ungranted) throw new ContainerSpecError(ungranted);
+  const args = ['run', '--detach', `--name=${input.name}`, `--pull=${input.pull}`];
+  if (input.runtime) args.push(`--runtime=${input.runtime}`);
+  args.push(`--label=pacer.task-id=${spec.taskId}`);
   for (const [key, value] of Object.entries(spec.labels)) {
-    if (!key.startsWith('pacer.')) args.push('--label', `${key}=${value}`);
+    if (!key.startsWith('pacer.')) args.push(`--label=${key}=${value}`);
   }
   const env = envFileOf(containerEnv(spec, input.sandboxMountPath));
-  args.push('--env-file', input.envFile, ...env.inline);
-  if (spec.limits.cpus > 0) args.push('--cpus', String(spec.limits.cpus));
+  args.push(`--env-file=${input.envFile}`, ...env.inline);
+  if (spec.limits.cpus > 0) args.push(`--cpus=${spec.limits.cpus}`);
   if (spec.limits.memMiB > 0) {
-    args.push('--memory', `${spec.limits.memMiB}m`, '--memory-swap', `${spec.limits.memMiB}m`);
+    args.push(`--memory=${spec.limits.memMiB}m`, `--memory-swap=${spec.limits.memMiB}m`);
   }
-  if (input.cgroupParent) args.push('--cgroup-parent', input.cgroupParent);
-  for (const ulimit of input.ulimits) args.push('--ulimit', ulimit);
-  args.push('--stop-timeout', String(Math.ceil(spec.limits.killGracePeriodMs / 1000)));
-  if (input.logFile) args.push('--log-driver', 'k8s-file', '--log-opt', `path=${input.logFile}`);
+  if (input.cgroupParent) args.push(`--cgroup-parent=${input.cgroupParent}`);
+  for (const ulimit of input.ulimits) args.push(`--ulimit=${ulimit}`);
+  args.push(`--stop-timeout=${Math.ceil(spec.limits.killGracePeriodMs / 1000)}`);
+  if (input.logFile) args.push('--log-driver=k8s-file', `--log-opt=path=${input.logFile}`);
   args.push(...networkArgs(spec));
-  args.push('--volume', `${spec.sandboxDir}:${input.sandboxMountPath}:rw`);
-  for (const volume of volumesOf(spec)) {
-    const hostPath = volume.hostPath ?? '';
-    if (path.isAbsolute(hostPath) && !input.allowHostVolumes) {
-      throw new ContainerSpecError(`host volume ${hostPath} is not allowed on this agent`);
-    }
+  args.push(`--volume=${spec.sandboxDir}:${input.sandboxMountPath}:rw`);
+  volumesOf(spec).forEach((volume, i) => {
     // As with Mesos, a relative host path is a directory of the sandbox.
-    const source = path.isAbsolute(hostPath) ? hostPath : path.join(spec.sandboxDir, hostPath);
+    const source =
+      input.volumeSources?.[i] ??
+      (path.isAbsolute(volume.hostPath)
+        ? volume.hostPath
+        : path.join(spec.sandboxDir, volume.hostPath));
     const mode = volume.mode?.toUpperCase() === 'RO' ? 'ro' : 'rw';
-    args.push('--volume', `${source}:${volume.containerPath}:${mode}`);
+    args.push(`--volume=${source}:${volume.containerPath}:${mode}`);
+  });
+  // Granted by the operator (checked above); the key is an option name, the value stays joined.
+  for (const parameter of docker.parameters ?? []) {
+    if (!isDockerParameterKey(parameter.key) || parameter.value.includes('\0')) {
+      throw new ContainerSpecError(`docker parameter '${parameter.key}' cannot be passed`);
+    }
+    args.push(`--${parameter.key}=${parameter.value}`);
   }
   // Marathon's `cmd` runs through a shell that replaces the image's entrypoint; `args` go to it.
+  // The image is the first argument that is not an option: everything after it is the command.
   if (spec.cmd !== undefined && !spec.args?.length) {
-    args.push('--entrypoint', '/bin/sh', docker.image, '-c', spec.cmd);
+    args.push('--entrypoint=/bin/sh', docker.image, '-c', spec.cmd);
   } else {
     args.push(docker.image, ...(spec.args ?? []));
   }
@@ -106,8 +141,8 @@ export function containerRunArgs(input: RunArgsInput): string[] {
  */
 function networkArgs(spec: TaskSpec): string[] {
   const mappings = spec.container?.portMappings ?? [];
-  if (mappings.length === 0) return ['--network', spec.ports.length > 0 ? 'host' : 'none'];
-  const args = ['--network', 'bridge'];
+  if (mappings.length === 0) return [`--network=${spec.ports.length > 0 ? 'host' : 'none'}`];
+  const args = ['--network=bridge'];
   let next = 0;
   for (const mapping of mappings) {
     if (mapping.hostPort === undefined) continue;
@@ -117,14 +152,24 @@ function networkArgs(spec: TaskSpec): string[] {
         `no host port assigned for container port ${mapping.containerPort}`,
       );
     const containerPort = mapping.containerPort || hostPort;
-    for (const protocol of (mapping.protocol ?? 'tcp').split(',')) {
-      args.push('--publish', `${hostPort}:${containerPort}/${protocol.trim()}`);
+    for (const protocol of (mapping.protocol ?? 'tcp').split(',').map((p) => p.trim())) {
+      if (!PROTOCOLS.has(protocol)) throw new ContainerSpecError(`unknown protocol '${protocol}'`);
+      if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535) {
+        throw new ContainerSpecError(`container port ${containerPort} is out of range`);
+      }
+      args.push(`--publish=${hostPort}:${containerPort}/${protocol}`);
     }
   }
   return args;
 }
 
-function volumesOf(spec: TaskSpec): Volume[] {
+const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+
+/**
+ * The container's volumes, each path checked: no engine separator in either path, and a
+ * relative host path that stays inside the sandbox. Throws `ContainerSpecError`.
+ */
+export function volumesOf(spec: TaskSpec): Volume[] {
   const volumes: Volume[] = [];
   for (const raw of spec.container?.volumes ?? []) {
     const volume = raw as Partial<Volume> & { persistent?: unknown; external?: unknown };
@@ -134,11 +179,14 @@ function volumesOf(spec: TaskSpec): Volume[] {
     if (volume.persistent !== undefined || volume.external !== undefined) {
       throw new ContainerSpecError('persistent and external volumes are not supported');
     }
-    volumes.push({
-      containerPath: volume.containerPath,
-      hostPath: volume.hostPath,
-      mode: volume.mode,
-    });
+    const hostPath = typeof volume.hostPath === 'string' ? volume.hostPath : '';
+    const problem =
+      containerPathProblem(volume.containerPath) ??
+      (hostPathProblem(hostPath) === undefined
+        ? undefined
+        : `hostPath ${hostPathProblem(hostPath)}`);
+    if (problem) throw new ContainerSpecError(`volume ${volume.containerPath}: ${problem}`);
+    volumes.push({ containerPath: volume.containerPath, hostPath, mode: volume.mode });
   }
   return volumes;
 }

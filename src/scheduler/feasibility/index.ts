@@ -7,6 +7,7 @@ import type { FeasibilityChecker } from './checker.js';
 import { checkConstraints } from './constraints.js';
 import { checkCpus } from './cpus.js';
 import { checkDisk } from './disk.js';
+import { checkHostAccess } from './host-access.js';
 import { checkMemory } from './memory.js';
 import { checkPorts } from './ports.js';
 
@@ -21,6 +22,7 @@ export const feasibilityCheckers: readonly FeasibilityChecker[] = [
   checkMemory,
   checkDisk,
   checkPorts,
+  checkHostAccess,
   checkConstraints,
 ];
 
@@ -34,6 +36,7 @@ export function checkersFor(ctx: RequestContext): readonly FeasibilityChecker[] 
   return feasibilityCheckers.filter(
     (check) =>
       (check !== checkPorts || needsPorts) &&
+      (check !== checkHostAccess || ctx.hostAccessNeeds !== undefined) &&
       (check !== checkConstraints || ctx.constraints.length > 0),
   );
 }

@@ -6,6 +6,7 @@ import type { Violation } from '../../../domain/index.js';
 import type { AppSpec } from './app-normalize.js';
 import type { WireApp } from './app-schema.js';
 import { checkPacerLabels } from './pacer-labels-validate.js';
+import { checkCommandLineValues, checkContainerValues } from './container-validate.js';
 
 /** Marathon's message for a feature a request needs but the server does not enable. */
 export function featureMessage(feature: string): string {
@@ -273,6 +274,8 @@ export function checkApp(
   }
   checkNetworks(app, violations);
   checkContainer(app, violations);
+  checkContainerValues(app, violations);
+  checkCommandLineValues(app, violations);
   checkPortDefinitions(app, violations);
   checkHealthChecks(app, violations);
   checkReadiness(app, violations);
