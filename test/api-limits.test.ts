@@ -1,5 +1,6 @@
 // Limits that hold for everyone at the API edge: linear-time patterns, stream caps, relay bodies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../src/api/http-server.js';
 import { createTestApi } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
 
@@ -46,5 +47,47 @@ describe('patterns from users run in RE2', () => {
     const res = await api.app.request(`/v2/apps?label=${selector}`);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ message: expect.stringMatching(/label selector/) });
+  });
+});
+
+describe("a follower's relay", () => {
+  it("refuses bodies over the leader's limits and relays nothing of them", async () => {
+    // The leader accepts up to 1 MiB: whatever the follower lets through lands in its store.
+    const leader = await startHttpServer({ app: api.app, port: 0, host: '127.0.0.1' });
+    const leaderUrl = `http://127.0.0.1:${leader.port}`;
+    const follower = await createTestApi({
+      maxBodyBytes: 1000,
+      maxArtifactBytes: 2000,
+      leadership: { isLeader: () => false, leaderUrl: () => leaderUrl, abdicate: async () => {} },
+    });
+    try {
+      const big = await follower.json('POST', '/v2/apps', { ...simple, cmd: 'y'.repeat(5000) });
+      expect(big.status).toBe(413);
+      expect(await big.json()).toEqual({ message: 'Request body is larger than 1000 bytes' });
+      const artifact = await follower.app.request('/v2/artifacts', {
+        method: 'POST',
+        body: new Uint8Array(3000),
+      });
+      expect(artifact.status).toBe(413);
+      // Chunked and endless, with no Content-Length to refuse early: counted as it streams.
+      const chunks = new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(new Uint8Array(600)),
+      });
+      const streamed = await follower.app.request('/v2/apps', {
+        method: 'PUT',
+        body: chunks,
+        duplex: 'half',
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(await api.store.apps.get(simple.id)).toBeUndefined();
+      expect(await api.store.artifacts.list()).toEqual([]);
+      // Within the limits it still relays.
+      const small = await follower.json('POST', '/v2/apps', simple);
+      expect(small.status).toBe(201);
+      expect(await api.store.apps.get(simple.id)).toBeDefined();
+    } finally {
+      await follower.close();
+      await leader.close();
+    }
   });
 });
