@@ -77,7 +77,7 @@ describe("a follower's relay", () => {
         method: 'PUT',
         body: chunks,
         duplex: 'half',
-      } as RequestInit);
+      });
       expect(streamed.status).toBe(413);
       expect(await api.store.apps.get(simple.id)).toBeUndefined();
       expect(await api.store.artifacts.list()).toEqual([]);
