@@ -5,6 +5,7 @@ import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
 import type { LiveState, ReadModel } from './read-model.js';
+import type { StreamCapLimits } from './stream-caps.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -67,6 +68,11 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /**
+   * Caps on open `/v2/events` streams and log follows, in total and per principal (429 beyond);
+   * defaults in stream-caps.ts.
+   */
+  streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

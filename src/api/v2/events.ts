@@ -5,7 +5,9 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { BadRequestError } from '../../domain/index.js';
 import type { ApiDeps } from '../deps.js';
+import { principalOf } from '../authorize.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
+import { DEFAULT_EVENT_STREAM_LIMITS, createStreamCap } from '../stream-caps.js';
 import { queryAll } from '../request.js';
 import { clientIp } from '../responses.js';
 
@@ -25,6 +27,10 @@ export function eventsRoutes(deps: ApiDeps): Hono {
   const { events, logger } = deps;
   const keepAliveMs = deps.eventStream?.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   const maxOutstanding = deps.eventStream?.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+  const cap = createStreamCap({
+    what: 'event streams',
+    limits: deps.streamCaps?.eventStreams ?? DEFAULT_EVENT_STREAM_LIMITS,
+  });
   const routes = new Hono();
 
   routes.get('/v2/events', (c) => {
@@ -37,6 +43,8 @@ export function eventsRoutes(deps: ApiDeps): Hono {
     const types = new Set(queryAll(c, 'event_type'));
     const afterId = lastEventId(c);
     const remoteAddress = clientIp(c);
+    // Counted from here until detach: 429 beyond the caps, before anything is subscribed.
+    const release = cap.acquire(principalOf(c).name);
     const encoder = new TextEncoder();
     let unsubscribe: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -45,6 +53,7 @@ export function eventsRoutes(deps: ApiDeps): Hono {
     const detach = () => {
       if (isClosed) return;
       isClosed = true;
+      release();
       clearInterval(timer);
       unsubscribe?.();
       events
@@ -52,6 +61,8 @@ export function eventsRoutes(deps: ApiDeps): Hono {
         .catch((error: unknown) => logger.error({ err: error }, 'event_stream_detached failed'));
     };
 
+    // The connection's end detaches too: a stream whose start failed is never cancelled.
+    c.req.raw.signal.addEventListener('abort', detach, { once: true });
     const body = new ReadableStream<Uint8Array>(
       {
         async start(controller) {
