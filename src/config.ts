@@ -1,4 +1,5 @@
 // Environment and flags → one typed, validated Config, read once at start-up.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Resources } from './domain/index.js';
 import { parseAttributes, parseResources } from './domain/index.js';
@@ -11,9 +12,18 @@ export interface CommonConfig {
   offerIntervalMs: number;
 }
 
+/** API authentication (the `--insecure`, `--bootstrap-token-file` block below). */
+export interface AuthConfig {
+  /** `PACER_BOOTSTRAP_TOKEN` or the file's content: turns authentication on. */
+  bootstrapToken?: string;
+  /** Serving without authentication on a non-loopback address (`--insecure`; said loudly at start). */
+  insecure: boolean;
+}
+
 export interface MasterConfig extends CommonConfig {
   port: number;
   host: string;
+  auth: AuthConfig;
   databaseUrl: string;
   redisUrl: string;
   /** Base URL agents and users reach this master at (artifact URIs). */
@@ -95,14 +105,63 @@ function common(env: NodeJS.ProcessEnv): CommonConfig {
   };
 }
 
-function masterPart(env: NodeJS.ProcessEnv, flags: Flags) {
+// --- authentication: --insecure, --bootstrap-token-file, PACER_BOOTSTRAP_TOKEN -------------
+
+/** The shortest bootstrap secret accepted: it guards the whole cluster. */
+const MIN_BOOTSTRAP_TOKEN_LENGTH = 16;
+
+/** True for a literal loopback address (127.0.0.0/8, ::1) or `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare)
+  );
+}
+
+function authPart(env: NodeJS.ProcessEnv, flags: Flags, host: string): AuthConfig {
+  const file = str(flags['bootstrap-token-file']);
+  let token = env.PACER_BOOTSTRAP_TOKEN || undefined;
+  if (file !== undefined) {
+    try {
+      token = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ConfigError(`--bootstrap-token-file: ${(error as Error).message}`);
+    }
+  }
+  if (token !== undefined) {
+    if (token.length < MIN_BOOTSTRAP_TOKEN_LENGTH || /\s/.test(token))
+      throw new ConfigError(
+        `The bootstrap token must be at least ${MIN_BOOTSTRAP_TOKEN_LENGTH} characters without spaces`,
+      );
+    // Secrets starting with pacer_ name their principal (api/auth/secret-format.ts).
+    if (token.startsWith('pacer_'))
+      throw new ConfigError("The bootstrap token must not start with 'pacer_'");
+  }
+  const insecure = flags.insecure === true;
+  if (token === undefined && !insecure && !isLoopbackHost(host))
+    throw new ConfigError(
+      `Refusing to listen on ${host} without authentication: set PACER_BOOTSTRAP_TOKEN ` +
+        '(or --bootstrap-token-file), listen on 127.0.0.1, or pass --insecure',
+    );
+  return {
+    bootstrapToken: token,
+    insecure: insecure && token === undefined && !isLoopbackHost(host),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
   const port = int('PORT', str(flags.port) ?? env.PORT, 8080);
-  const host = str(flags.host) ?? env.PACER_HOST ?? '0.0.0.0';
+  const host = str(flags.host) ?? env.PACER_HOST ?? defaultHost;
   const placement =
     oneOf('PACER_PLACEMENT', env.PACER_PLACEMENT, ['binpack', 'spread'] as const) ?? 'binpack';
   return {
     port,
     host,
+    auth: authPart(env, flags, host),
     publicUrl:
       env.PACER_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
@@ -147,7 +206,8 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
 export function loadMasterConfig(env: NodeJS.ProcessEnv, flags: Flags): MasterConfig {
   return {
     ...common(env),
-    ...masterPart(env, flags),
+    // A master serves agents on other machines: every address, so authentication or --insecure.
+    ...masterPart(env, flags, '0.0.0.0'),
     databaseUrl: required('DATABASE_URL', env.DATABASE_URL),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
   };
@@ -164,7 +224,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, flags: Flags): AgentConf
 
 export function loadDevConfig(env: NodeJS.ProcessEnv, flags: Flags): DevConfig {
   const dataDir = str(flags['data-dir']) ?? env.PACER_DATA_DIR ?? './.pacer';
-  const master = masterPart(env, flags);
+  // Unauthenticated unless told otherwise, so only this machine may reach it.
+  const master = masterPart(env, flags, '127.0.0.1');
   const agent = agentPart(env, { 'work-dir': `${dataDir}/agent`, ...flags });
   return {
     ...common(env),

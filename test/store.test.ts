@@ -450,6 +450,41 @@ function describeStoreConformance(name: string, open: OpenStore): void {
       });
     });
 
+    describe('principals', () => {
+      const grants = [{ path: '/team-a', actions: ['view' as const, 'create' as const] }];
+
+      it('creates, gets, lists by name and deletes principals', async () => {
+        const a = `${name}-a`.toLowerCase().replace(/[^a-z-]/g, '-');
+        expect(await store.principals.create({ name: `${a}2`, secretHash: 'h2', grants })).toBe(
+          true,
+        );
+        expect(await store.principals.create({ name: a, secretHash: 'h1', grants: [] })).toBe(true);
+        const got = await store.principals.get(a);
+        expect(got).toMatchObject({ name: a, secretHash: 'h1', grants: [] });
+        expect(Date.parse(got?.createdAt ?? '')).toBeGreaterThan(0);
+        expect(await store.principals.get(`${a}2`)).toMatchObject({ grants });
+        const listed = (await store.principals.list()).map((p) => p.name);
+        expect(listed.indexOf(a)).toBeLessThan(listed.indexOf(`${a}2`));
+        expect(await store.principals.delete(a)).toBe(true);
+        expect(await store.principals.delete(a)).toBe(false);
+        expect(await store.principals.get(a)).toBeUndefined();
+        await store.principals.delete(`${a}2`);
+      });
+
+      it('keeps the first of two creations of one name, and exactly one reports it created', async () => {
+        const p = `${name}-race`.toLowerCase().replace(/[^a-z-]/g, '-');
+        const results = await Promise.all(
+          ['first', 'second', 'third'].map((secretHash) =>
+            store.principals.create({ name: p, secretHash, grants }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = ['first', 'second', 'third'][results.indexOf(true)];
+        expect((await store.principals.get(p))?.secretHash).toBe(winner);
+        await store.principals.delete(p);
+      });
+    });
+
     describe('transaction', () => {
       it('commits every write and returns the callback value', async () => {
         const result = await store.transaction(async (tx) => {

@@ -4,6 +4,7 @@ import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
+import type { Authenticator } from './auth/index.js';
 import type { LiveState, ReadModel } from './read-model.js';
 import type { StreamCapLimits } from './stream-caps.js';
 
@@ -73,6 +74,11 @@ export interface ApiDeps {
    * defaults in stream-caps.ts.
    */
   streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
+  /**
+   * Authentication: when present every request but the open paths (auth/middleware.ts) must
+   * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).
+   */
+  auth?: Authenticator;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
+import { authentication } from './auth/index.js';
 import { createReadModel } from './read-model.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
@@ -53,6 +54,8 @@ export function createApi(apiDeps: ApiDeps): Hono {
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
+  // First: no route, body limit or read runs before the caller is known.
+  if (deps.auth) app.use('*', authentication(deps.auth));
   // Reads skip these: the hot path of GET /v2/apps/{id} stays short.
   app.on(WRITE_METHODS, '*', limitBodies(deps));
   // Every change through the API ends the shared read snapshot: clients read their own writes.

@@ -32,7 +32,10 @@ Commands:
 
 Flags:
   --port <n>                 HTTP port (dev, master; default 8080 or $PORT)
-  --host <addr>              listen address (default 0.0.0.0)
+  --host <addr>              listen address (default: dev 127.0.0.1, master 0.0.0.0; $PACER_HOST)
+  --bootstrap-token-file <f> dev, master: turn authentication on; the principal 'bootstrap' (all
+                             rights) gets the file's secret on first start ($PACER_BOOTSTRAP_TOKEN)
+  --insecure                 dev, master: serve a non-loopback address without authentication
   --data-dir <dir>           dev: where state is kept (default ./.pacer or $PACER_DATA_DIR)
   --hostname <name>          agent: hostname offered to the master (default: this machine's)
   --attributes <k:v,...>     agent: attributes for constraints, e.g. zone:eu,rack:r1
@@ -44,7 +47,7 @@ Flags:
   --wasm-fuel <n>            agent: default fuel budget of a Wasm task
   --wasm-timeout-seconds <n> agent: default wall-clock limit of a Wasm task
 
-Environment: PORT, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
+Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
 `;
 
@@ -53,6 +56,8 @@ const options = {
   version: { type: 'boolean' },
   port: { type: 'string' },
   host: { type: 'string' },
+  'bootstrap-token-file': { type: 'string' },
+  insecure: { type: 'boolean' },
   'data-dir': { type: 'string' },
   hostname: { type: 'string' },
   attributes: { type: 'string' },
@@ -100,6 +105,7 @@ async function dev(flags: Flags): Promise<void> {
     masterId: 'dev',
     port: config.port,
     host: config.host,
+    auth: config.auth,
     publicUrl: config.publicUrl,
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
@@ -133,6 +139,7 @@ async function master(flags: Flags): Promise<void> {
     masterId: `master-${randomUUID()}`,
     port: config.port,
     host: config.host,
+    auth: config.auth,
     publicUrl: config.publicUrl,
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,

@@ -9,6 +9,8 @@ import type {
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
+import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
+import type { AuthConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
@@ -37,6 +39,8 @@ export interface MasterOptions {
   masterId: string;
   port: number;
   host: string;
+  /** Authentication (on with a bootstrap token); absent or without a token: off. */
+  auth?: AuthConfig;
   publicUrl: string;
   version: string;
   agentTimeoutMs: number;
@@ -182,7 +186,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onDefeated: follow,
   });
 
+  const auth = await startAuthentication(options);
   const api = createApi({
+    auth,
     store,
     // Reads come from the leader's memory; a follower relays them to the leader.
     live: liveState(cache, tracker),
@@ -214,4 +220,21 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       logger.info('master stopped');
     },
   };
+}
+
+/** Bootstraps and returns the authenticator when a bootstrap token is set; warns when off. */
+async function startAuthentication(options: MasterOptions) {
+  const { store, clock, logger, auth } = options;
+  if (auth?.bootstrapToken === undefined) {
+    if (auth?.insecure) {
+      logger.warn(
+        { host: options.host },
+        'INSECURE: authentication is off and the API listens beyond loopback (--insecure): ' +
+          'anyone who reaches this port can run code on every agent',
+      );
+    }
+    return undefined;
+  }
+  await bootstrapPrincipal({ store, secret: auth.bootstrapToken, logger });
+  return createAuthenticator({ store, clock });
 }

@@ -8,6 +8,7 @@ import { createDeploymentRepository } from './deployment-repository.js';
 import { createEventRepository } from './event-repository.js';
 import { createInstanceRepository } from './instance-repository.js';
 import { createLeaseRepository } from './lease-repository.js';
+import { createPrincipalRepository } from './principal-repository.js';
 import type { Store } from './store.js';
 
 /**
@@ -28,6 +29,7 @@ export function createDrizzleStore(options: {
     artifacts: createArtifactRepository({ db }),
     events: createEventRepository({ db }),
     leases: createLeaseRepository({ db }),
+    principals: createPrincipalRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

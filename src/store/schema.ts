@@ -14,7 +14,14 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
+import type {
+  Agent,
+  AppDefinition,
+  Deployment,
+  Grant,
+  Instance,
+  TaskFailure,
+} from '../domain/index.js';
 
 /**
  * `bytea` ⇄ `Uint8Array`. postgres-js hands back a Buffer (copied into a plain Uint8Array so
@@ -101,4 +108,13 @@ export const leases = pgTable('leases', {
   name: text('name').primaryKey(),
   holder: text('holder').notNull(),
   expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+});
+
+/** API principals: a name, its hashed secret (never the secret) and its grants. */
+export const principals = pgTable('principals', {
+  name: text('name').primaryKey(),
+  /** `scrypt$N$r$p$<salt>$<hash>` (base64url), see api/auth/secret-hash.ts. */
+  secretHash: text('secret_hash').notNull(),
+  grants: json('grants').$type<Grant[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
 });

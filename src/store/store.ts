@@ -1,6 +1,13 @@
 // Repository interfaces over Postgres. One implementation (drizzle) runs on both the `postgres`
 // driver and PGlite; the same conformance suite proves both.
-import type { Agent, AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
+import type {
+  Agent,
+  AppDefinition,
+  Deployment,
+  Grant,
+  Instance,
+  TaskFailure,
+} from '../domain/index.js';
 
 export interface AppRepository {
   /** Stores `app` as the current definition of `app.id` and records it as version `app.version`. Idempotent. */
@@ -104,6 +111,28 @@ export interface LeaseRepository {
   holder(options: { name: string; now: number }): Promise<string | undefined>;
 }
 
+/** A principal as stored: the secret only as its hash. */
+export interface StoredPrincipal {
+  name: string;
+  /** An opaque hash of the secret (api/auth decides the format). */
+  secretHash: string;
+  grants: Grant[];
+  createdAt: string;
+}
+
+export interface PrincipalRepository {
+  /**
+   * Inserts the principal unless one of that name exists (INSERT … ON CONFLICT DO NOTHING):
+   * true when this call created it. Concurrent creations of one name: exactly one gets true.
+   */
+  create(principal: Omit<StoredPrincipal, 'createdAt'>): Promise<boolean>;
+  get(name: string): Promise<StoredPrincipal | undefined>;
+  /** Every principal, ordered by name. */
+  list(): Promise<StoredPrincipal[]>;
+  /** Removes the principal; false when it did not exist. */
+  delete(name: string): Promise<boolean>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -112,6 +141,7 @@ export interface Store {
   artifacts: ArtifactRepository;
   events: EventRepository;
   leases: LeaseRepository;
+  principals: PrincipalRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

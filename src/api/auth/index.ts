@@ -1,0 +1,8 @@
+// Public surface of API authentication: the middleware, the authenticator, bootstrap, secrets.
+export { authentication, isOpenPath } from './middleware.js';
+export { BOOTSTRAP_PRINCIPAL, createAuthenticator } from './authenticator.js';
+export type { Authenticator, AuthenticatorOptions } from './authenticator.js';
+export { ALL_RIGHTS, MIN_BOOTSTRAP_SECRET_LENGTH, bootstrapPrincipal } from './bootstrap.js';
+export { PRINCIPAL_NAME, nameInSecret, newSecret } from './secret-format.js';
+export { hashSecret, verifySecret } from './secret-hash.js';
+export { parseAuthorization } from './credentials.js';
