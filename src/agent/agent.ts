@@ -1,5 +1,6 @@
 // An agent: offers its resources, runs what the master sends, reports status and logs.
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
+import type { Agent as HttpsAgent } from 'node:https';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
@@ -28,6 +29,8 @@ export interface AgentOptions {
   resources: Resources;
   workDir: string;
   masterUrl?: string;
+  /** Verifies the master's HTTPS for artifact downloads (`--ca`, lib/tls-client). */
+  httpsAgent?: HttpsAgent;
   clock: Clock;
   logger: Logger;
   /** How often the agent offers (and so heartbeats). */
@@ -70,6 +73,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const fetcher = createFetcher({
     cacheDir: path.join(workDir, 'cache'),
     masterUrl: options.masterUrl,
+    ...(options.httpsAgent ? { httpsAgent: options.httpsAgent } : {}),
   });
   const runners = new Map<string, TaskRunner>();
   const maxLogLines = options.maxLogLines ?? 10_000;

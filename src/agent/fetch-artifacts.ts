@@ -5,6 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import type { FetchUri } from '../domain/index.js';
 
@@ -42,6 +43,8 @@ export function createFetcher(options: {
   masterUrl?: string;
   maxBytes?: number;
   timeoutMs?: number;
+  /** Verifies https:// URIs against `--ca` (lib/tls-client); the system CAs when absent. */
+  httpsAgent?: HttpsAgent;
 }): Fetcher {
   const { cacheDir } = options;
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
@@ -57,7 +60,8 @@ export function createFetcher(options: {
     }
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      return await get(url, { uri, maxBytes, signal, redirectsLeft: MAX_REDIRECTS });
+      const { httpsAgent } = options;
+      return await get(url, { uri, maxBytes, signal, redirectsLeft: MAX_REDIRECTS, httpsAgent });
     } catch (error) {
       if (error instanceof FetchError) throw error;
       throw new FetchError(`Could not download ${uri}: ${(error as Error).message}`, {
@@ -130,12 +134,20 @@ const MAX_REDIRECTS = 10;
  */
 async function get(
   url: URL,
-  context: { uri: string; maxBytes: number; signal: AbortSignal; redirectsLeft: number },
+  context: {
+    uri: string;
+    maxBytes: number;
+    signal: AbortSignal;
+    redirectsLeft: number;
+    httpsAgent?: HttpsAgent;
+  },
 ): Promise<Buffer> {
   const { uri, maxBytes, signal } = context;
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const isHttps = url.protocol === 'https:';
+  const request = isHttps ? httpsRequest : httpRequest;
+  const agent = isHttps ? context.httpsAgent : undefined;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const outgoing = request(url, { signal }, resolve);
+    const outgoing = request(url, { signal, ...(agent ? { agent } : {}) }, resolve);
     outgoing.once('error', reject);
     outgoing.end();
   });

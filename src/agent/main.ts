@@ -59,6 +59,15 @@ export async function createDrivers(options: {
   return drivers;
 }
 
+/**
+ * Loaded only with `--ca`: lib/tls-client brings undici, whose first use compiles its Wasm
+ * HTTP parser (fetch-artifacts.ts keeps it off the agent's launch path for that reason).
+ */
+async function tlsClient(caFile: string) {
+  const { loadTlsClient } = await import('../lib/tls-client.js');
+  return loadTlsClient(caFile);
+}
+
 export async function runAgent(options: {
   config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
   bus: Bus;
@@ -74,6 +83,9 @@ export async function runAgent(options: {
     resources: config.resources,
     workDir: path.resolve(config.workDir),
     masterUrl: config.masterUrl,
+    ...(config.transport.caFile
+      ? { httpsAgent: (await tlsClient(config.transport.caFile)).httpsAgent }
+      : {}),
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,

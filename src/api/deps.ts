@@ -1,4 +1,5 @@
 // What the HTTP edge needs from the rest of the master, passed to `createApi` as one object.
+import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
@@ -74,6 +75,8 @@ export interface ApiDeps {
    * defaults in stream-caps.ts.
    */
   streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
+  /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */
+  relayDispatcher?: Dispatcher;
   /**
    * Authentication: when present every request but the open paths (auth/middleware.ts) must
    * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).

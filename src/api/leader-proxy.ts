@@ -59,6 +59,7 @@ export function leaderProxy(
         body: hasBody ? await c.req.arrayBuffer() : undefined,
         redirect: 'manual',
         signal: c.req.raw.signal,
+        ...(deps.relayDispatcher ? { dispatcher: deps.relayDispatcher } : {}),
       });
     } catch (error) {
       deps.logger.warn({ err: error, leaderUrl }, 'proxying to the leader failed');
