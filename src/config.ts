@@ -25,10 +25,23 @@ export interface AuthConfig {
   insecure: boolean;
 }
 
+/** TLS and the secrets key (the `--tls-cert`, `--ca` block below). */
+export interface TransportConfig {
+  /** Serve HTTPS with these PEM files (`--tls-cert`, `--tls-key`: both or neither). */
+  tls?: { certFile: string; keyFile: string };
+  /** PEM CA bundle verifying the master's HTTPS (`--ca`, `PACER_CA_FILE`): agents, relays. */
+  caFile?: string;
+  /** PEM CA bundle verifying a `rediss://` Redis (`--redis-ca`, `PACER_REDIS_CA_FILE`). */
+  redisCaFile?: string;
+  /** The key encrypting secrets (`PACER_SECRETS_KEY_FILE`); `pacer dev` makes one when absent. */
+  secretsKeyFile?: string;
+}
+
 export interface MasterConfig extends CommonConfig {
   port: number;
   host: string;
   auth: AuthConfig;
+  transport: TransportConfig;
   databaseUrl: string;
   redisUrl: string;
   /** Base URL agents and users reach this master at (artifact URIs). */
@@ -38,6 +51,7 @@ export interface MasterConfig extends CommonConfig {
 }
 
 export interface AgentConfig extends CommonConfig {
+  transport: TransportConfig;
   redisUrl: string;
   masterUrl: string;
   hostname: string;
@@ -208,6 +222,24 @@ function authPart(env: NodeJS.ProcessEnv, flags: Flags, host: string): AuthConfi
   };
 }
 
+// --- transport and secrets: --tls-cert, --tls-key, --ca, --redis-ca, PACER_SECRETS_KEY_FILE --
+
+function transportPart(env: NodeJS.ProcessEnv, flags: Flags): TransportConfig {
+  const certFile = str(flags['tls-cert']) ?? env.PACER_TLS_CERT;
+  const keyFile = str(flags['tls-key']) ?? env.PACER_TLS_KEY;
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  const caFile = str(flags.ca) ?? env.PACER_CA_FILE;
+  const redisCaFile = str(flags['redis-ca']) ?? env.PACER_REDIS_CA_FILE;
+  const secretsKeyFile = env.PACER_SECRETS_KEY_FILE;
+  return {
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    ...(caFile ? { caFile } : {}),
+    ...(redisCaFile ? { redisCaFile } : {}),
+    ...(secretsKeyFile ? { secretsKeyFile } : {}),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
@@ -215,12 +247,15 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
   const host = str(flags.host) ?? env.PACER_HOST ?? defaultHost;
   const placement =
     oneOf('PACER_PLACEMENT', env.PACER_PLACEMENT, ['binpack', 'spread'] as const) ?? 'binpack';
+  const transport = transportPart(env, flags);
+  const scheme = transport.tls ? 'https' : 'http';
   return {
     port,
     host,
     auth: authPart(env, flags, host),
+    transport,
     publicUrl:
-      env.PACER_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
+      env.PACER_PUBLIC_URL ?? `${scheme}://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
     placement,
   };
@@ -248,6 +283,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
   }
   return {
     ...agentLimitsPart(env, flags),
+    transport: transportPart(env, flags),
     hostname: str(flags.hostname) ?? env.PACER_HOSTNAME ?? os.hostname(),
     attributes,
     resources,
@@ -334,7 +370,13 @@ export function loadDevConfig(env: NodeJS.ProcessEnv, flags: Flags): DevConfig {
     ...common(env),
     ...master,
     ...agent,
-    publicUrl: env.PACER_PUBLIC_URL ?? `http://127.0.0.1:${master.port}`,
+    transport: master.transport,
+    // A certificate names `localhost` more often than an address.
+    publicUrl:
+      env.PACER_PUBLIC_URL ??
+      (master.transport.tls
+        ? `https://localhost:${master.port}`
+        : `http://127.0.0.1:${master.port}`),
     dataDir,
   };
 }

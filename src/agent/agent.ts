@@ -1,5 +1,6 @@
 // An agent: offers its resources, runs what the master sends, reports status and logs.
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
+import type { Agent as HttpsAgent } from 'node:https';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
@@ -32,6 +33,8 @@ export interface AgentOptions {
   masterUrl?: string;
   /** Fetch policy: ranges allowed although private or loopback, and the cache's bound. */
   fetch?: { allowFrom?: string[]; cacheMaxBytes?: number };
+  /** Verifies the master's HTTPS for artifact downloads (`--ca`, lib/tls-client). */
+  httpsAgent?: HttpsAgent;
   clock: Clock;
   logger: Logger;
   /** How often the agent offers (and so heartbeats). */
@@ -80,6 +83,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     masterUrl: options.masterUrl,
     allowFetchFrom: options.fetch?.allowFrom,
     cacheMaxBytes: options.fetch?.cacheMaxBytes,
+    ...(options.httpsAgent ? { httpsAgent: options.httpsAgent } : {}),
   });
   const runners = new Map<string, TaskRunner>();
   const logLimits: LogLimits = { ...defaultLogLimits, ...options.logLimits };

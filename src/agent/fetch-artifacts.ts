@@ -8,6 +8,7 @@ import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FetchUri } from '../domain/index.js';
@@ -56,6 +57,8 @@ export interface FetcherOptions {
   /** Bytes the cache keeps; least recently used files go first. Default 1 GiB. */
   cacheMaxBytes?: number;
   timeoutMs?: number;
+  /** Verifies https:// URIs against `--ca` (lib/tls-client); the system CAs when absent. */
+  httpsAgent?: HttpsAgent;
 }
 
 const MiB = 1024 * 1024;
@@ -77,7 +80,12 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     const partial = path.join(cacheDir, `${randomUUID()}.part`);
     try {
       const signal = AbortSignal.timeout(timeoutMs);
-      const response = await get(new URL(uri, options.masterUrl), { uri, policy, signal });
+      const response = await get(new URL(uri, options.masterUrl), {
+        uri,
+        policy,
+        signal,
+        httpsAgent: options.httpsAgent,
+      });
       const { digest, size } = await save(response, { uri, file: partial, capBytes });
       const expected = digestOf(uri);
       if (expected && digest !== expected) {
@@ -184,9 +192,9 @@ function refusalOf(url: URL, policy: FetchPolicy): string | undefined {
  */
 async function get(
   first: URL,
-  context: { uri: string; policy: FetchPolicy; signal: AbortSignal },
+  context: { uri: string; policy: FetchPolicy; signal: AbortSignal; httpsAgent?: HttpsAgent },
 ): Promise<IncomingMessage> {
-  const { uri, policy, signal } = context;
+  const { uri, policy, signal, httpsAgent } = context;
   let url = first;
   for (let redirects = 0; ; redirects++) {
     const why = refusalOf(url, policy);
@@ -194,10 +202,12 @@ async function get(
       const via = url.href === first.href ? '' : ` (redirected to ${url.href})`;
       throw new FetchError(`Refused to fetch ${uri}${via}: ${why}`);
     }
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const isHttps = url.protocol === 'https:';
+    const request = isHttps ? httpsRequest : httpRequest;
     const lookup = policy.isMasterOrigin(url) ? undefined : policy.lookup;
+    const agent = isHttps ? httpsAgent : undefined;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const outgoing = request(url, { signal, lookup }, resolve);
+      const outgoing = request(url, { signal, lookup, ...(agent ? { agent } : {}) }, resolve);
       outgoing.once('error', reject);
       outgoing.end();
     });

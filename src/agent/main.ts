@@ -104,6 +104,15 @@ function fetchPolicyOf(config: Pick<AgentConfig, 'allowFetchFrom' | 'fetchCacheM
   return { allowFrom: config.allowFetchFrom, cacheMaxBytes: config.fetchCacheMaxMiB * 1024 * 1024 };
 }
 
+/**
+ * Loaded only with `--ca`: lib/tls-client brings undici, whose first use compiles its Wasm
+ * HTTP parser (fetch-artifacts.ts keeps it off the agent's launch path for that reason).
+ */
+async function tlsClient(caFile: string) {
+  const { loadTlsClient } = await import('../lib/tls-client.js');
+  return loadTlsClient(caFile);
+}
+
 export async function runAgent(options: {
   config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
   bus: Bus;
@@ -119,6 +128,9 @@ export async function runAgent(options: {
     resources: config.resources,
     workDir: path.resolve(config.workDir),
     masterUrl: config.masterUrl,
+    ...(config.transport.caFile
+      ? { httpsAgent: (await tlsClient(config.transport.caFile)).httpsAgent }
+      : {}),
     clock,
     logger,
     offerIntervalMs: config.offerIntervalMs,

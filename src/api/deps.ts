@@ -1,4 +1,5 @@
 // What the HTTP edge needs from the rest of the master, passed to `createApi` as one object.
+import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Leadership } from '../master/leadership.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
@@ -6,6 +7,7 @@ import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth/index.js';
 import type { LiveState, ReadModel } from './read-model.js';
+import type { StreamCapLimits } from './stream-caps.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -68,6 +70,13 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /**
+   * Caps on open `/v2/events` streams and log follows, in total and per principal (429 beyond);
+   * defaults in stream-caps.ts.
+   */
+  streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
+  /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */
+  relayDispatcher?: Dispatcher;
   /**
    * Authentication: when present every request but the open paths (auth/middleware.ts) must
    * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).

@@ -19,6 +19,8 @@ export const ApiErrorCode = {
   INTERNAL: 'INTERNAL',
   /** This master follows and cannot reach (or name) the leader (LeaderProxyFilter). */
   NO_LEADER: 'NO_LEADER',
+  /** A cap on open streams (events, log follows) is reached. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -51,6 +53,7 @@ export const STATUS_OF: Record<ErrorCode | ApiErrorCode, ContentfulStatusCode> =
   [ApiErrorCode.URI_NOT_FOUND]: 500,
   [ApiErrorCode.INTERNAL]: 500,
   [ApiErrorCode.NO_LEADER]: 502,
+  [ApiErrorCode.TOO_MANY_REQUESTS]: 429,
 };
 
 /** Marathon's error body: `message`, plus `details` or `deployments` where Marathon sends them. */

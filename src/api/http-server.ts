@@ -1,7 +1,9 @@
-// Serves a Hono app on Node's HTTP server (@hono/node-server) and closes it cleanly, cutting
-// long-lived streams (events, log follows) so shutdown does not wait for clients.
+// Serves a Hono app on Node's HTTP server, or HTTPS with a certificate (@hono/node-server), and
+// closes it cleanly, cutting long-lived streams (events, log follows) so shutdown does not wait.
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 
@@ -13,13 +15,33 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/** Listens on `host:port` (port 0 picks a free one) and serves `app`. */
+/** PEM files of the server's certificate (chain) and private key. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Listens on `host:port` (port 0 picks a free one) and serves `app`; HTTPS with `tls`. */
 export async function startHttpServer(options: {
   app: Hono;
   port: number;
   host?: string;
+  tls?: TlsFiles;
 }): Promise<RunningHttpServer> {
-  const server = createAdaptorServer({ fetch: options.app.fetch }) as Server;
+  const { tls } = options;
+  const server = (
+    tls
+      ? createAdaptorServer({
+          fetch: options.app.fetch,
+          createServer: createHttpsServer,
+          serverOptions: {
+            cert: await readFile(tls.certFile),
+            key: await readFile(tls.keyFile),
+            minVersion: 'TLSv1.2',
+          },
+        })
+      : createAdaptorServer({ fetch: options.app.fetch })
+  ) as Server;
   // Keep-alive timeouts shorter than typical client pools avoid resets on reused sockets.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // A follower master answers nothing itself: it forwards each request to the leader and relays
 // the answer, as Marathon's LeaderProxyFilter does; the event stream is redirected instead.
 import { Hono } from 'hono';
+import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { routingPath } from './request.js';
@@ -31,6 +32,9 @@ export function leaderProxy(
   // routes (the leader's requests pass it by without a middleware layer).
   const relay = new Hono({ getPath: routingPath });
   relay.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
+  // The leader's limits, here too: a follower buffers a body before relaying it, so without
+  // them any client could make every follower hold a body of any size in memory.
+  relay.on(WRITE_METHODS, '*', limitBodies(deps));
   relay.all('*', async (c) => {
     const leaderUrl = leadership.leaderUrl();
     if (!leaderUrl || leaderUrl === self) {
@@ -55,6 +59,7 @@ export function leaderProxy(
         body: hasBody ? await c.req.arrayBuffer() : undefined,
         redirect: 'manual',
         signal: c.req.raw.signal,
+        ...(deps.relayDispatcher ? { dispatcher: deps.relayDispatcher } : {}),
       });
     } catch (error) {
       deps.logger.warn({ err: error, leaderUrl }, 'proxying to the leader failed');

@@ -2,14 +2,13 @@
 // leader header and body limits, and answers every error from the one table in errors.ts.
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import type { MiddlewareHandler } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
 import { authentication } from './auth/index.js';
 import { createReadModel } from './read-model.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
+import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import { leaderProxy } from './leader-proxy.js';
 import { PrefixRouter } from './prefix-router.js';
 import type { LeaderProxy } from './leader-proxy.js';
@@ -34,29 +33,9 @@ import { openApiRoutes } from './openapi/routes.js';
 
 /** Default time reads may share one snapshot of the store (writes and events end it early). */
 export const DEFAULT_READ_CACHE_MS = 1000;
-/** Default limit of a JSON request body (413 beyond). */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-/** Default limit of an artifact upload (413 beyond). */
-export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_MAX_BODY_BYTES } from './body-limits.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
-
-function limitBodies(deps: ApiDeps): MiddlewareHandler {
-  const tooLarge = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError(
-          ApiErrorCode.PAYLOAD_TOO_LARGE,
-          `Request body is larger than ${maxSize} bytes`,
-        );
-      },
-    });
-  const json = tooLarge(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  const artifact = tooLarge(deps.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES);
-  return (c, next) => (c.req.path === '/v2/artifacts' ? artifact(c, next) : json(c, next));
-}
 
 /**
  * Builds the HTTP API. Paths are matched after collapsing doubled slashes; app ids are greedy

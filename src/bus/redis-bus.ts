@@ -10,8 +10,10 @@ import type { RawEntry } from './redis-replies.js';
 import { fieldValue, parseEntries, parseReadReply } from './redis-replies.js';
 
 export interface RedisBusOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS. */
   url: string;
+  /** PEM CA bundle verifying a `rediss://` server (the system CAs when absent). */
+  tlsCa?: Buffer;
   /** Prepended to every stream name. Default `pacer:`. */
   prefix?: string;
   logger: Logger;
@@ -40,6 +42,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       ...(isBlocking ? { blockingTimeout: 30_000, blockingTimeoutGrace: 5_000 } : {}),
       // Commands issued in one tick (acks of a batch, a burst of publishes) go out in one write.
       enableAutoPipelining: true,
+      // rediss:// turns TLS on (verifying); the CA only adds whom to trust.
+      ...(options.tlsCa && options.url.startsWith('rediss:') ? { tls: { ca: options.tlsCa } } : {}),
     });
     // ioredis reconnects by itself; without a listener it would print an unhandled-error warning.
     connection.on('error', (error: unknown) =>

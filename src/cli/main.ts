@@ -9,6 +9,7 @@ import {
   loadDevConfig,
   loadMasterConfig,
   type Flags,
+  type TransportConfig,
 } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
 
@@ -36,6 +37,10 @@ Flags:
   --bootstrap-token-file <f> dev, master: turn authentication on; the principal 'bootstrap' (all
                              rights) gets the file's secret on first start ($PACER_BOOTSTRAP_TOKEN)
   --insecure                 dev, master: serve a non-loopback address without authentication
+  --tls-cert <pem>           dev, master: serve HTTPS with this certificate (chain) ($PACER_TLS_CERT)
+  --tls-key <pem>            dev, master: … and this private key ($PACER_TLS_KEY)
+  --ca <pem>                 master, agent: verify the master's HTTPS against these CAs ($PACER_CA_FILE)
+  --redis-ca <pem>           master, agent: verify a rediss:// Redis against these CAs ($PACER_REDIS_CA_FILE)
   --data-dir <dir>           dev: where state is kept (default ./.pacer or $PACER_DATA_DIR)
   --hostname <name>          agent: hostname offered to the master (default: this machine's)
   --attributes <k:v,...>     agent: attributes for constraints, e.g. zone:eu,rack:r1
@@ -58,7 +63,7 @@ Flags:
   --log-bytes-per-second <n> agent: per-task log bytes, bursts of 10 s (default 1048576)
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
-PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
+PACER_SECRETS_KEY_FILE, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
 `;
 
 const options = {
@@ -68,6 +73,10 @@ const options = {
   host: { type: 'string' },
   'bootstrap-token-file': { type: 'string' },
   insecure: { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  ca: { type: 'string' },
+  'redis-ca': { type: 'string' },
   'data-dir': { type: 'string' },
   hostname: { type: 'string' },
   attributes: { type: 'string' },
@@ -108,6 +117,13 @@ function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void 
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
+/** The CA verifying a rediss:// Redis, read from `--redis-ca`. */
+async function redisCa(transport: TransportConfig): Promise<{ tlsCa?: Buffer }> {
+  if (!transport.redisCaFile) return {};
+  const { readFile } = await import('node:fs/promises');
+  return { tlsCa: await readFile(transport.redisCaFile) };
+}
+
 async function dev(flags: Flags): Promise<void> {
   const config = loadDevConfig(process.env, flags);
   const [{ runAgent }, { createMemoryBus }, { startMaster }, { createPgliteStore }] =
@@ -130,9 +146,13 @@ async function dev(flags: Flags): Promise<void> {
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
+    ...(config.transport.tls ? { tls: config.transport.tls } : {}),
   });
   const agent = await runAgent({
-    config: { ...config, masterUrl: `http://127.0.0.1:${master.port}` },
+    config: {
+      ...config,
+      masterUrl: `${config.transport.tls ? 'https://localhost' : 'http://127.0.0.1'}:${master.port}`,
+    },
     bus,
     clock: systemClock,
     logger: logger.child({ role: 'agent' }),
@@ -150,7 +170,14 @@ async function master(flags: Flags): Promise<void> {
   ]);
   const logger = createLogger({ name: 'master', level: config.logLevel });
   const store = await createPostgresStore({ url: config.databaseUrl, logger });
-  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
+  const bus = createRedisBus({
+    url: config.redisUrl,
+    prefix: config.busPrefix,
+    logger,
+    ...(await redisCa(config.transport)),
+  });
+  const { caFile, tls } = config.transport;
+  const relay = caFile ? await import('../lib/tls-client.js') : undefined;
   const running = await startMaster({
     store,
     bus,
@@ -164,6 +191,8 @@ async function master(flags: Flags): Promise<void> {
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
+    ...(tls ? { tls } : {}),
+    ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),
   });
   stopOnSignal([running, { stop: () => bus.close() }, { stop: () => store.close() }], logger);
 }
@@ -172,7 +201,12 @@ async function agent(flags: Flags): Promise<void> {
   const config = loadAgentConfig(process.env, flags);
   const [{ runAgent }, { createRedisBus }] = await Promise.all([roles.agent(), roles.bus()]);
   const logger = createLogger({ name: 'agent', level: config.logLevel });
-  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger });
+  const bus = createRedisBus({
+    url: config.redisUrl,
+    prefix: config.busPrefix,
+    logger,
+    ...(await redisCa(config.transport)),
+  });
   const running = await runAgent({ config, bus, clock: systemClock, logger });
   stopOnSignal([running, { stop: () => bus.close() }], logger);
 }

@@ -2,3 +2,4 @@
 export * from './clock.js';
 export * from './logger.js';
 export * from './package-root.js';
+export * from './linear-regex.js';

@@ -9,6 +9,8 @@ import type {
 import { topics } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
+import type { TlsFiles } from '../api/http-server.js';
+import type { Dispatcher } from 'undici';
 import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
 import type { AuthConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -48,6 +50,10 @@ export interface MasterOptions {
   evaluationIntervalMs?: number;
   /** Leader lease length; a dead leader is replaced after at most this long. */
   leaseTtlMs?: number;
+  /** Serve HTTPS with these PEM files. */
+  tls?: TlsFiles;
+  /** Verifies the leader's HTTPS when this master follows (`--ca`). */
+  relayDispatcher?: Dispatcher;
 }
 
 export interface RunningMaster {
@@ -200,6 +206,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     queue: queueView,
     taskMetrics,
     leadership,
+    ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
@@ -208,7 +215,12 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
   // Elect (or learn the leader) before listening: a request must never find no leader at all.
   await leadership.start();
-  const server = await startHttpServer({ app: api, port: options.port, host: options.host });
+  const server = await startHttpServer({
+    app: api,
+    port: options.port,
+    host: options.host,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
   logger.info({ port: server.port, publicUrl: options.publicUrl }, 'master listening');
 
   return {

@@ -26,16 +26,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function createRedisServer(): Promise<RedisServer> {
+/** With `tls`, it listens for TLS only (`rediss://`), clients not asked for certificates. */
+export async function createRedisServer(
+  options: { tls?: { certFile: string; keyFile: string; caFile: string } } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const { tls } = options;
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile]
+    : ['--port', String(port)];
+  const tlsFiles = tls
+    ? ['--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+    : [];
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     async start() {
       const proc = spawn(
         REDIS_SERVER_BIN,
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        [...listen, ...tlsFiles, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child = proc;

@@ -406,6 +406,7 @@ export const OPERATIONS: Operation[] = [
       },
       '400': error('Bad `stream` or `tail`.'),
       '404': error('No such task.'),
+      '429': error('Too many open log follows, in total or of this principal.'),
     },
   },
   {
@@ -583,6 +584,7 @@ export const OPERATIONS: Operation[] = [
       },
       '307': { description: 'This master follows; `Location` is the stream at the leader.' },
       '405': error('The request does not accept `text/event-stream`.'),
+      '429': error('Too many open event streams, in total or of this principal.'),
     },
   },
   {

@@ -9,6 +9,7 @@ import { canSeeEvent } from '../auth/index.js';
 import { principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
+import { DEFAULT_EVENT_STREAM_LIMITS, createStreamCap } from '../stream-caps.js';
 import { queryAll } from '../request.js';
 import { clientIp } from '../responses.js';
 
@@ -28,6 +29,10 @@ export function eventsRoutes(deps: ApiDeps): Hono {
   const { events, logger } = deps;
   const keepAliveMs = deps.eventStream?.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   const maxOutstanding = deps.eventStream?.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+  const cap = createStreamCap({
+    what: 'event streams',
+    limits: deps.streamCaps?.eventStreams ?? DEFAULT_EVENT_STREAM_LIMITS,
+  });
   const routes = new Hono();
 
   routes.get('/v2/events', (c) => {
@@ -41,6 +46,8 @@ export function eventsRoutes(deps: ApiDeps): Hono {
     const afterId = lastEventId(c);
     const remoteAddress = clientIp(c);
     const principal = principalOf(c);
+    // Counted from here until detach: 429 beyond the caps, before anything is subscribed.
+    const release = cap.acquire(principal.name);
     const encoder = new TextEncoder();
     let unsubscribe: (() => void) | undefined;
     let forgetRevocation: (() => void) | undefined;
@@ -50,6 +57,7 @@ export function eventsRoutes(deps: ApiDeps): Hono {
     const detach = () => {
       if (isClosed) return;
       isClosed = true;
+      release();
       clearInterval(timer);
       unsubscribe?.();
       forgetRevocation?.();
@@ -58,6 +66,8 @@ export function eventsRoutes(deps: ApiDeps): Hono {
         .catch((error: unknown) => logger.error({ err: error }, 'event_stream_detached failed'));
     };
 
+    // The connection's end detaches too: a stream whose start failed is never cancelled.
+    c.req.raw.signal.addEventListener('abort', detach, { once: true });
     const body = new ReadableStream<Uint8Array>(
       {
         async start(controller) {

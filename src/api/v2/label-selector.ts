@@ -1,6 +1,13 @@
 // Marathon's label selector for `GET /v2/apps?label=` (LabelSelector.scala): `k`, `k==v`,
-// `k!=v`, `k in (a,b)`, `k notin (a,b)`; a comma outside parentheses means AND.
+// `k!=v`, `k in (a,b)`, `k notin (a,b)`; a comma outside parentheses means AND. Terms are
+// parsed with RE2 (linear time): a selector is user input, and a backtracking `(.+?)\s+…`
+// on a long run of spaces is quadratic.
 import { BadRequestError } from '../../domain/index.js';
+import { RE2JS, fullMatchGroups } from '../../lib/index.js';
+
+const SET_TERM = RE2JS.compile('(.+?)\\s+(in|notin)\\s+\\((.*)\\)');
+const COMPARE_TERM = RE2JS.compile('(.+?)\\s*(==|!=)\\s*(.*)');
+const EXISTS_TERM = RE2JS.compile('[^\\s=!(),]+');
 
 type Term = (labels: Record<string, string>) => boolean;
 
@@ -25,10 +32,20 @@ function splitTerms(selector: string): string[] {
   return terms;
 }
 
-const unescape = (text: string): string => text.trim().replace(/\\(.)/g, '$1');
+/** Drops the backslash of each escape, in one pass. */
+function unescape(text: string): string {
+  const trimmed = text.trim();
+  let out = '';
+  for (let i = 0; i < trimmed.length; i++) {
+    const ch = trimmed[i] as string;
+    if (ch === '\\' && i + 1 < trimmed.length) out += trimmed[++i] as string;
+    else out += ch;
+  }
+  return out;
+}
 
 function parseTerm(term: string): Term {
-  const set = /^(.+?)\s+(in|notin)\s+\((.*)\)$/.exec(term);
+  const set = fullMatchGroups(SET_TERM, term);
   if (set) {
     const key = unescape(set[1] ?? '');
     const values = (set[3] ?? '').split(',').map(unescape);
@@ -39,7 +56,7 @@ function parseTerm(term: string): Term {
       return values.includes(value) === isIn;
     };
   }
-  const compare = /^(.+?)\s*(==|!=)\s*(.*)$/.exec(term);
+  const compare = fullMatchGroups(COMPARE_TERM, term);
   if (compare) {
     const key = unescape(compare[1] ?? '');
     const value = unescape(compare[3] ?? '');
@@ -47,7 +64,7 @@ function parseTerm(term: string): Term {
       ? (labels) => labels[key] === value
       : (labels) => labels[key] !== value;
   }
-  if (/^[^\s=!(),]+$/.test(term)) {
+  if (EXISTS_TERM.matches(term)) {
     const key = unescape(term);
     return (labels) => key in labels;
   }

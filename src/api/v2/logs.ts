@@ -3,8 +3,9 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { Action, BadRequestError, NotFoundError, parseTaskId } from '../../domain/index.js';
-import { authorize } from '../authorize.js';
+import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
+import { DEFAULT_LOG_FOLLOW_LIMITS, createStreamCap } from '../stream-caps.js';
 import { queryBoolean, queryInteger } from '../request.js';
 
 const DEFAULT_TAIL = 100;
@@ -13,6 +14,10 @@ const MAX_TAIL = 10_000;
 /** Routes of `/v2/tasks/{taskId}/logs`. */
 export function logsRoutes(deps: ApiDeps): Hono {
   const { store, logs } = deps;
+  const cap = createStreamCap({
+    what: 'log follows',
+    limits: deps.streamCaps?.logFollows ?? DEFAULT_LOG_FOLLOW_LIMITS,
+  });
   const routes = new Hono();
 
   routes.get('/v2/tasks/:taskId/logs', async (c) => {
@@ -35,19 +40,34 @@ export function logsRoutes(deps: ApiDeps): Hono {
       return c.json({ taskId, lines, ...(fuelUsed === undefined ? {} : { fuelUsed }) });
     }
 
-    return streamSSE(c, async (sse) => {
-      const controller = new AbortController();
-      sse.onAbort(() => controller.abort());
-      for (const line of lines) await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
-      const followed = logs.follow(taskId, {
-        signal: controller.signal,
-        ...(stream ? { stream } : {}),
-      });
-      for await (const line of followed) {
-        if (sse.aborted) break;
-        await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
-      }
-    });
+    // 429 beyond the caps; released when the follow ends, however it ends.
+    const release = cap.acquire(principalOf(c).name);
+    return streamSSE(
+      c,
+      async (sse) => {
+        const controller = new AbortController();
+        sse.onAbort(() => {
+          controller.abort();
+          release();
+        });
+        try {
+          for (const line of lines) {
+            await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
+          }
+          const followed = logs.follow(taskId, {
+            signal: controller.signal,
+            ...(stream ? { stream } : {}),
+          });
+          for await (const line of followed) {
+            if (sse.aborted) break;
+            await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
+          }
+        } finally {
+          release();
+        }
+      },
+      async () => release(),
+    );
   });
 
   return routes;

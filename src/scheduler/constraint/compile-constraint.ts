@@ -1,5 +1,7 @@
 // Marathon's constraint tuples turned, once per app, into a form cheap to evaluate per agent.
 import type { Constraint } from '../../domain/index.js';
+import { compileFullMatch } from '../../lib/index.js';
+import type { FullMatch } from '../../lib/index.js';
 import { isHostnameField, mesosValueString } from '../agent-field.js';
 
 export const ConstraintOperator = [
@@ -22,8 +24,8 @@ export interface CompiledConstraint {
   value: string | undefined;
   /** MAX_PER: the limit; GROUP_BY: the minimum number of groups (0 when absent). */
   count: number;
-  /** LIKE / UNLIKE: the value as a full-match regular expression. */
-  pattern: RegExp | undefined;
+  /** LIKE / UNLIKE: the value as a full-match regular expression (RE2: linear time). */
+  pattern: FullMatch | undefined;
 }
 
 /** Compiles one constraint; an invalid regex or number compiles to a constraint never met. */
@@ -35,7 +37,7 @@ export function compileConstraint(constraint: Constraint): CompiledConstraint {
     : undefined;
   const field = isHostnameField(rawField) ? 'hostname' : rawField;
   let count = 0;
-  let pattern: RegExp | undefined;
+  let pattern: FullMatch | undefined;
   let compiledOperator = operator;
   if (operator === 'MAX_PER' || operator === 'GROUP_BY') {
     count = value === undefined ? 0 : Number(value);
@@ -53,12 +55,12 @@ export function compileConstraint(constraint: Constraint): CompiledConstraint {
   };
 }
 
-/** A regex that must match the whole string, as Java's `String.matches`; undefined if invalid. */
-export function fullMatch(source: string | undefined): RegExp | undefined {
+/**
+ * A regex that must match the whole string, as Java's `String.matches`, in RE2's linear-time
+ * engine (no backreferences or lookarounds); undefined if invalid.
+ */
+export function fullMatch(source: string | undefined): FullMatch | undefined {
   if (source === undefined) return undefined;
-  try {
-    return new RegExp(`^(?:${source})$`);
-  } catch {
-    return undefined;
-  }
+  const compiled = compileFullMatch(source);
+  return compiled.ok ? compiled.value : undefined;
 }

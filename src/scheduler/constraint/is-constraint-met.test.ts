@@ -104,3 +104,14 @@ describe('a field the agent lacks', () => {
 it('refuses every agent for an operator Marathon does not know', () => {
   expect(met(['rack', 'NEAR', 'r1'], 'r1')).toBe(false);
 });
+
+describe('LIKE and UNLIKE in a linear-time engine', () => {
+  it('evaluates a catastrophic-backtracking pattern against a long agent value', () => {
+    const hostile = `${'a'.repeat(50_000)}!`;
+    expect(met(['rack', 'LIKE', '(a+)+$'], hostile)).toBe(false);
+    expect(met(['rack', 'UNLIKE', '(a+)+$'], hostile)).toBe(true);
+  });
+  it('never meets a constraint whose pattern RE2 refuses', () => {
+    expect(met(['rack', 'LIKE', '(r)\\1'], 'rr')).toBe(false);
+  });
+});

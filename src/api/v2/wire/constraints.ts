@@ -1,16 +1,13 @@
 // Validation of Marathon app constraints `[field, OPERATOR, value?]` with Marathon's messages
 // (BEHAVIOUR.md (g)); operators come back upper-cased.
 import type { Constraint, Violation } from '../../../domain/index.js';
+import { compileFullMatch } from '../../../lib/index.js';
 
 const OPERATORS = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'MAX_PER', 'UNLIKE', 'IS'] as const;
 
+/** Patterns run in RE2's linear-time engine: its syntax (no backreferences, lookarounds). */
 function isRegex(value: string): boolean {
-  try {
-    new RegExp(`^(?:${value})$`);
-    return true;
-  } catch {
-    return false;
-  }
+  return compileFullMatch(value).ok;
 }
 
 function checkOne(parts: string[]): string | undefined {

@@ -1,0 +1,163 @@
+// TLS end to end with a throwaway CA: the master serves HTTPS; clients that trust the CA (a
+// follower's relay, the agent's artifact fetcher, the bus over rediss://) verify it; clients
+// that trust another CA, or only the system's, are refused.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startHttpServer } from '../src/api/http-server.js';
+import type { RunningHttpServer } from '../src/api/http-server.js';
+import { FetchError, createFetcher } from '../src/agent/fetch-artifacts.js';
+import { createRedisBus } from '../src/bus/index.js';
+import { silentLogger } from '../src/lib/index.js';
+import { loadTlsClient } from '../src/lib/tls-client.js';
+import type { TlsClient } from '../src/lib/tls-client.js';
+import { createTestApi } from './support/api-doubles.js';
+import type { TestApi } from './support/api-doubles.js';
+import { createRedisServer } from './support/redis-server.js';
+import { hasCommand } from './support/services.js';
+import { createThrowawayCa } from './support/throwaway-ca.js';
+import type { ThrowawayCa } from './support/throwaway-ca.js';
+
+const hasOpenssl = await hasCommand('openssl', ['version']);
+
+describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
+  let ca: ThrowawayCa;
+  let api: TestApi;
+  let server: RunningHttpServer;
+  let trusting: TlsClient;
+  let other: TlsClient;
+  let base: string;
+  beforeAll(async () => {
+    ca = await createThrowawayCa();
+    api = await createTestApi();
+    server = await startHttpServer({
+      app: api.app,
+      port: 0,
+      host: '127.0.0.1',
+      tls: { certFile: ca.certFile, keyFile: ca.keyFile },
+    });
+    base = `https://127.0.0.1:${server.port}`;
+    trusting = await loadTlsClient(ca.caFile);
+    other = await loadTlsClient(ca.otherCaFile);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await api?.close();
+    await ca?.remove();
+  });
+
+  it('serves HTTPS that a client trusting the CA verifies, by address and by name', async () => {
+    const res = await fetch(`${base}/ping`, { dispatcher: trusting.dispatcher });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('pong');
+    const named = await fetch(`https://localhost:${server.port}/ping`, {
+      dispatcher: trusting.dispatcher,
+    });
+    expect(named.status).toBe(200);
+  });
+
+  it('is refused by clients without the CA or trusting another CA, and plain HTTP gets nothing', async () => {
+    await expect(fetch(`${base}/ping`)).rejects.toMatchObject({
+      cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+    });
+    await expect(fetch(`${base}/ping`, { dispatcher: other.dispatcher })).rejects.toMatchObject({
+      cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+    });
+    await expect(fetch(`http://127.0.0.1:${server.port}/ping`)).rejects.toThrow();
+  });
+
+  it('the agent downloads an artifact over HTTPS with --ca, and refuses without it', async () => {
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    await api.store.artifacts.put({ digest, bytes });
+    const uri = `${base}/v2/artifacts/${digest}/module.wasm`;
+    const work = await mkdtemp(path.join(os.tmpdir(), 'pacer-tls-fetch-'));
+    try {
+      const verifying = createFetcher({
+        cacheDir: path.join(work, 'cache'),
+        httpsAgent: trusting.httpsAgent,
+      });
+      await verifying.fetchAll([{ uri, extract: false, executable: false, cache: true }], work);
+      expect(new Uint8Array(await readFile(path.join(work, 'module.wasm')))).toEqual(bytes);
+
+      for (const httpsAgent of [undefined, other.httpsAgent]) {
+        const refusing = createFetcher({
+          cacheDir: path.join(work, 'other-cache'),
+          ...(httpsAgent ? { httpsAgent } : {}),
+        });
+        const failed = refusing.fetchAll(
+          [{ uri, extract: false, executable: false, cache: true }],
+          work,
+        );
+        await expect(failed).rejects.toBeInstanceOf(FetchError);
+        await expect(failed).rejects.toThrow(/unable to verify/);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  it("a follower relays to the leader's HTTPS only when it verifies the leader", async () => {
+    const leadership = (dispatcher?: TlsClient['dispatcher']) => ({
+      leadership: { isLeader: () => false, leaderUrl: () => base, abdicate: async () => {} },
+      ...(dispatcher ? { relayDispatcher: dispatcher } : {}),
+    });
+    const follower = await createTestApi(leadership(trusting.dispatcher));
+    const blind = await createTestApi(leadership(other.dispatcher));
+    try {
+      const relayed = await follower.json('POST', '/v2/apps', { id: '/over-tls', cmd: 'a.wasm' });
+      expect(relayed.status).toBe(201);
+      expect(await api.store.apps.get('/over-tls')).toBeDefined();
+      const refused = await blind.json('POST', '/v2/apps', { id: '/not-over-tls', cmd: 'a.wasm' });
+      expect(refused.status).toBe(502);
+      expect(await api.store.apps.get('/not-over-tls')).toBeUndefined();
+    } finally {
+      await follower.close();
+      await blind.close();
+    }
+    // Two more in-memory stores (PGlite) take a while on a busy machine.
+  }, 120_000);
+
+  it('the bus reaches a rediss:// Redis that it verifies with --redis-ca', async () => {
+    const redis = await createRedisServer({
+      tls: { certFile: ca.certFile, keyFile: ca.keyFile, caFile: ca.caFile },
+    });
+    await redis.start();
+    const bus = createRedisBus({
+      url: redis.url,
+      prefix: 'tls-test:',
+      logger: silentLogger(),
+      tlsCa: await readFile(ca.caFile),
+    });
+    const warnings: string[] = [];
+    const untrusting = createRedisBus({
+      url: redis.url,
+      prefix: 'tls-test:',
+      logger: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }),
+      tlsCa: await readFile(ca.otherCaFile),
+    });
+    try {
+      await bus.publish('hello', { said: 'over TLS' });
+      const entries = await bus.read<{ said: string }>('hello');
+      expect(entries.map((e) => e.message)).toEqual([{ said: 'over TLS' }]);
+      // The same server through a client trusting another CA: the handshake fails (it retries
+      // until closed), and nothing it sent arrives.
+      const published = untrusting.publish('hello', { said: 'blind' }).catch((e: unknown) => e);
+      await vi.waitFor(() =>
+        expect(warnings.join('\n')).toMatch(
+          /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+        ),
+      );
+      await untrusting.close();
+      expect(await published).toBeInstanceOf(Error);
+      expect((await bus.read('hello')).length).toBe(1);
+    } finally {
+      await bus.close();
+      await untrusting.close().catch(() => undefined);
+      await redis.kill();
+    }
+  });
+});
