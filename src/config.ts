@@ -20,6 +20,10 @@ export interface MasterConfig extends CommonConfig {
   publicUrl: string;
   agentTimeoutMs: number;
   placement: 'binpack' | 'spread';
+  /** Agent identity (README "Agents and their identity"). */
+  requireAgentIdentity: boolean;
+  /** How long an agent join token stays usable. */
+  agentTokenTtlMs: number;
 }
 
 export interface AgentConfig extends CommonConfig {
@@ -35,6 +39,8 @@ export interface AgentConfig extends CommonConfig {
   containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
+  /** One-time token exchanged at the master for this agent's own credentials (first start only). */
+  joinToken?: string;
 }
 
 export interface DevConfig
@@ -144,10 +150,21 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
   };
 }
 
+/** Agent identity, on the master: `--require-agent-identity`, join token lifetime. */
+function agentIdentityPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  return {
+    requireAgentIdentity:
+      flags['require-agent-identity'] === true || env.PACER_REQUIRE_AGENT_IDENTITY === '1',
+    agentTokenTtlMs:
+      int('PACER_AGENT_TOKEN_TTL_SECONDS', env.PACER_AGENT_TOKEN_TTL_SECONDS, 3_600) * 1000,
+  };
+}
+
 export function loadMasterConfig(env: NodeJS.ProcessEnv, flags: Flags): MasterConfig {
   return {
     ...common(env),
     ...masterPart(env, flags),
+    ...agentIdentityPart(env, flags),
     databaseUrl: required('DATABASE_URL', env.DATABASE_URL),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
   };
@@ -159,6 +176,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, flags: Flags): AgentConf
     ...agentPart(env, flags),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
     masterUrl: required('PACER_MASTER_URL', env.PACER_MASTER_URL),
+    // The environment is the better place: a flag shows in `ps` to every user of the machine.
+    joinToken: str(flags['join-token']) ?? (env.PACER_JOIN_TOKEN || undefined),
   };
 }
 
@@ -169,6 +188,7 @@ export function loadDevConfig(env: NodeJS.ProcessEnv, flags: Flags): DevConfig {
   return {
     ...common(env),
     ...master,
+    ...agentIdentityPart(env, flags),
     ...agent,
     publicUrl: env.PACER_PUBLIC_URL ?? `http://127.0.0.1:${master.port}`,
     dataDir,

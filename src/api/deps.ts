@@ -5,6 +5,7 @@ import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
 import type { LiveState, ReadModel } from './read-model.js';
+import type { AgentIdentityPort } from './v2/acl-agents.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -67,6 +68,8 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /** Agents' join tokens, joins and revocation; without it those routes answer 404. */
+  agentIdentity?: AgentIdentityPort;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

@@ -13,6 +13,7 @@ import { leaderProxy } from './leader-proxy.js';
 import { PrefixRouter } from './prefix-router.js';
 import type { LeaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
+import { aclAgentRoutes } from './v2/acl-agents.js';
 import { agentsRoutes } from './v2/agents.js';
 import { appTasksRoutes } from './v2/app-tasks.js';
 import { appVersionsRoutes } from './v2/app-versions.js';
@@ -92,6 +93,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     openApiRoutes(deps),
     artifactsRoutes(deps),
     agentsRoutes(deps),
+    aclAgentRoutes(deps),
     logsRoutes(deps),
     tasksRoutes(deps),
     deploymentsRoutes(deps),

@@ -2,6 +2,8 @@
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
 import type { Agent } from '../../domain/index.js';
+import { Action, NotFoundError } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 
 /** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
@@ -32,6 +34,15 @@ export function agentsRoutes(deps: ApiDeps): Hono {
 
   routes.get('/v2/agents', async (c) => {
     return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
+  });
+
+  // Revokes the agent: its Redis user goes at once, its tasks are handled as unreachable.
+  routes.delete('/v2/agents/:agentId', async (c) => {
+    authorize(c, Action.ADMIN);
+    const agentId = c.req.param('agentId');
+    if (!deps.agentIdentity || !(await deps.agentIdentity.revoke(agentId)))
+      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    return c.json({ id: agentId, revoked: true });
   });
 
   return routes;
