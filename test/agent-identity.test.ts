@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bus, OfferMessage, StatusMessage } from '../src/bus/index.js';
-import { createRedisAcl, createRedisBus, topics } from '../src/bus/index.js';
+import { createRedisAcl, createRedisBus, masterAclRules, topics } from '../src/bus/index.js';
 import { startAgent, type RunningAgent } from '../src/agent/agent.js';
 import {
   CREDENTIALS_FILE,
@@ -124,19 +124,13 @@ describe.skipIf(!ok)('agent identity', () => {
     await redis.start();
     // The README's lock-down: the master gets a user of its own, the default user goes off.
     const bootstrap = new Redis(redis.url, { protocol: 2 });
-    await bootstrap.call(
-      'ACL',
-      'SETUSER',
-      MASTER_USER,
-      'on',
-      `>${MASTER_PASSWORD}`,
-      '~*',
-      '&*',
-      '+@all',
-    );
+    const rules = masterAclRules(PREFIX);
+    await bootstrap.call('ACL', 'SETUSER', MASTER_USER, 'on', `>${MASTER_PASSWORD}`, ...rules);
+    // The test looks on as an operator would, with a user of its own.
+    await bootstrap.call('ACL', 'SETUSER', 'test-admin', 'on', '>admin', '~*', '&*', '+@all');
     await bootstrap.call('ACL', 'SETUSER', 'default', 'off');
     bootstrap.disconnect();
-    admin = new Redis(masterRedisUrl(), { protocol: 2 });
+    admin = new Redis(`redis://test-admin:admin@127.0.0.1:${redis.port}`, { protocol: 2 });
 
     database = await createTestDatabase();
     store = await createPostgresStore({ url: database.url, logger });

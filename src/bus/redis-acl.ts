@@ -54,6 +54,30 @@ export function agentAclRules(options: {
   ];
 }
 
+/**
+ * The rules of the master's own Redis user (README: "Agents and their identity"): every stream
+ * under the prefix, and the ACL and CLIENT subcommands that make and remove agents' users.
+ */
+export function masterAclRules(prefix: string): string[] {
+  return [
+    'resetkeys',
+    `~${literal(prefix)}*`,
+    'resetchannels',
+    '-@all',
+    '+@stream',
+    '+del',
+    '+ping',
+    '+info',
+    '+client|setname',
+    '+client|id',
+    '+client|unblock',
+    '+client|kill',
+    '+acl|setuser',
+    '+acl|deluser',
+    '+acl|users',
+  ];
+}
+
 export interface RedisAcl {
   /** Creates or replaces the agent's user; idempotent. */
   putAgentUser(options: { agentId: string; passwordSha256: string }): Promise<void>;
