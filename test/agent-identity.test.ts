@@ -239,6 +239,9 @@ describe.skipIf(!ok)('agent identity', () => {
     ];
     for (const attempt of denied) await expect(attempt()).rejects.toThrow(/^NOPERM/);
 
+    // A master that requires identity never reads the shared announce stream of agents without one.
+    await expect(admin.call('XINFO', 'GROUPS', key(topics.announce))).rejects.toThrow(/no such key/);
+
     const users = ((await admin.call('ACL', 'LIST')) as string[]).join('\n');
     expect(users).toContain(`user ${a.redisUsername as string} on`);
     expect(users).toContain(`user ${b.redisUsername as string} on`);
