@@ -119,10 +119,8 @@ describe.skipIf(!ok)('agent identity', () => {
       .map((e) => e.payload.taskStatus as string);
   }
 
-  beforeAll(async () => {
-    redis = await createRedisServer();
-    await redis.start();
-    // The README's lock-down: the master gets a user of its own, the default user goes off.
+  /** The README's lock-down: the master gets a user of its own, the default user goes off. */
+  async function lockDown(): Promise<void> {
     const bootstrap = new Redis(redis.url, { protocol: 2 });
     const rules = masterAclRules(PREFIX);
     await bootstrap.call('ACL', 'SETUSER', MASTER_USER, 'on', `>${MASTER_PASSWORD}`, ...rules);
@@ -130,6 +128,12 @@ describe.skipIf(!ok)('agent identity', () => {
     await bootstrap.call('ACL', 'SETUSER', 'test-admin', 'on', '>admin', '~*', '&*', '+@all');
     await bootstrap.call('ACL', 'SETUSER', 'default', 'off');
     bootstrap.disconnect();
+  }
+
+  beforeAll(async () => {
+    redis = await createRedisServer();
+    await redis.start();
+    await lockDown();
     admin = new Redis(`redis://test-admin:admin@127.0.0.1:${redis.port}`, { protocol: 2 });
 
     database = await createTestDatabase();
@@ -240,7 +244,9 @@ describe.skipIf(!ok)('agent identity', () => {
     for (const attempt of denied) await expect(attempt()).rejects.toThrow(/^NOPERM/);
 
     // A master that requires identity never reads the shared announce stream of agents without one.
-    await expect(admin.call('XINFO', 'GROUPS', key(topics.announce))).rejects.toThrow(/no such key/);
+    await expect(admin.call('XINFO', 'GROUPS', key(topics.announce))).rejects.toThrow(
+      /no such key/,
+    );
 
     const users = ((await admin.call('ACL', 'LIST')) as string[]).join('\n');
     expect(users).toContain(`user ${a.redisUsername as string} on`);
@@ -357,5 +363,21 @@ describe.skipIf(!ok)('agent identity', () => {
     const listed = (await api.get('/v2/agents')).body.agents as { id: string; state: string }[];
     expect(listed.find((agent) => agent.id === victim)?.state).toBe('unreachable');
     expect((await api.delete('/v2/agents/agent-nobody')).status).toBe(404);
+  }, 60_000);
+
+  it("puts the agents' Redis users back when Redis restarts empty, never revoked ones", async () => {
+    const agentUsers = async () =>
+      ((await admin.call('ACL', 'USERS')) as string[]).filter((u) => u.startsWith('pacer-agent-'));
+    const before = await agentUsers();
+    expect(before.length).toBeGreaterThan(0);
+    admin.disconnect();
+    await redis.kill();
+    await redis.start(); // this Redis keeps nothing: the users are gone
+    await lockDown(); // as its config file would
+    admin = new Redis(`redis://test-admin:admin@127.0.0.1:${redis.port}`, { protocol: 2 });
+    await vi.waitFor(async () => expect(await agentUsers()).toEqual(before), {
+      timeout: 20_000,
+      interval: 100,
+    });
   }, 60_000);
 });

@@ -88,6 +88,11 @@ export interface RedisAcl {
   deleteAgentUser(agentId: string): Promise<void>;
   /** The user names Redis knows (`ACL USERS`). */
   users(): Promise<string[]>;
+  /**
+   * Calls `listener` each time the connection to Redis is made again after a loss: a Redis that
+   * restarted has lost the users made with `ACL SETUSER` (they are not in its config or ACL file).
+   */
+  onReconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,12 @@ export function createRedisAcl(options: { url: string; prefix: string; logger: L
     maxRetriesPerRequest: 20,
   });
   connection.on('error', (error: unknown) => logger.warn({ err: error }, 'redis connection error'));
+  const listeners: (() => void)[] = [];
+  let isFirstReady = true;
+  connection.on('ready', () => {
+    if (isFirstReady) isFirstReady = false;
+    else for (const listener of listeners) listener();
+  });
 
   return {
     async putAgentUser({ agentId, passwordSha256 }) {
@@ -125,6 +136,10 @@ export function createRedisAcl(options: { url: string; prefix: string; logger: L
     async users() {
       const reply = await connection.call('ACL', 'USERS');
       return Array.isArray(reply) ? reply.map(String) : [];
+    },
+
+    onReconnect(listener) {
+      listeners.push(listener);
     },
 
     async close() {

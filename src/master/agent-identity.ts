@@ -43,7 +43,7 @@ export interface AgentIdentity {
 }
 
 /** Redis ACL calls; absent on the in-process bus of `pacer dev`, which has no users. */
-export type AgentAcl = Pick<RedisAcl, 'putAgentUser' | 'deleteAgentUser'>;
+export type AgentAcl = Pick<RedisAcl, 'putAgentUser' | 'deleteAgentUser' | 'onReconnect'>;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -154,6 +154,15 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   });
 
   let livenessTimer: NodeJS.Timeout | undefined;
+  let isLeading = false;
+  // A Redis that restarted lost the agents' users: the leader puts them back.
+  options.agentAcl?.onReconnect(() => {
+    if (!isLeading) return;
+    identity
+      .restore()
+      .then((joined) => logger.info({ agents: joined.length }, 'agent redis users restored'))
+      .catch((error: unknown) => logger.error({ err: error }, 'restoring agent users failed'));
+  });
 
   /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
   async function lead(): Promise<void> {
@@ -166,6 +175,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     if (!options.requireAgentIdentity)
       for (const agent of agents.list()) agentReports.watch(agent.agentId);
     agentReports.start();
+    isLeading = true;
     livenessTimer = setInterval(() => {
       liveness
         .tick()
@@ -175,6 +185,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   }
 
   async function follow(): Promise<void> {
+    isLeading = false;
     clearInterval(livenessTimer);
     await agentReports.stop();
     await loop.stop();
