@@ -70,10 +70,10 @@ export function createAgentReports(options: {
   isIdentityRequired: boolean;
   /** An agent that must not be watched again (revoked). */
   isRevoked: (agentId: string) => boolean;
-  tracker: InstanceTracker;
-  statuses: StatusHandler;
+  tracker: Pick<InstanceTracker, 'byTaskId'>;
+  statuses: Pick<StatusHandler, 'handleMany'>;
   health: HealthHandler;
-  liveness: AgentLiveness;
+  liveness: Pick<AgentLiveness, 'onOffer'>;
   trust: AgentTrust;
   logger: Logger;
 }): AgentReports {
