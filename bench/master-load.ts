@@ -47,6 +47,9 @@ try {
     sentAt: Date.now(),
     startedAt,
   });
+  // Agents without an identity of their own announce themselves first (agent-reports.ts).
+  for (const a of agents)
+    await bus.publish(topics.announce, { type: 'hello', agentId: a.agentId }, { maxLen: 100_000 });
   // Each simulated agent offers once a second, spread evenly over the second.
   let stopped = false;
   const heartbeats = (async () => {
@@ -56,7 +59,7 @@ try {
         await Promise.all(
           agents
             .slice(i, i + 50)
-            .map((a) => bus.publish(topics.offers, offer(a), { maxLen: 100_000 })),
+            .map((a) => bus.publish(topics.offers(a.agentId), offer(a), { maxLen: 100 })),
         );
         const due = round + ((i + 50) / agents.length) * 1000;
         const wait = due - performance.now();

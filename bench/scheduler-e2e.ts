@@ -47,19 +47,20 @@ async function transportFloor(): Promise<number> {
           seq: 1,
           at: Date.now(),
         };
-        await bus.publish(topics.status, status);
+        await bus.publish(topics.status(`echo-${n}`), status);
       },
     }),
   );
   let seen = 0;
   let done: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (done = resolve));
-  const master = bus.consume<StatusMessage>({
-    stream: topics.status,
+  const master = bus.consumeMany<StatusMessage>({
+    streams: Array.from({ length: AGENTS }, (_, n) => topics.status(`echo-${n}`)),
     group: 'master',
     consumer: 'floor',
-    handler: async () => {
-      if (++seen === INSTANCES) done();
+    handleBatch: async (_stream, entries) => {
+      seen += entries.length;
+      if (seen === INSTANCES) done();
     },
   });
   await new Promise((r) => setTimeout(r, 500)); // groups created

@@ -52,7 +52,10 @@ export async function stageTimes(options: {
       for (const { atMs, message } of await readAll<CommandMessage>(bus, topics.commands(agentId)))
         if (message.type === 'launch' && message.taskId.endsWith('._app.1')) launches.push(atMs);
     const last = new Map<string, number>();
-    for (const { atMs, message } of await readAll<StatusMessage>(bus, topics.status)) {
+    const statuses = [];
+    for (const agentId of options.agentIds)
+      statuses.push(...(await readAll<StatusMessage>(bus, topics.status(agentId))));
+    for (const { atMs, message } of statuses) {
       if (message.type !== 'status' || !message.taskId.endsWith('._app.1')) continue;
       last.set(message.state, Math.max(last.get(message.state) ?? 0, atMs));
     }

@@ -48,6 +48,10 @@ export interface MasterConfig extends CommonConfig {
   publicUrl: string;
   agentTimeoutMs: number;
   placement: 'binpack' | 'spread';
+  /** Agent identity (README "Agents and their identity"). */
+  requireAgentIdentity: boolean;
+  /** How long an agent join token stays usable. */
+  agentTokenTtlMs: number;
 }
 
 export interface AgentConfig extends CommonConfig {
@@ -83,6 +87,8 @@ export interface AgentConfig extends CommonConfig {
   /** Per-task log rate: lines and bytes a second (bursts of ten seconds' worth). */
   logLinesPerSecond: number;
   logBytesPerSecond: number;
+  /** One-time token exchanged at the master for this agent's own credentials (first start only). */
+  joinToken?: string;
 }
 
 export interface DevConfig
@@ -342,11 +348,22 @@ function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
   };
 }
 
+/** Agent identity, on the master: `--require-agent-identity`, join token lifetime. */
+function agentIdentityPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  return {
+    requireAgentIdentity:
+      flags['require-agent-identity'] === true || env.PACER_REQUIRE_AGENT_IDENTITY === '1',
+    agentTokenTtlMs:
+      int('PACER_AGENT_TOKEN_TTL_SECONDS', env.PACER_AGENT_TOKEN_TTL_SECONDS, 3_600) * 1000,
+  };
+}
+
 export function loadMasterConfig(env: NodeJS.ProcessEnv, flags: Flags): MasterConfig {
   return {
     ...common(env),
     // A master serves agents on other machines: every address, so authentication or --insecure.
     ...masterPart(env, flags, '0.0.0.0'),
+    ...agentIdentityPart(env, flags),
     databaseUrl: required('DATABASE_URL', env.DATABASE_URL),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
   };
@@ -358,6 +375,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, flags: Flags): AgentConf
     ...agentPart(env, flags),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
     masterUrl: required('PACER_MASTER_URL', env.PACER_MASTER_URL),
+    // The environment is the better place: a flag shows in `ps` to every user of the machine.
+    joinToken: str(flags['join-token']) ?? (env.PACER_JOIN_TOKEN || undefined),
   };
 }
 
@@ -369,6 +388,7 @@ export function loadDevConfig(env: NodeJS.ProcessEnv, flags: Flags): DevConfig {
   return {
     ...common(env),
     ...master,
+    ...agentIdentityPart(env, flags),
     ...agent,
     transport: master.transport,
     // A certificate names `localhost` more often than an address.

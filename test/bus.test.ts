@@ -3,7 +3,8 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusEntry, ConsumeEach, Subscription } from '../src/bus/index.js';
-import { createMemoryBus, createRedisBus } from '../src/bus/index.js';
+import { BusDecodeError, createMemoryBus, createRedisBus } from '../src/bus/index.js';
+import { z } from 'zod';
 import { silentLogger } from '../src/lib/logger.js';
 import { createRedisServer } from './support/redis-server.js';
 import { REDIS_URL, hasService, redisPrefix } from './support/services.js';
@@ -280,6 +281,94 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
       // Claimed for being idle long enough, not at once (a little slack for clock rounding).
       expect(claimedAt - deliveredAt).toBeGreaterThanOrEqual(140);
       await taker.sub.stop();
+    });
+
+    it('drops and reports a message its schema rejects, acknowledged, and delivers the rest', async () => {
+      const stream = freshStream();
+      const schema = z.object({ n: z.number().int().nonnegative() });
+      await bus.publish(stream, { n: 0 });
+      await bus.publish(stream, { n: 'x'.repeat(10_000) });
+      await bus.publish(stream, { n: -1 });
+      await bus.publish(stream, { n: 3 });
+      const errors: unknown[] = [];
+      const seen: number[] = [];
+      const first = bus.consume<Numbered>({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        schema,
+        onError: (error) => errors.push(error),
+        handler: async (entry) => void seen.push(entry.message.n),
+      });
+      await waitFor('two valid entries', () => seen.length === 2);
+      await waitFor('two rejections', () => errors.length === 2);
+      expect(seen).toEqual([0, 3]);
+      expect(errors[0]).toBeInstanceOf(BusDecodeError);
+      expect(String((errors[0] as Error).message)).toContain('invalid message');
+      await first.stop();
+      // Acknowledged: a restarted consumer of the same name gets nothing back.
+      const second = collect(bus, { stream, group: 'g', consumer: 'c' });
+      await bus.publish(stream, { n: 4 });
+      await waitFor('only the new entry', () => second.entries.length === 1);
+      expect(ns(second.entries)).toEqual([4]);
+      await second.sub.stop();
+    });
+
+    it('consumeMany reads several streams as one reader, each batch with its stream', async () => {
+      const [a, b, c] = [freshStream(), freshStream(), freshStream()];
+      await publishAll(bus, a, range(0, 5));
+      const seen = new Map<string, number[]>();
+      const sub = bus.consumeMany<Numbered>({
+        streams: [a, b],
+        group: 'g',
+        consumer: 'c',
+        handleBatch: async (stream, entries) => {
+          seen.set(stream, [...(seen.get(stream) ?? []), ...ns(entries)]);
+        },
+      });
+      await publishAll(bus, b, range(10, 15));
+      await waitFor('a and b', () => seen.get(a)?.length === 5 && seen.get(b)?.length === 5);
+      // Added while the reader blocks: read without waiting out the block.
+      sub.add(c);
+      await publishAll(bus, c, range(20, 23));
+      await waitFor('c', () => seen.get(c)?.length === 3);
+      sub.delete(a);
+      await publishAll(bus, a, [5]);
+      await publishAll(bus, b, [15]);
+      await waitFor('b 15', () => seen.get(b)?.length === 6);
+      expect(seen.get(a)).toEqual(range(0, 5));
+      expect(seen.get(b)).toEqual(range(10, 16));
+      expect(seen.get(c)).toEqual(range(20, 23));
+      await sub.stop();
+    });
+
+    it('consumeMany redelivers what a rejected batch left pending to the restarted reader', async () => {
+      const [a, b] = [freshStream(), freshStream()];
+      await publishAll(bus, a, [0]);
+      await publishAll(bus, b, [1]);
+      const first: string[] = [];
+      const sub = bus.consumeMany<Numbered>({
+        streams: [a, b],
+        group: 'g',
+        consumer: 'c',
+        onError: () => undefined,
+        handleBatch: async (stream) => {
+          first.push(stream);
+          if (stream === a) throw new Error('not now');
+        },
+      });
+      await waitFor('both read once', () => first.includes(a) && first.includes(b));
+      await sub.stop();
+      const again: number[] = [];
+      const restarted = bus.consumeMany<Numbered>({
+        streams: [a, b],
+        group: 'g',
+        consumer: 'c',
+        handleBatch: async (_stream, entries) => void again.push(...ns(entries)),
+      });
+      await waitFor('a again', () => again.length === 1);
+      expect(again).toEqual([0]);
+      await restarted.stop();
     });
 
     it('reads entries after an id, oldest first, up to a count', async () => {

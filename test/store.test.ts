@@ -291,6 +291,52 @@ function describeStoreConformance(name: string, open: OpenStore): void {
       });
     });
 
+    describe('agent identities', () => {
+      it('uses a join token once, never after it expires, and only the token it was given', async () => {
+        const tokenSha256 = `t-${name}-${Date.now()}`;
+        await store.agentIdentities.putJoinToken({
+          tokenSha256,
+          hostname: 'edge-1',
+          expiresAt: 2_000,
+        });
+        const use = (sha: string, now: number, agentId: string) =>
+          store.agentIdentities.useJoinToken({ tokenSha256: sha, now, agentId });
+        expect(await use(`${tokenSha256}x`, 1_000, 'a-0')).toBeUndefined();
+        expect(await use(tokenSha256, 1_000, 'a-1')).toEqual({ hostname: 'edge-1' });
+        expect(await use(tokenSha256, 1_001, 'a-2')).toBeUndefined();
+        const expiring = `${tokenSha256}-late`;
+        await store.agentIdentities.putJoinToken({
+          tokenSha256: expiring,
+          hostname: 'e',
+          expiresAt: 2_000,
+        });
+        expect(await use(expiring, 2_000, 'a-3')).toBeUndefined();
+      });
+
+      it('keeps credentials and marks them revoked once', async () => {
+        const agentId = `agent-${name}-${Date.now()}`;
+        const credential = {
+          agentId,
+          hostname: 'edge-1',
+          passwordSha256: 'ab'.repeat(32),
+          createdAt: 5,
+        };
+        await store.agentIdentities.putCredential(credential);
+        expect(await store.agentIdentities.getCredential(agentId)).toEqual(credential);
+        expect(await store.agentIdentities.revokeCredential(agentId, 9)).toBe(true);
+        expect(await store.agentIdentities.getCredential(agentId)).toEqual({
+          ...credential,
+          revokedAt: 9,
+        });
+        expect(await store.agentIdentities.revokeCredential(agentId, 10)).toBe(true);
+        expect((await store.agentIdentities.getCredential(agentId))?.revokedAt).toBe(9);
+        expect(await store.agentIdentities.revokeCredential('agent-nobody', 10)).toBe(false);
+        expect((await store.agentIdentities.listCredentials()).map((c) => c.agentId)).toContain(
+          agentId,
+        );
+      });
+    });
+
     describe('deployments', () => {
       it('puts, gets, lists in creation order and deletes deployments', async () => {
         await store.deployments.put(deployment('d-late', '2026-01-02T00:00:00.000Z'));

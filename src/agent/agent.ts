@@ -24,6 +24,11 @@ import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runne
 
 export interface AgentOptions {
   bus: Bus;
+  /**
+   * The id the master gave this agent when it joined (credentials.ts). Without one the agent
+   * keeps an id of its own and announces it, which only a master not requiring identity hears.
+   */
+  agentId?: string;
   /** One driver per task kind this agent runs; their kinds are its capabilities. */
   drivers: TaskDriver[];
   hostname: string;
@@ -76,7 +81,7 @@ async function loadAgentId(workDir: string): Promise<string> {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { bus, hostname, attributes, resources, workDir, clock, logger } = options;
   await mkdir(path.join(workDir, 'tasks'), { recursive: true });
-  const agentId = await loadAgentId(workDir);
+  const agentId = options.agentId ?? (await loadAgentId(workDir));
   const drivers = new Map<TaskKind, TaskDriver>(options.drivers.map((d) => [d.kind, d]));
   const fetcher = createFetcher({
     cacheDir: path.join(workDir, 'cache'),
@@ -111,7 +116,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       at: clock.now(),
       ...report,
     };
-    publish(message, topics.status);
+    publish(message, topics.status(agentId));
   }
 
   function free(): Resources {
@@ -143,7 +148,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       startedAt,
       logLinesDropped,
     };
-    await bus.publish(topics.offers, message, { maxLen: 10_000 });
+    await bus.publish(topics.offers(agentId), message, { maxLen: 10_000 });
   }
 
   /** Why this agent cannot take a launch, or undefined when it can. */
@@ -187,7 +192,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clock,
       limits: logLimits,
       publish: (message: LogMessage, maxLen) =>
-        bus.publish(topics.logs(taskId), message, { maxLen }).then(
+        bus.publish(topics.logs(agentId, taskId), message, { maxLen }).then(
           () => undefined,
           (error: unknown) => logger.warn({ err: error, taskId }, 'could not publish logs'),
         ),
@@ -216,7 +221,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           ...result,
           at: clock.now(),
         };
-        publish(message, topics.status);
+        publish(message, topics.status(agentId));
       },
       runCommand: (command, probeOptions) => runBeside(taskId, command, probeOptions),
       onStarted: (handle) => {
@@ -328,6 +333,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     handler: async (entry) => onCommand(entry.message),
     onError: (error) => logger.error({ err: error }, 'command handling failed'),
   });
+  if (!options.agentId)
+    await bus.publish(topics.announce, { type: 'hello', agentId }, { maxLen: 1_000 });
   await offer();
   const timer = setInterval(() => {
     offer().catch((error: unknown) => logger.warn({ err: error }, 'offer failed'));

@@ -114,14 +114,17 @@ async function tlsClient(caFile: string) {
 }
 
 export async function runAgent(options: {
-  config: Omit<AgentConfig, 'redisUrl'> & { masterUrl?: string };
+  config: Omit<AgentConfig, 'redisUrl' | 'joinToken'> & { masterUrl?: string };
   bus: Bus;
   clock: Clock;
   logger: Logger;
+  /** The id the master gave this agent (credentials.ts); absent for an agent without identity. */
+  agentId?: string;
 }): Promise<RunningAgent> {
   const { config, bus, clock, logger } = options;
   return startAgent({
     bus,
+    agentId: options.agentId,
     drivers: await createDrivers({ config, logger }),
     hostname: config.hostname,
     attributes: config.attributes,

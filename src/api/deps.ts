@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth/index.js';
 import type { LiveState, ReadModel } from './read-model.js';
 import type { StreamCapLimits } from './stream-caps.js';
+import type { AgentIdentityPort } from './v2/acl-agents.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -82,6 +83,8 @@ export interface ApiDeps {
    * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).
    */
   auth?: Authenticator;
+  /** Agents' join tokens, joins and revocation; without it those routes answer 404. */
+  agentIdentity?: AgentIdentityPort;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

@@ -76,6 +76,8 @@ async function gauges(deps: ApiDeps): Promise<Record<string, number>> {
 const TASK_HELP: Record<TaskCounter['name'], string> = {
   task_fuel_used_total: 'Fuel used by ended Wasm tasks, by app.',
   tasks_ended_total: 'Tasks that ended, by app and final state.',
+  agent_messages_dropped_total:
+    'Messages from agents the master refused (invalid, or about what the agent does not own), by agent and reason.',
 };
 
 /** A Prometheus label value: backslash, double quote and newline escaped. */

@@ -14,6 +14,7 @@ import { PrefixRouter } from './prefix-router.js';
 import type { LeaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
 import { aclTokensRoutes } from './v2/acl-tokens.js';
+import { aclAgentRoutes } from './v2/acl-agents.js';
 import { agentsRoutes } from './v2/agents.js';
 import { appTasksRoutes } from './v2/app-tasks.js';
 import { appVersionsRoutes } from './v2/app-versions.js';
@@ -76,6 +77,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     artifactsRoutes(deps),
     agentsRoutes(deps),
     aclTokensRoutes(deps),
+    aclAgentRoutes(deps),
     logsRoutes(deps),
     tasksRoutes(deps),
     deploymentsRoutes(deps),

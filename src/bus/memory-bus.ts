@@ -2,7 +2,7 @@
 // Redis bus, in memory. Messages are stored as JSON so handlers see what Redis would give them.
 import type { Logger } from '../lib/logger.js';
 import { createLogger } from '../lib/logger.js';
-import type { Bus, BusEntry, Subscription } from './bus.js';
+import type { Bus, BusEntry, StreamSetSubscription, Subscription } from './bus.js';
 import { startMemoryConsumer } from './memory-consumer.js';
 import type { MemoryStream, StoredEntry } from './memory-stream.js';
 import { createMemoryStream } from './memory-stream.js';
@@ -86,6 +86,41 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
           await inner.stop();
         },
       };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    // In process a reader costs no connection: one consumer per stream gives the same guarantees.
+    consumeMany(consumeOptions) {
+      assertOpen();
+      const { streams: initial = [], handleBatch, ...common } = consumeOptions;
+      const readers = new Map<string, Subscription>();
+      let isStopped = false;
+      const add = (name: string) => {
+        if (isStopped || readers.has(name)) return;
+        readers.set(
+          name,
+          startMemoryConsumer(
+            { stream, onPublish, logger, now },
+            { ...common, stream: name, handleBatch: (entries) => handleBatch(name, entries) },
+          ),
+        );
+      };
+      const subscription: StreamSetSubscription = {
+        add,
+        delete(name) {
+          const reader = readers.get(name);
+          readers.delete(name);
+          void reader?.stop();
+        },
+        async stop() {
+          isStopped = true;
+          subscriptions.delete(subscription);
+          await Promise.all([...readers.values()].map((reader) => reader.stop()));
+          readers.clear();
+        },
+      };
+      for (const name of initial) add(name);
       subscriptions.add(subscription);
       return subscription;
     },

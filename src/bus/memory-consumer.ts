@@ -33,7 +33,7 @@ export function startMemoryConsumer<T>(
   /** The entry's message; undefined (and acknowledged) when it does not decode. */
   function decode(stream: MemoryStream, entry: StoredEntry): T | undefined {
     try {
-      return decodeMessage<T>(entry.json, { stream: name, entryId: entry.id });
+      return decodeMessage<T>(entry.json, { stream: name, entryId: entry.id }, options.schema);
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
       reportError(context.logger, onError, {

@@ -1,5 +1,6 @@
 // Encoding of bus messages: one JSON field per stream entry, and the error for entries that do
 // not decode (poison messages), which is reported rather than swallowed.
+import type { MessageSchema } from './message-schemas.js';
 
 /** The stream entry field that holds the JSON-encoded message. */
 export const MESSAGE_FIELD = 'message';
@@ -28,12 +29,13 @@ export function encodeMessage(message: object): string {
 
 /**
  * Parses the JSON text of an entry into a message object. Throws `BusDecodeError` when the
- * text is missing, malformed, or not an object. The shape is not validated further: the bus
- * only carries what the project's own writers produced.
+ * text is missing, malformed, or not an object, or when `schema` rejects it (messages from
+ * agents are checked this way; without a schema the shape is not checked further).
  */
 export function decodeMessage<T>(
   json: string | undefined,
   where: { stream: string; entryId: string },
+  schema?: MessageSchema<T>,
 ): T {
   if (json === undefined) {
     throw new BusDecodeError({ ...where, reason: `no "${MESSAGE_FIELD}" field` });
@@ -47,5 +49,12 @@ export function decodeMessage<T>(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BusDecodeError({ ...where, reason: 'not a JSON object' });
   }
-  return value as T;
+  if (!schema) return value as T;
+  const checked = schema.safeParse(value);
+  if (checked.success) return checked.data;
+  throw new BusDecodeError({
+    ...where,
+    reason: `invalid message: ${String(checked.error).slice(0, 300)}`,
+    cause: checked.error,
+  });
 }

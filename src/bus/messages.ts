@@ -11,17 +11,32 @@ import type {
   HostAccess,
 } from '../domain/index.js';
 
-/** Stream names, before the bus's key prefix. */
+/**
+ * Stream names, before the bus's key prefix. Every stream an agent writes is its own
+ * (`agent:<id>:…`): Redis does not record who wrote an entry, so only the stream's name, which
+ * the agent's ACL user alone may write, tells the master who sent it (redis-acl.ts).
+ */
 export const topics = {
-  /** agents → master: resources free, attributes, capabilities, running task ids. */
-  offers: 'offers',
-  /** agents → master: task status updates. */
-  status: 'status',
+  /** one agent → master: resources free, attributes, capabilities, running task ids. */
+  offers: (agentId: string) => `agent:${agentId}:offers`,
+  /** one agent → master: status updates and health results of its tasks. */
+  status: (agentId: string) => `agent:${agentId}:status`,
   /** master → one agent: launch, kill, reconcile. */
   commands: (agentId: string) => `agent:${agentId}:commands`,
-  /** agent → readers: stdout/stderr lines of one task. */
-  logs: (taskId: string) => `logs:${taskId}`,
+  /** one agent → readers: stdout/stderr lines of one task it runs. */
+  logs: (agentId: string, taskId: string) => `agent:${agentId}:logs:${taskId}`,
+  /**
+   * agents → master: "I exist" from agents without an identity of their own; read only when the
+   * master does not require agent identity (an agent with its own ACL user cannot write it).
+   */
+  announce: 'agents',
 } as const;
+
+/** An agent without credentials tells the master its id, so it reads its streams. */
+export interface AnnounceMessage {
+  type: 'hello';
+  agentId: string;
+}
 
 /** An agent's periodic report; doubles as its heartbeat. */
 export interface OfferMessage {

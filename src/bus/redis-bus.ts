@@ -2,9 +2,10 @@
 // per blocked read, since a blocking command holds its connection until it returns.
 import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
-import type { Bus, BusEntry, Subscription } from './bus.js';
+import type { Bus, BusEntry, StreamSetSubscription, Subscription } from './bus.js';
 import { MESSAGE_FIELD, decodeMessage, encodeMessage } from './message-codec.js';
 import { startRedisConsumer } from './redis-consumer.js';
+import { startRedisMultiConsumer } from './redis-multi-consumer.js';
 import { createStopSignal } from './stop-signal.js';
 import type { RawEntry } from './redis-replies.js';
 import { fieldValue, parseEntries, parseReadReply } from './redis-replies.js';
@@ -17,6 +18,11 @@ export interface RedisBusOptions {
   /** Prepended to every stream name. Default `pacer:`. */
   prefix?: string;
   logger: Logger;
+  /**
+   * ioredis's ready check (INFO on connect, waiting out a loading Redis). Default true; off for
+   * an agent's ACL user, which may not run INFO (redis-acl.ts).
+   */
+  readyCheck?: boolean;
 }
 
 /** Idle blocking-read connections kept for reuse. */
@@ -36,6 +42,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       // RESP2 keeps XREAD replies as nested arrays (RESP3 would make them maps).
       protocol: 2,
       connectionName: `pacer-bus-${purpose}`,
+      enableReadyCheck: options.readyCheck ?? true,
       // A consumer waits out an outage instead of failing every read; a publish fails after retries.
       maxRetriesPerRequest: isBlocking ? null : 20,
       // Blocked commands end client-side too, so a dead socket cannot hold a loop forever.
@@ -117,6 +124,31 @@ export function createRedisBus(options: RedisBusOptions): Bus {
         consumeOptions,
       );
       const subscription: Subscription = {
+        async stop() {
+          subscriptions.delete(subscription);
+          await inner.stop();
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    consumeMany(consumeOptions) {
+      assertOpen();
+      const inner = startRedisMultiConsumer(
+        {
+          connect: () => connect('consumer', true),
+          key,
+          logger,
+          unblock: async (clientId) => {
+            await call('CLIENT', 'UNBLOCK', clientId);
+          },
+        },
+        consumeOptions,
+      );
+      const subscription: StreamSetSubscription = {
+        add: (stream) => inner.add(stream),
+        delete: (stream) => inner.delete(stream),
         async stop() {
           subscriptions.delete(subscription);
           await inner.stop();

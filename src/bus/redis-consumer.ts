@@ -94,10 +94,11 @@ export function startRedisConsumer<T>(
       return undefined;
     }
     try {
-      return decodeMessage<T>(fieldValue(entry.fields, MESSAGE_FIELD), {
-        stream,
-        entryId: entry.id,
-      });
+      return decodeMessage<T>(
+        fieldValue(entry.fields, MESSAGE_FIELD),
+        { stream, entryId: entry.id },
+        options.schema,
+      );
     } catch (error) {
       // Poison message: report it and acknowledge it, or it would come back forever.
       report('undecodable entry acknowledged', error, entry.id);

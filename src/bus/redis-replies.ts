@@ -34,6 +34,16 @@ export function parseReadReply(reply: unknown): RawEntry[] {
   return parseEntries(first[1]);
 }
 
+/** XREADGROUP over several streams: null on timeout, else `[[key, entries], …]`. */
+export function parseMultiReadReply(reply: unknown): { key: string; entries: RawEntry[] }[] {
+  if (reply === null) return [];
+  if (!Array.isArray(reply)) fail('XREADGROUP', reply);
+  return reply.map((item: unknown) => {
+    if (!Array.isArray(item) || typeof item[0] !== 'string') fail('XREADGROUP', reply);
+    return { key: item[0], entries: parseEntries(item[1]) };
+  });
+}
+
 /** XAUTOCLAIM: `[nextCursor, entries, deletedIds?]`. */
 export function parseAutoClaimReply(reply: unknown): { cursor: string; entries: RawEntry[] } {
   if (!Array.isArray(reply) || typeof reply[0] !== 'string') fail('XAUTOCLAIM', reply);

@@ -29,6 +29,8 @@ Commands:
   dev       master and one agent in one process, embedded state (PGlite), in-process bus
   master    the Marathon API, deployments and scheduling (needs DATABASE_URL, REDIS_URL)
   agent     offers resources and runs tasks (needs REDIS_URL, PACER_MASTER_URL)
+  agent-token create --hostname <name> [--master <url>]
+            a one-time join token for an agent (admin; prints the token)
   help      this text
 
 Flags:
@@ -62,8 +64,15 @@ Flags:
   --log-lines-per-second <n> agent: per-task log rate, bursts of 10 s (default 1000)
   --log-bytes-per-second <n> agent: per-task log bytes, bursts of 10 s (default 1048576)
 
+  --join-token <token>       agent: join with this one-time token (better: $PACER_JOIN_TOKEN)
+  --require-agent-identity   master: hear only agents that joined with a token
+  --master <url>             agent-token: the master (default $PACER_MASTER_URL)
+
+
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
-PACER_SECRETS_KEY_FILE, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
+PACER_SECRETS_KEY_FILE, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
+PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600),
+PACER_TOKEN (agent-token: the caller's API secret, sent as a Bearer token).
 `;
 
 const options = {
@@ -97,6 +106,9 @@ const options = {
   'fetch-cache-max-mib': { type: 'string' },
   'log-lines-per-second': { type: 'string' },
   'log-bytes-per-second': { type: 'string' },
+  'join-token': { type: 'string' },
+  'require-agent-identity': { type: 'boolean' },
+  master: { type: 'string' },
 } as const;
 
 type Stoppable = { stop(): Promise<void> };
@@ -163,18 +175,17 @@ async function dev(flags: Flags): Promise<void> {
 
 async function master(flags: Flags): Promise<void> {
   const config = loadMasterConfig(process.env, flags);
-  const [{ createRedisBus }, { startMaster }, { createPostgresStore }] = await Promise.all([
-    roles.bus(),
-    roles.master(),
-    roles.store(),
-  ]);
+  const [{ createRedisBus, createRedisAcl }, { startMaster }, { createPostgresStore }] =
+    await Promise.all([roles.bus(), roles.master(), roles.store()]);
   const logger = createLogger({ name: 'master', level: config.logLevel });
   const store = await createPostgresStore({ url: config.databaseUrl, logger });
-  const bus = createRedisBus({
+  const redisTls = await redisCa(config.transport);
+  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger, ...redisTls });
+  const agentAcl = createRedisAcl({
     url: config.redisUrl,
     prefix: config.busPrefix,
     logger,
-    ...(await redisCa(config.transport)),
+    ...redisTls,
   });
   const { caFile, tls } = config.transport;
   const relay = caFile ? await import('../lib/tls-client.js') : undefined;
@@ -183,6 +194,9 @@ async function master(flags: Flags): Promise<void> {
     bus,
     clock: systemClock,
     logger,
+    requireAgentIdentity: config.requireAgentIdentity,
+    agentAcl,
+    agentTokenTtlMs: config.agentTokenTtlMs,
     masterId: `master-${randomUUID()}`,
     port: config.port,
     host: config.host,
@@ -194,21 +208,74 @@ async function master(flags: Flags): Promise<void> {
     ...(tls ? { tls } : {}),
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),
   });
-  stopOnSignal([running, { stop: () => bus.close() }, { stop: () => store.close() }], logger);
+  stopOnSignal(
+    [
+      running,
+      { stop: () => bus.close() },
+      { stop: () => agentAcl.close() },
+      { stop: () => store.close() },
+    ],
+    logger,
+  );
 }
 
 async function agent(flags: Flags): Promise<void> {
   const config = loadAgentConfig(process.env, flags);
-  const [{ runAgent }, { createRedisBus }] = await Promise.all([roles.agent(), roles.bus()]);
+  const [{ runAgent }, { createRedisBus }, { loadOrJoin, redisUrlFor }] = await Promise.all([
+    roles.agent(),
+    roles.bus(),
+    import('../agent/credentials.js'),
+  ]);
   const logger = createLogger({ name: 'agent', level: config.logLevel });
+  const credentials = await loadOrJoin({
+    workDir: path.resolve(config.workDir),
+    masterUrl: config.masterUrl,
+    joinToken: config.joinToken,
+    logger,
+  });
   const bus = createRedisBus({
-    url: config.redisUrl,
+    url: credentials ? redisUrlFor(config.redisUrl, credentials) : config.redisUrl,
     prefix: config.busPrefix,
     logger,
+    // An agent's own Redis user may not run INFO.
+    readyCheck: !credentials,
     ...(await redisCa(config.transport)),
   });
-  const running = await runAgent({ config, bus, clock: systemClock, logger });
+  const running = await runAgent({
+    config,
+    bus,
+    clock: systemClock,
+    logger,
+    agentId: credentials?.agentId,
+  });
   stopOnSignal([running, { stop: () => bus.close() }], logger);
+}
+
+/** `pacer agent-token create --hostname <name>`: asks the master for a join token, prints it. */
+async function agentToken(flags: Flags, action: string | undefined): Promise<void> {
+  if (action !== 'create')
+    throw new ConfigError('Usage: pacer agent-token create --hostname <name> [--master <url>]');
+  const hostname = typeof flags.hostname === 'string' ? flags.hostname : undefined;
+  if (!hostname) throw new ConfigError('--hostname is required');
+  const master =
+    (typeof flags.master === 'string' ? flags.master : undefined) ??
+    process.env.PACER_MASTER_URL ??
+    'http://127.0.0.1:8080';
+  const secret = process.env.PACER_TOKEN;
+  const response = await fetch(new URL('/v2/acl/agent-tokens', master), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(secret ? { authorization: `Bearer ${secret}` } : {}),
+    },
+    body: JSON.stringify({ hostname }),
+  });
+  const text = await response.text();
+  if (response.status !== 201) {
+    console.error(`pacer: the master answered ${response.status}: ${text.slice(0, 500)}`);
+    process.exit(1);
+  }
+  console.log((JSON.parse(text) as { token: string }).token);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -229,6 +296,8 @@ async function main(argv: string[]): Promise<void> {
       return master(flags);
     case 'agent':
       return agent(flags);
+    case 'agent-token':
+      return agentToken(flags, positionals[1]);
     default:
       throw new ConfigError(`Unknown command '${command}'. Run 'pacer help' for the list.`);
   }

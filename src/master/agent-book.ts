@@ -13,6 +13,8 @@ export interface AgentBook {
   offer(message: OfferMessage): Promise<boolean>;
   /** Marks agents silent for longer than the timeout unreachable; returns them. */
   expire(): Promise<Agent[]>;
+  /** Marks one agent unreachable now (revoked); returns it, or undefined when unknown. */
+  markUnreachable(agentId: string): Promise<Agent | undefined>;
   get(agentId: string): Agent | undefined;
   list(): Agent[];
   /** Active agents with `free` = total minus what `active` instances hold on each. */
@@ -104,6 +106,15 @@ export function createAgentBook(options: {
         expired.push(silent);
       }
       return expired;
+    },
+
+    async markUnreachable(agentId) {
+      const agent = agents.get(agentId);
+      if (!agent) return undefined;
+      const silent = { ...agent, state: 'unreachable' as const };
+      agents.set(agentId, silent);
+      await persist(silent, clock.now());
+      return silent;
     },
 
     get: (agentId) => agents.get(agentId),

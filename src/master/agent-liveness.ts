@@ -1,5 +1,7 @@
 // Keeps the master's instances true to what agents report: adopts and kills on each offer,
-// marks tasks of silent agents unreachable, replaces and expunges them per unreachableStrategy.
+// marks tasks of silent or revoked agents unreachable, replaces and expunges them per
+// unreachableStrategy. Offers reach it only from their own agent's stream (agent-reports.ts), so
+// an offer can mark missing only the tasks of the agent that sent it.
 import type { OfferMessage } from '../bus/index.js';
 import type { Condition, Instance } from '../domain/index.js';
 import {
@@ -21,6 +23,11 @@ export interface AgentLiveness {
   onOffer(offer: OfferMessage): Promise<void>;
   /** Periodic: expires silent agents and moves unreachable instances along their strategy. */
   tick(): Promise<void>;
+  /**
+   * A revoked agent: marked unreachable at once and its tasks with it, as if its heartbeats had
+   * stopped (they then follow their app's unreachableStrategy). Idempotent.
+   */
+  onRevoked(agentId: string): Promise<void>;
 }
 
 /** A task the master placed but the agent does not list is taken as lost after this long. */
@@ -67,6 +74,16 @@ export function createAgentLiveness(options: {
     onChange();
   }
 
+  /** The instances an agent runs or is about to run. */
+  const lostOn = (agentId: string) =>
+    tracker
+      .all()
+      .filter(
+        (i) =>
+          i.agentId === agentId &&
+          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'),
+      );
+
   return {
     async onOffer(offer) {
       const isBack = await agents.offer(offer);
@@ -108,17 +125,19 @@ export function createAgentLiveness(options: {
       if (isBack) onChange();
     },
 
+    async onRevoked(agentId) {
+      const agent = await agents.markUnreachable(agentId);
+      await setCondition(
+        lostOn(agentId),
+        'Unreachable',
+        `Agent ${agent?.hostname ?? agentId} was revoked`,
+      );
+    },
+
     async tick() {
       for (const agent of await agents.expire()) {
-        const lost = tracker
-          .all()
-          .filter(
-            (i) =>
-              i.agentId === agent.agentId &&
-              (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'),
-          );
         await setCondition(
-          lost,
+          lostOn(agent.agentId),
           'Unreachable',
           `Agent ${agent.hostname} stopped sending heartbeats`,
         );

@@ -1,7 +1,8 @@
-// Task logs as the API serves them: read from the bus stream each agent writes per task, where
+// Task logs as the API serves them: read from the bus stream each agent writes per task, under
+// the agent's own name (so only the agent the task was placed on can have written them), where
 // one entry holds a batch of lines.
 import type { Bus, BusEntry, LogMessage, LogMessageLine } from '../bus/index.js';
-import { topics } from '../bus/index.js';
+import { LogMessageSchema, topics } from '../bus/index.js';
 import { toTimestamp } from '../domain/index.js';
 import type { LogLine, LogReader } from './services.js';
 
@@ -9,32 +10,35 @@ import type { LogLine, LogReader } from './services.js';
 const FOLLOW_BATCH = 200;
 const FOLLOW_BLOCK_MS = 1_000;
 
-/** COMPAT: an entry of one line, as agents before batching wrote; remove once none run. */
-type OneLineMessage = LogMessageLine & { at: number };
-
+/** The lines of an entry an agent wrote in the shape of a log batch; anything else shows nothing. */
 function linesOf(
-  message: LogMessage | OneLineMessage,
+  entry: BusEntry<LogMessage>,
   stream: LogMessageLine['stream'] | undefined,
 ): LogLine[] {
-  const lines = 'lines' in message ? message.lines : [message];
-  const timestamp = toTimestamp(message.at);
-  return lines
+  if (!LogMessageSchema.safeParse(entry.message).success) return [];
+  const timestamp = toTimestamp(entry.message.at);
+  return entry.message.lines
     .filter((l) => !stream || l.stream === stream)
     .map((l) => ({ stream: l.stream, line: l.line, timestamp }));
 }
 
-export function createLogReader(options: { bus: Bus }): LogReader {
-  const { bus } = options;
-  const key = topics.logs;
+export function createLogReader(options: {
+  bus: Bus;
+  /** The agent a task was placed on; a task without one has no logs. */
+  agentOf: (taskId: string) => string | undefined;
+}): LogReader {
+  const { bus, agentOf } = options;
   return {
     async read(taskId, { stream, tail }) {
-      if (tail <= 0) return [];
+      const agentId = agentOf(taskId);
+      if (tail <= 0 || agentId === undefined) return [];
+      const key = topics.logs(agentId, taskId);
       // An entry holds one line or more: read more entries until `tail` lines of the wanted
       // stream are in hand or the stream has no more (each round four times the last).
       let count = tail;
       for (;;) {
-        const entries = await bus.tail<LogMessage | OneLineMessage>(key(taskId), count);
-        const lines = entries.flatMap((e) => linesOf(e.message, stream));
+        const entries = await bus.tail<LogMessage>(key, count);
+        const lines = entries.flatMap((e) => linesOf(e, stream));
         const isAll = entries.length < count;
         if (lines.length >= tail || isAll || count >= tail * 16) return lines.slice(-tail);
         count *= 4;
@@ -42,17 +46,20 @@ export function createLogReader(options: { bus: Bus }): LogReader {
     },
 
     async *follow(taskId, { stream, signal }) {
-      const last = await bus.tail<LogMessage>(key(taskId), 1);
+      const agentId = agentOf(taskId);
+      if (agentId === undefined) return;
+      const key = topics.logs(agentId, taskId);
+      const last = await bus.tail<LogMessage>(key, 1);
       let afterId = last[0]?.id ?? '0-0';
       while (!signal.aborted) {
-        const entries: BusEntry<LogMessage | OneLineMessage>[] = await bus.read(key(taskId), {
+        const entries = await bus.read<LogMessage>(key, {
           afterId,
           count: FOLLOW_BATCH,
           blockMs: FOLLOW_BLOCK_MS,
         });
         for (const entry of entries) {
           afterId = entry.id;
-          yield* linesOf(entry.message, stream);
+          yield* linesOf(entry, stream);
         }
       }
     },

@@ -1,12 +1,5 @@
 // Wiring of the master role: builds every part from its dependencies and starts the loops.
-import type {
-  Bus,
-  HealthMessage,
-  OfferMessage,
-  StatusMessage,
-  Subscription,
-} from '../bus/index.js';
-import { topics } from '../bus/index.js';
+import type { Bus } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
 import type { TlsFiles } from '../api/http-server.js';
@@ -17,7 +10,11 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
 import { createAgentCommands } from './agent-commands.js';
+import type { AgentAcl } from './agent-identity.js';
+import { createAgentIdentity } from './agent-identity.js';
 import { createAgentLiveness } from './agent-liveness.js';
+import { createAgentReports } from './agent-reports.js';
+import { createAgentTrust } from './agent-trust.js';
 import { createAppCache } from './app-cache.js';
 import { createEvaluationLoop } from './evaluation-loop.js';
 import { createEventHub } from './event-hub.js';
@@ -54,11 +51,22 @@ export interface MasterOptions {
   tls?: TlsFiles;
   /** Verifies the leader's HTTPS when this master follows (`--ca`). */
   relayDispatcher?: Dispatcher;
+  /**
+   * Only agents that joined with a token (and so have their own Redis user) are heard; without
+   * it, agents that announce themselves on the shared `agents` stream are heard too.
+   */
+  requireAgentIdentity?: boolean;
+  /** Creates and deletes agents' Redis users; absent on the in-process bus. */
+  agentAcl?: AgentAcl;
+  /** How long an agent join token stays usable. Default 1 h. */
+  agentTokenTtlMs?: number;
 }
 
 export interface RunningMaster {
   /** The port the HTTP API listens on. */
   port: number;
+  /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
+  trust: Pick<ReturnType<typeof createAgentTrust>, 'dropped'>;
   stop(): Promise<void>;
 }
 
@@ -127,44 +135,57 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onChange,
   });
 
-  let subscriptions: Subscription[] = [];
+  const trust = createAgentTrust({ logger });
+  const identity = createAgentIdentity({
+    store,
+    acl: options.agentAcl,
+    clock,
+    logger,
+    tokenTtlMs: options.agentTokenTtlMs ?? 3_600_000,
+    // Called only after start-up, once agentReports exists.
+    onJoined: (agentId) => agentReports.watch(agentId),
+    onRevoked: async (agentId) => {
+      agentReports.unwatch(agentId);
+      await liveness.onRevoked(agentId);
+    },
+    isKnownAgent: (agentId) => agents.get(agentId) !== undefined,
+  });
+  const agentReports = createAgentReports({
+    bus,
+    masterId,
+    isIdentityRequired: options.requireAgentIdentity ?? false,
+    isRevoked: (agentId) => identity.isRevoked(agentId),
+    tracker,
+    statuses,
+    health,
+    liveness,
+    trust,
+    logger,
+  });
+
   let livenessTimer: NodeJS.Timeout | undefined;
+  let isLeading = false;
+  // A Redis that restarted lost the agents' users: the leader puts them back.
+  options.agentAcl?.onReconnect(() => {
+    if (!isLeading) return;
+    identity
+      .restore()
+      .then((joined) => logger.info({ agents: joined.length }, 'agent redis users restored'))
+      .catch((error: unknown) => logger.error({ err: error }, 'restoring agent users failed'));
+  });
 
   /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
   async function lead(): Promise<void> {
     await tracker.load();
     await agents.load();
     await cache.load();
-    subscriptions = [
-      bus.consume<StatusMessage | HealthMessage>({
-        stream: topics.status,
-        group: 'master',
-        consumer: masterId,
-        // Status updates of one read are applied together (one store write); a health result
-        // splits the run, so each message still takes effect in stream order.
-        handleBatch: async (entries) => {
-          let run: StatusMessage[] = [];
-          for (const { message } of entries) {
-            if (message.type !== 'health') {
-              run.push(message);
-              continue;
-            }
-            if (run.length > 0) await statuses.handleMany(run);
-            run = [];
-            await health.handle(message);
-          }
-          if (run.length > 0) await statuses.handleMany(run);
-        },
-        onError: (error) => logger.error({ err: error }, 'status handling failed'),
-      }),
-      bus.consume<OfferMessage>({
-        stream: topics.offers,
-        group: 'master',
-        consumer: masterId,
-        handler: (entry) => liveness.onOffer(entry.message),
-        onError: (error) => logger.error({ err: error }, 'offer handling failed'),
-      }),
-    ];
+    // Agents' Redis users first (Redis may have restarted empty), then read every agent heard of.
+    const joined = await identity.restore();
+    for (const agentId of joined) agentReports.watch(agentId);
+    if (!options.requireAgentIdentity)
+      for (const agent of agents.list()) agentReports.watch(agent.agentId);
+    agentReports.start();
+    isLeading = true;
     livenessTimer = setInterval(() => {
       liveness
         .tick()
@@ -174,9 +195,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   }
 
   async function follow(): Promise<void> {
+    isLeading = false;
     clearInterval(livenessTimer);
-    await Promise.all(subscriptions.map((s) => s.stop()));
-    subscriptions = [];
+    await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.
     cache.forget();
@@ -200,13 +221,17 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     live: liveState(cache, tracker),
     orchestrator,
     events,
-    logs: createLogReader({ bus }),
+    logs: createLogReader({
+      bus,
+      agentOf: (taskId) => tracker.byTaskId(taskId)?.agentId ?? agentReports.agentOfTask(taskId),
+    }),
     logger,
     clock,
     queue: queueView,
-    taskMetrics,
+    taskMetrics: { counters: () => [...taskMetrics.counters(), ...trust.counters()] },
     leadership,
     ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
+    agentIdentity: identity,
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
@@ -225,6 +250,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   return {
     port: server.port,
+    trust,
     async stop() {
       await server.close();
       await leadership.stop();

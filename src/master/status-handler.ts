@@ -114,6 +114,9 @@ export function createStatusHandler(options: {
         unknown.push(message);
         continue;
       }
+      // Only the agent the task was placed on speaks for it (agent-reports.ts drops and counts
+      // the rest before they get here; this guards every other caller).
+      if (current.agentId !== message.agentId) continue;
       if (message.seq <= current.lastStatusSeq || isTerminal(current.condition)) continue;
       const condition = fromMesosState(message.state);
       const updated: Instance = {

@@ -4,7 +4,7 @@ import type { MesosTaskState } from '../domain/index.js';
 
 /** One counter of one app, as the API renders it. */
 export interface TaskCounter {
-  name: 'tasks_ended_total' | 'task_fuel_used_total';
+  name: 'tasks_ended_total' | 'task_fuel_used_total' | 'agent_messages_dropped_total';
   labels: Record<string, string>;
   value: number;
 }

@@ -1,5 +1,6 @@
 // The Store over any drizzle Pg database: wires the repositories and runs transactions.
 // Both createPostgresStore and createPgliteStore end here, so both run the same queries.
+import { createAgentIdentityRepository } from './agent-identity-repository.js';
 import { createAgentRepository } from './agent-repository.js';
 import { createAppRepository } from './app-repository.js';
 import { createArtifactRepository } from './artifact-repository.js';
@@ -30,6 +31,7 @@ export function createDrizzleStore(options: {
     events: createEventRepository({ db }),
     leases: createLeaseRepository({ db }),
     principals: createPrincipalRepository({ db }),
+    agentIdentities: createAgentIdentityRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

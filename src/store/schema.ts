@@ -118,3 +118,23 @@ export const principals = pgTable('principals', {
   grants: json('grants').$type<Grant[]>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
 });
+
+/** One-time join tokens for agents, by SHA-256 of the token (the token itself is never stored). */
+export const agentJoinTokens = pgTable('agent_join_tokens', {
+  tokenSha256: text('token_sha256').primaryKey(),
+  hostname: text('hostname').notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  /** Set when an agent exchanged the token; a used token never works again. */
+  usedAt: bigint('used_at', { mode: 'number' }),
+  agentId: text('agent_id'),
+});
+
+/** Each joined agent's identity: its Redis user, by the SHA-256 of the password (as Redis keeps it). */
+export const agentCredentials = pgTable('agent_credentials', {
+  agentId: text('agent_id').primaryKey(),
+  hostname: text('hostname').notNull(),
+  passwordSha256: text('password_sha256').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  /** Set when revoked; the row stays so the id is never believed again. */
+  revokedAt: bigint('revoked_at', { mode: 'number' }),
+});

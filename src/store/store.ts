@@ -133,6 +133,38 @@ export interface PrincipalRepository {
   delete(name: string): Promise<boolean>;
 }
 
+/** A joined agent's identity (agent-identity-repository.ts). */
+export interface AgentCredential {
+  agentId: string;
+  hostname: string;
+  /** SHA-256 (hex) of its Redis password, the form `ACL SETUSER … #<hash>` takes. */
+  passwordSha256: string;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms; set once revoked. */
+  revokedAt?: number;
+}
+
+export interface AgentIdentityRepository {
+  /** Stores a join token by its hash. */
+  putJoinToken(token: { tokenSha256: string; hostname: string; expiresAt: number }): Promise<void>;
+  /**
+   * Marks the token used by `agentId` if it is unused and unexpired at `now`; atomic, so of two
+   * agents racing with one token only one wins. Returns the token's hostname, or undefined.
+   */
+  useJoinToken(options: {
+    tokenSha256: string;
+    now: number;
+    agentId: string;
+  }): Promise<{ hostname: string } | undefined>;
+  putCredential(credential: AgentCredential): Promise<void>;
+  getCredential(agentId: string): Promise<AgentCredential | undefined>;
+  /** Every credential, revoked ones included, ordered by agent id. */
+  listCredentials(): Promise<AgentCredential[]>;
+  /** Sets `revokedAt` once; false when there is no such credential. */
+  revokeCredential(agentId: string, at: number): Promise<boolean>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -142,6 +174,7 @@ export interface Store {
   events: EventRepository;
   leases: LeaseRepository;
   principals: PrincipalRepository;
+  agentIdentities: AgentIdentityRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

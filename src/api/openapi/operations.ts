@@ -516,6 +516,42 @@ export const OPERATIONS: Operation[] = [
     answers: { '200': { description: 'The agents.', schema: 'AgentList' } },
   },
   {
+    method: 'delete',
+    path: '/v2/agents/{agentId}',
+    operationId: 'revokeAgent',
+    summary: 'Revoke an agent: its Redis user is deleted at once, its tasks become unreachable (admin)',
+    tag: 'pacer',
+    parameters: [{ name: 'agentId', in: 'path', required: true, schema: { type: 'string' } }],
+    answers: {
+      '200': { description: 'Revoked.', media: { type: 'application/json', schema: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } } } },
+      '404': error('No such agent.'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v2/acl/agent-tokens',
+    operationId: 'createAgentJoinToken',
+    summary: 'A one-time join token for one agent, expiring (admin)',
+    tag: 'pacer',
+    body: { media: 'application/json' },
+    answers: {
+      '201': { description: 'The token, shown once.', media: { type: 'application/json', schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' }, hostname: { type: 'string' }, expiresAt: { type: 'string' } } } } },
+      '422': error('Invalid hostname.'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v2/acl/agent-join',
+    operationId: 'joinAgent',
+    summary: "An agent exchanges its join token (the request's only credential) for its id and Redis user",
+    tag: 'pacer',
+    body: { media: 'application/json' },
+    answers: {
+      '200': { description: 'The agent id and its Redis credentials, shown once.', media: { type: 'application/json', schema: { type: 'object', properties: { agentId: { type: 'string' }, hostname: { type: 'string' }, redisUsername: { type: 'string' }, redisPassword: { type: 'string' } } } } },
+      '401': error('Unknown, used or expired token.'),
+    },
+  },
+  {
     method: 'get',
     path: '/openapi.json',
     operationId: 'getOpenApiDocument',

@@ -1,7 +1,7 @@
 // /v2/agents (Pacer's own): the agents the master knows, their resources, attributes, last
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
-import { Action } from '../../domain/index.js';
+import { Action, NotFoundError } from '../../domain/index.js';
 import type { Agent } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
@@ -35,6 +35,15 @@ export function agentsRoutes(deps: ApiDeps): Hono {
   routes.get('/v2/agents', async (c) => {
     authorize(c, Action.ADMIN);
     return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
+  });
+
+  // Revokes the agent: its Redis user goes at once, its tasks are handled as unreachable.
+  routes.delete('/v2/agents/:agentId', async (c) => {
+    authorize(c, Action.ADMIN);
+    const agentId = c.req.param('agentId');
+    if (!deps.agentIdentity || !(await deps.agentIdentity.revoke(agentId)))
+      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    return c.json({ id: agentId, revoked: true });
   });
 
   return routes;

@@ -1,0 +1,62 @@
+// /v2/acl/agent-tokens and /v2/acl/agent-join (Pacer's own): an admin makes a one-time join token
+// for an agent; the agent exchanges it (no other credential) for its id and Redis user.
+import { Hono } from 'hono';
+import { Action, ValidationError } from '../../domain/index.js';
+import { authorize } from '../authorize.js';
+import type { ApiDeps } from '../deps.js';
+import { readJson } from '../request.js';
+
+/** What the API needs of the master's agent identity (master/agent-identity.ts implements it). */
+export interface AgentIdentityPort {
+  createJoinToken(hostname: string): Promise<{ token: string; expiresAt: number }>;
+  /** Throws UnauthenticatedError (401) for an unknown, used or expired token. */
+  join(token: string): Promise<{
+    agentId: string;
+    hostname: string;
+    redisUsername: string;
+    redisPassword: string;
+  }>;
+  /** False when the master knows no such agent. */
+  revoke(agentId: string): Promise<boolean>;
+}
+
+/** A hostname as agents report it: printable, no spaces, at most 255 characters. */
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+/** Join tokens are `pjt_` and 43 base64url characters; anything far longer is not one. */
+const MAX_TOKEN_LENGTH = 256;
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** Routes of the agent join flow; absent without an agent identity (they answer 404 then). */
+export function aclAgentRoutes(deps: ApiDeps): Hono {
+  const routes = new Hono();
+  const identity = deps.agentIdentity;
+  if (!identity) return routes;
+
+  routes.post('/v2/acl/agent-tokens', async (c) => {
+    authorize(c, Action.ADMIN);
+    const hostname = field(await readJson(c), 'hostname');
+    if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
+      throw new ValidationError([
+        { path: '/hostname', errors: ['must be a hostname: letters, digits, ".", "_", "-"'] },
+      ]);
+    }
+    const { token, expiresAt } = await identity.createJoinToken(hostname);
+    return c.json({ token, hostname, expiresAt: new Date(expiresAt).toISOString() }, 201);
+  });
+
+  // Unauthenticated by design: the one-time token is the credential (authentication must let it by).
+  routes.post('/v2/acl/agent-join', async (c) => {
+    const token = field(await readJson(c), 'token');
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw new ValidationError([{ path: '/token', errors: ['must be a join token'] }]);
+    }
+    return c.json(await identity.join(token));
+  });
+
+  return routes;
+}

@@ -1,0 +1,97 @@
+// zod schemas of what agents send: every message from an agent is untrusted input, checked at
+// the bus boundary (a consumer's `schema`) before any handler sees it.
+import { z } from 'zod';
+import { FailureReason, MesosTaskState, TaskKind } from '../domain/index.js';
+import type {
+  AnnounceMessage,
+  HealthMessage,
+  LogMessage,
+  OfferMessage,
+  StatusMessage,
+} from './messages.js';
+
+/** The contract a consumer's `schema` meets; a zod schema does. */
+export interface MessageSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: unknown };
+}
+
+/**
+ * An agent id: also part of Redis key patterns and stream names, so no glob characters
+ * (`* ? [ ] \`), no `:` (the stream separator) and bounded.
+ */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const agentId = z.string().regex(AGENT_ID_PATTERN);
+const taskId = z.string().min(1).max(1024);
+/** Epoch ms. */
+const epochMs = z.number().int().nonnegative();
+const quantity = z.number().nonnegative().max(1e12);
+const port = z.number().int().min(0).max(65_535);
+
+const resources = z.object({
+  cpus: quantity,
+  memMiB: quantity,
+  diskMiB: quantity,
+  ports: z.array(z.tuple([port, port])).max(1_000),
+});
+
+/** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
+export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
+  type: z.literal('offer'),
+  agentId,
+  hostname: z.string().min(1).max(255),
+  attributes: z.record(z.string().max(255), z.string().max(1_024)),
+  capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
+  total: resources,
+  free: resources,
+  runningTaskIds: z.array(taskId).max(100_000),
+  sentAt: epochMs,
+  startedAt: epochMs,
+});
+
+export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
+  type: z.literal('status'),
+  agentId,
+  taskId,
+  state: z.enum(MesosTaskState),
+  message: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  reason: z.enum(Object.values(FailureReason) as [FailureReason, ...FailureReason[]]).optional(),
+  exitCode: z.number().int().optional(),
+  fuelUsed: z.number().nonnegative().optional(),
+  seq: z.number().int(),
+  at: epochMs,
+});
+
+export const HealthMessageSchema: z.ZodType<HealthMessage> = z.object({
+  type: z.literal('health'),
+  agentId,
+  taskId,
+  check: z.number().int().nonnegative().max(1_000),
+  alive: z.boolean(),
+  cause: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  at: epochMs,
+});
+
+/** What an agent's status stream carries. */
+export const StatusStreamSchema: z.ZodType<StatusMessage | HealthMessage> = z.union([
+  StatusMessageSchema,
+  HealthMessageSchema,
+]);
+
+/** A batch of log lines (an agent's log pacer cuts lines to 16 KiB and batches up to 1,000). */
+export const LogMessageSchema: z.ZodType<LogMessage> = z.object({
+  at: epochMs,
+  lines: z
+    .array(z.object({ stream: z.enum(['stdout', 'stderr']), line: z.string().max(1024 * 1024) }))
+    .max(10_000),
+});
+
+export const AnnounceMessageSchema: z.ZodType<AnnounceMessage> = z.object({
+  type: z.literal('hello'),
+  agentId,
+});

@@ -1,0 +1,142 @@
+// The master's reader of agents' streams, on the in-process bus: what an agent says about itself
+// and its tasks reaches the handlers; anything else is dropped and counted by reason.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Bus, HealthMessage, OfferMessage, StatusMessage } from '../bus/index.js';
+import { createMemoryBus, topics } from '../bus/index.js';
+import type { Instance } from '../domain/index.js';
+import { silentLogger } from '../lib/index.js';
+import { createAgentReports, type AgentReports } from './agent-reports.js';
+import { createAgentTrust, type AgentTrust } from './agent-trust.js';
+
+const offer = (agentId: string): OfferMessage => ({
+  type: 'offer',
+  agentId,
+  hostname: agentId,
+  attributes: {},
+  capabilities: ['wasm'],
+  total: { cpus: 1, memMiB: 64, diskMiB: 64, ports: [] },
+  free: { cpus: 1, memMiB: 64, diskMiB: 64, ports: [] },
+  runningTaskIds: [],
+  sentAt: 1,
+  startedAt: 1,
+});
+const status = (agentId: string, taskId: string): StatusMessage => ({
+  type: 'status',
+  agentId,
+  taskId,
+  state: 'TASK_FAILED',
+  seq: 1,
+  at: 1,
+});
+
+describe('agent reports', () => {
+  let bus: Bus;
+  let reports: AgentReports;
+  let trust: AgentTrust;
+  const offers: OfferMessage[] = [];
+  const statuses: StatusMessage[] = [];
+  const health: HealthMessage[] = [];
+  /** Task t-a runs on agent-a, t-b on agent-b. */
+  const placed = new Map([
+    ['t-a', 'agent-a'],
+    ['t-b', 'agent-b'],
+  ]);
+
+  function start(options: { isIdentityRequired: boolean; revoked?: string[] }) {
+    bus = createMemoryBus({ logger: silentLogger() });
+    trust = createAgentTrust({ logger: silentLogger() });
+    offers.length = 0;
+    statuses.length = 0;
+    health.length = 0;
+    reports = createAgentReports({
+      bus,
+      masterId: 'm',
+      isIdentityRequired: options.isIdentityRequired,
+      isRevoked: (agentId) => options.revoked?.includes(agentId) ?? false,
+      tracker: {
+        byTaskId: (taskId) =>
+          placed.has(taskId) ? ({ agentId: placed.get(taskId) } as Instance) : undefined,
+      },
+      statuses: { handleMany: async (messages) => void statuses.push(...messages) },
+      health: { handle: async (message) => void health.push(message) },
+      liveness: { onOffer: async (message) => void offers.push(message) },
+      trust,
+      logger: silentLogger(),
+    });
+    reports.start();
+  }
+
+  afterEach(async () => {
+    await reports.stop();
+    await bus.close();
+  });
+
+  it('passes what an agent says of itself and its own or unknown tasks, in stream order', async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    await bus.publish(topics.offers('agent-a'), offer('agent-a'));
+    await bus.publish(topics.status('agent-a'), status('agent-a', 't-a'));
+    await bus.publish(topics.status('agent-a'), {
+      type: 'health',
+      agentId: 'agent-a',
+      taskId: 't-a',
+      check: 0,
+      alive: true,
+      at: 1,
+    });
+    await bus.publish(topics.status('agent-a'), status('agent-a', 't-unknown'));
+    await expect.poll(() => statuses.length).toBe(2);
+    expect(offers.map((o) => o.agentId)).toEqual(['agent-a']);
+    expect(statuses.map((s) => s.taskId)).toEqual(['t-a', 't-unknown']);
+    expect(health).toHaveLength(1);
+  });
+
+  it('drops and counts what names another agent, its task, the wrong stream or no valid shape', async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    await bus.publish(topics.status('agent-a'), status('agent-a', 't-b'));
+    await bus.publish(topics.status('agent-a'), status('agent-b', 't-b'));
+    await bus.publish(topics.offers('agent-a'), offer('agent-b'));
+    await bus.publish(topics.offers('agent-a'), status('agent-a', 't-a'));
+    await bus.publish(topics.status('agent-a'), offer('agent-a'));
+    await bus.publish(topics.status('agent-a'), { ...status('agent-a', 't-a'), seq: 'one' });
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), runningTaskIds: [1] });
+    await expect.poll(() => trust.dropped('agent-a', 'invalid')).toBe(4);
+    expect(trust.dropped('agent-a', 'foreign_task')).toBe(1);
+    expect(trust.dropped('agent-a', 'foreign_agent')).toBe(2);
+    expect([offers, statuses, health]).toEqual([[], [], []]);
+  });
+
+  it('reads nothing of an agent unwatched or revoked', async () => {
+    start({ isIdentityRequired: true, revoked: ['agent-r'] });
+    reports.watch('agent-r');
+    reports.watch('agent-a');
+    reports.unwatch('agent-a');
+    reports.watch('agent-c');
+    await bus.publish(topics.offers('agent-r'), offer('agent-r'));
+    await bus.publish(topics.offers('agent-a'), offer('agent-a'));
+    await bus.publish(topics.offers('agent-c'), offer('agent-c'));
+    await expect.poll(() => offers.length).toBe(1);
+    expect(offers[0]?.agentId).toBe('agent-c');
+    expect(reports.watched()).toEqual(['agent-c']);
+  });
+
+  it('hears announced agents only when identity is not required', async () => {
+    start({ isIdentityRequired: false });
+    await bus.publish(topics.announce, { type: 'hello', agentId: 'agent-x' });
+    await bus.publish(topics.announce, { type: 'hello', agentId: 'agent-*' });
+    await expect.poll(() => reports.watched()).toEqual(['agent-x']);
+    await expect.poll(() => trust.dropped(topics.announce, 'invalid')).toBe(1);
+    await reports.stop();
+    await bus.close();
+
+    start({ isIdentityRequired: true });
+    await bus.publish(topics.announce, { type: 'hello', agentId: 'agent-y' });
+    // Published before this status: an announcement reader (in process, woken by the same
+    // publish order) would have read it by the time the status is handled.
+    reports.watch('agent-a');
+    await bus.publish(topics.status('agent-a'), status('agent-a', 't-a'));
+    await expect.poll(() => statuses.length).toBe(1);
+    expect(reports.watched()).toEqual(['agent-a']);
+  });
+});

@@ -1,0 +1,220 @@
+// The master's reader of what agents send: every watched agent's own offers and status streams,
+// through one bus reader (one XREADGROUP over all of them). A message is believed only for what
+// the stream's owner owns: its own agent id, tasks placed on it. The rest is dropped and counted.
+//
+//   agent:<id>:offers ─┐  schema (zod) ─► owner check ─► liveness.onOffer
+//   agent:<id>:status ─┘                          └────► statuses.handleMany / health.handle
+//   agents (announce; only when identity is not required) ─► watch(id)
+import type {
+  AnnounceMessage,
+  Bus,
+  HealthMessage,
+  OfferMessage,
+  StatusMessage,
+  StreamSetSubscription,
+  Subscription,
+} from '../bus/index.js';
+import {
+  AnnounceMessageSchema,
+  BusDecodeError,
+  OfferMessageSchema,
+  StatusStreamSchema,
+  topics,
+} from '../bus/index.js';
+import type { Logger } from '../lib/index.js';
+import type { AgentLiveness } from './agent-liveness.js';
+import type { AgentTrust } from './agent-trust.js';
+import type { HealthHandler } from './health-handler.js';
+import type { InstanceTracker } from './instance-tracker.js';
+import type { StatusHandler } from './status-handler.js';
+
+export interface AgentReports {
+  /** Starts reading the agent's streams (now, or when `start` is called). Idempotent. */
+  watch(agentId: string): void;
+  /** Stops reading them; nothing it sends is read any more. Idempotent. */
+  unwatch(agentId: string): void;
+  /** The agents watched. */
+  watched(): string[];
+  /** The agent a believed status named for `taskId` (recent tasks only), for its logs. */
+  agentOfTask(taskId: string): string | undefined;
+  /** Leading: reads every watched agent (and announcements, when allowed). */
+  start(): void;
+  /** Following: stops reading; the watched set is kept. */
+  stop(): Promise<void>;
+}
+
+type Report = OfferMessage | StatusMessage | HealthMessage;
+
+interface Source {
+  agentId: string;
+  kind: 'offers' | 'status';
+}
+
+/** Tasks whose agent is remembered after the instance moved on (for their logs). */
+const MAX_REMEMBERED_TASKS = 100_000;
+
+/** Either stream's schema; the stream decides which kind is expected. */
+const ReportSchema = {
+  safeParse(value: unknown) {
+    const isOffer =
+      typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'offer';
+    return isOffer ? OfferMessageSchema.safeParse(value) : StatusStreamSchema.safeParse(value);
+  },
+};
+
+export function createAgentReports(options: {
+  bus: Bus;
+  /** This master's consumer name. */
+  masterId: string;
+  /** When false, agents announce themselves on the shared `agents` stream and are watched. */
+  isIdentityRequired: boolean;
+  /** An agent that must not be watched again (revoked). */
+  isRevoked: (agentId: string) => boolean;
+  tracker: Pick<InstanceTracker, 'byTaskId'>;
+  statuses: Pick<StatusHandler, 'handleMany'>;
+  health: HealthHandler;
+  liveness: Pick<AgentLiveness, 'onOffer'>;
+  trust: AgentTrust;
+  logger: Logger;
+}): AgentReports {
+  const { bus, masterId, tracker, statuses, health, liveness, trust, logger } = options;
+  const sources = new Map<string, Source>();
+  const agents = new Set<string>();
+  /** Task → the agent whose believed status named it; oldest dropped past the cap. */
+  const taskAgents = new Map<string, string>();
+  let reader: StreamSetSubscription | undefined;
+  let announcements: Subscription | undefined;
+
+  function streamsOf(agentId: string): [string, Source][] {
+    return [
+      [topics.offers(agentId), { agentId, kind: 'offers' }],
+      [topics.status(agentId), { agentId, kind: 'status' }],
+    ];
+  }
+
+  /** The owner's word about this message, or the reason to drop it. */
+  function isBelieved(owner: string, kind: Source['kind'], message: Report): boolean {
+    const drop = (reason: 'invalid' | 'foreign_agent' | 'foreign_task') => {
+      trust.drop({
+        agentId: owner,
+        reason,
+        detail: { type: message.type, claimed: message.agentId },
+      });
+      return false;
+    };
+    if ((message.type === 'offer') !== (kind === 'offers')) return drop('invalid');
+    if (message.agentId !== owner) return drop('foreign_agent');
+    if (message.type === 'offer') return true;
+    // A task the master does not know is the owner's own business (the status handler kills it
+    // there); a task placed on another agent is not.
+    const instance = tracker.byTaskId(message.taskId);
+    if (instance && instance.agentId !== owner) return drop('foreign_task');
+    return true;
+  }
+
+  async function handle(owner: string, kind: Source['kind'], messages: Report[]): Promise<void> {
+    let run: StatusMessage[] = [];
+    for (const message of messages) {
+      if (!isBelieved(owner, kind, message)) continue;
+      switch (message.type) {
+        case 'offer':
+          await liveness.onOffer(message);
+          break;
+        case 'status':
+          remember(message.taskId, owner);
+          run.push(message);
+          break;
+        case 'health':
+          // A health result splits the run, so each message still takes effect in stream order.
+          if (run.length > 0) await statuses.handleMany(run);
+          run = [];
+          await health.handle(message);
+          break;
+      }
+    }
+    if (run.length > 0) await statuses.handleMany(run);
+  }
+
+  function remember(taskId: string, agentId: string): void {
+    if (taskAgents.get(taskId) === agentId) return;
+    taskAgents.set(taskId, agentId);
+    if (taskAgents.size > MAX_REMEMBERED_TASKS) {
+      const oldest = taskAgents.keys().next();
+      if (!oldest.done) taskAgents.delete(oldest.value);
+    }
+  }
+
+  function onError(error: unknown): void {
+    const source = error instanceof BusDecodeError ? sources.get(error.stream) : undefined;
+    if (source) {
+      const detail = { err: (error as BusDecodeError).message };
+      trust.drop({ agentId: source.agentId, reason: 'invalid', detail });
+      return;
+    }
+    logger.error({ err: error }, 'agent report handling failed');
+  }
+
+  function watch(agentId: string): void {
+    if (agents.has(agentId) || options.isRevoked(agentId)) return;
+    agents.add(agentId);
+    for (const [stream, source] of streamsOf(agentId)) {
+      sources.set(stream, source);
+      reader?.add(stream);
+    }
+  }
+
+  return {
+    watch,
+
+    unwatch(agentId) {
+      agents.delete(agentId);
+      for (const [stream] of streamsOf(agentId)) {
+        sources.delete(stream);
+        reader?.delete(stream);
+      }
+    },
+
+    watched: () => [...agents],
+    agentOfTask: (taskId) => taskAgents.get(taskId),
+
+    start() {
+      if (reader) return;
+      reader = bus.consumeMany<Report>({
+        streams: [...sources.keys()],
+        group: 'master',
+        consumer: masterId,
+        schema: ReportSchema,
+        handleBatch: async (stream, entries) => {
+          const source = sources.get(stream);
+          if (!source) return; // unwatched since the read: acknowledged, not believed
+          await handle(
+            source.agentId,
+            source.kind,
+            entries.map((entry) => entry.message),
+          );
+        },
+        onError,
+      });
+      if (!options.isIdentityRequired) {
+        announcements = bus.consume<AnnounceMessage>({
+          stream: topics.announce,
+          group: 'master',
+          consumer: masterId,
+          schema: AnnounceMessageSchema,
+          handler: async ({ message }) => watch(message.agentId),
+          onError: (error) =>
+            error instanceof BusDecodeError
+              ? trust.drop({ agentId: topics.announce, reason: 'invalid' })
+              : logger.error({ err: error }, 'agent announcement failed'),
+        });
+      }
+    },
+
+    async stop() {
+      const stopping = [reader, announcements];
+      reader = undefined;
+      announcements = undefined;
+      for (const subscription of stopping) await subscription?.stop();
+    },
+  };
+}
