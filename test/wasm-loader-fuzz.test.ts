@@ -181,6 +181,20 @@ function report(stream: string, outcomes: Map<string, number>): void {
 }
 
 describe('wasm loader fuzz', () => {
+  it('carries every seed, unmutated, through the rewriter to a valid module', async () => {
+    const refused: Record<string, string> = {
+      'garbage.wasm': 'parse refused',
+      'forbidden-import.wasm': `check ${FailureReason.FORBIDDEN_IMPORT}`,
+      'huge-memory.wasm': `instrument ${FailureReason.MEMORY_LIMIT}`,
+    };
+    for (const seed of seeds) {
+      expect([seed.name, await loadInProcess(seed.bytes)]).toEqual([
+        seed.name,
+        refused[seed.name] ?? 'instrumented and compiled',
+      ]);
+    }
+  });
+
   it(
     'decodes, checks, instruments and compiles thousands of mutated modules without a crash',
     async () => {
@@ -217,6 +231,16 @@ describe('wasm loader fuzz', () => {
           timeoutMs: 300,
           fuel: 5_000_000n,
         };
+        // The richest seed (start function, tables, exceptions, SIMD, bulk memory) runs as written.
+        const featureLines: string[] = [];
+        const features = wasmTaskSpec({
+          module: 'features',
+          taskId: `fuzz-features-${baseSeed}`,
+          onLog: (_stream, line) => featureLines.push(line),
+        });
+        await driver.start(features);
+        expect(await driver.wait(features.taskId)).toMatchObject({ state: 'TASK_FINISHED' });
+        expect(featureLines).toEqual(['features ok']);
         const outcomes = new Map<string, number>();
         const runCase = async (c: FuzzCase): Promise<string> => {
           const file = `case-${c.index}.wasm`;
