@@ -1,6 +1,14 @@
 // The official WASI preview 1 conformance suite (../shared/wasi-testsuite) run through the Wasm
 // driver as an agent runs a task: one test per suite program, expected failures listed with a reason.
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +18,13 @@ import { createWasmDriver, type TaskSpec } from '../src/runtime/index.js';
 import { available } from './support/services.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const suiteDir = [
-  process.env.WASI_TESTSUITE_DIR,
-  join(repoRoot, '..', 'shared', 'wasi-testsuite'),
-  '/work/shared/wasi-testsuite',
-].find((dir): dir is string => dir !== undefined && existsSync(join(dir, 'tests')));
+// WASI_TESTSUITE_DIR when set (and then only it); else CI's layout (shared/ beside the clone),
+// then this machine's (worktrees under /work/wt, shared/ in /work).
+const suiteDir = (
+  process.env.WASI_TESTSUITE_DIR !== undefined
+    ? [process.env.WASI_TESTSUITE_DIR]
+    : [join(repoRoot, '..', 'shared', 'wasi-testsuite'), '/work/shared/wasi-testsuite']
+).find((dir) => existsSync(join(dir, 'tests')));
 const languages = ['assemblyscript', 'c', 'rust'];
 
 /** What a suite program expects (its NAME.json; README of the suite). */
@@ -81,10 +91,20 @@ const driver = createWasmDriver({
 });
 afterAll(() => driver.close());
 
+function makeWritable(path: string): void {
+  const stat = statSync(path);
+  chmodSync(path, stat.mode | 0o200);
+  if (stat.isDirectory()) for (const name of readdirSync(path)) makeWritable(join(path, name));
+}
+
 /** Runs one program as a task: its root copied fresh into the sandbox, which is the preopen `/`. */
 async function runCase(c: SuiteCase) {
   const sandboxDir = mkdtempSync(join(tmpdir(), 'pacer-wasi-suite-'));
-  if (c.root) cpSync(c.root, sandboxDir, { recursive: true, mode: 0 });
+  if (c.root) {
+    cpSync(c.root, sandboxDir, { recursive: true });
+    // The suite's files are read-only; a task owns its sandbox (as it would as any user).
+    makeWritable(sandboxDir);
+  }
   // The module must be in the sandbox (argv[0]); a name no suite program looks for.
   const moduleName = `pacer-suite-${basename(c.wasmPath)}`;
   cpSync(c.wasmPath, join(sandboxDir, moduleName));

@@ -1,3 +1,5 @@
+// The WASI host against real files in a temp sandbox: calls, the sandbox boundary, allocation
+// bounds, the exact disk quota and host-call fuel.
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,

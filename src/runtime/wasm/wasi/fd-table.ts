@@ -92,8 +92,6 @@ export type DirEntry = Rights & {
   components: string[];
   /** The name given to the guest by fd_prestat_dir_name (the preopen only). */
   preopen?: string;
-  /** The listing fd_readdir hands out by cookie, taken when it is read from cookie 0. */
-  listing?: { name: string; type: number }[];
 };
 export type FileEntry = Rights & {
   kind: 'file';

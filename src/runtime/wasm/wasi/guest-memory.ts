@@ -20,6 +20,8 @@ export interface GuestMemory {
   readString(ptr: number, len: number, maxBytes: number): string;
   /** The buffers of an iovec array (EINVAL past `MAX_IOVECS`, EFAULT when any is outside). */
   iovecs(ptr: number, count: number): Uint8Array[];
+  /** Adds host work the current call did in proportion to `bytes` (charged like touched bytes). */
+  addTouched(bytes: number): void;
   /** Bytes handed out since the last `takeTouched` (what the current call is charged for). */
   takeTouched(): number;
 }
@@ -81,6 +83,9 @@ export function createGuestMemory(): GuestMemory {
         out.push(slice(view.getUint32(p + i * 8, true), view.getUint32(p + i * 8 + 4, true)));
       }
       return out;
+    },
+    addTouched(n) {
+      touched += n;
     },
     takeTouched() {
       const n = touched;

@@ -58,6 +58,9 @@ function createName(ctx: FsContext, target: SandboxPath, create: () => void): vo
 /** The path_* and fd_readdir calls of the WASI import object. */
 export function createPathCalls(ctx: FsContext): Record<string, (...args: never[]) => number> {
   const { fds, memory } = ctx;
+  // One listing per task, of the directory read last: paging through it by cookie reads the
+  // directory once, and a task holding many directory fds cannot hold many listings.
+  let cached: { dir: DirEntry; names: { name: string; type: number }[] } | undefined;
   const at = (dirFd: number, ptr: number, len: number, shouldFollow = false) =>
     resolveAt(ctx, { dirFd, ptr, len, shouldFollow });
 
@@ -266,8 +269,12 @@ export function createPathCalls(ctx: FsContext): Record<string, (...args: never[
       memory.check(usedPtr, 4);
       const dirPath = hostPathOf(ctx, dir.components);
       const start = BigInt.asUintN(64, cookie);
-      if (start === 0n || !dir.listing) dir.listing = listing(ctx, dir);
-      const entries = dir.listing;
+      if (start === 0n || cached?.dir !== dir) {
+        cached = { dir, names: listing(ctx, dir) };
+        // Reading a directory is work in proportion to its names: charged like bytes touched.
+        memory.addTouched(cached.names.reduce((n, e) => n + e.name.length + 24, 0));
+      }
+      const entries = cached.names;
       const size = bufLen >>> 0;
       let used = 0;
       for (let i = Number(start); i < entries.length && used < size; i++) {
