@@ -44,8 +44,7 @@ export function agentsRoutes(deps: ApiDeps): Hono {
     // No id outside the pattern exists (and a NUL byte must never reach Postgres).
     const isKnown =
       AGENT_ID_PATTERN.test(agentId) && (await deps.agentIdentity?.revoke(agentId)) === true;
-    if (!isKnown)
-      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    if (!isKnown) throw new NotFoundError(`Agent '${agentId}' does not exist`);
     return c.json({ id: agentId, revoked: true });
   });
 
