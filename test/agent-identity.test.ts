@@ -363,6 +363,8 @@ describe.skipIf(!ok)('agent identity', () => {
     const listed = (await api.get('/v2/agents')).body.agents as { id: string; state: string }[];
     expect(listed.find((agent) => agent.id === victim)?.state).toBe('unreachable');
     expect((await api.delete('/v2/agents/agent-nobody')).status).toBe(404);
+    expect((await api.delete('/v2/agents/%00')).status).toBe(404);
+    expect((await api.delete(`/v2/agents/${'a'.repeat(10_000)}`)).status).toBe(404);
   }, 60_000);
 
   it("puts the agents' Redis users back when Redis restarts empty, never revoked ones", async () => {

@@ -91,10 +91,11 @@ export function createAgentIdentity(options: {
           passwordSha256,
           createdAt: now,
         });
+        // Inside the transaction: when Redis refuses, the token is not used up and can be retried.
+        await acl?.putAgentUser({ agentId, passwordSha256 });
         return used;
       });
       if (!joined) throw new UnauthenticatedError('Invalid, used or expired join token.');
-      await acl?.putAgentUser({ agentId, passwordSha256 });
       logger.info({ agentId, hostname: joined.hostname }, 'agent joined');
       options.onJoined(agentId);
       return {

@@ -1,6 +1,7 @@
 // /v2/agents (Pacer's own): the agents the master knows, their resources, attributes, last
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
+import { AGENT_ID_PATTERN } from '../../bus/message-schemas.js';
 import { Action, NotFoundError } from '../../domain/index.js';
 import type { Agent } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
@@ -41,8 +42,10 @@ export function agentsRoutes(deps: ApiDeps): Hono {
   routes.delete('/v2/agents/:agentId', async (c) => {
     authorize(c, Action.ADMIN);
     const agentId = c.req.param('agentId');
-    if (!deps.agentIdentity || !(await deps.agentIdentity.revoke(agentId)))
-      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    // No id outside the pattern exists (and a NUL byte must never reach Postgres).
+    const isKnown =
+      AGENT_ID_PATTERN.test(agentId) && (await deps.agentIdentity?.revoke(agentId)) === true;
+    if (!isKnown) throw new NotFoundError(`Agent '${agentId}' does not exist`);
     return c.json({ id: agentId, revoked: true });
   });
 
