@@ -99,6 +99,9 @@ function instantiate(
     },
   });
   guest.memory = instance.exports.memory as WebAssembly.Memory;
+  // Pacer's compiled counter starts at 0; the driver sets each task's budget (module-cache.ts).
+  const fuel = instance.exports.__pacer_fuel as WebAssembly.Global | undefined;
+  if (fuel) fuel.value = 10n ** 15n;
   return instance.exports._start as () => void;
 }
 
@@ -115,7 +118,7 @@ export async function compareMetering(options: {
   const bytes = new Uint8Array(readFileSync(wasmTaskPath('kernels')));
   const instrumented = instrumentModule(parseModule(bytes), {
     memMiB: 16,
-    fuel: 10n ** 15n,
+    shouldMeter: true,
     maxTableElements: 1000,
   });
   if (!instrumented.ok) throw new Error(instrumented.message);

@@ -126,16 +126,16 @@ async function loadInProcess(bytes: Uint8Array): Promise<string> {
   let outcome = '';
   // The three ways the driver instruments: metered, metered for Asyncify, unmetered (baselines).
   const settings = [
-    { fuel: 1_000_000n, shouldExportOutOfFuel: false },
-    { fuel: 1_000_000n, shouldExportOutOfFuel: true },
-    { fuel: undefined, shouldExportOutOfFuel: false },
+    { shouldMeter: true, shouldExportOutOfFuel: false },
+    { shouldMeter: true, shouldExportOutOfFuel: true },
+    { shouldMeter: false, shouldExportOutOfFuel: false },
   ];
-  for (const { fuel, shouldExportOutOfFuel } of settings) {
+  for (const { shouldMeter, shouldExportOutOfFuel } of settings) {
     let result;
     try {
       result = instrumentModule(parsed, {
         memMiB: 16,
-        fuel,
+        shouldMeter,
         maxTableElements: defaultModuleCaps.maxTableElements,
         shouldExportOutOfFuel,
       });

@@ -23,7 +23,7 @@ describe('makeResumable', () => {
     parsedText.destroy();
     const instrumented = instrumentModule(parseModule(buffer), {
       memMiB: 1,
-      fuel: 1_000_000n,
+      shouldMeter: true,
       maxTableElements: 1000,
       shouldExportOutOfFuel: true,
     });
