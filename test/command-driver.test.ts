@@ -380,7 +380,8 @@ describe.skipIf(!hasBubblewrap)('command driver sandbox (bubblewrap)', () => {
           `echo "uid $(id -u)"`,
           `exec busybox httpd -f -p ${port} -h .`,
         ].join('; '),
-        { ports: [port] },
+        // pasta, the agent's helper, must not count against the task's small mem.
+        { ports: [port], limits: { memMiB: 16 } },
       );
       await driver.start(spec);
       await until(() => hasLine(lines, 'no redis') || hasLine(lines, 'reached redis'));

@@ -2,7 +2,8 @@
 // Redis, driven only through the Marathon HTTP API. An agent without --allow-commands never gets
 // a command app; an HTTP server command passes its health check; a container's logs come back;
 // a memory hog fails with MEMORY_LIMIT; a command ignoring SIGTERM dies after its grace period.
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBusyboxImage } from '../bench/command-busybox-image.js';
 import {
@@ -14,7 +15,7 @@ import {
   prepareCluster,
   type ClusterSetup,
 } from './support/cluster.js';
-import { hasCommand, hasService } from './support/services.js';
+import { hasCommand, hasService, REDIS_URL, redisPrefix } from './support/services.js';
 
 const ok = (await hasService('postgres')) && (await hasService('redis'));
 const hasPodman = await hasCommand('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']);
@@ -208,7 +209,10 @@ describe.skipIf(!ok)('command and container tasks', () => {
         cpus: 0.1,
         mem: 32,
         portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
-        cmd: 'echo "$MARATHON_APP_ID $MESOS_TASK_ID $PORTS" > index.html && exec busybox httpd -f -p "$PORT0" -h .',
+        // Issue 11, row 10: its own network; the agent's Redis on 127.0.0.1 is out of reach.
+        cmd:
+          '(busybox nc -w 2 127.0.0.1 6379 </dev/null >/dev/null 2>&1 && echo reached-redis || echo no-redis); ' +
+          'echo "$MARATHON_APP_ID $MESOS_TASK_ID $PORTS" > index.html && exec busybox httpd -f -p "$PORT0" -h .',
         healthChecks: [
           {
             protocol: 'HTTP',
@@ -239,6 +243,10 @@ describe.skipIf(!ok)('command and container tasks', () => {
       expect((await served.text()).trim()).toBe(`${app.id} ${task!.id} ${task!.ports[0]}`);
       const info = (await api.get(`/v2/apps${app.id}`)).body.app;
       expect(info).toMatchObject({ tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0 });
+      const logs = (await api.get(`/v2/tasks/${task!.id}/logs`)).body as {
+        lines: { line: string }[];
+      };
+      expect(logs.lines.map((l) => l.line)).toContain('no-redis');
     },
     30_000,
   );
@@ -322,6 +330,57 @@ describe.skipIf(!ok)('command and container tasks', () => {
     40_000,
   );
 
+  // Issue 11, row 4: the path the agent follows is the task's to change.
+  it("never serves the agent's own environment when a command swaps its stdout for /proc/self/environ", async () => {
+    const app = {
+      id: '/cmd/environ',
+      cpus: 0.1,
+      mem: 16,
+      cmd: 'echo before; rm stdout; ln -s /proc/self/environ stdout; echo after; exec sleep 1000',
+    };
+    expect((await api.post('/v2/apps', app)).status).toBe(201);
+    const [task] = await waitFor('the task running', () => running(app.id), 20_000);
+    const lines = await waitFor('its line after the swap', async () => {
+      const body = (await api.get(`/v2/tasks/${task!.id}/logs`)).body as {
+        lines: { line: string }[];
+      };
+      const texts = body.lines.map((l) => l.line);
+      return texts.includes('after') ? texts : undefined;
+    });
+    expect(lines).toEqual(['before', 'after']);
+    expect(JSON.stringify(lines)).not.toMatch(/REDIS_URL|DATABASE_URL/);
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  });
+
+  // Issue 11, row 1: an absolute host volume is valid Marathon, but no agent here allows it.
+  it.skipIf(!hasPodman)(
+    'keeps a container with a host volume no agent allows waiting, with the reason in /v2/queue',
+    async () => {
+      const app = {
+        id: '/cmd/hostvolume',
+        cpus: 0.1,
+        mem: 16,
+        cmd: 'ls /host',
+        container: {
+          type: 'DOCKER',
+          docker: { image: 'localhost/pacer-busybox' },
+          volumes: [{ containerPath: '/host', hostPath: '/', mode: 'RW' }],
+        },
+      };
+      expect((await api.post('/v2/apps', app)).status).toBe(201);
+      await waitFor('the queue to name host access', async () => {
+        const item = ((await api.get('/v2/queue')).body.queue as any[]).find(
+          (q) => q.app.id === app.id,
+        );
+        return (item?.processedOffersSummary.rejectSummaryLastOffers as any[] | undefined)?.find(
+          (r) => r.reason === 'UnfulfilledHostAccess' && r.declined > 0,
+        );
+      });
+      expect(await tasksOf(app.id)).toEqual([]);
+      expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+    },
+  );
+
   it('fails a command that exceeds its mem with MEMORY_LIMIT', async () => {
     const app = {
       id: '/cmd/hog',
@@ -384,3 +443,55 @@ describe.skipIf(!ok)('command and container tasks', () => {
     expect(await processesWith(marker)).toEqual([]);
   }, 30_000);
 });
+
+// Issue 11, row 14: without a working bubblewrap, --allow-commands is a refusal to start, not
+// a silent downgrade.
+describe.skipIf(!ok)(
+  'an agent that allows commands on a host where bubblewrap does not work',
+  () => {
+    let fakeBin: string;
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      // A `bwrap` first on PATH that fails, as one does where user namespaces are off.
+      fakeBin = await tempDir('pacer-fake-bwrap');
+      await writeFile(
+        path.join(fakeBin, 'bwrap'),
+        '#!/bin/sh\necho "no user namespaces" >&2\nexit 1\n',
+      );
+      await chmod(fakeBin, 0o755);
+      await chmod(path.join(fakeBin, 'bwrap'), 0o755);
+      env = {
+        PATH: `${fakeBin}:${process.env.PATH ?? ''}`,
+        REDIS_URL,
+        PACER_MASTER_URL: 'http://127.0.0.1:9',
+        PACER_BUS_PREFIX: redisPrefix(),
+      };
+    });
+    afterAll(async () => {
+      await rm(fakeBin, { recursive: true, force: true });
+    });
+
+    it('refuses to start, saying why and what to do', async () => {
+      const workDir = await tempDir('pacer-nobwrap');
+      const agent = startPacer(['agent', '--allow-commands', '--work-dir', workDir], env);
+      const code = await new Promise<number | null>((resolve) => agent.child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(agent.output()).toMatch(/cannot build a sandbox.*--allow-unsandboxed-commands/s);
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('starts with --allow-unsandboxed-commands, and says so loudly', async () => {
+      const workDir = await tempDir('pacer-nobwrap');
+      const agent = startPacer(
+        ['agent', '--allow-commands', '--allow-unsandboxed-commands', '--work-dir', workDir],
+        env,
+      );
+      await waitFor('the warning', async () =>
+        agent.output().includes('COMMAND TASKS RUN UNSANDBOXED') ? true : undefined,
+      );
+      expect(agent.child.exitCode).toBeNull();
+      await agent.stop();
+      await rm(workDir, { recursive: true, force: true });
+    });
+  },
+);

@@ -11,7 +11,7 @@
 //   stop: SIGTERM to the task's processes ─► killGracePeriodMs ─► SIGKILL to the whole group
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chown, lstat, mkdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../lib/index.js';
 import type { TaskDriver, TaskHandle, TaskSpec } from '../driver.js';
@@ -38,7 +38,7 @@ import { isProcessRunning, listProcessGroup, pidNamespaceOf, sendSignal } from '
 import { CommandRecoveryData } from './recovery-data.js';
 import { chownTree, unsearchableAncestor } from './sandbox-owner.js';
 import { toTaskExit, type StopCause } from './task-exit.js';
-import { wrapperArgs } from './task-wrapper.js';
+import { confineArgs, wrapperArgs } from './task-wrapper.js';
 import { findExecutable } from './find-executable.js';
 import { openAppendOnly, openForReading, reopenForReading } from './task-files.js';
 import { pastaArgs } from './task-network.js';
@@ -402,9 +402,9 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
         : undefined;
     const env = { PATH: DEFAULT_PATH, ...spec.env };
     const hasNetwork = layout !== undefined && spec.ports.length > 0 && pastaPath !== undefined;
+    const pastaPrefix = hasNetwork && pastaPath ? pastaArgs({ pastaPath, ports: spec.ports }) : [];
     const sandbox = layout
       ? [
-          ...(hasNetwork && pastaPath ? pastaArgs({ pastaPath, ports: spec.ports }) : []),
           bwrapPath ?? 'bwrap',
           ...bubblewrapArgs({
             layout,
@@ -424,31 +424,36 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
           ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
         ];
     const exitFile = path.join(taskStateDir, 'exit');
-    const args = wrapperArgs({
-      exitFile,
+    const confine = confineArgs({
       cgroupProcsFile: cgroup?.procsFile,
       addressSpaceKiB: memoryLimit === 'address-space' && memMiB > 0 ? memMiB * 1024 : undefined,
-      argv: [...runAs, ...sandbox, ...argv],
     });
-    let child: ChildProcess;
-    try {
-      child = spawn('/bin/sh', args, {
-        cwd: sandboxDir,
-        // Nothing of the task's environment: the wrapper, setpriv, pasta and bwrap run outside
-        // the sandbox (some as root), where a task's LD_PRELOAD would run its code.
-        env: { PATH: DEFAULT_PATH },
-        // Own session and process group: the agent's death, terminal or signals do not reach it.
-        detached: true,
-        stdio: ['ignore', writers.stdout.fd, writers.stderr.fd],
-      });
-    } finally {
-      await writers.stdout.close();
-      await writers.stderr.close();
+    // pasta is the agent's helper, not the task: it stays outside the task's cgroup and limit,
+    // so the confinement runs after it, as the task's user (who may then join the cgroup).
+    if (hasNetwork && cgroup && taskUser !== 'agent') {
+      await chown(cgroup.procsFile, taskUser.uid, taskUser.gid);
     }
+    const args = wrapperArgs({
+      exitFile,
+      argv: hasNetwork
+        ? [...runAs, ...pastaPrefix, ...confine, ...sandbox, ...argv]
+        : [...confine, ...runAs, ...pastaPrefix, ...sandbox, ...argv],
+    });
+    // No await from here until the exit listener is attached: an exit before it would be lost.
+    const child = spawn('/bin/sh', args, {
+      cwd: sandboxDir,
+      // Nothing of the task's environment: the wrapper, setpriv, pasta and bwrap run outside
+      // the sandbox (some as root), where a task's LD_PRELOAD would run its code.
+      env: { PATH: DEFAULT_PATH },
+      // Own session and process group: the agent's death, terminal or signals do not reach it.
+      detached: true,
+      stdio: ['ignore', writers.stdout.fd, writers.stderr.fd],
+    });
     const pid = child.pid;
     if (pid === undefined) {
+      const failure = spawnError(child);
       await cgroup?.remove();
-      throw await spawnError(child);
+      throw await failure;
     }
     // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
     const startTicks = startTicksNow(pid);
@@ -491,6 +496,9 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
         ),
       );
     });
+    // The wrapper has its own copies of the write ends.
+    await writers.stdout.close();
+    await writers.stderr.close();
     watchTask(task, offsets, readers);
     logger.info({ taskId: spec.taskId, pid, isBubblewrap, memoryLimit }, 'command task started');
     return handle;
