@@ -58,4 +58,27 @@ describe('createLineSplitter', () => {
     expect(count).toBe(Math.floor(1_000_000 / (64 * 1024)));
     expect(splitter.flush()[0]).toHaveLength(1_000_000 % (64 * 1024));
   });
+
+  it('counts over the cap exactly the lines it would have returned, whatever the chunking', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 300; round++) {
+      const chunks = Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+        Uint8Array.from({ length: Math.floor(random() * 40) }, () =>
+          random() < 0.2 ? 0x0a : 0x61,
+        ),
+      );
+      const whole = createLineSplitter({ maxLineBytes: 5, maxLinesPerPush: 1_000 });
+      const capped = createLineSplitter({ maxLineBytes: 5, maxLinesPerPush: 2 });
+      for (const chunk of chunks) {
+        const expected = whole.push(chunk);
+        const lines = capped.push(chunk);
+        const marker = /^\[pacer: (\d+) lines dropped\]$/.exec(lines.at(-1) ?? '');
+        const kept = marker ? lines.slice(0, -1) : lines;
+        expect(kept).toEqual(expected.slice(0, kept.length));
+        expect(kept.length + Number(marker?.[1] ?? 0)).toBe(expected.length);
+      }
+      expect(capped.flush()).toEqual(whole.flush());
+    }
+  });
 });

@@ -67,11 +67,40 @@ export function createLineSplitter(options: LineSplitterOptions): LineSplitter {
         }
         pendingLength = 0;
       };
+      /**
+       * Over a cap the rest of this push is only counted, a byte at a time with no call per line
+       * (a search per line cost ~300 ns for each of 4 M newlines), cutting pieces as the loop
+       * below would; the unfinished tail is kept as usual.
+       */
+      const countRest = (from: number): number => {
+        let run = pendingLength;
+        for (let i = from; i < bytes.length; i++) {
+          if (bytes[i] === 0x0a) {
+            dropped++;
+            run = 0;
+          } else if (run === max) {
+            dropped++;
+            run = 1;
+          } else {
+            run++;
+          }
+        }
+        const rest = bytes.length - from;
+        pending ??= new Uint8Array(max);
+        if (run <= rest) pending.set(bytes.subarray(bytes.length - run), 0);
+        else pending.set(bytes.subarray(from), pendingLength);
+        pendingLength = run;
+        return bytes.length;
+      };
       let at = 0;
       // Where the next newline is (-1: none in the rest). Found once and reused by every piece of
       // a long line: searching the rest again for each piece was the quadratic cost.
       let newline = bytes.indexOf(0x0a);
       while (at < bytes.length) {
+        if (dropped > 0) {
+          at = countRest(at);
+          break;
+        }
         const room = max - pendingLength;
         if (newline >= 0 && newline < at) newline = bytes.indexOf(0x0a, at);
         if (newline >= 0 && newline - at <= room) {
