@@ -130,6 +130,7 @@ export function createLogPacer(options: LogPacerOptions): LogPacer {
     if (inFlight) return inFlight;
     clearTimeout(timer);
     timer = undefined;
+    if (batch.length === 0) batchAt = clock.now();
     for (const stream of ['stdout', 'stderr'] as const) {
       if (dropped[stream] === 0) continue;
       batch.push({ stream, line: droppedLinesMarker(dropped[stream]) });

@@ -58,4 +58,32 @@ describe('createLineSplitter', () => {
     expect(count).toBe(Math.floor(1_000_000 / (64 * 1024)));
     expect(splitter.flush()[0]).toHaveLength(1_000_000 % (64 * 1024));
   });
+
+  it('counts over the cap exactly the lines it would have returned, whatever the chunking', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // Newlines right at and around where the counting switches to a native search (32 bytes in).
+    const edges = [31, 32, 33, 64].map((n) => bytesOf(`x\n${'a'.repeat(n)}\n${'b'.repeat(n)}\nc`));
+    for (let round = 0; round < 300 + edges.length; round++) {
+      const chunks = edges[round - 300]
+        ? [edges[round - 300] as Uint8Array]
+        : Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+            Uint8Array.from({ length: Math.floor(random() * 100) }, () =>
+              random() < (round % 2 ? 0.2 : 0.01) ? 0x0a : 0x61,
+            ),
+          );
+      const maxLineBytes = round >= 300 ? 100 : 5;
+      const whole = createLineSplitter({ maxLineBytes, maxLinesPerPush: 1_000 });
+      const capped = createLineSplitter({ maxLineBytes, maxLinesPerPush: round >= 300 ? 1 : 2 });
+      for (const chunk of chunks) {
+        const expected = whole.push(chunk);
+        const lines = capped.push(chunk);
+        const marker = /^\[pacer: (\d+) lines dropped\]$/.exec(lines.at(-1) ?? '');
+        const kept = marker ? lines.slice(0, -1) : lines;
+        expect(kept).toEqual(expected.slice(0, kept.length));
+        expect(kept.length + Number(marker?.[1] ?? 0)).toBe(expected.length);
+      }
+      expect(capped.flush()).toEqual(whole.flush());
+    }
+  });
 });
