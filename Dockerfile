@@ -24,4 +24,6 @@ USER node
 VOLUME /data
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/pacer.js"]
+# 0.0.0.0 is needed inside a container, so this starts only with PACER_BOOTSTRAP_TOKEN (or
+# --bootstrap-token-file) set, or with --insecure given explicitly (README, Authentication).
 CMD ["dev", "--host", "0.0.0.0"]

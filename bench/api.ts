@@ -2,7 +2,9 @@
 // embedded Postgres (PGlite) and on the master with Postgres, next to a bare Hono hello-world
 // as the ceiling measured in the same run. autocannon runs in this process; each server runs
 // in its own child process (this file with `--serve <kind>`), on the compiled code in dist/
-// that `pacer` runs (tsx's transform adds its own calls). Writes bench/results/api.json.
+// that `pacer` runs (tsx's transform adds its own calls). Each store is measured twice at once,
+// authentication off and on (a token confined to /bench), in alternating rounds: the ratio of
+// the two is the cost of authentication. Writes bench/results/api.json.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,14 @@ const POST_WARM_UP_SECONDS = 2;
 /** Alternating runs of the ceiling and GET /v2/apps/{id}, each of ROUND_SECONDS. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_SECONDS = 3;
+/** Alternating runs of POST /v2/apps with authentication off and on. */
+const POST_ROUNDS = Number(process.env.BENCH_POST_ROUNDS ?? 8);
+/** Further alternating GET runs, off and on, beyond those of the ceiling rounds. */
+const AUTH_GET_ROUNDS = Number(process.env.BENCH_AUTH_GET_ROUNDS ?? 8);
+/** Length of each run of the authentication rounds: short, so drift hits both sides alike. */
+const AUTH_ROUND_SECONDS = 2;
+/** The bootstrap secret of the authenticated servers (a throwaway, local to the bench). */
+const BOOTSTRAP_TOKEN = 'bench-bootstrap-secret-0123456789';
 type Kind = 'hello' | 'dev' | 'postgres';
 /** A compiled module of dist/, as `bin/pacer.js` loads it (`npm run build` first). */
 function dist<T>(path: string): Promise<T> {
@@ -126,6 +136,9 @@ async function serve(kind: Kind): Promise<void> {
     publicUrl: 'http://127.0.0.1:8080',
     version: 'bench',
     agentTimeoutMs: 3_600_000,
+    auth: process.env.BENCH_AUTH
+      ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false }
+      : { insecure: false },
   });
   process.send?.({ port: master.port });
 }
@@ -148,6 +161,8 @@ function newApp(id: string): string {
 
 async function load(options: {
   url: string;
+  /** `Authorization` header, when the server authenticates. */
+  authorization?: string;
   method?: 'GET' | 'POST';
   body?: (n: number) => string;
   seconds?: number;
@@ -159,7 +174,10 @@ async function load(options: {
     connections: CONNECTIONS,
     duration: options.seconds ?? SECONDS,
     method: options.method ?? 'GET',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+    },
     ...(body
       ? {
           requests: [
@@ -203,29 +221,93 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** A token confined to `/bench` (every app action), created with the bootstrap secret. */
+async function benchToken(base: string): Promise<string> {
+  const answer = await fetch(`${base}/v2/acl/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${BOOTSTRAP_TOKEN}` },
+    body: JSON.stringify({
+      name: 'bench',
+      grants: [{ path: '/bench', actions: ['view', 'create', 'update', 'delete'] }],
+    }),
+  });
+  if (answer.status !== 201) throw new Error(`creating the bench token: ${answer.status}`);
+  return `Bearer ${((await answer.json()) as { secret: string }).secret}`;
+}
+
+/** Both runs, `off` first or second as told; answers [off, on]. */
+async function inTurn(options: {
+  off: () => Promise<Figures>;
+  on: () => Promise<Figures>;
+  isOffFirst: boolean;
+}): Promise<[Figures, Figures]> {
+  if (options.isOffFirst) {
+    const off = await options.off();
+    return [off, await options.on()];
+  }
+  const on = await options.on();
+  return [await options.off(), on];
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
 /**
  * The four figures of one server, each read next to a fresh hello-world ceiling (the machine is
- * shared, so a ceiling measured once would compare figures taken under different loads).
+ * shared, so a ceiling measured once would compare figures taken under different loads), and
+ * the same server with authentication on, measured in the same rounds.
  */
-async function measureApi(options: { kind: Kind; helloBase: string; env?: NodeJS.ProcessEnv }) {
+async function measureApi(options: {
+  kind: Kind;
+  helloBase: string;
+  env?: NodeJS.ProcessEnv;
+  authEnv?: NodeJS.ProcessEnv;
+}) {
   const { kind, helloBase, env } = options;
-  const { child, base } = await start(kind, env);
+  const [{ child, base }, secured] = await Promise.all([
+    start(kind, env),
+    start(kind, { ...options.authEnv, BENCH_AUTH: '1' }),
+  ]);
   try {
+    const authorization = await benchToken(secured.base);
+    const unauthenticated = await fetch(`${secured.base}/v2/apps/bench/group-1/app-1`);
+    if (unauthenticated.status !== 401)
+      throw new Error('the authenticated server answered without credentials');
     await load({ url: `${base}/v2/apps/bench/group-1/app-1` }); // warm-up
+    await load({ url: `${secured.base}/v2/apps/bench/group-1/app-1`, authorization });
     // The machine is shared and its speed drifts within seconds: each GET run is paired with a
-    // ceiling run right before it, and the median round counts.
-    const rounds: { ceiling: Figures; getApp: Figures; share: number }[] = [];
+    // ceiling run right before it, and the median round counts. The authenticated run follows
+    // or precedes the other in turn, so drift does not favour either.
+    const rounds: { ceiling: Figures; getApp: Figures; share: number; authRatio: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const ceiling = await load({ url: `${helloBase}/`, seconds: ROUND_SECONDS });
-      const getApp = await load({
-        url: `${base}/v2/apps/bench/group-${round}/app-${round}`,
-        seconds: ROUND_SECONDS,
+      const url = `/v2/apps/bench/group-${round}/app-${round}`;
+      const off = () => load({ url: `${base}${url}`, seconds: ROUND_SECONDS });
+      const on = () =>
+        load({ url: `${secured.base}${url}`, seconds: ROUND_SECONDS, authorization });
+      const [getApp, getAppAuth] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
+      if (getAppAuth.non2xx > 0) throw new Error('authenticated GET answered non-2xx');
+      rounds.push({
+        ceiling,
+        getApp,
+        share: getApp.requestsPerSecond / ceiling.requestsPerSecond,
+        authRatio: getAppAuth.requestsPerSecond / getApp.requestsPerSecond,
       });
-      rounds.push({ ceiling, getApp, share: getApp.requestsPerSecond / ceiling.requestsPerSecond });
     }
-    rounds.sort((a, b) => a.share - b.share);
-    const median = rounds[Math.floor(rounds.length / 2)]!;
-    const { ceiling, getApp } = median;
+    const getRatios = rounds.map((r) => r.authRatio);
+    for (let round = 0; round < AUTH_GET_ROUNDS; round++) {
+      const url = `/v2/apps/bench/group-${round % 20}/app-${round}`;
+      const off = () => load({ url: `${base}${url}`, seconds: AUTH_ROUND_SECONDS });
+      const on = () =>
+        load({ url: `${secured.base}${url}`, seconds: AUTH_ROUND_SECONDS, authorization });
+      const [getOff, getOn] = await inTurn({ off, on, isOffFirst: round % 2 === 1 });
+      if (getOn.non2xx > 0) throw new Error('authenticated GET answered non-2xx');
+      getRatios.push(getOn.requestsPerSecond / getOff.requestsPerSecond);
+    }
+    const byShare = [...rounds].sort((a, b) => a.share - b.share);
+    const middle = byShare[Math.floor(byShare.length / 2)]!;
+    const { ceiling, getApp } = middle;
     const figures = {
       helloWorldCeiling: ceiling,
       getApp,
@@ -244,19 +326,57 @@ async function measureApi(options: { kind: Kind; helloBase: string; env?: NodeJS
         body: (n) => newApp(`/bench/new/${kind}-${n}`),
       }),
     };
-    const share = Math.round(median.share * 100) / 100;
+    // POST /v2/apps off and on, alternating, after the warm-up of the authenticated server too.
+    await load({
+      url: `${secured.base}/v2/apps`,
+      method: 'POST',
+      seconds: POST_WARM_UP_SECONDS,
+      authorization,
+      body: (n) => newApp(`/bench/warm-up/${kind}-auth-${n}`),
+    });
+    const postRatios: number[] = [];
+    for (let round = 0; round < POST_ROUNDS; round++) {
+      const post = (server: string, tag: string, auth?: string) =>
+        load({
+          url: `${server}/v2/apps`,
+          method: 'POST',
+          seconds: AUTH_ROUND_SECONDS,
+          authorization: auth,
+          body: (n) => newApp(`/bench/rounds/${kind}-${tag}-${round}-${n}`),
+        });
+      const off = () => post(base, 'off');
+      const on = () => post(secured.base, 'on', authorization);
+      const [postOff, postOn] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
+      if (postOn.non2xx > 0) throw new Error('authenticated POST answered non-2xx');
+      postRatios.push(postOn.requestsPerSecond / postOff.requestsPerSecond);
+    }
+    const getAppRatio = round2(median(getRatios));
+    const postAppsRatio = round2(median(postRatios));
+    const authentication = {
+      getAppRatioByRound: getRatios.map(round2),
+      getAppRatio,
+      postAppsRatioByRound: postRatios.map(round2),
+      postAppsRatio,
+      getAppsAuth: await load({ url: `${secured.base}/v2/apps`, authorization }),
+    };
+    console.log(
+      `${kind}: authentication on/off — GET /v2/apps/{id} ${getAppRatio}, POST /v2/apps ${postAppsRatio}`,
+    );
+    const share = Math.round(middle.share * 100) / 100;
     return {
       ...figures,
-      getAppShareByRound: rounds.map((r) => Math.round(r.share * 100) / 100),
+      authentication,
+      getAppShareByRound: byShare.map((r) => Math.round(r.share * 100) / 100),
       targets: {
         getAppShareOfCeiling: share,
         getAppShareOfCeilingAtLeast50Percent: share >= 0.5,
         getAppP99AtMost10Ms: getApp.p99Ms <= 10,
         postAppsAtLeast500PerSecond: figures.postApps.requestsPerSecond >= 500,
+        authenticationWithin10Percent: getAppRatio >= 0.9 && postAppsRatio >= 0.9,
       },
     };
   } finally {
-    await stop(child);
+    await Promise.all([stop(child), stop(secured.child)]);
   }
 }
 
@@ -270,21 +390,23 @@ async function main(): Promise<void> {
     const dev = await measureApi({
       kind: 'dev',
       helloBase,
-      env: { BENCH_DATA_DIR: dataDir },
+      env: { BENCH_DATA_DIR: path.join(dataDir, 'off') },
+      authEnv: { BENCH_DATA_DIR: path.join(dataDir, 'on') },
     }).finally(() => rm(dataDir, { recursive: true, force: true }));
     console.log('pacer dev (PGlite)', dev);
     let postgres: Awaited<ReturnType<typeof measureApi>> | { skipped: string };
     const { hasService, createTestDatabase } = await import('../test/support/services.js');
     if (await hasService('postgres')) {
-      const db = await createTestDatabase();
+      const [db, authDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
       try {
         postgres = await measureApi({
           kind: 'postgres',
           helloBase,
           env: { BENCH_DATABASE_URL: db.url },
+          authEnv: { BENCH_DATABASE_URL: authDb.url },
         });
       } finally {
-        await db.drop();
+        await Promise.all([db.drop(), authDb.drop()]);
       }
     } else {
       postgres = { skipped: 'Postgres does not answer' };
@@ -305,6 +427,7 @@ async function main(): Promise<void> {
           'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
+          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first; the ratios are on/off, the median of the rounds.`,
         ],
       },
       dev,

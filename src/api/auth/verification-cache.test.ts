@@ -30,3 +30,15 @@ describe('verification cache', () => {
     expect(cache.get('Bearer y')).toBeDefined();
   });
 });
+
+describe('verification cache under churn', () => {
+  it('stays within its bound and keeps an entry that is used between insertions', () => {
+    const cache = createVerificationCache({ maxEntries: 100 });
+    cache.set('Bearer hot', entry('hot'));
+    for (let n = 0; n < 10_000; n++) {
+      cache.set(`Bearer cold-${n}`, entry(`cold-${n}`));
+      expect(cache.get('Bearer hot')?.principal.name).toBe('hot');
+    }
+    expect(cache.size).toBe(100);
+  });
+});
