@@ -97,6 +97,15 @@ function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void 
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
+/** The box sealing secrets with the key in `file`; with `orCreate`, that file made when absent. */
+async function secretBoxOf(file: string | undefined, orCreate?: string) {
+  const { createSecretBox, readOrCreateSecretsKey, readSecretsKey } =
+    await import('../master/secret-box.js');
+  if (file) return createSecretBox(await readSecretsKey(file));
+  if (!orCreate) throw new ConfigError('PACER_SECRETS_KEY_FILE is required for secrets');
+  return createSecretBox(await readOrCreateSecretsKey(orCreate));
+}
+
 /** The CA verifying a rediss:// Redis, read from `--redis-ca`. */
 async function redisCa(transport: TransportConfig): Promise<{ tlsCa?: Buffer }> {
   if (!transport.redisCaFile) return {};
@@ -127,6 +136,11 @@ async function dev(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     ...(config.transport.tls ? { tls: config.transport.tls } : {}),
+    // Dev keeps its own key beside its state, made on first start.
+    secretBox: await secretBoxOf(
+      config.transport.secretsKeyFile,
+      path.join(config.dataDir, 'secrets.key'),
+    ),
   });
   const agent = await runAgent({
     config: {
@@ -173,6 +187,9 @@ async function master(flags: Flags): Promise<void> {
     placement: config.placement,
     ...(tls ? { tls } : {}),
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),
+    ...(config.transport.secretsKeyFile
+      ? { secretBox: await secretBoxOf(config.transport.secretsKeyFile) }
+      : {}),
   });
   stopOnSignal([running, { stop: () => bus.close() }, { stop: () => store.close() }], logger);
 }

@@ -11,6 +11,7 @@ import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
 import type { TlsFiles } from '../api/http-server.js';
 import type { Dispatcher } from 'undici';
+import type { SecretBox } from './secret-box.js';
 import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
 import type { AuthConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -54,6 +55,8 @@ export interface MasterOptions {
   tls?: TlsFiles;
   /** Verifies the leader's HTTPS when this master follows (`--ca`). */
   relayDispatcher?: Dispatcher;
+  /** Seals secret values; without it the master refuses secrets. */
+  secretBox?: SecretBox;
 }
 
 export interface RunningMaster {
@@ -207,6 +210,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     taskMetrics,
     leadership,
     ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
+    ...(options.secretBox ? { secretBox: options.secretBox } : {}),
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,

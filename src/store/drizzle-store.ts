@@ -9,6 +9,7 @@ import { createEventRepository } from './event-repository.js';
 import { createInstanceRepository } from './instance-repository.js';
 import { createLeaseRepository } from './lease-repository.js';
 import { createPrincipalRepository } from './principal-repository.js';
+import { createSecretRepository } from './secret-repository.js';
 import type { Store } from './store.js';
 
 /**
@@ -30,6 +31,7 @@ export function createDrizzleStore(options: {
     events: createEventRepository({ db }),
     leases: createLeaseRepository({ db }),
     principals: createPrincipalRepository({ db }),
+    secrets: createSecretRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

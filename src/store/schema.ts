@@ -118,3 +118,12 @@ export const principals = pgTable('principals', {
   grants: json('grants').$type<Grant[]>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
 });
+
+/** Secret values by path, sealed (api/master secret-box: AES-256-GCM); never the plaintext. */
+export const secrets = pgTable('secrets', {
+  path: text('path').primaryKey(),
+  /** 1 on creation, +1 on every write. */
+  version: integer('version').notNull(),
+  sealed: bytea('sealed').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
+});

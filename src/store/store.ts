@@ -133,6 +133,23 @@ export interface PrincipalRepository {
   delete(name: string): Promise<boolean>;
 }
 
+/** A secret's name and version: what may be listed (never the value). */
+export interface SecretMeta {
+  path: string;
+  version: number;
+  updatedAt: string;
+}
+
+export interface SecretRepository {
+  /** Writes the sealed value of `path` (insert, or replace with version + 1), atomically. */
+  put(path: string, sealed: Uint8Array): Promise<SecretMeta>;
+  get(path: string): Promise<(SecretMeta & { sealed: Uint8Array }) | undefined>;
+  /** Every secret's name and version, ordered by path. */
+  list(): Promise<SecretMeta[]>;
+  /** Removes the secret; false when it did not exist. */
+  delete(path: string): Promise<boolean>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -142,6 +159,7 @@ export interface Store {
   events: EventRepository;
   leases: LeaseRepository;
   principals: PrincipalRepository;
+  secrets: SecretRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
