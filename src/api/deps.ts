@@ -71,6 +71,8 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /** Bytes of artifacts one principal may store (413 beyond); default 1 GiB (v2/artifacts.ts). */
+  artifactQuotaBytes?: number;
   /**
    * Caps on open `/v2/events` streams and log follows, in total and per principal (429 beyond);
    * defaults in stream-caps.ts.

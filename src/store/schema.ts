@@ -93,6 +93,8 @@ export const artifacts = pgTable('artifacts', {
   size: integer('size').notNull(),
   bytes: bytea('bytes').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  /** The principal whose upload stored it (counted in its quota); null before migration 0004. */
+  uploader: text('uploader'),
 });
 
 /** The event stream behind `/v2/events`, replayable after an id. */

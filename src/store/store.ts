@@ -67,13 +67,19 @@ export interface ArtifactMeta {
   digest: string;
   size: number;
   createdAt: string;
+  /** The principal whose upload stored it; absent for artifacts stored before uploaders. */
+  uploader?: string;
 }
 
 export interface ArtifactRepository {
-  /** Stores bytes under their digest; storing the same digest again is a no-op. */
-  put(artifact: { digest: string; bytes: Uint8Array }): Promise<ArtifactMeta>;
+  /** Stores bytes under their digest once: a second put keeps the first row and uploader. */
+  put(artifact: { digest: string; bytes: Uint8Array; uploader?: string }): Promise<ArtifactMeta>;
   get(digest: string): Promise<(ArtifactMeta & { bytes: Uint8Array }) | undefined>;
   list(): Promise<ArtifactMeta[]>;
+  /** Bytes of the artifacts `uploader` stored (its quota's use). */
+  bytesOf(uploader: string): Promise<number>;
+  /** Removes the artifact; false when it did not exist. */
+  delete(digest: string): Promise<boolean>;
 }
 
 export interface StoredEvent {

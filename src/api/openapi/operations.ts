@@ -466,7 +466,23 @@ export const OPERATIONS: Operation[] = [
     answers: {
       '201': { description: 'Stored.', schema: 'StoredArtifact' },
       '400': error('Empty body.'),
-      '413': error('Larger than the upload limit.'),
+      '403': error('The caller may create apps nowhere.'),
+      '413': error("Larger than the upload limit, or past the uploader's quota."),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v2/artifacts/{digest}',
+    operationId: 'deleteArtifact',
+    summary: 'Delete an artifact (its uploader or an admin)',
+    tag: 'pacer',
+    parameters: [
+      { name: 'digest', in: 'path', required: true, schema: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } },
+    ],
+    answers: {
+      '204': { description: 'Deleted.' },
+      '403': error('Neither the uploader nor an admin.'),
+      '404': error('No such artifact.'),
     },
   },
   {
