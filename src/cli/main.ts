@@ -53,7 +53,8 @@ Flags:
   --wasm-timeout-seconds <n> agent: default wall-clock limit of a Wasm task
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
-PACER_SECRETS_KEY_FILE, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
+PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL],
+PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL], PACER_ARTIFACT_QUOTA_BYTES, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL.
 `;
 
 const options = {
@@ -136,6 +137,7 @@ async function dev(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     ...(config.transport.tls ? { tls: config.transport.tls } : {}),
+    limits: config.limits,
     // Dev keeps its own key beside its state, made on first start.
     secretBox: await secretBoxOf(
       config.transport.secretsKeyFile,
@@ -186,6 +188,7 @@ async function master(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     ...(tls ? { tls } : {}),
+    limits: config.limits,
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),
     ...(config.transport.secretsKeyFile
       ? { secretBox: await secretBoxOf(config.transport.secretsKeyFile) }

@@ -12,6 +12,7 @@ import { startHttpServer } from '../api/http-server.js';
 import type { TlsFiles } from '../api/http-server.js';
 import type { Dispatcher } from 'undici';
 import type { SecretBox } from './secret-box.js';
+import type { LimitsConfig } from '../config.js';
 import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
 import type { AuthConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -57,6 +58,8 @@ export interface MasterOptions {
   relayDispatcher?: Dispatcher;
   /** Seals secret values; without it the master refuses secrets. */
   secretBox?: SecretBox;
+  /** Stream caps and the artifact quota; the API's defaults when absent. */
+  limits?: LimitsConfig;
 }
 
 export interface RunningMaster {
@@ -211,6 +214,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     leadership,
     ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
     ...(options.secretBox ? { secretBox: options.secretBox } : {}),
+    streamCaps: {
+      ...(options.limits?.eventStreams ? { eventStreams: options.limits.eventStreams } : {}),
+      ...(options.limits?.logFollows ? { logFollows: options.limits.logFollows } : {}),
+    },
+    ...(options.limits?.artifactQuotaBytes !== undefined
+      ? { artifactQuotaBytes: options.limits.artifactQuotaBytes }
+      : {}),
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,
