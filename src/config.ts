@@ -37,11 +37,19 @@ export interface TransportConfig {
   secretsKeyFile?: string;
 }
 
+/** Caps that hold for every principal (`PACER_MAX_*`, `PACER_ARTIFACT_QUOTA_BYTES`); API defaults when absent. */
+export interface LimitsConfig {
+  eventStreams?: { total: number; perPrincipal: number };
+  logFollows?: { total: number; perPrincipal: number };
+  artifactQuotaBytes?: number;
+}
+
 export interface MasterConfig extends CommonConfig {
   port: number;
   host: string;
   auth: AuthConfig;
   transport: TransportConfig;
+  limits: LimitsConfig;
   databaseUrl: string;
   redisUrl: string;
   /** Base URL agents and users reach this master at (artifact URIs). */
@@ -246,6 +254,24 @@ function transportPart(env: NodeJS.ProcessEnv, flags: Flags): TransportConfig {
   };
 }
 
+function limitsPart(env: NodeJS.ProcessEnv): LimitsConfig {
+  const cap = (name: string) => {
+    const total = env[`PACER_MAX_${name}`];
+    const mine = env[`PACER_MAX_${name}_PER_PRINCIPAL`];
+    if (total === undefined && mine === undefined) return undefined;
+    const t = int(`PACER_MAX_${name}`, total, 1000);
+    return { total: t, perPrincipal: int(`PACER_MAX_${name}_PER_PRINCIPAL`, mine, t) };
+  };
+  const eventStreams = cap('EVENT_STREAMS');
+  const logFollows = cap('LOG_FOLLOWS');
+  const quota = env.PACER_ARTIFACT_QUOTA_BYTES;
+  return {
+    ...(eventStreams ? { eventStreams } : {}),
+    ...(logFollows ? { logFollows } : {}),
+    ...(quota ? { artifactQuotaBytes: int('PACER_ARTIFACT_QUOTA_BYTES', quota, 0) } : {}),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
@@ -260,6 +286,7 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
     host,
     auth: authPart(env, flags, host),
     transport,
+    limits: limitsPart(env),
     publicUrl:
       env.PACER_PUBLIC_URL ?? `${scheme}://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),

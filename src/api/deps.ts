@@ -2,6 +2,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Leadership } from '../master/leadership.js';
+import type { SecretBox } from '../master/secret-box.js';
 import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
 import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
@@ -71,11 +72,15 @@ export interface ApiDeps {
   maxBodyBytes?: number;
   /** Largest artifact upload in bytes (413 beyond). */
   maxArtifactBytes?: number;
+  /** Bytes of artifacts one principal may store (413 beyond); default 1 GiB (v2/artifacts.ts). */
+  artifactQuotaBytes?: number;
   /**
    * Caps on open `/v2/events` streams and log follows, in total and per principal (429 beyond);
    * defaults in stream-caps.ts.
    */
   streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
+  /** Seals secret values (`PACER_SECRETS_KEY_FILE`); without it `/v2/secrets` writes answer 503. */
+  secretBox?: SecretBox;
   /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */
   relayDispatcher?: Dispatcher;
   /**

@@ -20,6 +20,7 @@ import { appTasksRoutes } from './v2/app-tasks.js';
 import { appVersionsRoutes } from './v2/app-versions.js';
 import { appsRoutes } from './v2/apps.js';
 import { artifactsRoutes } from './v2/artifacts.js';
+import { secretsRoutes } from './v2/secrets.js';
 import { deploymentsRoutes } from './v2/deployments.js';
 import { eventsRoutes } from './v2/events.js';
 import { groupsRoutes } from './v2/groups.js';
@@ -75,6 +76,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     metricsRoutes(deps, requests),
     openApiRoutes(deps),
     artifactsRoutes(deps),
+    secretsRoutes(deps),
     agentsRoutes(deps),
     aclTokensRoutes(deps),
     aclAgentRoutes(deps),

@@ -70,7 +70,8 @@ Flags:
 
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
-PACER_SECRETS_KEY_FILE, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
+PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL], PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL],
+PACER_ARTIFACT_QUOTA_BYTES, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
 PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600),
 PACER_TOKEN (agent-token: the caller's API secret, sent as a Bearer token).
 `;
@@ -129,6 +130,15 @@ function stopOnSignal(parts: Stoppable[], logger: { info: (msg: string) => void 
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
+/** The box sealing secrets with the key in `file`; with `orCreate`, that file made when absent. */
+async function secretBoxOf(file: string | undefined, orCreate?: string) {
+  const { createSecretBox, readOrCreateSecretsKey, readSecretsKey } =
+    await import('../master/secret-box.js');
+  if (file) return createSecretBox(await readSecretsKey(file));
+  if (!orCreate) throw new ConfigError('PACER_SECRETS_KEY_FILE is required for secrets');
+  return createSecretBox(await readOrCreateSecretsKey(orCreate));
+}
+
 /** The CA verifying a rediss:// Redis, read from `--redis-ca`. */
 async function redisCa(transport: TransportConfig): Promise<{ tlsCa?: Buffer }> {
   if (!transport.redisCaFile) return {};
@@ -159,6 +169,12 @@ async function dev(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     ...(config.transport.tls ? { tls: config.transport.tls } : {}),
+    limits: config.limits,
+    // Dev keeps its own key beside its state, made on first start.
+    secretBox: await secretBoxOf(
+      config.transport.secretsKeyFile,
+      path.join(config.dataDir, 'secrets.key'),
+    ),
   });
   const agent = await runAgent({
     config: {
@@ -206,7 +222,11 @@ async function master(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     ...(tls ? { tls } : {}),
+    limits: config.limits,
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),
+    ...(config.transport.secretsKeyFile
+      ? { secretBox: await secretBoxOf(config.transport.secretsKeyFile) }
+      : {}),
   });
   stopOnSignal(
     [

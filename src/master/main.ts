@@ -4,6 +4,8 @@ import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
 import type { TlsFiles } from '../api/http-server.js';
 import type { Dispatcher } from 'undici';
+import type { SecretBox } from './secret-box.js';
+import type { LimitsConfig } from '../config.js';
 import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
 import type { AuthConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -60,6 +62,10 @@ export interface MasterOptions {
   agentAcl?: AgentAcl;
   /** How long an agent join token stays usable. Default 1 h. */
   agentTokenTtlMs?: number;
+  /** Seals secret values; without it the master refuses secrets. */
+  secretBox?: SecretBox;
+  /** Stream caps and the artifact quota; the API's defaults when absent. */
+  limits?: LimitsConfig;
 }
 
 export interface RunningMaster {
@@ -232,6 +238,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     leadership,
     ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
     agentIdentity: identity,
+    ...(options.secretBox ? { secretBox: options.secretBox } : {}),
+    streamCaps: {
+      ...(options.limits?.eventStreams ? { eventStreams: options.limits.eventStreams } : {}),
+      ...(options.limits?.logFollows ? { logFollows: options.limits.logFollows } : {}),
+    },
+    ...(options.limits?.artifactQuotaBytes !== undefined
+      ? { artifactQuotaBytes: options.limits.artifactQuotaBytes }
+      : {}),
     info: {
       version: options.version,
       leaderHostPort: new URL(options.publicUrl).host,

@@ -1,5 +1,5 @@
 // Artifacts (Wasm modules) by content digest: bytes in a bytea column, written once.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { artifacts } from './schema.js';
 import type { ArtifactMeta, ArtifactRepository } from './store.js';
@@ -7,19 +7,36 @@ import type { ArtifactMeta, ArtifactRepository } from './store.js';
 /** The artifact repository on `db` (a database or a transaction). */
 export function createArtifactRepository(options: { db: Database }): ArtifactRepository {
   const { db } = options;
-  const meta = { digest: artifacts.digest, size: artifacts.size, createdAt: artifacts.createdAt };
-  const toMeta = (row: { digest: string; size: number; createdAt: Date }): ArtifactMeta => ({
+  const meta = {
+    digest: artifacts.digest,
+    size: artifacts.size,
+    createdAt: artifacts.createdAt,
+    uploader: artifacts.uploader,
+  };
+  const toMeta = (row: {
+    digest: string;
+    size: number;
+    createdAt: Date;
+    uploader: string | null;
+  }): ArtifactMeta => ({
     digest: row.digest,
     size: row.size,
     createdAt: row.createdAt.toISOString(),
+    ...(row.uploader === null ? {} : { uploader: row.uploader }),
   });
 
   return {
-    async put({ digest, bytes }) {
+    async put({ digest, bytes, uploader }) {
       // Same digest, same bytes: a second put keeps the first row (and its createdAt).
       await db
         .insert(artifacts)
-        .values({ digest, size: bytes.byteLength, bytes, createdAt: new Date() })
+        .values({
+          digest,
+          size: bytes.byteLength,
+          bytes,
+          createdAt: new Date(),
+          uploader: uploader ?? null,
+        })
         .onConflictDoNothing({ target: artifacts.digest });
       const [row] = await db.select(meta).from(artifacts).where(eq(artifacts.digest, digest));
       if (!row) throw new Error(`Artifact ${digest} vanished right after it was stored`);
@@ -34,6 +51,22 @@ export function createArtifactRepository(options: { db: Database }): ArtifactRep
     async list() {
       const rows = await db.select(meta).from(artifacts).orderBy(artifacts.digest);
       return rows.map(toMeta);
+    },
+
+    async bytesOf(uploader) {
+      const [row] = await db
+        .select({ total: sql<string | number>`coalesce(sum(${artifacts.size}), 0)` })
+        .from(artifacts)
+        .where(eq(artifacts.uploader, uploader));
+      return Number(row?.total ?? 0);
+    },
+
+    async delete(digest) {
+      const deleted = await db
+        .delete(artifacts)
+        .where(eq(artifacts.digest, digest))
+        .returning({ digest: artifacts.digest });
+      return deleted.length === 1;
     },
   };
 }

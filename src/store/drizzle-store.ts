@@ -10,6 +10,7 @@ import { createEventRepository } from './event-repository.js';
 import { createInstanceRepository } from './instance-repository.js';
 import { createLeaseRepository } from './lease-repository.js';
 import { createPrincipalRepository } from './principal-repository.js';
+import { createSecretRepository } from './secret-repository.js';
 import type { Store } from './store.js';
 
 /**
@@ -32,6 +33,7 @@ export function createDrizzleStore(options: {
     leases: createLeaseRepository({ db }),
     principals: createPrincipalRepository({ db }),
     agentIdentities: createAgentIdentityRepository({ db }),
+    secrets: createSecretRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

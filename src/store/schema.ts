@@ -93,6 +93,8 @@ export const artifacts = pgTable('artifacts', {
   size: integer('size').notNull(),
   bytes: bytea('bytes').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+  /** The principal whose upload stored it (counted in its quota); null before migration 0004. */
+  uploader: text('uploader'),
 });
 
 /** The event stream behind `/v2/events`, replayable after an id. */
@@ -137,4 +139,13 @@ export const agentCredentials = pgTable('agent_credentials', {
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   /** Set when revoked; the row stays so the id is never believed again. */
   revokedAt: bigint('revoked_at', { mode: 'number' }),
+});
+
+/** Secret values by path, sealed (api/master secret-box: AES-256-GCM); never the plaintext. */
+export const secrets = pgTable('secrets', {
+  path: text('path').primaryKey(),
+  /** 1 on creation, +1 on every write. */
+  version: integer('version').notNull(),
+  sealed: bytea('sealed').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
 });

@@ -67,13 +67,19 @@ export interface ArtifactMeta {
   digest: string;
   size: number;
   createdAt: string;
+  /** The principal whose upload stored it; absent for artifacts stored before uploaders. */
+  uploader?: string;
 }
 
 export interface ArtifactRepository {
-  /** Stores bytes under their digest; storing the same digest again is a no-op. */
-  put(artifact: { digest: string; bytes: Uint8Array }): Promise<ArtifactMeta>;
+  /** Stores bytes under their digest once: a second put keeps the first row and uploader. */
+  put(artifact: { digest: string; bytes: Uint8Array; uploader?: string }): Promise<ArtifactMeta>;
   get(digest: string): Promise<(ArtifactMeta & { bytes: Uint8Array }) | undefined>;
   list(): Promise<ArtifactMeta[]>;
+  /** Bytes of the artifacts `uploader` stored (its quota's use). */
+  bytesOf(uploader: string): Promise<number>;
+  /** Removes the artifact; false when it did not exist. */
+  delete(digest: string): Promise<boolean>;
 }
 
 export interface StoredEvent {
@@ -165,6 +171,23 @@ export interface AgentIdentityRepository {
   revokeCredential(agentId: string, at: number): Promise<boolean>;
 }
 
+/** A secret's name and version: what may be listed (never the value). */
+export interface SecretMeta {
+  path: string;
+  version: number;
+  updatedAt: string;
+}
+
+export interface SecretRepository {
+  /** Writes the sealed value of `path` (insert, or replace with version + 1), atomically. */
+  put(path: string, sealed: Uint8Array): Promise<SecretMeta>;
+  get(path: string): Promise<(SecretMeta & { sealed: Uint8Array }) | undefined>;
+  /** Every secret's name and version, ordered by path. */
+  list(): Promise<SecretMeta[]>;
+  /** Removes the secret; false when it did not exist. */
+  delete(path: string): Promise<boolean>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -175,6 +198,7 @@ export interface Store {
   leases: LeaseRepository;
   principals: PrincipalRepository;
   agentIdentities: AgentIdentityRepository;
+  secrets: SecretRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import '../v2/wire/app-schema.js';
 import '../v2/wire/group-schema.js';
 import '../v2/wire/response-schemas.js';
+import '../v2/wire/secret-schemas.js';
 import '../v2/wire/task-schemas.js';
 import '../v2/wire/acl-schemas.js';
 import { OPERATIONS } from './operations.js';

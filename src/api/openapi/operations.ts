@@ -467,7 +467,23 @@ export const OPERATIONS: Operation[] = [
     answers: {
       '201': { description: 'Stored.', schema: 'StoredArtifact' },
       '400': error('Empty body.'),
-      '413': error('Larger than the upload limit.'),
+      '403': error('The caller may create apps nowhere.'),
+      '413': error("Larger than the upload limit, or past the uploader's quota."),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v2/artifacts/{digest}',
+    operationId: 'deleteArtifact',
+    summary: 'Delete an artifact (its uploader or an admin)',
+    tag: 'pacer',
+    parameters: [
+      { name: 'digest', in: 'path', required: true, schema: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } },
+    ],
+    answers: {
+      '204': { description: 'Deleted.' },
+      '403': error('Neither the uploader nor an admin.'),
+      '404': error('No such artifact.'),
     },
   },
   {
@@ -505,6 +521,44 @@ export const OPERATIONS: Operation[] = [
     answers: {
       '200': { description: 'The module.', media: { type: 'application/wasm', schema: { type: 'string', contentMediaType: 'application/wasm' } } },
       '404': error('No such artifact.'),
+    },
+  },
+  {
+    method: 'put',
+    path: '/v2/secrets/{id}',
+    operationId: 'putSecret',
+    summary: 'Write a secret value (sealed at rest; no route ever answers it)',
+    tag: 'pacer',
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The secret path, e.g. `team-a/db-password` (may contain `/`); `/` + path is the id grants apply to.', schema: { type: 'string' } }],
+    body: { schema: 'SecretWrite' },
+    answers: {
+      '200': { description: 'Replaced: the new version.', schema: 'SecretVersion' },
+      '201': { description: 'Created: version 1.', schema: 'SecretVersion' },
+      ...invalid,
+      '403': error('No `create` (new) or `update` (existing) right on the path.'),
+      '503': error('This master has no secrets key (`PACER_SECRETS_KEY_FILE`).'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v2/secrets',
+    operationId: 'listSecrets',
+    summary: 'The secrets the caller may view: names and versions, never values',
+    tag: 'pacer',
+    answers: { '200': { description: 'The secrets.', schema: 'SecretList' } },
+  },
+  {
+    method: 'delete',
+    path: '/v2/secrets/{id}',
+    operationId: 'deleteSecret',
+    summary: 'Delete a secret',
+    tag: 'pacer',
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The secret path (may contain `/`).', schema: { type: 'string' } }],
+    answers: {
+      '204': { description: 'Deleted.' },
+      '403': error('No `delete` right on the path.'),
+      '404': error('No such secret.'),
+      '422': error('Not a valid secret path.'),
     },
   },
   {
