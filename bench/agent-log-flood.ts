@@ -41,15 +41,17 @@ async function lagWhileRunning(options: {
   const logger = silentLogger();
   const memoryBus = createMemoryBus({ logger });
   const taskId = `bench-flood-${options.module}-${Date.now()}`;
-  const logs = topics.logs(taskId);
+  // The agent's id is known only once it starts: its log stream is found by its suffix.
+  const logsSuffix = topics.logs('', taskId).slice('agent:'.length);
   // The agent's bus, counting its log publishes (the stream itself is trimmed to maxLogLines).
   let linesPublished = 0;
   const bus: Bus = {
     publish: (stream, message, publishOptions) => {
-      if (stream === logs) linesPublished++;
+      if (stream.endsWith(logsSuffix)) linesPublished++;
       return memoryBus.publish(stream, message, publishOptions);
     },
     consume: (consumeOptions) => memoryBus.consume(consumeOptions),
+    consumeMany: (consumeOptions) => memoryBus.consumeMany(consumeOptions),
     read: (stream, readOptions) => memoryBus.read(stream, readOptions),
     tail: (stream, count) => memoryBus.tail(stream, count),
     remove: (stream) => memoryBus.remove(stream),

@@ -53,6 +53,7 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
         return redis.publish(stream, message, options);
       },
       consume: (options) => redis.consume(options),
+      consumeMany: (options) => redis.consumeMany(options),
       read: (stream, options) => redis.read(stream, options),
       tail: (stream, count) => redis.tail(stream, count),
       remove: (stream) => redis.remove(stream),
@@ -107,7 +108,7 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
   }
 
   async function statesOf(taskId: string): Promise<StatusMessage[]> {
-    const entries = await bus.read<StatusMessage>(topics.status, { count: 100_000 });
+    const entries = await bus.read<StatusMessage>(topics.status(agent.agentId), { count: 100_000 });
     return entries.map((e) => e.message).filter((m) => m.type === 'status' && m.taskId === taskId);
   }
 
@@ -123,9 +124,9 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
   }
 
   async function logEntries(taskId: string): Promise<LogMessage[]> {
-    return (await bus.read<LogMessage>(topics.logs(taskId), { count: 1_000_000 })).map(
-      (e) => e.message,
-    );
+    return (
+      await bus.read<LogMessage>(topics.logs(agent.agentId, taskId), { count: 1_000_000 })
+    ).map((e) => e.message);
   }
 
   /**
@@ -135,7 +136,7 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
   async function flood(module: string, memMiB: number) {
     const fuel = String(defaultAgentLimits.fuelMax);
     const taskId = await launch(module, { memMiB, labels: { PACER_WASM_FUEL: fuel } });
-    const reader = createLogReader({ bus });
+    const reader = createLogReader({ bus, agentOf: () => agent.agentId });
     await vi.waitFor(
       async () => {
         const lines = await reader.read(taskId, { tail: 100_000 });
@@ -143,12 +144,12 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
       },
       { timeout: 60_000, interval: 100 },
     );
-    const offersBefore = published.filter((s) => s === topics.offers).length;
+    const offersBefore = published.filter((s) => s === topics.offers(agent.agentId)).length;
     await vi.waitFor(
       async () => {
-        const offers = await bus.tail<OfferMessage>(topics.offers, 1);
+        const offers = await bus.tail<OfferMessage>(topics.offers(agent.agentId), 1);
         expect(offers[0]?.message.runningTaskIds).toContain(taskId);
-        expect(published.filter((s) => s === topics.offers).length).toBeGreaterThan(
+        expect(published.filter((s) => s === topics.offers(agent.agentId)).length).toBeGreaterThan(
           offersBefore + 3,
         );
       },
@@ -165,18 +166,22 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
     const { taskId, entries } = await flood('log-flood', 16);
     const lines = entries.flatMap((e) => e.lines);
     // The task wrote at least 4 M lines; the bus got a few batches of at most a thousand lines.
-    expect(published.filter((s) => s === topics.logs(taskId)).length).toBeLessThan(4_000);
+    expect(published.filter((s) => s === topics.logs(agent.agentId, taskId)).length).toBeLessThan(
+      4_000,
+    );
     expect(entries.every((e) => e.lines.length <= 1_002)).toBe(true);
     expect(lines.length).toBeLessThan(40_000);
     expect(lines.some((l) => /^\[pacer: \d+ lines dropped\]$/.test(l.line))).toBe(true);
-    const offer = (await bus.tail<OfferMessage>(topics.offers, 1))[0]?.message;
+    const offer = (await bus.tail<OfferMessage>(topics.offers(agent.agentId), 1))[0]?.message;
     expect(offer?.logLinesDropped).toBeGreaterThan(0);
   });
 
   it('stays responsive while a task writes a 100 MiB line per write: pieces bounded in bytes', async () => {
     const { taskId, entries } = await flood('long-line', 128);
     const lines = entries.flatMap((e) => e.lines);
-    expect(published.filter((s) => s === topics.logs(taskId)).length).toBeLessThan(4_000);
+    expect(published.filter((s) => s === topics.logs(agent.agentId, taskId)).length).toBeLessThan(
+      4_000,
+    );
     const bytes = lines.reduce((n, l) => n + l.line.length, 0);
     expect(bytes).toBeLessThan((100 * 1024 * 1024) / 10);
     expect(lines.every((l) => l.line.length <= 16 * 1024)).toBe(true);

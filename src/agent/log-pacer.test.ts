@@ -110,10 +110,10 @@ describe('createLogPacer', () => {
 });
 
 describe('createLogReader on batched entries', () => {
-  it('answers the last lines of one stream across batches, and reads one-line entries too', async () => {
+  it('answers the last lines of one stream across batches, and shows nothing of a malformed entry', async () => {
     const bus = createMemoryBus({ logger: silentLogger() });
-    const stream = topics.logs('t1');
-    await bus.publish(stream, { stream: 'stdout', line: 'old agent', at: 1 });
+    const stream = topics.logs('a1', 't1');
+    await bus.publish(stream, { stream: 'stdout', line: 'not a batch', at: 1 });
     for (let b = 0; b < 5; b++) {
       const lines = Array.from({ length: 10 }, (_, i) => ({
         stream: i % 5 === 0 ? ('stderr' as const) : ('stdout' as const),
@@ -121,12 +121,16 @@ describe('createLogReader on batched entries', () => {
       }));
       await bus.publish(stream, { at: 2, lines } satisfies LogMessage);
     }
-    const reader = createLogReader({ bus });
+    const reader = createLogReader({
+      bus,
+      agentOf: (taskId) => (taskId === 't1' ? 'a1' : undefined),
+    });
     const stderr = await reader.read('t1', { stream: 'stderr', tail: 4 });
     expect(stderr.map((l) => l.line)).toEqual(['3.0', '3.5', '4.0', '4.5']);
     const all = await reader.read('t1', { tail: 100 });
-    expect(all).toHaveLength(51);
-    expect(all[0]).toMatchObject({ stream: 'stdout', line: 'old agent' });
+    expect(all).toHaveLength(50);
+    expect(all.some((l) => l.line === 'not a batch')).toBe(false);
+    expect(await reader.read('t2', { tail: 100 })).toEqual([]);
     await bus.close();
   });
 });
