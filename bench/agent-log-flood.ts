@@ -91,7 +91,7 @@ async function lagWhileRunning(options: {
   try {
     await bus.publish(topics.commands(agent.agentId), launch);
     const deadline = performance.now() + 30_000;
-    while ((await bus.tail(logs, 1)).length === 0) {
+    while ((await bus.tail(topics.logs(agent.agentId, taskId), 1)).length === 0) {
       if (performance.now() > deadline)
         throw new Error(`${options.module} printed nothing in 30 s`);
       await sleep(10);
