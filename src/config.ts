@@ -375,22 +375,29 @@ function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
   };
 }
 
-/** Agent identity, on the master: `--require-agent-identity`, join token lifetime. */
-function agentIdentityPart(env: NodeJS.ProcessEnv, flags: Flags) {
+/**
+ * Agent identity, on the master: `--require-agent-identity`, join token lifetime. A master with
+ * authentication on hears only agents that joined (issue 13: an agent without credentials is
+ * refused); `pacer dev`'s own agent is in-process and needs none.
+ */
+function agentIdentityPart(env: NodeJS.ProcessEnv, flags: Flags, isAuthOn = false) {
   return {
     requireAgentIdentity:
-      flags['require-agent-identity'] === true || env.PACER_REQUIRE_AGENT_IDENTITY === '1',
+      isAuthOn ||
+      flags['require-agent-identity'] === true ||
+      env.PACER_REQUIRE_AGENT_IDENTITY === '1',
     agentTokenTtlMs:
       int('PACER_AGENT_TOKEN_TTL_SECONDS', env.PACER_AGENT_TOKEN_TTL_SECONDS, 3_600) * 1000,
   };
 }
 
 export function loadMasterConfig(env: NodeJS.ProcessEnv, flags: Flags): MasterConfig {
+  // A master serves agents on other machines: every address, so authentication or --insecure.
+  const master = masterPart(env, flags, '0.0.0.0');
   return {
     ...common(env),
-    // A master serves agents on other machines: every address, so authentication or --insecure.
-    ...masterPart(env, flags, '0.0.0.0'),
-    ...agentIdentityPart(env, flags),
+    ...master,
+    ...agentIdentityPart(env, flags, master.auth.bootstrapToken !== undefined),
     databaseUrl: required('DATABASE_URL', env.DATABASE_URL),
     redisUrl: required('REDIS_URL', env.REDIS_URL),
   };

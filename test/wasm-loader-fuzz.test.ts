@@ -30,14 +30,6 @@ const seeds = readdirSync(buildDir)
   .sort()
   .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(buildDir, name))) }));
 const donors = seeds.map((s) => s.bytes);
-/**
- * Not run through the driver yet: a mutant of it still looping on 1 MiB memory.fill holds its
- * shared thread for minutes past its kill (issue 11, row 5; bench:wasm measures it), and every
- * later resident case on that thread then waits. TODO(fuzzbench): run it once bulk memory is
- * metered by size and a kill acts inside a fuel slice (branch meter).
- */
-const heldBackFromDriver = new Set(['bulk-memory-sleeper.wasm']);
-const driverSeeds = seeds.filter((s) => !heldBackFromDriver.has(s.name));
 const reasons = new Set<string>(Object.values(FailureReason));
 const startRefusals = new Set<string>([
   FailureReason.INVALID_MODULE,
@@ -60,7 +52,7 @@ function fuzzCase(stream: number, index: number): FuzzCase {
   const rng = createRng(
     (baseSeed ^ Math.imul(index + 1, 0x9e3779b1) ^ (stream * 0x85ebca6b)) >>> 0,
   );
-  const seed = rng.pick(stream === 0 ? seeds : driverSeeds);
+  const seed = rng.pick(seeds);
   const { bytes, applied } = mutate(seed.bytes, rng, donors);
   return { index, seedName: seed.name, applied, bytes };
 }

@@ -22,10 +22,13 @@ const ARTIFACT_DOWNLOAD = /^\/v2\/artifacts\/sha256:[0-9a-f]{64}(?:\/[^/]+)?$/;
  * - `/ping` (load balancers' health checks, as Marathon's `/ping`);
  * - `/openapi.json` and `/docs` (the API's description, the same for everyone, no data);
  * - artifact downloads by digest: agents fetch modules without API credentials, and a
- *   sha256 digest names content, not a place (the list `GET /v2/artifacts` needs credentials).
+ *   sha256 digest names content, not a place (the list `GET /v2/artifacts` needs credentials);
+ * - `POST /v2/acl/agent-join`: an agent has no API credentials yet; its one-time join token,
+ *   checked by the route, is the credential.
  */
 export function isOpenPath(method: string, path: string): boolean {
   if (path === '/ping' || path === '/openapi.json' || path === '/docs') return true;
+  if (path === '/v2/acl/agent-join') return method === 'POST';
   if (path.startsWith('/docs/')) return method === 'GET' || method === 'HEAD';
   return (method === 'GET' || method === 'HEAD') && ARTIFACT_DOWNLOAD.test(path);
 }

@@ -60,6 +60,7 @@ export const OPEN_OPERATIONS = new Set([
   'get /docs/{asset}',
   'get /v2/artifacts/{digest}',
   'get /v2/artifacts/{digest}/{name}',
+  'post /v2/acl/agent-join',
 ]);
 
 /** Credentials as Marathon's clients send them; any one of them. */

@@ -11,6 +11,7 @@ import {
   type RunRequest,
   type WorkerEvent,
 } from './worker-messages.js';
+import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 
 /** A resident task as its worker sees it. */
 export interface ResidentTask {
@@ -50,7 +51,7 @@ export function startResidentTask(options: {
   let reserve = 0n;
   let dataPtr = 0;
   let isStopped = false;
-  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let timer: LongTimeout | NodeJS.Immediate | undefined;
   let resumeAfterMs: number | undefined;
   const call = (name: string, ...args: number[]): number =>
     (exports[name] as (...a: number[]) => number)(...args);
@@ -133,7 +134,8 @@ export function startResidentTask(options: {
           call(AsyncifyExports.stopUnwind);
           isRewinding = true;
           const ms = resumeAfterMs;
-          timer = ms === undefined ? setImmediate(turn) : setTimeout(turn, ms);
+          // A guest may sleep longer than one Node timer keeps (long-timeout.ts).
+          timer = ms === undefined ? setImmediate(turn) : setLongTimeout(turn, ms);
           return;
         }
         entries.shift();
@@ -190,10 +192,8 @@ export function startResidentTask(options: {
   return {
     stop() {
       if (isStopped) return;
-      if (timer) {
-        clearTimeout(timer as NodeJS.Timeout);
-        clearImmediate(timer as NodeJS.Immediate);
-      }
+      if (timer && 'cancel' in timer) timer.cancel();
+      else if (timer) clearImmediate(timer);
       end({ kind: 'stopped' });
     },
   };
