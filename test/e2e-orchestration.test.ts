@@ -139,6 +139,12 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
       ).status,
     ).toBe(201);
     await waitFor('3 running', () => allRunning('/replaced', 3));
+    // The deployment ends on the pass after its instances run; a change before that is a 409.
+    await waitFor(
+      'the create to finish',
+      async () => (await api.get('/v2/deployments')).body.length === 0,
+      30_000,
+    );
     // Lift UNIQUE so the lost instance has somewhere to go.
     const updated = await api.put('/v2/apps/replaced', { constraints: [] });
     expect(updated.status).toBe(200);

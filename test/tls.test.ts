@@ -76,8 +76,10 @@ describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
     const uri = `${base}/v2/artifacts/${digest}/module.wasm`;
     const work = await mkdtemp(path.join(os.tmpdir(), 'pacer-tls-fetch-'));
     try {
+      // The master's own origin: allowed although it is a loopback address (fetch-policy.ts).
       const verifying = createFetcher({
         cacheDir: path.join(work, 'cache'),
+        masterUrl: base,
         httpsAgent: trusting.httpsAgent,
       });
       await verifying.fetchAll([{ uri, extract: false, executable: false, cache: true }], work);
@@ -86,6 +88,7 @@ describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
       for (const httpsAgent of [undefined, other.httpsAgent]) {
         const refusing = createFetcher({
           cacheDir: path.join(work, 'other-cache'),
+          masterUrl: base,
           ...(httpsAgent ? { httpsAgent } : {}),
         });
         const failed = refusing.fetchAll(
