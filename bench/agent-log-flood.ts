@@ -81,7 +81,8 @@ async function lagWhileRunning(options: {
       appVersion: '1',
       args: [`${options.module}.wasm`, ...options.args],
       env: {},
-      labels: { PACER_WASM_FUEL: String(10n ** 15n), PACER_WASM_TIMEOUT_SECONDS: '60' },
+      // The agent's default maximum (task-limits.ts): a label above it fails the task at start.
+      labels: { PACER_WASM_FUEL: String(10n ** 12n), PACER_WASM_TIMEOUT_SECONDS: '60' },
       fetch: [],
       resources: { cpus: 0.1, memMiB: 16, diskMiB: 16 },
       ports: [],
