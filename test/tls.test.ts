@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHttpServer } from '../src/api/http-server.js';
 import type { RunningHttpServer } from '../src/api/http-server.js';
+import { CredentialsError, joinMaster } from '../src/agent/credentials.js';
 import { FetchError, createFetcher } from '../src/agent/fetch-artifacts.js';
 import { createRedisBus } from '../src/bus/index.js';
 import { silentLogger } from '../src/lib/index.js';
@@ -67,6 +68,23 @@ describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
       cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
     });
     await expect(fetch(`http://127.0.0.1:${server.port}/ping`)).rejects.toThrow();
+  });
+
+  it('an agent joins over HTTPS only when it verifies the master against --ca', async () => {
+    // The test master has no agent identity: a verified join reaches it and is answered (no
+    // route, or a refusal), which is a CredentialsError; an unverified one never gets there.
+    const join = (dispatcher?: TlsClient['dispatcher']) =>
+      joinMaster({
+        masterUrl: base,
+        joinToken: 'pjt_unknown',
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+    await expect(join(trusting.dispatcher)).rejects.toBeInstanceOf(CredentialsError);
+    for (const dispatcher of [undefined, other.dispatcher]) {
+      const error = await join(dispatcher).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).not.toBeInstanceOf(CredentialsError);
+    }
   });
 
   it('the agent downloads an artifact over HTTPS with --ca, and refuses without it', async () => {

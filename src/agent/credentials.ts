@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AGENT_ID_PATTERN } from '../bus/index.js';
 import type { Logger } from '../lib/index.js';
+import type { Dispatcher } from 'undici';
 
 /** What the master gave this agent for its join token. */
 export interface AgentCredentials {
@@ -92,11 +93,14 @@ export async function writeCredentials(
 export async function joinMaster(options: {
   masterUrl: string;
   joinToken: string;
+  /** Verifies the master's HTTPS against `--ca` (lib/tls-client); the system CAs when absent. */
+  dispatcher?: Dispatcher;
 }): Promise<AgentCredentials> {
   const response = await fetch(new URL('/v2/acl/agent-join', options.masterUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token: options.joinToken }),
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const text = await response.text();
   if (!response.ok) {
@@ -120,6 +124,7 @@ export async function loadOrJoin(options: {
   masterUrl: string;
   joinToken?: string;
   logger: Logger;
+  dispatcher?: Dispatcher;
 }): Promise<AgentCredentials | undefined> {
   const kept = await readCredentials(options.workDir);
   if (kept) {
@@ -131,6 +136,7 @@ export async function loadOrJoin(options: {
   const credentials = await joinMaster({
     masterUrl: options.masterUrl,
     joinToken: options.joinToken,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   await writeCredentials(options.workDir, credentials);
   options.logger.info({ agentId: credentials.agentId }, 'joined the master');

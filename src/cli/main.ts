@@ -196,7 +196,12 @@ async function master(flags: Flags): Promise<void> {
   const logger = createLogger({ name: 'master', level: config.logLevel });
   const store = await createPostgresStore({ url: config.databaseUrl, logger });
   const redisTls = await redisCa(config.transport);
-  const bus = createRedisBus({ url: config.redisUrl, prefix: config.busPrefix, logger, ...redisTls });
+  const bus = createRedisBus({
+    url: config.redisUrl,
+    prefix: config.busPrefix,
+    logger,
+    ...redisTls,
+  });
   const agentAcl = createRedisAcl({
     url: config.redisUrl,
     prefix: config.busPrefix,
@@ -247,11 +252,19 @@ async function agent(flags: Flags): Promise<void> {
     import('../agent/credentials.js'),
   ]);
   const logger = createLogger({ name: 'agent', level: config.logLevel });
+  const { caFile } = config.transport;
   const credentials = await loadOrJoin({
     workDir: path.resolve(config.workDir),
     masterUrl: config.masterUrl,
     joinToken: config.joinToken,
     logger,
+    // The join crosses to the master's HTTPS: verified against `--ca` like artifact downloads.
+    ...(caFile && config.joinToken
+      ? {
+          dispatcher: (await (await import('../lib/tls-client.js')).loadTlsClient(caFile))
+            .dispatcher,
+        }
+      : {}),
   });
   const bus = createRedisBus({
     url: credentials ? redisUrlFor(config.redisUrl, credentials) : config.redisUrl,
