@@ -83,7 +83,18 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const cache = createAppCache({ store });
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
-  const commands = createAgentCommands({ bus });
+  const { secretBox } = options;
+  const commands = createAgentCommands({
+    bus,
+    logger,
+    ...(secretBox && {
+      openSecret: async (path: string) => {
+        const sealed = await store.secrets.get(path);
+        if (!sealed) throw new Error(`secret '${path}' does not exist`);
+        return secretBox.open(path, sealed.sealed);
+      },
+    }),
+  });
   const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
     cache,

@@ -24,6 +24,12 @@ export { CMD_ARGS_MESSAGE } from './app-validate.js';
 /** An app as the API hands it to the orchestrator: everything but the server-stamped version. */
 export type AppSpec = Omit<AppDefinition, 'version' | 'versionInfo'>;
 
+/** Optional Marathon features this master enables (`--enable_features`). */
+export interface AppFeatures {
+  /** Apps may refer to secrets: the master has a secrets key. */
+  secrets: boolean;
+}
+
 /** Marathon's message for a path id that breaks the PathId pattern. */
 export const ID_PATTERN_MESSAGE =
   "must fully match regular expression '^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$'";
@@ -201,9 +207,12 @@ function normalizeFetch(wire: WireApp): FetchUri[] {
  * Applies Marathon's defaults and rules to a parsed App body whose id is decided (`id`,
  * canonical). Returns the violations in Marathon's path syntax when it is not valid.
  */
-export function normalizeApp(wire: WireApp, options: { id: string }): Result<AppSpec> {
+export function normalizeApp(
+  wire: WireApp,
+  options: { id: string; features: AppFeatures },
+): Result<AppSpec> {
   const violations: Violation[] = [];
-  const { id } = options;
+  const { id, features } = options;
   checkPathId(id, '/id', violations);
   checkLegacyFields(wire, violations);
   const container = normalizeContainer(wire);
@@ -264,7 +273,7 @@ export function normalizeApp(wire: WireApp, options: { id: string }): Result<App
     ...(wire.resourceLimits ? { resourceLimits: wire.resourceLimits } : {}),
     ...(wire.executorResources ? { executorResources: wire.executorResources } : {}),
   };
-  checkApp(app, { isResident, violations });
+  checkApp(app, { isResident, violations, features });
   if (violations.length > 0) return { ok: false, errors: groupViolations(violations) };
   return { ok: true, value: app };
 }
