@@ -12,6 +12,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
 import { createAgentCommands } from './agent-commands.js';
+import { DEFAULT_ARTIFACT_GRACE_MS, createArtifactCollector } from './artifact-collector.js';
 import type { AgentAcl } from './agent-identity.js';
 import { createAgentIdentity } from './agent-identity.js';
 import { createAgentLiveness } from './agent-liveness.js';
@@ -180,6 +181,13 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
   });
 
+  const artifactGraceMs = options.limits?.artifactGraceMs ?? DEFAULT_ARTIFACT_GRACE_MS;
+  const artifactCollector = createArtifactCollector({
+    store,
+    clock,
+    logger,
+    graceMs: artifactGraceMs,
+  });
   let livenessTimer: NodeJS.Timeout | undefined;
   let isLeading = false;
   // A Redis that restarted lost the agents' users: the leader puts them back.
@@ -209,11 +217,14 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
         .catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
     }, 1_000);
     loop.start();
+    // A few sweeps per grace period, at most hourly: deletion comes at most a quarter late.
+    artifactCollector.start(Math.min(Math.max(artifactGraceMs / 4, 1_000), 3_600_000));
   }
 
   async function follow(): Promise<void> {
     isLeading = false;
     clearInterval(livenessTimer);
+    artifactCollector.stop();
     await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.
