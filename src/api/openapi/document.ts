@@ -50,7 +50,7 @@ function toResponse(answer: Answer): ResponseObject {
 }
 
 /**
- * Operations answered without credentials when authentication is on (api/auth/middleware.ts
+ * Operations answered without credentials when authentication is on (api/auth/authenticate-request.ts
  * `isOpenPath`; test/api-auth.test.ts checks that the two agree).
  */
 export const OPEN_OPERATIONS = new Set([
