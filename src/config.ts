@@ -57,6 +57,8 @@ export interface MasterConfig extends CommonConfig {
   /** Base URL agents and users reach this master at (artifact URIs). */
   publicUrl: string;
   agentTimeoutMs: number;
+  /** The leader lease (`PACER_LEASE_TTL_MS`, `PACER_LEASE_RENEW_MS`); defaults when absent. */
+  lease: { ttlMs?: number; renewMs?: number };
   placement: 'binpack' | 'spread';
   /** Agent identity (README "Agents and their identity"). */
   requireAgentIdentity: boolean;
@@ -192,6 +194,30 @@ function common(env: NodeJS.ProcessEnv): CommonConfig {
   };
 }
 
+/** The leader lease's timing; the renewal must come well within the TTL. */
+function leasePart(env: NodeJS.ProcessEnv): { ttlMs?: number; renewMs?: number } {
+  const ttl = env.PACER_LEASE_TTL_MS;
+  const renew = env.PACER_LEASE_RENEW_MS;
+  const ttlMs = ttl ? int('PACER_LEASE_TTL_MS', ttl, 0) : undefined;
+  const renewMs = renew ? int('PACER_LEASE_RENEW_MS', renew, 0) : undefined;
+  if (ttlMs !== undefined && ttlMs < 300)
+    throw new ConfigError('PACER_LEASE_TTL_MS must be at least 300');
+  if (renewMs !== undefined && (renewMs < 50 || renewMs * 2 > (ttlMs ?? 1_500)))
+    throw new ConfigError('PACER_LEASE_RENEW_MS must be at least 50 and at most half the TTL');
+  return { ...(ttlMs ? { ttlMs } : {}), ...(renewMs ? { renewMs } : {}) };
+}
+
+/**
+ * `pacer master`'s lease: masters that share a Postgres fail over within about 1.5 s of a
+ * leader's death (`pacer dev`, alone, keeps the library's long default).
+ */
+export function clusterLease(lease: { ttlMs?: number; renewMs?: number }): {
+  ttlMs: number;
+  renewMs: number;
+} {
+  return { ttlMs: lease.ttlMs ?? 1_500, renewMs: lease.renewMs ?? 300 };
+}
+
 // --- authentication: --insecure, --bootstrap-token-file, PACER_BOOTSTRAP_TOKEN -------------
 
 /** The shortest bootstrap secret accepted: it guards the whole cluster. */
@@ -295,6 +321,7 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
       env.PACER_PUBLIC_URL ?? `${scheme}://${host === '0.0.0.0' ? os.hostname() : host}:${port}`,
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
     placement,
+    lease: leasePart(env),
   };
 }
 

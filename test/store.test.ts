@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type {
   Agent,
   AppDefinition,
@@ -446,53 +446,66 @@ function describeStoreConformance(name: string, open: OpenStore): void {
     });
 
     describe('leases', () => {
-      const ttlMs = 10_000;
+      const ttlMs = 60_000;
+      /** Short enough to watch expire; the database's clock decides. */
+      const shortMs = 300;
+      const holderOf = async (lease: string) =>
+        (await store.leases.holder({ name: lease }))?.holder;
 
       it('lets only one of two holders take a free lease', async () => {
         const lease = `${name}-leader-race`;
         const [a, b] = await Promise.all([
-          store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 1000 }),
-          store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 1000 }),
+          store.leases.acquire({ name: lease, holder: 'a', ttlMs }),
+          store.leases.acquire({ name: lease, holder: 'b', ttlMs }),
         ]);
-        expect(a).toBe(b);
-        expect(['a', 'b']).toContain(a);
-        expect(await store.leases.holder({ name: lease, now: 1000 })).toBe(a);
+        expect(a).toEqual(b);
+        expect(['a', 'b']).toContain(a.holder);
+        expect(await store.leases.holder({ name: lease })).toEqual({ holder: a.holder, term: 1 });
       });
 
-      it('keeps the holder until expiry, then hands the lease over', async () => {
+      it('keeps the holder until expiry by the database clock, then hands over with a new term', async () => {
         const lease = `${name}-leader-expiry`;
-        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 })).toBe('a');
-        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 9_999 })).toBe(
-          'a',
-        );
-        expect(await store.leases.holder({ name: lease, now: 9_999 })).toBe('a');
-        expect(await store.leases.holder({ name: lease, now: 10_000 })).toBeUndefined();
-        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 10_000 })).toBe(
-          'b',
-        );
-        expect(await store.leases.holder({ name: lease, now: 10_001 })).toBe('b');
+        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs: shortMs })).toEqual({
+          holder: 'a',
+          term: 1,
+        });
+        expect((await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).holder).toBe('a');
+        await vi.waitFor(async () => expect(await holderOf(lease)).toBeUndefined(), {
+          timeout: 5_000,
+          interval: 20,
+        });
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).toEqual({
+          holder: 'b',
+          term: 2,
+        });
       });
 
-      it('renews the lease for its holder', async () => {
+      it('renews the lease for its holder in the same term', async () => {
         const lease = `${name}-leader-renew`;
-        await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 });
-        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 8_000 })).toBe(
-          'a',
-        );
-        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 15_000 })).toBe(
-          'a',
-        );
-        expect(await store.leases.holder({ name: lease, now: 17_999 })).toBe('a');
+        await store.leases.acquire({ name: lease, holder: 'a', ttlMs: shortMs });
+        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs })).toEqual({
+          holder: 'a',
+          term: 1,
+        });
+        expect((await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).holder).toBe('a');
       });
 
-      it('releases only for the holder', async () => {
+      it('releases only for the holder, and keeps the term rising', async () => {
         const lease = `${name}-leader-release`;
-        await store.leases.acquire({ name: lease, holder: 'a', ttlMs, now: 0 });
+        await store.leases.acquire({ name: lease, holder: 'a', ttlMs });
         await store.leases.release({ name: lease, holder: 'b' });
-        expect(await store.leases.holder({ name: lease, now: 1 })).toBe('a');
+        expect(await holderOf(lease)).toBe('a');
         await store.leases.release({ name: lease, holder: 'a' });
-        expect(await store.leases.holder({ name: lease, now: 1 })).toBeUndefined();
-        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs, now: 2 })).toBe('b');
+        expect(await holderOf(lease)).toBeUndefined();
+        expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).toEqual({
+          holder: 'b',
+          term: 2,
+        });
+        await store.leases.release({ name: lease, holder: 'b' });
+        expect(await store.leases.acquire({ name: lease, holder: 'a', ttlMs })).toEqual({
+          holder: 'a',
+          term: 3,
+        });
       });
     });
 
@@ -555,7 +568,7 @@ function describeStoreConformance(name: string, open: OpenStore): void {
             await tx.agents.put(agent('tx-agent'));
             await tx.deployments.put(deployment('tx-d', V1));
             await tx.events.append({ eventType: 'e', payload: {} });
-            await tx.leases.acquire({ name: `${name}-tx`, holder: 'a', ttlMs: 1000, now: 0 });
+            await tx.leases.acquire({ name: `${name}-tx`, holder: 'a', ttlMs: 1000 });
             throw boom;
           }),
         ).rejects.toBe(boom);
@@ -565,7 +578,7 @@ function describeStoreConformance(name: string, open: OpenStore): void {
         expect(await store.agents.get('tx-agent')).toBeUndefined();
         expect(await store.deployments.get('tx-d')).toBeUndefined();
         expect(await store.events.since(0, 10)).toEqual([]);
-        expect(await store.leases.holder({ name: `${name}-tx`, now: 0 })).toBeUndefined();
+        expect(await store.leases.holder({ name: `${name}-tx` })).toBeUndefined();
       });
 
       it('refuses to close the store of a transaction', async () => {

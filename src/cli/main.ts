@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  clusterLease,
   loadAgentConfig,
   loadDevConfig,
   loadMasterConfig,
@@ -80,7 +81,7 @@ Flags:
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL], PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL],
-PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
+PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_LEASE_TTL_MS (master 1500, dev 10000), PACER_LEASE_RENEW_MS (300), PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
 PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600),
 PACER_TOKEN (agent-token: the caller's API secret, sent as a Bearer token).
 `;
@@ -184,6 +185,10 @@ async function dev(flags: Flags): Promise<void> {
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
+    // One master on its own embedded store: nobody to fail over to, so the library's long
+    // default lease, and a stalled event loop does not cost it its leadership.
+    leaseTtlMs: config.lease.ttlMs,
+    leaseRenewMs: config.lease.renewMs,
     ...(config.transport.tls ? { tls: config.transport.tls } : {}),
     limits: config.limits,
     // Dev keeps its own key beside its state, made on first start.
@@ -242,6 +247,8 @@ async function master(flags: Flags): Promise<void> {
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
+    leaseTtlMs: clusterLease(config.lease).ttlMs,
+    leaseRenewMs: clusterLease(config.lease).renewMs,
     ...(tls ? { tls } : {}),
     limits: config.limits,
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),

@@ -50,6 +50,8 @@ export interface MasterOptions {
   evaluationIntervalMs?: number;
   /** Leader lease length; a dead leader is replaced after at most this long. */
   leaseTtlMs?: number;
+  /** How often the leader renews its lease (and followers try it). */
+  leaseRenewMs?: number;
   /** Serve HTTPS with these PEM files. */
   tls?: TlsFiles;
   /** Verifies the leader's HTTPS when this master follows (`--ca`). */
@@ -237,6 +239,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     logger,
     self: options.publicUrl,
     ttlMs: options.leaseTtlMs,
+    renewMs: options.leaseRenewMs,
     onElected: lead,
     onDefeated: follow,
   });

@@ -109,7 +109,10 @@ export const events = pgTable('events', {
 export const leases = pgTable('leases', {
   name: text('name').primaryKey(),
   holder: text('holder').notNull(),
+  /** Epoch ms by the database's clock (never a master's own). */
   expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+  /** Raised each time the lease changes hands (never reset): leaderships in order. */
+  term: bigint('term', { mode: 'number' }).notNull().default(1),
 });
 
 /** API principals: a name, its hashed secret (never the secret) and its grants. */

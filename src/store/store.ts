@@ -112,16 +112,25 @@ export interface EventRepository {
   trim(keep: number): Promise<void>;
 }
 
+/** Who holds a lease, in which term. */
+export interface LeaseHolder {
+  holder: string;
+  /** Raised each time the lease changes hands. */
+  term: number;
+}
+
+/** Leases timed by the database's clock, so masters whose clocks disagree still agree on expiry. */
 export interface LeaseRepository {
   /**
-   * Takes or renews lease `name` for `holder` until `now + ttlMs` when it is free, expired or
-   * already held by `holder`. Returns the holder after the attempt (atomic).
+   * Takes or renews lease `name` for `holder` for `ttlMs` from the database's now, when it is
+   * free, expired or already held by `holder`. Returns the holder after the attempt (atomic);
+   * the term rises when the lease changes hands.
    */
-  acquire(options: { name: string; holder: string; ttlMs: number; now: number }): Promise<string>;
-  /** Releases the lease if `holder` holds it. */
+  acquire(options: { name: string; holder: string; ttlMs: number }): Promise<LeaseHolder>;
+  /** Ends the lease at once if `holder` holds it (its term is kept: terms never go back). */
   release(options: { name: string; holder: string }): Promise<void>;
   /** Current unexpired holder, if any. */
-  holder(options: { name: string; now: number }): Promise<string | undefined>;
+  holder(options: { name: string }): Promise<LeaseHolder | undefined>;
 }
 
 /** A principal as stored: the secret only as its hash. */
