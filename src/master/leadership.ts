@@ -56,7 +56,7 @@ export function createLeadership(options: {
   let deadline = 0;
   let timer: NodeJS.Timeout | undefined;
   let stepDownTimer: NodeJS.Timeout | undefined;
-  /** After abdicating, stay out of the election for one TTL so another master can win. */
+  /** After abdicating, stay out of the election for a moment so another master can win. */
   let quietUntil = 0;
   let round: Promise<void> = Promise.resolve();
 
@@ -105,6 +105,8 @@ export function createLeadership(options: {
         : store.leases.acquire({ name: LEASE, holder: self, ttlMs }),
     );
     current = found?.holder;
+    // Quiet after abdicating only until another master has taken over: then it is over.
+    if (current !== undefined && current !== self) quietUntil = 0;
     const renewedUntil = sentAt + ttlMs - marginMs;
     // An answer that comes after the deadline it would set says nothing safe: ignore it.
     if (performance.now() >= renewedUntil) return;
@@ -140,7 +142,8 @@ export function createLeadership(options: {
     leaderUrl: () => current,
     async abdicate() {
       await round;
-      quietUntil = clock.now() + ttlMs;
+      // Two renewal intervals: every other master tries once in that time.
+      quietUntil = clock.now() + 2 * renewMs;
       await store.leases.release({ name: LEASE, holder: self });
       if (leader) {
         current = undefined;
