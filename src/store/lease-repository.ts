@@ -49,6 +49,22 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
         .where(and(eq(leases.name, name), eq(leases.holder, holder)));
     },
 
+    async holds({ name, holder, term }) {
+      const rows = await db
+        .select({ term: leases.term })
+        .from(leases)
+        .where(
+          and(
+            eq(leases.name, name),
+            eq(leases.holder, holder),
+            eq(leases.term, term),
+            gt(leases.expiresAt, DB_NOW_MS),
+          ),
+        )
+        .for('share');
+      return rows.length === 1;
+    },
+
     async holder({ name }) {
       const [row] = await db
         .select(current)

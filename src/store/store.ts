@@ -131,6 +131,11 @@ export interface LeaseRepository {
   release(options: { name: string; holder: string }): Promise<void>;
   /** Current unexpired holder, if any. */
   holder(options: { name: string }): Promise<LeaseHolder | undefined>;
+  /**
+   * True when `holder` holds lease `name` in `term`, unexpired. Inside a transaction the row is
+   * then locked (FOR SHARE) until it ends: nobody can take the lease before it commits.
+   */
+  holds(options: { name: string; holder: string; term: number }): Promise<boolean>;
 }
 
 /** A principal as stored: the secret only as its hash. */

@@ -1,0 +1,63 @@
+// Fencing: a store whose every write commits only while its master still leads. Each write runs
+// in a transaction that first checks, and locks, the leader lease in the master's term; a master
+// that was paused past its lease (SIGSTOP, a long GC, a partition) and wakes with writes in
+// flight has them refused, whatever its own clock and timers believe.
+import type { Store } from './store.js';
+
+/** The lease a master writes under. */
+export interface Fence {
+  name: string;
+  holder: string;
+  term: number;
+}
+
+/** A write refused because the master no longer holds its lease in its term. */
+export class FencedError extends Error {
+  constructor(fence: Fence | undefined) {
+    super(
+      fence
+        ? `${fence.holder} no longer leads in term ${fence.term}: the write is refused`
+        : 'This master does not lead: the write is refused',
+    );
+  }
+}
+
+/** Methods that change state, by repository. Leases are left out: they are how one leads. */
+const WRITES: { [K in keyof Store]?: readonly string[] } = {
+  apps: ['put', 'putMany', 'delete', 'setLastTaskFailure'],
+  instances: ['put', 'putMany', 'delete', 'deleteMany'],
+  agents: ['put', 'delete'],
+  deployments: ['put', 'putMany', 'delete', 'deleteMany'],
+  events: ['append', 'appendMany'],
+};
+
+/**
+ * `store` with its state writes fenced by `fence()` (undefined: not leading, every write
+ * refused). Reads go straight through. `transaction` checks once, at its start, for all its writes.
+ */
+export function createFencedStore(store: Store, fence: () => Fence | undefined): Store {
+  async function underLease<T>(write: (inside: Store) => Promise<T>): Promise<T> {
+    return store.transaction(async (tx) => {
+      const current = fence();
+      if (!current || !(await tx.leases.holds(current))) throw new FencedError(current);
+      return write(tx);
+    });
+  }
+  const fenced = { ...store } as Record<string, unknown>;
+  for (const [name, methods] of Object.entries(WRITES) as [keyof Store, readonly string[]][]) {
+    const repository = store[name] as unknown as Record<string, unknown>;
+    const wrapped: Record<string, unknown> = { ...repository };
+    for (const method of methods) {
+      if (typeof repository[method] !== 'function') continue;
+      wrapped[method] = (...args: unknown[]) =>
+        underLease((tx) =>
+          (tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(
+            ...args,
+          ),
+        );
+    }
+    fenced[name] = wrapped;
+  }
+  fenced.transaction = <T>(fn: (inside: Store) => Promise<T>) => underLease(fn);
+  return fenced as unknown as Store;
+}
