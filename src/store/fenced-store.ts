@@ -43,18 +43,17 @@ export function createFencedStore(store: Store, fence: () => Fence | undefined):
       return write(tx);
     });
   }
+  type Methods = Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
   const fenced = { ...store } as Record<string, unknown>;
   for (const [name, methods] of Object.entries(WRITES) as [keyof Store, readonly string[]][]) {
-    const repository = store[name] as unknown as Record<string, unknown>;
-    const wrapped: Record<string, unknown> = { ...repository };
+    const wrapped: Methods = { ...(store[name] as unknown as Methods) };
     for (const method of methods) {
-      if (typeof repository[method] !== 'function') continue;
       wrapped[method] = (...args: unknown[]) =>
-        underLease((tx) =>
-          (tx[name] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(
-            ...args,
-          ),
-        );
+        underLease((tx) => {
+          const write = (tx[name] as unknown as Methods)[method];
+          if (!write) throw new Error(`The store has no ${name}.${method}`);
+          return write(...args);
+        });
     }
     fenced[name] = wrapped;
   }
