@@ -23,7 +23,8 @@ export class FencedError extends Error {
 }
 
 /** Methods that change state, by repository. Leases are left out: they are how one leads. */
-const WRITES: { [K in keyof Store]?: readonly string[] } = {
+type RepositoryName = Exclude<keyof Store, 'transaction' | 'close'>;
+const WRITES: { [K in RepositoryName]?: readonly string[] } = {
   apps: ['put', 'putMany', 'delete', 'setLastTaskFailure'],
   instances: ['put', 'putMany', 'delete', 'deleteMany'],
   agents: ['put', 'delete'],
@@ -45,7 +46,7 @@ export function createFencedStore(store: Store, fence: () => Fence | undefined):
   }
   type Methods = Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
   const fenced = { ...store } as Record<string, unknown>;
-  for (const [name, methods] of Object.entries(WRITES) as [keyof Store, readonly string[]][]) {
+  for (const [name, methods] of Object.entries(WRITES) as [RepositoryName, readonly string[]][]) {
     const wrapped: Methods = { ...(store[name] as unknown as Methods) };
     for (const method of methods) {
       wrapped[method] = (...args: unknown[]) =>
