@@ -18,7 +18,7 @@ import {
   type AgentCredentials,
 } from '../src/agent/credentials.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
-import { startMaster, type RunningMaster } from '../src/master/main.js';
+import { startMaster, type RunningMaster } from '../src/cli/start-master.js';
 import { createMockDriver } from '../src/runtime/mock/index.js';
 import { createPostgresStore, type Store } from '../src/store/index.js';
 import { apiClient } from './support/cluster.js';

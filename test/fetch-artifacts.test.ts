@@ -8,7 +8,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFetcher, digestOf, FetchError, fileNameOf } from '../src/agent/fetch-artifacts.js';
+import {
+  createFetcher,
+  digestOf,
+  FetchError,
+  artifactFileName,
+} from '../src/agent/fetch-artifacts.js';
 import type { FetchUri } from '../src/domain/index.js';
 import { tempDir } from './support/cluster.js';
 
@@ -52,7 +57,7 @@ describe('fetcher', () => {
   });
 
   it('names a fetched file after the last segment of its URI, as Mesos does', () => {
-    expect(fileNameOf(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe('hello.wasm');
+    expect(artifactFileName(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe('hello.wasm');
     expect(digestOf(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe(DIGEST);
     expect(digestOf(`${base}/plain/hello.wasm`)).toBeUndefined();
   });

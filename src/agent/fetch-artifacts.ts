@@ -38,7 +38,7 @@ export function digestOf(uri: string): string | undefined {
 }
 
 /** As Mesos' fetcher: the file keeps the last segment of its URI as its name. */
-export function fileNameOf(uri: string): string {
+export function artifactFileName(uri: string): string {
   const segments = new URL(uri, 'http://x').pathname.split('/').filter(Boolean);
   const last = segments.at(-1);
   if (!last || last === '.' || last === '..')
@@ -139,7 +139,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
       // A task's fetched files count against its disk; a task without one has the agent's cap.
       let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
       for (const fetchUri of uris) {
-        const target = path.join(sandboxDir, fetchUri.destPath ?? fileNameOf(fetchUri.uri));
+        const target = path.join(sandboxDir, fetchUri.destPath ?? artifactFileName(fetchUri.uri));
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }

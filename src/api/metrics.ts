@@ -2,8 +2,8 @@
 // at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
 import { Hono } from 'hono';
 import { Action, isActive } from '../domain/index.js';
+import type { TaskCounter } from '../domain/index.js';
 import { authorize } from './authorize.js';
-import type { TaskCounter } from '../master/task-metrics.js';
 import type { ApiDeps } from './deps.js';
 
 const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;

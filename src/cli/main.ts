@@ -17,7 +17,7 @@ import { createLogger, packageVersion, systemClock } from '../lib/index.js';
 const roles = {
   agent: () => import('../agent/main.js'),
   bus: () => import('../bus/index.js'),
-  master: () => import('../master/main.js'),
+  master: () => import('./start-master.js'),
   store: () => import('../store/index.js'),
 };
 

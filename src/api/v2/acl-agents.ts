@@ -6,20 +6,6 @@ import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
 
-/** What the API needs of the master's agent identity (master/agent-identity.ts implements it). */
-export interface AgentIdentityPort {
-  createJoinToken(hostname: string): Promise<{ token: string; expiresAt: number }>;
-  /** Throws UnauthenticatedError (401) for an unknown, used or expired token. */
-  join(token: string): Promise<{
-    agentId: string;
-    hostname: string;
-    redisUsername: string;
-    redisPassword: string;
-  }>;
-  /** False when the master knows no such agent. */
-  revoke(agentId: string): Promise<boolean>;
-}
-
 /** A hostname as agents report it: printable, no spaces, at most 255 characters. */
 const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 /** Join tokens are `pjt_` and 43 base64url characters; anything far longer is not one. */

@@ -10,8 +10,7 @@ import {
   currentTaskId,
   parseTaskId,
 } from '../../domain/index.js';
-import type { AppDefinition, Instance } from '../../domain/index.js';
-import type { KillOptions } from '../../master/services.js';
+import type { AppDefinition, Instance, KillOptions } from '../../domain/index.js';
 import { visibleOnly } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';

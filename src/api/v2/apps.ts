@@ -15,7 +15,7 @@ import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
 import type { AppEmbed } from './wire/app-info.js';
 import { normalizeApp } from './wire/app-normalize.js';
-import type { AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
 import { AppSchema } from './wire/app-schema.js';
 import type { WireApp } from './wire/app-schema.js';
 import { mergeAppUpdate } from './wire/app-update.js';

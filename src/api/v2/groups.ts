@@ -23,7 +23,7 @@ import { appInfos } from './apps.js';
 import { checkOnlyOptions, groupChange } from './group-update.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed } from './wire/app-info.js';
-import type { AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
 import { isUnder, parseGroupEmbed, toGroupInfo } from './wire/group-json.js';
 import { GroupPartialUpdateSchema, GroupUpdateSchema } from './wire/group-schema.js';
 import { checkPathId } from './wire/app-normalize.js';

@@ -3,6 +3,7 @@
 // (`ports`, `uris`, `container.docker.network`/`portMappings`), then Marathon's rules checked.
 import type {
   AppDefinition,
+  AppSpec,
   Container,
   FetchUri,
   HealthCheck,
@@ -21,8 +22,7 @@ import { groupViolations } from './violations.js';
 
 export { CMD_ARGS_MESSAGE } from './app-validate.js';
 
-/** An app as the API hands it to the orchestrator: everything but the server-stamped version. */
-export type AppSpec = Omit<AppDefinition, 'version' | 'versionInfo'>;
+export type { AppSpec } from '../../../domain/index.js';
 
 /** Marathon's message for a path id that breaks the PathId pattern. */
 export const ID_PATTERN_MESSAGE =

@@ -3,7 +3,7 @@
 // optional features enabled (`secrets`, `gpu_resources`, `external_volumes`) and no default
 // container network name.
 import type { Violation } from '../../../domain/index.js';
-import type { AppSpec } from './app-normalize.js';
+import type { AppSpec } from '../../../domain/index.js';
 import type { WireApp } from './app-schema.js';
 import { checkPacerLabels } from './pacer-labels-validate.js';
 import { checkCommandLineValues, checkContainerValues } from './container-validate.js';
