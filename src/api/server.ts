@@ -32,6 +32,7 @@ import type { RequestMetrics } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { buildOpenApiDocument } from './openapi/document.js';
 
 /** Default time reads may share one snapshot of the store (writes and events end it early). */
 export const DEFAULT_READ_CACHE_MS = 1000;
@@ -74,7 +75,9 @@ export function createApi(apiDeps: ApiDeps): Hono {
     infoRoutes(deps),
     eventsRoutes(deps),
     metricsRoutes(deps, requests),
-    openApiRoutes(deps),
+    openApiRoutes({
+      document: () => JSON.stringify(buildOpenApiDocument({ version: deps.info.version })),
+    }),
     artifactsRoutes(deps),
     secretsRoutes(deps),
     agentsRoutes(deps),

@@ -14,6 +14,10 @@ import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
 import { parseWire } from './wire/violations.js';
 import { MAX_SECRET_BYTES, SECRET_PATH, SecretWriteSchema } from './wire/secret-schemas.js';
+import { isNameable } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import type { PathParam } from '../route.js';
+import { INVALID, error, json } from '../route-docs.js';
 
 /** The secret's path from the route, checked; its id for grants is `/` + path. */
 function pathOf(c: Context): string {
@@ -32,6 +36,57 @@ function pathOf(c: Context): string {
 }
 
 /** Routes of `/v2/secrets`. */
+const secretPath: PathParam = {
+  description:
+    'The secret path, e.g. `team-a/db-password` (may contain `/`); `/` + path is the id grants apply to.',
+  match: '.+',
+  // The handler answers a path outside SECRET_PATH with a 422; a control character names nothing.
+  check: (path) =>
+    isNameable(path) ? undefined : new NotFoundError(`Secret '${path}' does not exist`),
+};
+
+/** The operations of `/v2/secrets`. */
+export const SECRETS_ROUTES = defineRoutes({
+  listSecrets: {
+    method: 'get',
+    path: '/v2/secrets',
+    operationId: 'listSecrets',
+    summary: 'The secrets the caller may view: names and versions, never values',
+    tag: 'pacer',
+    answers: { '200': json('The secrets.', 'SecretList') },
+  },
+  putSecret: {
+    method: 'put',
+    path: '/v2/secrets/{path}',
+    operationId: 'putSecret',
+    summary: 'Write a secret value (sealed at rest; no route ever answers it)',
+    tag: 'pacer',
+    params: { path: secretPath },
+    body: { schema: 'SecretWrite' },
+    answers: {
+      '200': json('Replaced: the new version.', 'SecretVersion'),
+      '201': json('Created: version 1.', 'SecretVersion'),
+      ...INVALID,
+      '403': error('No `create` (new) or `update` (existing) right on the path.'),
+      '503': error('This master has no secrets key (`PACER_SECRETS_KEY_FILE`).'),
+    },
+  },
+  deleteSecret: {
+    method: 'delete',
+    path: '/v2/secrets/{path}',
+    operationId: 'deleteSecret',
+    summary: 'Delete a secret',
+    tag: 'pacer',
+    params: { path: secretPath },
+    answers: {
+      '204': { description: 'Deleted.' },
+      '403': error('No `delete` right on the path.'),
+      '404': error('No such secret.'),
+      '422': error('Not a valid secret path.'),
+    },
+  },
+});
+
 export function secretsRoutes(deps: ApiDeps): Hono {
   const { store, secretBox } = deps;
   const routes = new Hono();
@@ -44,14 +99,14 @@ export function secretsRoutes(deps: ApiDeps): Hono {
     return secretBox;
   };
 
-  routes.get('/v2/secrets', async (c) => {
+  on(routes, SECRETS_ROUTES.listSecrets, async (c) => {
     const principal = principalOf(c);
     const all = await store.secrets.list();
     const visible = all.filter((s) => isAllowed(principal, Action.VIEW, `/${s.path}`));
     return c.json({ secrets: visible });
   });
 
-  routes.put('/v2/secrets/:path{.+}', async (c) => {
+  on(routes, SECRETS_ROUTES.putSecret, async (c) => {
     const path = pathOf(c);
     const exists = (await store.secrets.get(path)) !== undefined;
     authorize(c, exists ? Action.UPDATE : Action.CREATE, `/${path}`);
@@ -65,7 +120,7 @@ export function secretsRoutes(deps: ApiDeps): Hono {
     return c.json({ path, version: meta.version }, meta.version === 1 ? 201 : 200);
   });
 
-  routes.delete('/v2/secrets/:path{.+}', async (c) => {
+  on(routes, SECRETS_ROUTES.deleteSecret, async (c) => {
     const path = pathOf(c);
     authorize(c, Action.DELETE, `/${path}`);
     if (!(await store.secrets.delete(path))) {
