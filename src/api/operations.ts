@@ -20,8 +20,8 @@ import { QUEUE_ROUTES } from './v2/queue.js';
 import { SECRETS_ROUTES } from './v2/secrets.js';
 import { TASKS_ROUTES } from './v2/tasks.js';
 
-/** The operations, in the order the document lists them (Marathon's resources first). */
-export const OPERATIONS: readonly RouteSpec[] = [
+/** Every router's declarations. */
+const ROUTERS: Record<string, RouteSpec>[] = [
   APPS_ROUTES,
   APP_TASKS_ROUTES,
   APP_VERSIONS_ROUTES,
@@ -40,4 +40,7 @@ export const OPERATIONS: readonly RouteSpec[] = [
   ACL_AGENTS_ROUTES,
   ACL_TOKENS_ROUTES,
   DOCS_ROUTES,
-].flatMap((routes): RouteSpec[] => Object.values(routes));
+];
+
+/** The operations, in the order the document lists them (Marathon's resources first). */
+export const OPERATIONS: readonly RouteSpec[] = ROUTERS.flatMap((routes) => Object.values(routes));

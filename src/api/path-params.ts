@@ -15,6 +15,7 @@ import { unknownApp } from './responses.js';
 import { ID_PATTERN_MESSAGE } from './v2/wire/app-normalize.js';
 
 /** What no id of any kind holds: control characters, and lone surrogates (not text). */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNNAMEABLE = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 
 /** True when `value` may be looked up at all. */

@@ -14,35 +14,32 @@ import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
 import { parseWire } from './wire/violations.js';
 import { MAX_SECRET_BYTES, SECRET_PATH, SecretWriteSchema } from './wire/secret-schemas.js';
-import { isNameable } from '../path-params.js';
 import { defineRoutes, on } from '../route.js';
 import type { PathParam } from '../route.js';
 import { INVALID, error, json } from '../route-docs.js';
 
-/** The secret's path from the route, checked; its id for grants is `/` + path. */
+/** The secret's path from the route (checked by `SECRET_ID`); its id for grants is `/` + path. */
 function pathOf(c: Context): string {
-  const path = c.req.param('path') ?? '';
-  if (!SECRET_PATH.test(path)) {
-    throw new ValidationError([
-      {
-        path: '/path',
-        errors: [
-          'must be segments of letters, digits, _ - and . joined by /, at most 256 characters',
-        ],
-      },
-    ]);
-  }
-  return path;
+  return c.req.param('id') ?? '';
 }
 
 /** Routes of `/v2/secrets`. */
-const secretPath: PathParam = {
+/** A secret path: one outside SECRET_PATH (a NUL byte included) answers 422. */
+const SECRET_ID: PathParam = {
   description:
     'The secret path, e.g. `team-a/db-password` (may contain `/`); `/` + path is the id grants apply to.',
   match: '.+',
-  // The handler answers a path outside SECRET_PATH with a 422; a control character names nothing.
   check: (path) =>
-    isNameable(path) ? undefined : new NotFoundError(`Secret '${path}' does not exist`),
+    SECRET_PATH.test(path)
+      ? undefined
+      : new ValidationError([
+          {
+            path: '/path',
+            errors: [
+              'must be segments of letters, digits, _ - and . joined by /, at most 256 characters',
+            ],
+          },
+        ]),
 };
 
 /** The operations of `/v2/secrets`. */
@@ -57,11 +54,11 @@ export const SECRETS_ROUTES = defineRoutes({
   },
   putSecret: {
     method: 'put',
-    path: '/v2/secrets/{path}',
+    path: '/v2/secrets/{id}',
     operationId: 'putSecret',
     summary: 'Write a secret value (sealed at rest; no route ever answers it)',
     tag: 'pacer',
-    params: { path: secretPath },
+    params: { id: SECRET_ID },
     body: { schema: 'SecretWrite' },
     answers: {
       '200': json('Replaced: the new version.', 'SecretVersion'),
@@ -73,11 +70,11 @@ export const SECRETS_ROUTES = defineRoutes({
   },
   deleteSecret: {
     method: 'delete',
-    path: '/v2/secrets/{path}',
+    path: '/v2/secrets/{id}',
     operationId: 'deleteSecret',
     summary: 'Delete a secret',
     tag: 'pacer',
-    params: { path: secretPath },
+    params: { id: SECRET_ID },
     answers: {
       '204': { description: 'Deleted.' },
       '403': error('No `delete` right on the path.'),

@@ -2,7 +2,6 @@
 // (BEHAVIOUR.md (b)), legacy fields folded into their current form as AppNormalization does
 // (`ports`, `uris`, `container.docker.network`/`portMappings`), then Marathon's rules checked.
 import type {
-  AppDefinition,
   AppSpec,
   Container,
   FetchUri,
@@ -22,7 +21,6 @@ import { groupViolations } from './violations.js';
 
 export { CMD_ARGS_MESSAGE } from './app-validate.js';
 
-export type { AppSpec } from '../../../domain/index.js';
 
 /** Marathon's message for a path id that breaks the PathId pattern. */
 export const ID_PATTERN_MESSAGE =
