@@ -21,7 +21,6 @@ import { groupViolations } from './violations.js';
 
 export { CMD_ARGS_MESSAGE } from './app-validate.js';
 
-
 /** Marathon's message for a path id that breaks the PathId pattern. */
 export const ID_PATTERN_MESSAGE =
   "must fully match regular expression '^(([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])\\.)*([a-z0-9]|[a-z0-9][a-z0-9\\-]*[a-z0-9])|(\\.|\\.\\.)$'";
