@@ -16,6 +16,7 @@ import type {
   TaskCountersPort,
 } from './ports.js';
 import type { ReadModel } from './read-model.js';
+import type { ServicePortAssigner } from './service-ports.js';
 import type { StreamCapLimits } from './stream-caps.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
@@ -89,4 +90,6 @@ export interface ApiDeps {
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */
 export interface RouteDeps extends ApiDeps {
   reads: ReadModel;
+  /** Gives apps their service ports (service-ports.ts); the orchestrator is wrapped with it. */
+  assignServicePorts: ServicePortAssigner;
 }

@@ -6,7 +6,7 @@ import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
 import { authentication } from './auth/index.js';
 import { createReadModel } from './read-model.js';
-import { withServicePorts } from './service-ports.js';
+import { createServicePortAssigner, withServicePorts } from './service-ports.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
@@ -56,8 +56,9 @@ export function createApi(apiDeps: ApiDeps): Hono {
     ttlMs: apiDeps.readCacheMs ?? DEFAULT_READ_CACHE_MS,
   });
   // Every app a change creates or replaces gets its service ports before it is stored.
-  const orchestrator = withServicePorts(apiDeps.orchestrator, reads);
-  const deps: RouteDeps = { ...apiDeps, orchestrator, reads };
+  const assignServicePorts = createServicePortAssigner({ reads, live: apiDeps.live });
+  const orchestrator = withServicePorts(apiDeps.orchestrator, assignServicePorts);
+  const deps: RouteDeps = { ...apiDeps, orchestrator, reads, assignServicePorts };
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();

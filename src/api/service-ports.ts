@@ -4,7 +4,7 @@
 // the app, its tasks (`servicePorts`) and the answer to `POST /v2/apps` all show the port.
 import { ValidationError } from '../domain/index.js';
 import type { AppDefinition, AppSpec } from '../domain/index.js';
-import type { OrchestratorPort } from './ports.js';
+import type { LiveState, OrchestratorPort } from './ports.js';
 import type { ReadModel } from './read-model.js';
 
 /** Marathon's `--local_port_min` / `--local_port_max` defaults. */
@@ -75,30 +75,40 @@ export function assignServicePorts(
   });
 }
 
+/** Assigns service ports to specs; resolves with them (unchanged when none asks for one). */
+export type ServicePortAssigner = (specs: AppSpec[]) => Promise<AppSpec[]>;
+
 /**
- * Assigns service ports against the apps of the current snapshot (those not being changed).
- * Two changes racing through the API may pick the same free port; the later one then holds a
- * duplicate until it is changed again (Marathon serialises this in its group manager).
+ * Assigns service ports against the current apps (those not being changed): the leader's
+ * memory when it holds state (no snapshot is indexed on the write path), else the read model's
+ * snapshot. Two changes racing through the API may pick the same free port; the later one then
+ * holds a duplicate until it is changed again (Marathon serialises this in its group manager).
  */
-export async function assignFromSnapshot(reads: ReadModel, specs: AppSpec[]): Promise<AppSpec[]> {
-  if (!specs.some(needsServicePorts)) return specs;
-  const changing = new Set(specs.map((s) => s.id));
-  const snapshot = await reads.snapshot();
-  const taken = snapshot.apps.filter((a) => !changing.has(a.id)).flatMap(servicePortsHeld);
-  return assignServicePorts(specs, { taken });
+export function createServicePortAssigner(source: {
+  reads: ReadModel;
+  live?: LiveState;
+}): ServicePortAssigner {
+  const currentApps = async (): Promise<AppDefinition[]> =>
+    source.live && source.live.revision() !== undefined
+      ? source.live.apps()
+      : (await source.reads.snapshot()).apps;
+  return async (specs) => {
+    if (!specs.some(needsServicePorts)) return specs;
+    const changing = new Set(specs.map((s) => s.id));
+    const apps = await currentApps();
+    const taken = apps.filter((a) => !changing.has(a.id)).flatMap(servicePortsHeld);
+    return assignServicePorts(specs, { taken });
+  };
 }
 
 /** The orchestrator with service ports assigned to every app a change creates or replaces. */
 export function withServicePorts(
   orchestrator: OrchestratorPort,
-  reads: ReadModel,
+  assign: ServicePortAssigner,
 ): OrchestratorPort {
   return {
     deploy: async (change, options) =>
-      orchestrator.deploy(
-        { ...change, apps: await assignFromSnapshot(reads, change.apps) },
-        options,
-      ),
+      orchestrator.deploy({ ...change, apps: await assign(change.apps) }, options),
     killTasks: (taskIds, options) => orchestrator.killTasks(taskIds, options),
     cancelDeployment: (id, options) => orchestrator.cancelDeployment(id, options),
     resetDelay: (appId) => orchestrator.resetDelay(appId),

@@ -22,7 +22,6 @@ import { mergeAppUpdate } from './wire/app-update.js';
 import { parseWire } from './wire/violations.js';
 import { parseLabelSelector } from './label-selector.js';
 import { APP_ID, APP_ID_TO_WRITE, GROUP_PREFIX } from '../path-params.js';
-import { assignFromSnapshot } from '../service-ports.js';
 import { defineRoutes, on } from '../route.js';
 import {
   EMBED,
@@ -334,7 +333,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
     // shows them without reading the stored app.
     const wanted = toSpec(wire, id);
-    const [spec = wanted] = await assignFromSnapshot(reads, [wanted]);
+    const [spec = wanted] = await deps.assignServicePorts([wanted]);
     // The orchestrator checks that the app is new (409) together with its locks, atomically.
     const result = await orchestrator.deploy(
       { apps: [spec], isCreation: true },
