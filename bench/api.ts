@@ -75,7 +75,7 @@ async function seed(store: Store): Promise<void> {
         instances: 1,
         labels: { n: String(n) },
       },
-      { id },
+      { id, features: { secrets: false } },
     );
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     await store.apps.put({

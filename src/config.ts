@@ -37,11 +37,13 @@ export interface TransportConfig {
   secretsKeyFile?: string;
 }
 
-/** Caps that hold for every principal (`PACER_MAX_*`, `PACER_ARTIFACT_QUOTA_BYTES`); API defaults when absent. */
+/** Caps that hold for every principal (`PACER_MAX_*`, `PACER_ARTIFACT_*`); API defaults when absent. */
 export interface LimitsConfig {
   eventStreams?: { total: number; perPrincipal: number };
   logFollows?: { total: number; perPrincipal: number };
   artifactQuotaBytes?: number;
+  /** How long an artifact stays unreferenced before it is collected (`PACER_ARTIFACT_GRACE_SECONDS`). */
+  artifactGraceMs?: number;
 }
 
 export interface MasterConfig extends CommonConfig {
@@ -265,7 +267,9 @@ function limitsPart(env: NodeJS.ProcessEnv): LimitsConfig {
   const eventStreams = cap('EVENT_STREAMS');
   const logFollows = cap('LOG_FOLLOWS');
   const quota = env.PACER_ARTIFACT_QUOTA_BYTES;
+  const grace = env.PACER_ARTIFACT_GRACE_SECONDS;
   return {
+    ...(grace ? { artifactGraceMs: int('PACER_ARTIFACT_GRACE_SECONDS', grace, 0) * 1000 } : {}),
     ...(eventStreams ? { eventStreams } : {}),
     ...(logFollows ? { logFollows } : {}),
     ...(quota ? { artifactQuotaBytes: int('PACER_ARTIFACT_QUOTA_BYTES', quota, 0) } : {}),

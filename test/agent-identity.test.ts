@@ -1,12 +1,15 @@
 // One identity per agent, on real Postgres and a throwaway Redis locked down as the README says
 // (the default user off, the master with a user of its own): join tokens work once, each agent's
 // Redis user reaches only its own streams, the master believes an agent only about itself and its
-// tasks, and revoking an agent deletes its user and closes its connections at once.
-import { createHash } from 'node:crypto';
+// tasks, revoking an agent deletes its user and closes its connections at once, and a secret
+// reaches only the stream of the agent that runs its task.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bus, OfferMessage, StatusMessage } from '../src/bus/index.js';
 import { createRedisAcl, createRedisBus, masterAclRules, topics } from '../src/bus/index.js';
@@ -19,7 +22,8 @@ import {
 } from '../src/agent/credentials.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
 import { startMaster, type RunningMaster } from '../src/cli/start-master.js';
-import { createMockDriver } from '../src/runtime/mock/index.js';
+import { createSecretBox } from '../src/master/secret-box.js';
+import { createMockDriver, type MockDriver } from '../src/runtime/mock/index.js';
 import { createPostgresStore, type Store } from '../src/store/index.js';
 import { apiClient } from './support/cluster.js';
 import { createRedisServer, type RedisServer } from './support/redis-server.js';
@@ -34,6 +38,7 @@ interface EdgeAgent {
   credentials: AgentCredentials;
   bus: Bus;
   agent: RunningAgent;
+  driver: MockDriver;
   workDir: string;
 }
 
@@ -49,6 +54,9 @@ describe.skipIf(!ok)('agent identity', () => {
   let admin: Redis;
   const opened: Redis[] = [];
   const edges: EdgeAgent[] = [];
+  /** Everything the master logged, at debug level: secrets must never appear in it. */
+  let masterLog = '';
+  const masterLogger = pino({ level: 'debug' }, { write: (line: string) => (masterLog += line) });
 
   const masterRedisUrl = () => `redis://${MASTER_USER}:${MASTER_PASSWORD}@127.0.0.1:${redis.port}`;
 
@@ -81,10 +89,11 @@ describe.skipIf(!ok)('agent identity', () => {
       logger,
       readyCheck: false,
     });
+    const driver = createMockDriver();
     const agent = await startAgent({
       bus,
       agentId: credentials.agentId,
-      drivers: [createMockDriver()],
+      drivers: [driver],
       hostname,
       attributes: {},
       resources: { cpus: 2, memMiB: 1024, diskMiB: 1024, ports: [[31000, 31100]] },
@@ -93,7 +102,7 @@ describe.skipIf(!ok)('agent identity', () => {
       logger,
       offerIntervalMs: 200,
     });
-    const edge = { credentials, bus, agent, workDir };
+    const edge = { credentials, bus, agent, driver, workDir };
     edges.push(edge);
     return edge;
   }
@@ -144,7 +153,8 @@ describe.skipIf(!ok)('agent identity', () => {
       store,
       bus: masterBus,
       clock: systemClock,
-      logger,
+      logger: masterLogger,
+      secretBox: createSecretBox(randomBytes(32)),
       masterId: 'identity-test',
       port: 0,
       host: '127.0.0.1',
@@ -365,6 +375,91 @@ describe.skipIf(!ok)('agent identity', () => {
     expect((await api.delete('/v2/agents/agent-nobody')).status).toBe(404);
     expect((await api.delete('/v2/agents/%00')).status).toBe(404);
     expect((await api.delete(`/v2/agents/${'a'.repeat(10_000)}`)).status).toBe(404);
+  }, 60_000);
+
+  it('delivers a secret only on the stream of the agent that runs the task, nowhere else in the clear', async () => {
+    const plaintext = `pw-${randomBytes(12).toString('hex')}`;
+    expect((await api.put('/v2/secrets/edge/db-password', { value: plaintext })).status).toBe(201);
+    const runs = await startEdge(
+      'edge-s1',
+      await mkdtemp(path.join(os.tmpdir(), 'pacer-s1-')),
+      await joinToken('edge-s1'),
+    );
+    const other = await startEdge(
+      'edge-s2',
+      await mkdtemp(path.join(os.tmpdir(), 'pacer-s2-')),
+      await joinToken('edge-s2'),
+    );
+    const created = await api.post('/v2/apps', {
+      id: '/edge/uses-secret',
+      cmd: 'service.wasm',
+      cpus: 0.1,
+      mem: 16,
+      instances: 1,
+      env: { PLAIN: 'visible', DB_PASSWORD: { secret: 'db' } },
+      secrets: { db: { source: 'edge/db-password' } },
+      constraints: [['hostname', 'CLUSTER', 'edge-s1']],
+    });
+    expect(created.status).toBe(201);
+    await vi.waitFor(
+      async () => expect((await tasksOf('/edge/uses-secret'))[0]?.state).toBe('TASK_RUNNING'),
+      { timeout: 20_000, interval: 50 },
+    );
+    // The task got the value; the agent that does not run it got nothing.
+    const launched = runs.driver.started.find(
+      (spec) => spec.env.MARATHON_APP_ID === '/edge/uses-secret',
+    );
+    expect(launched?.env).toMatchObject({ PLAIN: 'visible', DB_PASSWORD: plaintext });
+    expect(
+      other.driver.started.some((spec) => spec.env.MARATHON_APP_ID === '/edge/uses-secret'),
+    ).toBe(false);
+
+    // The API shows the reference only.
+    const answers = await Promise.all(
+      [
+        '/v2/apps/edge/uses-secret',
+        '/v2/apps/edge/uses-secret/tasks',
+        '/v2/secrets',
+        '/v2/deployments',
+        '/v2/queue',
+      ].map(async (route) => JSON.stringify((await api.get(route)).body)),
+    );
+    expect(answers[0]).toContain('"source":"edge/db-password"');
+    for (const answer of answers) expect(answer).not.toContain(plaintext);
+    // Events and the master's log lines.
+    expect(JSON.stringify(await store.events.since(0, 100_000))).not.toContain(plaintext);
+    expect(masterLog).toContain('uses-secret');
+    expect(masterLog).not.toContain(plaintext);
+    // Every row of every table in Postgres.
+    const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+    try {
+      const tables = await sql<{ schema: string; name: string }[]>`
+        SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+        WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`;
+      expect(tables.map((t) => t.name)).toContain('secrets');
+      for (const { schema, name } of tables) {
+        const rows =
+          await sql`SELECT row_to_json(t)::text AS row FROM ${sql(schema)}.${sql(name)} t`;
+        expect(rows.map((r) => r.row as string).join('\n')).not.toContain(plaintext);
+      }
+    } finally {
+      await sql.end();
+    }
+    // In Redis, only the command stream of the agent that runs the task holds it.
+    const holding: string[] = [];
+    for (const key of (await admin.call('KEYS', `${PREFIX}*`)) as string[]) {
+      const type = await admin.type(key);
+      const dump =
+        type === 'stream'
+          ? JSON.stringify(await admin.xrange(key, '-', '+'))
+          : type === 'string'
+            ? String(await admin.get(key))
+            : type === 'hash'
+              ? JSON.stringify(await admin.hgetall(key))
+              : '';
+      if (dump.includes(plaintext)) holding.push(key);
+    }
+    expect(holding).toEqual([PREFIX + topics.commands(runs.credentials.agentId)]);
   }, 60_000);
 
   it("puts the agents' Redis users back when Redis restarts empty, never revoked ones", async () => {

@@ -121,6 +121,87 @@ describe('/v2/secrets', () => {
     expect((await put('team-a/shape', { value: 'v', extra: 1 })).status).toBe(422);
   });
 
+  describe('apps that refer to secrets', () => {
+    const app = (id: string, source: string, secretName = 'db') => ({
+      id,
+      cmd: 'app.wasm',
+      env: { DB_PASSWORD: { secret: secretName } },
+      secrets: { db: { source } },
+    });
+    const send = (method: string, route: string, body: unknown, who = 'team-a') =>
+      api.app.request(route, {
+        method,
+        headers: as(who, { 'Content-Type': 'application/json' }),
+        body: JSON.stringify(body),
+      });
+
+    it('are created by a principal who may view the secret, and show the reference only', async () => {
+      await put('team-a/app-db', { value: PLAINTEXT });
+      const res = await send('POST', '/v2/apps', app('/team-a/uses-db', 'team-a/app-db'));
+      expect(res.status).toBe(201);
+      const text = await res.text();
+      expect(text).not.toContain(PLAINTEXT);
+      expect(JSON.parse(text)).toMatchObject({
+        env: { DB_PASSWORD: { secret: 'db' } },
+        secrets: { db: { source: 'team-a/app-db' } },
+      });
+    });
+
+    it('answer 403 for a secret the caller may not view, whether it exists or not, by every route', async () => {
+      await put('team-b/owned', { value: 'b-only' });
+      for (const source of ['team-b/owned', 'team-b/missing']) {
+        expect((await send('POST', '/v2/apps', app('/team-a/steal', source))).status).toBe(403);
+        expect(
+          (await send('PUT', '/v2/apps/team-a/steal', app('/team-a/steal', source))).status,
+        ).toBe(403);
+        expect((await send('PUT', '/v2/apps', [app('/team-a/steal', source)])).status).toBe(403);
+        const group = { id: '/team-a', apps: [app('/team-a/steal', source)] };
+        expect((await send('PUT', '/v2/groups/team-a', group)).status).toBe(403);
+      }
+      expect(await api.store.apps.get('/team-a/steal')).toBeUndefined();
+    });
+
+    it('answer 422 for an undefined reference, a missing secret or a path that climbs', async () => {
+      const undefinedRef = await send(
+        'POST',
+        '/v2/apps',
+        app('/team-a/x', 'team-a/app-db', 'nope'),
+      );
+      expect(undefinedRef.status).toBe(422);
+      expect(await undefinedRef.json()).toMatchObject({
+        details: [
+          { path: '/env/DB_PASSWORD', errors: ["references an undefined secret named 'nope'"] },
+        ],
+      });
+      const missing = await send('POST', '/v2/apps', app('/team-a/x', 'team-a/never-written'));
+      expect(missing.status).toBe(422);
+      expect(await missing.json()).toMatchObject({
+        details: [
+          { path: '/secrets/db/source', errors: ["secret 'team-a/never-written' does not exist"] },
+        ],
+      });
+      for (const source of ['team-a/../team-b/owned', '/team-b/owned', '', 'team-a//x']) {
+        expect((await send('POST', '/v2/apps', app('/team-a/x', source))).status).toBe(422);
+      }
+    });
+  });
+
+  it('refuses apps with secrets on a master without a key (422, as Marathon without the feature)', async () => {
+    const keyless = await createTestApi();
+    try {
+      const res = await keyless.json('POST', '/v2/apps', {
+        id: '/x',
+        cmd: 'app.wasm',
+        env: { A: { secret: 's' } },
+        secrets: { s: { source: 'x/y' } },
+      });
+      expect(res.status).toBe(422);
+      expect(JSON.stringify(await res.json())).toContain('Feature secrets is not enabled');
+    } finally {
+      await keyless.close();
+    }
+  }, 120_000);
+
   it('refuses secrets on a master without a key (503)', async () => {
     const keyless = await createTestApi();
     try {

@@ -21,7 +21,10 @@ import { REDIS_URL, createTestDatabase, hasService, redisPrefix } from './suppor
 const ok = (await hasService('postgres')) && (await hasService('redis'));
 
 function appDefinition(id: string): AppDefinition {
-  const result = normalizeApp({ id, cmd: 'service.wasm', instances: 3 }, { id });
+  const result = normalizeApp(
+    { id, cmd: 'service.wasm', instances: 3 },
+    { id, features: { secrets: false } },
+  );
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   const version = '2026-01-02T03:04:05.678Z';
   return {

@@ -1,6 +1,7 @@
 // TLS end to end with a throwaway CA: the master serves HTTPS; clients that trust the CA (a
-// follower's relay, the agent's artifact fetcher, the bus over rediss://) verify it; clients
-// that trust another CA, or only the system's, are refused.
+// follower's relay, the agent's artifact fetcher, the bus over rediss://, the store over
+// Postgres with sslmode=verify-full) verify it; clients that trust another CA, or only the
+// system's, are refused.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,9 +21,12 @@ import type { TestApi } from './support/api-doubles.js';
 import { createRedisServer } from './support/redis-server.js';
 import { hasCommand } from './support/services.js';
 import { createThrowawayCa } from './support/throwaway-ca.js';
+import { postgresBinDir, startTlsPostgres } from './support/tls-postgres.js';
+import { createPostgresStore } from '../src/store/index.js';
 import type { ThrowawayCa } from './support/throwaway-ca.js';
 
 const hasOpenssl = await hasCommand('openssl', ['version']);
+const hasPostgresServer = (await postgresBinDir()) !== undefined;
 
 describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
   let ca: ThrowawayCa;
@@ -141,6 +145,41 @@ describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
     }
     // Two more in-memory stores (PGlite) take a while on a busy machine.
   }, 120_000);
+
+  it.skipIf(!hasPostgresServer && process.env.REQUIRE_SERVICES !== '1')(
+    'the store reaches a TLS-only Postgres with sslmode=verify-full and sslrootcert, and no other way',
+    async () => {
+      const server = await startTlsPostgres({ certFile: ca.certFile, keyFile: ca.keyFile });
+      const url = (host: string, query: string) =>
+        `postgres://postgres@${host}:${server.port}/postgres?${query}`;
+      try {
+        for (const host of ['localhost', '127.0.0.1']) {
+          const store = await createPostgresStore({
+            url: url(host, `sslmode=verify-full&sslrootcert=${ca.caFile}`),
+          });
+          await store.apps.list(); // migrated and answering, over TLS
+          await store.close();
+        }
+        // Another CA's root, no verification at all (refused by pg_hba: TLS only), a missing file.
+        await expect(
+          createPostgresStore({
+            url: url('localhost', `sslmode=verify-full&sslrootcert=${ca.otherCaFile}`),
+          }),
+        ).rejects.toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY/) });
+        await expect(
+          createPostgresStore({ url: url('localhost', 'sslmode=disable') }),
+        ).rejects.toThrow(/no encryption|pg_hba/);
+        await expect(
+          createPostgresStore({
+            url: url('localhost', 'sslmode=verify-full&sslrootcert=/nonexistent/ca.crt'),
+          }),
+        ).rejects.toThrow('DATABASE_URL: sslrootcert /nonexistent/ca.crt: ENOENT');
+      } finally {
+        await server.stop();
+      }
+    },
+    60_000,
+  );
 
   it('the bus reaches a rediss:// Redis that it verifies with --redis-ca', async () => {
     const redis = await createRedisServer({

@@ -1,22 +1,29 @@
-// Authorization at the HTTP edge: the authentication middleware puts the caller's principal on
-// the request's context; every route calls `authorize` with the action and id it is about to act on.
+// Authorization at the HTTP edge: authentication (auth/authenticate-request.ts) remembers the
+// caller's principal for the request; every route calls `authorize` with the action and id it is
+// about to act on.
 import type { Context } from 'hono';
 import { ANONYMOUS_ADMIN, ForbiddenError, isAllowed } from '../domain/index.js';
 import type { Action, Principal } from '../domain/index.js';
 
-const PRINCIPAL = 'principal' as never;
-
-/** Called once per request by the authentication middleware, before any route runs. */
-export function setPrincipal(c: Context, principal: Principal): void {
-  c.set(PRINCIPAL, principal as never);
+/** What the edge adds to the request's `env` (Node's own env is kept beside it). */
+interface AuthenticatedEnv {
+  principal?: Principal;
 }
 
 /**
- * The caller. Without an authentication middleware (authentication off) every caller is
- * `ANONYMOUS_ADMIN`; with one, it has set the principal or already answered 401.
+ * The `env` to dispatch an authenticated request with. On the env, not keyed by the Request:
+ * Hono's body limit replaces `c.req.raw` with a new Request.
+ */
+export function withPrincipal(env: unknown, principal: Principal): AuthenticatedEnv {
+  return { ...(env as object | undefined), principal };
+}
+
+/**
+ * The caller. With authentication off every caller is `ANONYMOUS_ADMIN`; with it on, the edge
+ * has put the principal on the env or already answered 401.
  */
 export function principalOf(c: Context): Principal {
-  return (c.get(PRINCIPAL) as Principal | undefined) ?? ANONYMOUS_ADMIN;
+  return (c.env as AuthenticatedEnv | undefined)?.principal ?? ANONYMOUS_ADMIN;
 }
 
 /** Throws `ForbiddenError` (403) unless the caller may do `action` on `path`; returns the caller. */

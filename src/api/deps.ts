@@ -79,7 +79,7 @@ export interface ApiDeps {
   /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */
   relayDispatcher?: Dispatcher;
   /**
-   * Authentication: when present every request but the open paths (auth/middleware.ts) must
+   * Authentication: when present every request but the open paths (auth/authenticate-request.ts) must
    * prove a principal; when absent every caller is `ANONYMOUS_ADMIN` (loopback or --insecure).
    */
   auth?: Authenticator;

@@ -53,7 +53,7 @@ export interface RouteSpec {
   /** Component schema name of a JSON body, or a raw media type. */
   body?: { schema: string; isArray?: boolean } | { media: string };
   answers: Record<string, Answer>;
-  /** Answered without credentials when authentication is on (auth/middleware.ts `isOpenPath`). */
+  /** Answered without credentials when authentication is on (auth/authenticate-request.ts `isOpenPath`). */
   isOpen?: boolean;
 }
 

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
-import { authentication } from './auth/index.js';
+import { authenticateRequests } from './auth/index.js';
 import { createReadModel } from './read-model.js';
 import { createServicePortAssigner, withServicePorts } from './service-ports.js';
 import { systemClock } from '../lib/index.js';
@@ -62,8 +62,6 @@ export function createApi(apiDeps: ApiDeps): Hono {
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
-  // First: no route, body limit or read runs before the caller is known.
-  if (deps.auth) app.use('*', authentication(deps.auth, { logger: deps.logger }));
   // Reads skip these: the hot path of GET /v2/apps/{id} stays short.
   app.on(WRITE_METHODS, '*', limitBodies(deps));
   // Every change through the API ends the shared read snapshot: clients read their own writes.
@@ -117,6 +115,14 @@ export function createApi(apiDeps: ApiDeps): Hono {
     return respondToError({ error, c, logger: deps.logger });
   });
   app.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
+  // First: no route, body limit or read runs before the caller is known.
+  const dispatch = app.fetch;
+  if (deps.auth) {
+    app.fetch = authenticateRequests(deps.auth, {
+      logger: deps.logger,
+      dispatch: (request, env) => dispatch(request, env),
+    });
+  }
   return withEdge(app, {
     leaderUrl: deps.leadership ? () => deps.leadership?.leaderUrl() : () => ownUrl,
     requests,

@@ -12,6 +12,7 @@ import {
   type TransportConfig,
 } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
+import type { runOperatorCommand } from './operator/run.js';
 
 // The roles are loaded only when run, so `pacer --help` answers at once.
 const roles = {
@@ -32,6 +33,14 @@ Commands:
   agent-token create --hostname <name> [--master <url>]
             a one-time join token for an agent (admin; prints the token)
   help      this text
+
+Operating a cluster (master from --master, $PACER_URL or the config file; token from --token,
+$PACER_TOKEN or the config file ~/.config/pacer/config.json {"url", "token"}; --json for scripts):
+  app deploy FILE.json      create or replace the app, then wait for its deployment with a live
+                            display (--no-wait to return at once, --timeout <s>, --force)
+  app list | show ID | tasks ID | delete ID | restart ID | scale ID N | rollback ID [VERSION]
+  app logs ID [-f] [--stderr]
+  task kill TASK_ID         deployment list | cancel ID      agent list      artifact push FILE
 
 Flags:
   --port <n>                 HTTP port (dev, master; default 8080 or $PORT)
@@ -71,7 +80,7 @@ Flags:
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL], PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL],
-PACER_ARTIFACT_QUOTA_BYTES, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
+PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
 PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600),
 PACER_TOKEN (agent-token: the caller's API secret, sent as a Bearer token).
 `;
@@ -110,6 +119,13 @@ const options = {
   'join-token': { type: 'string' },
   'require-agent-identity': { type: 'boolean' },
   master: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  force: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  stderr: { type: 'boolean' },
+  timeout: { type: 'string' },
 } as const;
 
 type Stoppable = { stop(): Promise<void> };
@@ -311,6 +327,18 @@ async function agentToken(flags: Flags, action: string | undefined): Promise<voi
   console.log((JSON.parse(text) as { token: string }).token);
 }
 
+type OperatorCommandFlags = Parameters<typeof runOperatorCommand>[2];
+
+/** An operator command (`app`, `task`, …), loaded only when used. */
+async function operator(
+  command: 'app' | 'task' | 'deployment' | 'agent' | 'artifact',
+  args: string[],
+  flags: OperatorCommandFlags,
+): Promise<void> {
+  const { runOperatorCommand } = await import('./operator/run.js');
+  process.exitCode = await runOperatorCommand(command, args, flags);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -328,9 +356,16 @@ async function main(argv: string[]): Promise<void> {
     case 'master':
       return master(flags);
     case 'agent':
-      return agent(flags);
+      // `pacer agent` runs one; `pacer agent list` asks the master about them.
+      if (positionals[1] === undefined) return agent(flags);
+      return operator('agent', positionals.slice(1), values);
     case 'agent-token':
       return agentToken(flags, positionals[1]);
+    case 'app':
+    case 'task':
+    case 'deployment':
+    case 'artifact':
+      return operator(command, positionals.slice(1), values);
     default:
       throw new ConfigError(`Unknown command '${command}'. Run 'pacer help' for the list.`);
   }

@@ -8,10 +8,9 @@ import {
   createAuthenticator,
   startHttpServer,
 } from '../api/index.js';
-import type { AuthConfig, LimitsConfig } from '../config.js';
+import type { AuthConfig } from '../config.js';
 import { createMaster } from '../master/main.js';
 import type { Master, MasterOptions as MasterCoreOptions } from '../master/main.js';
-import type { SecretBox } from '../master/secret-box.js';
 
 export interface MasterOptions extends MasterCoreOptions {
   port: number;
@@ -24,10 +23,6 @@ export interface MasterOptions extends MasterCoreOptions {
   tls?: TlsFiles;
   /** Verifies the leader's HTTPS when this master follows (`--ca`). */
   relayDispatcher?: Dispatcher;
-  /** Seals secret values; without it the master refuses secrets. */
-  secretBox?: SecretBox;
-  /** Stream caps and the artifact quota; the API's defaults when absent. */
-  limits?: LimitsConfig;
 }
 
 export interface RunningMaster {

@@ -17,7 +17,7 @@ import { deploymentPlanJson } from './deployment-events.js';
 import type { InstanceTracker } from './instance-tracker.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { QueueView } from './launch-queue-view.js';
-import { toLaunchSpec } from './launch-spec.js';
+import { secretEnvOf, toLaunchSpec } from './launch-spec.js';
 import { reconcileApp } from './reconcile-app.js';
 import type { EventHub } from './services.js';
 
@@ -226,12 +226,14 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     // the agents' reports tell whether the launch arrived.
     await tracker.put(placed);
     await Promise.all(
-      placed.map((instance) =>
-        commands.launch(instance.agentId as string, {
+      placed.map((instance) => {
+        const app = apps.get(instance.appId) as AppDefinition;
+        return commands.launch(instance.agentId as string, {
           taskId: currentTaskId(instance),
-          spec: toLaunchSpec(apps.get(instance.appId) as AppDefinition, instance.ports),
-        }),
-      ),
+          spec: toLaunchSpec(app, instance.ports),
+          secretEnv: secretEnvOf(app),
+        });
+      }),
     );
     logger.debug({ placed: placed.length, unplaced: plan.unplaced.length }, 'placed instances');
   }

@@ -3,9 +3,9 @@ import type { TaskLaunchSpec } from '../bus/index.js';
 import type { AppDefinition } from '../domain/index.js';
 import { taskKindOf } from '../domain/index.js';
 
+/** The launch spec; variables set to secrets are left out (see `secretEnvOf`). */
 export function toLaunchSpec(app: AppDefinition, ports: number[]): TaskLaunchSpec {
   const env: Record<string, string> = {};
-  // Secret references need a secret store, which Pacer does not have: they are not passed on.
   for (const [key, value] of Object.entries(app.env))
     if (typeof value === 'string') env[key] = value;
   return {
@@ -23,4 +23,17 @@ export function toLaunchSpec(app: AppDefinition, ports: number[]): TaskLaunchSpe
     killGracePeriodSeconds: app.taskKillGracePeriodSeconds,
     healthChecks: app.healthChecks,
   };
+}
+
+/**
+ * The app's secret variables: name → secret path, from `"env": {"DB": {"secret": "db"}}` and
+ * `"secrets": {"db": {"source": "team-a/db"}}`. The agent-commands sender opens them.
+ */
+export function secretEnvOf(app: AppDefinition): Record<string, string> {
+  const refs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(app.env)) {
+    const source = typeof value === 'string' ? undefined : app.secrets?.[value.secret]?.source;
+    if (source !== undefined) refs[key] = source;
+  }
+  return refs;
 }

@@ -1,10 +1,13 @@
 // Wiring of the master role: builds every part from its dependencies and runs the loops while
 // leading. The HTTP edge is joined to it by cli/start-master.ts: master/ never imports api/.
 import type { Bus } from '../bus/index.js';
+import type { LimitsConfig } from '../config.js';
+import type { SecretBox } from './secret-box.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
 import { createAgentCommands } from './agent-commands.js';
+import { DEFAULT_ARTIFACT_GRACE_MS, createArtifactCollector } from './artifact-collector.js';
 import type { AgentAcl } from './agent-identity.js';
 import { createAgentIdentity } from './agent-identity.js';
 import { createAgentLiveness } from './agent-liveness.js';
@@ -47,6 +50,10 @@ export interface MasterOptions {
   agentAcl?: AgentAcl;
   /** How long an agent join token stays usable. Default 1 h. */
   agentTokenTtlMs?: number;
+  /** Seals secret values; without it the master refuses secrets (and opens none for launches). */
+  secretBox?: SecretBox;
+  /** Limits; the master reads the artifact grace period (the API's limits are in cli/start-master.ts). */
+  limits?: LimitsConfig;
 }
 
 /** A master built but not yet started; the HTTP edge is served from its `services`. */
@@ -59,7 +66,18 @@ export function createMaster(options: MasterOptions) {
   const cache = createAppCache({ store });
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
-  const commands = createAgentCommands({ bus });
+  const { secretBox } = options;
+  const commands = createAgentCommands({
+    bus,
+    logger,
+    ...(secretBox && {
+      openSecret: async (path: string) => {
+        const sealed = await store.secrets.get(path);
+        if (!sealed) throw new Error(`secret '${path}' does not exist`);
+        return secretBox.open(path, sealed.sealed);
+      },
+    }),
+  });
   const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
     cache,
@@ -145,6 +163,13 @@ export function createMaster(options: MasterOptions) {
     logger,
   });
 
+  const artifactGraceMs = options.limits?.artifactGraceMs ?? DEFAULT_ARTIFACT_GRACE_MS;
+  const artifactCollector = createArtifactCollector({
+    store,
+    clock,
+    logger,
+    graceMs: artifactGraceMs,
+  });
   let livenessTimer: NodeJS.Timeout | undefined;
   let isLeading = false;
   // A Redis that restarted lost the agents' users: the leader puts them back.
@@ -174,11 +199,14 @@ export function createMaster(options: MasterOptions) {
         .catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
     }, 1_000);
     loop.start();
+    // A few sweeps per grace period, at most hourly: deletion comes at most a quarter late.
+    artifactCollector.start(Math.min(Math.max(artifactGraceMs / 4, 1_000), 3_600_000));
   }
 
   async function follow(): Promise<void> {
     isLeading = false;
     clearInterval(livenessTimer);
+    artifactCollector.stop();
     await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.

@@ -1,7 +1,7 @@
 // Artifacts (Wasm modules) by content digest: bytes in a bytea column, written once.
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
-import { artifacts } from './schema.js';
+import { appVersions, artifacts } from './schema.js';
 import type { ArtifactMeta, ArtifactRepository } from './store.js';
 
 /** The artifact repository on `db` (a database or a transaction). */
@@ -59,6 +59,28 @@ export function createArtifactRepository(options: { db: Database }): ArtifactRep
         .from(artifacts)
         .where(eq(artifacts.uploader, uploader));
       return Number(row?.total ?? 0);
+    },
+
+    async referenced() {
+      // Every mention counts (fetch URIs, cmd, args): keeping too much is safe, too little not.
+      const rows = await db
+        .selectDistinct({
+          digest: sql<string>`(regexp_matches(${appVersions.definition}::text, 'sha256:[0-9a-f]{64}', 'g'))[1]`,
+        })
+        .from(appVersions);
+      return new Set(rows.map((row) => row.digest));
+    },
+
+    async deleteUnreferenced(digest) {
+      const deleted = await db
+        .delete(artifacts)
+        .where(
+          sql`${artifacts.digest} = ${digest} AND NOT EXISTS (
+            SELECT 1 FROM ${appVersions}
+            WHERE strpos(${appVersions.definition}::text, ${digest}) > 0)`,
+        )
+        .returning({ digest: artifacts.digest });
+      return deleted.length === 1;
     },
 
     async delete(digest) {

@@ -7,6 +7,8 @@ import type { Logger } from '../lib/logger.js';
 import type { Database } from './database.js';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
+import { postgresConnection } from './postgres-tls.js';
+import type { PostgresConnection } from './postgres-tls.js';
 import type { Store } from './store.js';
 
 /** Advisory lock key held while migrating ("pacer" + "mig" in ASCII; any fixed bigint works). */
@@ -22,11 +24,16 @@ export interface PostgresStoreOptions {
 
 /** Opens a pool on `url`, applies pending migrations and returns the Store. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const { url, logger } = options;
+  const { logger } = options;
+  const connection = postgresConnection(options.url);
   // Postgres NOTICEs (e.g. "schema already exists") go to the logger, never to the console.
   const onnotice = (notice: postgres.Notice) => logger?.debug({ notice }, 'postgres notice');
-  await migrateUnderLock({ url, onnotice, logger });
-  const client = postgres(url, { max: options.maxConnections ?? 10, onnotice });
+  await migrateUnderLock({ connection, onnotice, logger });
+  const client = postgres(connection.url, {
+    max: options.maxConnections ?? 10,
+    onnotice,
+    ...(connection.ssl ? { ssl: connection.ssl } : {}),
+  });
   const db: Database = drizzle({ client });
   return createDrizzleStore({ db, close: () => client.end() });
 }
@@ -37,13 +44,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
  * lock on a dedicated connection makes them take turns; the second then finds nothing to do.
  */
 async function migrateUnderLock(options: {
-  url: string;
+  connection: PostgresConnection;
   onnotice: (notice: postgres.Notice) => void;
   logger: Logger | undefined;
 }): Promise<void> {
-  const { url, onnotice, logger } = options;
+  const { connection, onnotice, logger } = options;
   const started = performance.now();
-  const client = postgres(url, { max: 1, onnotice });
+  const client = postgres(connection.url, {
+    max: 1,
+    onnotice,
+    ...(connection.ssl ? { ssl: connection.ssl } : {}),
+  });
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     await migrate(drizzle({ client }), { migrationsFolder: findMigrationsFolder() });

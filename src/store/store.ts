@@ -80,6 +80,13 @@ export interface ArtifactRepository {
   bytesOf(uploader: string): Promise<number>;
   /** Removes the artifact; false when it did not exist. */
   delete(digest: string): Promise<boolean>;
+  /** Digests named anywhere in a stored app version (`sha256:<hex>` in its JSON). */
+  referenced(): Promise<Set<string>>;
+  /**
+   * Removes the artifact unless a stored app version names it, checked in the same statement;
+   * false when it was kept or did not exist.
+   */
+  deleteUnreferenced(digest: string): Promise<boolean>;
 }
 
 export interface StoredEvent {

@@ -1,5 +1,5 @@
-// Public surface of API authentication: the middleware, the authenticator, bootstrap, secrets.
-export { authentication, isOpenPath } from './middleware.js';
+// Public surface of API authentication: the edge wrapper, the authenticator, bootstrap, secrets.
+export { authenticateRequests, isOpenPath } from './authenticate-request.js';
 export { BOOTSTRAP_PRINCIPAL, createAuthenticator } from './authenticator.js';
 export type { Authenticator, AuthenticatorOptions } from './authenticator.js';
 export { ALL_RIGHTS, MIN_BOOTSTRAP_SECRET_LENGTH, bootstrapPrincipal } from './bootstrap.js';

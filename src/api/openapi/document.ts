@@ -52,8 +52,9 @@ function toResponse(answer: Answer): ResponseObject {
 }
 
 /**
- * Operations answered without credentials when authentication is on (api/auth/middleware.ts
- * `isOpenPath`; test/api-auth.test.ts checks that the two agree), as `method path`.
+ * Operations answered without credentials when authentication is on
+ * (api/auth/authenticate-request.ts `isOpenPath`; test/api-auth.test.ts checks that the two
+ * agree), as `method path`.
  */
 export const OPEN_OPERATIONS = new Set(
   OPERATIONS.filter((route) => route.isOpen).map((route) => `${route.method} ${route.path}`),

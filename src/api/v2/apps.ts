@@ -16,6 +16,7 @@ import { parseEmbed, toAppInfo } from './wire/app-info.js';
 import type { AppEmbed } from './wire/app-info.js';
 import { normalizeApp } from './wire/app-normalize.js';
 import type { AppSpec } from '../../domain/index.js';
+import type { AppFeatures } from './wire/app-features.js';
 import { AppSchema } from './wire/app-schema.js';
 import type { WireApp } from './wire/app-schema.js';
 import { mergeAppUpdate } from './wire/app-update.js';
@@ -35,6 +36,7 @@ import {
   json,
   textQuery,
 } from '../route-docs.js';
+import { appFeaturesOf, checkAppSecrets } from './app-secrets.js';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
@@ -58,8 +60,8 @@ export async function appInfos(
 }
 
 /** A full app from a body whose id is decided (`id`); throws Marathon's 400/422 when invalid. */
-export function toSpec(wire: WireApp, id: string): AppSpec {
-  const result = normalizeApp(wire, { id });
+export function toSpec(wire: WireApp, options: { id: string; features: AppFeatures }): AppSpec {
+  const result = normalizeApp(wire, options);
   if (!result.ok) throw new ValidationError(result.errors);
   return result.value;
 }
@@ -97,10 +99,11 @@ function updatedSpec(options: {
   body: WireApp;
   id: string;
   isPartial: boolean;
+  features: AppFeatures;
 }): AppSpec {
-  const { current, body, id, isPartial } = options;
+  const { current, body, id, isPartial, features } = options;
   const wire = current && isPartial ? mergeAppUpdate(current, body) : body;
-  return toSpec({ ...wire, id }, id);
+  return toSpec({ ...wire, id }, { id, features });
 }
 
 const VERSION_ONLY = "The 'version' field may only be combined with the 'id' field.";
@@ -303,6 +306,7 @@ export const APPS_ROUTES = defineRoutes({
 /** Routes of `/v2/apps` and `/v2/apps/{id}` (sub-resources live in app-tasks.ts, app-versions.ts). */
 export function appsRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
+  const features = appFeaturesOf(deps);
   const routes = new Hono();
 
   on(routes, APPS_ROUTES.listApps, async (c) => {
@@ -330,9 +334,10 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
     authorize(c, Action.CREATE, id);
+    const wanted = toSpec(wire, { id, features });
+    await checkAppSecrets(c, deps, [wanted]);
     // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
     // shows them without reading the stored app.
-    const wanted = toSpec(wire, id);
     const [spec = wanted] = await deps.assignServicePorts([wanted]);
     // The orchestrator checks that the app is new (409) together with its locks, atomically.
     const result = await orchestrator.deploy(
@@ -360,8 +365,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
       const id = bodyId(body, `(${index})/id`);
       const current = await store.apps.get(id);
       authorize(c, current ? Action.UPDATE : Action.CREATE, id);
-      specs.push(updatedSpec({ current, body, id, isPartial }));
+      specs.push(updatedSpec({ current, body, id, isPartial, features }));
     }
+    await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
       { apps: specs },
       { force: queryBoolean(c, 'force', false) },
@@ -377,8 +383,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
       const id = bodyId(body, `(${index})/id`);
       authorize(c, Action.UPDATE, id);
       const current = await requireApp(store, id);
-      specs.push(updatedSpec({ current, body, id, isPartial: true }));
+      specs.push(updatedSpec({ current, body, id, isPartial: true, features }));
     }
+    await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
       { apps: specs },
       { force: queryBoolean(c, 'force', false) },
@@ -436,7 +443,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
         body: parseWire(AppSchema, json),
         id,
         isPartial: queryBoolean(c, 'partialUpdate', true),
+        features,
       });
+    await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy({ apps: [spec] }, { force });
     await emitApiPost(deps, c, { appIds: [id] });
     if (current) return deploymentResponse(c, result);
@@ -449,7 +458,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     authorize(c, Action.UPDATE, id);
     const body = parseWire(AppSchema, await readJson(c));
     const current = await requireApp(store, id);
-    const spec = updatedSpec({ current, body, id, isPartial: true });
+    const spec = updatedSpec({ current, body, id, isPartial: true, features });
+    await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy(
       { apps: [spec] },
       { force: queryBoolean(c, 'force', false) },

@@ -23,12 +23,12 @@ export const DEPLOYMENTS_ROUTES = defineRoutes({
   },
   cancelDeployment: {
     method: 'delete',
-    path: '/v2/deployments/{id}',
+    path: '/v2/deployments/{deploymentId}',
     operationId: 'cancelDeployment',
     summary: 'Cancel a deployment (and roll it back unless `force=true`)',
     tag: 'deployments',
     params: {
-      id: {
+      deploymentId: {
         description: 'Deployment id.',
         check: (id) =>
           isNameable(id) ? undefined : new NotFoundError(`DeploymentPlan ${id} does not exist`),
@@ -59,7 +59,7 @@ export function deploymentsRoutes(deps: RouteDeps): Hono {
   });
 
   on(routes, DEPLOYMENTS_ROUTES.cancelDeployment, async (c) => {
-    const id = c.req.param('id') ?? '';
+    const id = c.req.param('deploymentId') ?? '';
     const deployment = await store.deployments.get(id);
     if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
     // Cancelling changes every app it affects (a rollback or a stop).

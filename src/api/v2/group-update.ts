@@ -3,6 +3,7 @@
 import { canonicalPath } from '../../domain/index.js';
 import type { AppDefinition, Violation } from '../../domain/index.js';
 import type { AppSpec } from '../../domain/index.js';
+import type { AppFeatures } from './wire/app-features.js';
 import { normalizeApp } from './wire/app-normalize.js';
 import { isUnder, parentOf } from './wire/group-json.js';
 import type { WireGroup } from './wire/group-schema.js';
@@ -52,6 +53,7 @@ function walk(options: {
   update: WireGroup;
   groupId: string;
   current: AppDefinition[];
+  features: AppFeatures;
   prefix: string;
   change: GroupChange;
 }): void {
@@ -66,7 +68,7 @@ function walk(options: {
       }
       const id = canonicalPath(wire.id, groupId);
       listed.add(id);
-      const result = normalizeApp(wire, { id });
+      const result = normalizeApp(wire, { id, features: options.features });
       if (result.ok) change.apps.push(result.value);
       else
         for (const v of result.errors)
@@ -87,7 +89,7 @@ function walk(options: {
       const id = canonicalPath(group.id, groupId);
       listed.add(id);
       const under = current.filter((app) => isUnder(app.id, id));
-      walk({ update: group, groupId: id, current: under, prefix: path, change });
+      walk({ ...options, update: group, groupId: id, current: under, prefix: path });
     });
     for (const childId of childGroupIds(groupId, current)) {
       if (listed.has(childId)) continue;
@@ -104,6 +106,7 @@ export function groupChange(options: {
   update: WireGroup;
   groupId: string;
   current: AppDefinition[];
+  features: AppFeatures;
 }): GroupChange {
   const change: GroupChange = { apps: [], remove: [], violations: [] };
   walk({ ...options, prefix: '', change });

@@ -20,6 +20,7 @@ import type { RouteDeps } from '../deps.js';
 import { queryAll, queryBoolean, readJson } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { appInfos } from './apps.js';
+import { appFeaturesOf, checkAppSecrets } from './app-secrets.js';
 import { checkOnlyOptions, groupChange } from './group-update.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed } from './wire/app-info.js';
@@ -226,15 +227,20 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   }
 
   /** Refuses (403) a change the caller may not make to any app it creates, replaces or removes. */
-  function authorizeChange(
+  async function authorizeChange(
     c: Context,
-    options: { apps: { id: string }[]; remove: string[]; current: AppDefinition[] },
-  ): void {
+    options: {
+      apps: Pick<AppSpec, 'id' | 'secrets'>[];
+      remove: string[];
+      current: AppDefinition[];
+    },
+  ): Promise<void> {
     const existing = new Set(options.current.map((app) => app.id));
     for (const app of options.apps) {
       authorize(c, existing.has(app.id) ? Action.UPDATE : Action.CREATE, app.id);
     }
     for (const id of options.remove) authorize(c, Action.DELETE, id);
+    await checkAppSecrets(c, deps, options.apps);
   }
 
   async function getGroup(c: Context, groupId: string) {
@@ -285,14 +291,14 @@ export function groupsRoutes(deps: RouteDeps): Hono {
             }));
       const kept = new Set(apps.map((a) => a.id));
       const remove = current.filter((a) => !kept.has(a.id)).map((a) => a.id);
-      authorizeChange(c, { apps, remove, current });
+      await authorizeChange(c, { apps, remove, current });
       const result = await orchestrator.deploy({ apps: apps.map(specOf), remove }, { force });
       return deploymentResponse(c, result);
     }
-    const change = groupChange({ update, groupId, current });
+    const change = groupChange({ update, groupId, current, features: appFeaturesOf(deps) });
     violations.push(...change.violations);
     if (violations.length > 0) throw new ValidationError(violations);
-    authorizeChange(c, { apps: change.apps, remove: change.remove, current });
+    await authorizeChange(c, { apps: change.apps, remove: change.remove, current });
     if (!options.isCreate && queryBoolean(c, 'dryRun', false)) {
       const stamp = toTimestamp(clock.now());
       const removed = new Set(change.remove);

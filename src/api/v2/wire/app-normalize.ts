@@ -14,6 +14,7 @@ import type {
   Violation,
 } from '../../../domain/index.js';
 import { canonicalPath, isValidPathId } from '../../../domain/index.js';
+import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
 import { checkApp, checkLegacyFields } from './app-validate.js';
 import { normalizeConstraints } from './constraints.js';
@@ -198,9 +199,12 @@ function normalizeFetch(wire: WireApp): FetchUri[] {
  * Applies Marathon's defaults and rules to a parsed App body whose id is decided (`id`,
  * canonical). Returns the violations in Marathon's path syntax when it is not valid.
  */
-export function normalizeApp(wire: WireApp, options: { id: string }): Result<AppSpec> {
+export function normalizeApp(
+  wire: WireApp,
+  options: { id: string; features: AppFeatures },
+): Result<AppSpec> {
   const violations: Violation[] = [];
-  const { id } = options;
+  const { id, features } = options;
   checkPathId(id, '/id', violations);
   checkLegacyFields(wire, violations);
   const container = normalizeContainer(wire);
@@ -261,7 +265,7 @@ export function normalizeApp(wire: WireApp, options: { id: string }): Result<App
     ...(wire.resourceLimits ? { resourceLimits: wire.resourceLimits } : {}),
     ...(wire.executorResources ? { executorResources: wire.executorResources } : {}),
   };
-  checkApp(app, { isResident, violations });
+  checkApp(app, { isResident, violations, features });
   if (violations.length > 0) return { ok: false, errors: groupViolations(violations) };
   return { ok: true, value: app };
 }

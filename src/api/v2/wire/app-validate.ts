@@ -1,12 +1,15 @@
 // Marathon's semantic rules for an app (AppValidation.scala, NetworkValidation.scala,
-// SchedulingValidation.scala), with its messages and paths. Pacer runs like a Marathon with no
-// optional features enabled (`secrets`, `gpu_resources`, `external_volumes`) and no default
-// container network name.
+// SchedulingValidation.scala), with its messages and paths. Pacer runs like a Marathon with the
+// `secrets` feature for environment variables only (api/v2/app-secrets.ts checks the store and the
+// caller's grants), without `gpu_resources` and `external_volumes`, and with no default container
+// network name.
 import type { Violation } from '../../../domain/index.js';
 import type { AppSpec } from '../../../domain/index.js';
+import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
 import { checkPacerLabels } from './pacer-labels-validate.js';
 import { checkCommandLineValues, checkContainerValues } from './container-validate.js';
+import { SECRET_PATH } from './secret-schemas.js';
 
 /** Marathon's message for a feature a request needs but the server does not enable. */
 export function featureMessage(feature: string): string {
@@ -260,7 +263,7 @@ function checkScheduling(
 /** The canonical rules, on the normalized app (validateCanonicalAppAPI). */
 export function checkApp(
   app: AppSpec,
-  options: { isResident: boolean; violations: Violation[] },
+  options: { isResident: boolean; violations: Violation[]; features: AppFeatures },
 ): void {
   const { violations } = options;
   const hasCmd = app.cmd !== undefined;
@@ -281,13 +284,7 @@ export function checkApp(
   checkReadiness(app, violations);
   checkScheduling(app, options);
   checkPacerLabels(app.labels, violations);
-  if (app.secrets && Object.keys(app.secrets).length > 0) {
-    violations.push({ path: '/secrets', errors: [featureMessage('secrets')] });
-  }
-  for (const [name, value] of Object.entries(app.env)) {
-    if (typeof value !== 'string')
-      violations.push({ path: `/env/${name}`, errors: [featureMessage('secrets')] });
-  }
+  checkSecretRefs(app, { violations, enabled: options.features.secrets });
   if (app.gpus > 0) {
     const errors = [featureMessage('gpu_resources')];
     if (app.container?.type === 'DOCKER')
@@ -296,5 +293,43 @@ export function checkApp(
   }
   if (app.acceptedResourceRoles && app.acceptedResourceRoles.length === 0) {
     violations.push({ path: '/acceptedResourceRoles', errors: ['must not be empty'] });
+  }
+}
+
+/**
+ * Secrets as environment variables: every `{"secret": name}` names a declared secret and every
+ * declared source is a secret path (api/v2/wire/secret-schemas.ts), so no value can be reached
+ * by a path with `..` or an empty segment.
+ */
+function checkSecretRefs(
+  app: AppSpec,
+  options: { violations: Violation[]; enabled: boolean },
+): void {
+  const { violations, enabled } = options;
+  const declared = app.secrets ?? {};
+  if (!enabled) {
+    if (Object.keys(declared).length > 0)
+      violations.push({ path: '/secrets', errors: [featureMessage('secrets')] });
+    for (const [name, value] of Object.entries(app.env)) {
+      if (typeof value !== 'string')
+        violations.push({ path: `/env/${name}`, errors: [featureMessage('secrets')] });
+    }
+    return;
+  }
+  for (const [name, { source }] of Object.entries(declared)) {
+    if (!SECRET_PATH.test(source)) {
+      violations.push({
+        path: `/secrets/${name}/source`,
+        errors: ['must be segments of letters, digits, _ - and . joined by /'],
+      });
+    }
+  }
+  for (const [name, value] of Object.entries(app.env)) {
+    if (typeof value !== 'string' && !Object.hasOwn(declared, value.secret)) {
+      violations.push({
+        path: `/env/${name}`,
+        errors: [`references an undefined secret named '${value.secret}'`],
+      });
+    }
   }
 }
