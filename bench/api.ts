@@ -18,7 +18,7 @@ import type * as DomainModule from '../src/domain/index.js';
 import type * as ApiHttpServerModule from '../src/api/http-server.js';
 import type * as BusModule from '../src/bus/index.js';
 import type * as LibModule from '../src/lib/index.js';
-import type * as MasterMainModule from '../src/master/main.js';
+import type * as MasterMainModule from '../src/cli/start-master.js';
 import type * as StoreModule from '../src/store/index.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -117,7 +117,7 @@ async function serve(kind: Kind): Promise<void> {
   }
   const { createMemoryBus } = await dist<typeof BusModule>('bus/index.js');
   const { silentLogger, systemClock } = await dist<typeof LibModule>('lib/index.js');
-  const { startMaster } = await dist<typeof MasterMainModule>('master/main.js');
+  const { startMaster } = await dist<typeof MasterMainModule>('cli/start-master.js');
   const { createPgliteStore, createPostgresStore } =
     await dist<typeof StoreModule>('store/index.js');
   const store =

@@ -21,7 +21,7 @@ import {
   type AgentCredentials,
 } from '../src/agent/credentials.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
-import { startMaster, type RunningMaster } from '../src/master/main.js';
+import { startMaster, type RunningMaster } from '../src/cli/start-master.js';
 import { createSecretBox } from '../src/master/secret-box.js';
 import { createMockDriver, type MockDriver } from '../src/runtime/mock/index.js';
 import { createPostgresStore, type Store } from '../src/store/index.js';

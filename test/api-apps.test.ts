@@ -42,7 +42,8 @@ describe('POST /v2/apps', () => {
       maxLaunchDelaySeconds: 300,
       mem: 16,
       networks: [{ mode: 'host' }],
-      portDefinitions: [{ port: 0, protocol: 'tcp', name: 'default' }],
+      // Port 0 asks for a service port: the first of Marathon's range.
+      portDefinitions: [{ port: 10000, protocol: 'tcp', name: 'default' }],
       requirePorts: false,
       role: '*',
       unreachableStrategy: { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 },
@@ -181,7 +182,7 @@ describe('GET /v2/apps/{id}', () => {
           healthCheckResults: [],
           ipAddresses: [{ ipAddress: '10.0.0.5', protocol: 'IPv4' }],
           ports: [31000],
-          servicePorts: [0],
+          servicePorts: [10000],
           localVolumes: [],
           slaveId: 'agent-1',
           stagedAt: '2026-01-02T03:04:05.678Z',
@@ -205,5 +206,53 @@ describe('unknown routes', () => {
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ message: 'URI not found' });
     expect(res.headers.get('x-marathon-leader')).toBe('http://master.test:8080');
+  });
+});
+
+describe('service ports', () => {
+  const portsOf = async (id: string) => {
+    const { app } = (await (await api.app.request(`/v2/apps${id}`)).json()) as {
+      app: { portDefinitions: { port: number }[] };
+    };
+    return app.portDefinitions.map((d) => d.port);
+  };
+
+  it('assigns each port 0 a service port no other app holds, and keeps given ports', async () => {
+    await api.json('POST', '/v2/apps', {
+      ...simple,
+      id: '/ports/a',
+      portDefinitions: [{ port: 0 }, { port: 0 }],
+    });
+    await api.json('POST', '/v2/apps', {
+      ...simple,
+      id: '/ports/b',
+      portDefinitions: [{ port: 0 }, { port: 12345 }],
+    });
+    const a = await portsOf('/ports/a');
+    const b = await portsOf('/ports/b');
+    expect(b[1]).toBe(12345);
+    const all = [...a, ...b];
+    expect(new Set(all).size).toBe(all.length);
+    for (const port of [...a, b[0]]) {
+      expect(port).toBeGreaterThanOrEqual(10000);
+      expect(port).toBeLessThanOrEqual(20000);
+    }
+  });
+
+  it('keeps an app its ports through a partial update', async () => {
+    await api.json('POST', '/v2/apps', { ...simple, id: '/ports/kept' });
+    const before = await portsOf('/ports/kept');
+    await api.json('PUT', '/v2/apps/ports/kept', { instances: 3 });
+    expect(await portsOf('/ports/kept')).toEqual(before);
+  });
+
+  it('leaves port 0 dynamic with requirePorts (the ports are host ports)', async () => {
+    await api.json('POST', '/v2/apps', {
+      ...simple,
+      id: '/ports/required',
+      requirePorts: true,
+      portDefinitions: [{ port: 0 }],
+    });
+    expect(await portsOf('/ports/required')).toEqual([0]);
   });
 });

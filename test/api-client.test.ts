@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../src/api/openapi/document.js';
 import { createMemoryBus } from '../src/bus/index.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
-import { startMaster } from '../src/master/main.js';
-import type { RunningMaster } from '../src/master/main.js';
+import { startMaster } from '../src/cli/start-master.js';
+import type { RunningMaster } from '../src/cli/start-master.js';
 import { createPgliteStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
 

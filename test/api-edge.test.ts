@@ -24,15 +24,22 @@ describe('/ping and /v2/info', () => {
     const info = (await (await api.app.request('/v2/info')).json()) as Record<string, unknown>;
     expect(info).toMatchObject({
       name: 'pacer',
-      version: '0.1.0',
+      // The Marathon API level clients gate features on; Pacer's own version is the buildref.
+      version: '1.10.0',
+      buildref: '0.1.0',
       elected: true,
       leader: 'master.test:8080',
       zookeeper_config: {},
       http_config: { http_port: 8080 },
     });
     expect(typeof info.frameworkId).toBe('string');
-    expect(typeof info.buildref).toBe('string');
     expect(typeof info.marathon_config).toBe('object');
+  });
+
+  it('lists no plugins', async () => {
+    const res = await api.app.request('/v2/plugins');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ plugins: [] });
   });
 });
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../src/api/index.js';
 import { buildOpenApiDocument } from '../src/api/openapi/document.js';
 import { renderOpenApiDocument } from '../src/api/openapi/render.js';
 import { contractProblems } from './support/api-contract.js';
@@ -33,6 +34,52 @@ describe('openapi/openapi.json', () => {
     const result = await validate(document);
     expect(result.valid ? '' : compileErrors(result)).toBe('');
     expect(result.warnings).toEqual([]);
+  });
+});
+
+describe('routes and the document', () => {
+  /** `GET /v2/apps/{id}` of a Hono route path (`:id{.+}` → `{id}`, `:star{\\*}` → `*`). */
+  const documented = (method: string, honoPath: string) =>
+    `${method} ${honoPath.replace(/:star\{\\\*\}/g, '*').replace(/:(\w+)(\{[^/]*\})?/g, '{$1}')}`;
+
+  it('registers exactly the documented operations', () => {
+    // Every optional router on (agent identity, leadership), so every route is registered.
+    const app = createApi({
+      ...api.deps,
+      agentIdentity: {
+        createJoinToken: () => Promise.reject(new Error('unused')),
+        join: () => Promise.reject(new Error('unused')),
+        revoke: () => Promise.resolve(false),
+      },
+    });
+    const registered = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL' && r.path !== '*' && r.path !== '/*')
+        .map((r) => documented(r.method, r.path)),
+    );
+    const document = buildOpenApiDocument({ version });
+    const operations = new Set(
+      Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+        Object.keys(item as object)
+          .filter((key) => ['get', 'post', 'put', 'patch', 'delete'].includes(key))
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    expect([...registered].sort()).toEqual([...operations].sort());
+    expect(registered.size).toBeGreaterThan(60);
+  });
+
+  it('names every path parameter of a path in its operation', () => {
+    const document = buildOpenApiDocument({ version });
+    for (const [path, item] of Object.entries(document.paths ?? {})) {
+      const named = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const operation of Object.values(item as Record<string, { parameters?: any[] }>)) {
+        const declared = (operation.parameters ?? [])
+          .filter((p: { in: string }) => p.in === 'path')
+          .map((p: { name: string }) => p.name);
+        expect(declared, path).toEqual(named);
+      }
+    }
   });
 });
 

@@ -1,15 +1,23 @@
 // The agent's fetcher against a real local HTTP server: naming, digest verification, the
-// digest-keyed cache, size limits and failures.
+// digest-keyed cache, size limits and failures; unpacking archives built in the test, hostile
+// ones included (paths out of the sandbox, links, devices, bombs).
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFetcher, digestOf, FetchError, fileNameOf } from '../src/agent/fetch-artifacts.js';
+import {
+  createFetcher,
+  digestOf,
+  FetchError,
+  artifactFileName,
+} from '../src/agent/fetch-artifacts.js';
 import type { FetchUri } from '../src/domain/index.js';
+import { tarOf, zipOf } from './support/archives.js';
+import type { TarEntry } from './support/archives.js';
 import { tempDir } from './support/cluster.js';
 
 const MODULE = Buffer.from('\0asm\x01\0\0\0');
@@ -52,7 +60,7 @@ describe('fetcher', () => {
   });
 
   it('names a fetched file after the last segment of its URI, as Mesos does', () => {
-    expect(fileNameOf(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe('hello.wasm');
+    expect(artifactFileName(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe('hello.wasm');
     expect(digestOf(`${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`)).toBe(DIGEST);
     expect(digestOf(`${base}/plain/hello.wasm`)).toBeUndefined();
   });
@@ -346,3 +354,210 @@ describe('fetch policy', () => {
 function tempDirSync(): string {
   return mkdtempSync(path.join(tmpdir(), 'pacer-sandbox-'));
 }
+
+describe('fetch[].extract and fetch[].executable', () => {
+  let server: http.Server;
+  let base: string;
+  const archives = new Map<string, Buffer>();
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const archive = archives.get((req.url ?? '').replace(/^\/archives\//, ''));
+      if (archive) res.end(archive);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Serves `bytes` as `name`, fetches it into a new sandbox (inside a parent dir) and returns both. */
+  async function fetchArchive(
+    name: string,
+    bytes: Buffer,
+    options: {
+      diskMiB?: number;
+      executable?: boolean;
+      extract?: boolean;
+      maxEntries?: number;
+    } = {},
+  ) {
+    archives.set(name, bytes);
+    const parent = await tempDir('pacer-parent');
+    const sandbox = path.join(parent, 'sandbox');
+    await mkdir(sandbox);
+    const fetcher = createFetcher({
+      cacheDir: await tempDir('pacer-cache'),
+      masterUrl: base,
+      ...(options.maxEntries ? { maxArchiveEntries: options.maxEntries } : {}),
+    });
+    const fetchUri: FetchUri = {
+      uri: `${base}/archives/${name}`,
+      extract: options.extract ?? true,
+      executable: options.executable ?? false,
+      cache: false,
+    };
+    const done = fetcher.fetchAll([fetchUri], sandbox, { diskMiB: options.diskMiB ?? 0 });
+    return { done, sandbox, parent };
+  }
+
+  /** Every path under `dir`, relative, sorted. */
+  async function tree(dir: string): Promise<string[]> {
+    return (await readdir(dir, { recursive: true })).map(String).sort();
+  }
+
+  const files: TarEntry[] = [
+    { path: 'app/', type: 'Directory' },
+    { path: 'app/run.sh', data: Buffer.from('#!/bin/sh\necho hi\n'), mode: 0o4755 },
+    { path: 'app/data/config.json', data: Buffer.from('{"a":1}') },
+  ];
+
+  for (const [name, bytes] of [
+    ['bundle.tar', tarOf(files)],
+    ['bundle.tar.gz', tarOf(files, { gzip: true })],
+    ['bundle.tgz', tarOf(files, { gzip: true })],
+    [
+      'bundle.zip',
+      zipOf([
+        { name: 'app/', mode: 0o040755 },
+        { name: 'app/run.sh', data: Buffer.from('#!/bin/sh\necho hi\n'), mode: 0o104755 },
+        { name: 'app/data/config.json', data: Buffer.from('{"a":1}') },
+      ]),
+    ],
+  ] as const) {
+    it(`unpacks ${name} into the sandbox, keeping exec bits but never set-id`, async () => {
+      const { done, sandbox } = await fetchArchive(name, bytes);
+      await done;
+      expect(await readFile(path.join(sandbox, 'app/data/config.json'), 'utf8')).toBe('{"a":1}');
+      const mode = (await stat(path.join(sandbox, 'app/run.sh'))).mode & 0o7777;
+      expect(mode).toBe(0o755);
+      expect(await tree(sandbox)).toEqual(
+        [name, 'app', 'app/data', 'app/data/config.json', 'app/run.sh'].sort(),
+      );
+    });
+  }
+
+  it('makes an executable file executable and does not unpack it, as Mesos', async () => {
+    const { done, sandbox } = await fetchArchive('tool.tar.gz', tarOf(files, { gzip: true }), {
+      executable: true,
+    });
+    await done;
+    expect(await tree(sandbox)).toEqual(['tool.tar.gz']);
+    expect((await stat(path.join(sandbox, 'tool.tar.gz'))).mode & 0o111).not.toBe(0);
+  });
+
+  it('leaves an archive packed without extract, and a non-archive name as it is', async () => {
+    const packed = await fetchArchive('keep.tar', tarOf(files), { extract: false });
+    await packed.done;
+    expect(await tree(packed.sandbox)).toEqual(['keep.tar']);
+    const plain = await fetchArchive('notes.txt', Buffer.from('hello'));
+    await plain.done;
+    expect(await tree(plain.sandbox)).toEqual(['notes.txt']);
+  });
+
+  const hostile: [string, string, Buffer, RegExp][] = [
+    [
+      'a tar entry with ..',
+      'dotdot.tar',
+      tarOf([{ path: '../escaped', data: Buffer.from('x') }]),
+      /leaves the sandbox/,
+    ],
+    [
+      'a tar entry deep in ..',
+      'deep.tar',
+      tarOf([{ path: 'a/../../escaped', data: Buffer.from('x') }]),
+      /leaves the sandbox/,
+    ],
+    [
+      'an absolute tar path',
+      'abs.tar',
+      tarOf([{ path: '/tmp/escaped', data: Buffer.from('x') }]),
+      /absolute path/,
+    ],
+    [
+      'a tar symlink pointing out',
+      'sym.tar',
+      tarOf([
+        { path: 'link', type: 'SymbolicLink', linkpath: '/etc' },
+        { path: 'link/escaped', data: Buffer.from('x') },
+      ]),
+      /SymbolicLink/,
+    ],
+    [
+      'a tar hard link',
+      'hard.tar',
+      tarOf([{ path: 'hard', type: 'Link', linkpath: '/etc/passwd' }]),
+      /Link/,
+    ],
+    [
+      'a tar character device',
+      'dev.tar',
+      tarOf([{ path: 'null', type: 'CharacterDevice' }]),
+      /CharacterDevice/,
+    ],
+    ['a tar FIFO', 'fifo.tar', tarOf([{ path: 'pipe', type: 'FIFO' }]), /FIFO/],
+    [
+      'a zip entry with ..',
+      'dotdot.zip',
+      zipOf([{ name: '../escaped', data: Buffer.from('x') }]),
+      /invalid relative path|leaves the sandbox/,
+    ],
+    [
+      'an absolute zip path',
+      'abs.zip',
+      zipOf([{ name: '/tmp/escaped', data: Buffer.from('x') }]),
+      /absolute path/,
+    ],
+    [
+      'a zip symlink',
+      'sym.zip',
+      zipOf([{ name: 'link', data: Buffer.from('/etc'), mode: 0o120777 }]),
+      /not a plain file/,
+    ],
+  ];
+  for (const [what, name, bytes, message] of hostile) {
+    it(`refuses ${what}, writing nothing outside the sandbox`, async () => {
+      const { done, parent } = await fetchArchive(name, bytes);
+      await expect(done).rejects.toThrow(FetchError);
+      await expect(done).rejects.toThrow(message);
+      // Nothing beside the sandbox, and no link inside it.
+      expect(await readdir(parent)).toEqual(['sandbox']);
+      for (const entry of await readdir(path.join(parent, 'sandbox'), { withFileTypes: true }))
+        expect(entry.isSymbolicLink()).toBe(false);
+    });
+  }
+
+  it('refuses a zip bomb past the task disk before inflating it', async () => {
+    const bomb = zipOf([{ name: 'zeros', data: Buffer.alloc(64 * 1024 * 1024) }]);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const { done, sandbox } = await fetchArchive('bomb.zip', bomb, { diskMiB: 2 });
+    await expect(done).rejects.toThrow(/unpacks to more than/);
+    expect(await tree(sandbox)).toEqual(['bomb.zip']);
+  });
+
+  it('refuses a zip whose entry inflates past its declared size', async () => {
+    const liar = zipOf([{ name: 'zeros', data: Buffer.alloc(4 * 1024 * 1024), declaredSize: 10 }]);
+    const { done } = await fetchArchive('liar.zip', liar, { diskMiB: 2 });
+    await expect(done).rejects.toThrow(FetchError);
+  });
+
+  it('refuses a tar.gz that unpacks past the task disk', async () => {
+    const big = tarOf([{ path: 'zeros', data: Buffer.alloc(3 * 1024 * 1024) }], { gzip: true });
+    const { done } = await fetchArchive('big.tar.gz', big, { diskMiB: 2 });
+    await expect(done).rejects.toThrow(/unpacks to more than/);
+  });
+
+  it('refuses an archive of more entries than allowed', async () => {
+    const many = tarOf(
+      Array.from({ length: 20 }, (_, i) => ({ path: `f${i}`, data: Buffer.from('x') })),
+    );
+    const { done } = await fetchArchive('many.tar', many, { maxEntries: 10 });
+    await expect(done).rejects.toThrow(/more than 10 entries/);
+  });
+});

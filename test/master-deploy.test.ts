@@ -4,8 +4,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../src/bus/index.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
-import { startMaster } from '../src/master/main.js';
-import type { RunningMaster } from '../src/master/main.js';
+import { startMaster } from '../src/cli/start-master.js';
+import type { RunningMaster } from '../src/cli/start-master.js';
 import type { Store } from '../src/store/index.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 

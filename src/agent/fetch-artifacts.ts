@@ -1,7 +1,9 @@
 // Mesos' fetcher for Pacer: downloads each `fetch` URI into the task's sandbox, through a cache
 // shared by all tasks and keyed by digest, verifying URIs that name a `sha256:<hex>` digest.
 // Fetching is a policy (fetch-policy.ts): streamed to disk under a size cap, to allowed
-// addresses only, redirects included.
+// addresses only, redirects included. `extract` unpacks .tar, .tar.gz, .tgz and .zip files into
+// the sandbox (extract-archive.ts: files and directories only, inside the sandbox, within the
+// task's disk); `executable` makes the file executable and, as in Mesos, is never extracted.
 import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FetchUri } from '../domain/index.js';
 import { fileOf, openArtifactCache, type ArtifactCache } from './artifact-cache.js';
+import { ArchiveError, archiveKindOf, extractArchive } from './extract-archive.js';
 import { createFetchPolicy, type FetchPolicy } from './fetch-policy.js';
 
 export class FetchError extends Error {
@@ -24,8 +27,9 @@ export class FetchError extends Error {
 
 export interface Fetcher {
   /**
-   * Places every URI's file in `sandboxDir` under the last segment of its URI. With `diskMiB`
-   * (the task's `disk`, when > 0) the files together may hold no more than that.
+   * Places every URI's file in `sandboxDir` under the last segment of its URI, unpacking it
+   * there when `extract` and the name is an archive's. With `diskMiB` (the task's `disk`, when
+   * > 0) the files and what they unpack to together may hold no more than that.
    */
   fetchAll(uris: FetchUri[], sandboxDir: string, options?: { diskMiB?: number }): Promise<void>;
 }
@@ -38,7 +42,7 @@ export function digestOf(uri: string): string | undefined {
 }
 
 /** As Mesos' fetcher: the file keeps the last segment of its URI as its name. */
-export function fileNameOf(uri: string): string {
+export function artifactFileName(uri: string): string {
   const segments = new URL(uri, 'http://x').pathname.split('/').filter(Boolean);
   const last = segments.at(-1);
   if (!last || last === '.' || last === '..')
@@ -52,8 +56,10 @@ export interface FetcherOptions {
   masterUrl?: string;
   /** Ranges fetched from although private, loopback or link-local (`--allow-fetch-from`). */
   allowFetchFrom?: string[];
-  /** Largest single download (also when the task has no `disk`). Default 256 MiB. */
+  /** Largest single download, and most bytes one archive unpacks to (also when the task has no `disk`). Default 256 MiB. */
   maxBytes?: number;
+  /** Most entries one archive may hold. Default 10,000. */
+  maxArchiveEntries?: number;
   /** Bytes the cache keeps; least recently used files go first. Default 1 GiB. */
   cacheMaxBytes?: number;
   timeoutMs?: number;
@@ -123,6 +129,27 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     return fetched;
   }
 
+  /** Unpacks `file` beside itself when its name is an archive's; the bytes written. */
+  async function unpack(file: string, maxExtractedBytes: number): Promise<number> {
+    const kind = archiveKindOf(path.basename(file));
+    if (!kind) return 0;
+    try {
+      const { bytes } = await extractArchive({
+        archive: file,
+        kind,
+        into: path.dirname(file),
+        limits: {
+          maxBytes: maxExtractedBytes,
+          maxEntries: options.maxArchiveEntries ?? 10_000,
+        },
+      });
+      return bytes;
+    } catch (error) {
+      if (error instanceof ArchiveError) throw new FetchError(error.message, { cause: error });
+      throw error;
+    }
+  }
+
   return {
     async fetchAll(uris, sandboxDir, fetchOptions) {
       // Once per fetcher, not once per task (a failure is retried by the next task).
@@ -139,7 +166,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
       // A task's fetched files count against its disk; a task without one has the agent's cap.
       let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
       for (const fetchUri of uris) {
-        const target = path.join(sandboxDir, fetchUri.destPath ?? fileNameOf(fetchUri.uri));
+        const target = path.join(sandboxDir, fetchUri.destPath ?? artifactFileName(fetchUri.uri));
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
@@ -165,6 +192,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           await release();
         }
         if (fetchUri.executable) await chmod(target, 0o755);
+        else if (fetchUri.extract) budget -= await unpack(target, Math.min(maxBytes, budget));
       }
     },
   };

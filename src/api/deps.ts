@@ -1,15 +1,23 @@
-// What the HTTP edge needs from the rest of the master, passed to `createApi` as one object.
+// What the HTTP edge needs from the rest of the master, passed to `createApi` as one object
+// (the ports themselves are in ports.ts).
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Leadership } from '../master/leadership.js';
-import type { SecretBox } from '../master/secret-box.js';
-import type { EventHub, LogReader, Orchestrator } from '../master/services.js';
-import type { TaskMetrics } from '../master/task-metrics.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth/index.js';
-import type { LiveState, ReadModel } from './read-model.js';
+import type {
+  AgentIdentityPort,
+  EventHubPort,
+  LaunchQueuePort,
+  LeadershipPort,
+  LiveState,
+  LogReaderPort,
+  OrchestratorPort,
+  SecretBoxPort,
+  TaskCountersPort,
+} from './ports.js';
+import type { ReadModel } from './read-model.js';
+import type { ServicePortAssigner } from './service-ports.js';
 import type { StreamCapLimits } from './stream-caps.js';
-import type { AgentIdentityPort } from './v2/acl-agents.js';
 
 /** Static facts about this master, shown by `/v2/info` and used in headers and artifact URIs. */
 export interface ApiInfo {
@@ -23,25 +31,12 @@ export interface ApiInfo {
   frameworkId?: string;
 }
 
-/**
- * What `/v2/queue` reads from the master's launch queue besides the store: backoff deadlines and
- * how agents answered the last placement attempt (the master's `QueueView` satisfies it).
- */
-export interface QueueView {
-  /** The current backoff of an app: no launch before `deadline` (epoch ms); undefined = none. */
-  get(appId: string): { deadline: number } | undefined;
-  /** How agents answered the app's last placement attempt that left instances unplaced. */
-  rejections?(
-    appId: string,
-  ): { agentsEvaluated: number; reasons: Partial<Record<string, number>>; at: number } | undefined;
-}
-
 /** The HTTP edge's dependencies. Reads go straight to `store`; writes go through `orchestrator`. */
 export interface ApiDeps {
   store: Store;
-  orchestrator: Orchestrator;
-  events: EventHub;
-  logs: LogReader;
+  orchestrator: OrchestratorPort;
+  events: EventHubPort;
+  logs: LogReaderPort;
   logger: Logger;
   info: ApiInfo;
   /**
@@ -49,11 +44,11 @@ export interface ApiDeps {
    * proxies requests to `leaderUrl()` (redirects `/v2/events`); `DELETE /v2/leader` calls
    * `abdicate()`.
    */
-  leadership?: Pick<Leadership, 'isLeader' | 'leaderUrl' | 'abdicate'>;
+  leadership?: LeadershipPort;
   /** The launch queue for `/v2/queue`; without it no app shows a delay or offer summary. */
-  queue?: QueueView;
+  queue?: LaunchQueuePort;
   /** Counters of ended tasks and the fuel they used, for `/metrics`; none shown when absent. */
-  taskMetrics?: Pick<TaskMetrics, 'counters'>;
+  taskMetrics?: TaskCountersPort;
   /** Time for `/v2/queue` delays and synthetic timestamps; the system clock when absent. */
   clock?: Clock;
   /** `/v2/events` tuning: keep-alive comment interval, events buffered before a slow client is cut off. */
@@ -80,7 +75,7 @@ export interface ApiDeps {
    */
   streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
   /** Seals secret values (`PACER_SECRETS_KEY_FILE`); without it `/v2/secrets` writes answer 503. */
-  secretBox?: SecretBox;
+  secretBox?: SecretBoxPort;
   /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */
   relayDispatcher?: Dispatcher;
   /**
@@ -95,4 +90,6 @@ export interface ApiDeps {
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */
 export interface RouteDeps extends ApiDeps {
   reads: ReadModel;
+  /** Gives apps their service ports (service-ports.ts); the orchestrator is wrapped with it. */
+  assignServicePorts: ServicePortAssigner;
 }

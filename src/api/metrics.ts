@@ -2,9 +2,11 @@
 // at scrape time; `/metrics/prometheus` answers Prometheus text, `/metrics` Marathon-style JSON.
 import { Hono } from 'hono';
 import { Action, isActive } from '../domain/index.js';
+import type { TaskCounter } from '../domain/index.js';
 import { authorize } from './authorize.js';
-import type { TaskCounter } from '../master/task-metrics.js';
 import type { ApiDeps } from './deps.js';
+import { defineRoutes, on } from './route.js';
+import { json, media } from './route-docs.js';
 
 const BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
 
@@ -103,11 +105,31 @@ function renderTaskCounters(counters: TaskCounter[]): string[] {
 }
 
 /** Routes of `/metrics` and `/metrics/prometheus`. */
+/** The operations of `/metrics`. */
+export const METRICS_ROUTES = defineRoutes({
+  getMetrics: {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Metrics as JSON',
+    tag: 'info',
+    answers: { '200': json('Gauges and counters.', 'Metrics') },
+  },
+  getPrometheusMetrics: {
+    method: 'get',
+    path: '/metrics/prometheus',
+    operationId: 'getPrometheusMetrics',
+    summary: 'Metrics in the Prometheus text format',
+    tag: 'info',
+    answers: { '200': media('The metrics.', 'text/plain') },
+  },
+});
+
 export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
   const routes = new Hono();
 
   // Per-app counters name every team's apps: viewers of `/` only.
-  routes.get('/metrics/prometheus', async (c) => {
+  on(routes, METRICS_ROUTES.getPrometheusMetrics, async (c) => {
     authorize(c, Action.VIEW);
     const values = await gauges(deps);
     const lines = Object.entries(values).flatMap(([name, value]) => [
@@ -120,7 +142,7 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
     });
   });
 
-  routes.get('/metrics', async (c) => {
+  on(routes, METRICS_ROUTES.getMetrics, async (c) => {
     authorize(c, Action.VIEW);
     const values = await gauges(deps);
     return c.json({

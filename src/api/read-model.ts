@@ -7,8 +7,8 @@
 // the new snapshot as soon as it is loaded).
 import type { AppDefinition, Deployment, Instance, TaskFailure } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { EventHub } from '../master/services.js';
 import type { Store } from '../store/store.js';
+import type { EventHubPort, LiveState } from './ports.js';
 
 /** State as of one moment, indexed the ways the routes read it. */
 export interface Snapshot {
@@ -27,19 +27,6 @@ export interface Snapshot {
    * caller can answer without waiting. A failed computation is forgotten (the next call retries).
    */
   memo<T>(key: string, compute: () => T | Promise<T>): T | Promise<T>;
-}
-
-/** The leader's state in memory: its app cache and instance tracker. */
-export interface LiveState {
-  /**
-   * A number that changes whenever apps, deployments or instances do; undefined while this
-   * master holds no state (it follows another, whose answers it relays).
-   */
-  revision(): number | undefined;
-  apps(): AppDefinition[];
-  /** In creation order. */
-  deployments(): Deployment[];
-  instances(): Instance[];
 }
 
 export interface ReadModel {
@@ -136,7 +123,7 @@ const byId = (a: AppDefinition, b: AppDefinition) => (a.id < b.id ? -1 : a.id > 
 export function createReadModel(options: {
   store: Store;
   live?: LiveState;
-  events: EventHub;
+  events: EventHubPort;
   clock: Clock;
   logger: Logger;
   ttlMs: number;

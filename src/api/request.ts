@@ -1,7 +1,8 @@
 // Reading requests the way Marathon clients send them: JSON bodies with Jackson-like errors,
 // capitalised booleans in the query, repeatable parameters, doubled slashes in paths.
 import type { Context } from 'hono';
-import { BadRequestError } from '../domain/index.js';
+import { BadRequestError, ValidationError } from '../domain/index.js';
+import type { Violation } from '../domain/index.js';
 import { ApiError, ApiErrorCode } from './errors.js';
 
 /**
@@ -17,10 +18,39 @@ export async function readJson(c: Context): Promise<unknown> {
       'No content to map due to end-of-input',
     );
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    json = JSON.parse(text) as unknown;
   } catch (error) {
     throw new ApiError(ApiErrorCode.INVALID_JSON, 'Invalid JSON', (error as Error).message);
+  }
+  // Only an escape can put a NUL in a parsed string (JSON refuses a raw one): walk only then.
+  if (text.includes('\\u0000')) {
+    const violations: Violation[] = [];
+    findNul(json, '', violations);
+    if (violations.length > 0) throw new ValidationError(violations);
+  }
+  return json;
+}
+
+const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
+
+/**
+ * Pushes a violation (Marathon's path syntax) for each string or key holding a NUL: no id, name
+ * or value of Pacer may hold one, and Postgres refuses it in text and JSON, which would make the
+ * request fail with a 5xx after validation.
+ */
+function findNul(value: unknown, path: string, violations: Violation[]): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) violations.push({ path: path || '/', errors: [NUL_MESSAGE] });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => findNul(item, `${path}(${index})`, violations));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000'))
+        violations.push({ path: `${path}/${key}`, errors: [NUL_MESSAGE] });
+      findNul(item, `${path}/${key}`, violations);
+    }
   }
 }
 

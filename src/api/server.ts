@@ -6,6 +6,7 @@ import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
 import { authenticateRequests } from './auth/index.js';
 import { createReadModel } from './read-model.js';
+import { createServicePortAssigner, withServicePorts } from './service-ports.js';
 import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
@@ -32,6 +33,7 @@ import type { RequestMetrics } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { buildOpenApiDocument } from './openapi/document.js';
 
 /** Default time reads may share one snapshot of the store (writes and events end it early). */
 export const DEFAULT_READ_CACHE_MS = 1000;
@@ -53,7 +55,10 @@ export function createApi(apiDeps: ApiDeps): Hono {
     logger: apiDeps.logger,
     ttlMs: apiDeps.readCacheMs ?? DEFAULT_READ_CACHE_MS,
   });
-  const deps: RouteDeps = { ...apiDeps, reads };
+  // Every app a change creates or replaces gets its service ports before it is stored.
+  const assignServicePorts = createServicePortAssigner({ reads, live: apiDeps.live });
+  const orchestrator = withServicePorts(apiDeps.orchestrator, assignServicePorts);
+  const deps: RouteDeps = { ...apiDeps, orchestrator, reads, assignServicePorts };
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
@@ -72,7 +77,9 @@ export function createApi(apiDeps: ApiDeps): Hono {
     infoRoutes(deps),
     eventsRoutes(deps),
     metricsRoutes(deps, requests),
-    openApiRoutes(deps),
+    openApiRoutes({
+      document: () => JSON.stringify(buildOpenApiDocument({ version: deps.info.version })),
+    }),
     artifactsRoutes(deps),
     secretsRoutes(deps),
     agentsRoutes(deps),

@@ -19,7 +19,7 @@ import type { runOperatorCommand } from './operator/run.js';
 const roles = {
   agent: () => import('../agent/main.js'),
   bus: () => import('../bus/index.js'),
-  master: () => import('../master/main.js'),
+  master: () => import('./start-master.js'),
   store: () => import('../store/index.js'),
 };
 

@@ -1,13 +1,8 @@
-// Wiring of the master role: builds every part from its dependencies and starts the loops.
+// Wiring of the master role: builds every part from its dependencies and runs the loops while
+// leading. The HTTP edge is joined to it by cli/start-master.ts: master/ never imports api/.
 import type { Bus } from '../bus/index.js';
-import { createApi } from '../api/server.js';
-import { startHttpServer } from '../api/http-server.js';
-import type { TlsFiles } from '../api/http-server.js';
-import type { Dispatcher } from 'undici';
-import type { SecretBox } from './secret-box.js';
 import type { LimitsConfig } from '../config.js';
-import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
-import type { AuthConfig } from '../config.js';
+import type { SecretBox } from './secret-box.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
@@ -39,12 +34,8 @@ export interface MasterOptions {
   logger: Logger;
   /** Unique per master process (bus consumer name). */
   masterId: string;
-  port: number;
-  host: string;
-  /** Authentication (on with a bootstrap token); absent or without a token: off. */
-  auth?: AuthConfig;
+  /** This master's base URL: its identity in the leader election. */
   publicUrl: string;
-  version: string;
   agentTimeoutMs: number;
   placement?: 'binpack' | 'spread';
   evaluationIntervalMs?: number;
@@ -52,10 +43,6 @@ export interface MasterOptions {
   leaseTtlMs?: number;
   /** How often the leader renews its lease (and followers try it). */
   leaseRenewMs?: number;
-  /** Serve HTTPS with these PEM files. */
-  tls?: TlsFiles;
-  /** Verifies the leader's HTTPS when this master follows (`--ca`). */
-  relayDispatcher?: Dispatcher;
   /**
    * Only agents that joined with a token (and so have their own Redis user) are heard; without
    * it, agents that announce themselves on the shared `agents` stream are heard too.
@@ -65,21 +52,16 @@ export interface MasterOptions {
   agentAcl?: AgentAcl;
   /** How long an agent join token stays usable. Default 1 h. */
   agentTokenTtlMs?: number;
-  /** Seals secret values; without it the master refuses secrets. */
+  /** Seals secret values; without it the master refuses secrets (and opens none for launches). */
   secretBox?: SecretBox;
-  /** Stream caps and the artifact quota; the API's defaults when absent. */
+  /** Limits; the master reads the artifact grace period (the API's limits are in cli/start-master.ts). */
   limits?: LimitsConfig;
 }
 
-export interface RunningMaster {
-  /** The port the HTTP API listens on. */
-  port: number;
-  /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
-  trust: Pick<ReturnType<typeof createAgentTrust>, 'dropped'>;
-  stop(): Promise<void>;
-}
+/** A master built but not yet started; the HTTP edge is served from its `services`. */
+export type Master = ReturnType<typeof createMaster>;
 
-export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+export function createMaster(options: MasterOptions) {
   const { store, bus, clock, logger, masterId } = options;
   const events = createEventHub({ store, clock, logger });
   const tracker = createInstanceTracker({ store });
@@ -244,74 +226,32 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onDefeated: follow,
   });
 
-  const auth = await startAuthentication(options);
-  const api = createApi({
-    auth,
-    store,
-    // Reads come from the leader's memory; a follower relays them to the leader.
-    live: liveState(cache, tracker),
-    orchestrator,
-    events,
-    logs: createLogReader({
-      bus,
-      agentOf: (taskId) => tracker.byTaskId(taskId)?.agentId ?? agentReports.agentOfTask(taskId),
-    }),
-    logger,
-    clock,
-    queue: queueView,
-    taskMetrics: { counters: () => [...taskMetrics.counters(), ...trust.counters()] },
-    leadership,
-    ...(options.relayDispatcher ? { relayDispatcher: options.relayDispatcher } : {}),
-    agentIdentity: identity,
-    ...(options.secretBox ? { secretBox: options.secretBox } : {}),
-    streamCaps: {
-      ...(options.limits?.eventStreams ? { eventStreams: options.limits.eventStreams } : {}),
-      ...(options.limits?.logFollows ? { logFollows: options.limits.logFollows } : {}),
-    },
-    ...(options.limits?.artifactQuotaBytes !== undefined
-      ? { artifactQuotaBytes: options.limits.artifactQuotaBytes }
-      : {}),
-    info: {
-      version: options.version,
-      leaderHostPort: new URL(options.publicUrl).host,
-      publicUrl: options.publicUrl,
-    },
-  });
-  // Elect (or learn the leader) before listening: a request must never find no leader at all.
-  await leadership.start();
-  const server = await startHttpServer({
-    app: api,
-    port: options.port,
-    host: options.host,
-    ...(options.tls ? { tls: options.tls } : {}),
-  });
-  logger.info({ port: server.port, publicUrl: options.publicUrl }, 'master listening');
-
   return {
-    port: server.port,
+    /** What the HTTP edge reads and calls (the API's ports, api/ports.ts, by shape). */
+    services: {
+      store,
+      // Reads come from the leader's memory; a follower relays them to the leader.
+      live: liveState(cache, tracker),
+      orchestrator,
+      events,
+      logs: createLogReader({
+        bus,
+        agentOf: (taskId: string) =>
+          tracker.byTaskId(taskId)?.agentId ?? agentReports.agentOfTask(taskId),
+      }),
+      queue: queueView,
+      taskMetrics: { counters: () => [...taskMetrics.counters(), ...trust.counters()] },
+      leadership,
+      agentIdentity: identity,
+    },
+    /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
     trust,
+    /** Elects (or learns the leader); resolves once there is a leader to serve requests. */
+    start: () => leadership.start(),
     async stop() {
-      await server.close();
       await leadership.stop();
       await events.flush();
       logger.info('master stopped');
     },
   };
-}
-
-/** Bootstraps and returns the authenticator when a bootstrap token is set; warns when off. */
-async function startAuthentication(options: MasterOptions) {
-  const { store, clock, logger, auth } = options;
-  if (auth?.bootstrapToken === undefined) {
-    if (auth?.insecure) {
-      logger.warn(
-        { host: options.host },
-        'INSECURE: authentication is off and the API listens beyond loopback (--insecure): ' +
-          'anyone who reaches this port can run code on every agent',
-      );
-    }
-    return undefined;
-  }
-  await bootstrapPrincipal({ store, secret: auth.bootstrapToken, logger });
-  return createAuthenticator({ store, clock });
 }

@@ -1,24 +1,17 @@
 // What the master offers the HTTP edge: the writes that start deployments, the event hub, task logs.
 // Reads go straight to the store.
-import type { AppDefinition, DeploymentResult, Instance } from '../domain/index.js';
+import type {
+  AppChange,
+  DeploymentResult,
+  Instance,
+  KillOptions,
+  LogLine,
+  MarathonEvent,
+} from '../domain/index.js';
 
-/** A change to the set of apps, already validated and normalized by the API. */
-export interface AppChange {
-  /** Apps to create or replace, as wanted; `version`/`versionInfo` are ignored and stamped by the orchestrator. */
-  apps: Omit<AppDefinition, 'version' | 'versionInfo'>[];
-  /** Ids of apps to remove (their instances are killed). */
-  remove?: string[];
-  /** Ids of apps to restart (new `lastConfigChangeAt`, rolling replacement). */
-  restart?: string[];
-  /** The apps are created (`POST /v2/apps`): one that exists already is a `ConflictError`. */
-  isCreation?: boolean;
-}
-
-export interface KillOptions {
-  scale: boolean;
-  wipe: boolean;
-  force: boolean;
-}
+// COMPAT: the data types moved to domain/ (the API needs them without importing master/);
+// re-exported until master/ imports them from domain/ directly.
+export type { AppChange, KillOptions, LogLine, MarathonEvent } from '../domain/index.js';
 
 export interface Orchestrator {
   /**
@@ -43,13 +36,6 @@ export interface Orchestrator {
   resetDelay(appId: string): Promise<boolean>;
 }
 
-/** A Marathon event: `eventType`, `timestamp` and the type's own fields. */
-export interface MarathonEvent {
-  eventType: string;
-  timestamp: string;
-  [field: string]: unknown;
-}
-
 export interface EventHub {
   /**
    * Queues an event to be stored and fanned out, in emit order; resolves at once (the caller
@@ -66,13 +52,6 @@ export interface EventHub {
     listener: (event: MarathonEvent, id: number) => void,
     options?: { afterId?: number },
   ): Promise<() => void>;
-}
-
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  line: string;
-  /** ISO timestamp */
-  timestamp: string;
 }
 
 export interface LogReader {

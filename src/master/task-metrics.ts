@@ -1,13 +1,8 @@
 // Counters of ended tasks kept by the leader: how many ended in each state and how much fuel
 // metered Wasm tasks used, per app. Served by `/metrics` and `/metrics/prometheus`.
-import type { MesosTaskState } from '../domain/index.js';
+import type { MesosTaskState, TaskCounter } from '../domain/index.js';
 
-/** One counter of one app, as the API renders it. */
-export interface TaskCounter {
-  name: 'tasks_ended_total' | 'task_fuel_used_total' | 'agent_messages_dropped_total';
-  labels: Record<string, string>;
-  value: number;
-}
+export type { TaskCounter } from '../domain/index.js';
 
 export interface TaskMetrics {
   /**

@@ -1,4 +1,4 @@
-// Test doubles of the master services the API calls (Orchestrator, EventHub, LogReader), small
+// Test doubles of the ports the API calls (api/ports.ts: orchestrator, event hub, log reader), small
 // and predictable, plus a helper that builds the API on a real in-memory PGlite store.
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
@@ -19,15 +19,12 @@ import type {
   Instance,
 } from '../../src/domain/index.js';
 import { silentLogger } from '../../src/lib/index.js';
+import type { AppChange, KillOptions, LogLine, MarathonEvent } from '../../src/domain/index.js';
 import type {
-  AppChange,
-  EventHub,
-  KillOptions,
-  LogLine,
-  LogReader,
-  MarathonEvent,
-  Orchestrator,
-} from '../../src/master/services.js';
+  EventHubPort as EventHub,
+  LogReaderPort as LogReader,
+  OrchestratorPort as Orchestrator,
+} from '../../src/api/index.js';
 import { createPgliteStore } from '../../src/store/index.js';
 import { contractProblems } from './api-contract.js';
 import type { Store } from '../../src/store/index.js';
@@ -168,6 +165,8 @@ export function createOrchestratorDouble(options: {
 /** EventHub double: keeps every event in memory with increasing ids and fans out at once. */
 export interface EventHubDouble extends EventHub {
   events: { id: number; event: MarathonEvent }[];
+  /** Resolves at once: events are kept as they are emitted. */
+  flush(): Promise<void>;
 }
 
 export function createEventHubDouble(clock: { now(): number }): EventHubDouble {

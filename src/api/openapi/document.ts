@@ -1,9 +1,11 @@
-// Builds the OpenAPI 3.1 document (openapi3-ts) from the zod registries and the operation
-// table. Deterministic: the checked-in openapi/openapi.json must equal what this returns.
+// Builds the OpenAPI 3.1 document (openapi3-ts) from the zod registries and the routes'
+// declarations (operations.ts). Deterministic: the checked-in openapi/openapi.json must equal
+// what this returns.
 import { OpenApiBuilder } from 'openapi3-ts/oas31';
 import type {
   OpenAPIObject,
   OperationObject,
+  ParameterObject,
   ResponseObject,
   SchemaObject,
 } from 'openapi3-ts/oas31';
@@ -15,8 +17,8 @@ import '../v2/wire/response-schemas.js';
 import '../v2/wire/secret-schemas.js';
 import '../v2/wire/task-schemas.js';
 import '../v2/wire/acl-schemas.js';
-import { OPERATIONS } from './operations.js';
-import type { Answer, Operation } from './operations.js';
+import { OPERATIONS } from '../operations.js';
+import type { Answer, PathParam, RouteSpec } from '../route.js';
 import { requestSchemas, responseSchemas } from './registry.js';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -50,18 +52,24 @@ function toResponse(answer: Answer): ResponseObject {
 }
 
 /**
- * Operations answered without credentials when authentication is on (api/auth/authenticate-request.ts
- * `isOpenPath`; test/api-auth.test.ts checks that the two agree).
+ * Operations answered without credentials when authentication is on
+ * (api/auth/authenticate-request.ts `isOpenPath`; test/api-auth.test.ts checks that the two
+ * agree), as `method path`.
  */
-export const OPEN_OPERATIONS = new Set([
-  'get /ping',
-  'get /openapi.json',
-  'get /docs',
-  'get /docs/{asset}',
-  'get /v2/artifacts/{digest}',
-  'get /v2/artifacts/{digest}/{name}',
-  'post /v2/acl/agent-join',
-]);
+export const OPEN_OPERATIONS = new Set(
+  OPERATIONS.filter((route) => route.isOpen).map((route) => `${route.method} ${route.path}`),
+);
+
+/** A path parameter as the document shows it. */
+function pathParameter(name: string, param: PathParam): ParameterObject {
+  return {
+    name,
+    in: 'path',
+    required: true,
+    ...(param.description ? { description: param.description } : {}),
+    schema: { type: 'string', ...(param.pattern ? { pattern: param.pattern } : {}) },
+  };
+}
 
 /** Credentials as Marathon's clients send them; any one of them. */
 const SECURITY_SCHEMES = {
@@ -85,10 +93,10 @@ const FORBIDDEN = toResponse({
   schema: 'Error',
 });
 
-function toOperation(operation: Operation): OperationObject {
+function toOperation(operation: RouteSpec): OperationObject {
   const responses: Record<string, ResponseObject> = {};
   for (const [status, answer] of Object.entries(operation.answers)) responses[status] = toResponse(answer);
-  const isOpen = OPEN_OPERATIONS.has(`${operation.method} ${operation.path}`);
+  const isOpen = operation.isOpen === true;
   if (!isOpen) {
     responses['401'] = UNAUTHENTICATED;
     responses['403'] = FORBIDDEN;
@@ -101,7 +109,12 @@ function toOperation(operation: Operation): OperationObject {
     responses,
   };
   if (isOpen) out.security = [{}];
-  if (operation.parameters) out.parameters = operation.parameters;
+  if (operation.description) out.description = operation.description;
+  const parameters = [
+    ...Object.entries(operation.params ?? {}).map(([name, param]) => pathParameter(name, param)),
+    ...(operation.query ?? []),
+  ];
+  if (parameters.length > 0) out.parameters = parameters;
   const body = operation.body;
   if (body && 'schema' in body) {
     const schema = body.isArray ? { type: 'array' as const, items: ref(body.schema) } : ref(body.schema);

@@ -5,8 +5,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { NotFoundError } from '../../domain/index.js';
-import type { ApiDeps } from '../deps.js';
-import { buildOpenApiDocument } from './document.js';
+import { nameOf } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { error, media } from '../route-docs.js';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -33,21 +34,58 @@ function assetDir(): string {
   return path.dirname(require.resolve('swagger-ui-dist/package.json'));
 }
 
-/** Routes of `/openapi.json` and `/docs`. The document is built once, on first request. */
-export function openApiRoutes(deps: ApiDeps): Hono {
+/** The operations of `/openapi.json` and `/docs` (open: no credentials needed). */
+export const DOCS_ROUTES = defineRoutes({
+  getOpenApiDocument: {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This document',
+    tag: 'pacer',
+    isOpen: true,
+    answers: {
+      '200': media('The OpenAPI 3.1 document.', 'application/json', { type: 'object' }),
+    },
+  },
+  getDocsPage: {
+    method: 'get',
+    path: '/docs',
+    operationId: 'getDocsPage',
+    summary: 'A browsable rendering of this document',
+    tag: 'pacer',
+    isOpen: true,
+    answers: { '200': media('The page.', 'text/html') },
+  },
+  getDocsAsset: {
+    method: 'get',
+    path: '/docs/{asset}',
+    operationId: 'getDocsAsset',
+    summary: 'Scripts and styles of the docs page',
+    tag: 'pacer',
+    isOpen: true,
+    params: { asset: nameOf('Asset') },
+    answers: { '200': media('The asset.', 'text/plain'), '404': error('No such asset.') },
+  },
+});
+
+/**
+ * Routes of `/openapi.json` and `/docs`. `document` renders the document (server.ts builds it
+ * from every route's declaration); it is called once, on first request.
+ */
+export function openApiRoutes(options: { document: () => string }): Hono {
   const routes = new Hono();
   let document: string | undefined;
   const assets = new Map<string, Uint8Array>();
 
-  routes.get('/openapi.json', (c) => {
-    document ??= JSON.stringify(buildOpenApiDocument({ version: deps.info.version }));
+  on(routes, DOCS_ROUTES.getOpenApiDocument, (c) => {
+    document ??= options.document();
     return c.body(document, 200, { 'Content-Type': 'application/json' });
   });
 
-  routes.get('/docs', (c) => c.html(PAGE));
+  on(routes, DOCS_ROUTES.getDocsPage, (c) => c.html(PAGE));
 
-  routes.get('/docs/:asset', async (c) => {
-    const name = c.req.param('asset');
+  on(routes, DOCS_ROUTES.getDocsAsset, async (c) => {
+    const name = c.req.param('asset') ?? '';
     const type = ASSETS[name];
     if (!type) throw new NotFoundError(`Asset '${name}' does not exist`);
     let bytes = assets.get(name);

@@ -5,20 +5,8 @@ import { Action, ValidationError } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
-
-/** What the API needs of the master's agent identity (master/agent-identity.ts implements it). */
-export interface AgentIdentityPort {
-  createJoinToken(hostname: string): Promise<{ token: string; expiresAt: number }>;
-  /** Throws UnauthenticatedError (401) for an unknown, used or expired token. */
-  join(token: string): Promise<{
-    agentId: string;
-    hostname: string;
-    redisUsername: string;
-    redisPassword: string;
-  }>;
-  /** False when the master knows no such agent. */
-  revoke(agentId: string): Promise<boolean>;
-}
+import { defineRoutes, on } from '../route.js';
+import { error, media } from '../route-docs.js';
 
 /** A hostname as agents report it: printable, no spaces, at most 255 characters. */
 const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -31,13 +19,59 @@ function field(body: unknown, name: string): unknown {
     : undefined;
 }
 
+/** The operations of the agent join flow. */
+export const ACL_AGENTS_ROUTES = defineRoutes({
+  createAgentJoinToken: {
+    method: 'post',
+    path: '/v2/acl/agent-tokens',
+    operationId: 'createAgentJoinToken',
+    summary: 'A one-time join token for one agent, expiring (admin)',
+    tag: 'pacer',
+    body: { media: 'application/json' },
+    answers: {
+      '201': media('The token, shown once.', 'application/json', {
+        type: 'object',
+        required: ['token'],
+        properties: {
+          token: { type: 'string' },
+          hostname: { type: 'string' },
+          expiresAt: { type: 'string' },
+        },
+      }),
+      '422': error('Invalid hostname.'),
+    },
+  },
+  joinAgent: {
+    method: 'post',
+    path: '/v2/acl/agent-join',
+    operationId: 'joinAgent',
+    summary:
+      "An agent exchanges its join token (the request's only credential) for its id and Redis user",
+    tag: 'pacer',
+    isOpen: true,
+    body: { media: 'application/json' },
+    answers: {
+      '200': media('The agent id and its Redis credentials, shown once.', 'application/json', {
+        type: 'object',
+        properties: {
+          agentId: { type: 'string' },
+          hostname: { type: 'string' },
+          redisUsername: { type: 'string' },
+          redisPassword: { type: 'string' },
+        },
+      }),
+      '401': error('Unknown, used or expired token.'),
+    },
+  },
+});
+
 /** Routes of the agent join flow; absent without an agent identity (they answer 404 then). */
 export function aclAgentRoutes(deps: ApiDeps): Hono {
   const routes = new Hono();
   const identity = deps.agentIdentity;
   if (!identity) return routes;
 
-  routes.post('/v2/acl/agent-tokens', async (c) => {
+  on(routes, ACL_AGENTS_ROUTES.createAgentJoinToken, async (c) => {
     authorize(c, Action.ADMIN);
     const hostname = field(await readJson(c), 'hostname');
     if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
@@ -50,7 +84,7 @@ export function aclAgentRoutes(deps: ApiDeps): Hono {
   });
 
   // Unauthenticated by design: the one-time token is the credential (authentication must let it by).
-  routes.post('/v2/acl/agent-join', async (c) => {
+  on(routes, ACL_AGENTS_ROUTES.joinAgent, async (c) => {
     const token = field(await readJson(c), 'token');
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw new ValidationError([{ path: '/token', errors: ['must be a join token'] }]);

@@ -8,13 +8,51 @@ import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
 import { TokenRequestSchema } from './wire/acl-schemas.js';
 import { parseWire } from './wire/violations.js';
+import { nameOf } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { error, json } from '../route-docs.js';
+
+/** The operations of `/v2/acl/tokens`: create, list and revoke API tokens. */
+export const ACL_TOKENS_ROUTES = defineRoutes({
+  createToken: {
+    method: 'post',
+    path: '/v2/acl/tokens',
+    operationId: 'createToken',
+    summary: 'Create an API token with grants (admin); the answer shows its secret once',
+    tag: 'acl',
+    body: { schema: 'TokenRequest' },
+    answers: {
+      '201': json('Created; `secret` is not shown again.', 'CreatedToken'),
+      '400': error('Malformed JSON or wrong JSON types.'),
+      '409': error('A token of that name exists.'),
+      '422': error('Invalid name or grants (`details[].path` in Marathon syntax).'),
+    },
+  },
+  listTokens: {
+    method: 'get',
+    path: '/v2/acl/tokens',
+    operationId: 'listTokens',
+    summary: 'API tokens and their grants, never their secrets (admin)',
+    tag: 'acl',
+    answers: { '200': json('The tokens.', 'TokenList') },
+  },
+  revokeToken: {
+    method: 'delete',
+    path: '/v2/acl/tokens/{name}',
+    operationId: 'revokeToken',
+    summary: 'Revoke a token at once, closing its open event streams (admin)',
+    tag: 'acl',
+    params: { name: nameOf('Token') },
+    answers: { '200': json('Revoked.', 'RevokedToken'), '404': error('No such token.') },
+  },
+});
 
 /** Routes of `/v2/acl/tokens`. */
 export function aclTokensRoutes(deps: ApiDeps): Hono {
   const { store, logger } = deps;
   const routes = new Hono();
 
-  routes.post('/v2/acl/tokens', async (c) => {
+  on(routes, ACL_TOKENS_ROUTES.createToken, async (c) => {
     const caller = authorize(c, Action.ADMIN);
     const { name, grants } = parseWire(TokenRequestSchema, await readJson(c));
     const secret = newSecret(name);
@@ -28,7 +66,7 @@ export function aclTokensRoutes(deps: ApiDeps): Hono {
     return c.json({ name, secret, grants }, 201);
   });
 
-  routes.get('/v2/acl/tokens', async (c) => {
+  on(routes, ACL_TOKENS_ROUTES.listTokens, async (c) => {
     authorize(c, Action.ADMIN);
     const tokens = (await store.principals.list()).map(({ name, grants, createdAt }) => ({
       name,
@@ -38,9 +76,9 @@ export function aclTokensRoutes(deps: ApiDeps): Hono {
     return c.json({ tokens });
   });
 
-  routes.delete('/v2/acl/tokens/:name', async (c) => {
+  on(routes, ACL_TOKENS_ROUTES.revokeToken, async (c) => {
     const caller = authorize(c, Action.ADMIN);
-    const name = c.req.param('name');
+    const name = c.req.param('name') ?? '';
     if (!(await store.principals.delete(name))) {
       throw new NotFoundError(`Token '${name}' does not exist`);
     }

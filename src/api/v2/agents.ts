@@ -6,6 +6,8 @@ import { Action, NotFoundError } from '../../domain/index.js';
 import type { Agent } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
+import { defineRoutes, on } from '../route.js';
+import { error, json, media } from '../route-docs.js';
 
 /** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
 export function toAgentJson(agent: Agent): Record<string, unknown> {
@@ -29,22 +31,56 @@ export function toAgentJson(agent: Agent): Record<string, unknown> {
   };
 }
 
+/** The operations of `/v2/agents`. */
+export const AGENTS_ROUTES = defineRoutes({
+  listAgents: {
+    method: 'get',
+    path: '/v2/agents',
+    operationId: 'listAgents',
+    summary: 'Agents, their resources, attributes, heartbeats and tasks',
+    tag: 'pacer',
+    answers: { '200': json('The agents.', 'AgentList') },
+  },
+  revokeAgent: {
+    method: 'delete',
+    path: '/v2/agents/{agentId}',
+    operationId: 'revokeAgent',
+    summary:
+      'Revoke an agent: its Redis user is deleted at once, its tasks become unreachable (admin)',
+    tag: 'pacer',
+    params: {
+      agentId: {
+        // No id outside the pattern exists (and a NUL byte must never reach Postgres).
+        check: (agentId) =>
+          AGENT_ID_PATTERN.test(agentId)
+            ? undefined
+            : new NotFoundError(`Agent '${agentId}' does not exist`),
+      },
+    },
+    answers: {
+      '200': media('Revoked.', 'application/json', {
+        type: 'object',
+        properties: { id: { type: 'string' }, revoked: { type: 'boolean' } },
+      }),
+      '404': error('No such agent.'),
+    },
+  },
+});
+
 /** Routes of `/v2/agents`. */
 export function agentsRoutes(deps: ApiDeps): Hono {
   const routes = new Hono();
 
-  routes.get('/v2/agents', async (c) => {
+  on(routes, AGENTS_ROUTES.listAgents, async (c) => {
     authorize(c, Action.ADMIN);
     return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
   });
 
   // Revokes the agent: its Redis user goes at once, its tasks are handled as unreachable.
-  routes.delete('/v2/agents/:agentId', async (c) => {
+  on(routes, AGENTS_ROUTES.revokeAgent, async (c) => {
     authorize(c, Action.ADMIN);
-    const agentId = c.req.param('agentId');
-    // No id outside the pattern exists (and a NUL byte must never reach Postgres).
-    const isKnown =
-      AGENT_ID_PATTERN.test(agentId) && (await deps.agentIdentity?.revoke(agentId)) === true;
+    const agentId = c.req.param('agentId') ?? '';
+    const isKnown = (await deps.agentIdentity?.revoke(agentId)) === true;
     if (!isKnown) throw new NotFoundError(`Agent '${agentId}' does not exist`);
     return c.json({ id: agentId, revoked: true });
   });

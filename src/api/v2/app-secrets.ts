@@ -7,7 +7,8 @@ import { Action, ForbiddenError, ValidationError, isAllowed } from '../../domain
 import type { Violation } from '../../domain/index.js';
 import { principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
-import type { AppFeatures, AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
+import type { AppFeatures } from './wire/app-features.js';
 
 /** The optional features of this master: secrets when it has a secrets key. */
 export function appFeaturesOf(deps: Pick<ApiDeps, 'secretBox'>): AppFeatures {

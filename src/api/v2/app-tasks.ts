@@ -10,8 +10,7 @@ import {
   currentTaskId,
   parseTaskId,
 } from '../../domain/index.js';
-import type { AppDefinition, Instance } from '../../domain/index.js';
-import type { KillOptions } from '../../master/services.js';
+import type { AppDefinition, Instance, KillOptions } from '../../domain/index.js';
 import { visibleOnly } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
@@ -19,6 +18,9 @@ import { queryBoolean } from '../request.js';
 import { deploymentResponse, requireApp, unknownApp } from '../responses.js';
 import { hasTask, servicePortsOf, toTaskJson } from './wire/task-json.js';
 import type { TaskJson } from './wire/task-json.js';
+import { APP_ID, APP_ID_OR_GROUP_STAR, TASK_ID } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { FORCE, NO_APP, SCALE, WIPE, error, json, textQuery } from '../route-docs.js';
 
 /** `scale`, `wipe`, `force` of a kill request; `scale` with `wipe` answers 400. */
 export function killOptions(c: Context): KillOptions {
@@ -52,13 +54,54 @@ export function tasksJson(
   return out;
 }
 
+/** The operations of `/v2/apps/{id}/tasks[/{taskId}]`. */
+export const APP_TASKS_ROUTES = defineRoutes({
+  listAppTasks: {
+    method: 'get',
+    path: '/v2/apps/{id}/tasks',
+    operationId: 'listAppTasks',
+    summary: 'Tasks of an app (`{group}/*` for every app under a group)',
+    tag: 'apps',
+    params: { id: APP_ID_OR_GROUP_STAR },
+    answers: { '200': json('The tasks.', 'TaskList'), ...NO_APP },
+  },
+  killAppTask: {
+    method: 'delete',
+    path: '/v2/apps/{id}/tasks/{taskId}',
+    operationId: 'killAppTask',
+    summary: 'Kill one task of an app',
+    tag: 'apps',
+    params: { id: APP_ID, taskId: TASK_ID },
+    query: [SCALE, WIPE, FORCE],
+    answers: {
+      '200': json('`{"task"}`, or a DeploymentResult with `scale=true`.', 'KilledTask'),
+      '400': error('`scale` and `wipe` together.'),
+      '404': error('No such app or task.'),
+    },
+  },
+  killAppTasks: {
+    method: 'delete',
+    path: '/v2/apps/{id}/tasks',
+    operationId: 'killAppTasks',
+    summary: 'Kill tasks of an app',
+    tag: 'apps',
+    params: { id: APP_ID },
+    query: [textQuery('host', 'Only tasks on this host (`*` = all).'), SCALE, WIPE, FORCE],
+    answers: {
+      '200': json('`{"tasks"}` killed, or a DeploymentResult with `scale=true`.', 'KilledTasks'),
+      '400': error('`scale` and `wipe` together.'),
+      ...NO_APP,
+    },
+  },
+});
+
 /** Routes of `/v2/apps/{id}/tasks[/{taskId}]`. */
 export function appTasksRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
-  routes.get('/v2/apps/:id{.+}/tasks', async (c) => {
-    const raw = c.req.param('id');
+  on(routes, APP_TASKS_ROUTES.listAppTasks, async (c) => {
+    const raw = c.req.param('id') ?? '';
     const group = /^((?:.+\/)|)\*$/.exec(raw);
     if (group) {
       const prefix = canonicalPath(group[1] ?? '');
@@ -81,9 +124,9 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
     return c.json({ tasks: instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts)) });
   });
 
-  routes.delete('/v2/apps/:id{.+}/tasks/:taskId', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
-    const taskId = c.req.param('taskId');
+  on(routes, APP_TASKS_ROUTES.killAppTask, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
+    const taskId = c.req.param('taskId') ?? '';
     const options = killOptions(c);
     authorize(c, Action.UPDATE, id);
     const app = await requireApp(store, id);
@@ -98,8 +141,8 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
     return c.json({ task: toTaskJson(task, servicePortsOf(app)) });
   });
 
-  routes.delete('/v2/apps/:id{.+}/tasks', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, APP_TASKS_ROUTES.killAppTasks, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     const options = killOptions(c);
     const host = c.req.query('host');
     authorize(c, Action.UPDATE, id);

@@ -15,12 +15,27 @@ import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
 import type { AppEmbed } from './wire/app-info.js';
 import { normalizeApp } from './wire/app-normalize.js';
-import type { AppFeatures, AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
+import type { AppFeatures } from './wire/app-features.js';
 import { AppSchema } from './wire/app-schema.js';
 import type { WireApp } from './wire/app-schema.js';
 import { mergeAppUpdate } from './wire/app-update.js';
 import { parseWire } from './wire/violations.js';
 import { parseLabelSelector } from './label-selector.js';
+import { APP_ID, APP_ID_TO_WRITE, GROUP_PREFIX } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import {
+  EMBED,
+  FORCE,
+  INVALID,
+  LOCKED,
+  NO_APP,
+  boolQuery,
+  deployment,
+  error,
+  json,
+  textQuery,
+} from '../route-docs.js';
 import { appFeaturesOf, checkAppSecrets } from './app-secrets.js';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -152,13 +167,149 @@ async function groupApps(
   return c.json({ '*': await appInfos(snapshot, { apps, embed }) });
 }
 
+/** The operations of `/v2/apps` and `/v2/apps/{id}`, in match order (sub-resources first). */
+export const APPS_ROUTES = defineRoutes({
+  listApps: {
+    method: 'get',
+    path: '/v2/apps',
+    operationId: 'listApps',
+    summary: 'List apps',
+    tag: 'apps',
+    query: [
+      textQuery('cmd', 'Case-insensitive substring of `cmd`.'),
+      textQuery('id', 'Case-insensitive substring of the id.'),
+      textQuery(
+        'label',
+        'Label selector: `k`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, comma = AND.',
+      ),
+      EMBED,
+    ],
+    answers: { '200': json('The apps.', 'AppList'), '400': error('Bad label selector.') },
+  },
+  createApp: {
+    method: 'post',
+    path: '/v2/apps',
+    operationId: 'createApp',
+    summary: 'Create an app',
+    tag: 'apps',
+    query: [FORCE],
+    body: { schema: 'App' },
+    answers: {
+      '201': {
+        description: 'Created; `Location` names the app.',
+        schema: 'AppInfo',
+        isDeployment: true,
+      },
+      ...INVALID,
+      '409': error('An app with this id exists, or a deployment locks it.'),
+    },
+  },
+  updateApps: {
+    method: 'put',
+    path: '/v2/apps',
+    operationId: 'updateApps',
+    summary: 'Create or update several apps',
+    tag: 'apps',
+    query: [FORCE, boolQuery('partialUpdate', 'Merge into the current definitions.', true)],
+    body: { schema: 'App', isArray: true },
+    answers: { '200': deployment(), ...INVALID, ...LOCKED },
+  },
+  patchApps: {
+    method: 'patch',
+    path: '/v2/apps',
+    operationId: 'patchApps',
+    summary: 'Partially update several existing apps',
+    tag: 'apps',
+    query: [FORCE],
+    body: { schema: 'App', isArray: true },
+    answers: { '200': deployment(), ...INVALID, ...NO_APP, ...LOCKED },
+  },
+  restartApp: {
+    method: 'post',
+    path: '/v2/apps/{id}/restart',
+    operationId: 'restartApp',
+    summary: 'Rolling restart of every task',
+    tag: 'apps',
+    params: { id: APP_ID },
+    query: [FORCE],
+    answers: { '200': deployment(), ...NO_APP, ...LOCKED },
+  },
+  listAllAppsStar: {
+    method: 'get',
+    path: '/v2/apps/*',
+    operationId: 'listAllAppsStar',
+    summary: 'Every app, as `{"*": [AppInfo…]}`',
+    tag: 'apps',
+    query: [EMBED],
+    answers: { '200': json('The apps.', 'GroupAppList') },
+  },
+  listGroupAppsStar: {
+    method: 'get',
+    path: '/v2/apps/{groupId}/*',
+    operationId: 'listGroupAppsStar',
+    summary: 'Every app under a group, as `{"*": [AppInfo…]}`',
+    tag: 'apps',
+    params: { groupId: GROUP_PREFIX },
+    query: [EMBED],
+    answers: { '200': json('The apps.', 'GroupAppList') },
+  },
+  getApp: {
+    method: 'get',
+    path: '/v2/apps/{id}',
+    operationId: 'getApp',
+    summary: 'One app with its tasks, counts, deployments and last failure',
+    tag: 'apps',
+    params: { id: APP_ID },
+    query: [EMBED],
+    answers: { '200': json('The app.', 'AppSingle'), ...NO_APP },
+  },
+  replaceApp: {
+    method: 'put',
+    path: '/v2/apps/{id}',
+    operationId: 'replaceApp',
+    summary: 'Update or create an app; a body of only `{"version"}` rolls back to it',
+    tag: 'apps',
+    params: { id: APP_ID_TO_WRITE },
+    query: [FORCE, boolQuery('partialUpdate', 'Merge into the current definition.', true)],
+    body: { schema: 'App' },
+    answers: {
+      '200': deployment('Updated.'),
+      '201': deployment('Created; `Location` names the app.'),
+      ...INVALID,
+      '404': error('Unknown version in a rollback.'),
+      ...LOCKED,
+    },
+  },
+  patchApp: {
+    method: 'patch',
+    path: '/v2/apps/{id}',
+    operationId: 'patchApp',
+    summary: 'Partially update an existing app',
+    tag: 'apps',
+    params: { id: APP_ID },
+    query: [FORCE],
+    body: { schema: 'App' },
+    answers: { '200': deployment(), ...INVALID, ...NO_APP, ...LOCKED },
+  },
+  deleteApp: {
+    method: 'delete',
+    path: '/v2/apps/{id}',
+    operationId: 'deleteApp',
+    summary: 'Destroy an app and kill its tasks',
+    tag: 'apps',
+    params: { id: APP_ID },
+    query: [boolQuery('force', 'Override a running deployment.', true)],
+    answers: { '200': deployment(), ...NO_APP, ...LOCKED },
+  },
+});
+
 /** Routes of `/v2/apps` and `/v2/apps/{id}` (sub-resources live in app-tasks.ts, app-versions.ts). */
 export function appsRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
   const features = appFeaturesOf(deps);
   const routes = new Hono();
 
-  routes.get('/v2/apps', async (c) => {
+  on(routes, APPS_ROUTES.listApps, async (c) => {
     const cmd = c.req.query('cmd')?.toLowerCase();
     const id = c.req.query('id')?.toLowerCase();
     const label = c.req.query('label');
@@ -179,12 +330,15 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return c.body(body, 200, JSON_TYPE);
   });
 
-  routes.post('/v2/apps', async (c) => {
+  on(routes, APPS_ROUTES.createApp, async (c) => {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
     authorize(c, Action.CREATE, id);
-    const spec = toSpec(wire, { id, features });
-    await checkAppSecrets(c, deps, [spec]);
+    const wanted = toSpec(wire, { id, features });
+    await checkAppSecrets(c, deps, [wanted]);
+    // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
+    // shows them without reading the stored app.
+    const [spec = wanted] = await deps.assignServicePorts([wanted]);
     // The orchestrator checks that the app is new (409) together with its locks, atomically.
     const result = await orchestrator.deploy(
       { apps: [spec], isCreation: true },
@@ -203,7 +357,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return c.json(info, 201);
   });
 
-  routes.put('/v2/apps', async (c) => {
+  on(routes, APPS_ROUTES.updateApps, async (c) => {
     const bodies = parseWire(z.array(AppSchema), await readJson(c));
     const isPartial = queryBoolean(c, 'partialUpdate', true);
     const specs: AppSpec[] = [];
@@ -222,7 +376,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   });
 
-  routes.patch('/v2/apps', async (c) => {
+  on(routes, APPS_ROUTES.patchApps, async (c) => {
     const bodies = parseWire(z.array(AppSchema), await readJson(c));
     const specs: AppSpec[] = [];
     for (const [index, body] of bodies.entries()) {
@@ -240,8 +394,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   });
 
-  routes.post('/v2/apps/:id{.+}/restart', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, APPS_ROUTES.restartApp, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     authorize(c, Action.UPDATE, id);
     await requireApp(store, id);
     const result = await orchestrator.deploy(
@@ -253,12 +407,17 @@ export function appsRoutes(deps: RouteDeps): Hono {
 
   // Synchronous when the snapshot and the rendered answer are in memory: the hot read of
   // dashboards and clients polling one app then costs no promise.
-  routes.get('/v2/apps/:id{.+}', (c): Response | Promise<Response> => {
-    const raw = c.req.param('id');
+  on(routes, APPS_ROUTES.listAllAppsStar, (c) =>
+    groupApps(c, { reads, prefix: '/', embed: parseEmbed(queryAll(c, 'embed')) }),
+  );
+  on(routes, APPS_ROUTES.listGroupAppsStar, (c) => {
+    const prefix = canonicalPath(c.req.param('groupId') ?? '');
+    return groupApps(c, { reads, prefix, embed: parseEmbed(queryAll(c, 'embed')) });
+  });
+
+  on(routes, APPS_ROUTES.getApp, (c): Response | Promise<Response> => {
     const embed = parseEmbed(queryAll(c, 'embed'));
-    const group = raw.endsWith('*') ? /^((?:.+\/)|)\*$/.exec(raw) : null;
-    if (group) return groupApps(c, { reads, prefix: canonicalPath(group[1] ?? ''), embed });
-    const id = canonicalPath(raw);
+    const id = canonicalPath(c.req.param('id') ?? '');
     // Before the lookup: a 403 does not tell whether the app exists.
     authorize(c, Action.VIEW, id);
     const snapshot = reads.current();
@@ -267,8 +426,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return oneApp(c, { snapshot, id, embed });
   });
 
-  routes.put('/v2/apps/:id{.+}', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, APPS_ROUTES.replaceApp, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     const json = await readJson(c);
     const current = await store.apps.get(id);
     authorize(c, current ? Action.UPDATE : Action.CREATE, id);
@@ -294,8 +453,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result, 201);
   });
 
-  routes.patch('/v2/apps/:id{.+}', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, APPS_ROUTES.patchApp, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     authorize(c, Action.UPDATE, id);
     const body = parseWire(AppSchema, await readJson(c));
     const current = await requireApp(store, id);
@@ -309,8 +468,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   });
 
-  routes.delete('/v2/apps/:id{.+}', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, APPS_ROUTES.deleteApp, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     authorize(c, Action.DELETE, id);
     await requireApp(store, id);
     // COMPAT: Marathon's code defaults `force` to true here (its RAML says false).

@@ -14,8 +14,13 @@ import type { ArtifactMeta } from '../../store/store.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
+import type { Context } from 'hono';
+import { nameOf } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import type { PathParam } from '../route.js';
+import { error, json, media } from '../route-docs.js';
 
-const DIGEST = 'sha256:[0-9a-f]{64}';
+const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 /** Default bytes of artifacts one principal may store (`artifactQuotaBytes`). */
 export const DEFAULT_ARTIFACT_QUOTA_BYTES = 1024 * 1024 * 1024;
 
@@ -25,6 +30,78 @@ function mayCreateSomewhere(principal: Principal): boolean {
     (grant) => grant.actions.includes(Action.CREATE) || grant.actions.includes(Action.ADMIN),
   );
 }
+
+const digestParam: PathParam = {
+  description: "The artifact's `sha256:<hex>`.",
+  pattern: DIGEST_PATTERN.source,
+  check: (digest) =>
+    DIGEST_PATTERN.test(digest)
+      ? undefined
+      : new NotFoundError(`Artifact '${digest}' does not exist`),
+};
+const WASM_BODY = media('The module.', 'application/wasm', {
+  type: 'string',
+  contentMediaType: 'application/wasm',
+});
+
+/** The operations of `/v2/artifacts`. */
+export const ARTIFACTS_ROUTES = defineRoutes({
+  uploadArtifact: {
+    method: 'post',
+    path: '/v2/artifacts',
+    operationId: 'uploadArtifact',
+    summary: 'Store a Wasm module by its sha256',
+    tag: 'pacer',
+    body: { media: 'application/wasm' },
+    answers: {
+      '201': json('Stored.', 'StoredArtifact'),
+      '400': error('Empty body.'),
+      '403': error('The caller may create apps nowhere.'),
+      '413': error("Larger than the upload limit, or past the uploader's quota."),
+    },
+  },
+  listArtifacts: {
+    method: 'get',
+    path: '/v2/artifacts',
+    operationId: 'listArtifacts',
+    summary: 'Stored artifacts',
+    tag: 'pacer',
+    answers: { '200': json('The artifacts.', 'ArtifactList') },
+  },
+  deleteArtifact: {
+    method: 'delete',
+    path: '/v2/artifacts/{digest}',
+    operationId: 'deleteArtifact',
+    summary: 'Delete an artifact (its uploader or an admin)',
+    tag: 'pacer',
+    params: { digest: digestParam },
+    answers: {
+      '204': { description: 'Deleted.' },
+      '403': error('Neither the uploader nor an admin.'),
+      '404': error('No such artifact.'),
+    },
+  },
+  getArtifact: {
+    method: 'get',
+    path: '/v2/artifacts/{digest}',
+    operationId: 'getArtifact',
+    summary: 'The bytes of an artifact (`sha256:<hex>`); `/{digest}/{name}` serves the same bytes',
+    tag: 'pacer',
+    isOpen: true,
+    params: { digest: digestParam },
+    answers: { '200': WASM_BODY, '404': error('No such artifact.') },
+  },
+  getNamedArtifact: {
+    method: 'get',
+    path: '/v2/artifacts/{digest}/{name}',
+    operationId: 'getNamedArtifact',
+    summary: 'The bytes of an artifact; `name` only names the file in the sandbox',
+    tag: 'pacer',
+    isOpen: true,
+    params: { digest: digestParam, name: nameOf('File') },
+    answers: { '200': WASM_BODY, '404': error('No such artifact.') },
+  },
+});
 
 /** Routes of `/v2/artifacts`. Upload size is limited by server.ts (413 beyond). */
 export function artifactsRoutes(deps: ApiDeps): Hono {
@@ -39,7 +116,7 @@ export function artifactsRoutes(deps: ApiDeps): Hono {
     createdAt: meta.createdAt,
   });
 
-  routes.post('/v2/artifacts', async (c) => {
+  on(routes, ARTIFACTS_ROUTES.uploadArtifact, async (c) => {
     const principal = principalOf(c);
     if (!mayCreateSomewhere(principal)) {
       throw new ForbiddenError(`'${principal.name}' may not create apps anywhere, nor upload`);
@@ -66,13 +143,13 @@ export function artifactsRoutes(deps: ApiDeps): Hono {
   });
 
   // The list names every module of every team: admin only (downloads by digest are open).
-  routes.get('/v2/artifacts', async (c) => {
+  on(routes, ARTIFACTS_ROUTES.listArtifacts, async (c) => {
     authorize(c, Action.ADMIN);
     return c.json({ artifacts: (await store.artifacts.list()).map(toJson) });
   });
 
-  routes.delete(`/v2/artifacts/:digest{${DIGEST}}`, async (c) => {
-    const digest = c.req.param('digest');
+  on(routes, ARTIFACTS_ROUTES.deleteArtifact, async (c) => {
+    const digest = c.req.param('digest') ?? '';
     const principal = principalOf(c);
     const artifact = await store.artifacts.get(digest);
     if (!artifact) throw new NotFoundError(`Artifact '${digest}' does not exist`);
@@ -82,8 +159,8 @@ export function artifactsRoutes(deps: ApiDeps): Hono {
     return c.body(null, 204);
   });
 
-  routes.get(`/v2/artifacts/:digest{${DIGEST}}/:name?`, async (c) => {
-    const digest = c.req.param('digest');
+  const getArtifact = async (c: Context) => {
+    const digest = c.req.param('digest') ?? '';
     const artifact = await store.artifacts.get(digest);
     if (!artifact) throw new NotFoundError(`Artifact '${digest}' does not exist`);
     const etag = `"${digest}"`;
@@ -92,7 +169,9 @@ export function artifactsRoutes(deps: ApiDeps): Hono {
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
     c.header('Content-Type', 'application/wasm');
     return c.body(artifact.bytes as Uint8Array<ArrayBuffer>, 200);
-  });
+  };
+  on(routes, ARTIFACTS_ROUTES.getArtifact, getArtifact);
+  on(routes, ARTIFACTS_ROUTES.getNamedArtifact, getArtifact);
 
   return routes;
 }

@@ -7,13 +7,48 @@ import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
 import { deploymentResponse } from '../responses.js';
 import { toDeploymentJson } from './wire/deployment-json.js';
+import { isNameable } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { boolQuery, deployment, error, json } from '../route-docs.js';
+
+/** The operations of `/v2/deployments`. */
+export const DEPLOYMENTS_ROUTES = defineRoutes({
+  listDeployments: {
+    method: 'get',
+    path: '/v2/deployments',
+    operationId: 'listDeployments',
+    summary: 'Running deployments',
+    tag: 'deployments',
+    answers: { '200': json('The deployments.', 'DeploymentList') },
+  },
+  cancelDeployment: {
+    method: 'delete',
+    path: '/v2/deployments/{deploymentId}',
+    operationId: 'cancelDeployment',
+    summary: 'Cancel a deployment (and roll it back unless `force=true`)',
+    tag: 'deployments',
+    params: {
+      deploymentId: {
+        description: 'Deployment id.',
+        check: (id) =>
+          isNameable(id) ? undefined : new NotFoundError(`DeploymentPlan ${id} does not exist`),
+      },
+    },
+    query: [boolQuery('force', 'Only stop it, without a rollback (202, no body).', false)],
+    answers: {
+      '200': deployment('The rollback deployment.'),
+      '202': { description: 'Stopped without rollback.' },
+      '404': error('No such deployment.'),
+    },
+  },
+});
 
 /** Routes of `/v2/deployments`. */
 export function deploymentsRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
-  routes.get('/v2/deployments', async (c) => {
+  on(routes, DEPLOYMENTS_ROUTES.listDeployments, async (c) => {
     // Only deployments whose every app the caller may view: none reveals another team's ids.
     const deployments = visibleOnly(
       principalOf(c),
@@ -23,8 +58,8 @@ export function deploymentsRoutes(deps: RouteDeps): Hono {
     return c.json(deployments.map(toDeploymentJson));
   });
 
-  routes.delete('/v2/deployments/:id', async (c) => {
-    const id = c.req.param('id');
+  on(routes, DEPLOYMENTS_ROUTES.cancelDeployment, async (c) => {
+    const id = c.req.param('deploymentId') ?? '';
     const deployment = await store.deployments.get(id);
     if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
     // Cancelling changes every app it affects (a rollback or a stop).

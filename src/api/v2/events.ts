@@ -12,6 +12,8 @@ import { ApiError, ApiErrorCode } from '../errors.js';
 import { DEFAULT_EVENT_STREAM_LIMITS, createStreamCap } from '../stream-caps.js';
 import { queryAll } from '../request.js';
 import { clientIp } from '../responses.js';
+import { defineRoutes, on } from '../route.js';
+import { error, listQuery } from '../route-docs.js';
 
 /** Marathon's `--event_stream_max_outstanding_messages` default. */
 export const DEFAULT_MAX_OUTSTANDING = 1024;
@@ -24,6 +26,31 @@ function lastEventId(c: Context): number | undefined {
   return Number(raw);
 }
 
+/** The operations of `/v2/events`. */
+export const EVENTS_ROUTES = defineRoutes({
+  streamEvents: {
+    method: 'get',
+    path: '/v2/events',
+    operationId: 'streamEvents',
+    summary: 'Server-sent events (`Accept: text/event-stream`); `Last-Event-ID` resumes',
+    tag: 'events',
+    query: [
+      listQuery('event_type', 'Only these event types (repeatable).'),
+      { name: 'Last-Event-ID', in: 'header', schema: { type: 'string', pattern: '^[0-9]+$' } },
+    ],
+    answers: {
+      '200': {
+        description:
+          'Frames `id:`, `event: <eventType>`, `data: <one-line JSON>`; comments keep the connection alive.',
+        media: { type: 'text/event-stream', schema: { type: 'string' } },
+      },
+      '307': { description: 'This master follows; `Location` is the stream at the leader.' },
+      '405': error('The request does not accept `text/event-stream`.'),
+      '429': error('Too many open event streams, in total or of this principal.'),
+    },
+  },
+});
+
 /** Routes of `/v2/events`. */
 export function eventsRoutes(deps: ApiDeps): Hono {
   const { events, logger } = deps;
@@ -35,7 +62,7 @@ export function eventsRoutes(deps: ApiDeps): Hono {
   });
   const routes = new Hono();
 
-  routes.get('/v2/events', (c) => {
+  on(routes, EVENTS_ROUTES.streamEvents, (c) => {
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
       throw new ApiError(
         ApiErrorCode.METHOD_NOT_ALLOWED,

@@ -2,7 +2,8 @@
 // (those of listed levels that the update leaves out), with violations at Marathon paths.
 import { canonicalPath } from '../../domain/index.js';
 import type { AppDefinition, Violation } from '../../domain/index.js';
-import type { AppFeatures, AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
+import type { AppFeatures } from './wire/app-features.js';
 import { normalizeApp } from './wire/app-normalize.js';
 import { isUnder, parentOf } from './wire/group-json.js';
 import type { WireGroup } from './wire/group-schema.js';

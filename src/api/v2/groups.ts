@@ -24,13 +24,154 @@ import { appFeaturesOf, checkAppSecrets } from './app-secrets.js';
 import { checkOnlyOptions, groupChange } from './group-update.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed } from './wire/app-info.js';
-import type { AppSpec } from './wire/app-normalize.js';
+import type { AppSpec } from '../../domain/index.js';
 import { isUnder, parseGroupEmbed, toGroupInfo } from './wire/group-json.js';
 import { GroupPartialUpdateSchema, GroupUpdateSchema } from './wire/group-schema.js';
 import { checkPathId } from './wire/app-normalize.js';
 import { parseWire } from './wire/violations.js';
+import { GROUP_ID, GROUP_ID_TO_WRITE, versionOf } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import type { RouteSpec } from '../route.js';
+import {
+  FORCE,
+  GROUP_EMBED,
+  INVALID,
+  LOCKED,
+  NO_GROUP,
+  boolQuery,
+  deployment,
+  error,
+  json,
+} from '../route-docs.js';
 
 const specOf = ({ version: _v, versionInfo: _vi, ...spec }: AppDefinition): AppSpec => spec;
+
+/** The operations of `/v2/groups`, in match order (sub-resources first). */
+export const GROUPS_ROUTES = defineRoutes({
+  listRootGroupVersions: {
+    method: 'get',
+    path: '/v2/groups/versions',
+    operationId: 'listRootGroupVersions',
+    summary: 'Versions of the root group',
+    tag: 'groups',
+    answers: { '200': json('The versions, newest first.', 'TimestampArray') },
+  },
+  getGroupVersion: {
+    method: 'get',
+    path: '/v2/groups/{id}/versions/{version}',
+    operationId: 'getGroupVersion',
+    summary: 'A group as it was at a version',
+    tag: 'groups',
+    params: { id: GROUP_ID, version: versionOf('Group') },
+    answers: { '200': json('The group.', 'Group'), ...NO_GROUP },
+  },
+  listGroupVersions: {
+    method: 'get',
+    path: '/v2/groups/{id}/versions',
+    operationId: 'listGroupVersions',
+    summary: 'Versions of a group (those of the apps under it)',
+    tag: 'groups',
+    params: { id: GROUP_ID },
+    answers: { '200': json('The versions, newest first.', 'TimestampArray'), ...NO_GROUP },
+  },
+  listGroupApps: {
+    method: 'get',
+    path: '/v2/groups/{id}/apps',
+    operationId: 'listGroupApps',
+    summary: 'The apps directly in a group',
+    tag: 'groups',
+    params: { id: GROUP_ID },
+    query: [GROUP_EMBED],
+    answers: { '200': json('The apps.', 'AppInfoArray'), ...NO_GROUP },
+  },
+  getGroupRoot: { ...getGroup('/v2/groups', 'getGroupRoot') },
+  getGroup: { ...getGroup('/v2/groups/{id}', 'getGroup'), params: { id: GROUP_ID } },
+  createGroupRoot: { ...createGroup('/v2/groups', 'createGroupRoot') },
+  createGroup: {
+    ...createGroup('/v2/groups/{id}', 'createGroup'),
+    params: { id: GROUP_ID_TO_WRITE },
+  },
+  updateGroupRoot: { ...updateGroup('/v2/groups', 'updateGroupRoot') },
+  updateGroup: {
+    ...updateGroup('/v2/groups/{id}', 'updateGroup'),
+    params: { id: GROUP_ID_TO_WRITE },
+  },
+  patchGroup: {
+    method: 'patch',
+    path: '/v2/groups/{id}',
+    operationId: 'patchGroup',
+    summary: 'Change `enforceRole` of a top-level group (accepted; no effect in Pacer)',
+    tag: 'groups',
+    params: { id: GROUP_ID },
+    body: { schema: 'GroupPartialUpdate' },
+    answers: { '200': { description: 'Done (empty body, as Marathon).' }, ...INVALID, ...NO_GROUP },
+  },
+  deleteGroupRoot: { ...deleteGroup('/v2/groups', 'deleteGroupRoot') },
+  deleteGroup: { ...deleteGroup('/v2/groups/{id}', 'deleteGroup'), params: { id: GROUP_ID } },
+});
+
+function getGroup(path: string, operationId: string): RouteSpec {
+  return {
+    method: 'get',
+    path,
+    operationId,
+    summary: 'A group tree with its apps',
+    tag: 'groups',
+    query: [GROUP_EMBED],
+    answers: { '200': json('The group.', 'GroupInfo'), ...NO_GROUP },
+  };
+}
+
+function createGroup(path: string, operationId: string): RouteSpec {
+  return {
+    method: 'post',
+    path,
+    operationId,
+    summary: 'Create a group with its apps',
+    tag: 'groups',
+    query: [FORCE],
+    body: { schema: 'GroupUpdate' },
+    answers: {
+      '201': deployment('Created; `Location` names the group.'),
+      ...INVALID,
+      '409': error('The group or an app with its path exists.'),
+    },
+  };
+}
+
+function updateGroup(path: string, operationId: string): RouteSpec {
+  return {
+    method: 'put',
+    path,
+    operationId,
+    summary: 'Update or create a group; `{"version"}` rolls back, `{"scaleBy"}` scales',
+    tag: 'groups',
+    query: [FORCE, boolQuery('dryRun', 'Only answer the plan (`{"steps"}`).', false)],
+    body: { schema: 'GroupUpdate' },
+    answers: {
+      '200': {
+        description: 'The deployment, or with `dryRun` the steps.',
+        schema: 'GroupUpdateResult',
+        isDeployment: true,
+      },
+      ...INVALID,
+      ...NO_GROUP,
+      ...LOCKED,
+    },
+  };
+}
+
+function deleteGroup(path: string, operationId: string): RouteSpec {
+  return {
+    method: 'delete',
+    path,
+    operationId,
+    summary: 'Remove a group and everything under it',
+    tag: 'groups',
+    query: [FORCE],
+    answers: { '200': deployment(), ...NO_GROUP, ...LOCKED },
+  };
+}
 
 /** Routes of `/v2/groups`. */
 export function groupsRoutes(deps: RouteDeps): Hono {
@@ -191,14 +332,14 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     return deploymentResponse(c, result);
   }
 
-  routes.get('/v2/groups/versions', async (c) => {
+  on(routes, GROUPS_ROUTES.listRootGroupVersions, async (c) => {
     authorize(c, Action.VIEW, '/');
     return c.json(await versionsOf('/'));
   });
 
-  routes.get('/v2/groups/:id{.+}/versions/:version', async (c) => {
+  on(routes, GROUPS_ROUTES.getGroupVersion, async (c) => {
     const groupId = groupIdOf(c);
-    const version = c.req.param('version');
+    const version = c.req.param('version') ?? '';
     authorize(c, Action.VIEW, groupId);
     const apps = await appsAt(groupId, version);
     if (groupId !== '/' && apps.length === 0) {
@@ -215,12 +356,12 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     );
   });
 
-  routes.get('/v2/groups/:id{.+}/versions', async (c) => {
+  on(routes, GROUPS_ROUTES.listGroupVersions, async (c) => {
     authorize(c, Action.VIEW, groupIdOf(c));
     return c.json(await versionsOf(groupIdOf(c)));
   });
 
-  routes.get('/v2/groups/:id{.+}/apps', async (c) => {
+  on(routes, GROUPS_ROUTES.listGroupApps, async (c) => {
     const groupId = groupIdOf(c);
     const { snapshot, apps: under } = await readGroup(groupId, principalOf(c));
     const apps = under.filter(
@@ -229,20 +370,24 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     return c.json(await appInfos(snapshot, { apps, embed: parseEmbed(queryAll(c, 'embed')) }));
   });
 
-  routes.get('/v2/groups', (c) => getGroup(c, '/'));
-  routes.get('/v2/groups/:id{.+}', (c) => getGroup(c, groupIdOf(c)));
+  on(routes, GROUPS_ROUTES.getGroupRoot, (c) => getGroup(c, '/'));
+  on(routes, GROUPS_ROUTES.getGroup, (c) => getGroup(c, groupIdOf(c)));
 
-  routes.post('/v2/groups', (c) => changeGroup(c, { groupId: '/', isCreate: true }));
-  routes.post('/v2/groups/:id{.+}', (c) =>
+  on(routes, GROUPS_ROUTES.createGroupRoot, (c) =>
+    changeGroup(c, { groupId: '/', isCreate: true }),
+  );
+  on(routes, GROUPS_ROUTES.createGroup, (c) =>
     changeGroup(c, { groupId: groupIdOf(c), isCreate: true }),
   );
 
-  routes.put('/v2/groups', (c) => changeGroup(c, { groupId: '/', isCreate: false }));
-  routes.put('/v2/groups/:id{.+}', (c) =>
+  on(routes, GROUPS_ROUTES.updateGroupRoot, (c) =>
+    changeGroup(c, { groupId: '/', isCreate: false }),
+  );
+  on(routes, GROUPS_ROUTES.updateGroup, (c) =>
     changeGroup(c, { groupId: groupIdOf(c), isCreate: false }),
   );
 
-  routes.patch('/v2/groups/:id{.+}', async (c) => {
+  on(routes, GROUPS_ROUTES.patchGroup, async (c) => {
     const groupId = groupIdOf(c);
     authorize(c, Action.UPDATE, groupId);
     parseWire(GroupPartialUpdateSchema, await readJson(c));
@@ -256,8 +401,8 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     return c.body(null, 200);
   });
 
-  routes.delete('/v2/groups', (c) => deleteGroup(c, '/'));
-  routes.delete('/v2/groups/:id{.+}', (c) => deleteGroup(c, groupIdOf(c)));
+  on(routes, GROUPS_ROUTES.deleteGroupRoot, (c) => deleteGroup(c, '/'));
+  on(routes, GROUPS_ROUTES.deleteGroup, (c) => deleteGroup(c, groupIdOf(c)));
 
   return routes;
 }

@@ -7,11 +7,45 @@ import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { DEFAULT_LOG_FOLLOW_LIMITS, createStreamCap } from '../stream-caps.js';
 import { queryBoolean, queryInteger } from '../request.js';
+import { TASK_ID } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { boolQuery, error } from '../route-docs.js';
 
 const DEFAULT_TAIL = 100;
 const MAX_TAIL = 10_000;
 
 /** Routes of `/v2/tasks/{taskId}/logs`. */
+/** The operations of `/v2/tasks/{taskId}/logs`. */
+export const LOGS_ROUTES = defineRoutes({
+  getTaskLogs: {
+    method: 'get',
+    path: '/v2/tasks/{taskId}/logs',
+    operationId: 'getTaskLogs',
+    summary: 'Last lines a task wrote; `follow=true` streams them (server-sent events `log`)',
+    tag: 'pacer',
+    params: { taskId: TASK_ID },
+    query: [
+      { name: 'stream', in: 'query', schema: { type: 'string', enum: ['stdout', 'stderr'] } },
+      { name: 'tail', in: 'query', schema: { type: 'integer', minimum: 0, default: 100 } },
+      boolQuery(
+        'follow',
+        'Keep the connection open and stream new lines as server-sent events.',
+        false,
+      ),
+    ],
+    answers: {
+      '200': {
+        description: 'The lines (JSON), or an event stream with `follow=true`.',
+        schema: 'LogLines',
+        media: { type: 'text/event-stream', schema: { type: 'string' } },
+      },
+      '400': error('Bad `stream` or `tail`.'),
+      '404': error('No such task.'),
+      '429': error('Too many open log follows, in total or of this principal.'),
+    },
+  },
+});
+
 export function logsRoutes(deps: ApiDeps): Hono {
   const { store, logs } = deps;
   const cap = createStreamCap({
@@ -20,8 +54,8 @@ export function logsRoutes(deps: ApiDeps): Hono {
   });
   const routes = new Hono();
 
-  routes.get('/v2/tasks/:taskId/logs', async (c) => {
-    const taskId = c.req.param('taskId');
+  on(routes, LOGS_ROUTES.getTaskLogs, async (c) => {
+    const taskId = c.req.param('taskId') ?? '';
     const rawStream = c.req.query('stream');
     if (rawStream !== undefined && rawStream !== 'stdout' && rawStream !== 'stderr') {
       throw new BadRequestError("Query parameter 'stream' must be 'stdout' or 'stderr'");

@@ -1,7 +1,13 @@
 // /v2/queue: instances waiting for placement, their backoff delay and why agents refused them
 // (QueueResource.scala); `DELETE …/delay` resets the backoff.
 import { Hono } from 'hono';
-import { Action, NotFoundError, canonicalPath, toTimestamp } from '../../domain/index.js';
+import {
+  Action,
+  NotFoundError,
+  canonicalPath,
+  isValidPathId,
+  toTimestamp,
+} from '../../domain/index.js';
 import { canView } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { Instance } from '../../domain/index.js';
@@ -9,6 +15,40 @@ import { systemClock } from '../../lib/index.js';
 import type { RouteDeps } from '../deps.js';
 import { toAppJson } from './wire/app-json.js';
 import { RejectReason } from '../../scheduler/index.js';
+import { APP_ID, isNameable } from '../path-params.js';
+import { defineRoutes, on } from '../route.js';
+import { error, json } from '../route-docs.js';
+
+/** The operations of `/v2/queue`. */
+export const QUEUE_ROUTES = defineRoutes({
+  getQueue: {
+    method: 'get',
+    path: '/v2/queue',
+    operationId: 'getQueue',
+    summary: 'Instances waiting for agents, their backoff delay and why agents refused them',
+    tag: 'queue',
+    answers: { '200': json('The queue.', 'Queue') },
+  },
+  resetQueueDelay: {
+    method: 'delete',
+    path: '/v2/queue/{id}/delay',
+    operationId: 'resetQueueDelay',
+    summary: 'Reset the launch backoff of an app',
+    tag: 'queue',
+    params: {
+      id: {
+        ...APP_ID,
+        check: (value) => {
+          const id = canonicalPath(value);
+          return isNameable(id) && isValidPathId(id)
+            ? undefined
+            : new NotFoundError(`Application ${id} not found in tasks queue.`);
+        },
+      },
+    },
+    answers: { '204': { description: 'Reset.' }, '404': error('The app is not in the queue.') },
+  },
+});
 
 /** Routes of `/v2/queue`. */
 export function queueRoutes(deps: RouteDeps): Hono {
@@ -16,7 +56,7 @@ export function queueRoutes(deps: RouteDeps): Hono {
   const clock = deps.clock ?? systemClock;
   const routes = new Hono();
 
-  routes.get('/v2/queue', async (c) => {
+  on(routes, QUEUE_ROUTES.getQueue, async (c) => {
     const now = clock.now();
     const snapshot = await reads.snapshot();
     const principal = principalOf(c);
@@ -59,8 +99,8 @@ export function queueRoutes(deps: RouteDeps): Hono {
     return c.json({ queue: items });
   });
 
-  routes.delete('/v2/queue/:id{.+}/delay', async (c) => {
-    const id = canonicalPath(c.req.param('id'));
+  on(routes, QUEUE_ROUTES.resetQueueDelay, async (c) => {
+    const id = canonicalPath(c.req.param('id') ?? '');
     // The issue puts queue delays under `admin` (on the app's path: a team admin may reset it).
     authorize(c, Action.ADMIN, id);
     if (!(await orchestrator.resetDelay(id))) {

@@ -10,15 +10,43 @@ import { deploymentResponse } from '../responses.js';
 import { killOptions, tasksJson } from './app-tasks.js';
 import { parseWire } from './wire/violations.js';
 import { DeleteTasksSchema } from './wire/task-schemas.js';
+import { defineRoutes, on } from '../route.js';
+import { FORCE, SCALE, WIPE, error, json, listQuery } from '../route-docs.js';
 
 const STATUS_FILTERS = { running: 'TASK_RUNNING', staging: 'TASK_STAGING' } as const;
+
+/** The operations of `/v2/tasks` (logs of one task are in logs.ts). */
+export const TASKS_ROUTES = defineRoutes({
+  listTasks: {
+    method: 'get',
+    path: '/v2/tasks',
+    operationId: 'listTasks',
+    summary: 'Every task',
+    tag: 'tasks',
+    query: [listQuery('status', '`running` or `staging` (repeatable); other values are ignored.')],
+    answers: { '200': json('The tasks.', 'TaskList') },
+  },
+  killTasks: {
+    method: 'post',
+    path: '/v2/tasks/delete',
+    operationId: 'killTasks',
+    summary: 'Kill tasks of any apps',
+    tag: 'tasks',
+    query: [SCALE, WIPE, FORCE],
+    body: { schema: 'DeleteTasks' },
+    answers: {
+      '200': json('`{"tasks"}` killed, or a DeploymentResult with `scale=true`.', 'KilledTasks'),
+      '400': error('A malformed task id, or `scale` with `wipe`.'),
+    },
+  },
+});
 
 /** Routes of `/v2/tasks` (logs of one task are in logs.ts). */
 export function tasksRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
-  routes.get('/v2/tasks', async (c) => {
+  on(routes, TASKS_ROUTES.listTasks, async (c) => {
     // Only `running` and `staging` are recognised; unknown values are dropped, so a filter of
     // only unknown values lists every task (TasksResource.scala).
     const states = queryAll(c, 'status').flatMap((s) => {
@@ -41,7 +69,7 @@ export function tasksRoutes(deps: RouteDeps): Hono {
     return c.body(body, 200, { 'Content-Type': 'application/json' });
   });
 
-  routes.post('/v2/tasks/delete', async (c) => {
+  on(routes, TASKS_ROUTES.killTasks, async (c) => {
     const options = killOptions(c);
     const { ids } = parseWire(DeleteTasksSchema, await readJson(c));
     for (const id of ids) {

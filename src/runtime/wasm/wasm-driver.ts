@@ -67,7 +67,7 @@ export interface WasmDriverOptions {
   shouldPrewarmResumable?: boolean;
 }
 
-interface TaskRecord {
+interface WasmTask {
   handle: TaskHandle;
   spec: TaskSpec;
   prepared: PreparedModule;
@@ -127,12 +127,12 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   if (shouldMeterFuel && (options.shouldPrewarmResumable ?? true)) shared.warm();
   const fuelSlice = options.fuelSlice ?? 10_000_000n;
   const maxLogLineBytes = options.maxLogLineBytes ?? 4096;
-  const tasks = new Map<string, TaskRecord>();
+  const tasks = new Map<string, WasmTask>();
   /** File identity (see `fileIdentity`) → sha256 of its bytes: a cached module is not re-read. */
   const fileDigests = new Map<string, string>();
   const maxFileDigests = 4096;
 
-  function finish(record: TaskRecord, exit: TaskExit): void {
+  function finish(record: WasmTask, exit: TaskExit): void {
     if (record.exit) return;
     record.exit = exit;
     clearTimeout(record.timer);
@@ -144,14 +144,14 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     record.resolveExit(exit);
   }
 
-  function fuelUsedOf(record: TaskRecord, fuelLeft: bigint | undefined): number | undefined {
+  function fuelUsedOf(record: WasmTask, fuelLeft: bigint | undefined): number | undefined {
     const budget = record.fuelBudget;
     if (budget === undefined || fuelLeft === undefined) return undefined;
     const used = budget - fuelLeft;
     return Number(used > budget ? budget : used);
   }
 
-  function exitOf(record: TaskRecord, event: Extract<WorkerEvent, { type: 'exit' }>): TaskExit {
+  function exitOf(record: WasmTask, event: Extract<WorkerEvent, { type: 'exit' }>): TaskExit {
     const fuelUsed = fuelUsedOf(record, event.fuelLeft);
     const fuelNote = fuelUsed === undefined ? '' : ` (fuel used: ${fuelUsed})`;
     const failed = (reason: FailureReason, sentence: string, exitCode?: number): TaskExit => ({
@@ -204,7 +204,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     }
   }
 
-  function killedExit(record: TaskRecord): TaskExit {
+  function killedExit(record: WasmTask): TaskExit {
     if (record.endedBy === 'TIMEOUT') {
       const ms = timeoutOf(record.spec);
       return {
@@ -224,7 +224,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     return spec.limits.timeoutMs ?? options.defaultTimeoutMs ?? 0;
   }
 
-  function onEvent(record: TaskRecord, event: WorkerEvent): void {
+  function onEvent(record: WasmTask, event: WorkerEvent): void {
     if (record.exit) return;
     switch (event.type) {
       case 'started':
@@ -256,7 +256,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     }
   }
 
-  async function end(record: TaskRecord, by: 'KILLED' | 'TIMEOUT'): Promise<void> {
+  async function end(record: WasmTask, by: 'KILLED' | 'TIMEOUT'): Promise<void> {
     if (record.exit) return;
     record.endedBy ??= by;
     // Wake a sleeping task at once; terminating the worker stops even a tight loop.
@@ -323,7 +323,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
       const { argv, prepared } = await loadModule(spec);
       let resolveExit: (exit: TaskExit) => void = () => undefined;
       const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
-      const record: TaskRecord = {
+      const record: WasmTask = {
         handle: { taskId: spec.taskId, kind: 'wasm', startedAt: Date.now() },
         spec,
         prepared,

@@ -2,7 +2,7 @@
 // (BEHAVIOUR.md (b)), legacy fields folded into their current form as AppNormalization does
 // (`ports`, `uris`, `container.docker.network`/`portMappings`), then Marathon's rules checked.
 import type {
-  AppDefinition,
+  AppSpec,
   Container,
   FetchUri,
   HealthCheck,
@@ -14,21 +14,13 @@ import type {
   Violation,
 } from '../../../domain/index.js';
 import { canonicalPath, isValidPathId } from '../../../domain/index.js';
+import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
 import { checkApp, checkLegacyFields } from './app-validate.js';
 import { normalizeConstraints } from './constraints.js';
 import { groupViolations } from './violations.js';
 
 export { CMD_ARGS_MESSAGE } from './app-validate.js';
-
-/** An app as the API hands it to the orchestrator: everything but the server-stamped version. */
-export type AppSpec = Omit<AppDefinition, 'version' | 'versionInfo'>;
-
-/** Optional Marathon features this master enables (`--enable_features`). */
-export interface AppFeatures {
-  /** Apps may refer to secrets: the master has a secrets key. */
-  secrets: boolean;
-}
 
 /** Marathon's message for a path id that breaks the PathId pattern. */
 export const ID_PATTERN_MESSAGE =

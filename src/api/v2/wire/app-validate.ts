@@ -4,7 +4,8 @@
 // caller's grants), without `gpu_resources` and `external_volumes`, and with no default container
 // network name.
 import type { Violation } from '../../../domain/index.js';
-import type { AppFeatures, AppSpec } from './app-normalize.js';
+import type { AppSpec } from '../../../domain/index.js';
+import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
 import { checkPacerLabels } from './pacer-labels-validate.js';
 import { checkCommandLineValues, checkContainerValues } from './container-validate.js';

@@ -8,7 +8,7 @@ import {
   isImageReference,
 } from '../../../domain/index.js';
 import type { Violation } from '../../../domain/index.js';
-import type { AppSpec } from './app-normalize.js';
+import type { AppSpec } from '../../../domain/index.js';
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 

@@ -178,6 +178,23 @@ export const LeaderSchema = z
   .object({ leader: z.string() })
   .register(responseSchemas, { id: 'Leader' });
 
+export const PluginListSchema = z
+  .object({
+    plugins: z.array(
+      z.object({
+        id: z.string(),
+        implementation: z.string(),
+        plugin: z.string(),
+        info: z.record(z.string(), z.unknown()).optional(),
+        tags: z.array(z.string()).optional(),
+      }),
+    ),
+  })
+  .register(responseSchemas, {
+    id: 'PluginList',
+    description: 'Loaded Marathon plugins (Pacer loads none).',
+  });
+
 export const MessageSchema = z
   .object({ message: z.string() })
   .register(responseSchemas, { id: 'Message' });
