@@ -1,18 +1,13 @@
-// The leader's state as the API reads it: apps and deployments from the app cache, instances
-// from the instance tracker, under one revision that changes when either does.
+// The leader's state as the API reads it: apps, deployments and instances from the applier's
+// memory, under the one revision every applied intent moves.
 import type { LiveState } from '../api/read-model.js';
-import type { AppCache } from './app-cache.js';
-import type { InstanceTracker } from './instance-tracker.js';
+import type { Applier } from './applier/index.js';
 
-export function liveState(cache: AppCache, tracker: InstanceTracker): LiveState {
+export function liveState(applier: Pick<Applier, 'apps' | 'instances'>): LiveState {
   return {
-    revision() {
-      // Both only grow, so their sum changes whenever one does.
-      const apps = cache.revision();
-      return apps === undefined ? undefined : apps + tracker.revision();
-    },
-    apps: () => [...cache.apps().values()],
-    deployments: () => cache.deployments(),
-    instances: () => tracker.all(),
+    revision: () => applier.apps.revision(),
+    apps: () => [...applier.apps.apps().values()],
+    deployments: () => applier.apps.deployments(),
+    instances: () => applier.instances.all(),
   };
 }

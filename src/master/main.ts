@@ -17,10 +17,9 @@ import { createAgentIdentity } from './agent-identity.js';
 import { createAgentLiveness } from './agent-liveness.js';
 import { createAgentReports } from './agent-reports.js';
 import { createAgentTrust } from './agent-trust.js';
-import { createAppCache } from './app-cache.js';
-import { createEvaluationLoop } from './evaluation-loop.js';
+import { createApplier } from './applier/index.js';
+import { createEvaluationLoop } from './evaluation/index.js';
 import { createEventHub } from './event-hub.js';
-import { createInstanceTracker } from './instance-tracker.js';
 import { createLaunchQueue } from './launch-queue.js';
 import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
@@ -79,20 +78,19 @@ export interface RunningMaster {
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const { store, bus, clock, logger, masterId } = options;
   const events = createEventHub({ store, clock, logger });
-  const tracker = createInstanceTracker({ store });
-  const cache = createAppCache({ store });
+  // The one writer of instances, apps and deployments; everything else reads its views.
+  const applier = createApplier({ store, events, logger });
+  const tracker = applier.instances;
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const commands = createAgentCommands({ bus });
   const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
-    cache,
-    tracker,
+    applier,
     agents,
     commands,
     launchQueue,
     queueView,
-    events,
     clock,
     logger,
     algorithm: options.placement,
@@ -100,42 +98,35 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onFatal: (error) => {
       // A broken invariant: drop the in-memory view and rebuild it from the store.
       logger.error({ err: error }, 'evaluation failed; reloading state');
-      void Promise.all([tracker.load(), agents.load(), cache.load()]).catch(
-        (reloadError: unknown) => logger.error({ err: reloadError }, 'reload failed'),
+      void Promise.all([applier.load(), agents.load()]).catch((reloadError: unknown) =>
+        logger.error({ err: reloadError }, 'reload failed'),
       );
     },
   });
   const onChange = (appIds?: string[]) => loop.kick(appIds);
   const orchestrator = createOrchestrator({
-    cache,
-    tracker,
+    applier,
     commands,
     launchQueue,
-    events,
     clock,
     logger,
     onChange,
   });
   const taskMetrics = createTaskMetrics();
   const statuses = createStatusHandler({
-    store,
-    cache,
-    tracker,
+    applier,
     launchQueue,
     commands,
-    events,
     metrics: taskMetrics,
     clock,
     logger,
     onChange,
   });
-  const health = createHealthHandler({ cache, tracker, commands, events, clock, logger, onChange });
+  const health = createHealthHandler({ applier, commands, clock, logger, onChange });
   const liveness = createAgentLiveness({
-    cache,
+    applier,
     agents,
-    tracker,
     commands,
-    events,
     clock,
     logger,
     onChange,
@@ -182,9 +173,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
 
   /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
   async function lead(): Promise<void> {
-    await tracker.load();
+    await applier.load();
     await agents.load();
-    await cache.load();
     // Agents' Redis users first (Redis may have restarted empty), then read every agent heard of.
     const joined = await identity.restore();
     for (const agentId of joined) agentReports.watch(agentId);
@@ -206,7 +196,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.
-    cache.forget();
+    applier.forget();
   }
 
   const leadership = createLeadership({
@@ -224,7 +214,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     auth,
     store,
     // Reads come from the leader's memory; a follower relays them to the leader.
-    live: liveState(cache, tracker),
+    live: liveState(applier),
     orchestrator,
     events,
     logs: createLogReader({

@@ -13,19 +13,16 @@ import {
 import { computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
-import type { AppCache } from './app-cache.js';
-import type { InstanceTracker } from './instance-tracker.js';
+import type { Applier, EventInput, IntentResult } from './applier/index.js';
 import type { LaunchQueue } from './launch-queue.js';
-import type { EventHub, Orchestrator } from './services.js';
+import type { Orchestrator } from './services.js';
 import { deploymentPlanJson } from './deployment-events.js';
 
 export interface OrchestratorOptions {
-  /** The leader's apps and deployments; every write goes through it to the store. */
-  cache: AppCache;
-  tracker: InstanceTracker;
+  /** The one writer: apps, deployments and instances are read from it and changed through it. */
+  applier: Applier;
   commands: AgentCommands;
   launchQueue: LaunchQueue;
-  events: EventHub;
   clock: Clock;
   logger: Logger;
   /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
@@ -33,7 +30,9 @@ export interface OrchestratorOptions {
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const { cache, tracker, commands, launchQueue, events, clock, logger, onChange } = options;
+  const { applier, commands, launchQueue, clock, logger, onChange } = options;
+  const cache = applier.apps;
+  const tracker = applier.instances;
   let lastVersionMs = 0;
   /** Apps with a deploy between its checks and its commit; a deploy of one of them waits. */
   const busy = new Map<string, Promise<void>>();
@@ -71,12 +70,30 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return locking;
   }
 
-  async function emitCancelled(deployment: Deployment, reason: string): Promise<void> {
-    await events.emit({
+  function cancelledEvent(deployment: Deployment, reason: string): EventInput {
+    return {
       eventType: 'deployment_failed',
       id: deployment.id,
       plan: deploymentPlanJson(deployment),
       reason,
+    };
+  }
+
+  /** A result the store accepted; a conflict here is a broken invariant (writes take turns). */
+  function accepted(result: IntentResult): void {
+    if (!result.ok) throw new Error(`Deployment refused: ${result.conflicts.join('; ')}`);
+  }
+
+  /** Marks the instances decommissioned (they are not relaunched); recomputed on a conflict. */
+  async function decommission(instanceIds: string[]): Promise<void> {
+    await applier.update(() => {
+      const update = instanceIds.flatMap((id) => {
+        const instance = tracker.get(id);
+        const revision = tracker.revisionOf(id);
+        if (!instance || revision === undefined || instance.goal === 'Decommissioned') return [];
+        return [{ instance: { ...instance, goal: 'Decommissioned' as const }, revision }];
+      });
+      return update.length > 0 ? { source: 'orchestrator', update } : undefined;
     });
   }
 
@@ -151,17 +168,27 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const release = reserve(affected);
       try {
         // Durable before the answer; concurrent deploys share the transaction (group commit).
-        await cache.commit({
-          apps: targetApps,
-          removeApps: remove,
-          deployments: [deployment],
-          removeDeployments: locking.map((d) => d.id),
-        });
+        accepted(
+          await applier.submit({
+            source: 'orchestrator',
+            // Turns are taken per app (`waitTurn`), so these hold; the applier makes sure.
+            requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
+            apps: targetApps,
+            removeApps: remove,
+            startDeployments: [deployment],
+            removeDeployments: locking.map((d) => d.id),
+            events: [
+              ...locking.map((d) => cancelledEvent(d, 'Cancelled by a forced deployment')),
+              {
+                eventType: 'deployment_info',
+                plan: deploymentPlanJson(deployment),
+                currentStep: deployment.steps[0] ?? { actions: [] },
+              },
+            ],
+          }),
+        );
       } finally {
         release();
-      }
-      for (const cancelled of locking) {
-        await emitCancelled(cancelled, 'Cancelled by a forced deployment');
       }
       for (const app of targetApps) {
         if (app.versionInfo.lastConfigChangeAt === version) launchQueue.reset(app.id);
@@ -170,11 +197,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         { deploymentId: deployment.id, apps: affected, steps: deployment.steps.length },
         'deployment started',
       );
-      await events.emit({
-        eventType: 'deployment_info',
-        plan: deploymentPlanJson(deployment),
-        currentStep: deployment.steps[0] ?? { actions: [] },
-      });
       onChange(affected);
       return { deploymentId: deployment.id, version };
     },
@@ -198,10 +220,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
         lockingDeployments([...byApp.keys()], force);
         // Decommission first, so the scale-down deployment does not pick other instances.
-        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+        await decommission(killed.map((i) => i.instanceId));
         deployment = await orchestrator.deploy({ apps }, { force });
       } else if (wipe) {
-        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+        await decommission(killed.map((i) => i.instanceId));
       }
       for (const instance of killed) await killInstance(instance);
       onChange();
@@ -211,8 +233,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     async cancelDeployment(id, { force }) {
       const deployment = cache.deployment(id);
       if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-      await cache.commit({ removeDeployments: [id] });
-      await emitCancelled(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back');
+      accepted(
+        await applier.submit({
+          source: 'orchestrator',
+          removeDeployments: [id],
+          events: [
+            cancelledEvent(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back'),
+          ],
+        }),
+      );
       if (force) {
         onChange();
         return undefined;
