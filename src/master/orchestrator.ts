@@ -43,13 +43,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return toTimestamp(lastVersionMs);
   }
 
-  /** Resolves when no deploy of `appIds` is under way; what follows must not await before reserving. */
-  async function waitTurn(appIds: string[]): Promise<void> {
-    for (;;) {
-      const pending = appIds.flatMap((id) => busy.get(id) ?? []);
-      if (pending.length === 0) return;
-      await Promise.all(pending);
-    }
+  /**
+   * Resolves when no deploy of `appIds` is under way. The check that ends it runs in the turn
+   * it resolves in: await it and continue to `reserve` without another await (two deploys of
+   * one app that both found none pending would otherwise both pass their checks).
+   */
+  function waitTurn(appIds: string[]): Promise<void> | undefined {
+    const pending = appIds.flatMap((id) => busy.get(id) ?? []);
+    if (pending.length === 0) return undefined;
+    return Promise.all(pending).then(() => undefined);
   }
 
   /** Marks `appIds` busy until the returned function runs. */
@@ -108,7 +110,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const remove = change.remove ?? [];
       const restart = change.restart ?? [];
       const affected = [...new Set([...change.apps.map((a) => a.id), ...remove, ...restart])];
-      await waitTurn(affected);
+      for (let turn = waitTurn(affected); turn; turn = waitTurn(affected)) await turn;
       // From here to `reserve` nothing awaits: the checks and the reservation are one step, so
       // two concurrent deploys of an app never both pass them.
       const current = new Map<string, AppDefinition>();

@@ -74,21 +74,29 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
       );
     }
   };
-  reconcileFree(heldApps(snapshot.deployments.map((d) => d.value)));
-
-  const progress = snapshot.deployments.map(({ value, revision }) => ({
-    revision,
-    progress: advance(value, {
-      hasApp: (id) => apps.has(id),
-      instanceCount: (id) => byApp.get(id)?.length ?? 0,
-      isConverged: (id) => results.get(id)?.isConverged ?? false,
-    }),
-  }));
-  // A finished step releases the apps of the next one: reconcile them in this same pass.
-  const held = heldApps(
-    progress.filter((p) => !p.progress.isFinished).map((p) => p.progress.deployment),
-  );
-  reconcileFree(held);
+  const view = {
+    hasApp: (id: string) => apps.has(id),
+    instanceCount: (id: string) => byApp.get(id)?.length ?? 0,
+    isConverged: (id: string) => results.get(id)?.isConverged ?? false,
+  };
+  // A finished step releases the apps of the next one: reconcile them in this same pass, and
+  // so on while steps finish (an app with nothing to do converges at once). Each round only
+  // adds results, so progress only grows; the rounds end when no app is released.
+  let held = heldApps(snapshot.deployments.map((d) => d.value));
+  let progress: { revision: number; progress: Progress }[];
+  for (;;) {
+    reconcileFree(held);
+    progress = snapshot.deployments.map(({ value, revision }) => ({
+      revision,
+      progress: advance(value, view),
+    }));
+    const next = heldApps(
+      progress.filter((p) => !p.progress.isFinished).map((p) => p.progress.deployment),
+    );
+    const isReleased = [...held].some((id) => !next.has(id));
+    held = next;
+    if (!isReleased) break;
+  }
 
   const changes = new Map<string, AppChanges>();
   const changesOf = (appId: string): AppChanges => {
