@@ -286,6 +286,95 @@ describe('master loops', () => {
     });
   });
 
+  describe("Marathon's events", () => {
+    const payloads = async (eventType: string) => {
+      await events.flush();
+      return (await store.events.since(0, 10_000))
+        .filter((e) => e.eventType === eventType)
+        .map((e) => e.payload as Record<string, any>);
+    };
+
+    it('carries the plan with the root group before and after in deployment events', async () => {
+      await orchestrator.deploy({ apps: [wanted('/kept', { instances: 0 })] }, { force: false });
+      await loop.runOnce();
+      await orchestrator.deploy({ apps: [wanted('/added', { instances: 0 })] }, { force: false });
+      await loop.runOnce();
+      const [info] = (await payloads('deployment_info')).filter((e) =>
+        e.plan.steps.some((s: any) => s.actions.some((a: any) => a.app === '/added')),
+      );
+      expect(Object.keys(info?.plan ?? {}).sort()).toEqual([
+        'id',
+        'original',
+        'steps',
+        'target',
+        'version',
+      ]);
+      const ids = (group: any) => group.apps.map((app: any) => app.id);
+      expect(ids(info?.plan.original)).toEqual(['/kept']);
+      expect(ids(info?.plan.target)).toEqual(['/added', '/kept']);
+      expect(await payloads('group_change_success')).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ groupId: '/', version: info?.plan.version }),
+        ]),
+      );
+    });
+
+    it('tells of an app stopped by a deployment, and of health checks added and removed', async () => {
+      const check = { protocol: 'MESOS_HTTP', path: '/health', portIndex: 0 } as never;
+      await orchestrator.deploy(
+        { apps: [wanted('/checked', { instances: 0, healthChecks: [check] })] },
+        { force: false },
+      );
+      expect(await payloads('add_health_check_event')).toEqual([
+        expect.objectContaining({ appId: '/checked', healthCheck: check }),
+      ]);
+      await loop.runOnce();
+      await orchestrator.deploy({ apps: [], remove: ['/checked'] }, { force: false });
+      await loop.runOnce();
+      expect(await payloads('remove_health_check_event')).toEqual([
+        expect.objectContaining({ appId: '/checked' }),
+      ]);
+      expect(await payloads('app_terminated_event')).toEqual([
+        expect.objectContaining({ appId: '/checked' }),
+      ]);
+    });
+
+    it('reports the failed step, the deployment and the group change of a cancelled deployment', async () => {
+      const { deploymentId } = await orchestrator.deploy(
+        { apps: [wanted('/cancelled', { instances: 2 })] },
+        { force: false },
+      );
+      await orchestrator.cancelDeployment(deploymentId, { force: true });
+      expect((await payloads('deployment_step_failure')).map((e) => e.plan.id)).toEqual([
+        deploymentId,
+      ]);
+      expect(await payloads('deployment_failed')).toEqual([
+        expect.objectContaining({ id: deploymentId, reason: 'Cancelled (force)' }),
+      ]);
+      expect(await payloads('group_change_failed')).toEqual([
+        expect.objectContaining({ groupId: '/', reason: 'Cancelled (force)' }),
+      ]);
+    });
+
+    it('tells of a task it does not know that ended', async () => {
+      await statuses.handle({
+        type: 'status',
+        agentId: 'agent-a',
+        taskId: 'edge_ghost.instance-1234._app.3',
+        state: 'TASK_FAILED',
+        seq: ++statusSeq,
+        at: clock.now(),
+      });
+      expect(await payloads('unknown_instance_terminated_event')).toEqual([
+        expect.objectContaining({
+          instanceId: 'edge_ghost.instance-1234',
+          runSpecId: '/edge/ghost',
+          condition: 'Failed',
+        }),
+      ]);
+    });
+  });
+
   describe('agent liveness', () => {
     it('marks the tasks of a silent agent unreachable, then expunges them per strategy', async () => {
       await liveness.onOffer(offer('agent-a', clock));

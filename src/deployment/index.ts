@@ -2,3 +2,4 @@
 // pure step progress.
 export * from './plan.js';
 export * from './advance.js';
+export * from './plan-json.js';

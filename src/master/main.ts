@@ -2,12 +2,15 @@
 import type { Bus } from '../bus/index.js';
 import { createApi } from '../api/server.js';
 import { startHttpServer } from '../api/http-server.js';
+import { toAppJson } from '../api/v2/wire/app-json.js';
+import { toGroupInfo } from '../api/v2/wire/group-json.js';
 import type { TlsFiles } from '../api/http-server.js';
 import type { Dispatcher } from 'undici';
 import type { SecretBox } from './secret-box.js';
 import type { LimitsConfig } from '../config.js';
 import { bootstrapPrincipal, createAuthenticator } from '../api/auth/index.js';
 import type { AuthConfig } from '../config.js';
+import { toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
@@ -79,7 +82,20 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
   const { store, bus, clock, logger, masterId } = options;
   const events = createEventHub({ store, clock, logger });
   // The one writer of instances, apps and deployments; everything else reads its views.
-  const applier = createApplier({ store, events, logger });
+  const applier = createApplier({
+    store,
+    events,
+    logger,
+    // Deployment events carry the root group before and after, as `GET /v2/groups` shows it.
+    renderRootGroup: (apps) =>
+      toGroupInfo({
+        groupId: '/',
+        apps,
+        embed: { groups: true, apps: true, pods: true },
+        appInfo: (app) => ({ ...toAppJson(app) }),
+        fallbackVersion: toTimestamp(clock.now()),
+      }),
+  });
   const tracker = applier.instances;
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });

@@ -13,10 +13,10 @@ import {
 import { computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
-import type { Applier, EventInput, IntentResult } from './applier/index.js';
+import type { Applier, IntentResult } from './applier/index.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Orchestrator } from './services.js';
-import { deploymentPlanJson } from './deployment-events.js';
+import { failedEvents, healthCheckEvents, startedEvents } from './deployment-events.js';
 
 export interface OrchestratorOptions {
   /** The one writer: apps, deployments and instances are read from it and changed through it. */
@@ -70,15 +70,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const locking = cache.deployments().filter((d) => d.affectedApps.some((id) => wanted.has(id)));
     if (locking.length > 0 && !force) throw new AppLockedError(locking.map((d) => d.id));
     return locking;
-  }
-
-  function cancelledEvent(deployment: Deployment, reason: string): EventInput {
-    return {
-      eventType: 'deployment_failed',
-      id: deployment.id,
-      plan: deploymentPlanJson(deployment),
-      reason,
-    };
   }
 
   /** A result the store accepted; a conflict here is a broken invariant (writes take turns). */
@@ -180,12 +171,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             startDeployments: [deployment],
             removeDeployments: locking.map((d) => d.id),
             events: [
-              ...locking.map((d) => cancelledEvent(d, 'Cancelled by a forced deployment')),
-              {
-                eventType: 'deployment_info',
-                plan: deploymentPlanJson(deployment),
-                currentStep: deployment.steps[0] ?? { actions: [] },
-              },
+              ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
+              ...healthCheckEvents({ original, target: targetApps, removed: remove }),
+              ...startedEvents(deployment),
             ],
           }),
         );
@@ -239,9 +227,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         await applier.submit({
           source: 'orchestrator',
           removeDeployments: [id],
-          events: [
-            cancelledEvent(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back'),
-          ],
+          events: failedEvents(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back'),
         }),
       );
       if (force) {

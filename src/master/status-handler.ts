@@ -9,6 +9,7 @@ import {
   fromMesosState,
   isActive,
   isTerminal,
+  parseTaskId,
   toMesosState,
   toTimestamp,
 } from '../domain/index.js';
@@ -65,6 +66,19 @@ function statusEvents({ instance, app, message }: Applied): EventInput[] {
       runSpecVersion: instance.appVersion,
     },
   ];
+}
+
+/** Marathon's event for a task it does not know that ended; ids come from the task id. */
+function unknownTerminated(message: StatusMessage, condition: Condition): EventInput {
+  const instanceId = parseTaskId(message.taskId)?.instanceId ?? message.taskId;
+  // `<app id with / as _>.instance-…`: path ids hold no `_`, so the app id reads back exactly.
+  const safeAppId = instanceId.slice(0, Math.max(0, instanceId.lastIndexOf('.instance-')));
+  return {
+    eventType: 'unknown_instance_terminated_event',
+    instanceId,
+    runSpecId: `/${safeAppId.replaceAll('_', '/')}`,
+    condition,
+  };
 }
 
 function failureOf(instance: Instance, message: StatusMessage): TaskFailure {
@@ -176,10 +190,15 @@ export function createStatusHandler(options: {
         );
       }
     }
-    // A task the master does not know (expunged, or an old incarnation): make sure it ends.
-    for (const message of unknown)
-      if (!isTerminal(fromMesosState(message.state)))
-        await commands.kill(message.agentId, message.taskId);
+    // A task the master does not know (expunged, or an old incarnation): make sure it ends,
+    // and tell of one that did (Marathon's `unknown_instance_terminated_event`).
+    const terminated: EventInput[] = [];
+    for (const message of unknown) {
+      const condition = fromMesosState(message.state);
+      if (!isTerminal(condition)) await commands.kill(message.agentId, message.taskId);
+      else terminated.push(unknownTerminated(message, condition));
+    }
+    if (terminated.length > 0) await applier.submit({ source: 'status', events: terminated });
     const changed = applied
       .filter(({ condition }) => isTerminal(condition) || condition === 'Running')
       .map(({ instance }) => instance.appId);

@@ -7,8 +7,12 @@
 //   submit ─► queue ─(next turn)─► batch: check + stage each in order (refused: conflict)
 //                                   └─► persist draft (one write) ─► memory ─► events ─► resolve
 //   a failed batch write: each intent again alone, re-checked, answering for itself
+import type { RenderRootGroup } from '../../deployment/index.js';
+import { deploymentPlanJson, plainRootGroup } from '../../deployment/index.js';
 import type { Logger } from '../../lib/index.js';
+import type { Deployment } from '../../domain/index.js';
 import type { Store } from '../../store/index.js';
+import { renderPlanRefs } from '../deployment-events.js';
 import type { EventHub } from '../services.js';
 import type { Intent, IntentResult } from './intent.js';
 import { isEmptyIntent } from './intent.js';
@@ -61,8 +65,11 @@ export function createApplier(options: {
   store: Store;
   events: Pick<EventHub, 'emit'>;
   logger: Logger;
+  /** Renders the root group in deployment events' plans (the API's format); plain by default. */
+  renderRootGroup?: RenderRootGroup;
 }): Applier {
   const { store, events, logger } = options;
+  const renderRoot = options.renderRootGroup ?? plainRootGroup;
   let state: StateData | undefined;
   /** Revisions keep growing across loads, so a revision read before a load never matches after. */
   let lastRevision = 0;
@@ -107,8 +114,12 @@ export function createApplier(options: {
     // Dropped or reloaded while it was stored: the stored change is in what replaced it.
     if (state === current) commitDraft(current, draft);
     lastRevision = Math.max(lastRevision, draft.revision);
+    // Plans are rendered over the apps as they are now that the intent applied.
+    const render = (deployment: Deployment) =>
+      deploymentPlanJson(deployment, { apps: current.apps.values(), renderRoot });
     for (const queued of accepted)
-      for (const event of queued.intent.events ?? []) void events.emit(event);
+      for (const event of queued.intent.events ?? [])
+        void events.emit(renderPlanRefs(event, render));
     for (const queued of accepted) queued.resolve({ ok: true, revision: draft.revision });
   }
 

@@ -6,14 +6,14 @@
 //   waiting instances (Scheduled, past backoff) + new ones ─► schedule() ┴► one intent per app
 //                                                                           + one per deployment
 import type { TaskLaunchSpec } from '../../bus/index.js';
-import type { AppDefinition, Deployment, Instance } from '../../domain/index.js';
+import type { AppDefinition, Instance } from '../../domain/index.js';
 import { currentTaskId, isTerminal } from '../../domain/index.js';
 import type { Progress } from '../../deployment/index.js';
 import { advance, heldApps } from '../../deployment/index.js';
 import type { Plan, ReconcileResult } from '../../scheduler/index.js';
 import { reconcile, schedule } from '../../scheduler/index.js';
-import type { EventInput, Intent } from '../applier/index.js';
-import { deploymentPlanJson } from '../deployment-events.js';
+import type { Intent } from '../applier/index.js';
+import { progressEvents } from '../deployment-events.js';
 import { toLaunchSpec } from '../launch-spec.js';
 import { newInstance, placed, relaunched, seededInstanceId } from './new-instance.js';
 import type { PassSnapshot } from './snapshot.js';
@@ -248,22 +248,13 @@ function activeInstances(snapshot: PassSnapshot): Instance[] {
 function deploymentIntent(progress: Progress, revision: number): PlannedIntent | undefined {
   const { deployment, completed, isFinished } = progress;
   if (completed.length === 0 && !isFinished) return undefined;
-  const events: EventInput[] = [];
-  const firstDone = deployment.currentStep - completed.length;
-  completed.forEach((step, n) => {
-    const at: Deployment = { ...deployment, currentStep: firstDone + n };
-    events.push({
-      eventType: 'deployment_step_success',
-      plan: deploymentPlanJson(at),
-      currentStep: step,
-    });
+  const events = progressEvents({
+    deployment,
+    completed,
+    firstStep: deployment.currentStep - completed.length,
+    isFinished,
   });
   if (isFinished) {
-    events.push({
-      eventType: 'deployment_success',
-      id: deployment.id,
-      plan: deploymentPlanJson(deployment),
-    });
     return {
       intent: {
         source: 'evaluation',
@@ -275,11 +266,6 @@ function deploymentIntent(progress: Progress, revision: number): PlannedIntent |
       finishes: deployment.id,
     };
   }
-  events.push({
-    eventType: 'deployment_info',
-    plan: deploymentPlanJson(deployment),
-    currentStep: deployment.steps[deployment.currentStep - 1] ?? { actions: [] },
-  });
   return {
     intent: { source: 'evaluation', progress: [{ deployment, revision }], events },
     launches: [],
