@@ -9,5 +9,6 @@ export function liveState(applier: Pick<Applier, 'apps' | 'instances'>): LiveSta
     apps: () => [...applier.apps.apps().values()],
     deployments: () => applier.apps.deployments(),
     instances: () => applier.instances.all(),
+    lastTaskFailure: (appId) => applier.apps.lastTaskFailure(appId),
   };
 }
