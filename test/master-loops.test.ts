@@ -1,6 +1,8 @@
 // The master's loops on a real store (PGlite) and the in-memory bus, with a clock the test
 // moves: the evaluation loop, the orchestrator and agent liveness, each writing only through
 // the applier. Tests wait for conditions (`waitFor`), never for time.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, OfferMessage } from '../src/bus/index.js';
 import { createMemoryBus, topics } from '../src/bus/index.js';
@@ -25,6 +27,8 @@ import { createStatusHandler } from '../src/master/status-handler.js';
 import type { StatusHandler } from '../src/master/status-handler.js';
 import { createTaskMetrics } from '../src/master/task-metrics.js';
 import { makeApp } from '../src/scheduler/fixtures.js';
+import { createReadinessChecker } from '../src/master/readiness/readiness-checker.js';
+import type { ReadinessChecker } from '../src/master/readiness/readiness-checker.js';
 import { createPgliteStore, type Store } from '../src/store/index.js';
 import { fakeClock } from './support/api-doubles.js';
 import { waitFor } from './support/cluster.js';
@@ -37,17 +41,22 @@ function wanted(id: string, extra: Partial<AppDefinition> = {}): Wanted {
   return app;
 }
 
-function offer(agentId: string, clock: { now(): number }, running: string[] = []): OfferMessage {
+function offer(
+  agentId: string,
+  clock: { now(): number },
+  running: string[] = [],
+  where: { hostname?: string; ports?: [number, number][] } = {},
+): OfferMessage {
   const total = {
     cpus: 4,
     memMiB: 1024,
     diskMiB: 1024,
-    ports: [[31000, 31099]] as [number, number][],
+    ports: where.ports ?? ([[31000, 31099]] as [number, number][]),
   };
   return {
     type: 'offer',
     agentId,
-    hostname: `${agentId}.test`,
+    hostname: where.hostname ?? `${agentId}.test`,
     attributes: {},
     capabilities: ['wasm'],
     total,
@@ -67,6 +76,7 @@ describe('master loops', () => {
   let orchestrator: Orchestrator;
   let liveness: AgentLiveness;
   let statuses: StatusHandler;
+  let readiness: ReadinessChecker;
   let events: ReturnType<typeof createEventHub>;
   let seeds: string[];
   let snapshots: PassSnapshot[];
@@ -125,6 +135,7 @@ describe('master loops', () => {
     const onChange = (appIds?: string[]) => loop.kick(appIds);
     orchestrator = createOrchestrator({ applier, commands, launchQueue, clock, logger, onChange });
     liveness = createAgentLiveness({ applier, agents, commands, clock, logger, onChange });
+    readiness = createReadinessChecker({ applier, clock, logger, onChange });
     statuses = createStatusHandler({
       applier,
       launchQueue,
@@ -310,8 +321,9 @@ describe('master loops', () => {
         'version',
       ]);
       const ids = (group: any) => group.apps.map((app: any) => app.id);
-      expect(ids(info?.plan.original)).toEqual(['/kept']);
-      expect(ids(info?.plan.target)).toEqual(['/added', '/kept']);
+      // The deployment's own apps only: other apps (maybe another team's) stay out of its events.
+      expect(ids(info?.plan.original)).toEqual([]);
+      expect(ids(info?.plan.target)).toEqual(['/added']);
       expect(await payloads('group_change_success')).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ groupId: '/', version: info?.plan.version }),
@@ -372,6 +384,84 @@ describe('master loops', () => {
           condition: 'Failed',
         }),
       ]);
+    });
+  });
+
+  describe('readiness checks', () => {
+    let server: Server;
+    let status = 503;
+    let port = 0;
+
+    beforeAll(async () => {
+      server = createServer((request, response) => {
+        response.writeHead(request.url === '/ready' ? status : 404, {
+          'content-type': 'text/plain',
+        });
+        response.end(`status ${status}`);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('keeps a deployment step waiting until the new task answers its readiness check', async () => {
+      // The agent's only port is the server's: the task "listens" there.
+      await liveness.onOffer(
+        offer('agent-r', clock, [], { hostname: '127.0.0.1', ports: [[port, port]] }),
+      );
+      const check = {
+        name: 'ready',
+        protocol: 'HTTP',
+        path: '/ready',
+        portName: 'http-api',
+        intervalSeconds: 5,
+        timeoutSeconds: 2,
+        httpStatusCodesForReady: [200],
+        preserveLastResponse: true,
+      };
+      await orchestrator.deploy(
+        {
+          apps: [
+            wanted('/ready', {
+              instances: 1,
+              portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http-api' }],
+              readinessChecks: [check],
+            }),
+          ],
+        },
+        { force: false },
+      );
+      await loop.runOnce();
+      const [instance] = instancesOf('/ready') as [Instance];
+      expect(instance.ports).toEqual([port]);
+      await report(instance, 'TASK_RUNNING');
+      status = 503;
+      await readiness.tick();
+      expect(applier.instances.get(instance.instanceId)?.readinessCheckResults).toEqual([
+        {
+          name: 'ready',
+          taskId: currentTaskId(instance),
+          ready: false,
+          lastResponse: { status: 503, contentType: 'text/plain', body: 'status 503' },
+        },
+      ]);
+      await loop.runOnce();
+      expect(applier.apps.deployments()).toHaveLength(1);
+      // Not due again before intervalSeconds.
+      status = 200;
+      await readiness.tick();
+      expect(applier.instances.get(instance.instanceId)?.readinessCheckResults?.[0]?.ready).toBe(
+        false,
+      );
+      clock.advance(5_000);
+      await readiness.tick();
+      expect(applier.instances.get(instance.instanceId)?.readinessCheckResults?.[0]?.ready).toBe(
+        true,
+      );
+      await loop.runOnce();
+      expect(applier.apps.deployments()).toEqual([]);
     });
   });
 

@@ -32,6 +32,7 @@ import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
 import { createTaskMetrics } from './task-metrics.js';
 import { createHealthHandler } from './health-handler.js';
+import { createReadinessChecker } from './readiness/readiness-checker.js';
 
 export interface MasterOptions {
   store: Store;
@@ -148,6 +149,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     onChange,
   });
 
+  const readiness = createReadinessChecker({ applier, clock, logger, onChange });
+
   const trust = createAgentTrust({ logger });
   const identity = createAgentIdentity({
     store,
@@ -202,6 +205,9 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       liveness
         .tick()
         .catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+      readiness
+        .tick()
+        .catch((error: unknown) => logger.error({ err: error }, 'readiness check failed'));
     }, 1_000);
     loop.start();
   }

@@ -142,6 +142,7 @@ export function createStatusHandler(options: {
             ? (current.startedAt ?? toTimestamp(message.at))
             : current.startedAt,
         healthCheckResults: isActive(condition) ? current.healthCheckResults : [],
+        readinessCheckResults: condition === 'Running' ? current.readinessCheckResults : undefined,
       };
       const isGone = isTerminal(condition) && updated.goal === 'Decommissioned';
       working.set(updated.instanceId, isGone ? null : updated);

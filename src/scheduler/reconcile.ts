@@ -57,9 +57,16 @@ export function isUpToDate(instance: Instance, app: AppDefinition): boolean {
   return instance.appVersion >= app.versionInfo.lastConfigChangeAt;
 }
 
-/** Running, and healthy when the app has health checks. */
+/**
+ * Running, ready when the app has readiness checks (a deployment step waits for them, as
+ * Marathon's does), and healthy when it has health checks.
+ */
 export function isReady(instance: Instance, app: AppDefinition): boolean {
   if (instance.condition !== 'Running') return false;
+  if (app.readinessChecks.length > 0) {
+    const results = instance.readinessCheckResults ?? [];
+    if (results.length === 0 || !results.every((r) => r.ready)) return false;
+  }
   if (app.healthChecks.length === 0) return true;
   return (
     instance.healthCheckResults.length > 0 && instance.healthCheckResults.every((h) => h.alive)

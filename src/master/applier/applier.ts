@@ -114,9 +114,7 @@ export function createApplier(options: {
     // Dropped or reloaded while it was stored: the stored change is in what replaced it.
     if (state === current) commitDraft(current, draft);
     lastRevision = Math.max(lastRevision, draft.revision);
-    // Plans are rendered over the apps as they are now that the intent applied.
-    const render = (deployment: Deployment) =>
-      deploymentPlanJson(deployment, { apps: current.apps.values(), renderRoot });
+    const render = (deployment: Deployment) => deploymentPlanJson(deployment, renderRoot);
     for (const queued of accepted)
       for (const event of queued.intent.events ?? [])
         void events.emit(renderPlanRefs(event, render));

@@ -43,7 +43,14 @@ export interface Intent {
   events?: EventInput[];
 }
 
-export const IntentSource = ['evaluation', 'status', 'health', 'liveness', 'orchestrator'] as const;
+export const IntentSource = [
+  'evaluation',
+  'status',
+  'health',
+  'liveness',
+  'orchestrator',
+  'readiness',
+] as const;
 export type IntentSource = (typeof IntentSource)[number];
 
 /** What became of an intent. */

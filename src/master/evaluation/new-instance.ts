@@ -60,6 +60,7 @@ export function relaunched(
     startedAt: undefined,
     conditionChangedAt: toTimestamp(context.now),
     healthCheckResults: [],
+    readinessCheckResults: undefined,
     lastStatusSeq: 0,
     launchNotBefore: context.notBefore,
   };
