@@ -3,10 +3,8 @@
 // state in memory: every change shows at the next read, and reads query nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../src/api/index.js';
-import { createAppCache } from '../src/master/app-cache.js';
-import type { AppCache } from '../src/master/app-cache.js';
-import { createInstanceTracker } from '../src/master/instance-tracker.js';
-import type { InstanceTracker } from '../src/master/instance-tracker.js';
+import { createApplier } from '../src/master/applier/index.js';
+import type { Applier } from '../src/master/applier/index.js';
 import { liveState } from '../src/master/live-state.js';
 import { makeApp } from '../src/scheduler/fixtures.js';
 import { checkingContract, createTestApi, instanceOf } from './support/api-doubles.js';
@@ -62,22 +60,24 @@ describe('the read snapshot', () => {
 
 describe("reads of the leader's state", () => {
   let leader: TestApi;
-  let apps: AppCache;
-  let tracker: InstanceTracker;
+  let applier: Applier;
   let storeLists = 0;
 
   beforeAll(async () => {
     leader = await createTestApi();
-    apps = createAppCache({ store: leader.store });
-    tracker = createInstanceTracker({ store: leader.store });
-    await Promise.all([apps.load(), tracker.load()]);
+    applier = createApplier({
+      store: leader.store,
+      events: leader.deps.events,
+      logger: leader.deps.logger,
+    });
+    await applier.load();
     const list = leader.store.apps.list.bind(leader.store.apps);
     leader.store.apps.list = () => {
       storeLists++;
       return list();
     };
     // The same API, now over the leader's memory (as startMaster builds it).
-    leader.app = checkingContract(createApi({ ...leader.deps, live: liveState(apps, tracker) }));
+    leader.app = checkingContract(createApi({ ...leader.deps, live: liveState(applier) }));
   });
   afterAll(async () => {
     await leader.close();
@@ -85,14 +85,14 @@ describe("reads of the leader's state", () => {
 
   const get = async (path: string) => (await leader.app.request(path)).json() as Promise<any>;
 
-  it('shows each change of the app cache and the tracker at the very next read', async () => {
+  it('shows each change the applier applies at the very next read', async () => {
     const app = makeApp({ id: '/live', version: '2026-03-01T00:00:00.000Z' });
-    await apps.commit({ apps: [app] });
+    await applier.submit({ source: 'orchestrator', apps: [app] });
     expect((await get('/v2/apps/live')).app.tasks).toEqual([]);
-    await tracker.put([instanceOf(app)]);
+    await applier.submit({ source: 'evaluation', create: [instanceOf(app)] });
     expect((await get('/v2/apps/live')).app.tasksRunning).toBe(1);
     expect((await get('/v2/tasks')).tasks).toHaveLength(1);
-    await apps.commit({ removeApps: ['/live'] });
+    await applier.submit({ source: 'orchestrator', removeApps: ['/live'] });
     expect((await leader.app.request('/v2/apps/live')).status).toBe(404);
   });
 
@@ -101,7 +101,7 @@ describe("reads of the leader's state", () => {
     await get('/v2/apps');
     await get('/v2/apps/live/*');
     expect(storeLists).toBe(0);
-    apps.forget(); // leadership lost
+    applier.forget(); // leadership lost
     await get('/v2/apps');
     expect(storeLists).toBe(1);
   });

@@ -8,9 +8,8 @@ import { currentTaskId } from '../src/domain/index.js';
 import { normalizeApp } from '../src/api/v2/wire/app-normalize.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createAgentCommands } from '../src/master/agent-commands.js';
-import { createAppCache } from '../src/master/app-cache.js';
+import { createApplier, type InstanceView } from '../src/master/applier/index.js';
 import { createEventHub } from '../src/master/event-hub.js';
-import { createInstanceTracker, type InstanceTracker } from '../src/master/instance-tracker.js';
 import { createLaunchQueue } from '../src/master/launch-queue.js';
 import { createStatusHandler, type StatusHandler } from '../src/master/status-handler.js';
 import { createTaskMetrics } from '../src/master/task-metrics.js';
@@ -39,7 +38,7 @@ describe.skipIf(!ok)('status handler', () => {
   let store: Store;
   let bus: Bus;
   let events: ReturnType<typeof createEventHub>;
-  let tracker: InstanceTracker;
+  let tracker: InstanceView;
   let handler: StatusHandler;
   const app = appDefinition('/batch/app');
   let a: Instance;
@@ -83,22 +82,19 @@ describe.skipIf(!ok)('status handler', () => {
 
   beforeEach(async () => {
     events = createEventHub({ store, clock: systemClock, logger: silentLogger() });
-    tracker = createInstanceTracker({ store });
+    const applier = createApplier({ store, events, logger: silentLogger() });
+    await applier.load();
+    tracker = applier.instances;
     const placed = { condition: 'Provisioned' as const, lastStatusSeq: 0, startedAt: undefined };
     a = instanceOf(app, placed);
     b = instanceOf(app, placed);
     c = instanceOf(app, { ...placed, condition: 'Running', goal: 'Decommissioned' });
-    await tracker.put([a, b, c]);
+    await applier.submit({ source: 'evaluation', create: [a, b, c] });
     await store.events.trim(0);
-    const cache = createAppCache({ store });
-    await cache.load();
     handler = createStatusHandler({
-      store,
-      cache,
-      tracker,
+      applier,
       launchQueue: createLaunchQueue({ clock: systemClock }),
       commands: createAgentCommands({ bus }),
-      events,
       metrics: createTaskMetrics(),
       clock: systemClock,
       logger: silentLogger(),

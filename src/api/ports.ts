@@ -10,6 +10,7 @@ import type {
   LogLine,
   MarathonEvent,
   TaskCounter,
+  TaskFailure,
 } from '../domain/index.js';
 
 /** The writes: every change of apps, tasks and deployments goes through it. */
@@ -72,6 +73,8 @@ export interface LiveState {
   /** In creation order. */
   deployments(): Deployment[];
   instances(): Instance[];
+  /** The latest failed task of an app, as the leader holds it (absent: read from the store). */
+  lastTaskFailure?(appId: string): Promise<TaskFailure | undefined>;
 }
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */

@@ -61,13 +61,13 @@ async function load(store: Store): Promise<Snapshot> {
     store.instances.list(),
     store.deployments.list(),
   ]);
-  return index({ apps, instances, deployments }, store);
+  return index({ apps, instances, deployments }, (appId) => store.apps.getLastTaskFailure(appId));
 }
 
-/** A snapshot of `state`, whose apps are ordered by id; failures are read from `store`. */
+/** A snapshot of `state`, whose apps are ordered by id; failures are read with `readFailure`. */
 function index(
   state: { apps: AppDefinition[]; instances: Instance[]; deployments: Deployment[] },
-  store: Store,
+  readFailure: (appId: string) => Promise<TaskFailure | undefined>,
 ): Snapshot {
   const { apps, instances, deployments } = state;
   const deploymentIdsByApp = new Map<string, string[]>();
@@ -103,7 +103,7 @@ function index(
     lastTaskFailure(appId) {
       let failure = failures.get(appId);
       if (!failure) {
-        failure = store.apps.getLastTaskFailure(appId);
+        failure = readFailure(appId);
         failures.set(appId, failure);
       }
       return failure;
@@ -171,7 +171,10 @@ export function createReadModel(options: {
           instances: live.instances(),
           deployments: live.deployments(),
         };
-        held = { snapshot: index(state, store), revision };
+        // The leader's memory holds the failures it wrote: no query for them either.
+        const fromLive = live.lastTaskFailure?.bind(live);
+        const readFailure = fromLive ?? ((appId: string) => store.apps.getLastTaskFailure(appId));
+        held = { snapshot: index(state, readFailure), revision };
       }
       return held.snapshot;
     }

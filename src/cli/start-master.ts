@@ -8,7 +8,10 @@ import {
   createAuthenticator,
   startHttpServer,
 } from '../api/index.js';
+import { toAppJson } from '../api/v2/wire/app-json.js';
+import { toGroupInfo } from '../api/v2/wire/group-json.js';
 import type { AuthConfig } from '../config.js';
+import { toTimestamp } from '../domain/index.js';
 import { createMaster } from '../master/main.js';
 import type { Master, MasterOptions as MasterCoreOptions } from '../master/main.js';
 
@@ -35,7 +38,18 @@ export interface RunningMaster {
 
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const { logger, clock } = options;
-  const master = createMaster(options);
+  const master = createMaster({
+    ...options,
+    // Deployment events carry the root group before and after, as `GET /v2/groups` shows it.
+    renderRootGroup: (apps) =>
+      toGroupInfo({
+        groupId: '/',
+        apps,
+        embed: { groups: true, apps: true, pods: true },
+        appInfo: (app) => ({ ...toAppJson(app) }),
+        fallbackVersion: toTimestamp(clock.now()),
+      }),
+  });
   const auth = await startAuthentication(options);
   const deps: ApiDeps = {
     ...master.services,

@@ -1,2 +1,5 @@
-// Public surface of deployment planning: plans computed from the original and target apps.
+// Public surface of deployments: plans computed from the original and target apps, and their
+// pure step progress.
 export * from './plan.js';
+export * from './advance.js';
+export * from './plan-json.js';

@@ -13,6 +13,15 @@ export interface HealthResult {
   lastFailureCause?: string;
 }
 
+/** Marathon's `ReadinessCheckResult`: the latest answer of one readiness check for a task. */
+export interface ReadinessCheckResult {
+  name: string;
+  taskId: string;
+  ready: boolean;
+  /** Kept only with `preserveLastResponse` (the body capped). */
+  lastResponse?: { status: number; contentType: string; body: string };
+}
+
 export interface Instance {
   instanceId: string;
   appId: string;
@@ -38,6 +47,8 @@ export interface Instance {
    */
   lastTaskFuel?: { taskId: string; fuelUsed: number };
   healthCheckResults: HealthResult[];
+  /** Results of the app's readiness checks while its task runs (Marathon runs them in deployments). */
+  readinessCheckResults?: ReadinessCheckResult[];
   /** Highest status sequence number applied; older or repeated updates are ignored. */
   lastStatusSeq: number;
   /** When the instance may be (re)launched again, epoch ms (backoff); 0 = at once. */

@@ -12,11 +12,9 @@ import {
   toTimestamp,
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { AppCache } from './app-cache.js';
 import type { AgentBook } from './agent-book.js';
 import type { AgentCommands } from './agent-commands.js';
-import type { InstanceTracker } from './instance-tracker.js';
-import type { EventHub } from './services.js';
+import type { Applier, Intent } from './applier/index.js';
 
 export interface AgentLiveness {
   /** Applies an agent's offer: registers it, kills tasks nobody wants, adopts tasks that came back. */
@@ -40,38 +38,55 @@ const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set([
 ]);
 
 export function createAgentLiveness(options: {
-  /** The leader's apps (unreachable strategies). */
-  cache: AppCache;
+  /** Writes the instances' conditions; its views give apps (unreachable strategies). */
+  applier: Applier;
   agents: AgentBook;
-  tracker: InstanceTracker;
   commands: AgentCommands;
-  events: EventHub;
   clock: Clock;
   logger: Logger;
   onChange: () => void;
 }): AgentLiveness {
-  const { cache, agents, tracker, commands, events, clock, logger, onChange } = options;
+  const { applier, agents, commands, clock, logger, onChange } = options;
+  const tracker = applier.instances;
 
-  async function setCondition(instances: Instance[], condition: Condition, message?: string) {
-    if (instances.length === 0) return;
-    const at = toTimestamp(clock.now());
-    const changed = instances.map((i) => ({ ...i, condition, conditionChangedAt: at, message }));
-    await tracker.put(changed);
-    for (const instance of changed) {
-      await events.emit({
-        eventType: 'status_update_event',
-        slaveId: instance.agentId ?? '',
-        taskId: currentTaskId(instance),
-        taskStatus: toMesosState(condition),
-        message: message ?? '',
-        appId: instance.appId,
-        host: instance.host ?? '',
-        ipAddresses: [],
-        ports: instance.ports,
-        version: instance.appVersion,
-      });
-    }
-    onChange();
+  /**
+   * Moves the instances `select` picks (from the state as last applied) to `condition`, with a
+   * status event each. Recomputed on a conflict: a status that arrived meanwhile may have ended
+   * one of them, and it must not be overwritten.
+   */
+  async function setCondition(
+    select: () => Instance[],
+    condition: Condition,
+    message?: string,
+  ): Promise<Instance[]> {
+    let changed: Instance[] = [];
+    await applier.update(() => {
+      const at = toTimestamp(clock.now());
+      const picked = select();
+      if (picked.length === 0) return undefined;
+      changed = picked.map((i) => ({ ...i, condition, conditionChangedAt: at, message }));
+      return {
+        source: 'liveness',
+        update: changed.map((instance) => ({
+          instance,
+          revision: tracker.revisionOf(instance.instanceId) ?? -1,
+        })),
+        events: changed.map((instance) => ({
+          eventType: 'status_update_event',
+          slaveId: instance.agentId ?? '',
+          taskId: currentTaskId(instance),
+          taskStatus: toMesosState(condition),
+          message: message ?? '',
+          appId: instance.appId,
+          host: instance.host ?? '',
+          ipAddresses: [],
+          ports: instance.ports,
+          version: instance.appVersion,
+        })),
+      } satisfies Intent;
+    });
+    if (changed.length > 0) onChange();
+    return changed;
   }
 
   /** The instances an agent runs or is about to run. */
@@ -84,42 +99,73 @@ export function createAgentLiveness(options: {
           (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'),
       );
 
+  /** Tasks the agent runs that the master lost track of and that came back: adopt them. */
+  const returnedOn = (agentId: string, reported: Set<string>) =>
+    [...reported].flatMap((taskId) => {
+      const instance = tracker.byTaskId(taskId);
+      const isBack =
+        instance?.agentId === agentId &&
+        (instance.condition === 'Unreachable' || instance.condition === 'UnreachableInactive');
+      return isBack ? [instance] : [];
+    });
+
+  /** Placed on the agent but not in its offer: gone (after a grace for launches in flight). */
+  const missingOn = (offer: OfferMessage, reported: Set<string>) => {
+    const now = clock.now();
+    return tracker.all().filter(
+      (i) =>
+        i.agentId === offer.agentId &&
+        (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
+        !reported.has(currentTaskId(i)) &&
+        // Launched before this agent process started: it did not survive the restart.
+        (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
+          now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
+    );
+  };
+
+  /** Instances past their unreachable strategy's deadlines: to inactivate, to expunge. */
+  function overdue(now: number) {
+    const expunge: Instance[] = [];
+    const inactive: Instance[] = [];
+    for (const instance of tracker.all()) {
+      if (instance.condition !== 'Unreachable' && instance.condition !== 'UnreachableInactive')
+        continue;
+      const strategy = applier.apps.get(instance.appId)?.unreachableStrategy ?? {
+        inactiveAfterSeconds: 0,
+        expungeAfterSeconds: 0,
+      };
+      if (strategy === 'disabled') continue;
+      const elapsedMs = now - Date.parse(instance.conditionChangedAt);
+      if (elapsedMs >= strategy.expungeAfterSeconds * 1000) expunge.push(instance);
+      else if (
+        instance.condition === 'Unreachable' &&
+        elapsedMs >= strategy.inactiveAfterSeconds * 1000
+      )
+        inactive.push(instance);
+    }
+    return { expunge, inactive };
+  }
+
   return {
     async onOffer(offer) {
       const isBack = await agents.offer(offer);
       const reported = new Set(offer.runningTaskIds);
-      const adopt: Instance[] = [];
       for (const taskId of reported) {
         const instance = tracker.byTaskId(taskId);
         if (!instance || instance.agentId !== offer.agentId || isTerminal(instance.condition)) {
           await commands.kill(offer.agentId, taskId);
-        } else if (
-          instance.condition === 'Unreachable' ||
-          instance.condition === 'UnreachableInactive'
-        ) {
-          adopt.push(instance);
         }
       }
-      await setCondition(adopt, 'Running');
-      const now = clock.now();
-      const missing = tracker.all().filter(
-        (i) =>
-          i.agentId === offer.agentId &&
-          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
-          !reported.has(currentTaskId(i)) &&
-          // Launched before this agent process started: it did not survive the restart.
-          (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
-            now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
+      await setCondition(() => returnedOn(offer.agentId, reported), 'Running');
+      const missing = await setCondition(
+        () => missingOn(offer, reported),
+        'Gone',
+        failureMessage('KILLED', 'the agent no longer runs this task'),
       );
       if (missing.length > 0) {
         logger.warn(
           { agentId: offer.agentId, tasks: missing.map(currentTaskId) },
           'agent no longer runs tasks',
-        );
-        await setCondition(
-          missing,
-          'Gone',
-          failureMessage('KILLED', 'the agent no longer runs this task'),
         );
       }
       if (isBack) onChange();
@@ -128,7 +174,7 @@ export function createAgentLiveness(options: {
     async onRevoked(agentId) {
       const agent = await agents.markUnreachable(agentId);
       await setCondition(
-        lostOn(agentId),
+        () => lostOn(agentId),
         'Unreachable',
         `Agent ${agent?.hostname ?? agentId} was revoked`,
       );
@@ -137,42 +183,34 @@ export function createAgentLiveness(options: {
     async tick() {
       for (const agent of await agents.expire()) {
         await setCondition(
-          lostOn(agent.agentId),
+          () => lostOn(agent.agentId),
           'Unreachable',
           `Agent ${agent.hostname} stopped sending heartbeats`,
         );
       }
-      const now = clock.now();
-      const expunge: string[] = [];
-      const inactive: Instance[] = [];
-      for (const instance of tracker.all()) {
-        if (instance.condition !== 'Unreachable' && instance.condition !== 'UnreachableInactive')
-          continue;
-        const strategy = cache.get(instance.appId)?.unreachableStrategy ?? {
-          inactiveAfterSeconds: 0,
-          expungeAfterSeconds: 0,
+      let expunged: Instance[] = [];
+      let inactivated: Instance[] = [];
+      await applier.update(() => {
+        const { expunge, inactive } = overdue(clock.now());
+        if (expunge.length === 0 && inactive.length === 0) return undefined;
+        expunged = expunge;
+        // Inactive keeps its conditionChangedAt from when it became unreachable: expunge counts
+        // from there.
+        inactivated = inactive.map((i) => ({ ...i, condition: 'UnreachableInactive' as const }));
+        const revision = (i: Instance) => tracker.revisionOf(i.instanceId) ?? -1;
+        return {
+          source: 'liveness',
+          update: inactivated.map((instance) => ({ instance, revision: revision(instance) })),
+          expunge: expunge.map((i) => ({ instanceId: i.instanceId, revision: revision(i) })),
         };
-        if (strategy === 'disabled') continue;
-        const elapsedMs = now - Date.parse(instance.conditionChangedAt);
-        if (elapsedMs >= strategy.expungeAfterSeconds * 1000) expunge.push(instance.instanceId);
-        else if (
-          instance.condition === 'Unreachable' &&
-          elapsedMs >= strategy.inactiveAfterSeconds * 1000
-        )
-          inactive.push(instance);
-      }
-      // Inactive keeps its conditionChangedAt from when it became unreachable: expunge counts from there.
-      if (inactive.length > 0) {
-        await tracker.put(
-          inactive.map((i) => ({ ...i, condition: 'UnreachableInactive' as const })),
+      });
+      if (expunged.length > 0) {
+        logger.info(
+          { instances: expunged.map((i) => i.instanceId) },
+          'expunged unreachable instances',
         );
-        onChange();
       }
-      if (expunge.length > 0) {
-        logger.info({ instances: expunge }, 'expunged unreachable instances');
-        await tracker.remove(expunge);
-        onChange();
-      }
+      if (expunged.length > 0 || inactivated.length > 0) onChange();
     },
   };
 }

@@ -25,7 +25,7 @@ import type { Logger } from '../lib/index.js';
 import type { AgentLiveness } from './agent-liveness.js';
 import type { AgentTrust } from './agent-trust.js';
 import type { HealthHandler } from './health-handler.js';
-import type { InstanceTracker } from './instance-tracker.js';
+import type { InstanceView } from './applier/index.js';
 import type { StatusHandler } from './status-handler.js';
 
 export interface AgentReports {
@@ -70,7 +70,7 @@ export function createAgentReports(options: {
   isIdentityRequired: boolean;
   /** An agent that must not be watched again (revoked). */
   isRevoked: (agentId: string) => boolean;
-  tracker: Pick<InstanceTracker, 'byTaskId'>;
+  tracker: Pick<InstanceView, 'byTaskId'>;
   statuses: Pick<StatusHandler, 'handleMany'>;
   health: HealthHandler;
   liveness: Pick<AgentLiveness, 'onOffer'>;

@@ -1,18 +1,14 @@
-// The leader's state as the API reads it: apps and deployments from the app cache, instances
-// from the instance tracker, under one revision that changes when either does. It fits the API's
-// `LiveState` port (api/ports.ts) by shape, checked where cli/ wires them: master/ never imports api/.
-import type { AppCache } from './app-cache.js';
-import type { InstanceTracker } from './instance-tracker.js';
+// The leader's state as the API reads it: apps, deployments and instances from the applier's
+// memory, under the one revision every applied intent moves. It fits the API's `LiveState` port
+// (api/ports.ts) by shape, checked where cli/ wires them: master/ never imports api/.
+import type { Applier } from './applier/index.js';
 
-export function liveState(cache: AppCache, tracker: InstanceTracker) {
+export function liveState(applier: Pick<Applier, 'apps' | 'instances'>) {
   return {
-    revision() {
-      // Both only grow, so their sum changes whenever one does.
-      const apps = cache.revision();
-      return apps === undefined ? undefined : apps + tracker.revision();
-    },
-    apps: () => [...cache.apps().values()],
-    deployments: () => cache.deployments(),
-    instances: () => tracker.all(),
+    revision: () => applier.apps.revision(),
+    apps: () => [...applier.apps.apps().values()],
+    deployments: () => applier.apps.deployments(),
+    instances: () => applier.instances.all(),
+    lastTaskFailure: (appId: string) => applier.apps.lastTaskFailure(appId),
   };
 }

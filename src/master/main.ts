@@ -2,6 +2,7 @@
 // leading. The HTTP edge is joined to it by cli/start-master.ts: master/ never imports api/.
 import type { Bus } from '../bus/index.js';
 import type { LimitsConfig } from '../config.js';
+import type { RenderRootGroup } from '../deployment/index.js';
 import type { SecretBox } from './secret-box.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
@@ -13,10 +14,9 @@ import { createAgentIdentity } from './agent-identity.js';
 import { createAgentLiveness } from './agent-liveness.js';
 import { createAgentReports } from './agent-reports.js';
 import { createAgentTrust } from './agent-trust.js';
-import { createAppCache } from './app-cache.js';
-import { createEvaluationLoop } from './evaluation-loop.js';
+import { createApplier } from './applier/index.js';
+import { createEvaluationLoop } from './evaluation/index.js';
 import { createEventHub } from './event-hub.js';
-import { createInstanceTracker } from './instance-tracker.js';
 import { createLaunchQueue } from './launch-queue.js';
 import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
@@ -26,6 +26,7 @@ import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
 import { createTaskMetrics } from './task-metrics.js';
 import { createHealthHandler } from './health-handler.js';
+import { createReadinessChecker } from './readiness/readiness-checker.js';
 
 export interface MasterOptions {
   store: Store;
@@ -56,6 +57,8 @@ export interface MasterOptions {
   secretBox?: SecretBox;
   /** Limits; the master reads the artifact grace period (the API's limits are in cli/start-master.ts). */
   limits?: LimitsConfig;
+  /** Renders the root group in deployment events' plans (the API's `GET /v2/groups` format). */
+  renderRootGroup?: RenderRootGroup;
 }
 
 /** A master built but not yet started; the HTTP edge is served from its `services`. */
@@ -64,8 +67,16 @@ export type Master = ReturnType<typeof createMaster>;
 export function createMaster(options: MasterOptions) {
   const { store, bus, clock, logger, masterId } = options;
   const events = createEventHub({ store, clock, logger });
-  const tracker = createInstanceTracker({ store });
-  const cache = createAppCache({ store });
+  // The one writer of instances, apps and deployments; everything else reads its views.
+  const applier = createApplier({
+    store,
+    events,
+    logger,
+    // Deployment events carry the root group before and after, as `GET /v2/groups` shows it
+    // (rendered by the API's format, given by cli/start-master.ts).
+    ...(options.renderRootGroup ? { renderRootGroup: options.renderRootGroup } : {}),
+  });
+  const tracker = applier.instances;
   const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
   const launchQueue = createLaunchQueue({ clock });
   const { secretBox } = options;
@@ -82,13 +93,11 @@ export function createMaster(options: MasterOptions) {
   });
   const queueView = createQueueView({ launchQueue });
   const loop = createEvaluationLoop({
-    cache,
-    tracker,
+    applier,
     agents,
     commands,
     launchQueue,
     queueView,
-    events,
     clock,
     logger,
     algorithm: options.placement,
@@ -96,46 +105,41 @@ export function createMaster(options: MasterOptions) {
     onFatal: (error) => {
       // A broken invariant: drop the in-memory view and rebuild it from the store.
       logger.error({ err: error }, 'evaluation failed; reloading state');
-      void Promise.all([tracker.load(), agents.load(), cache.load()]).catch(
-        (reloadError: unknown) => logger.error({ err: reloadError }, 'reload failed'),
+      void Promise.all([applier.load(), agents.load()]).catch((reloadError: unknown) =>
+        logger.error({ err: reloadError }, 'reload failed'),
       );
     },
   });
   const onChange = (appIds?: string[]) => loop.kick(appIds);
   const orchestrator = createOrchestrator({
-    cache,
-    tracker,
+    applier,
     commands,
     launchQueue,
-    events,
     clock,
     logger,
     onChange,
   });
   const taskMetrics = createTaskMetrics();
   const statuses = createStatusHandler({
-    store,
-    cache,
-    tracker,
+    applier,
     launchQueue,
     commands,
-    events,
     metrics: taskMetrics,
     clock,
     logger,
     onChange,
   });
-  const health = createHealthHandler({ cache, tracker, commands, events, clock, logger, onChange });
+  const health = createHealthHandler({ applier, commands, clock, logger, onChange });
   const liveness = createAgentLiveness({
-    cache,
+    applier,
     agents,
-    tracker,
     commands,
-    events,
     clock,
     logger,
     onChange,
   });
+
+  const readiness = createReadinessChecker({ applier, clock, logger, onChange });
 
   const trust = createAgentTrust({ logger });
   const identity = createAgentIdentity({
@@ -185,9 +189,8 @@ export function createMaster(options: MasterOptions) {
 
   /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
   async function lead(): Promise<void> {
-    await tracker.load();
+    await applier.load();
     await agents.load();
-    await cache.load();
     // Agents' Redis users first (Redis may have restarted empty), then read every agent heard of.
     const joined = await identity.restore();
     for (const agentId of joined) agentReports.watch(agentId);
@@ -199,6 +202,9 @@ export function createMaster(options: MasterOptions) {
       liveness
         .tick()
         .catch((error: unknown) => logger.error({ err: error }, 'liveness check failed'));
+      readiness
+        .tick()
+        .catch((error: unknown) => logger.error({ err: error }, 'readiness check failed'));
     }, 1_000);
     loop.start();
     // A few sweeps per grace period, at most hourly: deletion comes at most a quarter late.
@@ -212,7 +218,7 @@ export function createMaster(options: MasterOptions) {
     await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.
-    cache.forget();
+    applier.forget();
   }
 
   const leadership = createLeadership({
@@ -231,7 +237,7 @@ export function createMaster(options: MasterOptions) {
     services: {
       store,
       // Reads come from the leader's memory; a follower relays them to the leader.
-      live: liveState(cache, tracker),
+      live: liveState(applier),
       orchestrator,
       events,
       logs: createLogReader({

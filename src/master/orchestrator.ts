@@ -13,19 +13,16 @@ import {
 import { computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
-import type { AppCache } from './app-cache.js';
-import type { InstanceTracker } from './instance-tracker.js';
+import type { Applier, IntentResult } from './applier/index.js';
 import type { LaunchQueue } from './launch-queue.js';
-import type { EventHub, Orchestrator } from './services.js';
-import { deploymentPlanJson } from './deployment-events.js';
+import type { Orchestrator } from './services.js';
+import { failedEvents, healthCheckEvents, startedEvents } from './deployment-events.js';
 
 export interface OrchestratorOptions {
-  /** The leader's apps and deployments; every write goes through it to the store. */
-  cache: AppCache;
-  tracker: InstanceTracker;
+  /** The one writer: apps, deployments and instances are read from it and changed through it. */
+  applier: Applier;
   commands: AgentCommands;
   launchQueue: LaunchQueue;
-  events: EventHub;
   clock: Clock;
   logger: Logger;
   /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
@@ -33,7 +30,9 @@ export interface OrchestratorOptions {
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const { cache, tracker, commands, launchQueue, events, clock, logger, onChange } = options;
+  const { applier, commands, launchQueue, clock, logger, onChange } = options;
+  const cache = applier.apps;
+  const tracker = applier.instances;
   let lastVersionMs = 0;
   /** Apps with a deploy between its checks and its commit; a deploy of one of them waits. */
   const busy = new Map<string, Promise<void>>();
@@ -44,13 +43,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return toTimestamp(lastVersionMs);
   }
 
-  /** Resolves when no deploy of `appIds` is under way; what follows must not await before reserving. */
-  async function waitTurn(appIds: string[]): Promise<void> {
-    for (;;) {
-      const pending = appIds.flatMap((id) => busy.get(id) ?? []);
-      if (pending.length === 0) return;
-      await Promise.all(pending);
-    }
+  /**
+   * Resolves when no deploy of `appIds` is under way. The check that ends it runs in the turn
+   * it resolves in: await it and continue to `reserve` without another await (two deploys of
+   * one app that both found none pending would otherwise both pass their checks).
+   */
+  function waitTurn(appIds: string[]): Promise<void> | undefined {
+    const pending = appIds.flatMap((id) => busy.get(id) ?? []);
+    if (pending.length === 0) return undefined;
+    return Promise.all(pending).then(() => undefined);
   }
 
   /** Marks `appIds` busy until the returned function runs. */
@@ -71,12 +72,21 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     return locking;
   }
 
-  async function emitCancelled(deployment: Deployment, reason: string): Promise<void> {
-    await events.emit({
-      eventType: 'deployment_failed',
-      id: deployment.id,
-      plan: deploymentPlanJson(deployment),
-      reason,
+  /** A result the store accepted; a conflict here is a broken invariant (writes take turns). */
+  function accepted(result: IntentResult): void {
+    if (!result.ok) throw new Error(`Deployment refused: ${result.conflicts.join('; ')}`);
+  }
+
+  /** Marks the instances decommissioned (they are not relaunched); recomputed on a conflict. */
+  async function decommission(instanceIds: string[]): Promise<void> {
+    await applier.update(() => {
+      const update = instanceIds.flatMap((id) => {
+        const instance = tracker.get(id);
+        const revision = tracker.revisionOf(id);
+        if (!instance || revision === undefined || instance.goal === 'Decommissioned') return [];
+        return [{ instance: { ...instance, goal: 'Decommissioned' as const }, revision }];
+      });
+      return update.length > 0 ? { source: 'orchestrator', update } : undefined;
     });
   }
 
@@ -91,7 +101,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const remove = change.remove ?? [];
       const restart = change.restart ?? [];
       const affected = [...new Set([...change.apps.map((a) => a.id), ...remove, ...restart])];
-      await waitTurn(affected);
+      for (let turn = waitTurn(affected); turn; turn = waitTurn(affected)) await turn;
       // From here to `reserve` nothing awaits: the checks and the reservation are one step, so
       // two concurrent deploys of an app never both pass them.
       const current = new Map<string, AppDefinition>();
@@ -151,17 +161,24 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const release = reserve(affected);
       try {
         // Durable before the answer; concurrent deploys share the transaction (group commit).
-        await cache.commit({
-          apps: targetApps,
-          removeApps: remove,
-          deployments: [deployment],
-          removeDeployments: locking.map((d) => d.id),
-        });
+        accepted(
+          await applier.submit({
+            source: 'orchestrator',
+            // Turns are taken per app (`waitTurn`), so these hold; the applier makes sure.
+            requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
+            apps: targetApps,
+            removeApps: remove,
+            startDeployments: [deployment],
+            removeDeployments: locking.map((d) => d.id),
+            events: [
+              ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
+              ...healthCheckEvents({ original, target: targetApps, removed: remove }),
+              ...startedEvents(deployment),
+            ],
+          }),
+        );
       } finally {
         release();
-      }
-      for (const cancelled of locking) {
-        await emitCancelled(cancelled, 'Cancelled by a forced deployment');
       }
       for (const app of targetApps) {
         if (app.versionInfo.lastConfigChangeAt === version) launchQueue.reset(app.id);
@@ -170,11 +187,6 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         { deploymentId: deployment.id, apps: affected, steps: deployment.steps.length },
         'deployment started',
       );
-      await events.emit({
-        eventType: 'deployment_info',
-        plan: deploymentPlanJson(deployment),
-        currentStep: deployment.steps[0] ?? { actions: [] },
-      });
       onChange(affected);
       return { deploymentId: deployment.id, version };
     },
@@ -198,10 +210,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         }
         lockingDeployments([...byApp.keys()], force);
         // Decommission first, so the scale-down deployment does not pick other instances.
-        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+        await decommission(killed.map((i) => i.instanceId));
         deployment = await orchestrator.deploy({ apps }, { force });
       } else if (wipe) {
-        await tracker.put(killed.map((i) => ({ ...i, goal: 'Decommissioned' as const })));
+        await decommission(killed.map((i) => i.instanceId));
       }
       for (const instance of killed) await killInstance(instance);
       onChange();
@@ -211,8 +223,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     async cancelDeployment(id, { force }) {
       const deployment = cache.deployment(id);
       if (!deployment) throw new NotFoundError(`DeploymentPlan ${id} does not exist`);
-      await cache.commit({ removeDeployments: [id] });
-      await emitCancelled(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back');
+      accepted(
+        await applier.submit({
+          source: 'orchestrator',
+          removeDeployments: [id],
+          events: failedEvents(deployment, force ? 'Cancelled (force)' : 'Cancelled, rolling back'),
+        }),
+      );
       if (force) {
         onChange();
         return undefined;

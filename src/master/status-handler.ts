@@ -1,31 +1,29 @@
-// Applies task status updates from agents to the instance tracker. Delivery is at least once
+// Turns task status updates from agents into intents for the applier. Delivery is at least once
 // and unordered across restarts, so it is idempotent: repeated or older updates are ignored,
-// and an ended task never comes back to life. Updates come in batches (one bus read): apps come
-// from the leader's cache and the changed instances are written in one statement, because per
-// update that was three store round trips, and 1,000 launches send 3,000 updates.
+// and an ended task never comes back to life. Updates come in batches (one bus read): one
+// intent per batch, because per update that was three store round trips, and 1,000 launches
+// send 3,000 updates.
 import type { StatusMessage } from '../bus/index.js';
 import type { AppDefinition, Condition, Instance, TaskFailure } from '../domain/index.js';
 import {
   fromMesosState,
   isActive,
   isTerminal,
+  parseTaskId,
   toMesosState,
   toTimestamp,
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
 import type { AgentCommands } from './agent-commands.js';
-import type { AppCache } from './app-cache.js';
-import type { InstanceTracker } from './instance-tracker.js';
+import type { Applier, EventInput, Intent } from './applier/index.js';
 import type { LaunchQueue } from './launch-queue.js';
-import type { EventHub } from './services.js';
 import type { TaskMetrics } from './task-metrics.js';
 
 export interface StatusHandler {
   /**
-   * Applies updates in order, as if one by one; the changed instances are persisted (one write)
-   * before any event, backoff or command follows. Idempotent; on rejection nothing of the
-   * batch is applied in memory, so it can be delivered again whole.
+   * Applies updates in order, as if one by one, as one intent: the changed instances are stored
+   * before any event, backoff or command follows. Idempotent; on rejection nothing of the batch
+   * is applied, so it can be delivered again whole.
    */
   handleMany(messages: StatusMessage[]): Promise<void>;
   handle(message: StatusMessage): Promise<void>;
@@ -36,7 +34,7 @@ function isFailure(condition: Condition): boolean {
   return isTerminal(condition) && condition !== 'Finished' && condition !== 'Killed';
 }
 
-/** What one update did, kept until the batch's instances are persisted. */
+/** What one update did, kept until the batch's intent is applied. */
 interface Applied {
   instance: Instance;
   app: AppDefinition | undefined;
@@ -44,25 +42,9 @@ interface Applied {
   condition: Condition;
 }
 
-export function createStatusHandler(options: {
-  store: Store;
-  /** The leader's apps: read on each status, without a query. */
-  cache: AppCache;
-  tracker: InstanceTracker;
-  launchQueue: LaunchQueue;
-  commands: AgentCommands;
-  events: EventHub;
-  metrics: TaskMetrics;
-  clock: Clock;
-  logger: Logger;
-  /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
-  onChange: (appIds?: string[]) => void;
-}): StatusHandler {
-  const { store, cache, tracker, launchQueue, commands, events, metrics, clock, logger, onChange } =
-    options;
-
-  async function emitChange({ instance, app, message }: Applied) {
-    await events.emit({
+function statusEvents({ instance, app, message }: Applied): EventInput[] {
+  return [
+    {
       eventType: 'status_update_event',
       slaveId: message.agentId,
       taskId: message.taskId,
@@ -73,8 +55,8 @@ export function createStatusHandler(options: {
       ipAddresses: [],
       ports: instance.ports,
       version: app?.version ?? instance.appVersion,
-    });
-    await events.emit({
+    },
+    {
       eventType: 'instance_changed_event',
       instanceId: instance.instanceId,
       condition: instance.condition,
@@ -82,32 +64,58 @@ export function createStatusHandler(options: {
       agentId: message.agentId,
       host: instance.host ?? '',
       runSpecVersion: instance.appVersion,
-    });
-  }
+    },
+  ];
+}
 
-  function failureOf(instance: Instance, message: StatusMessage): TaskFailure {
-    return {
-      appId: instance.appId,
-      host: instance.host ?? '',
-      message: message.message ?? '',
-      state: message.state,
-      taskId: message.taskId,
-      timestamp: toTimestamp(message.at),
-      version: instance.appVersion,
-      slaveId: message.agentId,
-    };
-  }
+/** Marathon's event for a task it does not know that ended; ids come from the task id. */
+function unknownTerminated(message: StatusMessage, condition: Condition): EventInput {
+  const instanceId = parseTaskId(message.taskId)?.instanceId ?? message.taskId;
+  // `<app id with / as _>.instance-…`: path ids hold no `_`, so the app id reads back exactly.
+  const safeAppId = instanceId.slice(0, Math.max(0, instanceId.lastIndexOf('.instance-')));
+  return {
+    eventType: 'unknown_instance_terminated_event',
+    instanceId,
+    runSpecId: `/${safeAppId.replaceAll('_', '/')}`,
+    condition,
+  };
+}
 
-  async function handleMany(messages: StatusMessage[]): Promise<void> {
-    // Compute and persist with no await in between: the evaluation loop also writes instances,
-    // and a copy taken before a wait could overwrite its change.
+function failureOf(instance: Instance, message: StatusMessage): TaskFailure {
+  return {
+    appId: instance.appId,
+    host: instance.host ?? '',
+    message: message.message ?? '',
+    state: message.state,
+    taskId: message.taskId,
+    timestamp: toTimestamp(message.at),
+    version: instance.appVersion,
+    slaveId: message.agentId,
+  };
+}
+
+export function createStatusHandler(options: {
+  applier: Applier;
+  launchQueue: LaunchQueue;
+  commands: AgentCommands;
+  metrics: TaskMetrics;
+  clock: Clock;
+  logger: Logger;
+  /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
+  onChange: (appIds?: string[]) => void;
+}): StatusHandler {
+  const { applier, launchQueue, commands, metrics, clock, logger, onChange } = options;
+  const { instances, apps } = applier;
+
+  /** The batch as an intent over the state as last applied, and what each update did. */
+  function compute(messages: StatusMessage[]) {
     const now = clock.now();
     /** The batch's view: instance id → its latest state, null once removed. */
     const working = new Map<string, Instance | null>();
     const applied: Applied[] = [];
     const unknown: StatusMessage[] = [];
     for (const message of messages) {
-      const tracked = tracker.byTaskId(message.taskId);
+      const tracked = instances.byTaskId(message.taskId);
       const instance = tracked && working.get(tracked.instanceId);
       const current = instance === undefined ? tracked : (instance ?? undefined);
       if (!current) {
@@ -134,27 +142,38 @@ export function createStatusHandler(options: {
             ? (current.startedAt ?? toTimestamp(message.at))
             : current.startedAt,
         healthCheckResults: isActive(condition) ? current.healthCheckResults : [],
+        readinessCheckResults: condition === 'Running' ? current.readinessCheckResults : undefined,
       };
       const isGone = isTerminal(condition) && updated.goal === 'Decommissioned';
       working.set(updated.instanceId, isGone ? null : updated);
-      applied.push({ instance: updated, app: cache.get(updated.appId), message, condition });
+      applied.push({ instance: updated, app: apps.get(updated.appId), message, condition });
     }
-    const puts: Instance[] = [];
-    const removes: string[] = [];
+    const intent: Intent = { source: 'status', update: [], expunge: [], failures: [], events: [] };
     for (const [instanceId, instance] of working) {
-      if (instance) puts.push(instance);
-      else removes.push(instanceId);
+      const revision = instances.revisionOf(instanceId) ?? -1;
+      if (instance) intent.update?.push({ instance, revision });
+      else intent.expunge?.push({ instanceId, revision });
     }
-    await tracker.put(puts);
-    await tracker.remove(removes);
-
     // The store keeps one (the latest) failure per app.
     const failures = new Map<string, TaskFailure>();
     for (const { instance, message, condition } of applied) {
       if (isFailure(condition)) failures.set(instance.appId, failureOf(instance, message));
     }
-    for (const failure of failures.values()) await store.apps.setLastTaskFailure(failure);
+    intent.failures = [...failures.values()];
+    intent.events = applied.flatMap(statusEvents);
+    return { intent, applied, unknown };
+  }
 
+  async function handleMany(messages: StatusMessage[]): Promise<void> {
+    let outcome: ReturnType<typeof compute> | undefined;
+    // A conflict means another writer changed one of these instances first: compute again
+    // over what it wrote (updates already applied are then skipped by their sequence numbers).
+    await applier.update(() => {
+      outcome = compute(messages);
+      return outcome.intent;
+    });
+    if (!outcome) return;
+    const { applied, unknown } = outcome;
     for (const { instance, app, message, condition } of applied) {
       if (isTerminal(condition)) {
         metrics.onTaskEnded({
@@ -172,11 +191,15 @@ export function createStatusHandler(options: {
         );
       }
     }
-    for (const change of applied) await emitChange(change);
-    // A task the master does not know (expunged, or an old incarnation): make sure it ends.
-    for (const message of unknown)
-      if (!isTerminal(fromMesosState(message.state)))
-        await commands.kill(message.agentId, message.taskId);
+    // A task the master does not know (expunged, or an old incarnation): make sure it ends,
+    // and tell of one that did (Marathon's `unknown_instance_terminated_event`).
+    const terminated: EventInput[] = [];
+    for (const message of unknown) {
+      const condition = fromMesosState(message.state);
+      if (!isTerminal(condition)) await commands.kill(message.agentId, message.taskId);
+      else terminated.push(unknownTerminated(message, condition));
+    }
+    if (terminated.length > 0) await applier.submit({ source: 'status', events: terminated });
     const changed = applied
       .filter(({ condition }) => isTerminal(condition) || condition === 'Running')
       .map(({ instance }) => instance.appId);

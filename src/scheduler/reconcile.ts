@@ -1,8 +1,14 @@
-// The reconciler: one app's wanted count and its instances in, buckets out (Nomad's shape,
-// Marathon's rules of BEHAVIOUR.md (h)). It only classifies; placing is the pipeline's job.
+// The reconciler, the only one: one app's wanted count and its instances in, buckets out
+// (Nomad's shape, Marathon's rules of BEHAVIOUR.md (h)), with Marathon's rolling replacement
+// of instances of an older config under the upgrade strategy. It only classifies; placing is
+// the pipeline's job.
+//
+//   outdated instances (older config) ──► replaced rolling:
+//     start new while new < instances and total < instances × (1 + maximumOverCapacity)
+//     kill old while healthy(new) + old − 1 ≥ ⌈instances × minimumHealthCapacity⌉
 import type { Agent, AppDefinition, Instance } from '../domain/index.js';
 import { isTerminal } from '../domain/index.js';
-import { agentFieldValue, isHostnameField } from './agent-field.js';
+import { killOrder } from './kill-order.js';
 
 /** What the reconciler looks at. */
 export interface ReconcileInput {
@@ -16,7 +22,7 @@ export interface ReconcileInput {
 }
 
 /**
- * Every given instance is in exactly one of `stop`, `relaunch` and `ignore`.
+ * Every given instance is in exactly one of `stop`, `relaunch`, `expunge` and `ignore`.
  *
  * ```
  *  goal Running ──┬─ terminal, backoff passed ─────────────► relaunch (same id, next incarnation)
@@ -26,7 +32,9 @@ export interface ReconcileInput {
  *                 └─ otherwise ─────────────────────────────► ignore (counted)
  *  counted > instances ─► the surplus moves to stop, in kill order
  *  counted < instances ─► place = the shortfall (new instance ids)
- *  goal Stopped / Decommissioned ──────────────────────────► ignore (already on its way out)
+ *  goal Stopped / Decommissioned ──┬─ ended, or never placed ─► expunge
+ *                                 └─ otherwise ─────────────► ignore (already on its way out)
+ *  goal Running, older config ─────► rolling replacement (above): stop, or ignore for now
  * ```
  */
 export interface ReconcileResult {
@@ -36,18 +44,113 @@ export interface ReconcileResult {
   stop: Instance[];
   /** Instances whose task ended but are still wanted: launch their next incarnation. */
   relaunch: Instance[];
+  /** Decommissioned instances that have ended (or never ran): forget them. */
+  expunge: Instance[];
   /** Instances to leave as they are. */
   ignore: Instance[];
+  /** True when the app runs exactly as defined: a deployment step waiting on it is done. */
+  isConverged: boolean;
+}
+
+/** An instance launched at or after the app's last config change runs the current config. */
+export function isUpToDate(instance: Instance, app: AppDefinition): boolean {
+  return instance.appVersion >= app.versionInfo.lastConfigChangeAt;
 }
 
 /**
- * Classifies an app's instances. Counted toward `instances` are those with goal Running that are
+ * Running, ready when the app has readiness checks (a deployment step waits for them, as
+ * Marathon's does), and healthy when it has health checks.
+ */
+export function isReady(instance: Instance, app: AppDefinition): boolean {
+  if (instance.condition !== 'Running') return false;
+  if (app.readinessChecks.length > 0) {
+    const results = instance.readinessCheckResults ?? [];
+    if (results.length === 0 || !results.every((r) => r.ready)) return false;
+  }
+  if (app.healthChecks.length === 0) return true;
+  return (
+    instance.healthCheckResults.length > 0 && instance.healthCheckResults.every((h) => h.alive)
+  );
+}
+
+/**
+ * Classifies an app's instances: decommissioned ones that ended are expunged, instances of an
+ * older config are replaced rolling, the rest follow the steady state (`reconcileSteady`).
+ */
+export function reconcile(input: ReconcileInput): ReconcileResult {
+  const { app } = input;
+  const expunge: Instance[] = [];
+  const outdated: Instance[] = [];
+  const rest: Instance[] = [];
+  for (const instance of input.instances) {
+    if (
+      instance.goal === 'Decommissioned' &&
+      (isTerminal(instance.condition) || instance.condition === 'Scheduled')
+    )
+      expunge.push(instance);
+    else if (
+      instance.goal === 'Running' &&
+      !isUpToDate(instance, app) &&
+      instance.condition !== 'UnreachableInactive'
+    )
+      outdated.push(instance);
+    else rest.push(instance);
+  }
+  const steady = reconcileSteady({ ...input, instances: rest });
+  const fresh = rest.filter((i) => i.goal === 'Running' && i.condition !== 'UnreachableInactive');
+  let place = steady.place;
+  const stop: Instance[] = [...steady.stop];
+  const ignore: Instance[] = [...steady.ignore];
+
+  if (outdated.length > 0) {
+    const target = app.instances;
+    const counted = fresh.length + outdated.length;
+    const maxTotal = Math.floor(target * (1 + app.upgradeStrategy.maximumOverCapacity));
+    const minHealthy = Math.ceil(target * app.upgradeStrategy.minimumHealthCapacity);
+    place = Math.max(0, Math.min(target - fresh.length, maxTotal - counted));
+    let ready =
+      fresh.filter((i) => isReady(i, app)).length + outdated.filter((i) => isReady(i, app)).length;
+    let oldLeft = outdated.length;
+    // Old instances that are not serving go first; the rest only while capacity allows.
+    for (const old of [...outdated].sort(
+      (a, b) => Number(isReady(a, app)) - Number(isReady(b, app)),
+    )) {
+      if (!isReady(old, app) || ready - 1 >= minHealthy) {
+        stop.push(old);
+        if (isReady(old, app)) ready--;
+        oldLeft--;
+      } else ignore.push(old);
+    }
+    // Neither starting nor stopping is allowed (e.g. 100% health, 0% over): go one over, as
+    // Marathon does, rather than never finishing.
+    const isNothingPending = fresh.every((i) => isReady(i, app));
+    if (place === 0 && oldLeft === outdated.length && fresh.length < target && isNothingPending)
+      place = 1;
+  }
+
+  const isConverged =
+    outdated.length === 0 &&
+    steady.relaunch.length === 0 &&
+    place === 0 &&
+    stop.length === 0 &&
+    fresh.length === app.instances &&
+    fresh.every((i) => isReady(i, app)) &&
+    input.instances.every(
+      (i) => i.goal === 'Running' || isTerminal(i.condition) || i.condition === 'Scheduled',
+    );
+  return { place, stop, relaunch: steady.relaunch, expunge, ignore, isConverged };
+}
+
+/**
+ * The steady state (every instance of the current config). Counted toward `instances` are those with goal Running that are
  * not (effectively) UnreachableInactive, including Scheduled ones and ended ones awaiting
  * relaunch. On scale-down the kill order is Marathon's: not running at all first (Scheduled,
  * ended), then unreachable, unhealthy, staging, starting, the rest; ties by `killSelection`,
  * and within a tier GROUP_BY constraints take from their biggest group first.
  */
-export function reconcile(input: ReconcileInput): ReconcileResult {
+function reconcileSteady(
+  input: ReconcileInput,
+): Pick<ReconcileResult, 'place' | 'stop' | 'relaunch' | 'ignore'> {
   const { app, now } = input;
   const counted: Instance[] = [];
   const stop: Instance[] = [];
@@ -102,78 +205,4 @@ function isExpunged(instance: Instance, app: AppDefinition, now: number): boolea
     return now >= since + left * 1000;
   }
   return false;
-}
-
-/** Lower goes first (Marathon's `ScalingProposition.sortByConditionAndDate`). */
-function killTier(instance: Instance): number {
-  const condition = instance.condition;
-  if (condition === 'Scheduled' || isTerminal(condition)) return 0;
-  if (condition === 'Unreachable' || condition === 'UnreachableInactive') return 1;
-  if (instance.healthCheckResults.some((result) => !result.alive)) return 2;
-  if (condition === 'Provisioned' || condition === 'Staging') return 3;
-  if (condition === 'Starting') return 4;
-  return 5;
-}
-
-function killOrder(candidates: Instance[], count: number, input: ReconcileInput): Instance[] {
-  const youngestFirst = input.app.killSelection === 'YOUNGEST_FIRST';
-  const since = (i: Instance) => Date.parse(i.startedAt ?? i.stagedAt ?? i.createdAt);
-  const sorted = [...candidates].sort((a, b) => {
-    const tier = killTier(a) - killTier(b);
-    if (tier !== 0) return tier;
-    const age = youngestFirst ? since(b) - since(a) : since(a) - since(b);
-    if (age !== 0) return age;
-    return a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
-  });
-  const groupFields = input.app.constraints
-    .filter(([, operator]) => operator.toUpperCase() === 'GROUP_BY')
-    .map(([field]) => field);
-  if (groupFields.length === 0) return sorted.slice(0, count);
-
-  const agents = new Map((input.agents ?? []).map((agent) => [agent.agentId, agent]));
-  const valueOf = (instance: Instance, field: string): string | undefined => {
-    const agent = instance.agentId === undefined ? undefined : agents.get(instance.agentId);
-    if (agent) return agentFieldValue(agent, field);
-    return isHostnameField(field) ? instance.host : undefined;
-  };
-  const left = [...sorted];
-  const killed: Instance[] = [];
-  while (killed.length < count) {
-    const pick = pickFromBiggestGroup(left, groupFields, valueOf);
-    killed.push(pick);
-    left.splice(left.indexOf(pick), 1);
-  }
-  return killed;
-}
-
-/**
- * Among the instances of the first kill tier left, the first one sitting in the biggest group
- * of some GROUP_BY field (Marathon's `selectInstancesToKill`): killing there keeps the groups
- * even. `left` is in kill order and not empty.
- */
-function pickFromBiggestGroup(
-  left: Instance[],
-  fields: string[],
-  valueOf: (instance: Instance, field: string) => string | undefined,
-): Instance {
-  const first = left[0] as Instance;
-  const tier = killTier(first);
-  let best = first;
-  let bestSize = -1;
-  for (const field of fields) {
-    const sizes = new Map<string | undefined, number>();
-    for (const instance of left) {
-      const value = valueOf(instance, field);
-      sizes.set(value, (sizes.get(value) ?? 0) + 1);
-    }
-    for (const instance of left) {
-      if (killTier(instance) !== tier) continue;
-      const size = sizes.get(valueOf(instance, field)) ?? 0;
-      if (size > bestSize) {
-        best = instance;
-        bestSize = size;
-      }
-    }
-  }
-  return best;
 }

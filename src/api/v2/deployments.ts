@@ -50,12 +50,10 @@ export function deploymentsRoutes(deps: RouteDeps): Hono {
 
   on(routes, DEPLOYMENTS_ROUTES.listDeployments, async (c) => {
     // Only deployments whose every app the caller may view: none reveals another team's ids.
-    const deployments = visibleOnly(
-      principalOf(c),
-      (await reads.snapshot()).deployments,
-      (d) => d.affectedApps,
-    );
-    return c.json(deployments.map(toDeploymentJson));
+    const snapshot = await reads.snapshot();
+    const deployments = visibleOnly(principalOf(c), snapshot.deployments, (d) => d.affectedApps);
+    const instancesOf = (appId: string) => snapshot.instancesByApp.get(appId) ?? [];
+    return c.json(deployments.map((d) => toDeploymentJson(d, instancesOf)));
   });
 
   on(routes, DEPLOYMENTS_ROUTES.cancelDeployment, async (c) => {

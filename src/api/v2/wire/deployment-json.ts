@@ -1,8 +1,14 @@
 // Deployment → Marathon's DeploymentStepInfo JSON (BEHAVIOUR.md (e)); `currentStep` is 1-based.
-import type { Deployment, DeploymentResult } from '../../../domain/index.js';
+import type { Deployment, DeploymentResult, Instance } from '../../../domain/index.js';
 
-/** One entry of `GET /v2/deployments`. */
-export function toDeploymentJson(deployment: Deployment): Record<string, unknown> {
+/**
+ * One entry of `GET /v2/deployments`; `instancesOf` gives an app's instances, whose readiness
+ * results the current actions show.
+ */
+export function toDeploymentJson(
+  deployment: Deployment,
+  instancesOf: (appId: string) => readonly Instance[] = () => [],
+): Record<string, unknown> {
   const current = deployment.steps[deployment.currentStep - 1];
   return {
     id: deployment.id,
@@ -15,7 +21,7 @@ export function toDeploymentJson(deployment: Deployment): Record<string, unknown
     currentActions: (current?.actions ?? []).map((a) => ({
       action: a.action,
       app: a.app,
-      readinessCheckResults: [],
+      readinessCheckResults: instancesOf(a.app).flatMap((i) => i.readinessCheckResults ?? []),
     })),
     currentStep: deployment.currentStep,
     totalSteps: deployment.steps.length,

@@ -1,0 +1,224 @@
+// The one writer of the leader's state (Nomad's plan applier, Marathon's instance tracker).
+// Writers submit intents; the applier takes them in submission order, checks each against the
+// revisions it was computed from, stores every accepted one of a batch in one write, then
+// applies them to memory and emits their events. Nothing else changes instances, apps or
+// deployments, so no two writers can lose each other's update.
+//
+//   submit ─► queue ─(next turn)─► batch: check + stage each in order (refused: conflict)
+//                                   └─► persist draft (one write) ─► memory ─► events ─► resolve
+//   a failed batch write: each intent again alone, re-checked, answering for itself
+import type { RenderRootGroup } from '../../deployment/index.js';
+import { deploymentPlanJson, plainRootGroup } from '../../deployment/index.js';
+import type { Logger } from '../../lib/index.js';
+import type { Deployment } from '../../domain/index.js';
+import type { Store } from '../../store/index.js';
+import { renderPlanRefs } from '../deployment-events.js';
+import type { EventHub } from '../services.js';
+import type { Intent, IntentResult } from './intent.js';
+import { isEmptyIntent } from './intent.js';
+import { persistDraft } from './persist.js';
+import { appKeysOf, conflictsOf, stage } from './stage.js';
+import type { AppView, Draft, InstanceView, StateData } from './state.js';
+import {
+  commitDraft,
+  createAppView,
+  createInstanceView,
+  emptyDraft,
+  emptyState,
+  loadState,
+} from './state.js';
+
+export interface Applier {
+  /** Instances as last applied. */
+  instances: InstanceView;
+  /** Apps and deployments as last applied. */
+  apps: AppView;
+  /**
+   * Queues `intent`; resolves once it is stored and applied (`ok`) or refused because a record
+   * it was computed from moved (`conflicts`). Intents apply in the order they were submitted;
+   * those submitted in one turn of the event loop share a write. Rejects with the store's error
+   * when the intent could not be stored, leaving memory as it was.
+   */
+  submit(intent: Intent): Promise<IntentResult>;
+  /**
+   * Reads, computes and submits until the intent applies: `compute` runs on the state as last
+   * applied and returns the intent (undefined: nothing to do). After a conflict memory holds
+   * what moved, so the next attempt sees it. Throws after `attempts` conflicts in a row.
+   */
+  update(compute: () => Intent | undefined, attempts?: number): Promise<IntentResult | undefined>;
+  /** Replaces memory with what the store holds (leadership won, recovery); waits for writes. */
+  load(): Promise<void>;
+  /** Drops memory (leadership lost): app reads throw, instance reads are empty until `load`. */
+  forget(): void;
+}
+
+interface Queued {
+  intent: Intent;
+  resolve: (result: IntentResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Intents per write at most: bounds the statement size and the wait of the last. */
+const MAX_INTENTS_PER_BATCH = 1_024;
+
+export function createApplier(options: {
+  store: Store;
+  events: Pick<EventHub, 'emit'>;
+  logger: Logger;
+  /** Renders the root group in deployment events' plans (the API's format); plain by default. */
+  renderRootGroup?: RenderRootGroup;
+}): Applier {
+  const { store, events, logger } = options;
+  const renderRoot = options.renderRootGroup ?? plainRootGroup;
+  let state: StateData | undefined;
+  /** Revisions keep growing across loads, so a revision read before a load never matches after. */
+  let lastRevision = 0;
+  const queue: Queued[] = [];
+  let writer: Promise<void> | undefined;
+  let loading: Promise<void> | undefined;
+
+  const read = () => state;
+
+  /** Checks and stages the head of the queue; stops before an intent writing an app twice. */
+  function takeBatch(current: StateData): {
+    draft: Draft;
+    accepted: Queued[];
+    refused: { queued: Queued; conflicts: string[] }[];
+  } {
+    const draft = emptyDraft(current.revision);
+    const accepted: Queued[] = [];
+    const refused: { queued: Queued; conflicts: string[] }[] = [];
+    const appKeys = new Set<string>();
+    let taken = 0;
+    for (const queued of queue) {
+      if (taken >= MAX_INTENTS_PER_BATCH) break;
+      // Removed app rows are deleted before apps are put: a batch writes each app once.
+      const keys = appKeysOf(queued.intent);
+      if (keys.some((key) => appKeys.has(key))) break;
+      taken++;
+      const conflicts = conflictsOf(current, draft, queued.intent);
+      if (conflicts.length > 0) {
+        refused.push({ queued, conflicts });
+        continue;
+      }
+      for (const key of keys) appKeys.add(key);
+      stage(current, draft, queued.intent);
+      accepted.push(queued);
+    }
+    queue.splice(0, taken);
+    return { draft, accepted, refused };
+  }
+
+  /** Memory, then events, then the writers: in that order, so a writer's next read sees it. */
+  function settle(current: StateData, draft: Draft, accepted: Queued[]): void {
+    // Dropped or reloaded while it was stored: the stored change is in what replaced it.
+    if (state === current) commitDraft(current, draft);
+    lastRevision = Math.max(lastRevision, draft.revision);
+    const render = (deployment: Deployment) => deploymentPlanJson(deployment, renderRoot);
+    for (const queued of accepted)
+      for (const event of queued.intent.events ?? [])
+        void events.emit(renderPlanRefs(event, render));
+    for (const queued of accepted) queued.resolve({ ok: true, revision: draft.revision });
+  }
+
+  async function drain(): Promise<void> {
+    // One turn first: every writer of this turn (a burst of POSTs, a pass's intents, a bus
+    // batch) joins the write. PGlite runs queries on this thread, so without it most held one.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (queue.length > 0) {
+      while (loading) await loading.catch(() => undefined);
+      const current = state;
+      if (!current) {
+        // Forgotten (leadership lost) with writes queued: the next leader reads the store.
+        for (const queued of queue.splice(0)) queued.reject(new Error('Master state was dropped'));
+        break;
+      }
+      const { draft, accepted, refused } = takeBatch(current);
+      try {
+        await persistDraft(store, draft);
+        settle(current, draft, accepted);
+      } catch (error) {
+        if (accepted.length === 1) accepted[0]?.reject(error);
+        else await eachAlone(current, accepted);
+      }
+      for (const { queued, conflicts } of refused) {
+        logger.debug({ source: queued.intent.source, conflicts }, 'intent refused');
+        queued.resolve({ ok: false, conflicts });
+      }
+    }
+    writer = undefined;
+  }
+
+  /** After a failed batch: one bad intent must not fail the others. */
+  async function eachAlone(current: StateData, batch: Queued[]): Promise<void> {
+    for (const queued of batch) {
+      const draft = emptyDraft(current.revision);
+      const conflicts = conflictsOf(current, draft, queued.intent);
+      if (conflicts.length > 0) {
+        queued.resolve({ ok: false, conflicts });
+        continue;
+      }
+      stage(current, draft, queued.intent);
+      try {
+        await persistDraft(store, draft);
+        settle(current, draft, [queued]);
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+  }
+
+  const applier: Applier = {
+    instances: createInstanceView(read),
+    apps: createAppView(read, (appId) => store.apps.getLastTaskFailure(appId)),
+
+    submit(intent) {
+      const current = state;
+      if (!current) return Promise.reject(new Error('Master state used before it was loaded'));
+      if (isEmptyIntent(intent)) return Promise.resolve({ ok: true, revision: current.revision });
+      return new Promise<IntentResult>((resolve, reject) => {
+        queue.push({ intent, resolve, reject });
+        writer ??= drain();
+      });
+    },
+
+    async update(compute, attempts = 8) {
+      let last: IntentResult | undefined;
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        const intent = compute();
+        if (!intent) return undefined;
+        last = await applier.submit(intent);
+        if (last.ok) return last;
+      }
+      throw new Error(
+        `Intent kept conflicting after ${attempts} attempts: ${last && !last.ok ? last.conflicts.join('; ') : ''}`,
+      );
+    },
+
+    async load() {
+      while (loading ?? writer) await (loading ?? writer);
+      loading = (async () => {
+        const [apps, deployments, instances] = await Promise.all([
+          store.apps.list(),
+          store.deployments.list(),
+          store.instances.list(),
+        ]);
+        const next = emptyState();
+        next.revision = lastRevision;
+        loadState(next, { apps, deployments, instances });
+        lastRevision = next.revision;
+        state = next;
+      })();
+      try {
+        await loading;
+      } finally {
+        loading = undefined;
+      }
+    },
+
+    forget() {
+      state = undefined;
+    },
+  };
+  return applier;
+}

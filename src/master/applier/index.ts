@@ -1,0 +1,7 @@
+// Public surface of the applier: the one writer of instances, apps and deployments, and the
+// views everything else reads them through.
+export { createApplier } from './applier.js';
+export type { Applier } from './applier.js';
+export type { EventInput, Intent, IntentResult } from './intent.js';
+export { IntentSource } from './intent.js';
+export type { AppView, InstanceView, Versioned } from './state.js';

@@ -1,0 +1,211 @@
+// The leader's state in memory: apps, running deployments, instances and the apps' last task
+// failures, each record with the revision of its last change. Only the applier changes it
+// (through `commitDraft`); everything else reads it through the two views.
+import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
+import { currentTaskId } from '../../domain/index.js';
+
+/** A record and the state revision that last changed it. */
+export interface Versioned<TValue> {
+  value: TValue;
+  revision: number;
+}
+
+/** Instances as the leader holds them (Marathon's instance tracker, read side). */
+export interface InstanceView {
+  /** Every instance; empty while no state is loaded. */
+  all(): Instance[];
+  byApp(appId: string): Instance[];
+  get(instanceId: string): Instance | undefined;
+  /** The instance whose current task has this id. */
+  byTaskId(taskId: string): Instance | undefined;
+  /** The revision of the instance's last change; what an update intent names. */
+  revisionOf(instanceId: string): number | undefined;
+  /** Every instance with its revision (the records themselves: treat as read-only). */
+  records(): Versioned<Instance>[];
+}
+
+/** Apps and running deployments as the leader holds them. */
+export interface AppView {
+  /** A number that grows with every applied change; undefined while no state is loaded. */
+  revision(): number | undefined;
+  /** Throws while no state is loaded (a follower must never act on a stale copy). */
+  get(id: string): AppDefinition | undefined;
+  /** Every app, keyed by id; a copy that later changes leave alone. */
+  apps(): Map<string, AppDefinition>;
+  /** Running deployments in creation order; a copy. */
+  deployments(): Deployment[];
+  deployment(id: string): Deployment | undefined;
+  /** The revision of the deployment's last change; what a progress intent names. */
+  deploymentRevisionOf(id: string): number | undefined;
+  /** The latest failed task of an app: from memory once written or read, else from the store. */
+  lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
+}
+
+/** The mutable maps behind the views. */
+export interface StateData {
+  apps: Map<string, AppDefinition>;
+  deployments: Map<string, Versioned<Deployment>>;
+  instances: Map<string, Versioned<Instance>>;
+  byApp: Map<string, Map<string, Instance>>;
+  /** Failures known in memory; null = known to be none (app removed). */
+  failures: Map<string, TaskFailure | null>;
+  revision: number;
+}
+
+/**
+ * The changes of a batch of intents not yet stored: each key's latest value (null = removed),
+ * read through before the state. Apps keep every version written, in order (each is a version
+ * row in the store).
+ */
+export interface Draft {
+  revision: number;
+  instances: Map<string, Versioned<Instance> | null>;
+  apps: Map<string, AppDefinition | null>;
+  appVersions: AppDefinition[];
+  removedApps: string[];
+  deployments: Map<string, Versioned<Deployment> | null>;
+  failures: Map<string, TaskFailure>;
+}
+
+export function emptyDraft(revision: number): Draft {
+  return {
+    revision,
+    instances: new Map(),
+    apps: new Map(),
+    appVersions: [],
+    removedApps: [],
+    deployments: new Map(),
+    failures: new Map(),
+  };
+}
+
+export function emptyState(): StateData {
+  return {
+    apps: new Map(),
+    deployments: new Map(),
+    instances: new Map(),
+    byApp: new Map(),
+    failures: new Map(),
+    revision: 0,
+  };
+}
+
+function remember(state: StateData, record: Versioned<Instance>): void {
+  const previous = state.instances.get(record.value.instanceId);
+  if (previous && previous.value.appId !== record.value.appId)
+    forget(state, previous.value.instanceId);
+  state.instances.set(record.value.instanceId, record);
+  let forApp = state.byApp.get(record.value.appId);
+  if (!forApp) state.byApp.set(record.value.appId, (forApp = new Map<string, Instance>()));
+  forApp.set(record.value.instanceId, record.value);
+}
+
+function forget(state: StateData, instanceId: string): void {
+  const record = state.instances.get(instanceId);
+  if (!record) return;
+  state.instances.delete(instanceId);
+  const forApp = state.byApp.get(record.value.appId);
+  forApp?.delete(instanceId);
+  if (forApp?.size === 0) state.byApp.delete(record.value.appId);
+}
+
+/** Fills `state` from what the store holds, all at `revision`. */
+export function loadState(
+  state: StateData,
+  stored: { apps: AppDefinition[]; deployments: Deployment[]; instances: Instance[] },
+): void {
+  const revision = state.revision + 1;
+  state.apps = new Map(stored.apps.map((app) => [app.id, app]));
+  state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
+  state.instances = new Map();
+  state.byApp = new Map();
+  state.failures = new Map();
+  for (const instance of stored.instances) remember(state, { value: instance, revision });
+  state.revision = revision;
+}
+
+/** Applies a stored draft to memory. */
+export function commitDraft(state: StateData, draft: Draft): void {
+  for (const [id, record] of draft.instances) {
+    if (record) remember(state, record);
+    else forget(state, id);
+  }
+  for (const [id, app] of draft.apps) {
+    if (app) state.apps.set(id, app);
+    else state.apps.delete(id);
+  }
+  for (const id of draft.removedApps) state.failures.set(id, null);
+  for (const [id, record] of draft.deployments) {
+    if (record) state.deployments.set(id, record);
+    else state.deployments.delete(id);
+  }
+  for (const [appId, failure] of draft.failures) state.failures.set(appId, failure);
+  state.revision = draft.revision;
+}
+
+/** The record of an instance as the draft (else the state) holds it. */
+export function draftInstance(
+  state: StateData,
+  draft: Draft,
+  instanceId: string,
+): Versioned<Instance> | undefined {
+  const drafted = draft.instances.get(instanceId);
+  return drafted === undefined ? state.instances.get(instanceId) : (drafted ?? undefined);
+}
+
+export function draftApp(state: StateData, draft: Draft, appId: string): AppDefinition | undefined {
+  const drafted = draft.apps.get(appId);
+  return drafted === undefined ? state.apps.get(appId) : (drafted ?? undefined);
+}
+
+export function draftDeployment(
+  state: StateData,
+  draft: Draft,
+  id: string,
+): Versioned<Deployment> | undefined {
+  const drafted = draft.deployments.get(id);
+  return drafted === undefined ? state.deployments.get(id) : (drafted ?? undefined);
+}
+
+export function createInstanceView(read: () => StateData | undefined): InstanceView {
+  return {
+    all: () => [...(read()?.instances.values() ?? [])].map((record) => record.value),
+    byApp: (appId) => [...(read()?.byApp.get(appId)?.values() ?? [])],
+    get: (instanceId) => read()?.instances.get(instanceId)?.value,
+    byTaskId(taskId) {
+      const instanceId = taskId.replace(/\._app\.\d+$/, '');
+      const instance = read()?.instances.get(instanceId)?.value;
+      return instance && currentTaskId(instance) === taskId ? instance : undefined;
+    },
+    revisionOf: (instanceId) => read()?.instances.get(instanceId)?.revision,
+    records: () => [...(read()?.instances.values() ?? [])],
+  };
+}
+
+export function createAppView(
+  read: () => StateData | undefined,
+  readFailure: (appId: string) => Promise<TaskFailure | undefined>,
+): AppView {
+  function loaded(): StateData {
+    const state = read();
+    if (!state) throw new Error('Master state used before it was loaded');
+    return state;
+  }
+  return {
+    revision: () => read()?.revision,
+    get: (id) => loaded().apps.get(id),
+    apps: () => new Map(loaded().apps),
+    deployments: () => [...loaded().deployments.values()].map((record) => record.value),
+    deployment: (id) => loaded().deployments.get(id)?.value,
+    deploymentRevisionOf: (id) => loaded().deployments.get(id)?.revision,
+    async lastTaskFailure(appId) {
+      const state = loaded();
+      const known = state.failures.get(appId);
+      if (known !== undefined) return known ?? undefined;
+      const stored = await readFailure(appId);
+      // Written meanwhile: the newer one in memory wins.
+      if (!state.failures.has(appId)) state.failures.set(appId, stored ?? null);
+      return state.failures.get(appId) ?? undefined;
+    },
+  };
+}
