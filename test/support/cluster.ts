@@ -91,9 +91,10 @@ export interface StatusEvent {
 }
 
 /**
- * Follows the `status_update_event`s of the API at `baseUrl` from now on; `until` reads them
- * until `done` holds (15 s at most) and ends the stream. Task ids of tasks that end at once are
- * known only from here: a relaunched instance waits hidden (Scheduled) in its backoff.
+ * Follows the `status_update_event`s of the API at `baseUrl` from the moment it resolves (the
+ * stream is attached); `events` grows as they come. `until` waits (waitFor) until `done` holds
+ * and ends the stream. Task ids of tasks that end at once are known only from here: a
+ * relaunched instance waits hidden (Scheduled) in its backoff.
  */
 export async function followStatusEvents(baseUrl: string) {
   const controller = new AbortController();
@@ -103,21 +104,29 @@ export async function followStatusEvents(baseUrl: string) {
   });
   const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
-  const seen: StatusEvent[] = [];
+  const events: StatusEvent[] = [];
   let rest = '';
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const lines = (rest + decoder.decode(value)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines)
+        if (line.startsWith('data:')) events.push(JSON.parse(line.slice(5)) as StatusEvent);
+    }
+  })().catch(() => undefined); // ends with stop()
+  const stop = () => controller.abort();
   return {
+    events,
+    stop,
     async until(done: (events: StatusEvent[]) => boolean): Promise<StatusEvent[]> {
-      const deadline = Date.now() + 15_000;
-      while (!done(seen) && Date.now() < deadline) {
-        const { value, done: ended } = await reader.read();
-        if (ended) break;
-        const lines = (rest + decoder.decode(value)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines)
-          if (line.startsWith('data:')) seen.push(JSON.parse(line.slice(5)) as StatusEvent);
+      try {
+        await waitFor('the status events awaited', () => done(events));
+        return events;
+      } finally {
+        stop();
       }
-      controller.abort();
-      return seen;
     },
   };
 }
