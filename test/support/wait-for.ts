@@ -3,9 +3,10 @@
 // Not `vi.waitFor`: benches under bench/ import this outside the Vitest runner, a probe here may
 // answer `false`/`undefined` for "not yet" (vi.waitFor only retries on a throw), and the timeout
 // names what was awaited. Real timers are taken at import, so it also works under fake timers
-// (it does not advance them: a test with fake timers advances its own clock).
+// and clock (it does not advance them: a test with fake timers advances its own clock).
 
 const realSetTimeout = globalThis.setTimeout;
+const realNow = Date.now.bind(Date);
 
 export interface WaitOptions {
   /** Fail after this long (default 20 s): generous, it only bounds a failing test. */
@@ -27,7 +28,7 @@ export async function waitFor<T>(
 ): Promise<T> {
   const { timeoutMs = 20_000, maxIntervalMs = 100 } =
     typeof options === 'number' ? { timeoutMs: options } : options;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = realNow() + timeoutMs;
   let intervalMs = 5;
   let lastError: unknown;
   for (;;) {
@@ -37,7 +38,7 @@ export async function waitFor<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() >= deadline) break;
+    if (realNow() >= deadline) break;
     await new Promise((resolve) => realSetTimeout(resolve, intervalMs));
     intervalMs = Math.min(intervalMs * 2, maxIntervalMs);
   }
