@@ -45,8 +45,7 @@ async function deployOnce(
       const tasks = (await api.get(`/v2/apps${id}/tasks`)).body.tasks as { state: string }[];
       return tasks.length === INSTANCES && tasks.every((t) => t.state === 'TASK_RUNNING');
     },
-    60_000,
-    10,
+    { timeoutMs: 60_000, maxIntervalMs: 10 },
   );
   const elapsed = performance.now() - started;
   await api.delete(`/v2/apps${id}`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, OfferMessage, StatusMessage } from '../src/bus/index.js';
 import { createRedisAcl, createRedisBus, masterAclRules, topics } from '../src/bus/index.js';
 import { startAgent, type RunningAgent } from '../src/agent/agent.js';
@@ -28,6 +28,7 @@ import { createPostgresStore, type Store } from '../src/store/index.js';
 import { apiClient } from './support/cluster.js';
 import { createRedisServer, type RedisServer } from './support/redis-server.js';
 import { createTestDatabase, hasService } from './support/services.js';
+import { waitFor } from './support/wait-for.js';
 
 const ok = await hasService('postgres');
 const PREFIX = 'pacer:';
@@ -289,14 +290,10 @@ describe.skipIf(!ok)('agent identity', () => {
       constraints: [['hostname', 'CLUSTER', 'edge-a']],
     });
     expect(created.status).toBe(201);
-    const [task] = await vi.waitFor(
-      async () => {
-        const tasks = await tasksOf('/edge/app');
-        if (tasks[0]?.state !== 'TASK_RUNNING') throw new Error('not running yet');
-        return tasks;
-      },
-      { timeout: 20_000, interval: 50 },
-    );
+    const [task] = await waitFor('the task running', async () => {
+      const tasks = await tasksOf('/edge/app');
+      return tasks[0]?.state === 'TASK_RUNNING' ? tasks : undefined;
+    });
     if (!task) throw new Error('no task');
     expect(task.slaveId).toBe(a.credentials.agentId);
     const victim = a.credentials.agentId;
@@ -336,14 +333,12 @@ describe.skipIf(!ok)('agent identity', () => {
     await b.bus.publish(topics.status(attacker), { ...forged, state: 'TASK_EXPLODED' });
     await b.bus.publish(topics.offers(attacker), { ...offer, agentId: attacker, free: 'all' });
 
-    await vi.waitFor(
-      () => {
-        expect(master.trust.dropped(attacker, 'foreign_task')).toBe(1);
-        expect(master.trust.dropped(attacker, 'foreign_agent')).toBe(2);
-        expect(master.trust.dropped(attacker, 'invalid')).toBe(3);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await waitFor('the forgeries dropped', () => {
+      expect(master.trust.dropped(attacker, 'foreign_task')).toBe(1);
+      expect(master.trust.dropped(attacker, 'foreign_agent')).toBe(2);
+      expect(master.trust.dropped(attacker, 'invalid')).toBe(3);
+      return true;
+    });
     // A's later heartbeats were read after all of it: its task is untouched.
     await a.agent.offer();
     const after = await tasksOf('/edge/app');
@@ -366,9 +361,8 @@ describe.skipIf(!ok)('agent identity', () => {
     expect(((await admin.call('ACL', 'USERS')) as string[]).includes(userA)).toBe(false);
     expect(await clientsOf(userA)).toEqual([]);
     await expect(connectAs(a.credentials).ping()).rejects.toThrow(/WRONGPASS/);
-    await vi.waitFor(
-      async () => expect(await statusEvents(task.id)).toContain('TASK_UNREACHABLE'),
-      { timeout: 10_000, interval: 50 },
+    await waitFor('TASK_UNREACHABLE', async () =>
+      (await statusEvents(task.id)).includes('TASK_UNREACHABLE'),
     );
     const listed = (await api.get('/v2/agents')).body.agents as { id: string; state: string }[];
     expect(listed.find((agent) => agent.id === victim)?.state).toBe('unreachable');
@@ -401,9 +395,9 @@ describe.skipIf(!ok)('agent identity', () => {
       constraints: [['hostname', 'CLUSTER', 'edge-s1']],
     });
     expect(created.status).toBe(201);
-    await vi.waitFor(
-      async () => expect((await tasksOf('/edge/uses-secret'))[0]?.state).toBe('TASK_RUNNING'),
-      { timeout: 20_000, interval: 50 },
+    await waitFor(
+      'the task using the secret running',
+      async () => (await tasksOf('/edge/uses-secret'))[0]?.state === 'TASK_RUNNING',
     );
     // The task got the value; the agent that does not run it got nothing.
     const launched = runs.driver.started.find(
@@ -472,9 +466,9 @@ describe.skipIf(!ok)('agent identity', () => {
     await redis.start(); // this Redis keeps nothing: the users are gone
     await lockDown(); // as its config file would
     admin = new Redis(`redis://test-admin:admin@127.0.0.1:${redis.port}`, { protocol: 2 });
-    await vi.waitFor(async () => expect(await agentUsers()).toEqual(before), {
-      timeout: 20_000,
-      interval: 100,
+    await waitFor('the agent users as before', async () => {
+      expect(await agentUsers()).toEqual(before);
+      return true;
     });
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../src/agent/agent.js';
 import { defaultAgentLimits } from '../src/agent/task-limits.js';
 import type {
@@ -22,6 +22,7 @@ import { createLogReader } from '../src/master/log-reader.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { wasmTaskPath } from '../wasm-tasks/fixtures.js';
 import { REDIS_URL, hasService, redisPrefix } from './support/services.js';
+import { waitFor } from './support/wait-for.js';
 
 const ok = await hasService('redis');
 const MAX_FUEL = defaultAgentLimits.fuelMax;
@@ -113,13 +114,14 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
   }
 
   async function ended(taskId: string): Promise<StatusMessage> {
-    return vi.waitFor(
+    return waitFor(
+      `the end of ${taskId}`,
       async () => {
         const last = (await statesOf(taskId)).at(-1);
-        expect(['TASK_FAILED', 'TASK_KILLED', 'TASK_FINISHED']).toContain(last?.state);
-        return last as StatusMessage;
+        const isEnded = ['TASK_FAILED', 'TASK_KILLED', 'TASK_FINISHED'].includes(last?.state ?? '');
+        return isEnded ? last : undefined;
       },
-      { timeout: 30_000, interval: 50 },
+      30_000,
     );
   }
 
@@ -137,23 +139,23 @@ describe.skipIf(!ok)('an agent under hostile tasks', () => {
     const fuel = String(defaultAgentLimits.fuelMax);
     const taskId = await launch(module, { memMiB, labels: { PACER_WASM_FUEL: fuel } });
     const reader = createLogReader({ bus, agentOf: () => agent.agentId });
-    await vi.waitFor(
+    await waitFor(
+      'the dropped marker',
       async () => {
         const lines = await reader.read(taskId, { tail: 100_000 });
-        expect(lines.some((l) => /^\[pacer: \d+ lines dropped\]$/.test(l.line))).toBe(true);
+        return lines.some((l) => /^\[pacer: \d+ lines dropped\]$/.test(l.line));
       },
-      { timeout: 60_000, interval: 100 },
+      60_000,
     );
     const offersBefore = published.filter((s) => s === topics.offers(agent.agentId)).length;
-    await vi.waitFor(
+    await waitFor(
+      'three more offers with the task running',
       async () => {
         const offers = await bus.tail<OfferMessage>(topics.offers(agent.agentId), 1);
-        expect(offers[0]?.message.runningTaskIds).toContain(taskId);
-        expect(published.filter((s) => s === topics.offers(agent.agentId)).length).toBeGreaterThan(
-          offersBefore + 3,
-        );
+        const offered = published.filter((s) => s === topics.offers(agent.agentId)).length;
+        return offers[0]?.message.runningTaskIds.includes(taskId) && offered > offersBefore + 3;
       },
-      { timeout: 60_000, interval: 50 },
+      60_000,
     );
     const last = (await statesOf(taskId)).at(-1);
     expect(last?.state).toBe('TASK_RUNNING');

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { currentTaskId } from '../src/domain/index.js';
 import { createTestApi, instanceOf } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
+import { waitFor } from './support/wait-for.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -172,6 +173,14 @@ describe('/v2/tasks/{taskId}/logs', () => {
     await api.store.instances.put(instance);
     const taskId = currentTaskId(instance);
     api.logs.write(taskId, { stream: 'stdout', line: 'before' });
+    // The double subscribes as the route starts iterating its follow (here: sets isFollowing).
+    const follow = api.logs.follow.bind(api.logs);
+    let isFollowing = false;
+    api.logs.follow = async function* (...args) {
+      const lines = follow(...args);
+      isFollowing = true;
+      yield* lines;
+    };
     const controller = new AbortController();
     const res = await api.app.request(`/v2/tasks/${taskId}/logs?follow=true`, {
       signal: controller.signal,
@@ -180,8 +189,12 @@ describe('/v2/tasks/{taskId}/logs', () => {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
-    setTimeout(() => api.logs.write(taskId, { stream: 'stdout', line: 'after' }), 20);
+    // The line already written comes first; one written once the follow is under way comes next.
+    while (!text.includes('before')) text += decoder.decode((await reader.read()).value);
+    await waitFor('the follow under way', () => isFollowing);
+    api.logs.write(taskId, { stream: 'stdout', line: 'after' });
     while (!text.includes('after')) text += decoder.decode((await reader.read()).value);
+    api.logs.follow = follow;
     expect(text).toContain(
       'event: log\ndata: {"timestamp":"2026-01-02T03:04:05.678Z","stream":"stdout","line":"before"}',
     );

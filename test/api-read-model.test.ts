@@ -9,6 +9,7 @@ import { liveState } from '../src/master/live-state.js';
 import { makeApp } from '../src/scheduler/fixtures.js';
 import { checkingContract, createTestApi, instanceOf } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
+import { waitFor } from './support/wait-for.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -22,14 +23,8 @@ const tasksOf = async (path: string) =>
   ((await (await api.json('GET', path)).json()) as { tasks: unknown[] }).tasks;
 
 /** Reads until `count` tasks show (a stale snapshot is served while the next one loads). */
-async function eventually(path: string, count: number): Promise<number> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const seen = (await tasksOf(path)).length;
-    if (seen === count) return seen;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return (await tasksOf(path)).length;
-}
+const showsTasks = (path: string, count: number) =>
+  waitFor(`${count} tasks at ${path}`, async () => (await tasksOf(path)).length === count);
 
 describe('the read snapshot', () => {
   it('shows a write made through the API to the very next read', async () => {
@@ -46,7 +41,7 @@ describe('the read snapshot', () => {
     await api.store.instances.put(instanceOf(app));
     expect(await tasksOf('/v2/apps/cached/tasks')).toEqual([]);
     await api.events.emit({ eventType: 'status_update_event', appId: '/cached' });
-    expect(await eventually('/v2/apps/cached/tasks', 1)).toBe(1);
+    await showsTasks('/v2/apps/cached/tasks', 1);
   });
 
   it('shows a change made elsewhere after the cache time even without an event', async () => {
@@ -54,7 +49,7 @@ describe('the read snapshot', () => {
     await api.store.instances.put(instanceOf(app));
     expect(await tasksOf('/v2/tasks')).toHaveLength(1);
     api.clock.advance(60_001);
-    expect(await eventually('/v2/tasks', 2)).toBe(2);
+    await showsTasks('/v2/tasks', 2);
   });
 });
 

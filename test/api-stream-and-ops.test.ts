@@ -16,7 +16,12 @@ afterAll(async () => {
 const sse = { headers: { Accept: 'text/event-stream' } };
 
 /** Reads a stream until `done(text)` or its end; returns what came. */
-async function readUntil(body: ReadableStream<Uint8Array>, done: (text: string) => boolean) {
+async function readUntil(
+  body: ReadableStream<Uint8Array>,
+  done: (text: string) => boolean,
+  /** Called with the text so far after each read (to act once something has arrived). */
+  onRead: (text: string) => void = () => undefined,
+) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -24,6 +29,7 @@ async function readUntil(body: ReadableStream<Uint8Array>, done: (text: string) 
     const { value, done: ended } = await reader.read();
     if (ended) return { text, ended: true };
     text += decoder.decode(value);
+    onRead(text);
     if (done(text)) {
       await reader.cancel();
       return { text, ended: false };
@@ -44,11 +50,18 @@ describe('/v2/events', () => {
       sse,
     );
     expect(res.headers.get('content-type')).toBe('text/event-stream');
-    setTimeout(() => {
-      void api.events.emit({ eventType: 'deployment_info', plan: {} });
-      void api.events.emit({ eventType: 'app_terminated_event', appId: '/a' });
-    }, 10);
-    const { text } = await readUntil(res.body!, (t) => t.includes('app_terminated_event\ndata'));
+    // Emitted once the stream says it is attached: from then on, nothing may be missed.
+    let hasEmitted = false;
+    const { text } = await readUntil(
+      res.body!,
+      (t) => t.includes('app_terminated_event\ndata'),
+      (t) => {
+        if (hasEmitted || !t.includes('event_stream_attached\ndata')) return;
+        hasEmitted = true;
+        void api.events.emit({ eventType: 'deployment_info', plan: {} });
+        void api.events.emit({ eventType: 'app_terminated_event', appId: '/a' });
+      },
+    );
     const frames = text.split('\n\n').filter((f) => f.startsWith('id:'));
     expect(frames.map((f) => f.split('\n')[1])).toEqual([
       'event: event_stream_attached',

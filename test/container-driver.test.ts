@@ -24,6 +24,7 @@ import {
 } from '../src/runtime/container/index.js';
 import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
 import { available } from './support/services.js';
+import { waitFor } from './support/wait-for.js';
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
 const run = promisify(execFile);
@@ -69,17 +70,6 @@ async function containerSpec(
     (stream, line) => lines.push({ stream, line }),
   );
   return { spec: { ...base, cmd, ...rest, limits: { ...base.limits, ...limits } }, lines };
-}
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const hasLine = (lines: Line[], text: string) => lines.some((l) => l.line === text);
@@ -413,20 +403,21 @@ describe.skipIf(!engine)('container driver (podman)', () => {
 
   it('kills a container that ignores SIGTERM once the grace period is over', async () => {
     const { spec, lines } = await containerSpec(
-      "trap '' TERM; echo ready; while :; do sleep 1; done",
+      // It says when TERM came, then keeps saying it is alive: the kill must wait for the grace.
+      "trap 'echo term; termed=1' TERM; echo ready; " +
+        'while :; do sleep 0.1; [ -n "$termed" ] && echo alive-after-term; done',
       {
-        limits: { killGracePeriodMs: 1000 },
+        limits: { killGracePeriodMs: 2000 },
       },
     );
     await driver.start(spec);
-    await until(() => hasLine(lines, 'ready'));
-    const stoppedAt = Date.now();
+    await waitFor(`the line 'ready'`, () => hasLine(lines, 'ready'));
     await driver.stop(spec.taskId);
+    await waitFor('a line after TERM', () => hasLine(lines, 'alive-after-term'));
     expect(await driver.wait(spec.taskId)).toMatchObject({
       state: 'TASK_KILLED',
       reason: 'KILLED',
     });
-    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1000);
     const { stdout } = await run('podman', [
       'inspect',
       '--format',
@@ -467,9 +458,9 @@ describe.skipIf(!engine)('container driver (podman)', () => {
       },
     );
     await driver.start(spec);
-    await until(() => hasLine(lines, 'listening'));
+    await waitFor(`the line 'listening'`, () => hasLine(lines, 'listening'));
     let received = '';
-    await until(async () => {
+    await waitFor('an answer', async () => {
       received = await new Promise<string>((resolve) => {
         const socket = net.connect(hostPort, '127.0.0.1');
         let data = '';
@@ -497,7 +488,7 @@ describe.skipIf(!engine)('container driver (podman)', () => {
       'echo before; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.1; done; echo after; exit 4',
     );
     const handle = await driver.start(spec);
-    await until(() => hasLine(lines, 'before'));
+    await waitFor(`the line 'before'`, () => hasLine(lines, 'before'));
     const second = create();
     const recovered: Line[] = [];
     expect(await second.recover(handle, (stream, line) => recovered.push({ stream, line }))).toBe(

@@ -12,7 +12,7 @@ import type {
   OfferMessage,
   StatusMessage,
 } from '../bus/index.js';
-import { topics } from '../bus/index.js';
+import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -330,6 +330,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stream: topics.commands(agentId),
     group: 'agent',
     consumer: agentId,
+    // A malformed command is reported and dropped (acknowledged), never half-handled.
+    schema: CommandMessageSchema,
     handler: async (entry) => onCommand(entry.message),
     onError: (error) => logger.error({ err: error }, 'command handling failed'),
   });

@@ -4,6 +4,7 @@ import { createMemoryBus, topics } from '../bus/index.js';
 import { silentLogger } from '../lib/index.js';
 import { createLogReader } from '../master/log-reader.js';
 import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
+import { waitFor } from '../../test/support/wait-for.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -87,7 +88,7 @@ describe('createLogPacer', () => {
     for (let i = 0; i < 1000; i++) pacer.line('stdout', String(i));
     expect(calls).toHaveLength(1);
     release();
-    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    await waitFor('the second batch', () => calls.length === 2);
     release();
     await pacer.flush();
     expect(calls[1]?.lines.map((l) => l.line)).toEqual([

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FailureReason, MesosTaskState, TaskKind } from '../domain/index.js';
 import type {
   AnnounceMessage,
+  CommandMessage,
   HealthMessage,
   LogMessage,
   OfferMessage,
@@ -95,3 +96,28 @@ export const AnnounceMessageSchema: z.ZodType<AnnounceMessage> = z.object({
   type: z.literal('hello'),
   agentId,
 });
+
+/**
+ * What an agent's command stream carries (the master writes it). Checked at the agent's bus
+ * boundary so that a malformed command is dropped and acknowledged, never half-handled: a
+ * reconcile without its list would read as "keep nothing" and kill every task, a launch without
+ * its spec would throw in its handler and come back forever. The launch spec is checked only in
+ * the fields the agent reads before the driver does; the rest passes through unchanged.
+ */
+export const CommandMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('launch'),
+    taskId,
+    spec: z.looseObject({
+      kind: z.enum(TaskKind),
+      appId: z.string(),
+      env: z.record(z.string(), z.string()),
+      labels: z.record(z.string(), z.string()),
+      fetch: z.array(z.unknown()),
+      resources: z.object({ cpus: quantity, memMiB: quantity, diskMiB: quantity }),
+      ports: z.array(port),
+    }),
+  }),
+  z.object({ type: z.literal('kill'), taskId }),
+  z.object({ type: z.literal('reconcile'), taskIds: z.array(taskId) }),
+]) as unknown as MessageSchema<CommandMessage>;

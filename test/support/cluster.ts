@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, REDIS_URL, redisPrefix } from './services.js';
+import { waitFor } from './wait-for.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/pacer.js');
@@ -79,28 +80,7 @@ export function startPacer(args: string[], env: Record<string, string>): PacerPr
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(
-    `Timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
-  );
-}
+export { waitFor } from './wait-for.js';
 
 /** The fields of a `status_update_event` the tests read. */
 export interface StatusEvent {
@@ -111,9 +91,10 @@ export interface StatusEvent {
 }
 
 /**
- * Follows the `status_update_event`s of the API at `baseUrl` from now on; `until` reads them
- * until `done` holds (15 s at most) and ends the stream. Task ids of tasks that end at once are
- * known only from here: a relaunched instance waits hidden (Scheduled) in its backoff.
+ * Follows the `status_update_event`s of the API at `baseUrl` from the moment it resolves (the
+ * stream is attached); `events` grows as they come. `until` waits (waitFor) until `done` holds
+ * and ends the stream. Task ids of tasks that end at once are known only from here: a
+ * relaunched instance waits hidden (Scheduled) in its backoff.
  */
 export async function followStatusEvents(baseUrl: string) {
   const controller = new AbortController();
@@ -123,21 +104,29 @@ export async function followStatusEvents(baseUrl: string) {
   });
   const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
-  const seen: StatusEvent[] = [];
+  const events: StatusEvent[] = [];
   let rest = '';
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const lines = (rest + decoder.decode(value)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines)
+        if (line.startsWith('data:')) events.push(JSON.parse(line.slice(5)) as StatusEvent);
+    }
+  })().catch(() => undefined); // ends with stop()
+  const stop = () => controller.abort();
   return {
+    events,
+    stop,
     async until(done: (events: StatusEvent[]) => boolean): Promise<StatusEvent[]> {
-      const deadline = Date.now() + 15_000;
-      while (!done(seen) && Date.now() < deadline) {
-        const { value, done: ended } = await reader.read();
-        if (ended) break;
-        const lines = (rest + decoder.decode(value)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines)
-          if (line.startsWith('data:')) seen.push(JSON.parse(line.slice(5)) as StatusEvent);
+      try {
+        await waitFor('the status events awaited', () => done(events));
+        return events;
+      } finally {
+        stop();
       }
-      controller.abort();
-      return seen;
     },
   };
 }

@@ -5,6 +5,7 @@ import wabtInit from 'wabt';
 import { defaultModuleCaps } from './check-module.js';
 import { setFuelBudget } from './fuel-counter.js';
 import { createModuleCache } from './module-cache.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const wabt = await wabtInit();
 
@@ -24,46 +25,55 @@ const sleeper = (() => {
 
 const limits = { memMiB: 1, isMetered: true };
 
-/** A transform that answers after `delayMs` with the bytes it was given (a valid module). */
-function delayedTransform(delayMs: number) {
+/** A transform that answers, once released, with the bytes it was given (a valid module). */
+function gatedTransform() {
   const calls: number[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
   const makeResumable = async (bytes: Uint8Array) => {
     calls.push(bytes.length);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await gate;
     return bytes;
   };
-  return { calls, makeResumable };
+  return { calls, makeResumable, release };
 }
 
 describe('module cache, resumable modules', () => {
   it('waits for a transform that comes within resumableWaitMs and caches the resumable module', async () => {
-    const transform = delayedTransform(50);
+    const transform = gatedTransform();
     const cache = createModuleCache({
       caps: defaultModuleCaps,
       makeResumable: transform.makeResumable,
-      resumableWaitMs: 5_000,
+      resumableWaitMs: 600_000, // longer than the test may run: the launches wait for it
     });
-    const [a, b] = await Promise.all([
+    const both = Promise.all([
       cache.prepare({ bytes: sleeper, ...limits }),
       cache.prepare({ bytes: sleeper, ...limits }),
     ]);
+    await waitFor('the transform called', () => transform.calls.length > 0);
+    transform.release();
+    const [a, b] = await both;
     expect(a.isResumable).toBe(true);
     expect(b).toBe(a); // concurrent launches share one transform and one compile
     expect(transform.calls).toHaveLength(1);
   });
 
   it('goes on with the ordinary module when the transform is late, then swaps it in', async () => {
-    const transform = delayedTransform(300);
+    const transform = gatedTransform();
     const cache = createModuleCache({
       caps: defaultModuleCaps,
       makeResumable: transform.makeResumable,
       resumableWaitMs: 20,
     });
+    // The transform answers only once released, after the launch gave up waiting for it.
     const first = await cache.prepare({ bytes: sleeper, ...limits });
     expect(first.isResumable).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const later = await cache.lookup({ digest: first.digest, ...limits });
-    expect(later?.isResumable).toBe(true);
+    transform.release();
+    await waitFor('the resumable module swapped in', async () =>
+      (await cache.lookup({ digest: first.digest, ...limits }))?.isResumable === true
+        ? true
+        : undefined,
+    );
     expect(transform.calls).toHaveLength(1);
   });
 
@@ -77,7 +87,8 @@ describe('module cache, resumable modules', () => {
   });
 
   it('does not transform an unmetered module', async () => {
-    const transform = delayedTransform(0);
+    const transform = gatedTransform();
+    transform.release();
     const cache = createModuleCache({
       caps: defaultModuleCaps,
       makeResumable: transform.makeResumable,

@@ -1,0 +1,132 @@
+// One task runner with the mock driver and a stub fetcher: the paths the agent's own tests do not
+// reach (a kill while fetching, a fetch failure, a refused limit, re-attaching after a restart).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TaskLaunchSpec } from '../bus/index.js';
+import { silentLogger } from '../lib/index.js';
+import { createMockDriver, type MockDriver } from '../runtime/index.js';
+import { FetchError, type Fetcher } from './fetch-artifacts.js';
+import { defaultAgentLimits } from './task-limits.js';
+import { createTaskRunner, type TaskReport } from './task-runner.js';
+
+const spec = (labels: Record<string, string> = {}): TaskLaunchSpec => ({
+  kind: 'wasm',
+  appId: '/app',
+  appVersion: 'v1',
+  env: {},
+  labels,
+  fetch: [{ uri: 'https://example.test/a.wasm', extract: false, executable: false, cache: true }],
+  resources: { cpus: 0.1, memMiB: 16, diskMiB: 16 },
+  ports: [],
+});
+
+let workDir: string;
+let driver: MockDriver;
+
+beforeEach(async () => {
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'pacer-runner-test-'));
+  driver = createMockDriver();
+});
+afterEach(async () => {
+  await driver.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** A runner whose reports are recorded; `fetcher` defaults to one that fetches nothing. */
+function runner(options: { labels?: Record<string, string>; fetcher?: Fetcher } = {}) {
+  const reports: TaskReport[] = [];
+  const taskRunner = createTaskRunner({
+    taskId: 't1',
+    spec: spec(options.labels),
+    driver,
+    fetcher: options.fetcher ?? { fetchAll: async () => undefined },
+    agentLimits: defaultAgentLimits,
+    sandboxDir: path.join(workDir, 't1'),
+    host: 'agent.test',
+    logger: silentLogger(),
+    report: (report) => reports.push(report),
+    onLog: () => undefined,
+    onEnded: async () => undefined,
+    onStarted: () => undefined,
+    onHealth: () => undefined,
+    runCommand: async () => 0,
+  });
+  return { taskRunner, reports, states: () => reports.map((r) => r.state) };
+}
+
+describe('the task runner', () => {
+  it('ends KILLED without starting when the kill comes while it fetches', async () => {
+    let release: () => void = () => undefined;
+    const fetching = new Promise<void>((resolve) => (release = resolve));
+    let isFetching = false;
+    const { taskRunner, states } = runner({
+      fetcher: {
+        fetchAll: async () => {
+          isFetching = true;
+          await fetching;
+        },
+      },
+    });
+    const done = taskRunner.run();
+    expect(isFetching).toBe(false); // the fetch comes after STAGING is reported
+    expect(taskRunner.state()).toBe('TASK_STAGING');
+    await taskRunner.kill();
+    release();
+    expect(await done).toMatchObject({ state: 'TASK_KILLED', reason: 'KILLED' });
+    expect(isFetching).toBe(true);
+    expect(states()).toEqual(['TASK_STAGING', 'TASK_KILLED']);
+    expect(driver.started).toEqual([]);
+  });
+
+  it('fails with FETCH_FAILED when a fetch fails, and starts nothing', async () => {
+    const { taskRunner } = runner({
+      fetcher: {
+        fetchAll: () => Promise.reject(new FetchError('digest mismatch for a.wasm')),
+      },
+    });
+    expect(await taskRunner.run()).toMatchObject({
+      state: 'TASK_FAILED',
+      reason: 'FETCH_FAILED',
+      message: 'FETCH_FAILED: digest mismatch for a.wasm',
+    });
+    expect(driver.started).toEqual([]);
+  });
+
+  it("fails before fetching when a label asks for more than the agent's maximum", async () => {
+    let isFetched = false;
+    const over = String(defaultAgentLimits.fuelMax + 1n);
+    const { taskRunner, states } = runner({
+      labels: { PACER_WASM_FUEL: over },
+      fetcher: { fetchAll: async () => void (isFetched = true) },
+    });
+    expect(await taskRunner.run()).toMatchObject({ state: 'TASK_FAILED', reason: 'OUT_OF_FUEL' });
+    expect(states()).toEqual(['TASK_STAGING', 'TASK_FAILED']);
+    expect(isFetched).toBe(false);
+  });
+
+  it('reports TASK_GONE when the task it should re-attach to did not survive', async () => {
+    const { taskRunner } = runner();
+    const handle = { taskId: 't1', kind: 'wasm' as const, startedAt: 0 };
+    expect(await taskRunner.resume(handle)).toMatchObject({ state: 'TASK_GONE' });
+  });
+
+  it('re-attaches to a task still running and stops it for a kill that came while re-attaching', async () => {
+    const handle = await driver.start({
+      taskId: 't1',
+      kind: 'wasm',
+      sandboxDir: workDir,
+      env: {},
+      labels: {},
+      ports: [],
+      limits: { cpus: 0.1, memMiB: 16, diskMiB: 16, killGracePeriodMs: 0 },
+      onLog: () => undefined,
+    });
+    const { taskRunner, states } = runner();
+    const done = taskRunner.resume(handle);
+    await taskRunner.kill();
+    expect(await done).toMatchObject({ state: 'TASK_KILLED' });
+    expect(states()).toEqual(['TASK_RUNNING', 'TASK_KILLED']);
+  });
+});
