@@ -27,11 +27,12 @@ if (!port) throw new Error('task-worker must run in a worker thread');
  * as the next launch arrives. A pooled worker collects instead once its heap is
  * `collectAfterBytes` above the lowest it has been, after a task and before it reports the
  * task's exit: the one moment no launch can be waiting for it (it is not free until then).
- * `gc` comes from a fresh context after `--expose-gc` (process-wide, but only contexts created
- * after it see the function).
+ * `gc` comes from a fresh context created while `--expose-gc` is on; the flag is process-wide
+ * (every context created while it is on gets a global `gc`), so it is turned off at once.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (options: { type: 'major' }) => void;
+setFlagsFromString('--no-expose-gc');
 const collectAfterBytes = 2 * 1024 * 1024;
 let heapFloor = Infinity;
 
