@@ -1,7 +1,5 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
@@ -19,30 +17,6 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error('task-worker must run in a worker thread');
-
-/**
- * V8 allocates each Wasm instance's own objects in old space, so a worker running many short
- * tasks fills its old generation with dead instances, and V8 collects it (a 3–7 ms pause here,
- * finished in a task on this thread's event loop) whenever that crosses its limit: often just
- * as the next launch arrives. A pooled worker collects instead once its heap is
- * `collectAfterBytes` above the lowest it has been, after a task and before it reports the
- * task's exit: the one moment no launch can be waiting for it (it is not free until then).
- * `gc` comes from a fresh context created while `--expose-gc` is on; the flag is process-wide
- * (every context created while it is on gets a global `gc`), so it is turned off at once.
- */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as (options: { type: 'major' }) => void;
-setFlagsFromString('--no-expose-gc');
-const collectAfterBytes = 2 * 1024 * 1024;
-let heapFloor = Infinity;
-
-function collectIfGrown(): void {
-  const used = getHeapStatistics().used_heap_size;
-  heapFloor = Math.min(heapFloor, used);
-  if (used - heapFloor < collectAfterBytes) return;
-  collectGarbage({ type: 'major' });
-  heapFloor = getHeapStatistics().used_heap_size;
-}
 
 function post(event: WorkerEvent): void {
   port?.postMessage(event);
@@ -79,8 +53,7 @@ function moduleOf(request: RunRequest): WebAssembly.Module {
   return module;
 }
 
-/** Runs one pooled task; returns its exit, which the caller posts. */
-function run(request: RunRequest): WorkerEvent {
+function run(request: RunRequest): void {
   const { taskId } = request;
   const module = moduleOf(request);
   let fuel: WebAssembly.Global | undefined;
@@ -102,7 +75,8 @@ function run(request: RunRequest): WorkerEvent {
     } catch (error) {
       // A start function ran and trapped, or the imports did not link.
       if (error instanceof WebAssembly.LinkError) {
-        return { type: 'exit', taskId, outcome: { kind: 'link-error', message: error.message } };
+        post({ type: 'exit', taskId, outcome: { kind: 'link-error', message: error.message } });
+        return;
       }
       throw error;
     }
@@ -121,13 +95,13 @@ function run(request: RunRequest): WorkerEvent {
   }
   host.close();
   const grow = instance?.exports[InstrumentExports.growRefused];
-  return {
+  post({
     type: 'exit',
     taskId,
     outcome,
     fuelLeft: fuel ? (fuel.value as bigint) : undefined,
     isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
-  };
+  });
 }
 
 /** Resident (resumable) tasks of this worker by task id. */
@@ -165,13 +139,8 @@ port.on('message', (message: RunRequest | RunBatch | StopRequest) => {
     case 'runs':
       for (const request of message.requests) startResident(request);
       return;
-    case 'run': {
-      if (message.isResumable) return startResident(message);
-      const exit = run(message);
-      collectIfGrown(); // the task's instance is garbage now
-      post(exit);
-      return;
-    }
+    case 'run':
+      return message.isResumable ? startResident(message) : run(message);
     default: {
       const never: never = message;
       throw new Error(`unknown message ${JSON.stringify(never)}`);
