@@ -12,7 +12,12 @@ const wabt = await wabtInit();
 const budget = 1_000_000_000n;
 
 function instantiate(wat: string, fuel = budget): WebAssembly.Instance {
-  const parsed = wabt.parseWat('test.wat', wat, { exceptions: true, tail_call: true });
+  const parsed = wabt.parseWat('test.wat', wat, {
+    exceptions: true,
+    tail_call: true,
+    reference_types: true,
+    bulk_memory: true,
+  });
   const { buffer } = parsed.toBinary({});
   parsed.destroy();
   const result = instrumentModule(parseModule(buffer), {
@@ -74,6 +79,31 @@ describe('meterFunction', () => {
     expect(fuelUsed(inTable, 0) - fuelUsed(inTable, 1)).toBe(6n);
     // The whole body is the longer path (9) plus the arm not taken (1).
     expect(fuelUsed(direct, 0)).toBe(fuelUsed(inTable, 0) + 1n);
+  });
+
+  it('lets a leaf that any table, export, global or ref.func can reach charge itself', () => {
+    const leaf = `(func $pick (param $x i32) (result i32)
+      (if (result i32) (local.get $x) (then (i32.const 1))
+        (else (i32.add (i32.add (i32.const 1) (i32.const 2)) (i32.add (i32.const 3) (i32.const 4))))))`;
+    const reaches = [
+      '(table 1 funcref) (elem (i32.const 0) $pick)',
+      '(elem func $pick)',
+      '(table $t 1 funcref) (elem (table $t) (i32.const 0) func $pick)',
+      '(elem declare func $pick)',
+      '(table 1 funcref) (elem (i32.const 0) funcref (ref.func $pick))',
+      '(elem funcref (ref.func $pick))',
+      '(table $t 1 funcref) (elem (table $t) (i32.const 0) funcref (ref.func $pick))',
+      '(elem declare funcref (ref.func $pick))',
+      '(global funcref (ref.func $pick))',
+      '(export "pick" (func $pick))',
+      '(elem declare func $pick) (func (drop (ref.func $pick)))',
+    ];
+    for (const reach of reaches) {
+      const wat = `(module ${leaf} ${reach}
+        (func (export "run") (param i32) (result i32) (call $pick (local.get 0))))`;
+      // Charged per arm taken (1 or 7), not its whole body on every call.
+      expect(fuelUsed(wat, 0) - fuelUsed(wat, 1), reach).toBe(6n);
+    }
   });
 
   it('charges a leaf through call_indirect and ref.func in its own body', () => {
