@@ -187,6 +187,9 @@ async function launchAndThroughput() {
     await driver.wait(s.taskId);
     await driver.destroy(s.taskId);
   }
+  // A warm agent: binaryen's child process (started with the driver, 0.6 s of CPU) has loaded,
+  // as in density and serviceStart; measured while it loads, launches share 2 cores with it.
+  await resumableReady();
   const latencies: number[] = [];
   for (let i = 0; i < 1000; i++) {
     const s = noop('launch');
@@ -337,9 +340,18 @@ const rounds = Math.max(1, Number(process.env.BENCH_WASM_ROUNDS ?? 9));
 const resultsPath = join(here, 'results', 'wasm.json');
 const previous: Record<string, unknown> =
   only && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
+const os = await import('node:os');
+// The machine is shared: its load (1-minute average, from the start of the run) goes with the
+// figures, and again at the end below.
+const loadAtStart = os.loadavg()[0];
 const results = {
   ...previous,
-  machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
+  machine: {
+    cpus: os.availableParallelism(),
+    node: process.version,
+    cpuModel: os.cpus()[0]?.model,
+    loadAverage1m: { atStart: loadAtStart, atEnd: NaN },
+  },
   ...(shouldRun('fuel') ? { fuelOverhead: await fuelOverhead(rounds) } : {}),
   ...(shouldRun('metering') ? { meteringComparison: await meteringComparison(rounds) } : {}),
   ...(shouldRun('launch') ? await launchAndThroughput() : {}),
@@ -356,9 +368,14 @@ const results = {
     'Modules that import poll_oneoff are made resumable (binaryen Asyncify) and run resident in shared worker threads: a sleep or the end of a fuel slice unwinds the guest, so one thread holds thousands of sleeping tasks. Other modules take a pooled worker each.',
     'Fuel overhead: median and (min–max) of per-round ratios over alternating rounds in one process. meteringComparison runs the same kernels (ten times smaller) in this process: unmetered, rewritten by Pacer, and by wasm-metering 0.2.1 (i32 counter) with a JS usegas as in its README and with usegas written in Wasm.',
     'residentKillLatency: stop() of a task on a shared thread, timed to the exit the driver reports and to the moment a task placed after it on the same thread prints (the thread is free); samples capped at capMs, and the measurement stops after 3 timeouts. logFloodLoopLag: monitorEventLoopDelay in an agent (agent.ts, memory bus, Wasm driver) in a child process, killed when its loop does not come back.',
-    'binaryen loads in a child process of its own (Liftoff only) when the driver is created (about 0.6 s, once per agent process); serviceStart waits 12 s for it like an agent that registered before work arrived. Density starts its tasks one after another (each start awaited).',
+    'binaryen loads in a child process of its own (Liftoff only) when the driver is created (about 0.6 s, once per agent process); serviceStart waits 12 s for it like an agent that registered before work arrived, and launch and density wait until it is ready (a warm agent). Density starts its tasks one after another (each start awaited).',
+    'The machine is shared with other engineers: machine.loadAverage1m is the 1-minute load average at the start and end of the run. Fuel ratios depend on the CPU: the metering that measured 1.84 (compute) and 2.07 (call-heavy) on an earlier machine measured about 1.05 and 1.01 on an AMD EPYC (Zen 5) one.',
   ],
 };
+results.machine.loadAverage1m.atEnd = os.loadavg()[0] ?? NaN;
+console.log(
+  `load average (1 min): ${loadAtStart} at the start, ${results.machine.loadAverage1m.atEnd} at the end`,
+);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

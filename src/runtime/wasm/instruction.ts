@@ -185,11 +185,3 @@ function hasNoImmediates(op: number): boolean {
     op === 0xd5 // ref.eq
   );
 }
-
-/** Skips a constant expression (global init, segment offset) up to and including its `end`. */
-export function skipConstExpr(reader: ByteReader): void {
-  for (;;) {
-    const { op } = readInstruction(reader);
-    if (op === 0x0b) return;
-  }
-}

@@ -6,7 +6,7 @@ import { FailureReason } from '../../domain/index.js';
 import { ByteReader, encodeS64, encodeU32 } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 import { BYTES_PER_FUEL } from './fuel-cost.js';
-import { meterFunction, tableElementBytes } from './meter-function.js';
+import { meterFunction, scanFunction, tableElementBytes } from './meter-function.js';
 import { SectionId, type ParsedModule, type Section } from './parse-module.js';
 import { InstrumentExports } from './worker-messages.js';
 
@@ -252,6 +252,9 @@ export function instrumentModule(
   if (newExports.length > 0)
     replaced.set(SectionId.export, appendEntries(bytes, find(SectionId.export), newExports));
 
+  // Leaves that touch no fuel and are only ever called directly are charged by their callers.
+  const leafCosts = shouldMeter ? chargedByCallers(module) : new Map<number, number>();
+
   // Code: meter every body, route memory.grow through the helper, append the helpers.
   const codeSection = find(SectionId.code);
   const code = new ByteWriter(codeSection ? (codeSection.end - codeSection.start) * 1.25 : 64);
@@ -273,6 +276,8 @@ export function instrumentModule(
         growRefusedGlobal,
         fillFunction,
         copyFunction,
+        calleeCost: (index) => leafCosts.get(index),
+        isChargedByCallers: leafCosts.has(module.importedFuncCount + i),
       },
       body,
     );
@@ -308,6 +313,23 @@ export function instrumentModule(
   }
   flushBefore(Number.MAX_SAFE_INTEGER);
   return { ok: true, bytes: out.toBytes() };
+}
+
+/**
+ * Functions whose callers pay for them (README: the cost model), with what a call costs: leaves
+ * that touch no fuel (`scanFunction`) that no table, export, start or `ref.func` can reach, so
+ * every call of them is a direct `call` or `return_call` the rewriter sees and charges.
+ */
+function chargedByCallers(module: ParsedModule): Map<number, number> {
+  const referenced = new Set(module.referencedFunctions);
+  const leaves = new Map<number, number>();
+  module.codeBodies.forEach((range, i) => {
+    const scan = scanFunction(module.bytes.subarray(range.start, range.end));
+    for (const index of scan.referenced) referenced.add(index);
+    if (scan.leafCost !== undefined) leaves.set(module.importedFuncCount + i, scan.leafCost);
+  });
+  for (const index of referenced) leaves.delete(index);
+  return leaves;
 }
 
 /**

@@ -1,6 +1,8 @@
 // Fuel metering of one function body: charges each straight-line segment its cost when it is
-// entered, checks the counter at the function entry and at every loop header, and charges bulk
-// memory and table instructions by their length (run time) before they run.
+// entered, keeps the counter in a local between charges (stored to the global at each charge,
+// reloaded after calls), checks it at the function entry, at every loop header and after every
+// call, and charges bulk memory and table instructions by their length (run time) before they
+// run. Small leaf functions are charged by their callers (README: the cost model).
 import { ByteReader, encodeS64, encodeU32 } from './byte-reader.js';
 import type { ByteWriter } from './byte-writer.js';
 import { BYTES_PER_FUEL } from './fuel-cost.js';
@@ -17,6 +19,24 @@ const freeOps = new Set([0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x0b, 0x18, 0x19, 0
 
 /** Instructions that can run unbounded work outside this function's own loops. */
 const callOps = new Set([0x10, 0x11, 0x12, 0x13, 0x14, 0x15]);
+
+/** Calls after which the caller runs on (not the tail calls `return_call*`). */
+const returningCallOps = new Set([0x10, 0x11, 0x14]);
+
+/**
+ * A segment that costs more than this is checked right after its charge, before it runs, so a
+ * long run of straight-line code (or of calls to leaves) is refused up front, not paid for after.
+ */
+export const maxUncheckedFuel = 10_000;
+
+/**
+ * Largest leaf (in fuel) that its callers pay for: the call-heavy case is many calls to tiny
+ * functions, and a cap keeps one call's up-front charge small next to `maxUncheckedFuel`.
+ */
+export const maxCallerChargedFuel = 1_000;
+
+/** `try` and `try_table`: a handler is entered from a throw, past the code after the call. */
+const handlerOps = new Set([0x06, 0x1f]);
 
 /**
  * Bytes of memory a table element takes in the engine (V8 on 64-bit: one pointer). Tables count
@@ -48,6 +68,47 @@ export function instructionCost(op: number): number {
   return freeOps.has(op) ? 0 : 1;
 }
 
+/** Skips a body's local declarations; returns how many locals they declare. */
+function readLocals(reader: ByteReader): { groupCount: number; localCount: number } {
+  const groupCount = reader.u32();
+  let localCount = 0;
+  for (let i = 0; i < groupCount; i++) {
+    localCount += reader.u32();
+    reader.u8();
+  }
+  return { groupCount, localCount };
+}
+
+/** What the rewriter needs to know of a body before it meters any body (`scanFunction`). */
+export interface FunctionScan {
+  /**
+   * The body's whole cost (every instruction once) when it is a small leaf that touches no fuel:
+   * no loop, no call, no `memory.grow`, no bulk instruction, at most `maxCallerChargedFuel`. Such
+   * a body runs each instruction at most once per call, so this bounds what a call costs, and is
+   * exact for straight-line code.
+   */
+  leafCost?: number;
+  /** Functions the body takes a reference to (`ref.func`): they can be called indirectly. */
+  referenced: number[];
+}
+
+export function scanFunction(body: Uint8Array): FunctionScan {
+  const reader = new ByteReader(body);
+  readLocals(reader);
+  const referenced: number[] = [];
+  let cost = 0;
+  let isLeaf = true;
+  while (!reader.isAtEnd) {
+    const at = reader.pos;
+    const { op, sub } = readInstruction(reader);
+    cost += instructionCost(op);
+    if (op === 0xd2) referenced.push(new ByteReader(body, at + 1).u32());
+    const isBulk = op === 0xfc && bulkUnitBytes[sub] !== undefined;
+    if (op === 0x03 || op === 0x40 || callOps.has(op) || isBulk) isLeaf = false;
+  }
+  return isLeaf && cost <= maxCallerChargedFuel ? { leafCost: cost, referenced } : { referenced };
+}
+
 export interface MeterOptions {
   /** Index of the fuel global (mutable i64). */
   fuelGlobal: number;
@@ -73,19 +134,34 @@ export interface MeterOptions {
    */
   fillFunction?: number;
   copyFunction?: number;
+  /**
+   * Metered only: the fuel a direct call (`call`, `return_call`) to this function index costs,
+   * charged in the caller's segment, when the callee is charged by its callers; undefined when
+   * the callee charges itself.
+   */
+  calleeCost?: (functionIndex: number) => number | undefined;
+  /**
+   * True when every call of this function is a direct call whose caller charges it
+   * (`calleeCost`): its body is copied without metering.
+   */
+  isChargedByCallers?: boolean;
 }
 
-interface Insertion {
+interface Charge {
   at: number;
   cost: number;
   isCheck: boolean;
 }
 
-/** An instruction replaced by other code: `memory.grow`, bulk memory and table instructions. */
-interface Site {
+/**
+ * Code edited inside a segment: an instruction replaced (`memory.grow`, bulk memory and table
+ * instructions: `sub` is the 0xFC sub-opcode, or -1 for memory.grow), or, after a call that may
+ * have changed the counter, a reload of the fuel local and a check (`sub` undefined).
+ */
+interface Edit {
   at: number;
-  /** The 0xFC sub-opcode, or -1 for memory.grow. */
-  sub: number;
+  end: number;
+  sub?: number;
 }
 
 /**
@@ -93,68 +169,109 @@ interface Site {
  * (appended; nothing else is written).
  */
 export function meterFunction(body: Uint8Array, options: MeterOptions, out: ByteWriter): void {
-  const reader = new ByteReader(body);
-  const groupCount = reader.u32();
-  let localCount = 0;
-  for (let i = 0; i < groupCount; i++) {
-    localCount += reader.u32();
-    reader.u8();
+  if (options.shouldMeter && options.isChargedByCallers) {
+    out.append(body);
+    return;
   }
+  const reader = new ByteReader(body);
+  const { groupCount, localCount } = readLocals(reader);
   const codeStart = reader.pos;
+  const shouldMeter = options.shouldMeter;
 
-  // Pass 1: segment boundaries and their costs, rewrite sites, and whether it is a leaf.
-  const insertions: Insertion[] = [{ at: codeStart, cost: 0, isCheck: true }];
-  const sites: Site[] = [];
-  let isLeaf = true;
+  // Pass 1: segment boundaries and their costs, edits, and what the body contains.
+  const charges: Charge[] = [{ at: codeStart, cost: 0, isCheck: true }];
+  const edits: Edit[] = [];
+  let hasLoop = false;
+  let hasCall = false;
+  let hasHandler = false;
   let depth = 0;
   while (!reader.isAtEnd) {
     const at = reader.pos;
     const { op, sub } = readInstruction(reader);
-    const current = insertions[insertions.length - 1] as Insertion;
+    const current = charges[charges.length - 1] as Charge;
     current.cost += instructionCost(op);
-    if (op === 0x40 && options.growFunction !== undefined) sites.push({ at, sub: -1 });
+    if (op === 0x40 && options.growFunction !== undefined)
+      edits.push({ at, end: reader.pos, sub: -1 });
     if (op === 0xfc && bulkUnitBytes[sub] !== undefined) {
       const isCapped = sub === tableGrowSub && options.memLeftGlobal !== undefined;
-      if (options.shouldMeter || isCapped) sites.push({ at, sub });
+      if (shouldMeter || isCapped) edits.push({ at, end: reader.pos, sub });
     }
-    if (callOps.has(op) || op === 0x03) isLeaf = false;
+    if (op === 0x03) hasLoop = true;
+    if (handlerOps.has(op)) hasHandler = true;
+    if (callOps.has(op)) {
+      const isDirect = op === 0x10 || op === 0x12;
+      const leafCost = isDirect
+        ? options.calleeCost?.(new ByteReader(body, at + 1).u32())
+        : undefined;
+      if (shouldMeter && leafCost !== undefined) {
+        current.cost += leafCost; // charged with the segment: the callee touches no fuel
+      } else {
+        hasCall = true;
+        if (shouldMeter && returningCallOps.has(op))
+          edits.push({ at: reader.pos, end: reader.pos });
+      }
+    }
     if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f) depth++;
     if (op === 0x0b || op === 0x18) depth--;
     if (segmentEnders.has(op) && depth >= 0) {
-      insertions.push({ at: reader.pos, cost: 0, isCheck: op === 0x03 });
+      charges.push({ at: reader.pos, cost: 0, isCheck: op === 0x03 });
     }
   }
-  // A leaf function without loops or calls runs a bounded number of instructions: its
-  // callers' checks suffice, and the call-heavy case saves a compare and branch per call.
-  const first = insertions[0] as Insertion;
-  first.isCheck = !isLeaf;
+  // A function without loops or calls (other than to leaves its segments pay for) runs a bounded
+  // number of instructions: its callers' checks suffice, which saves a compare and branch per
+  // call in call-heavy code.
+  (charges[0] as Charge).isCheck = hasLoop || hasCall;
+  for (const charge of charges) if (charge.cost > maxUncheckedFuel) charge.isCheck = true;
+  // The counter lives in a local between charges: one register, not a load and a store chained
+  // through memory on every segment. Every charge still stores it to the global (a trap or an
+  // exit reports it exactly), and every call may change the global (a callee's charges, a host
+  // call's), so the local is reloaded after each. A handler (`catch`, a `try_table` target) is
+  // entered from a throw in a callee, past that reload: in a body with one, every charge starts
+  // from the global instead.
+  const isLocalCached = !hasHandler;
 
-  // Added locals: an i64 scratch for checks, and two i32 (a length, a result) for the sites.
-  const hasBulk = sites.some((s) => s.sub >= 0);
-  const usesTemp = (options.shouldMeter && insertions.some((i) => i.isCheck)) || hasBulk;
-  const tempLocal = options.paramCount + localCount;
+  // Added locals: the fuel local (i64; also the scratch of bulk sites), and two i32 (a length, a
+  // result) for bulk sites.
+  const hasBulk = edits.some((e) => e.sub !== undefined && e.sub >= 0);
+  const hasFuelLocal = shouldMeter || hasBulk;
+  const fuelLocal = options.paramCount + localCount;
   const fuel = encodeU32(options.fuelGlobal);
-  const temp = encodeU32(tempLocal);
-  const lengthLocal = encodeU32(tempLocal + 1);
-  const resultLocal = encodeU32(tempLocal + 2);
+  const local = encodeU32(fuelLocal);
+  const lengthLocal = encodeU32(fuelLocal + 1);
+  const resultLocal = encodeU32(fuelLocal + 2);
   const outOfFuel =
     options.outOfFuelFunction === undefined
       ? [0x00]
-      : [0x10, ...encodeU32(options.outOfFuelFunction)];
+      : // The resident helper yields until its slices have paid; the global is refilled then.
+        [0x10, ...encodeU32(options.outOfFuelFunction), 0x23, ...fuel, 0x21, ...local];
 
-  /** The counter minus the i64 on the stack, stored, and checked. */
-  const emitSubtractAndCheck = (): void => {
-    out.push(0x7d, 0x22, ...temp, 0x24, ...fuel, 0x20, ...temp, 0x42, 0x00, 0x53);
-    out.push(0x04, 0x40, ...outOfFuel, 0x0b);
+  /** if (fuel local < 0) unreachable (or call outOfFuelFunction and reload). */
+  const emitCheck = (): void => {
+    out.push(0x20, ...local, 0x42, 0x00, 0x53, 0x04, 0x40, ...outOfFuel, 0x0b);
   };
-  const emitCharge = (insertion: Insertion): void => {
-    if (insertion.isCheck) {
-      // fuel -= cost; if (fuel < 0) unreachable (or call outOfFuelFunction)
-      out.push(0x23, ...fuel, 0x42, ...encodeS64(BigInt(insertion.cost)));
-      emitSubtractAndCheck();
-    } else if (insertion.cost > 0) {
-      out.push(0x23, ...fuel, 0x42, ...encodeS64(BigInt(insertion.cost)), 0x7d, 0x24, ...fuel);
+  /** After a call: the local from the global, checked. */
+  const emitReloadAndCheck = (): void => {
+    out.push(0x23, ...fuel, 0x21, ...local);
+    emitCheck();
+  };
+  /** Pushes the counter as it is now. */
+  const emitCounter = (isEntry: boolean): void => {
+    if (isLocalCached && !isEntry) out.push(0x20, ...local);
+    else out.push(0x23, ...fuel);
+  };
+  /** The counter minus the i64 on the stack, into the local and the global. */
+  const emitSubtract = (): void => {
+    out.push(0x7d, 0x22, ...local, 0x24, ...fuel);
+  };
+  const emitCharge = (charge: Charge, isEntry: boolean): void => {
+    if (charge.cost > 0) {
+      emitCounter(isEntry);
+      out.push(0x42, ...encodeS64(BigInt(charge.cost)));
+      emitSubtract();
+    } else if (isEntry || (charge.isCheck && !isLocalCached)) {
+      out.push(0x23, ...fuel, 0x21, ...local);
     }
+    if (charge.isCheck) emitCheck();
   };
   /** Pushes (i64) length × unitBytes from the length local. */
   const emitLengthBytes = (unitBytes: number): void => {
@@ -162,25 +279,27 @@ export function meterFunction(body: Uint8Array, options: MeterOptions, out: Byte
     if (unitBytes !== 1) out.push(0x42, ...encodeS64(BigInt(unitBytes)), 0x7e); // i64.mul
   };
   /** Rewrites one bulk instruction whose operands are on the stack, length on top. */
-  const emitBulk = (site: Site, instruction: Uint8Array): void => {
+  const emitBulk = (sub: number, instruction: Uint8Array): void => {
     const helper =
-      site.sub === 11 ? options.fillFunction : site.sub === 10 ? options.copyFunction : undefined;
-    if (options.shouldMeter && helper !== undefined) {
+      sub === 11 ? options.fillFunction : sub === 10 ? options.copyFunction : undefined;
+    if (shouldMeter && helper !== undefined) {
       out.push(0x10, ...encodeU32(helper)); // same operands, charged inside
+      emitReloadAndCheck();
       return;
     }
-    const unitBytes = bulkUnitBytes[site.sub] as number;
+    const unitBytes = bulkUnitBytes[sub] as number;
     out.push(0x21, ...lengthLocal); // stash the length: the other operands stay on the stack
-    if (options.shouldMeter) {
+    if (shouldMeter) {
       // fuel -= fuelForBytes(length × unit) = (bytes + BYTES_PER_FUEL - 1) >> log2, then check:
       // a length the budget (or slice) cannot pay traps (or yields) before the work is done.
-      out.push(0x23, ...fuel);
+      emitCounter(false);
       emitLengthBytes(unitBytes);
       out.push(0x42, ...encodeS64(BigInt(BYTES_PER_FUEL - 1)), 0x7c); // i64.add
       out.push(0x42, ...encodeS64(BigInt(fuelShift)), 0x88); // i64.shr_u
-      emitSubtractAndCheck();
+      emitSubtract();
+      emitCheck();
     }
-    if (site.sub !== tableGrowSub || options.memLeftGlobal === undefined) {
+    if (sub !== tableGrowSub || options.memLeftGlobal === undefined) {
       out.push(0x20, ...lengthLocal).append(instruction);
       return;
     }
@@ -199,30 +318,31 @@ export function meterFunction(body: Uint8Array, options: MeterOptions, out: Byte
     out.push(0x7d, 0x24, ...left, 0x0b, 0x20, ...resultLocal);
   };
 
-  out.append(encodeU32(groupCount + (usesTemp ? 1 : 0) + (hasBulk ? 1 : 0)));
+  out.append(encodeU32(groupCount + (hasFuelLocal ? 1 : 0) + (hasBulk ? 1 : 0)));
   const prefixLength = encodeU32(groupCount).length;
   out.append(body.subarray(prefixLength, codeStart));
-  if (usesTemp) out.push(0x01, 0x7e);
+  if (hasFuelLocal) out.push(0x01, 0x7e);
   if (hasBulk) out.push(0x02, 0x7f);
 
   let copied = codeStart;
-  let siteIndex = 0;
+  let editIndex = 0;
   const copyUntil = (end: number): void => {
-    for (let site = sites[siteIndex]; site !== undefined && site.at < end;) {
-      out.append(body.subarray(copied, site.at));
-      const r = new ByteReader(body, site.at);
-      readInstruction(r);
-      if (site.sub < 0) out.push(0x10, ...encodeU32(options.growFunction as number));
-      else emitBulk(site, body.subarray(site.at, r.pos));
-      copied = r.pos;
-      site = sites[++siteIndex];
+    for (let edit = edits[editIndex]; edit !== undefined && edit.at < end;) {
+      out.append(body.subarray(copied, edit.at));
+      if (edit.sub === undefined) emitReloadAndCheck();
+      else if (edit.sub < 0) {
+        out.push(0x10, ...encodeU32(options.growFunction as number));
+        if (shouldMeter) emitReloadAndCheck(); // the helper charges the pages it grants
+      } else emitBulk(edit.sub, body.subarray(edit.at, edit.end));
+      copied = edit.end;
+      edit = edits[++editIndex];
     }
     if (copied < end) out.append(body.subarray(copied, end));
     copied = Math.max(copied, end);
   };
-  for (const insertion of insertions) {
-    copyUntil(insertion.at);
-    if (options.shouldMeter && insertion.at < body.length) emitCharge(insertion);
-  }
+  charges.forEach((charge, i) => {
+    copyUntil(charge.at);
+    if (shouldMeter && charge.at < body.length) emitCharge(charge, i === 0);
+  });
   copyUntil(body.length);
 }

@@ -1,7 +1,7 @@
 // Reads the structure of a Wasm binary (sections, types, imports, exports, memories, counts)
 // without compiling it: the input of the import check, the limits and the fuel rewriter.
 import { ByteReader, DecodeError } from './byte-reader.js';
-import { skipConstExpr } from './instruction.js';
+import { readInstruction } from './instruction.js';
 
 export const SectionId = {
   custom: 0,
@@ -74,6 +74,12 @@ export interface ParsedModule {
   globalCount: number;
   exports: ModuleExport[];
   elementCount: number;
+  /**
+   * Functions that can be called other than by a direct `call` from the module's code: exported,
+   * the start function, in element segments (tables), or taken by `ref.func` in a constant
+   * expression. (`ref.func` in function bodies is found by the rewriter's own scan.)
+   */
+  referencedFunctions: Set<number>;
   dataCount: number;
   /** Offsets of each function body (after its size). */
   codeBodies: { start: number; end: number }[];
@@ -115,6 +121,39 @@ function readTypes(reader: ByteReader): FuncType[] {
   return types;
 }
 
+/** Reads a constant expression up to and including its `end`, noting `ref.func` targets. */
+function readConstExpr(reader: ByteReader, referenced: Set<number>): void {
+  for (;;) {
+    if (reader.bytes[reader.pos] === 0xd2) {
+      reader.u8();
+      referenced.add(reader.u32());
+      continue;
+    }
+    if (readInstruction(reader).op === 0x0b) return;
+  }
+}
+
+/**
+ * One element segment (its 8 encodings by flags: bit 0 passive or declarative, bit 1 with a
+ * table index or declarative, bit 2 expressions instead of function indices).
+ */
+function readElement(reader: ByteReader, referenced: Set<number>): void {
+  const flags = reader.u32();
+  if (flags > 7) throw new DecodeError(`unknown element segment flags ${flags}`);
+  if ((flags & 0x01) === 0) {
+    if (flags & 0x02) reader.u32(); // table index
+    readConstExpr(reader, referenced); // offset
+  }
+  if (flags & 0x03) {
+    if (flags & 0x04) readRefType(reader);
+    else reader.u8(); // element kind
+  }
+  for (let n = reader.u32(); n > 0; n--) {
+    if (flags & 0x04) readConstExpr(reader, referenced);
+    else referenced.add(reader.u32());
+  }
+}
+
 /** Decodes the module's structure; throws `DecodeError` on malformed bytes. */
 export function parseModule(bytes: Uint8Array): ParsedModule {
   const reader = new ByteReader(bytes);
@@ -136,6 +175,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
     globalCount: 0,
     exports: [],
     elementCount: 0,
+    referencedFunctions: new Set(),
     dataCount: 0,
     codeBodies: [],
   };
@@ -200,21 +240,27 @@ function readSection(module: ParsedModule, reader: ByteReader, id: number): void
       for (let n = reader.u32(); n > 0; n--) {
         readRefType(reader);
         reader.u8();
-        skipConstExpr(reader);
+        readConstExpr(reader, module.referencedFunctions);
         module.globalCount++;
       }
       return;
     case SectionId.export:
       for (let n = reader.u32(); n > 0; n--) {
-        module.exports.push({
+        const entry: ModuleExport = {
           name: reader.name(),
           kind: kindOf(reader.u8()),
           index: reader.u32(),
-        });
+        };
+        if (entry.kind === 'func') module.referencedFunctions.add(entry.index);
+        module.exports.push(entry);
       }
+      return;
+    case SectionId.start:
+      module.referencedFunctions.add(reader.u32());
       return;
     case SectionId.element:
       module.elementCount = reader.u32();
+      for (let n = module.elementCount; n > 0; n--) readElement(reader, module.referencedFunctions);
       return;
     case SectionId.data:
       module.dataCount = reader.u32();
@@ -227,6 +273,6 @@ function readSection(module: ParsedModule, reader: ByteReader, id: number): void
       }
       return;
     default:
-      return; // custom, start, data count, tag: nothing we need
+      return; // custom, data count, tag: nothing we need
   }
 }
