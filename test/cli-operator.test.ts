@@ -4,7 +4,8 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/wait-for.js';
 import { freePort, startPacer, tempDir, waitForApi, type PacerProcess } from './support/cluster.js';
 
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
@@ -125,18 +126,17 @@ describe('pacer operator commands', () => {
     expect(shown.stdout).toContain('3 running of 3');
     for (const task of tasks) expect(shown.stdout).toContain(task.id);
 
-    await vi.waitFor(
-      async () => expect((await pacer(['app', 'logs', '/cli/web'])).stdout).toMatch(/tick \d+/),
-      {
-        timeout: 10_000,
-        interval: 200,
-      },
+    await waitFor(
+      'the task logs',
+      async () => /tick \d+/.test((await pacer(['app', 'logs', '/cli/web'])).stdout),
+      { timeoutMs: 10_000, maxIntervalMs: 200 },
     );
 
     const victim = tasks[0]?.id as string;
     const killed = await pacer(['task', 'kill', victim]);
     expect(killed.code).toBe(0);
-    await vi.waitFor(
+    await waitFor(
+      'the killed task replaced',
       async () => {
         const now = JSON.parse((await pacer(['app', 'tasks', '/cli/web', '--json'])).stdout) as {
           id: string;
@@ -144,8 +144,9 @@ describe('pacer operator commands', () => {
         }[];
         expect(now.map((t) => t.id)).not.toContain(victim);
         expect(now.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(3);
+        return true;
       },
-      { timeout: 20_000, interval: 250 },
+      { timeoutMs: 20_000, maxIntervalMs: 250 },
     );
 
     // Back to the version before the scale: 2 instances.
@@ -160,13 +161,15 @@ describe('pacer operator commands', () => {
 
   it("deletes an app; then the app is unknown (exit 1, the master's message)", async () => {
     expect((await pacer(['app', 'delete', '/cli/web'])).code).toBe(0);
-    await vi.waitFor(
+    await waitFor(
+      'the app gone',
       async () => {
         const shown = await pacer(['app', 'show', '/cli/web']);
         expect(shown.code).toBe(1);
         expect(shown.stderr).toBe("pacer: App '/cli/web' does not exist\n");
+        return true;
       },
-      { timeout: 10_000, interval: 200 },
+      { timeoutMs: 10_000, maxIntervalMs: 200 },
     );
   }, 30_000);
 

@@ -1,7 +1,8 @@
 // Fencing on both stores: writes commit only while the writer holds the leader lease in its term;
 // a writer whose lease passed to another master (a paused leader waking up) has every state
 // write refused and nothing of it stored, while reads still answer.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/wait-for.js';
 import { FencedError, createFencedStore, type Fence, type Store } from '../src/store/index.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
@@ -24,12 +25,10 @@ await describeOnEveryStore((name: string, open: OpenStore) => {
       });
 
       // A pauses past its lease; B takes over in a new term.
-      await vi.waitFor(
-        async () => expect(await store.leases.holder({ name: 'leader' })).toBeUndefined(),
-        {
-          timeout: 5_000,
-          interval: 20,
-        },
+      await waitFor(
+        'the lease of a to expire',
+        async () => (await store.leases.holder({ name: 'leader' })) === undefined,
+        { timeoutMs: 5_000, maxIntervalMs: 20 },
       );
       expect(await store.leases.acquire({ name: 'leader', holder: 'b', ttlMs: 60_000 })).toEqual({
         holder: 'b',

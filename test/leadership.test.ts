@@ -1,7 +1,8 @@
 // Leader election on real Postgres with a short lease: one leader at a time, terms that rise, a
 // leader that cannot renew steps down before anyone else is elected, a master whose clock is off
 // neither steals nor keeps the lease, and abdication hands over.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/wait-for.js';
 import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createLeadership, type Leadership } from '../src/master/leadership.js';
 import { createPostgresStore, type Store } from '../src/store/index.js';
@@ -73,7 +74,7 @@ describe.skipIf(!ok)('leadership', () => {
     const firstTerm = a.term() as number;
 
     stalled = true;
-    await vi.waitFor(() => expect(b.isLeader()).toBe(true), { timeout: 10_000, interval: 20 });
+    await waitFor('b to lead', () => b.isLeader(), { timeoutMs: 10_000, maxIntervalMs: 20 });
     expect(happened).toEqual(['a elected', 'a defeated', 'b elected']);
     expect(a.isLeader()).toBe(false);
     expect(b.term()).toBe(firstTerm + 1);
@@ -97,9 +98,9 @@ describe.skipIf(!ok)('leadership', () => {
     });
     const term = leader?.term();
     await ahead.start();
-    await vi.waitFor(() => expect(answers.length).toBeGreaterThanOrEqual(5), {
-      timeout: 5_000,
-      interval: 20,
+    await waitFor('five attempts of the master ahead', () => answers.length >= 5, {
+      timeoutMs: 5_000,
+      maxIntervalMs: 20,
     });
     expect(new Set(answers)).toEqual(new Set(['b']));
     expect(ahead.isLeader()).toBe(false);
@@ -108,7 +109,10 @@ describe.skipIf(!ok)('leadership', () => {
 
     // Abdication hands over at once to whoever asks next, in a new term.
     await leader?.abdicate();
-    await vi.waitFor(() => expect(ahead.isLeader()).toBe(true), { timeout: 5_000, interval: 20 });
+    await waitFor('the master ahead to lead', () => ahead.isLeader(), {
+      timeoutMs: 5_000,
+      maxIntervalMs: 20,
+    });
     expect(ahead.term()).toBe((term as number) + 1);
   });
 });

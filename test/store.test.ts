@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from './support/wait-for.js';
 import type {
   Agent,
   AppDefinition,
@@ -470,10 +471,11 @@ function describeStoreConformance(name: string, open: OpenStore): void {
           term: 1,
         });
         expect((await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).holder).toBe('a');
-        await vi.waitFor(async () => expect(await holderOf(lease)).toBeUndefined(), {
-          timeout: 5_000,
-          interval: 20,
-        });
+        await waitFor(
+          'the short lease to expire',
+          async () => (await holderOf(lease)) === undefined,
+          { timeoutMs: 5_000, maxIntervalMs: 20 },
+        );
         expect(await store.leases.acquire({ name: lease, holder: 'b', ttlMs })).toEqual({
           holder: 'b',
           term: 2,
