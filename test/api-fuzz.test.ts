@@ -262,6 +262,11 @@ const HOSTILE_SEGMENTS = [
   'sha256:zz',
   'x'.repeat(3000),
   '%F0%9F%92%A9',
+  // Names of Object.prototype's members: a lookup in a plain object finds them (the class of
+  // GET /docs/toString answering 500, found by this walk).
+  'toString',
+  '__proto__',
+  'constructor',
 ];
 
 /** Any string, percent-encoded byte by byte (lone surrogates included, which encodeURI refuses). */

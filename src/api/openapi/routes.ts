@@ -9,10 +9,11 @@ import { nameOf } from '../path-params.js';
 import { defineRoutes, on } from '../route.js';
 import { error, media } from '../route-docs.js';
 
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+/** A Map, not an object: `/docs/toString` must not find Object.prototype's. */
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -86,7 +87,7 @@ export function openApiRoutes(options: { document: () => string }): Hono {
 
   on(routes, DOCS_ROUTES.getDocsAsset, async (c) => {
     const name = c.req.param('asset') ?? '';
-    const type = ASSETS[name];
+    const type = ASSETS.get(name);
     if (!type) throw new NotFoundError(`Asset '${name}' does not exist`);
     let bytes = assets.get(name);
     if (!bytes) {

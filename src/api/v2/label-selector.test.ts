@@ -17,4 +17,15 @@ describe('parseLabelSelector', () => {
     expect(() => parseLabelSelector(hostile)).toThrow(/Invalid label selector/);
     expect(parseLabelSelector(`env${' '.repeat(100_000)}==prod`)({ env: 'prod' })).toBe(true);
   });
+
+  it("matches a label's own value only, never Object.prototype's", () => {
+    const labels = JSON.parse('{"env":"prod"}') as Record<string, string>;
+    for (const key of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(parseLabelSelector(key)(labels)).toBe(false);
+      expect(parseLabelSelector(`${key}!=x`)(labels)).toBe(true);
+      expect(parseLabelSelector(`${key} notin (x)`)(labels)).toBe(true);
+    }
+    const own = JSON.parse('{"__proto__":"p","toString":"t"}') as Record<string, string>;
+    expect(parseLabelSelector('__proto__==p, toString==t')(own)).toBe(true);
+  });
 });

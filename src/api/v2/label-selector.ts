@@ -44,6 +44,11 @@ function unescape(text: string): string {
   return out;
 }
 
+/** The label's own value: `toString` or `__proto__` must not find Object.prototype's. */
+function labelOf(labels: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
+}
+
 function parseTerm(term: string): Term {
   const set = fullMatchGroups(SET_TERM, term);
   if (set) {
@@ -51,7 +56,7 @@ function parseTerm(term: string): Term {
     const values = (set[3] ?? '').split(',').map(unescape);
     const isIn = set[2] === 'in';
     return (labels) => {
-      const value = labels[key];
+      const value = labelOf(labels, key);
       if (value === undefined) return !isIn;
       return values.includes(value) === isIn;
     };
@@ -61,12 +66,12 @@ function parseTerm(term: string): Term {
     const key = unescape(compare[1] ?? '');
     const value = unescape(compare[3] ?? '');
     return compare[2] === '=='
-      ? (labels) => labels[key] === value
-      : (labels) => labels[key] !== value;
+      ? (labels) => labelOf(labels, key) === value
+      : (labels) => labelOf(labels, key) !== value;
   }
   if (EXISTS_TERM.matches(term)) {
     const key = unescape(term);
-    return (labels) => key in labels;
+    return (labels) => Object.hasOwn(labels, key);
   }
   throw new BadRequestError(`Invalid label selector: ${term}`);
 }
