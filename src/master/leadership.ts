@@ -4,13 +4,15 @@
 // expire in the database: the deadline is counted from when it *sent* the last renewal that
 // succeeded, so no other master can be elected while this one still believes it leads.
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
+import type { Fence, Store } from '../store/index.js';
 
 export interface Leadership {
   /** True while this master holds the lease (and its own deadline has not passed). */
   isLeader(): boolean;
   /** The term of the current leadership, when leading. */
   term(): number | undefined;
+  /** The lease this master writes under while it holds it (also while being elected). */
+  fence(): Fence | undefined;
   /** Base URL of the current leader (this master's own when leading), if any. */
   leaderUrl(): string | undefined;
   /** Gives the lease up; another master (or this one, later) takes it. */
@@ -139,6 +141,11 @@ export function createLeadership(options: {
   return {
     isLeader: () => leader && performance.now() < deadline,
     term: () => (leader ? currentTerm : undefined),
+    // The store checks the lease itself: this only names it (store/fenced-store.ts).
+    fence: () =>
+      current === self && currentTerm !== undefined
+        ? { name: LEASE, holder: self, term: currentTerm }
+        : undefined,
     leaderUrl: () => current,
     async abdicate() {
       await round;

@@ -5,7 +5,8 @@ import type { LimitsConfig } from '../config.js';
 import type { RenderRootGroup } from '../deployment/index.js';
 import type { SecretBox } from './secret-box.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { Store } from '../store/index.js';
+import { createFencedStore } from '../store/index.js';
+import type { Fence, Store } from '../store/index.js';
 import { createAgentBook } from './agent-book.js';
 import { createAgentCommands } from './agent-commands.js';
 import { DEFAULT_ARTIFACT_GRACE_MS, createArtifactCollector } from './artifact-collector.js';
@@ -66,10 +67,15 @@ export type Master = ReturnType<typeof createMaster>;
 
 export function createMaster(options: MasterOptions) {
   const { store, bus, clock, logger, masterId } = options;
-  const events = createEventHub({ store, clock, logger });
+  // State (apps, instances, deployments, agents, events) is written only while this master holds
+  // the leader lease in its term, checked by the database with each write: a leader paused past
+  // its lease writes nothing when it wakes. Set once the leadership exists, below.
+  let fenceOf: () => Fence | undefined = () => undefined;
+  const stateStore = createFencedStore(store, () => fenceOf());
+  const events = createEventHub({ store: stateStore, clock, logger });
   // The one writer of instances, apps and deployments; everything else reads its views.
   const applier = createApplier({
-    store,
+    store: stateStore,
     events,
     logger,
     // Deployment events carry the root group before and after, as `GET /v2/groups` shows it
@@ -77,7 +83,12 @@ export function createMaster(options: MasterOptions) {
     ...(options.renderRootGroup ? { renderRootGroup: options.renderRootGroup } : {}),
   });
   const tracker = applier.instances;
-  const agents = createAgentBook({ store, clock, logger, timeoutMs: options.agentTimeoutMs });
+  const agents = createAgentBook({
+    store: stateStore,
+    clock,
+    logger,
+    timeoutMs: options.agentTimeoutMs,
+  });
   const launchQueue = createLaunchQueue({ clock });
   const { secretBox } = options;
   const commands = createAgentCommands({
@@ -231,6 +242,7 @@ export function createMaster(options: MasterOptions) {
     onElected: lead,
     onDefeated: follow,
   });
+  fenceOf = () => leadership.fence();
 
   return {
     /** What the HTTP edge reads and calls (the API's ports, api/ports.ts, by shape). */
@@ -255,8 +267,12 @@ export function createMaster(options: MasterOptions) {
     /** Elects (or learns the leader); resolves once there is a leader to serve requests. */
     start: () => leadership.start(),
     async stop() {
-      await leadership.stop();
+      // Events still queued are written while this master leads; after, the fence refuses them.
       await events.flush();
+      await leadership.stop();
+      await events
+        .flush()
+        .catch((error: unknown) => logger.warn({ err: error }, 'events after leadership dropped'));
       logger.info('master stopped');
     },
   };
