@@ -2,6 +2,7 @@
 // follower's relay, the agent's artifact fetcher, the bus over rediss://, the store over
 // Postgres with sslmode=verify-full) verify it; clients that trust another CA, or only the
 // system's, are refused.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -124,6 +125,42 @@ describe.skipIf(!hasOpenssl)('TLS with a throwaway CA', () => {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+
+  it('the operator CLI verifies the master against --ca, and says why it cannot reach it without', async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          ['bin/pacer.js', 'app', 'list', '--json', '--master', base, ...args],
+          {
+            env: {
+              ...process.env,
+              PACER_CONFIG: path.join(ca.dir, 'none.json'),
+              PACER_CA_FILE: '',
+            },
+          },
+          (error, stdout, stderr) =>
+            resolve({
+              code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+              stdout,
+              stderr,
+            }),
+        ),
+      );
+    const verified = await cli(['--ca', ca.caFile]);
+    expect(verified.stderr).toBe('');
+    expect(Array.isArray(JSON.parse(verified.stdout))).toBe(true);
+    for (const args of [[], ['--ca', ca.otherCaFile]]) {
+      const refused = await cli(args);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /cannot reach the master at https:.*(UNABLE_TO_VERIFY|SELF_SIGNED)/,
+      );
+    }
+    const missing = await cli(['--ca', path.join(ca.dir, 'absent.crt')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^pacer: --ca .*absent\.crt: ENOENT/);
   });
 
   it("a follower relays to the leader's HTTPS only when it verifies the leader", async () => {

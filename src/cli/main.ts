@@ -36,7 +36,8 @@ Commands:
   help      this text
 
 Operating a cluster (master from --master, $PACER_URL or the config file; token from --token,
-$PACER_TOKEN or the config file ~/.config/pacer/config.json {"url", "token"}; --json for scripts):
+$PACER_TOKEN or the config file ~/.config/pacer/config.json {"url", "token", "ca"}; an HTTPS master
+verified against --ca or $PACER_CA_FILE; --json for scripts):
   app deploy FILE.json      create or replace the app, then wait for its deployment with a live
                             display (--no-wait to return at once, --timeout <s>, --force)
   app list | show ID | tasks ID | delete ID | restart ID | scale ID N | rollback ID [VERSION]

@@ -18,9 +18,14 @@ export class ApiRefusal extends Error {
 }
 
 export function createPacerClient(settings: OperatorSettings): PacerClient {
+  const { dispatcher } = settings;
   return createClient<paths>({
     baseUrl: settings.url,
     headers: settings.token ? { authorization: `Bearer ${settings.token}` } : {},
+    // With --ca, every request verifies the master's certificate against it.
+    ...(dispatcher
+      ? { fetch: (request: Request) => fetch(request, { dispatcher } as RequestInit) }
+      : {}),
   });
 }
 

@@ -9,16 +9,30 @@ import {
 import { appCommand } from './app-commands.js';
 import type { OperatorFlags } from './app-commands.js';
 import { ApiRefusal, createPacerClient } from './client.js';
+import { ConfigError } from '../../config.js';
+import { loadTlsClient } from '../../lib/tls-client.js';
 import { operatorSettings } from './settings.js';
+
+/** The CA bundle of `--ca`; a file that is missing or holds no certificate is a usage error. */
+async function caOf(file: string) {
+  try {
+    return await loadTlsClient(file);
+  } catch (error) {
+    throw new ConfigError(`--ca ${file}: ${(error as Error).message}`);
+  }
+}
 
 export const OPERATOR_COMMANDS = ['app', 'task', 'deployment', 'agent', 'artifact'] as const;
 
 export async function runOperatorCommand(
   command: (typeof OPERATOR_COMMANDS)[number],
   args: string[],
-  flags: OperatorFlags & { master?: string; token?: string; json?: boolean },
+  flags: OperatorFlags & { master?: string; token?: string; ca?: string; json?: boolean },
 ): Promise<number> {
-  const settings = operatorSettings(flags);
+  const configured = operatorSettings(flags);
+  const settings = configured.ca
+    ? { ...configured, dispatcher: (await caOf(configured.ca)).dispatcher }
+    : configured;
   const ctx = { client: createPacerClient(settings), settings, flags };
   try {
     switch (command) {
