@@ -23,9 +23,7 @@ export function createPacerClient(settings: OperatorSettings): PacerClient {
     baseUrl: settings.url,
     headers: settings.token ? { authorization: `Bearer ${settings.token}` } : {},
     // With --ca, every request verifies the master's certificate against it.
-    ...(dispatcher
-      ? { fetch: (request: Request) => fetch(request, { dispatcher } as RequestInit) }
-      : {}),
+    ...(dispatcher ? { fetch: (request: Request) => fetch(request, { dispatcher }) } : {}),
   });
 }
 

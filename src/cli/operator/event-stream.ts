@@ -23,7 +23,7 @@ export async function openServerSentEvents(
       ...(settings.token ? { authorization: `Bearer ${settings.token}` } : {}),
     },
     ...(signal ? { signal } : {}),
-    ...(settings.dispatcher ? ({ dispatcher: settings.dispatcher } as RequestInit) : {}),
+    ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
   });
   if (!response.ok || !response.body) {
     const text = await response.text();
