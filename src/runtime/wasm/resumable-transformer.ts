@@ -26,7 +26,7 @@ export interface ResumableTransformer {
   warm(): void;
   /** True once binaryen has loaded: a transform now takes milliseconds, not seconds. */
   isReady(): boolean;
-  /** Starts the process if needed and resolves once binaryen has loaded. */
+  /** Starts the process if needed; resolves once binaryen has loaded, rejects if it dies first. */
   ready(): Promise<void>;
   /**
    * The module made resumable (`makeResumable`); waits for binaryen's load when it is not done.
@@ -45,7 +45,8 @@ interface State {
   child: ChildProcess;
   pending: Map<number, Pending>;
   isReady: boolean;
-  onReady: (() => void)[];
+  /** Callers of `ready()`: resolved when binaryen has loaded, rejected if the process dies first. */
+  onReady: { resolve: () => void; reject: (error: Error) => void }[];
   /** Callers waiting for `ready()`: the process is held (ref'd) while there are any. */
   readyWaiters: number;
 }
@@ -91,7 +92,7 @@ function start(): State {
   child.on('message', (reply: TransformReply) => {
     if (reply.type === 'ready') {
       state.isReady = true;
-      for (const resolve of state.onReady.splice(0)) resolve();
+      for (const waiter of state.onReady.splice(0)) waiter.resolve();
       return;
     }
     const waiting = state.pending.get(reply.id);
@@ -104,6 +105,9 @@ function start(): State {
     if (current === state) current = undefined;
     for (const waiting of state.pending.values()) waiting.reject(error);
     state.pending.clear();
+    // A process that dies before binaryen loaded never says ready: its waiters learn why, instead
+    // of waiting on a promise nothing can settle (a process with no other work then just exits).
+    for (const waiter of state.onReady.splice(0)) waiter.reject(error);
   };
   child.on('error', die);
   child.on('exit', (code, signal) =>
@@ -129,13 +133,22 @@ export const resumableTransformer: ResumableTransformer = {
     // Held until binaryen has loaded, so a caller waiting for it keeps the agent alive.
     state.readyWaiters += 1;
     hold(state);
-    return new Promise<void>((resolve) =>
-      state.onReady.push(() => {
+    return new Promise<void>((resolve, reject) => {
+      const settle = () => {
         state.readyWaiters -= 1;
         releaseIfIdle(state);
-        resolve();
-      }),
-    );
+      };
+      state.onReady.push({
+        resolve: () => {
+          settle();
+          resolve();
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+    });
   },
   transform(bytes) {
     let state: State;
