@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createEventHub } from '../src/master/event-hub.js';
-import type { MarathonEvent } from '../src/master/services.js';
+import type { MarathonEvent } from '../src/domain/index.js';
 import { createPgliteStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
 

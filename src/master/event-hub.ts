@@ -1,7 +1,8 @@
 // Marathon events: stored (so `Last-Event-ID` can resume) and fanned out to live subscribers.
 import type { Logger } from '../lib/index.js';
 import type { Store, StoredEvent } from '../store/index.js';
-import type { EventHub, MarathonEvent } from './services.js';
+import type { MarathonEvent } from '../domain/index.js';
+import type { EventHub } from './services.js';
 import { toTimestamp } from '../domain/index.js';
 import type { Clock } from '../lib/index.js';
 

@@ -4,7 +4,8 @@
 import type { Bus, BusEntry, LogMessage, LogMessageLine } from '../bus/index.js';
 import { LogMessageSchema, topics } from '../bus/index.js';
 import { toTimestamp } from '../domain/index.js';
-import type { LogLine, LogReader } from './services.js';
+import type { LogLine } from '../domain/index.js';
+import type { LogReader } from './services.js';
 
 /** Entries read from the stream per follow round; lines of the other stream are filtered out. */
 const FOLLOW_BATCH = 200;

@@ -9,10 +9,6 @@ import type {
   MarathonEvent,
 } from '../domain/index.js';
 
-// COMPAT: the data types moved to domain/ (the API needs them without importing master/);
-// re-exported until master/ imports them from domain/ directly.
-export type { AppChange, KillOptions, LogLine, MarathonEvent } from '../domain/index.js';
-
 export interface Orchestrator {
   /**
    * Validates the change against current state (existence, locks), stores the new versions and

@@ -1,7 +1,7 @@
 // What a writer asks of the applier: one atomic change to instances, apps and deployments,
 // each part computed from a revision the writer read, and the events that tell of it.
 import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
-import type { MarathonEvent } from '../services.js';
+import type { MarathonEvent } from '../../domain/index.js';
 
 /** An event as a writer emits it; the event hub stamps the timestamp when absent. */
 export type EventInput = Omit<MarathonEvent, 'timestamp'> & { timestamp?: string };
