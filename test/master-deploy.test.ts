@@ -8,6 +8,7 @@ import { startMaster } from '../src/cli/start-master.js';
 import type { RunningMaster } from '../src/cli/start-master.js';
 import type { Store } from '../src/store/index.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
+import { waitFor } from './support/wait-for.js';
 
 function start(store: Store): Promise<RunningMaster> {
   return startMaster({
@@ -24,20 +25,12 @@ function start(store: Store): Promise<RunningMaster> {
   });
 }
 
-function post(port: number, id: string): Promise<Response> {
+function post(port: number, id: string, extra: object = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}/v2/apps`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, cmd: 'hello.wasm', cpus: 0.01, mem: 16, instances: 0 }),
+    body: JSON.stringify({ id, cmd: 'hello.wasm', cpus: 0.01, mem: 16, instances: 0, ...extra }),
   });
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function describeDeploys(name: string, open: OpenStore): void {
@@ -80,7 +73,10 @@ function describeDeploys(name: string, open: OpenStore): void {
       const deploymentIds = answers.map((a) => a.deploymentId);
       expect(new Set(deploymentIds).size).toBe(ids.length);
 
-      await until(async () => (await store.deployments.list()).length === 0);
+      await waitFor(
+        'every deployment done',
+        async () => (await store.deployments.list()).length === 0,
+      );
       await master?.stop();
       master = undefined;
       const events = await store.events.since(0, 10_000);
@@ -107,6 +103,30 @@ function describeDeploys(name: string, open: OpenStore): void {
         message: 'An app with id [/race/app] already exists.',
       });
       expect(await store.apps.versions('/race/app')).toHaveLength(1);
+    });
+
+    it("gives racing creations distinct service ports, and a removed app's ports back", async () => {
+      const { port } = master as RunningMaster;
+      const ids = Array.from({ length: 24 }, (_, n) => `/ports-race/app-${n}`);
+      const portDefinitions = [{ port: 0 }, { port: 0 }];
+      const answers = await Promise.all(ids.map((id) => post(port, id, { portDefinitions })));
+      expect(answers.map((a) => a.status)).toEqual(ids.map(() => 201));
+      const held = async (id: string) =>
+        ((await store.apps.get(id))?.portDefinitions ?? []).map((d) => d.port);
+      const all = (await Promise.all(ids.map(held))).flat();
+      expect(all).toHaveLength(48);
+      expect(new Set(all).size).toBe(48);
+      expect(all.every((p) => p >= 10_000 && p <= 20_000)).toBe(true);
+
+      // The lowest port is free again once its app is gone, and the next app gets it.
+      const lowest = Math.min(...all);
+      const owner = ids[Math.floor(all.indexOf(lowest) / 2)] as string;
+      const removed = await fetch(`http://127.0.0.1:${port}/v2/apps${owner}`, { method: 'DELETE' });
+      expect(removed.status).toBe(200);
+      expect(
+        (await post(port, '/ports-race/next', { portDefinitions: [{ port: 0 }] })).status,
+      ).toBe(201);
+      expect(await held('/ports-race/next')).toEqual([lowest]);
     });
 
     it('keeps accepted apps for the next master, which refuses to create them again', async () => {

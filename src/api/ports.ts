@@ -75,6 +75,10 @@ export interface LiveState {
   instances(): Instance[];
   /** The latest failed task of an app, as the leader holds it (absent: read from the store). */
   lastTaskFailure?(appId: string): Promise<TaskFailure | undefined>;
+  /** One app, without copying the others. */
+  app(id: string): AppDefinition | undefined;
+  /** How many apps hold service port `port`, from an index (assigning one scans no apps). */
+  servicePortHolders(port: number): number;
 }
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */

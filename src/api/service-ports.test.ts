@@ -12,24 +12,29 @@ const app = (id: string, ports: number[], extra: Partial<AppSpec> = {}): AppSpec
     ...extra,
   }) as AppSpec;
 
+/** The `taken` predicate of a fixed set of ports held by other apps. */
+const takenOf = (ports: number[]) => (port: number) => ports.includes(port);
+
 const portsOf = (spec: AppSpec | undefined) => spec?.portDefinitions?.map((d) => d.port);
 
 describe('assignServicePorts', () => {
   it('gives each 0 the lowest port of [10000, 20000] that no app holds', () => {
     const [a, b] = assignServicePorts([app('/a', [0, 0]), app('/b', [0])], {
-      taken: [10000, 10002],
+      taken: takenOf([10000, 10002]),
     });
     expect(portsOf(a)).toEqual([10001, 10003]);
     expect(portsOf(b)).toEqual([10004]);
   });
 
   it('keeps a non-zero port as given and assigns around it', () => {
-    const [a] = assignServicePorts([app('/a', [10000, 0, 31000])], { taken: [] });
+    const [a] = assignServicePorts([app('/a', [10000, 0, 31000])], { taken: takenOf([]) });
     expect(portsOf(a)).toEqual([10000, 10001, 31000]);
   });
 
   it('assigns no service port to an app with requirePorts (its ports are host ports)', () => {
-    const [a] = assignServicePorts([app('/a', [0, 8080], { requirePorts: true })], { taken: [] });
+    const [a] = assignServicePorts([app('/a', [0, 8080], { requirePorts: true })], {
+      taken: takenOf([]),
+    });
     expect(portsOf(a)).toEqual([0, 8080]);
   });
 
@@ -44,13 +49,13 @@ describe('assignServicePorts', () => {
         ],
       },
     });
-    const [a] = assignServicePorts([spec], { taken: [10000] });
+    const [a] = assignServicePorts([spec], { taken: takenOf([10000]) });
     expect(a?.container?.portMappings?.map((m) => m.servicePort)).toEqual([10001, 12000]);
   });
 
   it('answers 422 when the range is used up', () => {
     const assign = () =>
-      assignServicePorts([app('/a', [0, 0])], { taken: [5], range: { min: 5, max: 6 } });
+      assignServicePorts([app('/a', [0, 0])], { taken: takenOf([5]), range: { min: 5, max: 6 } });
     expect(assign).toThrow(ValidationError);
     expect(() => assign()).toThrow(
       expect.objectContaining({

@@ -2,22 +2,13 @@
 // networking, `portMappings[].servicePort`) of 0 gets a port of [10000, 20000] no other app holds;
 // a non-zero port is kept as given. Done at the edge before the orchestrator stores the spec, so
 // the app, its tasks (`servicePorts`) and the answer to `POST /v2/apps` all show the port.
-import { ValidationError } from '../domain/index.js';
-import type { AppDefinition, AppSpec } from '../domain/index.js';
+import { ValidationError, servicePortsHeld } from '../domain/index.js';
+import type { AppSpec } from '../domain/index.js';
 import type { LiveState, OrchestratorPort } from './ports.js';
 import type { ReadModel } from './read-model.js';
 
 /** Marathon's `--local_port_min` / `--local_port_max` defaults. */
 export const SERVICE_PORT_RANGE = { min: 10_000, max: 20_000 } as const;
-
-/** The service ports an app holds (zeros are none). */
-export function servicePortsHeld(app: AppDefinition | AppSpec): number[] {
-  const ports = [
-    ...(app.portDefinitions ?? []).map((d) => d.port),
-    ...(app.container?.portMappings ?? []).map((m) => m.servicePort ?? 0),
-  ];
-  return ports.filter((port) => port !== 0);
-}
 
 /** True when the spec has a 0 service port to assign (never with `requirePorts`). */
 function needsServicePorts(spec: AppSpec): boolean {
@@ -30,20 +21,20 @@ function needsServicePorts(spec: AppSpec): boolean {
 
 /**
  * `specs` with every 0 service port replaced by the lowest free port of the range, free meaning
- * held neither by `taken` (the other apps) nor by any spec. With `requirePorts` a port is a
+ * neither `taken` (held by another app) nor held by any spec. With `requirePorts` a port is a
  * literal host port, so a 0 there stays 0 (any host port; no service port is reserved for it).
  * Throws a 422 when the range is used up. Pure.
  */
 export function assignServicePorts(
   specs: AppSpec[],
-  options: { taken: Iterable<number>; range?: { min: number; max: number } },
+  options: { taken: (port: number) => boolean; range?: { min: number; max: number } },
 ): AppSpec[] {
   const range = options.range ?? SERVICE_PORT_RANGE;
-  const used = new Set(options.taken);
+  const used = new Set<number>();
   for (const spec of specs) for (const port of servicePortsHeld(spec)) used.add(port);
   let next = range.min;
   const nextFree = (appId: string): number => {
-    while (next <= range.max && used.has(next)) next++;
+    while (next <= range.max && (used.has(next) || options.taken(next))) next++;
     if (next > range.max) {
       throw new ValidationError([
         {
@@ -75,29 +66,69 @@ export function assignServicePorts(
   });
 }
 
-/** Assigns service ports to specs; resolves with them (unchanged when none asks for one). */
-export type ServicePortAssigner = (specs: AppSpec[]) => Promise<AppSpec[]>;
+/**
+ * Assigns service ports to `specs` and runs `use` with them (unchanged when none asks for one).
+ * The ports stay reserved until `use` settles, by which time the change is stored (or refused):
+ * two changes racing through the API never pick the same free port.
+ */
+export type ServicePortAssigner = <T>(
+  specs: AppSpec[],
+  use: (assigned: AppSpec[]) => Promise<T>,
+) => Promise<T>;
 
 /**
- * Assigns service ports against the current apps (those not being changed): the leader's
- * memory when it holds state (no snapshot is indexed on the write path), else the read model's
- * snapshot. Two changes racing through the API may pick the same free port; the later one then
- * holds a duplicate until it is changed again (Marathon serialises this in its group manager).
+ * Assigns service ports against the apps not being changed: from the leader's index of held
+ * ports when it holds state (no scan of the apps per change), else from the read model's
+ * snapshot (a master without state; its writes are refused or relayed anyway).
  */
 export function createServicePortAssigner(source: {
   reads: ReadModel;
   live?: LiveState;
 }): ServicePortAssigner {
-  const currentApps = async (): Promise<AppDefinition[]> =>
-    source.live && source.live.revision() !== undefined
-      ? source.live.apps()
-      : (await source.reads.snapshot()).apps;
-  return async (specs) => {
-    if (!specs.some(needsServicePorts)) return specs;
-    const changing = new Set(specs.map((s) => s.id));
-    const apps = await currentApps();
-    const taken = apps.filter((a) => !changing.has(a.id)).flatMap(servicePortsHeld);
-    return assignServicePorts(specs, { taken });
+  /** Ports assigned to changes not yet settled → how many hold each. */
+  const reserved = new Map<number, number>();
+  const reserve = (ports: number[], by: 1 | -1) => {
+    for (const port of ports) {
+      const holders = (reserved.get(port) ?? 0) + by;
+      if (holders > 0) reserved.set(port, holders);
+      else reserved.delete(port);
+    }
+  };
+
+  /** How many apps hold each port, and each app by id: from memory, else a snapshot. */
+  const holdings = async (): Promise<{
+    holders: (port: number) => number;
+    app: (id: string) => Pick<AppSpec, 'portDefinitions' | 'container'> | undefined;
+  }> => {
+    const { live } = source;
+    if (live && live.revision() !== undefined)
+      return { holders: (port) => live.servicePortHolders(port), app: (id) => live.app(id) };
+    const apps = new Map((await source.reads.snapshot()).apps.map((app) => [app.id, app]));
+    const counts = new Map<number, number>();
+    for (const app of apps.values())
+      for (const port of servicePortsHeld(app)) counts.set(port, (counts.get(port) ?? 0) + 1);
+    return { holders: (port) => counts.get(port) ?? 0, app: (id) => apps.get(id) };
+  };
+
+  return async (specs, use) => {
+    if (!specs.some(needsServicePorts)) return use(specs);
+    const { holders, app } = await holdings();
+    // The changing apps' current ports are theirs to keep or free: they count for no one.
+    const ownHeld = new Map<number, number>();
+    for (const spec of specs)
+      for (const port of servicePortsHeld(app(spec.id) ?? {}))
+        ownHeld.set(port, (ownHeld.get(port) ?? 0) + 1);
+    const taken = (port: number) => reserved.has(port) || holders(port) > (ownHeld.get(port) ?? 0);
+    // No await from here to `reserve`: the check and the reservation are one step.
+    const assigned = assignServicePorts(specs, { taken });
+    // Given ports too: until stored they are in no index either.
+    const held = assigned.flatMap(servicePortsHeld);
+    reserve(held, 1);
+    try {
+      return await use(assigned);
+    } finally {
+      reserve(held, -1);
+    }
   };
 }
 
@@ -107,8 +138,8 @@ export function withServicePorts(
   assign: ServicePortAssigner,
 ): OrchestratorPort {
   return {
-    deploy: async (change, options) =>
-      orchestrator.deploy({ ...change, apps: await assign(change.apps) }, options),
+    deploy: (change, options) =>
+      assign(change.apps, (apps) => orchestrator.deploy({ ...change, apps }, options)),
     killTasks: (taskIds, options) => orchestrator.killTasks(taskIds, options),
     cancelDeployment: (id, options) => orchestrator.cancelDeployment(id, options),
     resetDelay: (appId) => orchestrator.resetDelay(appId),

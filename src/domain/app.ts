@@ -119,3 +119,17 @@ export interface AppDefinition {
   version: string;
   versionInfo: VersionInfo;
 }
+
+/**
+ * The service ports an app holds: each `portDefinitions[].port` and, with container networking,
+ * `portMappings[].servicePort` (zeros are none: not yet assigned).
+ */
+export function servicePortsHeld(
+  app: Pick<AppDefinition, 'portDefinitions' | 'container'>,
+): number[] {
+  const ports = [
+    ...(app.portDefinitions ?? []).map((d) => d.port),
+    ...(app.container?.portMappings ?? []).map((m) => m.servicePort ?? 0),
+  ];
+  return ports.filter((port) => port !== 0);
+}

@@ -10,5 +10,7 @@ export function liveState(applier: Pick<Applier, 'apps' | 'instances'>) {
     deployments: () => applier.apps.deployments(),
     instances: () => applier.instances.all(),
     lastTaskFailure: (appId: string) => applier.apps.lastTaskFailure(appId),
+    app: (id: string) => applier.apps.get(id),
+    servicePortHolders: (port: number) => applier.apps.servicePortHolders(port),
   };
 }

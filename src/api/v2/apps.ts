@@ -338,12 +338,14 @@ export function appsRoutes(deps: RouteDeps): Hono {
     await checkAppSecrets(c, deps, [wanted]);
     // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
     // shows them without reading the stored app.
-    const [spec = wanted] = await deps.assignServicePorts([wanted]);
     // The orchestrator checks that the app is new (409) together with its locks, atomically.
-    const result = await orchestrator.deploy(
-      { apps: [spec], isCreation: true },
-      { force: queryBoolean(c, 'force', false) },
-    );
+    const { spec, result } = await deps.assignServicePorts([wanted], async ([spec = wanted]) => ({
+      spec,
+      result: await orchestrator.deploy(
+        { apps: [spec], isCreation: true },
+        { force: queryBoolean(c, 'force', false) },
+      ),
+    }));
     // A new app's versionInfo is its version twice, so the answer needs no second read.
     const stored = stampedFallback(spec, result);
     await emitApiPost(deps, c, { appIds: [id], stored: [stored] });

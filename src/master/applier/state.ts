@@ -2,7 +2,7 @@
 // failures, each record with the revision of its last change. Only the applier changes it
 // (through `commitDraft`); everything else reads it through the two views.
 import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
-import { currentTaskId } from '../../domain/index.js';
+import { currentTaskId, servicePortsHeld } from '../../domain/index.js';
 
 /** A record and the state revision that last changed it. */
 export interface Versioned<TValue> {
@@ -39,6 +39,8 @@ export interface AppView {
   deploymentRevisionOf(id: string): number | undefined;
   /** The latest failed task of an app: from memory once written or read, else from the store. */
   lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
+  /** How many apps hold service port `port` (an index: no scan of the apps). */
+  servicePortHolders(port: number): number;
 }
 
 /** The mutable maps behind the views. */
@@ -49,6 +51,8 @@ export interface StateData {
   byApp: Map<string, Map<string, Instance>>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
+  /** Service port → how many apps hold it; kept with `apps` so assigning one scans nothing. */
+  servicePorts: Map<number, number>;
   revision: number;
 }
 
@@ -86,8 +90,27 @@ export function emptyState(): StateData {
     instances: new Map(),
     byApp: new Map(),
     failures: new Map(),
+    servicePorts: new Map(),
     revision: 0,
   };
+}
+
+/** Counts `app`'s service ports in (`by` 1) or out (`by` -1) of the index. */
+function indexServicePorts(state: StateData, app: AppDefinition | undefined, by: 1 | -1): void {
+  if (!app) return;
+  for (const port of servicePortsHeld(app)) {
+    const holders = (state.servicePorts.get(port) ?? 0) + by;
+    if (holders > 0) state.servicePorts.set(port, holders);
+    else state.servicePorts.delete(port);
+  }
+}
+
+/** Puts (or, with undefined, removes) app `id`, keeping the service port index. */
+function putApp(state: StateData, id: string, app: AppDefinition | undefined): void {
+  indexServicePorts(state, state.apps.get(id), -1);
+  indexServicePorts(state, app, 1);
+  if (app) state.apps.set(id, app);
+  else state.apps.delete(id);
 }
 
 function remember(state: StateData, record: Versioned<Instance>): void {
@@ -115,7 +138,9 @@ export function loadState(
   stored: { apps: AppDefinition[]; deployments: Deployment[]; instances: Instance[] },
 ): void {
   const revision = state.revision + 1;
-  state.apps = new Map(stored.apps.map((app) => [app.id, app]));
+  state.apps = new Map();
+  state.servicePorts = new Map();
+  for (const app of stored.apps) putApp(state, app.id, app);
   state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
   state.instances = new Map();
   state.byApp = new Map();
@@ -130,10 +155,7 @@ export function commitDraft(state: StateData, draft: Draft): void {
     if (record) remember(state, record);
     else forget(state, id);
   }
-  for (const [id, app] of draft.apps) {
-    if (app) state.apps.set(id, app);
-    else state.apps.delete(id);
-  }
+  for (const [id, app] of draft.apps) putApp(state, id, app ?? undefined);
   for (const id of draft.removedApps) state.failures.set(id, null);
   for (const [id, record] of draft.deployments) {
     if (record) state.deployments.set(id, record);
@@ -198,6 +220,7 @@ export function createAppView(
     deployments: () => [...loaded().deployments.values()].map((record) => record.value),
     deployment: (id) => loaded().deployments.get(id)?.value,
     deploymentRevisionOf: (id) => loaded().deployments.get(id)?.revision,
+    servicePortHolders: (port) => loaded().servicePorts.get(port) ?? 0,
     async lastTaskFailure(appId) {
       const state = loaded();
       const known = state.failures.get(appId);
