@@ -15,7 +15,17 @@ interface AuthenticatedEnv {
  * Hono's body limit replaces `c.req.raw` with a new Request.
  */
 export function withPrincipal(env: unknown, principal: Principal): AuthenticatedEnv {
+  // @hono/node-server makes a fresh `{ incoming, outgoing }` for every request: set the principal
+  // on it (no copy on the hot path). Any other env may be shared between requests: copy it.
+  if (isNodeEnv(env)) {
+    env.principal = principal;
+    return env;
+  }
   return { ...(env as object | undefined), principal };
+}
+
+function isNodeEnv(env: unknown): env is AuthenticatedEnv & { incoming: object } {
+  return typeof env === 'object' && env !== null && 'incoming' in env && 'outgoing' in env;
 }
 
 /**
