@@ -3,6 +3,7 @@
 // Redis user reaches only its own streams, the master believes an agent only about itself and its
 // tasks, revoking an agent deletes its user and closes its connections at once, and a secret
 // reaches only the stream of the agent that runs its task.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -179,6 +180,33 @@ describe.skipIf(!ok)('agent identity', () => {
     await database?.drop();
     await redis?.kill();
   }, 60_000);
+
+  it('pacer agent-token create prints a join token that an agent can use once', async () => {
+    const pacer = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['bin/pacer.js', 'agent-token', ...args],
+          { env: { ...process.env, PACER_URL: api.url, PACER_CONFIG: '/nonexistent/pacer.json' } },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const created = await pacer(['create', '--hostname', 'edge-cli']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^pjt_/);
+    expect((await api.post('/v2/acl/agent-join', { token })).body).toMatchObject({
+      hostname: 'edge-cli',
+    });
+
+    const json = await pacer(['create', '--hostname', 'edge-json', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ hostname: 'edge-json', token: /^pjt_/ });
+    const refused = await pacer(['create', '--hostname', '../../etc']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('/hostname: must be a hostname');
+    expect((await pacer(['create'])).code).toBe(2);
+  });
 
   it('a join token works once only, and never once expired', async () => {
     const token = await joinToken('edge-once');

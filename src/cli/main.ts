@@ -13,7 +13,7 @@ import {
   type TransportConfig,
 } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
-import type { runOperatorCommand } from './operator/run.js';
+import type { OPERATOR_COMMANDS, runOperatorCommand } from './operator/run.js';
 
 // The roles are loaded only when run, so `pacer --help` answers at once.
 const roles = {
@@ -31,8 +31,6 @@ Commands:
   dev       master and one agent in one process, embedded state (PGlite), in-process bus
   master    the Marathon API, deployments and scheduling (needs DATABASE_URL, REDIS_URL)
   agent     offers resources and runs tasks (needs REDIS_URL, PACER_MASTER_URL)
-  agent-token create --hostname <name> [--master <url>]
-            a one-time join token for an agent (admin; prints the token)
   help      this text
 
 Operating a cluster (master from --master, $PACER_URL or the config file; token from --token,
@@ -43,6 +41,7 @@ verified against --ca or $PACER_CA_FILE; --json for scripts):
   app list | show ID | tasks ID | delete ID | restart ID | scale ID N | rollback ID [VERSION]
   app logs ID [-f] [--stderr]
   task kill TASK_ID         deployment list | cancel ID      agent list      artifact push FILE
+  agent-token create --hostname <name>   a one-time join token for an agent (admin; prints it)
 
 Flags:
   --port <n>                 HTTP port (dev, master; default 8080 or $PORT)
@@ -77,14 +76,12 @@ Flags:
 
   --join-token <token>       agent: join with this one-time token (better: $PACER_JOIN_TOKEN)
   --require-agent-identity   master: hear only agents that joined with a token
-  --master <url>             agent-token: the master (default $PACER_MASTER_URL)
 
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL], PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL],
 PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_LEASE_TTL_MS (master 1500, dev 10000), PACER_LEASE_RENEW_MS (300), PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
-PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600),
-PACER_TOKEN (agent-token: the caller's API secret, sent as a Bearer token).
+PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600).
 `;
 
 const options = {
@@ -308,38 +305,11 @@ async function agent(flags: Flags): Promise<void> {
   stopOnSignal([running, { stop: () => bus.close() }], logger);
 }
 
-/** `pacer agent-token create --hostname <name>`: asks the master for a join token, prints it. */
-async function agentToken(flags: Flags, action: string | undefined): Promise<void> {
-  if (action !== 'create')
-    throw new ConfigError('Usage: pacer agent-token create --hostname <name> [--master <url>]');
-  const hostname = typeof flags.hostname === 'string' ? flags.hostname : undefined;
-  if (!hostname) throw new ConfigError('--hostname is required');
-  const master =
-    (typeof flags.master === 'string' ? flags.master : undefined) ??
-    process.env.PACER_MASTER_URL ??
-    'http://127.0.0.1:8080';
-  const secret = process.env.PACER_TOKEN;
-  const response = await fetch(new URL('/v2/acl/agent-tokens', master), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(secret ? { authorization: `Bearer ${secret}` } : {}),
-    },
-    body: JSON.stringify({ hostname }),
-  });
-  const text = await response.text();
-  if (response.status !== 201) {
-    console.error(`pacer: the master answered ${response.status}: ${text.slice(0, 500)}`);
-    process.exit(1);
-  }
-  console.log((JSON.parse(text) as { token: string }).token);
-}
-
 type OperatorCommandFlags = Parameters<typeof runOperatorCommand>[2];
 
 /** An operator command (`app`, `task`, …), loaded only when used. */
 async function operator(
-  command: 'app' | 'task' | 'deployment' | 'agent' | 'artifact',
+  command: (typeof OPERATOR_COMMANDS)[number],
   args: string[],
   flags: OperatorCommandFlags,
 ): Promise<void> {
@@ -368,7 +338,6 @@ async function main(argv: string[]): Promise<void> {
       if (positionals[1] === undefined) return agent(flags);
       return operator('agent', positionals.slice(1), values);
     case 'agent-token':
-      return agentToken(flags, positionals[1]);
     case 'app':
     case 'task':
     case 'deployment':

@@ -6,10 +6,10 @@ import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
 import { readJson } from '../request.js';
 import { defineRoutes, on } from '../route.js';
+import { parseWire } from './wire/violations.js';
+import { AgentTokenRequestSchema } from './wire/acl-schemas.js';
 import { error, media } from '../route-docs.js';
 
-/** A hostname as agents report it: printable, no spaces, at most 255 characters. */
-const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 /** Join tokens are `pjt_` and 43 base64url characters; anything far longer is not one. */
 const MAX_TOKEN_LENGTH = 256;
 
@@ -27,7 +27,7 @@ export const ACL_AGENTS_ROUTES = defineRoutes({
     operationId: 'createAgentJoinToken',
     summary: 'A one-time join token for one agent, expiring (admin)',
     tag: 'pacer',
-    body: { media: 'application/json' },
+    body: { schema: 'AgentTokenRequest' },
     answers: {
       '201': media('The token, shown once.', 'application/json', {
         type: 'object',
@@ -73,12 +73,7 @@ export function aclAgentRoutes(deps: ApiDeps): Hono {
 
   on(routes, ACL_AGENTS_ROUTES.createAgentJoinToken, async (c) => {
     authorize(c, Action.ADMIN);
-    const hostname = field(await readJson(c), 'hostname');
-    if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) {
-      throw new ValidationError([
-        { path: '/hostname', errors: ['must be a hostname: letters, digits, ".", "_", "-"'] },
-      ]);
-    }
+    const { hostname } = parseWire(AgentTokenRequestSchema, await readJson(c));
     const { token, expiresAt } = await identity.createJoinToken(hostname);
     return c.json({ token, hostname, expiresAt: new Date(expiresAt).toISOString() }, 201);
   });

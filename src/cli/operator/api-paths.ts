@@ -821,6 +821,9 @@ export interface components {
                 lastHeartbeatAt: string;
             }[];
         };
+        AgentTokenRequest: {
+            hostname: string;
+        };
         App: {
             id?: string;
             cmd?: string;
@@ -5359,7 +5362,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": string;
+                "application/json": components["schemas"]["AgentTokenRequest"];
             };
         };
         responses: {

@@ -6,6 +6,7 @@ import {
   deploymentCommand,
   taskCommand,
 } from './cluster-commands.js';
+import { agentTokenCommand } from './agent-token-command.js';
 import { appCommand } from './app-commands.js';
 import type { OperatorFlags } from './app-commands.js';
 import { ApiRefusal, createPacerClient } from './client.js';
@@ -22,12 +23,25 @@ async function caOf(file: string) {
   }
 }
 
-export const OPERATOR_COMMANDS = ['app', 'task', 'deployment', 'agent', 'artifact'] as const;
+export const OPERATOR_COMMANDS = [
+  'app',
+  'task',
+  'deployment',
+  'agent',
+  'agent-token',
+  'artifact',
+] as const;
 
 export async function runOperatorCommand(
   command: (typeof OPERATOR_COMMANDS)[number],
   args: string[],
-  flags: OperatorFlags & { master?: string; token?: string; ca?: string; json?: boolean },
+  flags: OperatorFlags & {
+    master?: string;
+    token?: string;
+    ca?: string;
+    json?: boolean;
+    hostname?: string;
+  },
 ): Promise<number> {
   const configured = operatorSettings(flags);
   const settings = configured.ca
@@ -44,6 +58,8 @@ export async function runOperatorCommand(
         return await deploymentCommand(ctx, args);
       case 'agent':
         return await agentCommand(ctx, args);
+      case 'agent-token':
+        return await agentTokenCommand(ctx, args);
       case 'artifact':
         return await artifactCommand(ctx, args);
     }

@@ -38,6 +38,21 @@ export const TokenRequestSchema = z
     description: 'A new API token: its name and grants (`admin` covers every action).',
   });
 
+/** A hostname as agents report it: printable, no spaces, at most 255 characters. */
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/** Body of `POST /v2/acl/agent-tokens`. */
+export const AgentTokenRequestSchema = z
+  .object({
+    hostname: z.string().regex(HOSTNAME, {
+      message: 'must be a hostname: letters, digits, ".", "_", "-"',
+    }),
+  })
+  .register(requestSchemas, {
+    id: 'AgentTokenRequest',
+    description: 'The hostname of the agent that will join with the token.',
+  });
+
 const grants = z.array(z.object({ path: z.string(), actions: z.array(ActionSchema) }));
 
 /** Answer of `POST /v2/acl/tokens`: the only time the secret is shown. */
