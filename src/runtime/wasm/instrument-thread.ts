@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FailureReason } from '../../domain/index.js';
 import type { ModuleCaps } from './check-module.js';
-import { resolveWorkerUrl, workerExecArgv } from './worker-pool.js';
+import { resolveWorkerUrl, terminated, workerExecArgv } from './worker-pool.js';
 
 /** Agent → instrument thread. */
 export interface InstrumentRequest {
@@ -106,7 +106,7 @@ export function createInstrumentThread(): InstrumentThread {
       isClosed = true;
       const thread = worker;
       worker = undefined;
-      if (thread) await thread.terminate();
+      if (thread) await terminated(thread);
     },
   };
 }

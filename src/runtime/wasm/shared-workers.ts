@@ -2,7 +2,7 @@
 // task's events routed by its id, a kill sent as a message instead of terminating the thread.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
-import { workerExecArgv, type WorkerSink } from './worker-pool.js';
+import { terminated, workerExecArgv, type WorkerSink } from './worker-pool.js';
 import {
   workerModuleSlots,
   type RunBatch,
@@ -145,7 +145,7 @@ export function createSharedWorkers(options: {
       return placed.size;
     },
     async close() {
-      await Promise.all(all.map((shared) => shared.worker.terminate()));
+      await Promise.all(all.map((shared) => terminated(shared.worker)));
     },
   };
 }
