@@ -9,12 +9,19 @@ import { silentLogger } from '../../lib/index.js';
 import { createSharedWorkers, type SharedWorkers } from './shared-workers.js';
 import type { WorkerSink } from './worker-pool.js';
 import type { RunRequest, WorkerEvent } from './worker-messages.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 // Stands in for task-worker.js: starts every task, and crashes its thread (an uncaught error,
-// as a bug in the host would) when told to run a task named `crash-*`.
+// as a bug in the host would) when told to run a task named `crash-*`. A stop ends the task
+// (its exit event), except for a task named `stuck-*`: its thread never answers (a host call
+// that never returns).
 const fakeWorker = `
 import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (m) => {
+  if (m.type === 'stop') {
+    if (!m.taskId.startsWith('stuck')) parentPort.postMessage([{ type: 'exit', taskId: m.taskId, outcome: 'stopped' }]);
+    return;
+  }
   if (m.type !== 'runs') return;
   for (const { taskId } of m.requests) {
     if (taskId.startsWith('crash')) setImmediate(() => { throw new Error('host bug'); });
@@ -91,5 +98,43 @@ describe('shared workers', () => {
     shared.run(request('c'), module, c);
     await c.isStarted;
     expect(shared.taskCount).toBe(2);
+  });
+
+  it('ends a thread that does not end a stopped task in time, and places new tasks elsewhere', async () => {
+    shared = createSharedWorkers({
+      threads: 1,
+      tasksPerThread: 10,
+      logger: silentLogger(),
+      workerUrl,
+      stopDeadlineMs: 100,
+    });
+    const module = {} as WebAssembly.Module;
+    const polite = sink();
+    const stuck = sink();
+    const neighbour = sink();
+    for (const [id, s] of [
+      ['polite', polite],
+      ['stuck-1', stuck],
+      ['neighbour', neighbour],
+    ] as const)
+      shared.run(request(id), module, s);
+    await Promise.all([polite.isStarted, stuck.isStarted, neighbour.isStarted]);
+
+    // A thread that answers its stop keeps its other tasks.
+    shared.stop('polite');
+    await waitFor('the polite task ended', () =>
+      polite.events.some((event) => event.type === 'exit'),
+    );
+    expect(shared.taskCount).toBe(2);
+
+    shared.stop('stuck-1');
+    const error = await stuck.death;
+    expect(error?.message).toMatch(/did not end task stuck-1 within 100 ms/);
+    await neighbour.death; // the price of sharing a thread
+    expect(shared.taskCount).toBe(0);
+    const next = sink();
+    shared.run(request('next'), module, next);
+    await next.isStarted;
+    expect(shared.taskCount).toBe(1);
   });
 });

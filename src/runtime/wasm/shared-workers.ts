@@ -38,7 +38,17 @@ interface Shared {
   isDead: boolean;
   /** Requests not posted yet: sent together at the end of this turn of the event loop. */
   outbox: RunRequest[];
+  /** Deadlines of the stops not answered yet, by task id. */
+  stopping: Map<string, NodeJS.Timeout>;
 }
+
+/**
+ * How long a thread may take to end a task it was told to stop. A task stops at the end of its
+ * fuel slice (milliseconds), so a thread still running it after this is stuck (a host call that
+ * never returns): it is terminated, failing its other tasks, rather than reporting the task
+ * ended while its code still runs beside new ones.
+ */
+const STOP_DEADLINE_MS = 5_000;
 
 export function createSharedWorkers(options: {
   /** Threads used before any holds `tasksPerThread` tasks. */
@@ -46,7 +56,10 @@ export function createSharedWorkers(options: {
   tasksPerThread: number;
   logger: Logger;
   workerUrl: URL;
+  /** See STOP_DEADLINE_MS (tests shorten it). */
+  stopDeadlineMs?: number;
 }): SharedWorkers {
+  const stopDeadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
   const all: Shared[] = [];
   const placed = new Map<string, Shared>();
 
@@ -64,6 +77,7 @@ export function createSharedWorkers(options: {
       modules: new Set(),
       isDead: false,
       outbox: [],
+      stopping: new Map(),
     };
     worker.on('message', (events: WorkerEvent[]) => {
       for (const event of events) {
@@ -72,28 +86,34 @@ export function createSharedWorkers(options: {
         sink?.onEvent(event);
       }
     });
-    const die = (error: Error | undefined): void => {
-      if (shared.isDead) return;
-      shared.isDead = true;
-      all.splice(all.indexOf(shared), 1);
-      // Every task of the thread is lost with it: the price of sharing (README).
-      for (const [taskId, sink] of shared.sinks) {
-        placed.delete(taskId);
-        sink.onDeath(error);
-      }
-      shared.sinks.clear();
-    };
     worker.on('error', (error) => {
       options.logger.warn({ err: error }, 'shared task worker crashed');
-      die(error);
+      die(shared, error);
     });
-    worker.on('exit', () => die(undefined));
+    worker.on('exit', () => die(shared, undefined));
     worker.unref();
     all.push(shared);
     return shared;
   }
 
+  /** Gives a thread up: its tasks end with it (failed, or as stopped if they were). */
+  function die(shared: Shared, error: Error | undefined): void {
+    if (shared.isDead) return;
+    shared.isDead = true;
+    all.splice(all.indexOf(shared), 1);
+    for (const timer of shared.stopping.values()) clearTimeout(timer);
+    shared.stopping.clear();
+    // Every task of the thread is lost with it: the price of sharing (README).
+    for (const [taskId, sink] of shared.sinks) {
+      placed.delete(taskId);
+      sink.onDeath(error);
+    }
+    shared.sinks.clear();
+  }
+
   function forget(shared: Shared, taskId: string): void {
+    clearTimeout(shared.stopping.get(taskId));
+    shared.stopping.delete(taskId);
     if (!shared.sinks.delete(taskId)) return;
     placed.delete(taskId);
     if (shared.sinks.size === 0) shared.worker.unref();
@@ -137,6 +157,18 @@ export function createSharedWorkers(options: {
       flush(shared); // the stop must not overtake the run
       const message: StopRequest = { type: 'stop', taskId };
       shared.worker.postMessage(message);
+      if (shared.stopping.has(taskId)) return;
+      const deadline = setTimeout(() => {
+        if (shared.isDead || !shared.sinks.has(taskId)) return;
+        const error = new Error(
+          `the shared thread did not end task ${taskId} within ${stopDeadlineMs} ms`,
+        );
+        options.logger.warn({ taskId, tasks: shared.sinks.size }, error.message);
+        die(shared, error);
+        void terminated(shared.worker);
+      }, stopDeadlineMs);
+      deadline.unref();
+      shared.stopping.set(taskId, deadline);
     },
     warm() {
       while (all.length < options.threads) spawn();
