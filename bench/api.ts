@@ -136,6 +136,8 @@ async function serve(kind: Kind): Promise<void> {
     publicUrl: 'http://127.0.0.1:8080',
     version: 'bench',
     agentTimeoutMs: 3_600_000,
+    // As `pacer dev` runs it: alone on its embedded store.
+    isSoleMaster: kind === 'dev',
     auth: process.env.BENCH_AUTH
       ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false }
       : { insecure: false },

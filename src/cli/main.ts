@@ -184,7 +184,9 @@ async function dev(flags: Flags): Promise<void> {
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
     // One master on its own embedded store: nobody to fail over to, so the library's long
-    // default lease, and a stalled event loop does not cost it its leadership.
+    // default lease, and a stalled event loop does not cost it its leadership; no other master
+    // can open the store, so its writes need no fence.
+    isSoleMaster: true,
     leaseTtlMs: config.lease.ttlMs,
     leaseRenewMs: config.lease.renewMs,
     ...(config.transport.tls ? { tls: config.transport.tls } : {}),

@@ -41,6 +41,12 @@ export interface MasterOptions {
   agentTimeoutMs: number;
   placement?: 'binpack' | 'spread';
   evaluationIntervalMs?: number;
+  /**
+   * True when no other master can open the store (`pacer dev`'s embedded PGlite): writes skip
+   * the lease check, which guards against another master, and there is none (a batch of
+   * `POST /v2/apps` then writes 8 statements on PGlite instead of 13).
+   */
+  isSoleMaster?: boolean;
   /** Leader lease length; a dead leader is replaced after at most this long. */
   leaseTtlMs?: number;
   /** How often the leader renews its lease (and followers try it). */
@@ -71,7 +77,7 @@ export function createMaster(options: MasterOptions) {
   // the leader lease in its term, checked by the database with each write: a leader paused past
   // its lease writes nothing when it wakes. Set once the leadership exists, below.
   let fenceOf: () => Fence | undefined = () => undefined;
-  const stateStore = createFencedStore(store, () => fenceOf());
+  const stateStore = options.isSoleMaster ? store : createFencedStore(store, () => fenceOf());
   const events = createEventHub({ store: stateStore, clock, logger });
   // The one writer of instances, apps and deployments; everything else reads its views.
   const applier = createApplier({
