@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/index.js';
 import { workerExecArgv, type WorkerSink } from './worker-pool.js';
 import {
   workerModuleSlots,
+  type NetDelivery,
   type RunBatch,
   type RunRequest,
   type StopRequest,
@@ -21,6 +22,8 @@ export interface SharedWorkers {
    * then. Idempotent.
    */
   stop(taskId: string): void;
+  /** Posts socket traffic to a resident task's thread (after its run request). */
+  post(message: NetDelivery): void;
   /**
    * Starts threads up to `threads` now (idempotent): a thread takes hundreds of milliseconds of
    * CPU to boot, which the first resident launches would otherwise wait for.
@@ -136,6 +139,12 @@ export function createSharedWorkers(options: {
       if (!shared) return;
       flush(shared); // the stop must not overtake the run
       const message: StopRequest = { type: 'stop', taskId };
+      shared.worker.postMessage(message);
+    },
+    post(message) {
+      const shared = placed.get(message.taskId);
+      if (!shared) return;
+      flush(shared); // the traffic must not overtake the run
       shared.worker.postMessage(message);
     },
     warm() {
