@@ -32,7 +32,15 @@ describe('Wasm services on pacer dev', () => {
     const port = await freePort();
     api = apiClient(`http://127.0.0.1:${port}`);
     dev = startPacer(
-      ['dev', '--port', String(port), '--host', '127.0.0.1', '--data-dir', await tempDir('pacer-svc')],
+      [
+        'dev',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--data-dir',
+        await tempDir('pacer-svc'),
+      ],
       {},
     );
     await waitForApi(api.url, dev);

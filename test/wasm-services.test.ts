@@ -11,7 +11,14 @@ import { sandboxWith, wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 import { waitFor } from './support/wait-for.js';
 
 const driver = createWasmDriver({ logger: silentLogger(), poolSize: 2, bindHost: '127.0.0.1' });
-afterAll(() => driver.close());
+// Unmetered: nothing is made resumable, so a service blocks a pooled thread of its own.
+const pooled = createWasmDriver({
+  logger: silentLogger(),
+  poolSize: 2,
+  bindHost: '127.0.0.1',
+  shouldMeterFuel: false,
+});
+afterAll(() => Promise.all([driver.close(), pooled.close()]));
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -25,6 +32,7 @@ let n = 0;
 async function service(
   module: string,
   overrides: Partial<TaskSpec> & { args?: string[] } = {},
+  on = driver,
 ): Promise<{ spec: TaskSpec; port: number; logs: string[] }> {
   const port = await freePort();
   const logs: string[] = [];
@@ -36,7 +44,7 @@ async function service(
     onLog: (_stream, line) => void logs.push(line),
     ...overrides,
   });
-  await driver.start(spec);
+  await on.start(spec);
   return { spec, port, logs };
 }
 
@@ -65,6 +73,84 @@ describe('socket mode', () => {
   });
 });
 
+describe('socket mode attacks', () => {
+  beforeAll(() => resumableReady(), 120_000);
+
+  it('serves from a pooled thread too (a module that is not resident)', async () => {
+    const { spec, port } = await service('http-hello', { env: { GREETING: 'pooled' } }, pooled);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => get(port)));
+    expect(answers.every((r) => r.text === 'pooled\n')).toBe(true);
+    await pooled.stop(spec.taskId);
+    expect((await pooled.wait(spec.taskId)).reason).toBe('KILLED');
+  });
+
+  it('answers bad buffers, foreign fds, wrong socket kinds and double shutdowns with errnos', async () => {
+    // Another task holding connections: its fds mean nothing to the attacker.
+    const other = await service('http-hello');
+    const keep = await get(other.port);
+    expect(keep.status).toBe(200);
+    const { spec, port } = await service('sock-attack');
+    const client = net.connect({ port, host: '127.0.0.1' });
+    const chunks: Buffer[] = [];
+    client.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise((resolve) => client.on('end', resolve));
+    client.write('12345');
+    await ended;
+    client.destroy();
+    const r = [...Buffer.concat(chunks)];
+    expect(r).toEqual([
+      0, // accept (blocking, the task unwound while it waited)
+      21, // recv into a 4 GiB buffer: EFAULT
+      0, // recv into a 60,000-byte buffer
+      5, // … took only the 5 bytes that came
+      8, // send on fd 99: EBADF
+      57, // recv on stdout: ENOTSOCK
+      28, // accept on a connection: EINVAL
+      28, // shutdown with bad flags: EINVAL
+      0, // shutdown of the read side
+      0, // … twice
+    ]);
+    expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+    expect((await get(other.port)).status).toBe(200);
+  });
+
+  it('resumes a resident sender blocked on a full window as its peer reads (net-host.test.ts: the bound)', async () => {
+    const { spec, port } = await service('sock-flood');
+    const client = net.connect({ port, host: '127.0.0.1' });
+    client.pause();
+    let received = 0;
+    await new Promise((resolve) => client.on('connect', resolve));
+    client.on('data', (d: Buffer) => (received += d.length));
+    client.resume();
+    await waitFor('64 MiB streamed', () => received > 64 * 1024 * 1024, 60_000);
+    client.destroy();
+    await driver.stop(spec.taskId);
+    expect((await driver.wait(spec.taskId)).reason).toBe('KILLED');
+  });
+
+  it('keeps serving after a flood of idle connections is gone', async () => {
+    const { port } = await service('http-hello');
+    const flood = Array.from({ length: 400 }, () => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.on('error', () => undefined);
+      return s;
+    });
+    await Promise.all(
+      flood.map(
+        (s) =>
+          new Promise((resolve) =>
+            s.connecting ? s.once('connect', resolve).once('close', resolve) : resolve(s),
+          ),
+      ),
+    );
+    flood.forEach((s) => s.destroy());
+    const answer = await waitFor('an answer after the flood', () =>
+      get(port).then((r) => r.status === 200 && r),
+    );
+    expect(answer.text).toBe('hello\n');
+  });
+});
+
 describe('handler mode (WAGI)', () => {
   it('answers with the CGI environment, headers, status and body', async () => {
     const { port } = await service('wagi-hello', {
@@ -82,7 +168,9 @@ describe('handler mode (WAGI)', () => {
     expect(r.text).toContain('method=POST\npath=/a/b\nquery=x=1\n');
     expect(r.text).toContain(`server=127.0.0.1:${port}\n`);
     expect(r.text).toContain(`url=http://127.0.0.1:${port}/a/b?x=1\n`);
-    expect(r.text).toContain('agent=tester\ncontent_type=text/plain\ncontent_length=12\nbody_bytes=12\n');
+    expect(r.text).toContain(
+      'agent=tester\ncontent_type=text/plain\ncontent_length=12\nbody_bytes=12\n',
+    );
     expect(r.text).toContain('greeting=hey\n');
     expect(await get(port, '/status/418')).toMatchObject({ status: 418, text: 'status 418\n' });
     const redirect = await fetch(`http://127.0.0.1:${port}/redirect`, { redirect: 'manual' });

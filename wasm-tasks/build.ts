@@ -91,7 +91,9 @@ function buildCTasks(force: boolean): string[] {
       );
       written.push(output);
     } catch (error) {
-      console.warn(`wasm-tasks: cannot build ${name} (clang --target=wasm32-wasi): ${String(error)}`);
+      console.warn(
+        `wasm-tasks: cannot build ${name} (clang --target=wasm32-wasi): ${String(error)}`,
+      );
     }
   }
   return written;

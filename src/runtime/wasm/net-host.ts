@@ -14,6 +14,8 @@ export interface NetHost {
   close(): void;
   /** Connections open now. */
   readonly connectionCount: number;
+  /** Bytes the host holds for the guest's connections: sends not yet taken by the kernel. */
+  readonly bufferedBytes: number;
 }
 
 interface Conn {
@@ -178,6 +180,11 @@ export async function createNetHost(options: {
     },
     get connectionCount() {
       return conns.size;
+    },
+    get bufferedBytes() {
+      let n = 0;
+      for (const conn of conns.values()) n += conn.socket.writableLength;
+      return n;
     },
   };
 }

@@ -99,6 +99,7 @@ export function startResidentTask(options: {
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
     chargeFuel: fuelCharger(() => fuel),
     waiter: {
+      isSuspending: true,
       resume() {
         if (call(AsyncifyExports.state) !== rewinding) return false;
         call(AsyncifyExports.stopRewind);

@@ -60,9 +60,9 @@ export function makeResumable(bytes: Uint8Array): Uint8Array {
     );
     binaryen.setPassArgument(
       'asyncify-imports',
-      // Socket mode: a blocking accept, recv or read waits for traffic without holding the
+      // Socket mode: a blocking accept, recv, send or read waits for traffic without holding the
       // thread (wasi/waiter.ts).
-      ['poll_oneoff', 'sock_accept', 'sock_recv', 'fd_read']
+      ['poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'fd_read']
         .map((name) => `wasi_snapshot_preview1.${name}`)
         .concat(`${yieldImport.module}.${yieldImport.name}`)
         .join(','),

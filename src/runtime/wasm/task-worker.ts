@@ -73,10 +73,15 @@ function run(request: RunRequest): void {
     // the port synchronously (only this task's traffic comes to a pooled worker while it runs).
     receiveNet: () => {
       net?.flush();
+      let isReceived = false;
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const message = m.message as NetDelivery;
-        if (message.type === 'net' && message.taskId === taskId) net?.apply(message.events);
+        if (message.type === 'net' && message.taskId === taskId && net) {
+          net.apply(message.events);
+          isReceived = true;
+        }
       }
+      return isReceived;
     },
     stdin: request.stdin,
     captureStdoutBytes: request.captureStdoutBytes,

@@ -43,7 +43,7 @@ export interface WasiHostOptions {
    */
   net?: NetMirror;
   /** Pooled tasks in socket mode: posts queued ops and applies deliveries received meanwhile. */
-  receiveNet?: () => void;
+  receiveNet?: () => boolean;
   /** Handler mode: stdin holds these bytes (the request body). */
   stdin?: Uint8Array;
   /** Handler mode: stdout is captured, up to this many bytes (`WasiHost.stdout`). */

@@ -42,11 +42,15 @@ export function createSocketCalls(options: {
   const isBlocking = (entry: SocketEntry): boolean => (entry.fdflags & FdFlag.NONBLOCK) === 0;
 
   /** Runs `attempt` until it gives a result, waiting in between when the fd blocks. */
-  const untilReady = (entry: SocketEntry, attempt: () => number | undefined): number => {
+  const untilReady = (
+    entry: SocketEntry,
+    attempt: () => number | undefined,
+    canWait = true,
+  ): number => {
     for (;;) {
       const result = attempt();
       if (result !== undefined) return result;
-      if (!isBlocking(entry)) return Errno.AGAIN;
+      if (!isBlocking(entry) || !canWait) return Errno.AGAIN;
       // A resident guest unwinds here; the call is made again once traffic came.
       if (!waiter.wait(undefined, true)) return Errno.SUCCESS;
     }
@@ -65,19 +69,23 @@ export function createSocketCalls(options: {
     });
     return { errno, read };
   };
-  const send = (fd: number, iovsPtr: number, iovsLen: number) => {
+  const send = (fd: number, iovsPtr: number, iovsLen: number, canWait = true) => {
     const { entry, id } = connOf(fd);
     fds.require(entry, Right.FD_WRITE, Errno.BADF);
     const chunks = memory.iovecsUncounted(iovsPtr, iovsLen);
     let written = 0;
-    const errno = untilReady(entry, () => {
-      const room = net.writable(id);
-      if (room < 0) return Errno.PIPE;
-      if (room === 0) return undefined;
-      written = net.send(id, chunks, Math.min(room, MAX_SEND_BYTES));
-      memory.addTouched(written);
-      return Errno.SUCCESS;
-    });
+    const errno = untilReady(
+      entry,
+      () => {
+        const room = net.writable(id);
+        if (room < 0) return Errno.PIPE;
+        if (room === 0) return undefined;
+        written = net.send(id, chunks, Math.min(room, MAX_SEND_BYTES));
+        memory.addTouched(written);
+        return Errno.SUCCESS;
+      },
+      canWait,
+    );
     return { errno, written };
   };
   const closeSocket = (entry: SocketEntry): void => {
@@ -182,7 +190,9 @@ export function createSocketCalls(options: {
       if (!socketOf(fd))
         return fdWrite(fd as never, iovsPtr as never, iovsLen as never, nwrittenPtr as never);
       memory.check(nwrittenPtr, 4);
-      const { errno, written } = send(fd, iovsPtr, iovsLen);
+      // fd_write is not made able to unwind (every printf reaches it: instrumenting them all
+      // would slow every resident module), so a resident task's full window is EAGAIN here.
+      const { errno, written } = send(fd, iovsPtr, iovsLen, !waiter.isSuspending);
       if (errno !== Errno.SUCCESS) return errno;
       memory.view().setUint32(nwrittenPtr, written, true);
       return Errno.SUCCESS;

@@ -5,6 +5,12 @@ import { StopRequested } from './stop-requested.js';
 
 export interface Waiter {
   /**
+   * True when `wait` unwinds the guest (a resident task): only the imports that Asyncify made
+   * able to unwind (resumable-module.ts: poll_oneoff, sock_accept, sock_recv, sock_send,
+   * fd_read) may then wait; others must answer at once (EAGAIN).
+   */
+  readonly isSuspending: boolean;
+  /**
    * Called first by every call that may wait. True when this call is the replay of one that
    * suspended the guest (a resident task being rewound); the rewind is then over.
    */
@@ -29,12 +35,13 @@ export const NET_WAKE_INDEX = 1;
  */
 export function createBlockingWaiter(options: {
   control: Int32Array;
-  /** Posts queued socket ops, then applies every delivery already received. */
-  receiveNet?: () => void;
+  /** Posts queued socket ops, then applies every delivery already received (true: some). */
+  receiveNet?: () => boolean;
 }): Waiter {
   const { control } = options;
   const isStopped = (): boolean => Atomics.load(control, 0) !== 0;
   return {
+    isSuspending: false,
     resume: () => false,
     wait(ms, isNetWait) {
       if (isStopped()) throw new StopRequested();
@@ -45,10 +52,9 @@ export function createBlockingWaiter(options: {
         return true;
       }
       const seen = Atomics.load(control, NET_WAKE_INDEX);
-      options.receiveNet();
-      // Nothing new since `seen`: sleep until the driver bumps the word (or stop, or ms). The
-      // driver notifies this index on stop too.
-      if (Atomics.load(control, NET_WAKE_INDEX) === seen) {
+      // Nothing received and nothing new since `seen`: sleep until the driver bumps the word
+      // (or stop, or ms). The driver notifies this index on stop too.
+      if (!options.receiveNet() && Atomics.load(control, NET_WAKE_INDEX) === seen) {
         Atomics.wait(control, NET_WAKE_INDEX, seen, ms);
         options.receiveNet();
       }
