@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_CONNS 256
-#define BUF_BYTES 8192
+#define MAX_CONNS 64
+#define BUF_BYTES 4096
 
 struct conn {
   int fd;

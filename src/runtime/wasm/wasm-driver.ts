@@ -336,7 +336,11 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     if (!file)
       throw new TaskStartError(FailureReason.INVALID_MODULE, 'no module named in cmd or args');
     // Not the budget: it is set in each instance, so every budget shares one compile.
-    const limits = { memMiB: spec.limits.memMiB, isMetered: shouldMeterFuel };
+    const limits = {
+      memMiB: spec.limits.memMiB,
+      isMetered: shouldMeterFuel,
+      isHandler: isWagiApp(spec.labels) && spec.ports.length > 0,
+    };
     // Fetched files sit at the top of the sandbox, under the last segment of their URI.
     const path = join(spec.sandboxDir, basename(file));
     const identity = fileIdentity(path);
