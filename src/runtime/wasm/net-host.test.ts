@@ -21,6 +21,7 @@ afterEach(() => cleanup.splice(0).forEach((f) => f()));
 describe('net host', () => {
   it('holds at most one window for a peer that never reads, and delivers it all once read', async () => {
     const port = await freePort();
+    // eslint-disable-next-line prefer-const -- assigned once the host exists; `pump` reads it
     let host: NetHost | undefined;
     let conn: number | undefined;
     let inFlight = 0;

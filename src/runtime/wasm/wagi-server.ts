@@ -159,24 +159,23 @@ export async function createWagiServer(options: {
   const answer = (
     response: http.ServerResponse,
     status: number,
-    body: string,
-    extra: Record<string, string> = {},
+    body: { text: string; headers?: Record<string, string> },
   ): void => {
     if (response.headersSent) return;
-    response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...extra });
-    response.end(`${body}\n`);
+    response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...body.headers });
+    response.end(`${body.text}\n`);
   };
 
   const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
     const startedAt = performance.now();
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > limits.maxBodyBytes) {
-      answer(response, 413, 'request body too large', { connection: 'close' });
+      answer(response, 413, { text: 'request body too large', headers: { connection: 'close' } });
       request.destroy();
       return;
     }
     if (inFlight >= limits.maxInFlight) {
-      answer(response, 503, 'too many requests in flight');
+      answer(response, 503, { text: 'too many requests in flight' });
       request.resume();
       return;
     }
@@ -200,7 +199,7 @@ export async function createWagiServer(options: {
     };
     request.on('close', () => {
       if (isTooLarge) {
-        answer(response, 413, 'request body too large', { connection: 'close' });
+        answer(response, 413, { text: 'request body too large', headers: { connection: 'close' } });
         done(413);
       }
     });
@@ -214,7 +213,7 @@ export async function createWagiServer(options: {
           const fuelHeader: Record<string, string> =
             result.fuelUsed === undefined ? {} : { 'x-pacer-fuel-used': String(result.fuelUsed) };
           const failed = (status: number, sentence: string): void => {
-            answer(response, status, sentence, fuelHeader);
+            answer(response, status, { text: sentence, headers: fuelHeader });
             done(status, result.fuelUsed);
           };
           if (result.isTimedOut) return failed(504, 'the handler ran past its time limit');
@@ -239,7 +238,7 @@ export async function createWagiServer(options: {
           done(parsed.status, result.fuelUsed);
         })
         .catch(() => {
-          answer(response, 500, 'the handler could not run');
+          answer(response, 500, { text: 'the handler could not run' });
           done(500);
         });
     });
