@@ -132,6 +132,39 @@ describe('Wasm services on pacer dev', () => {
     expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
   }, 60_000);
 
+  it('finishes a deployment once a socket-mode task passes its readiness check, TCP-healthy', async () => {
+    const app = {
+      id: '/svc/ready',
+      cpus: 0.1,
+      mem: 16,
+      portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
+      fetch: [{ uri: uris.get('http-hello') }],
+      cmd: 'http-hello.wasm',
+      healthChecks: [{ ...healthCheck('/'), protocol: 'TCP', path: undefined }],
+      readinessChecks: [
+        {
+          name: 'ready',
+          protocol: 'HTTP',
+          path: '/',
+          portName: 'http',
+          intervalSeconds: 2,
+          timeoutSeconds: 1,
+          httpStatusCodesForReady: [200],
+          preserveLastResponse: true,
+        },
+      ],
+    };
+    const created = await api.post('/v2/apps', app);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await healthyTask(app.id);
+    await waitFor(
+      'the deployment done',
+      async () => ((await api.get('/v2/deployments')).body as unknown[]).length === 0,
+      30_000,
+    );
+    expect((await api.delete(`/v2/apps${app.id}`)).status).toBe(200);
+  }, 60_000);
+
   it('marks a Wasm task whose HTTP health check fails unhealthy', async () => {
     const app = {
       id: '/svc/sick',

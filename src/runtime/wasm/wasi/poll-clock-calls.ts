@@ -104,8 +104,9 @@ export function createPollClockCalls(options: {
           s.deadline !== undefined && (m === undefined || s.deadline < m) ? s.deadline : m,
         undefined,
       );
-      const readyNow = (): Subscription[] => {
-        const t = process.hrtime.bigint();
+      /** Ready subscriptions; clocks are due by `at` (now when undefined). */
+      const readyNow = (at?: bigint): Subscription[] => {
+        const t = at ?? process.hrtime.bigint();
         return subs.filter((s) => {
           if (s.type === EVENTTYPE_CLOCK) return s.deadline !== undefined && s.deadline <= t;
           if (s.error !== Errno.SUCCESS || s.fd === undefined) return true;
@@ -118,7 +119,10 @@ export function createPollClockCalls(options: {
           return state.isReady;
         });
       };
-      let ready = readyNow();
+      // A sleep without sockets is over when its wait ends (as the blocking wait returns, or the
+      // resident task is resumed by its timer): the clocks due by the first deadline fire, so a
+      // task calls poll_oneoff the same number of times on every run (its fuel is exact).
+      let ready = readyNow(isReplay && !hasSocket ? first : undefined);
       while (ready.length === 0) {
         const left = first === undefined ? undefined : first - process.hrtime.bigint();
         const ms =
@@ -130,7 +134,7 @@ export function createPollClockCalls(options: {
           suspendedAt = now;
           return Errno.SUCCESS;
         }
-        ready = readyNow();
+        ready = readyNow(hasSocket ? undefined : first);
       }
       ready.forEach((s, i) => {
         const at = outPtr + i * 32;
