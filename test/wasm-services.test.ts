@@ -153,7 +153,7 @@ describe('socket mode attacks', () => {
 
 describe('handler mode (WAGI)', () => {
   it('answers with the CGI environment, headers, status and body', async () => {
-    const { port } = await service('wagi-hello', {
+    const { spec, port } = await service('wagi-hello', {
       labels: { PACER_WASM_HTTP: 'wagi' },
       env: { GREETING: 'hey' },
     });
@@ -176,6 +176,11 @@ describe('handler mode (WAGI)', () => {
     const redirect = await fetch(`http://127.0.0.1:${port}/redirect`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toBe('/elsewhere');
+    // The task's fuel is its requests' (each answer says what it used).
+    await driver.stop(spec.taskId);
+    const exit = await driver.wait(spec.taskId);
+    expect(exit.fuelUsed).toBeGreaterThan(Number(r.headers.get('x-pacer-fuel-used')));
+    expect(exit.message).toContain('fuel used');
   });
 
   it('gives a looping request a 5xx while other requests keep answering', async () => {

@@ -111,6 +111,8 @@ interface WasmTask {
   wagi?: WagiServer;
   /** Handler mode: the module's argv. */
   wagiArgv?: string[];
+  /** Handler mode: fuel used by all its requests so far (reported with its exit). */
+  wagiFuelUsed?: number;
   /** Socket traffic held until the run request is dispatched. */
   netBacklog?: NetEvent[];
 }
@@ -260,10 +262,16 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         message: failureMessage(FailureReason.TIMEOUT, `ran past its wall-clock limit of ${ms} ms`),
       };
     }
+    // A handler's fuel is its requests' (a socket or plain task's is reported by its thread).
+    const fuelUsed = record.wagiFuelUsed;
     return {
       state: 'TASK_KILLED',
       reason: FailureReason.KILLED,
-      message: failureMessage(FailureReason.KILLED, 'killed on request'),
+      message: failureMessage(
+        FailureReason.KILLED,
+        `killed on request${fuelUsed === undefined ? '' : ` (fuel used: ${fuelUsed})`}`,
+      ),
+      fuelUsed,
     };
   }
 
@@ -483,7 +491,10 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         bindHost: options.bindHost,
         appEnv: spec.env,
         runInstance: (params) => runInstance(record, params),
-        onRequest: (figures) => options.onRequest?.(spec.taskId, figures),
+        onRequest: (figures) => {
+          record.wagiFuelUsed = (record.wagiFuelUsed ?? 0) + (figures.fuelUsed ?? 0);
+          options.onRequest?.(spec.taskId, figures);
+        },
       });
     } catch (error) {
       tasks.delete(spec.taskId);
@@ -514,7 +525,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
           : undefined,
         // [0] stop flag, [1] socket wake counter (wasi/waiter.ts).
         control: new SharedArrayBuffer(8),
-        isResident: prepared.isResumable,
+        // A handler task runs no instance of its own (each request does): nothing to stop on a thread.
+        isResident: prepared.isResumable && !isWagi,
         exited,
         resolveExit,
       };
