@@ -1,5 +1,6 @@
 // Builds the example and adversarial Wasm tasks: every wasm-tasks/*.wat → wasm-tasks/build/*.wasm
 // (wabt from npm, deterministic), plus the few modules that are not text (garbage bytes).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,7 @@ export async function buildWasmTasks(options: { force?: boolean } = {}): Promise
     writeFileSync(output, buffer);
     written.push(output);
   }
+  written.push(...buildCTasks(options.force === true));
   // Not a module at all: a fixed, deterministic pseudo-random byte string.
   const garbage = join(buildDir, 'garbage.wasm');
   if (options.force || isStale(fileURLToPath(import.meta.url), garbage)) {
@@ -68,4 +70,31 @@ export async function buildWasmTasks(options: { force?: boolean } = {}): Promise
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const written = await buildWasmTasks({ force: process.argv.includes('--force') });
   console.log(`wasm-tasks: built ${written.length} module(s) into ${buildDir}`);
+}
+
+/**
+ * wasm-tasks/c/*.c → build/*.wasm with clang's wasm32-wasi target and wasi-libc (the services
+ * of socket and handler mode). Skipped, with a note, where clang or its sysroot is missing.
+ */
+function buildCTasks(force: boolean): string[] {
+  const dir = join(here, 'c');
+  const written: string[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.c'))) {
+    const source = join(dir, name);
+    const output = join(buildDir, `${basename(name, '.c')}.wasm`);
+    if (!force && !isStale(source, output)) continue;
+    try {
+      execFileSync(
+        'clang',
+        ['--target=wasm32-wasi', '-O2', '-Wall', '-Wl,--strip-all', source, '-o', output],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      written.push(output);
+    } catch (error) {
+      console.warn(
+        `wasm-tasks: cannot build ${name} (clang --target=wasm32-wasi): ${String(error)}`,
+      );
+    }
+  }
+  return written;
 }

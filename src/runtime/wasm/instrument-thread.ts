@@ -11,6 +11,8 @@ export interface InstrumentRequest {
   bytes: Uint8Array;
   memMiB: number;
   isMetered: boolean;
+  /** Handler mode: resumable without `poll_oneoff` (module-cache.ts, `ModuleLimits`). */
+  isHandler?: boolean;
   caps: ModuleCaps;
 }
 

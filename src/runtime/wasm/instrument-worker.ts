@@ -30,7 +30,10 @@ function canResume(module: ParsedModule, request: InstrumentRequest): boolean {
   const memory = module.memories[0];
   return (
     request.isMetered &&
-    module.imports.some((i) => i.module === 'wasi_snapshot_preview1' && i.name === 'poll_oneoff') &&
+    (request.isHandler === true ||
+      module.imports.some(
+        (i) => i.module === 'wasi_snapshot_preview1' && i.name === 'poll_oneoff',
+      )) &&
     module.memories.length === 1 &&
     memory !== undefined &&
     memory.min + 1 <= Math.min(memory.max ?? Infinity, capPages(request.memMiB)) &&

@@ -31,6 +31,11 @@ export interface PreparedModule {
 export interface ModuleLimits {
   memMiB: number;
   isMetered: boolean;
+  /**
+   * Handler mode (WAGI): made resumable even without `poll_oneoff`, so each request's instance
+   * runs on the shared threads (a looping one yields at its slice ends) instead of a thread each.
+   */
+  isHandler?: boolean;
 }
 
 export interface ModuleCache {
@@ -161,18 +166,18 @@ export function createModuleCache(options: {
   }
 
   return {
-    lookup({ digest, memMiB, isMetered }) {
-      return entries.get(keyOf(digest, { memMiB, isMetered }));
+    lookup({ digest, memMiB, isMetered, isHandler }) {
+      return entries.get(keyOf(digest, { memMiB, isMetered, isHandler }));
     },
-    async prepare({ bytes, memMiB, isMetered }) {
+    async prepare({ bytes, memMiB, isMetered, isHandler }) {
       // Web Crypto hashes on libuv's thread pool: a 64 MiB module does not stall the loop.
       const digest = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
-      const key = keyOf(digest, { memMiB, isMetered });
+      const key = keyOf(digest, { memMiB, isMetered, isHandler });
       let entry = entries.get(key);
       if (entry) {
         entries.delete(key); // move to the most recent end
       } else {
-        entry = compile(bytes, digest, { memMiB, isMetered });
+        entry = compile(bytes, digest, { memMiB, isMetered, isHandler });
         // Refusals are not cached: they are cheap to find again and must not evict good modules.
         entry.catch(() => entries.delete(key));
       }
@@ -197,5 +202,5 @@ export function createModuleCache(options: {
 }
 
 function keyOf(digest: string, limits: ModuleLimits): string {
-  return `${digest}/${limits.memMiB}/${limits.isMetered ? 'metered' : '-'}`;
+  return `${digest}/${limits.memMiB}/${limits.isMetered ? 'metered' : '-'}${limits.isHandler ? '/handler' : ''}`;
 }

@@ -3,8 +3,11 @@
 import { fuelCharger } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
 import { StopRequested, createWasiHost } from './wasi-host.js';
+import { createNetMirror } from './wasi/net-mirror.js';
 import {
   AsyncifyExports,
+  type NetEvent,
+  type NetOp,
   InstrumentExports,
   yieldImport,
   type RunOutcome,
@@ -20,6 +23,8 @@ export interface ResidentTask {
    * posts its exit with outcome `stopped`, unless it had already ended. Idempotent.
    */
   stop(): void;
+  /** Socket traffic for the task (between turns): resumes it when it waits for sockets. */
+  deliver(events: NetEvent[]): void;
 }
 
 const pageBytes = 65536;
@@ -37,6 +42,8 @@ export function startResidentTask(options: {
   request: RunRequest;
   module: WebAssembly.Module;
   post: (event: WorkerEvent) => void;
+  /** Posts the task's socket ops (socket mode). */
+  postNet?: (ops: NetOp[]) => void;
   outcomeOf: (error: unknown) => RunOutcome;
 }): ResidentTask {
   const { request, post } = options;
@@ -53,11 +60,16 @@ export function startResidentTask(options: {
   let isStopped = false;
   let timer: LongTimeout | NodeJS.Immediate | undefined;
   let resumeAfterMs: number | undefined;
+  /** Suspended until `resumeAfterMs` passed (undefined: no limit) or socket traffic came. */
+  let isNetWait = false;
+  /** Suspended by a wait (not at a slice's end): `turn` schedules the resume. */
+  let isWaiting = false;
   const call = (name: string, ...args: number[]): number =>
     (exports[name] as (...a: number[]) => number)(...args);
 
   const suspend = (ms: number | undefined): void => {
     resumeAfterMs = ms;
+    isWaiting = false;
     // The unwind page is the guest's own memory: it may have written over the header since the
     // last unwind (which only harms itself), so the header is set afresh each time.
     const { memory } = exports;
@@ -66,7 +78,18 @@ export function startResidentTask(options: {
     }
     call(AsyncifyExports.startUnwind, dataPtr);
   };
+  const net =
+    request.listeners !== undefined && request.listeners > 0 && options.postNet
+      ? createNetMirror({
+          listenerCount: request.listeners,
+          post: options.postNet,
+          onQueued: () => setImmediate(() => net?.flush()),
+        })
+      : undefined;
   const host = createWasiHost({
+    net,
+    stdin: request.stdin,
+    captureStdoutBytes: request.captureStdoutBytes,
     args: request.args,
     env: request.env,
     sandboxDir: request.sandboxDir,
@@ -75,13 +98,19 @@ export function startResidentTask(options: {
     control,
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
     chargeFuel: fuelCharger(() => fuel),
-    sleep(ms) {
-      if (call(AsyncifyExports.state) === rewinding) {
+    waiter: {
+      isSuspending: true,
+      resume() {
+        if (call(AsyncifyExports.state) !== rewinding) return false;
         call(AsyncifyExports.stopRewind);
         return true;
-      }
-      suspend(Math.max(0, ms));
-      return false;
+      },
+      wait(ms, isNet) {
+        suspend(ms === undefined ? undefined : Math.max(0, ms));
+        isWaiting = true;
+        isNetWait = isNet;
+        return false;
+      },
     },
   });
   const onYield = (): void => {
@@ -108,6 +137,7 @@ export function startResidentTask(options: {
 
   const end = (outcome: RunOutcome): void => {
     host.close();
+    net?.flush();
     if (isStopped) return;
     isStopped = true;
     const grow = exports[InstrumentExports.growRefused];
@@ -117,12 +147,17 @@ export function startResidentTask(options: {
       outcome,
       fuelLeft: fuel ? (fuel.value as bigint) + reserve : undefined,
       isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
+      stdout: request.captureStdoutBytes === undefined ? undefined : host.stdout(),
     });
   };
 
+  /** Suspended in a wait (sleep or sockets), not runnable until its timer or traffic. */
+  let isIdle = false;
   /** Runs the current entry until it returns, unwinds, or fails. */
   const turn = (): void => {
     timer = undefined;
+    isIdle = false;
+    isNetWait = false;
     if (isStopped) return;
     if (isStopRequested()) return end({ kind: 'stopped' });
     try {
@@ -134,6 +169,14 @@ export function startResidentTask(options: {
           call(AsyncifyExports.stopUnwind);
           isRewinding = true;
           const ms = resumeAfterMs;
+          net?.flush();
+          if (isWaiting && ms === undefined) {
+            // Waits for socket traffic only: no timer; `deliver` resumes it.
+            timer = undefined;
+            isIdle = true;
+            return;
+          }
+          isIdle = isWaiting;
           // A guest may sleep longer than one Node timer keeps (long-timeout.ts).
           timer = ms === undefined ? setImmediate(turn) : setLongTimeout(turn, ms);
           return;
@@ -166,7 +209,7 @@ export function startResidentTask(options: {
       post({ type: 'started', taskId });
       post({ type: 'exit', taskId, outcome: options.outcomeOf(error) });
     }
-    return { stop: () => undefined };
+    return { stop: () => undefined, deliver: () => undefined };
   }
   exports = instance.exports;
   const memory = exports.memory;
@@ -190,6 +233,16 @@ export function startResidentTask(options: {
   post({ type: 'started', taskId });
   turn();
   return {
+    deliver(events) {
+      if (!net || isStopped) return;
+      const isReady = net.apply(events);
+      if (!isReady || !isIdle || !isNetWait) return;
+      // Waiting for sockets (perhaps with a timeout too): resume now, the poll is made again.
+      if (timer && 'cancel' in timer) timer.cancel();
+      else if (timer) clearImmediate(timer);
+      isIdle = false;
+      timer = setImmediate(turn);
+    },
     stop() {
       if (isStopped) return;
       if (timer && 'cancel' in timer) timer.cancel();

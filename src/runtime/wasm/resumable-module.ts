@@ -60,7 +60,12 @@ export function makeResumable(bytes: Uint8Array): Uint8Array {
     );
     binaryen.setPassArgument(
       'asyncify-imports',
-      `wasi_snapshot_preview1.poll_oneoff,${yieldImport.module}.${yieldImport.name}`,
+      // Socket mode: a blocking accept, recv, send or read waits for traffic without holding the
+      // thread (wasi/waiter.ts).
+      ['poll_oneoff', 'sock_accept', 'sock_recv', 'sock_send', 'fd_read']
+        .map((name) => `wasi_snapshot_preview1.${name}`)
+        .concat(`${yieldImport.module}.${yieldImport.name}`)
+        .join(','),
     );
     module.runPasses(['asyncify']);
     if (!module.validate()) throw new Error('binaryen produced an invalid module');

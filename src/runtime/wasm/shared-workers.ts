@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/index.js';
 import { terminated, workerExecArgv, type WorkerSink } from './worker-pool.js';
 import {
   workerModuleSlots,
+  type NetDelivery,
   type RunBatch,
   type RunRequest,
   type StopRequest,
@@ -21,6 +22,8 @@ export interface SharedWorkers {
    * then. Idempotent.
    */
   stop(taskId: string): void;
+  /** Posts socket traffic to a resident task's thread (after its run request). */
+  post(message: NetDelivery): void;
   /**
    * Starts threads up to `threads` now (idempotent): a thread takes hundreds of milliseconds of
    * CPU to boot, which the first resident launches would otherwise wait for.
@@ -169,6 +172,12 @@ export function createSharedWorkers(options: {
       }, stopDeadlineMs);
       deadline.unref();
       shared.stopping.set(taskId, deadline);
+    },
+    post(message) {
+      const shared = placed.get(message.taskId);
+      if (!shared) return;
+      flush(shared); // the traffic must not overtake the run
+      shared.worker.postMessage(message);
     },
     warm() {
       while (all.length < options.threads) spawn();

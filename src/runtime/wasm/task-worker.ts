@@ -1,12 +1,14 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
+import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
   InstrumentExports,
+  type NetDelivery,
   type RunBatch,
   type RunOutcome,
   type RunRequest,
@@ -15,8 +17,9 @@ import {
   workerModuleSlots,
 } from './worker-messages.js';
 
-const port = parentPort;
-if (!port) throw new Error('task-worker must run in a worker thread');
+const maybePort = parentPort;
+if (!maybePort) throw new Error('task-worker must run in a worker thread');
+const port = maybePort;
 
 function post(event: WorkerEvent): void {
   port?.postMessage(event);
@@ -57,7 +60,31 @@ function run(request: RunRequest): void {
   const { taskId } = request;
   const module = moduleOf(request);
   let fuel: WebAssembly.Global | undefined;
+  const net: NetMirror | undefined =
+    request.listeners !== undefined && request.listeners > 0
+      ? createNetMirror({
+          listenerCount: request.listeners,
+          post: (ops) => post({ type: 'net', taskId, ops }),
+        })
+      : undefined;
   const host = createWasiHost({
+    net,
+    // The thread's event loop does not turn while the guest runs: deliveries are taken from
+    // the port synchronously (only this task's traffic comes to a pooled worker while it runs).
+    receiveNet: () => {
+      net?.flush();
+      let isReceived = false;
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const message = m.message as NetDelivery;
+        if (message.type === 'net' && message.taskId === taskId && net) {
+          net.apply(message.events);
+          isReceived = true;
+        }
+      }
+      return isReceived;
+    },
+    stdin: request.stdin,
+    captureStdoutBytes: request.captureStdoutBytes,
     args: request.args,
     env: request.env,
     sandboxDir: request.sandboxDir,
@@ -101,6 +128,7 @@ function run(request: RunRequest): void {
     outcome,
     fuelLeft: fuel ? (fuel.value as bigint) : undefined,
     isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
+    stdout: request.captureStdoutBytes === undefined ? undefined : host.stdout(),
   });
 }
 
@@ -121,6 +149,9 @@ function startResident(request: RunRequest): void {
     request,
     module: moduleOf(request),
     outcomeOf,
+    postNet(ops) {
+      if (outbox.push({ type: 'net', taskId, ops }) === 1) setImmediate(flush);
+    },
     post(event) {
       if (event.type === 'exit') residents.delete(taskId);
       if (outbox.push(event) === 1) setImmediate(flush);
@@ -129,8 +160,12 @@ function startResident(request: RunRequest): void {
   residents.set(taskId, task);
 }
 
-port.on('message', (message: RunRequest | RunBatch | StopRequest) => {
+port.on('message', (message: RunRequest | RunBatch | StopRequest | NetDelivery) => {
   switch (message.type) {
+    case 'net':
+      // A pooled task's late traffic (it ended) finds no resident and is dropped.
+      residents.get(message.taskId)?.deliver(message.events);
+      return;
     case 'stop':
       // Between turns (this handler never runs during one): the task is not running, and its
       // exit (stopped) tells the driver so.

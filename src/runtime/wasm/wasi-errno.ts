@@ -3,6 +3,7 @@
 export const Errno = {
   SUCCESS: 0,
   ACCES: 2,
+  AGAIN: 6,
   BADF: 8,
   BUSY: 10,
   DQUOT: 19,
@@ -25,6 +26,7 @@ export const Errno = {
   NOTSUP: 58,
   OVERFLOW: 61,
   PERM: 63,
+  PIPE: 64,
   SPIPE: 70,
   XDEV: 75,
   NOTCAPABLE: 76,

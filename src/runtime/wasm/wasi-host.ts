@@ -11,7 +11,10 @@ import { createGuestMemory } from './wasi/guest-memory.js';
 import { createPathCalls } from './wasi/path-calls.js';
 import { StopRequested, createPollClockCalls } from './wasi/poll-clock-calls.js';
 import { ProcExit, createProcessCalls } from './wasi/process-calls.js';
+import type { NetMirror } from './wasi/net-mirror.js';
+import { createSocketCalls } from './wasi/socket-calls.js';
 import { createStdioLog } from './wasi/stdio-log.js';
+import { createBlockingWaiter, type Waiter } from './wasi/waiter.js';
 import { Errno, WasiError, errnoOf } from './wasi-errno.js';
 
 export { ProcExit, StopRequested };
@@ -30,10 +33,21 @@ export interface WasiHostOptions {
   control: Int32Array;
   onLog: (stream: 'stdout' | 'stderr', lines: string[]) => void;
   /**
-   * Replaces the blocking sleep of `poll_oneoff` (resumable tasks): returns true once the sleep
-   * is over, false when it suspended the guest instead (poll_oneoff then returns at once).
+   * How calls wait (wasi/waiter.ts): resident tasks pass one that unwinds the guest; the default
+   * blocks the thread on `control`.
    */
-  sleep?: (ms: number) => boolean;
+  waiter?: Waiter;
+  /**
+   * Socket mode: the task's sockets as the worker sees them; `net.listenerCount` listeners are
+   * preopened as fds 3… (then the sandbox directory).
+   */
+  net?: NetMirror;
+  /** Pooled tasks in socket mode: posts queued ops and applies deliveries received meanwhile. */
+  receiveNet?: () => boolean;
+  /** Handler mode: stdin holds these bytes (the request body). */
+  stdin?: Uint8Array;
+  /** Handler mode: stdout is captured, up to this many bytes (`WasiHost.stdout`). */
+  captureStdoutBytes?: number;
   /**
    * Charges a host call's work to the task's fuel counter (`fuel-cost.ts`: a fixed part per call
    * plus a part per byte touched). Only decrements the counter; never throws. The guest's next
@@ -47,15 +61,21 @@ export interface WasiHost {
   imports: Record<string, (...args: never[]) => unknown>;
   /** Must be called with the instance's exported memory before `_start`. */
   setMemory(memory: WebAssembly.Memory): void;
-  /** Emits unfinished log lines and closes every open file. */
+  /** Emits unfinished log lines and closes every open file (and socket). */
   close(): void;
+  /** Handler mode: what the guest wrote to stdout. */
+  stdout(): Uint8Array;
 }
 
 /** Builds the host for one task run (measures the sandbox for the disk quota). */
 export function createWasiHost(options: WasiHostOptions): WasiHost {
   const memory = createGuestMemory();
-  const fds = createFdTable();
+  const fds = createFdTable(options.net?.listenerCount ?? 0);
   const stdio = createStdioLog(options);
+  const waiter =
+    options.waiter ??
+    createBlockingWaiter({ control: options.control, receiveNet: options.receiveNet });
+  const { net } = options;
   const ctx: FsContext = {
     root: options.sandboxDir,
     memory,
@@ -64,11 +84,13 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
     times: createFileTimes(),
     stdio,
   };
+  const fdCalls = createFdCalls(ctx);
   const calls: Record<string, (...args: never[]) => number | void> = {
     ...createProcessCalls({ memory, fds, args: options.args, env: options.env }),
-    ...createPollClockCalls({ memory, fds, control: options.control, sleep: options.sleep }),
-    ...createFdCalls(ctx),
+    ...createPollClockCalls({ memory, fds, waiter, net }),
+    ...fdCalls,
     ...createPathCalls(ctx),
+    ...(net ? createSocketCalls({ memory, fds, net, waiter, fdCalls }) : {}),
   };
 
   // Guest mistakes become errnos, never host crashes: a bad pointer is EFAULT, fs errors map.
@@ -105,6 +127,8 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
         }
       }
       fds.closeAll();
+      net?.flush();
     },
+    stdout: () => stdio.captured(),
   };
 }

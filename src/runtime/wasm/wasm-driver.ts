@@ -27,7 +27,21 @@ import {
   type PooledWorker,
   type WorkerSink,
 } from './worker-pool.js';
-import type { RunOutcome, RunRequest, WorkerEvent } from './worker-messages.js';
+import type {
+  NetDelivery,
+  NetEvent,
+  RunOutcome,
+  RunRequest,
+  WorkerEvent,
+} from './worker-messages.js';
+import { createNetHost, type NetHost } from './net-host.js';
+import { NET_WAKE_INDEX } from './wasi/waiter.js';
+import {
+  createWagiServer,
+  isWagiApp,
+  type InstanceResult,
+  type WagiServer,
+} from './wagi-server.js';
 
 export interface WasmDriverOptions {
   logger: Logger;
@@ -65,6 +79,13 @@ export interface WasmDriverOptions {
    * module's launch does not wait seconds for it (resumable-transformer.ts).
    */
   shouldPrewarmResumable?: boolean;
+  /** Address task ports are bound on (socket and handler mode); default 0.0.0.0. */
+  bindHost?: string;
+  /** Handler mode: per-request figures (fuel used, duration, status), e.g. into task metrics. */
+  onRequest?: (
+    taskId: string,
+    figures: { fuelUsed?: number; durationMs: number; status: number },
+  ) => void;
 }
 
 interface WasmTask {
@@ -84,9 +105,21 @@ interface WasmTask {
   endedBy?: 'KILLED' | 'TIMEOUT';
   timer?: NodeJS.Timeout;
   onStarted?: (error?: Error) => void;
+  /** Socket mode: the task's bound ports (main-thread side). */
+  net?: NetHost;
+  /** Handler mode: the HTTP server running an instance per request. */
+  wagi?: WagiServer;
+  /** Handler mode: the module's argv. */
+  wagiArgv?: string[];
+  /** Handler mode: fuel used by all its requests so far (reported with its exit). */
+  wagiFuelUsed?: number;
+  /** Socket traffic held until the run request is dispatched. */
+  netBacklog?: NetEvent[];
 }
 
 export const defaultFuelBudget = 100_000_000_000n;
+/** Handler mode: a request's wall-clock limit unless a label or the app sets a lower one. */
+const wagiDefaultTimeoutMs = 10_000;
 
 /**
  * Device, inode, size and change times of a file, or undefined when it cannot be stat'ed. Any
@@ -141,7 +174,23 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
       'wasm task ended',
     );
     record.onStarted?.();
+    record.net?.close();
+    record.wagi?.close();
     record.resolveExit(exit);
+  }
+
+  /** Socket mode: posts traffic to the task's thread and wakes it if it blocks on a socket. */
+  function deliverNet(record: WasmTask, events: NetEvent[]): void {
+    if (record.netBacklog) {
+      record.netBacklog.push(...events);
+      return;
+    }
+    const message: NetDelivery = { type: 'net', taskId: record.handle.taskId, events };
+    if (record.isResident) shared.post(message);
+    else record.worker?.post(message);
+    const control = new Int32Array(record.control);
+    Atomics.add(control, NET_WAKE_INDEX, 1);
+    Atomics.notify(control, NET_WAKE_INDEX);
   }
 
   function fuelUsedOf(record: WasmTask, fuelLeft: bigint | undefined): number | undefined {
@@ -213,10 +262,16 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         message: failureMessage(FailureReason.TIMEOUT, `ran past its wall-clock limit of ${ms} ms`),
       };
     }
+    // A handler's fuel is its requests' (a socket or plain task's is reported by its thread).
+    const fuelUsed = record.wagiFuelUsed;
     return {
       state: 'TASK_KILLED',
       reason: FailureReason.KILLED,
-      message: failureMessage(FailureReason.KILLED, 'killed on request'),
+      message: failureMessage(
+        FailureReason.KILLED,
+        `killed on request${fuelUsed === undefined ? '' : ` (fuel used: ${fuelUsed})`}`,
+      ),
+      fuelUsed,
     };
   }
 
@@ -235,6 +290,9 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         // Asked to end: what it prints until its thread confirms is not delivered.
         if (record.endedBy) return;
         for (const line of event.lines) record.spec.onLog(event.stream, line);
+        return;
+      case 'net':
+        record.net?.handle(event.ops);
         return;
       case 'exit': {
         const worker = record.worker;
@@ -263,6 +321,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     const control = new Int32Array(record.control);
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
+    Atomics.notify(control, NET_WAKE_INDEX);
     // A resident task's thread is shared: it is not terminated with the others on it. The
     // task stops at the end of its current fuel slice (it reads the flag set above), or at
     // once if it is between turns; it is reported ended when its thread says so (its `exit`),
@@ -285,7 +344,11 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     if (!file)
       throw new TaskStartError(FailureReason.INVALID_MODULE, 'no module named in cmd or args');
     // Not the budget: it is set in each instance, so every budget shares one compile.
-    const limits = { memMiB: spec.limits.memMiB, isMetered: shouldMeterFuel };
+    const limits = {
+      memMiB: spec.limits.memMiB,
+      isMetered: shouldMeterFuel,
+      isHandler: isWagiApp(spec.labels) && spec.ports.length > 0,
+    };
     // Fetched files sit at the top of the sandbox, under the last segment of their URI.
     const path = join(spec.sandboxDir, basename(file));
     const identity = fileIdentity(path);
@@ -314,6 +377,134 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     return { argv: [basename(file), ...argv.slice(1)], prepared };
   }
 
+  let requestSeq = 0;
+
+  /** Handler mode: one fresh instance for one request, with its own limits. */
+  function runInstance(
+    record: WasmTask,
+    params: { stdin: Uint8Array; env: Record<string, string>; maxStdoutBytes: number },
+  ): Promise<InstanceResult> {
+    const { prepared, spec } = record;
+    const taskId = `${spec.taskId}#${++requestSeq}`;
+    const control = new SharedArrayBuffer(8);
+    const budget = record.fuelBudget;
+    const labelFuel = Object.hasOwn(spec.labels, 'PACER_WAGI_FUEL')
+      ? BigInt(
+          /^\d{1,19}$/.test(spec.labels.PACER_WAGI_FUEL ?? '')
+            ? (spec.labels.PACER_WAGI_FUEL ?? '0')
+            : '0',
+        )
+      : undefined;
+    // The app's budget is the ceiling per request; a label may only lower it.
+    const fuelBudget =
+      budget === undefined
+        ? undefined
+        : labelFuel && labelFuel > 0n && labelFuel < budget
+          ? labelFuel
+          : budget;
+    const appTimeout = timeoutOf(spec);
+    const labelTimeout = Number(spec.labels.PACER_WAGI_TIMEOUT_MS ?? NaN);
+    let timeoutMs =
+      Number.isFinite(labelTimeout) && labelTimeout > 0 ? labelTimeout : wagiDefaultTimeoutMs;
+    if (appTimeout > 0) timeoutMs = Math.min(timeoutMs, appTimeout);
+    const request: RunRequest = {
+      type: 'run',
+      taskId,
+      moduleKey: prepared.key,
+      args: record.wagiArgv ?? [],
+      env: params.env,
+      sandboxDir: spec.sandboxDir,
+      maxLogLineBytes,
+      diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
+      control,
+      isResumable: prepared.isResumable,
+      fuelSlice,
+      fuelBudget,
+      stdin: params.stdin,
+      captureStdoutBytes: params.maxStdoutBytes,
+    };
+    return new Promise((resolve) => {
+      let worker: PooledWorker | undefined;
+      let isDone = false;
+      let isTimedOut = false;
+      const settle = (
+        outcome: RunOutcome,
+        fuelLeft: bigint | undefined,
+        stdout: Uint8Array | undefined,
+      ): void => {
+        if (isDone) return;
+        isDone = true;
+        clearTimeout(timer);
+        const used =
+          fuelBudget === undefined || fuelLeft === undefined ? undefined : fuelBudget - fuelLeft;
+        resolve({
+          outcome,
+          fuelUsed:
+            used === undefined ? undefined : Number(used > (fuelBudget ?? 0n) ? fuelBudget : used),
+          isOutOfFuel: fuelLeft !== undefined && fuelLeft < 0n,
+          isTimedOut,
+          stdout: stdout ?? new Uint8Array(0),
+        });
+      };
+      const sink: WorkerSink = {
+        onEvent(event) {
+          if (event.type === 'log') {
+            if (!isDone) for (const line of event.lines) spec.onLog(event.stream, line);
+            return;
+          }
+          if (event.type !== 'exit') return;
+          if (worker) pool.release(worker);
+          worker = undefined;
+          settle(event.outcome, event.fuelLeft, event.stdout);
+        },
+        onDeath() {
+          worker = undefined;
+          settle({ kind: 'trap', message: 'the task worker died' }, undefined, undefined);
+        },
+      };
+      const timer = setTimeout(() => {
+        isTimedOut = true;
+        const words = new Int32Array(control);
+        Atomics.store(words, 0, 1);
+        Atomics.notify(words, 0);
+        if (prepared.isResumable) return shared.stop(taskId);
+        if (worker) pool.discard(worker);
+        worker = undefined;
+        settle({ kind: 'stopped' }, undefined, undefined);
+      }, timeoutMs);
+      if (prepared.isResumable) {
+        shared.run(request, prepared.module, sink);
+      } else {
+        worker = pool.acquire();
+        worker.run(request, prepared.module, sink);
+      }
+    });
+  }
+
+  async function startWagi(record: WasmTask, argv: string[]): Promise<TaskHandle> {
+    const { spec } = record;
+    record.wagiArgv = argv;
+    tasks.set(spec.taskId, record);
+    try {
+      record.wagi = await createWagiServer({
+        port: spec.ports[0] as number,
+        bindHost: options.bindHost,
+        appEnv: spec.env,
+        runInstance: (params) => runInstance(record, params),
+        onRequest: (figures) => {
+          record.wagiFuelUsed = (record.wagiFuelUsed ?? 0) + (figures.fuelUsed ?? 0);
+          options.onRequest?.(spec.taskId, figures);
+        },
+      });
+    } catch (error) {
+      tasks.delete(spec.taskId);
+      throw new Error(`cannot listen on the task's port: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return record.handle;
+  }
+
   return {
     kind: 'wasm',
 
@@ -323,6 +514,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
       const { argv, prepared } = await loadModule(spec);
       let resolveExit: (exit: TaskExit) => void = () => undefined;
       const exited = new Promise<TaskExit>((resolve) => (resolveExit = resolve));
+      const isWagi = isWagiApp(spec.labels) && spec.ports.length > 0;
+      const isSocketMode = !isWagi && spec.ports.length > 0;
       const record: WasmTask = {
         handle: { taskId: spec.taskId, kind: 'wasm', startedAt: Date.now() },
         spec,
@@ -330,12 +523,30 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         fuelBudget: shouldMeterFuel
           ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
           : undefined,
-        control: new SharedArrayBuffer(4),
-        isResident: prepared.isResumable,
+        // [0] stop flag, [1] socket wake counter (wasi/waiter.ts).
+        control: new SharedArrayBuffer(8),
+        // A handler task runs no instance of its own (each request does): nothing to stop on a thread.
+        isResident: prepared.isResumable && !isWagi,
         exited,
         resolveExit,
       };
+      if (isWagi) return startWagi(record, argv);
       tasks.set(spec.taskId, record);
+      if (isSocketMode) {
+        record.netBacklog = [];
+        try {
+          record.net = await createNetHost({
+            ports: spec.ports,
+            bindHost: options.bindHost,
+            deliver: (events) => deliverNet(record, events),
+          });
+        } catch (error) {
+          tasks.delete(spec.taskId);
+          throw new Error(`cannot listen on the task's ports: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+      }
       const started = new Promise<void>((resolve, reject) => {
         record.onStarted = (error) => (error ? reject(error) : resolve());
       });
@@ -344,7 +555,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         taskId: spec.taskId,
         moduleKey: prepared.key,
         args: argv,
-        env: spec.env,
+        // wasmtime's --tcplisten convention: the listeners are fds 3…3+LISTEN_FDS-1.
+        env: isSocketMode ? { ...spec.env, LISTEN_FDS: String(spec.ports.length) } : spec.env,
         sandboxDir: spec.sandboxDir,
         maxLogLineBytes,
         diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
@@ -352,6 +564,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         isResumable: prepared.isResumable,
         fuelSlice,
         fuelBudget: record.fuelBudget,
+        listeners: isSocketMode ? spec.ports.length : undefined,
       };
       const sink: WorkerSink = {
         onEvent: (event) => onEvent(record, event),
@@ -373,12 +586,16 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         record.worker = worker;
         worker.run(request, prepared.module, sink);
       }
+      const backlog = record.netBacklog;
+      record.netBacklog = undefined;
+      if (backlog && backlog.length > 0) deliverNet(record, backlog);
       const timeoutMs = timeoutOf(spec);
       if (timeoutMs > 0) record.timer = setTimeout(() => void end(record, 'TIMEOUT'), timeoutMs);
       try {
         await started;
       } catch (error) {
         tasks.delete(spec.taskId);
+        record.net?.close();
         throw error;
       }
       return record.handle;

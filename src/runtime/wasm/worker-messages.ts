@@ -24,6 +24,16 @@ export interface RunRequest {
    * (the compiled module holds 0, so one compile serves every budget); undefined = not metered.
    */
   fuelBudget?: bigint;
+  /**
+   * Listening sockets the task holds (socket mode): preopened as fds 3…3+n-1 with `LISTEN_FDS`,
+   * the sandbox directory after them. The agent's main thread owns the real sockets
+   * (net-host.ts); their traffic comes as `NetDelivery` messages and goes back as `net` events.
+   */
+  listeners?: number;
+  /** Handler mode (WAGI): bytes the guest reads from stdin; stdout is returned whole. */
+  stdin?: Uint8Array;
+  /** Handler mode: stdout is captured (up to this many bytes) instead of logged. */
+  captureStdoutBytes?: number;
 }
 
 /**
@@ -46,6 +56,39 @@ export interface StopRequest {
   taskId: string;
 }
 
+/**
+ * Driver → worker: socket traffic for one task (net-host.ts → wasi/net-mirror.ts), in order.
+ * Connection ids are the host's, per task: the guest only ever sees its own fd numbers.
+ */
+export interface NetDelivery {
+  type: 'net';
+  taskId: string;
+  events: NetEvent[];
+}
+
+/** What happened on a task's sockets (main thread → worker). */
+export type NetEvent =
+  /** A connection arrived on listener `listener` (0-based, fd 3 + listener). */
+  | { t: 'conn'; listener: number; id: number }
+  /** Bytes from the peer; the host stops reading once `netWindowBytes` are unacknowledged. */
+  | { t: 'data'; id: number; bytes: Uint8Array }
+  /** The peer finished sending (or the connection failed: `isError`). */
+  | { t: 'end'; id: number; isError?: boolean }
+  /** Bytes the host handed to the kernel: the worker may send that many more. */
+  | { t: 'sent'; id: number; bytes: number };
+
+/** What the task did on its sockets (worker → main thread). */
+export type NetOp =
+  | { t: 'send'; id: number; bytes: Uint8Array }
+  /** The guest consumed `bytes` of what it was delivered (flow control). */
+  | { t: 'read'; id: number; bytes: number }
+  /** how: 1 = reads, 2 = writes, 3 = both (WASI sdflags). */
+  | { t: 'shutdown'; id: number; how: number }
+  | { t: 'close'; id: number };
+
+/** Unacknowledged bytes per connection and direction before the other side waits. */
+export const netWindowBytes = 256 * 1024;
+
 /** How a run ended, as seen from inside the worker. */
 export type RunOutcome =
   | { kind: 'returned' }
@@ -65,7 +108,10 @@ export type WorkerEvent =
       fuelLeft?: bigint;
       /** Whether a `memory.grow` was refused at the cap. */
       isGrowRefused?: boolean;
-    };
+      /** Handler mode: what the guest wrote to stdout (at most `captureStdoutBytes`). */
+      stdout?: Uint8Array;
+    }
+  | { type: 'net'; taskId: string; ops: NetOp[] };
 
 /** Export names the rewriter adds to a module. */
 export const InstrumentExports = {

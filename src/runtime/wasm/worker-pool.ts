@@ -4,7 +4,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
-import { workerModuleSlots, type RunRequest, type WorkerEvent } from './worker-messages.js';
+import {
+  workerModuleSlots,
+  type NetDelivery,
+  type RunRequest,
+  type WorkerEvent,
+} from './worker-messages.js';
 
 /** One worker thread and the task it currently runs. */
 export interface PooledWorker {
@@ -14,6 +19,8 @@ export interface PooledWorker {
    * `request.moduleKey` yet; events come to `onEvent` until the worker is released.
    */
   run(request: RunRequest, module: WebAssembly.Module, sink: WorkerSink): void;
+  /** Posts socket traffic for the task it runs (socket mode). */
+  post(message: NetDelivery): void;
 }
 
 export interface WorkerSink {
@@ -139,6 +146,9 @@ export function createWorkerPool(options: {
           request.module = module;
         }
         worker.postMessage(request);
+      },
+      post(message) {
+        worker.postMessage(message);
       },
     };
     worker.on('message', (event: WorkerEvent) => slot.sink?.onEvent(event));

@@ -113,8 +113,10 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
       const entry = fds.get(fd);
       const chunks = memory.iovecs(iovsPtr, iovsLen);
       memory.check(nreadPtr, 4);
-      // stdin is empty: reading it is end of file.
-      const read = entry.kind === 'stdio' ? 0 : readFile(readable(fd), chunks);
+      // stdin is empty (end of file) but in handler mode, where it holds the request body.
+      let read: number;
+      if (entry.kind === 'stdio') read = entry.stream ? 0 : ctx.stdio.readStdin(chunks);
+      else read = readFile(readable(fd), chunks);
       memory.view().setUint32(nreadPtr, read, true);
       return ok;
     },
@@ -193,7 +195,7 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
     fd_filestat_get(fd: number, ptr: number) {
       const entry = fds.get(fd);
       memory.check(ptr, 64);
-      if (entry.kind === 'stdio') {
+      if (entry.kind === 'stdio' || entry.kind === 'socket') {
         memory.slice(ptr, 64).fill(0);
         memory.view().setUint8(ptr + 16, FileType.charDevice);
         return ok;
@@ -214,7 +216,7 @@ export function createFdCalls(ctx: FsContext): Record<string, (...args: never[])
     },
     fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fstFlags: number) {
       const entry = fds.get(fd);
-      if (entry.kind === 'stdio') return Errno.BADF;
+      if (entry.kind === 'stdio' || entry.kind === 'socket') return Errno.BADF;
       const target =
         entry.kind === 'file'
           ? { hostFd: entry.hostFd }

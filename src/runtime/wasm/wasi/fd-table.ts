@@ -101,7 +101,25 @@ export type FileEntry = Rights & {
   position: number;
   fdflags: number;
 };
-export type FdEntry = StdioEntry | DirEntry | FileEntry;
+/** A stream socket (socket mode): a preopened listener or a connection it accepted. */
+export type SocketEntry = Rights & {
+  kind: 'socket';
+  /** Listener index (fd 3 + index when preopened); undefined for a connection. */
+  listener?: number;
+  /** The host's connection id (never shown to the guest). */
+  conn?: number;
+  fdflags: number;
+};
+export type FdEntry = StdioEntry | DirEntry | FileEntry | SocketEntry;
+
+/** What a socket fd can do (wasmtime's preopened socket rights, plus writes and shutdown). */
+export const SOCKET_RIGHTS =
+  R.FD_READ |
+  R.FD_WRITE |
+  R.FD_FDSTAT_SET_FLAGS |
+  R.FD_FILESTAT_GET |
+  R.POLL_FD_READWRITE |
+  R.SOCK_SHUTDOWN;
 
 /** Most fds a task holds open (EMFILE past it): each one is a host fd. */
 export const MAX_FDS = 1024;
@@ -128,8 +146,11 @@ export interface FdTable {
   closeAll(): void;
 }
 
-/** The table a task starts with: stdin, stdout, stderr and the sandbox as preopen `/` on fd 3. */
-export function createFdTable(): FdTable {
+/**
+ * The table a task starts with: stdin, stdout, stderr, then its `listeners` listening sockets
+ * (fds 3…, as wasmtime's `--tcplisten`), then the sandbox as preopen `/` (fd 3 without sockets).
+ */
+export function createFdTable(listeners = 0): FdTable {
   const stdio = (stream?: 'stdout' | 'stderr'): StdioEntry => ({
     kind: 'stdio',
     stream,
@@ -140,8 +161,18 @@ export function createFdTable(): FdTable {
     [0, stdio()],
     [1, stdio('stdout')],
     [2, stdio('stderr')],
+    ...Array.from({ length: listeners }, (_, i): [number, FdEntry] => [
+      3 + i,
+      {
+        kind: 'socket',
+        listener: i,
+        fdflags: 0,
+        rightsBase: SOCKET_RIGHTS,
+        rightsInheriting: SOCKET_RIGHTS,
+      },
+    ]),
     [
-      3,
+      3 + listeners,
       {
         kind: 'dir',
         components: [],

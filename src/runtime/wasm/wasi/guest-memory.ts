@@ -20,6 +20,11 @@ export interface GuestMemory {
   readString(ptr: number, len: number, maxBytes: number): string;
   /** The buffers of an iovec array (EINVAL past `MAX_IOVECS`, EFAULT when any is outside). */
   iovecs(ptr: number, count: number): Uint8Array[];
+  /**
+   * Like `iovecs` but counts nothing: socket reads and writes charge the bytes they really
+   * moved (`addTouched`), not the size of the buffers offered (a 1 GiB recv buffer for 10 bytes).
+   */
+  iovecsUncounted(ptr: number, count: number): Uint8Array[];
   /** Adds host work the current call did in proportion to `bytes` (charged like touched bytes). */
   addTouched(bytes: number): void;
   /** Bytes handed out since the last `takeTouched` (what the current call is charged for). */
@@ -81,6 +86,20 @@ export function createGuestMemory(): GuestMemory {
       const out: Uint8Array[] = [];
       for (let i = 0; i < n; i++) {
         out.push(slice(view.getUint32(p + i * 8, true), view.getUint32(p + i * 8 + 4, true)));
+      }
+      return out;
+    },
+    iovecsUncounted(ptr, count) {
+      const n = count >>> 0;
+      if (n > MAX_IOVECS) throw new WasiError(Errno.INVAL);
+      const p = ptr >>> 0;
+      check(p, n * 8);
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) {
+        const at = view.getUint32(p + i * 8, true);
+        const len = view.getUint32(p + i * 8 + 4, true);
+        check(at, len);
+        out.push(bytes.subarray(at, at + len));
       }
       return out;
     },

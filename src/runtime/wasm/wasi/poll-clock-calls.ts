@@ -1,12 +1,17 @@
 // Clocks, sched_yield and poll_oneoff: a clock subscription sleeps (waking at once when the
-// driver asks the task to stop); fd subscriptions (files, stdio) are always ready.
+// driver asks the task to stop); file and stdio subscriptions are always ready; a socket one is
+// ready when the task's socket mirror says so (socket mode), and waiting for it goes through
+// the task's `Waiter` (a pooled task blocks, a resident one unwinds).
 /* eslint-disable max-params -- WASI preview 1 fixes these signatures: the ABI, not an API of ours. */
 import { Errno, WasiError } from '../wasi-errno.js';
 import type { FdTable } from './fd-table.js';
 import type { GuestMemory } from './guest-memory.js';
+import type { NetMirror } from './net-mirror.js';
+import { socketReadiness } from './socket-calls.js';
+import { StopRequested } from './stop-requested.js';
+import type { Waiter } from './waiter.js';
 
-/** Thrown out of a sleep when the driver asked the task to stop. */
-export class StopRequested extends Error {}
+export { StopRequested };
 
 /** Subscriptions one poll_oneoff takes (EINVAL past it): each one is a host object. */
 export const MAX_SUBSCRIPTIONS = 4096;
@@ -20,23 +25,29 @@ function nowNs(clockId: number): bigint {
   throw new WasiError(Errno.INVAL);
 }
 
+interface Subscription {
+  userdata: bigint;
+  type: number;
+  deadline?: bigint;
+  error: number;
+  fd?: number;
+  nbytes?: number;
+  isHangup?: boolean;
+}
+
 /** The clock and poll calls of the WASI import object. */
 export function createPollClockCalls(options: {
   memory: GuestMemory;
   fds: FdTable;
-  /** Index 0 becomes non-zero when the driver wants the task to stop; sleeps wait on it. */
-  control: Int32Array;
-  /** Replaces the blocking sleep (resumable tasks); false when it suspended the guest instead. */
-  sleep?: (ms: number) => boolean;
+  waiter: Waiter;
+  net?: NetMirror;
 }): Record<string, (...args: never[]) => number> {
-  const { memory, fds } = options;
-  const sleepMs = (ms: number): boolean => {
-    if (options.sleep) return options.sleep(ms);
-    if (ms <= 0) return true;
-    // Wakes early when the driver sets the stop flag (stop, timeout), so a sleeping task ends fast.
-    if (Atomics.wait(options.control, 0, 0, ms) !== 'timed-out') throw new StopRequested();
-    return true;
-  };
+  const { memory, fds, waiter, net } = options;
+  /**
+   * When a resident guest suspended in poll_oneoff: the time of that call. The replay after
+   * the rewind measures relative timeouts from it, so a sleep ends when it was due.
+   */
+  let suspendedAt: bigint | undefined;
   return {
     clock_res_get(clockId: number, resPtr: number) {
       nowNs(clockId);
@@ -54,14 +65,17 @@ export function createPollClockCalls(options: {
       return Errno.SUCCESS;
     },
     poll_oneoff(inPtr: number, outPtr: number, count: number, countOutPtr: number) {
+      const isReplay = waiter.resume();
+      const now = isReplay && suspendedAt !== undefined ? suspendedAt : process.hrtime.bigint();
+      suspendedAt = undefined;
       const n = count >>> 0;
       if (n === 0 || n > MAX_SUBSCRIPTIONS) return Errno.INVAL;
       memory.check(inPtr, n * 48);
       memory.check(outPtr, n * 32);
       memory.check(countOutPtr, 4);
       const v = memory.view();
-      const now = process.hrtime.bigint();
-      const subs: { userdata: bigint; type: number; deadline?: bigint; error: number }[] = [];
+      const subs: Subscription[] = [];
+      let hasSocket = false;
       for (let i = 0; i < n; i++) {
         const at = inPtr + i * 48;
         const userdata = v.getBigUint64(at, true);
@@ -73,37 +87,62 @@ export function createPollClockCalls(options: {
           const deadline = isAbsolute ? now + (timeout - nowNs(clockId)) : now + timeout;
           subs.push({ userdata, type, deadline, error: Errno.SUCCESS });
         } else if (type === 1 || type === 2) {
+          const fd = v.getUint32(at + 16, true);
           let error: number = Errno.SUCCESS;
           try {
-            fds.get(v.getUint32(at + 16, true));
+            if (fds.get(fd).kind === 'socket') hasSocket = true;
           } catch {
             error = Errno.BADF;
           }
-          subs.push({ userdata, type, error });
+          subs.push({ userdata, type, error, fd });
         } else {
           return Errno.INVAL;
         }
       }
-      // Files and stdio are always ready; only when nothing is, sleep until the first deadline.
-      let ready = subs.filter((s) => s.type !== EVENTTYPE_CLOCK);
-      if (ready.length === 0) {
-        const first = subs.reduce(
-          (m, s) => (s.deadline !== undefined && s.deadline < m ? s.deadline : m),
-          subs[0]?.deadline ?? now,
-        );
-        const ms = Number((first - now) / NS_PER_MS) + ((first - now) % NS_PER_MS > 0n ? 1 : 0);
-        // A suspended guest unwinds now and calls again once resumed (that call completes).
-        if (!sleepMs(ms)) return Errno.SUCCESS;
-        // Slept until the first deadline: the subscriptions due by then fire.
-        ready = subs.filter((s) => s.deadline !== undefined && s.deadline <= first);
+      const first = subs.reduce<bigint | undefined>(
+        (m, s) =>
+          s.deadline !== undefined && (m === undefined || s.deadline < m) ? s.deadline : m,
+        undefined,
+      );
+      /** Ready subscriptions; clocks are due by `at` (now when undefined). */
+      const readyNow = (at?: bigint): Subscription[] => {
+        const t = at ?? process.hrtime.bigint();
+        return subs.filter((s) => {
+          if (s.type === EVENTTYPE_CLOCK) return s.deadline !== undefined && s.deadline <= t;
+          if (s.error !== Errno.SUCCESS || s.fd === undefined) return true;
+          const entry = fds.get(s.fd);
+          // Files and stdio are always ready.
+          if (entry.kind !== 'socket' || !net) return true;
+          const state = socketReadiness(net, entry, s.type === 2);
+          s.nbytes = state.nbytes;
+          s.isHangup = state.isHangup;
+          return state.isReady;
+        });
+      };
+      // A sleep without sockets is over when its wait ends (as the blocking wait returns, or the
+      // resident task is resumed by its timer): the clocks due by the first deadline fire, so a
+      // task calls poll_oneoff the same number of times on every run (its fuel is exact).
+      let ready = readyNow(isReplay && !hasSocket ? first : undefined);
+      while (ready.length === 0) {
+        const left = first === undefined ? undefined : first - process.hrtime.bigint();
+        const ms =
+          left === undefined
+            ? undefined
+            : Math.max(0, Number(left / NS_PER_MS) + (left % NS_PER_MS > 0n ? 1 : 0));
+        // A suspended guest unwinds now and makes this call again once resumed.
+        if (!waiter.wait(ms, hasSocket)) {
+          suspendedAt = now;
+          return Errno.SUCCESS;
+        }
+        ready = readyNow(hasSocket ? undefined : first);
       }
       ready.forEach((s, i) => {
         const at = outPtr + i * 32;
         v.setBigUint64(at, s.userdata, true);
         v.setUint16(at + 8, s.error, true);
         v.setUint8(at + 10, s.type);
-        v.setBigUint64(at + 16, 0n, true);
-        v.setUint16(at + 24, 0, true);
+        v.setBigUint64(at + 16, BigInt(s.nbytes ?? 0), true);
+        v.setUint16(at + 24, s.isHangup ? 1 : 0, true);
       });
       v.setUint32(countOutPtr, ready.length, true);
       return Errno.SUCCESS;

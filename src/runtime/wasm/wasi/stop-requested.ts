@@ -1,0 +1,2 @@
+// Thrown out of a wait when the driver asked the task to stop (stop, timeout).
+export class StopRequested extends Error {}
