@@ -14,6 +14,7 @@ import {
 } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
 import type { runOperatorCommand } from './operator/run.js';
+import type { LbFlags } from './lb-command.js';
 
 // The roles are loaded only when run, so `pacer --help` answers at once.
 const roles = {
@@ -31,6 +32,10 @@ Commands:
   dev       master and one agent in one process, embedded state (PGlite), in-process bus
   master    the Marathon API, deployments and scheduling (needs DATABASE_URL, REDIS_URL)
   agent     offers resources and runs tasks (needs REDIS_URL, PACER_MASTER_URL)
+  lb        a load balancer following the master, in marathon-lb's model: --port <n> (vhost
+            listener, status at /_pacer/lb/status, metrics at /_pacer/lb/metrics), --group
+            (HAPROXY_GROUP, default external, * for all), --master or $PACER_MASTER_URL, a token
+            with view ($PACER_TOKEN), --ca, --host (default 0.0.0.0)
   agent-token create --hostname <name> [--master <url>]
             a one-time join token for an agent (admin; prints the token)
   help      this text
@@ -121,6 +126,7 @@ const options = {
   'join-token': { type: 'string' },
   'require-agent-identity': { type: 'boolean' },
   master: { type: 'string' },
+  group: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
@@ -335,6 +341,13 @@ async function agentToken(flags: Flags, action: string | undefined): Promise<voi
   console.log((JSON.parse(text) as { token: string }).token);
 }
 
+/** `pacer lb`: the balancer, loaded only when run. */
+async function lb(flags: LbFlags): Promise<void> {
+  const { runLb } = await import('./lb-command.js');
+  const running = await runLb(flags, process.env);
+  stopOnSignal([running], { info: (msg) => console.error(msg) });
+}
+
 type OperatorCommandFlags = Parameters<typeof runOperatorCommand>[2];
 
 /** An operator command (`app`, `task`, …), loaded only when used. */
@@ -369,6 +382,8 @@ async function main(argv: string[]): Promise<void> {
       return operator('agent', positionals.slice(1), values);
     case 'agent-token':
       return agentToken(flags, positionals[1]);
+    case 'lb':
+      return lb(values);
     case 'app':
     case 'task':
     case 'deployment':
