@@ -50,7 +50,15 @@ export async function startLbDev(): Promise<LbDev> {
     ],
     { PACER_OFFER_INTERVAL_MS: '200' },
   );
-  await waitForApi(url, dev);
+  // Generous: on a loaded machine `pacer dev` takes a while to open its embedded state.
+  await waitFor(
+    `pacer dev at ${url}`,
+    async () => {
+      if (dev.child.exitCode !== null) throw new Error(`pacer dev exited:\n${dev.output()}`);
+      return (await fetch(`${url}/ping`)).ok;
+    },
+    90_000,
+  );
 
   async function call(method: string, pathname: string, body?: unknown) {
     const response = await fetch(url + pathname, {
