@@ -121,9 +121,11 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
 
   function answerText(
     res: http.ServerResponse,
-    status: number,
-    text: string,
-    type = 'text/plain; charset=utf-8',
+    {
+      status,
+      text,
+      type = 'text/plain; charset=utf-8',
+    }: { status: number; text: string; type?: string },
   ) {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
     res.end(text);
@@ -131,7 +133,11 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
 
   function serveAdmin(path: string, res: http.ServerResponse): boolean {
     if (path === STATUS_PATH) {
-      answerText(res, 200, `${JSON.stringify(statusOf(), null, 2)}\n`, 'application/json');
+      answerText(res, {
+        status: 200,
+        text: `${JSON.stringify(statusOf(), null, 2)}\n`,
+        type: 'application/json',
+      });
       return true;
     }
     if (path === METRICS_PATH) {
@@ -144,7 +150,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         eventStreamConnects: follower.connects(),
         eventStreamConnected: follower.isConnected(),
       });
-      answerText(res, 200, text, 'text/plain; version=0.0.4; charset=utf-8');
+      answerText(res, { status: 200, text, type: 'text/plain; version=0.0.4; charset=utf-8' });
       return true;
     }
     return false;
@@ -171,13 +177,16 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         // Origin-form only: an absolute URI would make the balancer an open forward proxy.
         if (!path.startsWith('/')) {
           metrics.countRequest('', 400);
-          return answerText(res, 400, 'Only origin-form request targets are accepted\n');
+          return answerText(res, {
+            status: 400,
+            text: 'Only origin-form request targets are accepted\n',
+          });
         }
         if (isAdmin && req.method === 'GET' && serveAdmin(path, res)) return;
         const route = resolve(req, path);
         if (!route) {
           metrics.countRequest('', 404);
-          return answerText(res, 404, 'No app serves this host and path\n');
+          return answerText(res, { status: 404, text: 'No app serves this host and path\n' });
         }
         inFlight += 1;
         proxyHttp(ctx, { req, res, route, listenPort: listenPort() })

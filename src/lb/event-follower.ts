@@ -68,7 +68,7 @@ export function followEvents(options: EventFollowerOptions): EventFollower {
         },
         signal: abort.signal,
         ...(options.master.dispatcher ? { dispatcher: options.master.dispatcher } : {}),
-      } as RequestInit);
+      });
       if (!response.ok || !response.body) {
         const text = await response.text().catch(() => '');
         throw new Error(
@@ -80,7 +80,7 @@ export function followEvents(options: EventFollowerOptions): EventFollower {
       options.onConnected();
       const decoder = new TextDecoder();
       let buffered = '';
-      for await (const chunk of response.body) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         clearTimeout(idle);
         idle = setTimeout(
           () => abort.abort(new Error('the event stream went silent')),

@@ -28,7 +28,7 @@ export async function fetchApps(
     headers: { accept: 'application/json', ...authHeaders(master) },
     ...(signal ? { signal } : {}),
     ...(master.dispatcher ? { dispatcher: master.dispatcher } : {}),
-  } as RequestInit);
+  });
   const length = Number(response.headers.get('content-length') ?? 0);
   if (length > MAX_SNAPSHOT_BYTES) throw new Error(`the apps answer is ${length} bytes, too big`);
   const text = await response.text();

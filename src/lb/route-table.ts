@@ -116,7 +116,7 @@ export function buildRouteTable(options: BuildOptions): RouteTable {
       mode: labels.mode,
       vhosts: [],
       pathPrefix: labels.pathPrefix,
-      backends: backendsOf(app, options.isExcluded),
+      backends: backendsOf(app, (task) => options.isExcluded(task)),
     });
     const port = app.servicePorts[0];
     if (port !== undefined && reservedPorts?.has(port)) {

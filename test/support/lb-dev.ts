@@ -2,14 +2,7 @@
 // an admin client for it, and view-only tokens for the balancer.
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  freePort,
-  startPacer,
-  tempDir,
-  waitFor,
-  waitForApi,
-  type PacerProcess,
-} from './cluster.js';
+import { freePort, startPacer, tempDir, waitFor, type PacerProcess } from './cluster.js';
 
 const ADMIN_TOKEN = 'lb-test-bootstrap-secret-0123456789abcdef';
 
@@ -73,7 +66,7 @@ export async function startLbDev(): Promise<LbDev> {
   return {
     url,
     dev,
-    call: call as LbDev['call'],
+    call: call,
     async token(name, grants) {
       const created = await call('POST', '/v2/acl/tokens', { name, grants });
       if (created.status !== 201)
