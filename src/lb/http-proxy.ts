@@ -3,7 +3,6 @@
 // before any answer is tried again only for an idempotent request without a body (RFC 9110
 // 9.2.2). No answer in time is a 504, no backend a 503, a broken backend a 502.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/index.js';
 import type { BackendPools } from './backend-pools.js';
@@ -97,20 +96,34 @@ export async function proxyHttp(
     tried.add(backend.key);
     const done = ctx.pools.track(backend.key);
     const started = performance.now();
-    let upstream: Dispatcher.ResponseData;
+    let isResponding = false;
     try {
-      upstream = await ctx.pools.poolOf(backend).request({
-        path: req.url ?? '/',
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: withBody ? req : null,
-        headersTimeout: ctx.upstreamTimeoutMs,
-        bodyTimeout: ctx.upstreamTimeoutMs,
-        signal: aborter.signal,
-      });
+      // stream() writes the answer straight into `res` (no intermediate Readable): markedly
+      // cheaper per request than request() + pipe.
+      await ctx.pools.poolOf(backend).stream(
+        {
+          path: req.url ?? '/',
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: withBody ? req : null,
+          headersTimeout: ctx.upstreamTimeoutMs,
+          bodyTimeout: ctx.upstreamTimeoutMs,
+          signal: aborter.signal,
+        },
+        ({ statusCode, headers: answered }) => {
+          isResponding = true;
+          ctx.metrics.observeUpstream(appId, (performance.now() - started) / 1000);
+          ctx.metrics.countRequest(appId, statusCode);
+          res.writeHead(statusCode, downstreamResponseHeaders(answered));
+          return res;
+        },
+      );
     } catch (error) {
-      done();
-      if (aborter.signal.aborted) return void res.destroy();
+      if (isResponding || aborter.signal.aborted) {
+        // Cut short once answering: the client sees a truncated response, as from the backend.
+        ctx.logger.debug({ appId, backend: backend.key, err: error }, 'response cut short');
+        return void res.destroy();
+      }
       const code = (error as { code?: string }).code ?? '';
       const notSent = NOT_SENT.has(code);
       if (notSent) ctx.pools.eject(backend.key, ctx.ejectMs);
@@ -128,18 +141,9 @@ export async function proxyHttp(
         status,
         status === 504 ? 'The backend did not answer in time\n' : 'The backend failed\n',
       );
+    } finally {
+      done();
     }
-    ctx.metrics.observeUpstream(appId, (performance.now() - started) / 1000);
-    ctx.metrics.countRequest(appId, upstream.statusCode);
-    res.writeHead(upstream.statusCode, downstreamResponseHeaders(upstream.headers));
-    await new Promise<void>((resolve) => {
-      pipeline(upstream.body, res, (error) => {
-        done();
-        if (error && !aborter.signal.aborted)
-          ctx.logger.debug({ appId, backend: backend.key, err: error }, 'response cut short');
-        resolve();
-      });
-    });
     return;
   }
 }
