@@ -53,11 +53,13 @@ describe.skipIf(!ok)('pacer lb on pacer dev', () => {
       HAPROXY_GROUP: 'internal',
       HAPROXY_0_VHOST: 'internal.example',
     });
-    for (const app of [web, api, internal])
+    const tcp = backendApp('/lbt/tcp', { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'tcp' });
+    for (const app of [web, api, internal, tcp])
       expect((await dev.call('POST', '/v2/apps', app)).status).toBe(201);
     await dev.healthyTasks('/lbt/web', 2);
     await dev.healthyTasks('/lbt/api', 1);
     await dev.healthyTasks('/lbt/internal', 1);
+    await dev.healthyTasks('/lbt/tcp', 1);
     lb = await startBalancer({
       master: { url: dev.url, token: viewToken },
       logger: silentLogger(),
@@ -138,6 +140,26 @@ describe.skipIf(!ok)('pacer lb on pacer dev', () => {
       async () =>
         (await get(servicePort, '/x', 'anything').catch(() => undefined))?.json?.app === '/lbt/api',
     );
+  });
+
+  it('joins a TCP service port to a task in tcp mode', async () => {
+    const info = (await dev.call('GET', '/v2/apps/lbt/tcp')).body.app;
+    const servicePort = info.portDefinitions[0].port as number;
+    const raw = 'GET /raw HTTP/1.1\r\nHost: anything\r\nConnection: close\r\n\r\n';
+    const answer = await waitFor('an answer over the tcp listener', async () => {
+      const text = await new Promise<string>((resolve) => {
+        const socket = net.connect(servicePort, '127.0.0.1');
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', () => resolve(''));
+        socket.write(raw);
+      });
+      return text.includes('"app":"/lbt/tcp"') ? text : undefined;
+    });
+    // Bytes pass untouched: no X-Forwarded-* is added in tcp mode.
+    expect(answer).toContain('"path":"/raw"');
+    expect(answer).not.toContain('x-forwarded-for');
   });
 
   it('shows routes and backends on the status page and counts requests in the metrics', async () => {
