@@ -51,7 +51,12 @@ export async function startLbDev(): Promise<LbDev> {
       return (await fetch(`${url}/ping`)).ok;
     },
     90_000,
-  );
+  ).catch(async (error: unknown) => {
+    // Never leave it behind: a test runner's worker may outlive the failed suite.
+    await dev.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
 
   async function call(method: string, pathname: string, body?: unknown) {
     const response = await fetch(url + pathname, {
