@@ -14,6 +14,7 @@ import {
 } from '../config.js';
 import { createLogger, packageVersion, systemClock } from '../lib/index.js';
 import type { OPERATOR_COMMANDS, runOperatorCommand } from './operator/run.js';
+import type { LbFlags } from './lb-command.js';
 
 // The roles are loaded only when run, so `pacer --help` answers at once.
 const roles = {
@@ -31,6 +32,10 @@ Commands:
   dev       master and one agent in one process, embedded state (PGlite), in-process bus
   master    the Marathon API, deployments and scheduling (needs DATABASE_URL, REDIS_URL)
   agent     offers resources and runs tasks (needs REDIS_URL, PACER_MASTER_URL)
+  lb        a load balancer following the master, in marathon-lb's model: --port <n> (vhost
+            listener, status at /_pacer/lb/status, metrics at /_pacer/lb/metrics), --group
+            (HAPROXY_GROUP, default external, * for all), --master or $PACER_MASTER_URL, a token
+            with view ($PACER_TOKEN), --ca, --host (default 0.0.0.0)
   help      this text
 
 Operating a cluster (master from --master, $PACER_URL or the config file; token from --token,
@@ -118,6 +123,7 @@ const options = {
   'join-token': { type: 'string' },
   'require-agent-identity': { type: 'boolean' },
   master: { type: 'string' },
+  group: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
@@ -307,6 +313,13 @@ async function agent(flags: Flags): Promise<void> {
   stopOnSignal([running, { stop: () => bus.close() }], logger);
 }
 
+/** `pacer lb`: the balancer, loaded only when run. */
+async function lb(flags: LbFlags): Promise<void> {
+  const { runLb } = await import('./lb-command.js');
+  const running = await runLb(flags, process.env);
+  stopOnSignal([running], { info: (msg) => console.error(msg) });
+}
+
 type OperatorCommandFlags = Parameters<typeof runOperatorCommand>[2];
 
 /** An operator command (`app`, `task`, …), loaded only when used. */
@@ -339,6 +352,8 @@ async function main(argv: string[]): Promise<void> {
       // `pacer agent` runs one; `pacer agent list` asks the master about them.
       if (positionals[1] === undefined) return agent(flags);
       return operator('agent', positionals.slice(1), values);
+    case 'lb':
+      return lb(values);
     case 'agent-token':
     case 'app':
     case 'task':
