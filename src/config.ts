@@ -1,12 +1,13 @@
 // Environment and flags → one typed, validated Config, read once at start-up.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { HostAccess, Resources } from './domain/index.js';
+import type { HostAccess, Resources, RoleResources } from './domain/index.js';
 import {
   isDockerParameterKey,
   parseAttributes,
   parseHostVolumeGrant,
-  parseResources,
+  agentResources,
+  parseResourceSpec,
 } from './domain/index.js';
 
 export interface CommonConfig {
@@ -72,7 +73,10 @@ export interface AgentConfig extends CommonConfig {
   masterUrl: string;
   hostname: string;
   attributes: Record<string, string>;
+  /** Everything tasks may use, reserved resources included. */
   resources: Resources;
+  /** Parts of `resources` reserved to roles (`--resources cpus(web):2;…`). */
+  reservations: RoleResources[];
   workDir: string;
   allowCommands: boolean;
   // Issue 11 (sandbox): what the operator lets tasks reach beyond their sandbox.
@@ -335,12 +339,13 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     throw new ConfigError(`--wasm-fuel must be a whole number, got '${fuel}'`);
   const timeout = str(flags['wasm-timeout-seconds']) ?? env.PACER_WASM_TIMEOUT_SECONDS;
   let resources: Resources;
+  let reservations: RoleResources[];
   let attributes: Record<string, string>;
   try {
-    resources = {
-      ...defaultResources(),
-      ...parseResources(str(flags.resources) ?? env.PACER_RESOURCES ?? ''),
-    };
+    const spec = parseResourceSpec(str(flags.resources) ?? env.PACER_RESOURCES ?? '');
+    const parsed = agentResources(spec, defaultResources());
+    resources = parsed.total;
+    reservations = parsed.reservations;
     attributes = parseAttributes(str(flags.attributes) ?? env.PACER_ATTRIBUTES ?? '');
   } catch (error) {
     throw new ConfigError((error as Error).message);
@@ -351,6 +356,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     hostname: str(flags.hostname) ?? env.PACER_HOSTNAME ?? os.hostname(),
     attributes,
     resources,
+    reservations,
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
     allowUnsandboxedCommands:

@@ -129,6 +129,7 @@ export async function runAgent(options: {
     hostname: config.hostname,
     attributes: config.attributes,
     resources: config.resources,
+    reservations: config.reservations,
     workDir: path.resolve(config.workDir),
     masterUrl: config.masterUrl,
     ...(config.transport.caFile

@@ -1,7 +1,13 @@
 // zod schemas of what agents send: every message from an agent is untrusted input, checked at
 // the bus boundary (a consumer's `schema`) before any handler sees it.
 import { z } from 'zod';
-import { FailureReason, MesosTaskState, TaskKind } from '../domain/index.js';
+import {
+  FailureReason,
+  MAX_RESERVED_ROLES,
+  MesosTaskState,
+  TaskKind,
+  isValidRoleName,
+} from '../domain/index.js';
 import type {
   AnnounceMessage,
   CommandMessage,
@@ -35,6 +41,17 @@ const resources = z.object({
   ports: z.array(z.tuple([port, port])).max(1_000),
 });
 
+/**
+ * A reservation an agent reports: the role name is the agent's text, shown in the API and used as
+ * a map key by the scheduler, so it must be a valid role name (no `/`, spaces, controls; bounded).
+ */
+const reservation = z.object({
+  role: z.string().refine(isValidRoleName, 'invalid role name'),
+  cpus: quantity,
+  memMiB: quantity,
+  diskMiB: quantity,
+});
+
 /** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
 export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
   type: z.literal('offer'),
@@ -44,6 +61,11 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
   capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
   total: resources,
   free: resources,
+  reservations: z
+    .array(reservation)
+    .max(MAX_RESERVED_ROLES)
+    .refine((list) => new Set(list.map((r) => r.role)).size === list.length, 'duplicate role')
+    .optional(),
   runningTaskIds: z.array(taskId).max(100_000),
   sentAt: epochMs,
   startedAt: epochMs,
