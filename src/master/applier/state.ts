@@ -1,7 +1,13 @@
 // The leader's state in memory: apps, running deployments, instances and the apps' last task
 // failures, each record with the revision of its last change. Only the applier changes it
 // (through `commitDraft`); everything else reads it through the two views.
-import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
+import type {
+  AppDefinition,
+  Deployment,
+  Instance,
+  RolePolicy,
+  TaskFailure,
+} from '../../domain/index.js';
 import { currentTaskId } from '../../domain/index.js';
 
 /** A record and the state revision that last changed it. */
@@ -49,6 +55,8 @@ export interface StateData {
   byApp: Map<string, Map<string, Instance>>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
+  /** Quota and weight per role (role-policies.ts). */
+  roles: Map<string, RolePolicy>;
   revision: number;
 }
 
@@ -65,6 +73,8 @@ export interface Draft {
   removedApps: string[];
   deployments: Map<string, Versioned<Deployment> | null>;
   failures: Map<string, TaskFailure>;
+  /** Role policies as the batch leaves them (null: none left). */
+  roles: Map<string, RolePolicy | null>;
 }
 
 export function emptyDraft(revision: number): Draft {
@@ -76,6 +86,7 @@ export function emptyDraft(revision: number): Draft {
     removedApps: [],
     deployments: new Map(),
     failures: new Map(),
+    roles: new Map(),
   };
 }
 
@@ -86,6 +97,7 @@ export function emptyState(): StateData {
     instances: new Map(),
     byApp: new Map(),
     failures: new Map(),
+    roles: new Map(),
     revision: 0,
   };
 }
@@ -112,8 +124,14 @@ function forget(state: StateData, instanceId: string): void {
 /** Fills `state` from what the store holds, all at `revision`. */
 export function loadState(
   state: StateData,
-  stored: { apps: AppDefinition[]; deployments: Deployment[]; instances: Instance[] },
+  stored: {
+    apps: AppDefinition[];
+    deployments: Deployment[];
+    instances: Instance[];
+    roles?: RolePolicy[];
+  },
 ): void {
+  state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
   const revision = state.revision + 1;
   state.apps = new Map(stored.apps.map((app) => [app.id, app]));
   state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
@@ -140,6 +158,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
     else state.deployments.delete(id);
   }
   for (const [appId, failure] of draft.failures) state.failures.set(appId, failure);
+  for (const [role, policy] of draft.roles) {
+    if (policy) state.roles.set(role, policy);
+    else state.roles.delete(role);
+  }
   state.revision = draft.revision;
 }
 
