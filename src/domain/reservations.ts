@@ -36,7 +36,8 @@ export function parseResourceSpec(text: string): ResourceSpec {
     const errors = roleNameErrors(role);
     if (errors.length > 0) throw new Error(`Invalid role in '${part}': ${errors.join(' ')}`);
     if (name === 'ports') {
-      if (role !== UNRESERVED_ROLE) throw new Error(`Ports cannot be reserved to a role: '${part}'`);
+      if (role !== UNRESERVED_ROLE)
+        throw new Error(`Ports cannot be reserved to a role: '${part}'`);
       unreserved.ports = [...(unreserved.ports ?? []), ...parsePortRanges(value.trim())];
       continue;
     }

@@ -43,7 +43,12 @@ describe('role names', () => {
 });
 
 describe('--resources with reservations', () => {
-  const defaults = { cpus: 8, memMiB: 8192, diskMiB: 1000, ports: [[31000, 32000]] as [number, number][] };
+  const defaults = {
+    cpus: 8,
+    memMiB: 8192,
+    diskMiB: 1000,
+    ports: [[31000, 32000]] as [number, number][],
+  };
 
   it("parses the issue's example: reserved and unreserved add up, ports unreserved", () => {
     const spec = parseResourceSpec('cpus(web):2;cpus:2;mem(web):1024;mem:3072;ports:[31000-32000]');

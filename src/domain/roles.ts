@@ -51,7 +51,8 @@ export function roleNameErrors(role: string): string[] {
   for (const [char, name] of FORBIDDEN_CHARS)
     if (role.includes(char)) errors.push(`A role name must not include a ${name} character.`);
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x08\x0e-\x1f]/.test(role)) errors.push('A role name must not include a control character.');
+  if (/[\x00-\x08\x0e-\x1f]/.test(role))
+    errors.push('A role name must not include a control character.');
   if (role.length > MAX_ROLE_NAME_LENGTH)
     errors.push(`A role name must not be longer than ${MAX_ROLE_NAME_LENGTH} characters.`);
   return errors;

@@ -888,6 +888,12 @@ export interface components {
                     disk: number;
                     ports: string[];
                 };
+                reservations?: {
+                    role: string;
+                    cpus: number;
+                    mem: number;
+                    disk: number;
+                }[];
                 runningTasks: string[];
                 registeredAt: string;
                 lastHeartbeatAt: string;
