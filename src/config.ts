@@ -77,6 +77,11 @@ export interface AgentConfig extends CommonConfig {
   resources: Resources;
   /** Parts of `resources` reserved to roles (`--resources cpus(web):2;…`). */
   reservations: RoleResources[];
+  /**
+   * `--cpu-limit`: 'shares' (default) gives tasks CPU time in proportion to `cpus` when the
+   * machine is busy; 'hard' also caps each task at `cpus` when it is idle.
+   */
+  cpuLimit: 'shares' | 'hard';
   workDir: string;
   allowCommands: boolean;
   // Issue 11 (sandbox): what the operator lets tasks reach beyond their sandbox.
@@ -330,6 +335,11 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
 }
 
 function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  const cpuLimit =
+    oneOf('--cpu-limit', str(flags['cpu-limit']) ?? env.PACER_CPU_LIMIT, [
+      'shares',
+      'hard',
+    ] as const) ?? 'shares';
   const containerizer = oneOf('--containerizer', str(flags.containerizer), [
     'podman',
     'docker',
@@ -357,6 +367,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     attributes,
     resources,
     reservations,
+    cpuLimit,
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
     allowUnsandboxedCommands:

@@ -93,7 +93,11 @@ describe('/v2/quota', () => {
   });
 
   it.each([
-    ['a guarantee above its limit', { guarantees: { cpus: 5 }, limits: { cpus: 4 } }, '/guarantees/cpus'],
+    [
+      'a guarantee above its limit',
+      { guarantees: { cpus: 5 }, limits: { cpus: 4 } },
+      '/guarantees/cpus',
+    ],
     ['a negative amount', { limits: { mem: -1 } }, '/limits/mem'],
     ['an infinite amount', { limits: { cpus: 1e300 } }, '/limits/cpus'],
   ])('refuses %s with 422', async (_name, body, path) => {
@@ -224,7 +228,10 @@ describe("an app's role", () => {
     expect(await other.json()).toEqual({
       message: 'Object is not valid',
       details: [
-        { path: '/acceptedResourceRoles', errors: ['acceptedResourceRoles can only contain * and web'] },
+        {
+          path: '/acceptedResourceRoles',
+          errors: ['acceptedResourceRoles can only contain * and web'],
+        },
       ],
     });
     const bad = await call('POST', '/v2/apps', {

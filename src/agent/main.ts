@@ -18,6 +18,7 @@ export async function createDrivers(options: {
     | 'containerizer'
     | 'containerRuntime'
     | 'resources'
+    | 'cpuLimit'
     | 'wasmFuel'
     | 'wasmTimeoutMs'
     | 'workDir'
@@ -46,6 +47,7 @@ export async function createDrivers(options: {
           logger,
           stateDir: path.join(config.workDir, 'command-state'),
           useBubblewrap: config.allowUnsandboxedCommands ? 'auto' : true,
+          cpuLimit: config.cpuLimit,
         }),
       );
     } catch (error) {
@@ -64,6 +66,7 @@ export async function createDrivers(options: {
           logger,
           engine: config.containerizer,
           runtime: config.containerRuntime,
+          cpuLimit: config.cpuLimit,
           stateDir: path.join(config.workDir, 'container-state'),
           hostAccess: config.hostAccess,
         }),
