@@ -34,6 +34,7 @@ export async function createDrivers(options: {
       poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
+      cpuLimit: config.cpuLimit,
     }),
   ];
   if (config.allowCommands) {

@@ -12,6 +12,7 @@ import {
   type WorkerEvent,
 } from './worker-messages.js';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
+import type { SliceScheduler } from './slice-scheduler.js';
 
 /** A resident task as its worker sees it. */
 export interface ResidentTask {
@@ -38,9 +39,15 @@ export function startResidentTask(options: {
   module: WebAssembly.Module;
   post: (event: WorkerEvent) => void;
   outcomeOf: (error: unknown) => RunOutcome;
+  /** The thread's scheduler of slices: who runs next, by `cpus` (slice-scheduler.ts). */
+  scheduler: SliceScheduler;
 }): ResidentTask {
-  const { request, post } = options;
+  const { request, post, scheduler } = options;
   const { taskId } = request;
+  scheduler.register(taskId, {
+    cpus: request.cpus ?? 1,
+    isHardCapped: request.cpuLimit === 'hard',
+  });
   const slice = request.fuelSlice ?? 0n;
   /** Index 0 set by the driver to stop the task: read at every slice end and turn start. */
   const control = new Int32Array(request.control);
@@ -51,7 +58,7 @@ export function startResidentTask(options: {
   let reserve = 0n;
   let dataPtr = 0;
   let isStopped = false;
-  let timer: LongTimeout | NodeJS.Immediate | undefined;
+  let timer: LongTimeout | undefined;
   let resumeAfterMs: number | undefined;
   const call = (name: string, ...args: number[]): number =>
     (exports[name] as (...a: number[]) => number)(...args);
@@ -108,6 +115,7 @@ export function startResidentTask(options: {
 
   const end = (outcome: RunOutcome): void => {
     host.close();
+    scheduler.forget(taskId);
     if (isStopped) return;
     isStopped = true;
     const grow = exports[InstrumentExports.growRefused];
@@ -134,8 +142,14 @@ export function startResidentTask(options: {
           call(AsyncifyExports.stopUnwind);
           isRewinding = true;
           const ms = resumeAfterMs;
-          // A guest may sleep longer than one Node timer keeps (long-timeout.ts).
-          timer = ms === undefined ? setImmediate(turn) : setLongTimeout(turn, ms);
+          // The next slice waits for the scheduler's turn; a sleep first for its time (a guest
+          // may sleep longer than one Node timer keeps, long-timeout.ts).
+          if (ms === undefined) scheduler.ready(taskId, turn);
+          else
+            timer = setLongTimeout(() => {
+              timer = undefined;
+              scheduler.ready(taskId, turn);
+            }, ms);
           return;
         }
         entries.shift();
@@ -192,8 +206,7 @@ export function startResidentTask(options: {
   return {
     stop() {
       if (isStopped) return;
-      if (timer && 'cancel' in timer) timer.cancel();
-      else if (timer) clearImmediate(timer);
+      timer?.cancel();
       end({ kind: 'stopped' });
     },
   };

@@ -61,6 +61,11 @@ export interface WasmDriverOptions {
   /** Resident tasks per shared thread before another thread is started (default 5000). */
   residentTasksPerThread?: number;
   /**
+   * `--cpu-limit`: resident tasks share a thread in proportion to `cpus` ('shares', default);
+   * 'hard' also caps each at `cpus` of a thread when the machine is idle (slice-scheduler.ts).
+   */
+  cpuLimit?: 'shares' | 'hard';
+  /**
    * True (default) loads binaryen in its background thread at once, so the first sleeping
    * module's launch does not wait seconds for it (resumable-transformer.ts).
    */
@@ -352,6 +357,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         isResumable: prepared.isResumable,
         fuelSlice,
         fuelBudget: record.fuelBudget,
+        cpus: spec.limits.cpus,
+        cpuLimit: options.cpuLimit ?? 'shares',
       };
       const sink: WorkerSink = {
         onEvent: (event) => onEvent(record, event),
