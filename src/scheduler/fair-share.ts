@@ -53,6 +53,11 @@ interface RoleState {
   readonly freeReserved: ReservedPool;
   readonly pending: PlacementRequest[];
   nextPending: number;
+  /** Cached: weighted dominant share, below a guarantee, unmet guarantee (kept current). */
+  share: number;
+  isBelow: boolean;
+  readonly unmet: ReservedPool;
+  readonly hasLimits: boolean;
 }
 
 /** The requests' order: by DRF among roles when that matters, else as given. */
@@ -84,6 +89,10 @@ export function createRequestQueue(input: {
         freeReserved: zero(),
         pending: [],
         nextPending: 0,
+        share: 0,
+        isBelow: false,
+        unmet: zero(),
+        hasLimits: Object.keys(policy?.quota?.limits ?? {}).length > 0,
       };
       roles.set(role, state);
     }
@@ -112,40 +121,44 @@ export function createRequestQueue(input: {
   }
   for (const request of requests) stateOf(roleOf(request)).pending.push(request);
 
-  const share = (state: RoleState): number => {
+  const shareOf = (state: RoleState): number => {
     let dominant = 0;
     for (const key of KEYS) {
       if (total[key] > 0) dominant = Math.max(dominant, state.allocated[key] / total[key]);
     }
     return dominant / state.weight;
   };
-  const isBelowGuarantee = (state: RoleState): boolean =>
-    KEYS.some((key) => (state.guarantees[key] ?? 0) > state.allocated[key] + EPSILON);
-  /** Guaranteed but neither allocated nor held in the role's own reservations. */
-  const unmet = (state: RoleState, key: Key): number =>
-    Math.max(0, (state.guarantees[key] ?? 0) - state.allocated[key] - state.freeReserved[key]);
+  /** Unreserved resources held for every role's unmet guarantee, by resource. */
+  const held = zero();
+  /** Recomputes a role's cached share, guarantee state and unmet guarantee (and `held`). */
+  const refresh = (state: RoleState): void => {
+    state.share = shareOf(state);
+    state.isBelow = false;
+    for (const key of KEYS) {
+      const guarantee = state.guarantees[key] ?? 0;
+      if (guarantee > state.allocated[key] + EPSILON) state.isBelow = true;
+      // Guaranteed but neither allocated nor held in the role's own reservations.
+      const unmet = Math.max(0, guarantee - state.allocated[key] - state.freeReserved[key]);
+      held[key] += unmet - state.unmet[key];
+      state.unmet[key] = unmet;
+    }
+  };
+  for (const state of roles.values()) refresh(state);
 
   const waiting = [...roles.values()].filter((s) => s.pending.length > 0);
   return {
     next() {
       let best: RoleState | undefined;
-      let bestBelow = false;
-      let bestShare = Infinity;
       for (const state of waiting) {
         if (state.nextPending >= state.pending.length) continue;
-        const below = isBelowGuarantee(state);
-        const value = share(state);
-        const isBetter =
+        if (
           best === undefined ||
-          (below && !bestBelow) ||
-          (below === bestBelow &&
-            (value < bestShare - EPSILON ||
-              (Math.abs(value - bestShare) <= EPSILON && state.role < best.role)));
-        if (isBetter) {
+          (state.isBelow && !best.isBelow) ||
+          (state.isBelow === best.isBelow &&
+            (state.share < best.share - EPSILON ||
+              (Math.abs(state.share - best.share) <= EPSILON && state.role < best.role)))
+        )
           best = state;
-          bestBelow = below;
-          bestShare = value;
-        }
       }
       if (!best) return undefined;
       return best.pending[best.nextPending++];
@@ -153,28 +166,31 @@ export function createRequestQueue(input: {
 
     refusal(request, role) {
       const state = stateOf(role);
-      const need: ReservedPool = {
-        cpus: request.app.cpus,
-        memMiB: request.app.mem,
-        diskMiB: request.app.disk,
-      };
-      for (const key of KEYS) {
-        const limit = state.limits[key];
-        if (limit !== undefined && state.allocated[key] + need[key] > limit + EPSILON)
+      const { app } = request;
+      if (state.hasLimits) {
+        const { limits, allocated } = state;
+        if (limits.cpus !== undefined && allocated.cpus + app.cpus > limits.cpus + EPSILON)
+          return 'InsufficientQuota';
+        if (limits.memMiB !== undefined && allocated.memMiB + app.mem > limits.memMiB + EPSILON)
+          return 'InsufficientQuota';
+        if (limits.diskMiB !== undefined && allocated.diskMiB + app.disk > limits.diskMiB + EPSILON)
           return 'InsufficientQuota';
       }
-      // What it would take from unreserved resources at most (its reservations go first).
-      const fromUnreserved = (key: Key) => Math.max(0, need[key] - state.freeReserved[key]);
-      const isWithinOwnGuarantee = KEYS.every((key) => fromUnreserved(key) <= unmet(state, key));
-      if (isWithinOwnGuarantee) return undefined;
+      if (held.cpus <= EPSILON && held.memMiB <= EPSILON && held.diskMiB <= EPSILON)
+        return undefined;
+      // What it would take from unreserved resources at most (its reservations go first). A
+      // role may always grow up to its own guarantee; past it, what stays free must cover the
+      // unmet guarantees of every role (its own included, less what this placement meets).
+      const take = {
+        cpus: Math.max(0, app.cpus - state.freeReserved.cpus),
+        memMiB: Math.max(0, app.mem - state.freeReserved.memMiB),
+        diskMiB: Math.max(0, app.disk - state.freeReserved.diskMiB),
+      };
+      if (KEYS.every((key) => take[key] <= state.unmet[key] + EPSILON)) return undefined;
       for (const key of KEYS) {
-        const take = fromUnreserved(key);
-        if (take <= 0) continue;
-        let held = 0;
-        for (const other of roles.values()) {
-          held += other === state ? Math.max(0, unmet(other, key) - take) : unmet(other, key);
-        }
-        if (held > 0 && freeUnreserved[key] - take < held - EPSILON)
+        if (take[key] <= 0) continue;
+        const after = held[key] - state.unmet[key] + Math.max(0, state.unmet[key] - take[key]);
+        if (after > EPSILON && freeUnreserved[key] - take[key] < after - EPSILON)
           return 'DeclinedQuotaGuarantee';
       }
       return undefined;
@@ -192,6 +208,7 @@ export function createRequestQueue(input: {
         state.freeReserved[key] -= need[key] - fromUnreserved[key];
         freeUnreserved[key] -= fromUnreserved[key];
       }
+      refresh(state);
     },
   };
 }

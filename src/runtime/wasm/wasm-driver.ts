@@ -199,7 +199,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         }
         return failed(FailureReason.TRAP, outcome.message);
       case 'stopped':
-        return killedExit(record);
+        // A resident task reports what it used up to the kill (fair-share benchmarks read it).
+        return fuelUsed === undefined ? killedExit(record) : { ...killedExit(record), fuelUsed };
       case 'link-error':
         return failed(FailureReason.FORBIDDEN_IMPORT, outcome.message);
       default: {
