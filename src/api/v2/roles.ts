@@ -30,7 +30,6 @@ const ROLE: PathParam = {
 };
 
 const ADMIN_ONLY = { '403': error('Not an admin.') };
-const NO_ROLES = { '503': error('This master keeps no role policies.') };
 
 /** The operations of `/v2/quota` and `/v2/weights`. */
 export const ROLES_ROUTES = defineRoutes({
@@ -131,9 +130,7 @@ export function rolesRoutes(deps: ApiDeps): Hono {
 
   on(routes, ROLES_ROUTES.listQuota, (c) => {
     const policies = roles(c).list();
-    const quotas = policies
-      .filter((p) => p.quota !== undefined)
-      .map((p) => toQuotaJson(p.role, p));
+    const quotas = policies.filter((p) => p.quota !== undefined).map((p) => toQuotaJson(p.role, p));
     return c.json({ quotas });
   });
 
@@ -148,7 +145,10 @@ export function rolesRoutes(deps: ApiDeps): Hono {
     const role = roleOf(c);
     if (role === UNRESERVED_ROLE)
       throw new ValidationError([
-        { path: '/role', errors: [`Quota cannot be set for the default role '${UNRESERVED_ROLE}'.`] },
+        {
+          path: '/role',
+          errors: [`Quota cannot be set for the default role '${UNRESERVED_ROLE}'.`],
+        },
       ]);
     const { quota, violations } = toQuota(parseWire(QuotaWriteSchema, await readJson(c)));
     if (violations.length > 0) throw new ValidationError(violations);
@@ -159,8 +159,7 @@ export function rolesRoutes(deps: ApiDeps): Hono {
   on(routes, ROLES_ROUTES.deleteQuota, async (c) => {
     const port = roles(c);
     const role = roleOf(c);
-    if (port.get(role)?.quota === undefined)
-      throw new NotFoundError(`Role '${role}' has no quota`);
+    if (port.get(role)?.quota === undefined) throw new NotFoundError(`Role '${role}' has no quota`);
     await port.setQuota(role, null);
     return c.body(null, 204);
   });

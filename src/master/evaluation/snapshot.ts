@@ -1,12 +1,6 @@
 // What one pass decides from: the leader's state at one moment, with the revisions its intents
 // name, the pass's clock reading and seed. Plain data: a pass replays from it exactly.
-import type {
-  Agent,
-  AppDefinition,
-  Deployment,
-  Instance,
-  RolePolicy,
-} from '../../domain/index.js';
+import type { Agent, AppDefinition, Deployment, Instance, RolePolicy } from '../../domain/index.js';
 import { isTerminal } from '../../domain/index.js';
 import type { AgentBook } from '../agent-book.js';
 import type { Applier, Versioned } from '../applier/index.js';

@@ -39,7 +39,8 @@ export const WeightWriteSchema = z
   .strict()
   .register(requestSchemas, {
     id: 'WeightWrite',
-    description: 'A role’s DRF weight: a role with weight 2 gets twice the dominant share of one with 1.',
+    description:
+      'A role’s DRF weight: a role with weight 2 gets twice the dominant share of one with 1.',
   });
 
 export const WeightSchema = z
