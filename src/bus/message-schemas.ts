@@ -53,23 +53,33 @@ const reservation = z.object({
 });
 
 /** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
-export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
-  type: z.literal('offer'),
-  agentId,
-  hostname: z.string().min(1).max(255),
-  attributes: z.record(z.string().max(255), z.string().max(1_024)),
-  capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
-  total: resources,
-  free: resources,
-  reservations: z
-    .array(reservation)
-    .max(MAX_RESERVED_ROLES)
-    .refine((list) => new Set(list.map((r) => r.role)).size === list.length, 'duplicate role')
-    .optional(),
-  runningTaskIds: z.array(taskId).max(100_000),
-  sentAt: epochMs,
-  startedAt: epochMs,
-});
+export const OfferMessageSchema: z.ZodType<OfferMessage> = z
+  .object({
+    type: z.literal('offer'),
+    agentId,
+    hostname: z.string().min(1).max(255),
+    attributes: z.record(z.string().max(255), z.string().max(1_024)),
+    capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
+    total: resources,
+    free: resources,
+    reservations: z
+      .array(reservation)
+      .max(MAX_RESERVED_ROLES)
+      .refine((list) => new Set(list.map((r) => r.role)).size === list.length, 'duplicate role')
+      .optional(),
+    runningTaskIds: z.array(taskId).max(100_000),
+    sentAt: epochMs,
+    startedAt: epochMs,
+  })
+  .refine(
+    // Reservations are parts of the total: an agent claiming more reserved than it has is lying.
+    (offer) =>
+      (['cpus', 'memMiB', 'diskMiB'] as const).every(
+        (key) =>
+          (offer.reservations ?? []).reduce((sum, r) => sum + r[key], 0) <= offer.total[key] + 1e-9,
+      ),
+    'reservations exceed the total',
+  );
 
 export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
   type: z.literal('status'),
