@@ -1,12 +1,13 @@
 // Environment and flags → one typed, validated Config, read once at start-up.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { HostAccess, Resources } from './domain/index.js';
+import type { HostAccess, Resources, RoleResources } from './domain/index.js';
 import {
   isDockerParameterKey,
   parseAttributes,
   parseHostVolumeGrant,
-  parseResources,
+  agentResources,
+  parseResourceSpec,
 } from './domain/index.js';
 
 export interface CommonConfig {
@@ -72,7 +73,15 @@ export interface AgentConfig extends CommonConfig {
   masterUrl: string;
   hostname: string;
   attributes: Record<string, string>;
+  /** Everything tasks may use, reserved resources included. */
   resources: Resources;
+  /** Parts of `resources` reserved to roles (`--resources cpus(web):2;…`). */
+  reservations: RoleResources[];
+  /**
+   * `--cpu-limit`: 'shares' (default) gives tasks CPU time in proportion to `cpus` when the
+   * machine is busy; 'hard' also caps each task at `cpus` when it is idle.
+   */
+  cpuLimit: 'shares' | 'hard';
   workDir: string;
   allowCommands: boolean;
   // Issue 11 (sandbox): what the operator lets tasks reach beyond their sandbox.
@@ -326,6 +335,11 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
 }
 
 function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
+  const cpuLimit =
+    oneOf('--cpu-limit', str(flags['cpu-limit']) ?? env.PACER_CPU_LIMIT, [
+      'shares',
+      'hard',
+    ] as const) ?? 'shares';
   const containerizer = oneOf('--containerizer', str(flags.containerizer), [
     'podman',
     'docker',
@@ -335,12 +349,13 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     throw new ConfigError(`--wasm-fuel must be a whole number, got '${fuel}'`);
   const timeout = str(flags['wasm-timeout-seconds']) ?? env.PACER_WASM_TIMEOUT_SECONDS;
   let resources: Resources;
+  let reservations: RoleResources[];
   let attributes: Record<string, string>;
   try {
-    resources = {
-      ...defaultResources(),
-      ...parseResources(str(flags.resources) ?? env.PACER_RESOURCES ?? ''),
-    };
+    const spec = parseResourceSpec(str(flags.resources) ?? env.PACER_RESOURCES ?? '');
+    const parsed = agentResources(spec, defaultResources());
+    resources = parsed.total;
+    reservations = parsed.reservations;
     attributes = parseAttributes(str(flags.attributes) ?? env.PACER_ATTRIBUTES ?? '');
   } catch (error) {
     throw new ConfigError((error as Error).message);
@@ -351,6 +366,8 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     hostname: str(flags.hostname) ?? env.PACER_HOSTNAME ?? os.hostname(),
     attributes,
     resources,
+    reservations,
+    cpuLimit,
     workDir: str(flags['work-dir']) ?? env.PACER_WORK_DIR ?? './.pacer/agent',
     allowCommands: flags['allow-commands'] === true || env.PACER_ALLOW_COMMANDS === '1',
     allowUnsandboxedCommands:

@@ -104,6 +104,26 @@ describe('container run arguments and logs (no engine needed)', () => {
       hostAccess: { volumes: [], dockerParameters: [] },
     });
 
+  it('weighs a container by cpus with --cpu-shares, and caps it with --cpus unless shares only', () => {
+    const limits = { cpus: 0.5, memMiB: 0, diskMiB: 0, killGracePeriodMs: 1000 };
+    const hard = args(spec({ limits }));
+    expect(hard).toContain('--cpu-shares=512');
+    expect(hard).toContain('--cpus=0.5');
+    const shares = containerRunArgs({
+      engine: 'podman',
+      name: 'n',
+      spec: spec({ limits }),
+      pull: 'never',
+      envFile: '/state/env',
+      ulimits: [],
+      sandboxMountPath: '/mnt/mesos/sandbox',
+      hostAccess: { volumes: [], dockerParameters: [] },
+      cpuLimit: 'shares',
+    });
+    expect(shares).toContain('--cpu-shares=512');
+    expect(shares.some((arg) => arg.startsWith('--cpus='))).toBe(false);
+  });
+
   it('maps portMappings to published ports in the order the agent assigned them', () => {
     const result = args(
       spec({

@@ -587,6 +587,22 @@ function describeStoreConformance(name: string, open: OpenStore): void {
         await expect(store.transaction((tx) => tx.close())).rejects.toThrow(/outer store/);
       });
     });
+
+    describe('role policies', () => {
+      it('puts, replaces, lists by role and deletes a policy left with neither part', async () => {
+        const quota = { guarantees: { cpus: 2, memMiB: 1024 }, limits: { cpus: 4 } };
+        await store.rolePolicies.put({ role: 'web', quota });
+        await store.rolePolicies.put({ role: '__proto__', weight: 2 });
+        await store.rolePolicies.put({ role: 'web', quota, weight: 1.5 });
+        expect(await store.rolePolicies.list()).toEqual([
+          { role: '__proto__', weight: 2 },
+          { role: 'web', quota, weight: 1.5 },
+        ]);
+        await store.rolePolicies.put({ role: 'web' });
+        await store.rolePolicies.put({ role: '__proto__' });
+        expect(await store.rolePolicies.list()).toEqual([]);
+      });
+    });
   });
 }
 

@@ -13,7 +13,7 @@ import type {
   StatusMessage,
 } from '../bus/index.js';
 import { CommandMessageSchema, topics } from '../bus/index.js';
-import type { HostAccess, PortRange, Resources, TaskKind } from '../domain/index.js';
+import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
@@ -34,6 +34,8 @@ export interface AgentOptions {
   hostname: string;
   attributes: Record<string, string>;
   resources: Resources;
+  /** Parts of `resources` reserved to roles; offered so the master gives them only to those. */
+  reservations?: RoleResources[];
   workDir: string;
   masterUrl?: string;
   /** Fetch policy: ranges allowed although private or loopback, and the cache's bound. */
@@ -143,6 +145,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ...(options.hostAccess ? { hostAccess: options.hostAccess } : {}),
       total: resources,
       free: free(),
+      ...(options.reservations?.length ? { reservations: options.reservations } : {}),
       runningTaskIds: [...runners.keys()],
       sentAt: clock.now(),
       startedAt,

@@ -18,6 +18,7 @@ export async function createDrivers(options: {
     | 'containerizer'
     | 'containerRuntime'
     | 'resources'
+    | 'cpuLimit'
     | 'wasmFuel'
     | 'wasmTimeoutMs'
     | 'workDir'
@@ -33,6 +34,7 @@ export async function createDrivers(options: {
       poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
+      cpuLimit: config.cpuLimit,
     }),
   ];
   if (config.allowCommands) {
@@ -46,6 +48,7 @@ export async function createDrivers(options: {
           logger,
           stateDir: path.join(config.workDir, 'command-state'),
           useBubblewrap: config.allowUnsandboxedCommands ? 'auto' : true,
+          cpuLimit: config.cpuLimit,
         }),
       );
     } catch (error) {
@@ -64,6 +67,7 @@ export async function createDrivers(options: {
           logger,
           engine: config.containerizer,
           runtime: config.containerRuntime,
+          cpuLimit: config.cpuLimit,
           stateDir: path.join(config.workDir, 'container-state'),
           hostAccess: config.hostAccess,
         }),
@@ -129,6 +133,7 @@ export async function runAgent(options: {
     hostname: config.hostname,
     attributes: config.attributes,
     resources: config.resources,
+    reservations: config.reservations,
     workDir: path.resolve(config.workDir),
     masterUrl: config.masterUrl,
     ...(config.transport.caFile

@@ -12,6 +12,7 @@ import type {
   LiveState,
   LogReaderPort,
   OrchestratorPort,
+  RolePoliciesPort,
   SecretBoxPort,
   TaskCountersPort,
 } from './ports.js';
@@ -74,6 +75,8 @@ export interface ApiDeps {
    * defaults in stream-caps.ts.
    */
   streamCaps?: { eventStreams?: StreamCapLimits; logFollows?: StreamCapLimits };
+  /** Quota and weights per role; without it `/v2/quota` and `/v2/weights` answer 503. */
+  roles?: RolePoliciesPort;
   /** Seals secret values (`PACER_SECRETS_KEY_FILE`); without it `/v2/secrets` writes answer 503. */
   secretBox?: SecretBoxPort;
   /** How a follower reaches the leader over HTTPS: verifies it against `--ca` (lib/tls-client). */

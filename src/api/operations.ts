@@ -17,6 +17,7 @@ import { INFO_ROUTES } from './v2/info.js';
 import { LOGS_ROUTES } from './v2/logs.js';
 import { PODS_ROUTES } from './v2/pods.js';
 import { QUEUE_ROUTES } from './v2/queue.js';
+import { ROLES_ROUTES } from './v2/roles.js';
 import { SECRETS_ROUTES } from './v2/secrets.js';
 import { TASKS_ROUTES } from './v2/tasks.js';
 
@@ -36,6 +37,7 @@ const ROUTERS: Record<string, RouteSpec>[] = [
   PODS_ROUTES,
   ARTIFACTS_ROUTES,
   SECRETS_ROUTES,
+  ROLES_ROUTES,
   AGENTS_ROUTES,
   ACL_AGENTS_ROUTES,
   ACL_TOKENS_ROUTES,

@@ -9,6 +9,8 @@ import type {
   KillOptions,
   LogLine,
   MarathonEvent,
+  Quota,
+  RolePolicy,
   TaskCounter,
   TaskFailure,
 } from '../domain/index.js';
@@ -136,4 +138,15 @@ export interface AgentIdentityPort {
   }>;
   /** False when the master knows no such agent. */
   revoke(agentId: string): Promise<boolean>;
+}
+
+/** Quota and weights per role (`/v2/quota`, `/v2/weights`): the master's applier keeps them. */
+export interface RolePoliciesPort {
+  /** Every role with a quota or a weight, ordered by role. */
+  list(): RolePolicy[];
+  get(role: string): RolePolicy | undefined;
+  /** Sets (null: removes) the role's quota; resolves once stored. */
+  setQuota(role: string, quota: Quota | null): Promise<void>;
+  /** Sets (null: back to 1) the role's weight; resolves once stored. */
+  setWeight(role: string, weight: number | null): Promise<void>;
 }

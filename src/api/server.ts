@@ -21,6 +21,7 @@ import { appTasksRoutes } from './v2/app-tasks.js';
 import { appVersionsRoutes } from './v2/app-versions.js';
 import { appsRoutes } from './v2/apps.js';
 import { artifactsRoutes } from './v2/artifacts.js';
+import { rolesRoutes } from './v2/roles.js';
 import { secretsRoutes } from './v2/secrets.js';
 import { deploymentsRoutes } from './v2/deployments.js';
 import { eventsRoutes } from './v2/events.js';
@@ -82,6 +83,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     }),
     artifactsRoutes(deps),
     secretsRoutes(deps),
+    rolesRoutes(deps),
     agentsRoutes(deps),
     aclTokensRoutes(deps),
     aclAgentRoutes(deps),

@@ -1,7 +1,13 @@
 // zod schemas of what agents send: every message from an agent is untrusted input, checked at
 // the bus boundary (a consumer's `schema`) before any handler sees it.
 import { z } from 'zod';
-import { FailureReason, MesosTaskState, TaskKind } from '../domain/index.js';
+import {
+  FailureReason,
+  MAX_RESERVED_ROLES,
+  MesosTaskState,
+  TaskKind,
+  isValidRoleName,
+} from '../domain/index.js';
 import type {
   AnnounceMessage,
   CommandMessage,
@@ -35,19 +41,45 @@ const resources = z.object({
   ports: z.array(z.tuple([port, port])).max(1_000),
 });
 
-/** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
-export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
-  type: z.literal('offer'),
-  agentId,
-  hostname: z.string().min(1).max(255),
-  attributes: z.record(z.string().max(255), z.string().max(1_024)),
-  capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
-  total: resources,
-  free: resources,
-  runningTaskIds: z.array(taskId).max(100_000),
-  sentAt: epochMs,
-  startedAt: epochMs,
+/**
+ * A reservation an agent reports: the role name is the agent's text, shown in the API and used as
+ * a map key by the scheduler, so it must be a valid role name (no `/`, spaces, controls; bounded).
+ */
+const reservation = z.object({
+  role: z.string().refine(isValidRoleName, 'invalid role name'),
+  cpus: quantity,
+  memMiB: quantity,
+  diskMiB: quantity,
 });
+
+/** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
+export const OfferMessageSchema: z.ZodType<OfferMessage> = z
+  .object({
+    type: z.literal('offer'),
+    agentId,
+    hostname: z.string().min(1).max(255),
+    attributes: z.record(z.string().max(255), z.string().max(1_024)),
+    capabilities: z.array(z.enum(TaskKind)).max(TaskKind.length),
+    total: resources,
+    free: resources,
+    reservations: z
+      .array(reservation)
+      .max(MAX_RESERVED_ROLES)
+      .refine((list) => new Set(list.map((r) => r.role)).size === list.length, 'duplicate role')
+      .optional(),
+    runningTaskIds: z.array(taskId).max(100_000),
+    sentAt: epochMs,
+    startedAt: epochMs,
+  })
+  .refine(
+    // Reservations are parts of the total: an agent claiming more reserved than it has is lying.
+    (offer) =>
+      (['cpus', 'memMiB', 'diskMiB'] as const).every(
+        (key) =>
+          (offer.reservations ?? []).reduce((sum, r) => sum + r[key], 0) <= offer.total[key] + 1e-9,
+      ),
+    'reservations exceed the total',
+  );
 
 export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
   type: z.literal('status'),

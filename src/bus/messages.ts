@@ -4,6 +4,7 @@ import type {
   FetchUri,
   MesosTaskState,
   Resources,
+  RoleResources,
   ScalarResources,
   TaskKind,
   Container,
@@ -49,6 +50,8 @@ export interface OfferMessage {
   hostAccess?: HostAccess;
   total: Resources;
   free: Resources;
+  /** Parts of `total` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
+  reservations?: RoleResources[];
   runningTaskIds: string[];
   /** Agent's clock, epoch ms. */
   sentAt: number;

@@ -61,7 +61,10 @@ Flags:
   --data-dir <dir>           dev: where state is kept (default ./.pacer or $PACER_DATA_DIR)
   --hostname <name>          agent: hostname offered to the master (default: this machine's)
   --attributes <k:v,...>     agent: attributes for constraints, e.g. zone:eu,rack:r1
-  --resources <spec>         agent: e.g. cpus:2,mem:1024,disk:4096,ports:[31000-32000]
+  --resources <spec>         agent: e.g. cpus:2,mem:1024,disk:4096,ports:[31000-32000], or with
+                             reservations (Mesos): cpus(web):2;cpus:2;mem(web):1024;mem:3072
+  --cpu-limit shares|hard    agent: CPU time in proportion to cpus under load (shares, default);
+                             hard also caps each task at its cpus on an idle machine
   --work-dir <dir>           agent: sandboxes, artifact cache, task records
   --allow-commands           agent: also run native commands (sandboxed with bubblewrap)
   --allow-unsandboxed-commands agent: run them even where bubblewrap does not work (unsafe)
@@ -104,6 +107,7 @@ const options = {
   hostname: { type: 'string' },
   attributes: { type: 'string' },
   resources: { type: 'string' },
+  'cpu-limit': { type: 'string' },
   'work-dir': { type: 'string' },
   'allow-commands': { type: 'boolean' },
   'allow-unsandboxed-commands': { type: 'boolean' },

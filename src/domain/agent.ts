@@ -1,6 +1,7 @@
 // An agent as the master knows it: what it has, what is free, what it runs, when it was last heard.
 import type { HostAccess } from './container-values.js';
 import type { Resources } from './resources.js';
+import type { RoleResources } from './roles.js';
 import type { TaskKind } from './task-kind.js';
 
 export interface Agent {
@@ -11,9 +12,17 @@ export interface Agent {
   capabilities: TaskKind[];
   /** What the operator lets tasks reach on this host (from its offers; absent: nothing). */
   hostAccess?: HostAccess;
+  /** Everything the agent gives tasks, reserved resources included. */
   total: Resources;
-  /** Free as of the agent's last offer, minus what the master placed since. */
+  /**
+   * Free as of the agent's last offer, minus what the master placed since. In the scheduler's
+   * snapshot (`AgentBook.available`) only the unreserved part: reserved is in `freeReserved`.
+   */
   free: Resources;
+  /** Parts of `total` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
+  reservations?: RoleResources[];
+  /** What is free of each reservation (snapshots only, from `AgentBook.available`). */
+  freeReserved?: RoleResources[];
   runningTaskIds: string[];
   registeredAt: string;
   lastHeartbeatAt: string;

@@ -34,6 +34,10 @@ export interface Instance {
   host?: string;
   ports: number[];
   resources: ScalarResources;
+  /** The role the instance is accounted to (quota, DRF): its app's role when placed. */
+  role?: string;
+  /** Set when placed under a role that may use its reservations: they are consumed first. */
+  reservationRole?: string;
   /** When the instance was created (Marathon orders kills by it). */
   createdAt: string;
   stagedAt?: string;

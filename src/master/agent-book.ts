@@ -2,7 +2,7 @@
 // what the master placed on them, marked unreachable when their heartbeats stop.
 import type { OfferMessage } from '../bus/index.js';
 import type { Agent, Instance } from '../domain/index.js';
-import { toTimestamp, withoutPorts } from '../domain/index.js';
+import { splitFree, toTimestamp, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 
@@ -63,6 +63,7 @@ export function createAgentBook(options: {
         ...(message.hostAccess ? { hostAccess: message.hostAccess } : {}),
         total: message.total,
         free: message.free,
+        ...(message.reservations?.length ? { reservations: message.reservations } : {}),
         runningTaskIds: message.runningTaskIds,
         registeredAt: known?.registeredAt ?? toTimestamp(now),
         lastHeartbeatAt: toTimestamp(now),
@@ -78,6 +79,7 @@ export function createAgentBook(options: {
         message.hostAccess,
         message.total,
         message.free,
+        message.reservations,
         message.runningTaskIds,
       ]);
       const isChanged = isBack || signatures.get(agent.agentId) !== signature;
@@ -132,26 +134,25 @@ export function createAgentBook(options: {
       for (const agent of agents.values()) {
         if (agent.state !== 'active') continue;
         const on = held.get(agent.agentId) ?? [];
-        const sum = (pick: (i: Instance) => number) => on.reduce((s, i) => s + pick(i), 0);
+        const { free, freeReserved } = splitFree({
+          total: agent.total,
+          reported: agent.free,
+          reservations: agent.reservations ?? [],
+          held: on,
+        });
         // The master's own bookkeeping is authoritative; the agent's report can only lower it
-        // (it may still run tasks the master has asked it to kill).
+        // (it may still run tasks the master has asked it to kill). Reserved resources are apart
+        // from `free`: only their role's apps may take them.
         result.push({
           ...agent,
           free: {
-            cpus: Math.min(agent.free.cpus, agent.total.cpus - sum((i) => i.resources.cpus)),
-            memMiB: Math.min(
-              agent.free.memMiB,
-              agent.total.memMiB - sum((i) => i.resources.memMiB),
-            ),
-            diskMiB: Math.min(
-              agent.free.diskMiB,
-              agent.total.diskMiB - sum((i) => i.resources.diskMiB),
-            ),
+            ...free,
             ports: withoutPorts(
               agent.total.ports,
               on.flatMap((i) => i.ports),
             ),
           },
+          ...(agent.reservations?.length ? { freeReserved } : {}),
         });
       }
       return result;

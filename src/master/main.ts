@@ -24,6 +24,7 @@ import { createLeadership } from './leadership.js';
 import { liveState } from './live-state.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
+import { createRolePolicies } from './role-policies.js';
 import { createStatusHandler } from './status-handler.js';
 import { createTaskMetrics } from './task-metrics.js';
 import { createHealthHandler } from './health-handler.js';
@@ -128,6 +129,7 @@ export function createMaster(options: MasterOptions) {
     },
   });
   const onChange = (appIds?: string[]) => loop.kick(appIds);
+  const roles = createRolePolicies({ applier, kickAll: () => loop.kick() });
   const orchestrator = createOrchestrator({
     applier,
     commands,
@@ -267,6 +269,7 @@ export function createMaster(options: MasterOptions) {
       taskMetrics: { counters: () => [...taskMetrics.counters(), ...trust.counters()] },
       leadership,
       agentIdentity: identity,
+      roles,
     },
     /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
     trust,

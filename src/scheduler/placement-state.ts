@@ -21,6 +21,18 @@ export interface AgentSlot {
   /** Free port ranges, sorted. */
   ports: PortRange[];
   freePortCount: number;
+  /**
+   * What is free of each role's reservation (role → amounts); undefined when the agent reserves
+   * nothing. `cpus`, `memMiB` and `diskMiB` above are the unreserved part only.
+   */
+  reserved: Map<string, ReservedPool> | undefined;
+}
+
+/** Free resources of one role's reservation on one agent. */
+export interface ReservedPool {
+  cpus: number;
+  memMiB: number;
+  diskMiB: number;
 }
 
 /** Where one app's instances are: active ones from the snapshot plus those placed in this plan. */
@@ -43,8 +55,16 @@ export interface PlacementState {
   fieldValues(field: string): readonly (string | undefined)[];
   /** The app's instances grouped by `field`. Cached and updated by `place`. */
   countsOf(usage: AppUsage, field: string): FieldCounts;
-  /** Records a placement: consumes resources and ports, counts the instance for constraints. */
-  place(slot: AgentSlot, app: AppDefinition, ports: readonly number[]): void;
+  /**
+   * Records a placement: consumes resources and ports, counts the instance for constraints.
+   * With `reservedRole`, that role's reservation on the agent is consumed first, the rest from
+   * unreserved resources. Returns what was taken from unreserved resources.
+   */
+  place(
+    slot: AgentSlot,
+    app: AppDefinition,
+    placing: { ports: readonly number[]; reservedRole?: string },
+  ): ReservedPool;
 }
 
 /** One bit per task kind, for `AgentSlot.kindMask`. */
@@ -67,6 +87,14 @@ export function createPlacementState(
     diskMiB: agent.free.diskMiB,
     ports: [...agent.free.ports].sort((a, b) => a[0] - b[0]),
     freePortCount: portCount(agent.free.ports),
+    reserved: agent.freeReserved?.length
+      ? new Map(
+          agent.freeReserved.map((r) => [
+            r.role,
+            { cpus: r.cpus, memMiB: r.memMiB, diskMiB: r.diskMiB },
+          ]),
+        )
+      : undefined,
   }));
   const slotById = new Map(slots.map((slot) => [slot.agent.agentId, slot]));
   const usages = new Map<string, AppUsage>();
@@ -124,15 +152,28 @@ export function createPlacementState(
       }
       return counts;
     },
-    place(slot, app, ports) {
-      slot.cpus -= app.cpus;
-      slot.memMiB -= app.mem;
-      slot.diskMiB -= app.disk;
+    place(slot, app, placing) {
+      const { ports } = placing;
+      const pool =
+        placing.reservedRole !== undefined ? slot.reserved?.get(placing.reservedRole) : undefined;
+      const unreserved = { cpus: app.cpus, memMiB: app.mem, diskMiB: app.disk };
+      if (pool) {
+        // Reserved first (Mesos's allocator offers a role its reservations before the rest).
+        for (const key of ['cpus', 'memMiB', 'diskMiB'] as const) {
+          const taken = Math.min(pool[key], unreserved[key]);
+          pool[key] -= taken;
+          unreserved[key] -= taken;
+        }
+      }
+      slot.cpus -= unreserved.cpus;
+      slot.memMiB -= unreserved.memMiB;
+      slot.diskMiB -= unreserved.diskMiB;
       if (ports.length > 0) {
         slot.ports = withoutPorts(slot.ports, ports);
         slot.freePortCount -= ports.length;
       }
       record(usageOf(app.id), { agentId: slot.agent.agentId, host: slot.agent.hostname });
+      return unreserved;
     },
   };
 }

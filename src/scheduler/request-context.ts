@@ -1,7 +1,7 @@
 // One placement request prepared for the pipeline: what the app needs, its constraints bound to
 // per-agent field values and live instance counts, and the tally of refusals.
 import type { AppDefinition, HostAccessNeeds, TaskKind } from '../domain/index.js';
-import { hostAccessNeedsOf, taskKindOf } from '../domain/index.js';
+import { hostAccessNeedsOf, resourceAccessOf, roleOf, taskKindOf } from '../domain/index.js';
 import type { CompiledConstraint } from './constraint/compile-constraint.js';
 import { compileConstraint } from './constraint/compile-constraint.js';
 import type { PlacedInstances } from './constraint/is-constraint-met.js';
@@ -33,6 +33,12 @@ export interface AppBinding {
   readonly hostAccessNeeds: HostAccessNeeds | undefined;
   /** Live usage of the app id. */
   readonly usage: AppUsage;
+  /** The role the app's instances are accounted to. */
+  readonly role: string;
+  /** The app accepts unreserved resources (`*` in `acceptedResourceRoles`, or none given). */
+  readonly isUnreservedAccepted: boolean;
+  /** The role whose reservations the app may use; undefined: none. */
+  readonly reservedRole: string | undefined;
 }
 
 /** What feasibility checkers and rankers read for one request. Checkers only add to `reasons`. */
@@ -72,6 +78,8 @@ export function bindApp(app: AppDefinition, state: PlacementState): AppBinding {
     })),
     hostAccessNeeds: needs.volumes.length + needs.dockerParameters.length > 0 ? needs : undefined,
     usage,
+    role: roleOf(app),
+    ...resourceAccessOf(app),
   };
 }
 

@@ -39,6 +39,7 @@ describe('schedule', () => {
         agentId: 'agent-1',
         hostname: 'agent-1.example',
         ports: [],
+        role: '*',
       },
     ]);
     expect(plan.unplaced).toEqual([]);

@@ -2,9 +2,11 @@
 // agents, the rankers score the rest, the selector takes the best; the placement is applied
 // to the plan's state before the next request. Pure and deterministic for a given seed.
 import type { AppDefinition } from '../domain/index.js';
+import { roleOf } from '../domain/index.js';
 import { choosePorts } from './choose-ports.js';
 import type { FeasibilityChecker } from './feasibility/index.js';
 import { checkersFor, isFeasible } from './feasibility/index.js';
+import { createRequestQueue } from './fair-share.js';
 import { createPlacementState } from './placement-state.js';
 import { scoreAgent } from './rank/index.js';
 import { seededRandom, shuffled } from './random.js';
@@ -43,7 +45,14 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
     score: (agent) => scoreAgent(agent, ctx as RequestContext, algorithm),
   };
 
-  for (const request of snapshot.requests) {
+  const queue = createRequestQueue({
+    requests: snapshot.requests,
+    slots: state.slots,
+    instances: snapshot.instances,
+    policies: snapshot.rolePolicies,
+    roleOf: (request) => roleOf(request.app),
+  });
+  for (let request = queue.next(); request; request = queue.next()) {
     const { app } = request;
     let entry = bound.get(app);
     if (entry) {
@@ -55,6 +64,18 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
     }
     ctx = entry.ctx;
     checkers = entry.checkers;
+    const refusal = queue.refusal(request, ctx.role);
+    if (refusal) {
+      // Quota keeps it from every agent: each counts as having declined for that reason.
+      ctx.reasons[refusal] = order.length;
+      unplaced.push({
+        instanceId: request.instanceId,
+        appId: app.id,
+        reasons: ctx.reasons,
+        agentsEvaluated: order.length,
+      });
+      continue;
+    }
     const selection = selectAgent(options);
     options.start = selection.next;
     const agent = selection.agent;
@@ -68,13 +89,17 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
       continue;
     }
     const ports = choosePorts(agent, ctx);
-    state.place(agent, app, ports);
+    const { reservedRole } = ctx;
+    const fromUnreserved = state.place(agent, app, { ports, reservedRole });
+    queue.placed(request, ctx.role, fromUnreserved);
     placements.push({
       instanceId: request.instanceId,
       appId: app.id,
       agentId: agent.agent.agentId,
       hostname: agent.agent.hostname,
       ports,
+      role: ctx.role,
+      ...(reservedRole !== undefined ? { reservationRole: reservedRole } : {}),
     });
   }
   return { placements, unplaced };

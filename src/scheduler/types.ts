@@ -1,5 +1,5 @@
 // Inputs and outputs of `schedule()`: a snapshot of the cluster in, a plan of placements out.
-import type { Agent, AppDefinition, Instance } from '../domain/index.js';
+import type { Agent, AppDefinition, Instance, RolePolicy } from '../domain/index.js';
 
 /** Marathon's offer-rejection vocabulary (`/v2/queue` `rejectSummaryLastOffers[].reason`). */
 export const RejectReason = [
@@ -16,6 +16,10 @@ export const RejectReason = [
   // Pacer's own, in Marathon's style: the app's host volumes or docker parameters are not
   // among what the agent's operator allows (`--allow-host-volume`, `--allow-docker-parameter`).
   'UnfulfilledHostAccess',
+  // Pacer's own, from quota (Mesos 1.9+): placing would take the app's role past its limit;
+  // placing would eat into what is held back for other roles' unmet guarantees.
+  'InsufficientQuota',
+  'DeclinedQuotaGuarantee',
 ] as const;
 export type RejectReason = (typeof RejectReason)[number];
 
@@ -31,8 +35,14 @@ export interface SchedulingSnapshot {
   instances: Instance[];
   /** Agents that may take work, with what is free on each. */
   agents: Agent[];
-  /** Instances waiting for an agent, highest priority first. */
+  /**
+   * Instances waiting for an agent, highest priority first within a role. When requests of
+   * several roles wait (or `rolePolicies` set quota), roles take turns by Dominant Resource
+   * Fairness (fair-share.ts).
+   */
   requests: PlacementRequest[];
+  /** Quota and weights per role; roles not listed have weight 1 and no quota. */
+  rolePolicies?: readonly RolePolicy[];
   /** epoch ms */
   now: number;
   /** Seeds tie-breaking; the same snapshot and seed give the same plan. */
@@ -53,6 +63,10 @@ export interface Placement {
   hostname: string;
   /** Host ports chosen from the agent's free ranges, one per port definition. */
   ports: number[];
+  /** The role the instance is accounted to (its app's). */
+  role: string;
+  /** The role whose reservation on the agent it may use (consumed first); absent: none. */
+  reservationRole?: string;
 }
 
 export interface Unplaced {

@@ -30,6 +30,7 @@ const WRITES: { [K in RepositoryName]?: readonly string[] } = {
   agents: ['put', 'delete'],
   deployments: ['put', 'putMany', 'delete', 'deleteMany'],
   events: ['append', 'appendMany'],
+  rolePolicies: ['put'],
 };
 
 /**

@@ -6,6 +6,7 @@
 import {
   bigint,
   customType,
+  doublePrecision,
   index,
   integer,
   json,
@@ -20,6 +21,7 @@ import type {
   Deployment,
   Grant,
   Instance,
+  Quota,
   TaskFailure,
 } from '../domain/index.js';
 
@@ -151,4 +153,11 @@ export const secrets = pgTable('secrets', {
   version: integer('version').notNull(),
   sealed: bytea('sealed').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
+});
+
+/** Quota and weight per role (`/v2/quota/{role}`, `/v2/weights/{role}`); a row per role with either. */
+export const rolePolicies = pgTable('role_policies', {
+  role: text('role').primaryKey(),
+  quota: json('quota').$type<Quota>(),
+  weight: doublePrecision('weight'),
 });

@@ -6,6 +6,7 @@ import type {
   Deployment,
   Grant,
   Instance,
+  RolePolicy,
   TaskFailure,
 } from '../domain/index.js';
 
@@ -209,6 +210,13 @@ export interface SecretRepository {
   delete(path: string): Promise<boolean>;
 }
 
+export interface RolePolicyRepository {
+  /** Inserts or replaces the policy of `policy.role`; one with neither quota nor weight is deleted. */
+  put(policy: RolePolicy): Promise<void>;
+  /** Every policy, ordered by role. */
+  list(): Promise<RolePolicy[]>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -220,6 +228,7 @@ export interface Store {
   principals: PrincipalRepository;
   agentIdentities: AgentIdentityRepository;
   secrets: SecretRepository;
+  rolePolicies: RolePolicyRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -25,6 +25,16 @@ export function toAgentJson(agent: Agent): Record<string, unknown> {
     capabilities: agent.capabilities,
     resources: resources(agent.total),
     free: resources(agent.free),
+    ...(agent.reservations?.length
+      ? {
+          reservations: agent.reservations.map((r) => ({
+            role: r.role,
+            cpus: r.cpus,
+            mem: r.memMiB,
+            disk: r.diskMiB,
+          })),
+        }
+      : {}),
     runningTasks: agent.runningTaskIds,
     registeredAt: agent.registeredAt,
     lastHeartbeatAt: agent.lastHeartbeatAt,

@@ -636,6 +636,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role with a quota (admin) */
+        get: operations["listQuota"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/quota/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A role’s quota; empty guarantees and limits when none is set (admin) */
+        get: operations["getQuota"];
+        /** Set a role’s quota: guarantees held for it, limits never exceeded (admin) */
+        put: operations["putQuota"];
+        post?: never;
+        /** Remove a role’s quota (admin) */
+        delete: operations["deleteQuota"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role with a weight set (admin) */
+        get: operations["listWeights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/weights/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A role’s DRF weight (1 unless set) (admin) */
+        get: operations["getWeight"];
+        /** Set a role’s DRF weight (admin) */
+        put: operations["putWeight"];
+        post?: never;
+        /** Set a role’s DRF weight back to 1 (admin) */
+        delete: operations["deleteWeight"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/agents": {
         parameters: {
             query?: never;
@@ -816,6 +888,12 @@ export interface components {
                     disk: number;
                     ports: string[];
                 };
+                reservations?: {
+                    role: string;
+                    cpus: number;
+                    mem: number;
+                    disk: number;
+                }[];
                 runningTasks: string[];
                 registeredAt: string;
                 lastHeartbeatAt: string;
@@ -1493,6 +1571,38 @@ export interface components {
                 role: string;
             }[];
         };
+        Quota: {
+            role: string;
+            /** @description Amounts per resource: `cpus`, `mem` and `disk` (MiB); absent: none. */
+            guarantees: {
+                cpus?: number;
+                mem?: number;
+                disk?: number;
+            };
+            /** @description Amounts per resource: `cpus`, `mem` and `disk` (MiB); absent: none. */
+            limits: {
+                cpus?: number;
+                mem?: number;
+                disk?: number;
+            };
+        };
+        QuotaList: {
+            quotas: components["schemas"]["Quota"][];
+        };
+        QuotaWrite: {
+            /** @description Amounts per resource: `cpus`, `mem` and `disk` (MiB); absent: none. */
+            guarantees?: {
+                cpus?: number;
+                mem?: number;
+                disk?: number;
+            };
+            /** @description Amounts per resource: `cpus`, `mem` and `disk` (MiB); absent: none. */
+            limits?: {
+                cpus?: number;
+                mem?: number;
+                disk?: number;
+            };
+        };
         ReadinessCheck: {
             name?: string;
             /** @enum {string} */
@@ -1600,6 +1710,16 @@ export interface components {
         };
         VersionList: {
             versions: string[];
+        };
+        Weight: {
+            role: string;
+            weight: number;
+        };
+        WeightList: {
+            weights: components["schemas"]["Weight"][];
+        };
+        WeightWrite: {
+            weight: number;
         };
     };
     responses: never;
@@ -5226,6 +5346,494 @@ export interface operations {
                 };
             };
             /** @description Not a valid secret path. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listQuota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quotas. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotaList"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getQuota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quota. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quota"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putQuota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotaWrite"];
+            };
+        };
+        responses: {
+            /** @description The quota as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quota"];
+                };
+            };
+            /** @description Malformed JSON (`details` is the parser message) or wrong JSON types. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteQuota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role has no quota. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWeights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The weights. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeightList"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWeight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The weight. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Weight"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putWeight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeightWrite"];
+            };
+        };
+        responses: {
+            /** @description The weight as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Weight"];
+                };
+            };
+            /** @description Malformed JSON (`details` is the parser message) or wrong JSON types. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWeight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A role name (Mesos rules: no `/`, whitespace or control characters). */
+                role: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Back to 1. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The role has no weight set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The definition is not valid (`details[].path` in Marathon syntax). */
             422: {
                 headers: {
                     [name: string]: unknown;

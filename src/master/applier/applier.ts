@@ -17,6 +17,8 @@ import type { EventHub } from '../services.js';
 import type { Intent, IntentResult } from './intent.js';
 import { isEmptyIntent } from './intent.js';
 import { persistDraft } from './persist.js';
+import type { RoleView } from './role-policies.js';
+import { createRoleView } from './role-policies.js';
 import { appKeysOf, conflictsOf, stage } from './stage.js';
 import type { AppView, Draft, InstanceView, StateData } from './state.js';
 import {
@@ -33,6 +35,8 @@ export interface Applier {
   instances: InstanceView;
   /** Apps and deployments as last applied. */
   apps: AppView;
+  /** Quota and weights per role as last applied. */
+  roles: RoleView;
   /**
    * Queues `intent`; resolves once it is stored and applied (`ok`) or refused because a record
    * it was computed from moved (`conflicts`). Intents apply in the order they were submitted;
@@ -171,6 +175,7 @@ export function createApplier(options: {
   const applier: Applier = {
     instances: createInstanceView(read),
     apps: createAppView(read, (appId) => store.apps.getLastTaskFailure(appId)),
+    roles: createRoleView(read),
 
     submit(intent) {
       const current = state;
@@ -198,14 +203,15 @@ export function createApplier(options: {
     async load() {
       while (loading ?? writer) await (loading ?? writer);
       loading = (async () => {
-        const [apps, deployments, instances] = await Promise.all([
+        const [apps, deployments, instances, roles] = await Promise.all([
           store.apps.list(),
           store.deployments.list(),
           store.instances.list(),
+          store.rolePolicies.list(),
         ]);
         const next = emptyState();
         next.revision = lastRevision;
-        loadState(next, { apps, deployments, instances });
+        loadState(next, { apps, deployments, instances, roles });
         lastRevision = next.revision;
         state = next;
       })();

@@ -5,3 +5,4 @@ export type { Applier } from './applier.js';
 export type { EventInput, Intent, IntentResult } from './intent.js';
 export { IntentSource } from './intent.js';
 export type { AppView, InstanceView, Versioned } from './state.js';
+export type { RoleView } from './role-policies.js';

@@ -1,6 +1,12 @@
 // What a writer asks of the applier: one atomic change to instances, apps and deployments,
 // each part computed from a revision the writer read, and the events that tell of it.
-import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
+import type {
+  AppDefinition,
+  Deployment,
+  Instance,
+  Quota,
+  TaskFailure,
+} from '../../domain/index.js';
 import type { MarathonEvent } from '../../domain/index.js';
 
 /** An event as a writer emits it; the event hub stamps the timestamp when absent. */
@@ -39,6 +45,13 @@ export interface Intent {
   removeDeployments?: string[];
   /** The latest failed task of apps (one per app; a later one replaces it). */
   failures?: TaskFailure[];
+  /**
+   * Quota of roles to set (null: remove). Last writer wins, as a PUT does; each part of a role's
+   * policy is set alone, so a quota and a weight written at once both hold.
+   */
+  quotas?: { role: string; quota: Quota | null }[];
+  /** DRF weights of roles to set (null: back to 1). */
+  weights?: { role: string; weight: number | null }[];
   /** Emitted, in this order, once the intent is stored and applied; never when refused. */
   events?: EventInput[];
 }
@@ -50,6 +63,7 @@ export const IntentSource = [
   'liveness',
   'orchestrator',
   'readiness',
+  'roles',
 ] as const;
 export type IntentSource = (typeof IntentSource)[number];
 
@@ -71,6 +85,8 @@ export function isEmptyIntent(intent: Intent): boolean {
     !intent.finishDeployments?.length &&
     !intent.removeDeployments?.length &&
     !intent.failures?.length &&
+    !intent.quotas?.length &&
+    !intent.weights?.length &&
     !intent.events?.length
   );
 }

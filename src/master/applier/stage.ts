@@ -2,6 +2,7 @@
 // computed from is still as the writer saw it. Pure over the state and the draft.
 import type { Intent } from './intent.js';
 import type { Draft, StateData } from './state.js';
+import { stageRolePolicies } from './role-policies.js';
 import { draftApp, draftDeployment, draftInstance } from './state.js';
 
 /** Why `intent` cannot apply over `state` + `draft`; empty when it can. */
@@ -83,6 +84,7 @@ export function stage(state: StateData, draft: Draft, intent: Intent): void {
   for (const { instanceId } of intent.expunge ?? []) {
     if (draftInstance(state, draft, instanceId)) draft.instances.set(instanceId, null);
   }
+  stageRolePolicies(state, draft, intent);
   for (const failure of intent.failures ?? []) {
     // The store keeps a failure only with its app: one of an app removed since is dropped.
     if (draftApp(state, draft, failure.appId)) draft.failures.set(failure.appId, failure);

@@ -1,7 +1,13 @@
 // The leader's state in memory: apps, running deployments, instances and the apps' last task
 // failures, each record with the revision of its last change. Only the applier changes it
 // (through `commitDraft`); everything else reads it through the two views.
-import type { AppDefinition, Deployment, Instance, TaskFailure } from '../../domain/index.js';
+import type {
+  AppDefinition,
+  Deployment,
+  Instance,
+  RolePolicy,
+  TaskFailure,
+} from '../../domain/index.js';
 import { currentTaskId, servicePortsHeld } from '../../domain/index.js';
 
 /** A record and the state revision that last changed it. */
@@ -53,6 +59,8 @@ export interface StateData {
   failures: Map<string, TaskFailure | null>;
   /** Service port → how many apps hold it; kept with `apps` so assigning one scans nothing. */
   servicePorts: Map<number, number>;
+  /** Quota and weight per role (role-policies.ts). */
+  roles: Map<string, RolePolicy>;
   revision: number;
 }
 
@@ -69,6 +77,8 @@ export interface Draft {
   removedApps: string[];
   deployments: Map<string, Versioned<Deployment> | null>;
   failures: Map<string, TaskFailure>;
+  /** Role policies as the batch leaves them (null: none left). */
+  roles: Map<string, RolePolicy | null>;
 }
 
 export function emptyDraft(revision: number): Draft {
@@ -80,6 +90,7 @@ export function emptyDraft(revision: number): Draft {
     removedApps: [],
     deployments: new Map(),
     failures: new Map(),
+    roles: new Map(),
   };
 }
 
@@ -91,6 +102,7 @@ export function emptyState(): StateData {
     byApp: new Map(),
     failures: new Map(),
     servicePorts: new Map(),
+    roles: new Map(),
     revision: 0,
   };
 }
@@ -135,8 +147,14 @@ function forget(state: StateData, instanceId: string): void {
 /** Fills `state` from what the store holds, all at `revision`. */
 export function loadState(
   state: StateData,
-  stored: { apps: AppDefinition[]; deployments: Deployment[]; instances: Instance[] },
+  stored: {
+    apps: AppDefinition[];
+    deployments: Deployment[];
+    instances: Instance[];
+    roles?: RolePolicy[];
+  },
 ): void {
+  state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
   const revision = state.revision + 1;
   state.apps = new Map();
   state.servicePorts = new Map();
@@ -162,6 +180,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
     else state.deployments.delete(id);
   }
   for (const [appId, failure] of draft.failures) state.failures.set(appId, failure);
+  for (const [role, policy] of draft.roles) {
+    if (policy) state.roles.set(role, policy);
+    else state.roles.delete(role);
+  }
   state.revision = draft.revision;
 }
 

@@ -56,6 +56,7 @@ export function relaunched(
     agentId: undefined,
     host: undefined,
     ports: [],
+    reservationRole: undefined,
     stagedAt: undefined,
     startedAt: undefined,
     conditionChangedAt: toTimestamp(context.now),
@@ -80,6 +81,8 @@ export function placed(
     agentId: placement.agentId,
     host: placement.hostname,
     ports: placement.ports,
+    role: placement.role,
+    reservationRole: placement.reservationRole,
     stagedAt: toTimestamp(now),
     conditionChangedAt: toTimestamp(now),
   };

@@ -187,6 +187,7 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
           now,
           seed: snapshot.seed,
           algorithm: snapshot.algorithm,
+          rolePolicies: snapshot.rolePolicies,
         });
 
   const placements = new Map(placement.placements.map((p) => [p.instanceId, p]));

@@ -1,6 +1,6 @@
 // What one pass decides from: the leader's state at one moment, with the revisions its intents
 // name, the pass's clock reading and seed. Plain data: a pass replays from it exactly.
-import type { Agent, AppDefinition, Deployment, Instance } from '../../domain/index.js';
+import type { Agent, AppDefinition, Deployment, Instance, RolePolicy } from '../../domain/index.js';
 import { isTerminal } from '../../domain/index.js';
 import type { AgentBook } from '../agent-book.js';
 import type { Applier, Versioned } from '../applier/index.js';
@@ -25,6 +25,8 @@ export interface PassSnapshot {
   available: readonly Agent[];
   /** Apps in launch backoff: app id → epoch ms before which none of it launches. */
   backoff: ReadonlyMap<string, number>;
+  /** Quota and weights per role, for DRF among waiting roles. */
+  rolePolicies?: readonly RolePolicy[];
   algorithm?: 'binpack' | 'spread';
 }
 
@@ -76,5 +78,6 @@ export function takeSnapshot(
     agents: agents.list(),
     available: agents.available(active),
     backoff,
+    rolePolicies: applier.roles.list(),
   };
 }

@@ -26,6 +26,8 @@ import {
   openMemoryCgroup,
   type MemoryCgroup,
 } from './memory-cgroup.js';
+import type { CpuCgroup, CpuHierarchy, CpuLimitMode } from './cpu-cgroup.js';
+import { createCpuCgroup, detectCpuHierarchy, openCpuCgroup } from './cpu-cgroup.js';
 import {
   fileSize,
   newProcessTask,
@@ -73,6 +75,14 @@ export interface CommandDriverOptions {
   taskUser?: { uid: number; gid: number } | 'agent';
   /** Default `/sys/fs/cgroup/memory`; task groups go to `<root>/pacer/<task id>`. */
   memoryCgroupRoot?: string;
+  /**
+   * CPU per task (cpu-cgroup.ts): 'shares' (default) weighs tasks by `cpus` under contention,
+   * 'hard' also caps each at `cpus`, 'none' leaves CPU alone. Needs a writable cpu cgroup
+   * (v1 or v2); without one the driver warns and runs tasks unweighted.
+   */
+  cpuLimit?: CpuLimitMode | 'none';
+  /** Where to look for the cpu controller (tests); defaults in cpu-cgroup.ts. */
+  cpuCgroupRoots?: { v1?: string; v2?: string };
   /** Wall-clock limit when `limits.timeoutMs` is undefined; 0 (default) = none. */
   defaultTimeoutMs?: number;
   /** Longer stdout/stderr lines are cut into pieces of this many bytes (default 4096). */
@@ -91,12 +101,15 @@ export interface CommandDriver extends TaskDriver {
     hasPasta: boolean;
     memoryLimit: MemoryLimitMode;
     taskUser: { uid: number; gid: number } | 'agent';
+    /** The CPU cgroup hierarchy tasks are weighed (and capped) in; undefined: none. */
+    cpu: (CpuHierarchy & { mode: CpuLimitMode }) | undefined;
   };
 }
 
 interface CommandTask extends ProcessTask<CommandRecoveryData> {
   child?: ChildProcess;
   cgroup?: MemoryCgroup;
+  cpuCgroup?: CpuCgroup;
   followers: FileFollower[];
   /** Last stderr lines: what the address-space limit leaves behind is a failed allocation's message. */
   recentStderr: string[];
@@ -173,9 +186,17 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
   }
   const memoryLimit: MemoryLimitMode =
     wantedMemory === 'auto' ? (hasCgroup ? 'cgroup' : 'address-space') : wantedMemory;
+  const cpuMode = options.cpuLimit ?? 'shares';
+  const cpuHierarchy =
+    cpuMode === 'none' ? undefined : await detectCpuHierarchy(options.cpuCgroupRoots);
+  if (cpuMode !== 'none' && !cpuHierarchy)
+    logger.warn('no writable cpu cgroup: command tasks are not weighed or capped by cpus');
   const ownPidNamespace = await pidNamespaceOf('self');
   await mkdir(options.stateDir, { recursive: true });
-  logger.info({ isBubblewrap, hasPasta, memoryLimit, taskUser }, 'command driver ready');
+  logger.info(
+    { isBubblewrap, hasPasta, memoryLimit, taskUser, cpuCgroup: cpuHierarchy?.version, cpuMode },
+    'command driver ready',
+  );
 
   const tasks = new Map<string, CommandTask>();
 
@@ -400,6 +421,15 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
             limitBytes: memMiB * MiB,
           })
         : undefined;
+    const cpuCgroup =
+      cpuHierarchy && cpuMode !== 'none' && spec.limits.cpus > 0
+        ? await createCpuCgroup({
+            hierarchy: cpuHierarchy,
+            name: path.join('pacer', fileNameOf(spec.taskId)),
+            cpus: spec.limits.cpus,
+            mode: cpuMode,
+          })
+        : undefined;
     const env = { PATH: DEFAULT_PATH, ...spec.env };
     const hasNetwork = layout !== undefined && spec.ports.length > 0 && pastaPath !== undefined;
     const pastaPrefix = hasNetwork && pastaPath ? pastaArgs({ pastaPath, ports: spec.ports }) : [];
@@ -426,12 +456,14 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     const exitFile = path.join(taskStateDir, 'exit');
     const confine = confineArgs({
       cgroupProcsFile: cgroup?.procsFile,
+      cpuCgroupProcsFile: cpuCgroup?.procsFile,
       addressSpaceKiB: memoryLimit === 'address-space' && memMiB > 0 ? memMiB * 1024 : undefined,
     });
     // pasta is the agent's helper, not the task: it stays outside the task's cgroup and limit,
     // so the confinement runs after it, as the task's user (who may then join the cgroup).
-    if (hasNetwork && cgroup && taskUser !== 'agent') {
-      await chown(cgroup.procsFile, taskUser.uid, taskUser.gid);
+    if (hasNetwork && taskUser !== 'agent') {
+      for (const procs of [cgroup?.procsFile, cpuCgroup?.procsFile])
+        if (procs) await chown(procs, taskUser.uid, taskUser.gid);
     }
     const args = wrapperArgs({
       exitFile,
@@ -453,6 +485,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     if (pid === undefined) {
       const failure = spawnError(child);
       await cgroup?.remove();
+      await cpuCgroup?.remove();
       throw await failure;
     }
     // Read now: until the event loop turns, the wrapper cannot have been reaped, so its stat exists.
@@ -470,6 +503,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       isBubblewrap,
       memoryLimit,
       ...(cgroup ? { cgroupPath: cgroup.path } : {}),
+      ...(cpuCgroup ? { cpuCgroupPath: cpuCgroup.path } : {}),
       memMiB,
       diskMiB,
       killGracePeriodMs,
@@ -484,6 +518,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
     const task = newTask(handle, data, spec.onLog);
     task.child = child;
     task.cgroup = cgroup;
+    task.cpuCgroup = cpuCgroup;
     tasks.set(spec.taskId, task);
     child.on('error', (error) =>
       logger.error({ err: error, taskId: spec.taskId }, 'task wrapper failed'),
@@ -506,7 +541,13 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
 
   const driver: CommandDriver = {
     kind: 'command',
-    sandboxing: { isBubblewrap, hasPasta, memoryLimit, taskUser },
+    sandboxing: {
+      isBubblewrap,
+      hasPasta,
+      memoryLimit,
+      taskUser,
+      cpu: cpuHierarchy && cpuMode !== 'none' ? { ...cpuHierarchy, mode: cpuMode } : undefined,
+    },
 
     async start(spec) {
       const known = tasks.get(spec.taskId);
@@ -591,6 +632,7 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       free: async (task) => {
         for (const follower of task.followers) follower.close();
         await task.cgroup?.remove();
+        await task.cpuCgroup?.remove();
         await rm(task.data.taskStateDir, { recursive: true, force: true });
       },
     }),
@@ -604,12 +646,14 @@ export async function createCommandDriver(options: CommandDriverOptions): Promis
       if (!isRunning && !hasExitFile) {
         // Gone without a trace (a reboot, or killed together with its wrapper).
         if (data.cgroupPath) await openMemoryCgroup(data.cgroupPath).remove();
+        if (data.cpuCgroupPath) await openCpuCgroup(data.cpuCgroupPath).remove();
         await rm(data.taskStateDir, { recursive: true, force: true });
         logger.info({ taskId: handle.taskId }, 'command task did not survive');
         return false;
       }
       const task = newTask(handle, data, onLog);
       if (data.cgroupPath) task.cgroup = openMemoryCgroup(data.cgroupPath);
+      if (data.cpuCgroupPath) task.cpuCgroup = openCpuCgroup(data.cpuCgroupPath);
       tasks.set(handle.taskId, task);
       // Lines written while no agent ran stay in the sandbox files; forwarding resumes here.
       watchTask(task, {

@@ -19,6 +19,8 @@ export const CommandRecoveryData = z.object({
   isBubblewrap: z.boolean(),
   memoryLimit: z.enum(['cgroup', 'address-space', 'none']),
   cgroupPath: z.string().optional(),
+  /** The task's CPU cgroup (cpu-cgroup.ts), when the host has one. */
+  cpuCgroupPath: z.string().optional(),
   memMiB: z.number(),
   diskMiB: z.number(),
   killGracePeriodMs: z.number(),

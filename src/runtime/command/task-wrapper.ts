@@ -25,13 +25,14 @@ export const WRAPPER_SCRIPT = [
 ].join('\n');
 
 /**
- * Joins the task's memory cgroup (`0` = the writing process) and sets the address-space
+ * Joins the task's memory and CPU cgroups (`0` = the writing process) and sets the address-space
  * limit, then execs the rest of argv: put it right before what must be confined, so that
  * nothing of the task runs unconfined while helpers before it (pasta) are not charged.
  */
 export const CONFINE_SCRIPT = [
-  'procs=$1; vkib=$2; shift 2',
+  'procs=$1; cpuprocs=$2; vkib=$3; shift 3',
   'if [ -n "$procs" ]; then echo 0 > "$procs" || exit 125; fi',
+  'if [ -n "$cpuprocs" ]; then echo 0 > "$cpuprocs" || exit 125; fi',
   'if [ -n "$vkib" ]; then ulimit -v "$vkib" || exit 125; fi',
   'exec "$@"',
 ].join('\n');
@@ -39,19 +40,27 @@ export const CONFINE_SCRIPT = [
 export interface ConfineOptions {
   /** `cgroup.procs` of the task's memory cgroup. */
   cgroupProcsFile?: string;
+  /** `cgroup.procs` of the task's CPU cgroup. */
+  cpuCgroupProcsFile?: string;
   /** Address-space limit (`ulimit -v`) when no cgroup is available. */
   addressSpaceKiB?: number;
 }
 
 /** The argv prefix that confines what follows it; empty when there is nothing to confine. */
 export function confineArgs(options: ConfineOptions): string[] {
-  if (options.cgroupProcsFile === undefined && options.addressSpaceKiB === undefined) return [];
+  if (
+    options.cgroupProcsFile === undefined &&
+    options.cpuCgroupProcsFile === undefined &&
+    options.addressSpaceKiB === undefined
+  )
+    return [];
   return [
     '/bin/sh',
     '-c',
     CONFINE_SCRIPT,
     'pacer-confine',
     options.cgroupProcsFile ?? '',
+    options.cpuCgroupProcsFile ?? '',
     options.addressSpaceKiB === undefined
       ? ''
       : String(Math.max(1, Math.floor(options.addressSpaceKiB))),

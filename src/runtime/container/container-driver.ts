@@ -50,6 +50,8 @@ import { resolveVolumeSources } from './container-volumes.js';
 
 export interface ContainerDriverOptions {
   logger: Logger;
+  /** `--cpu-limit`: 'hard' (default) caps a container at its cpus; 'shares' only weighs it. */
+  cpuLimit?: 'shares' | 'hard';
   engine: ContainerEngineName;
   /** OCI runtime passed as `--runtime` (`runc` where crun does not work). */
   runtime?: string;
@@ -383,6 +385,7 @@ export function createContainerDriver(options: ContainerDriverOptions): TaskDriv
           name,
           spec,
           runtime: options.runtime,
+          cpuLimit: options.cpuLimit,
           pull: allowPull
             ? spec.container?.docker?.forcePullImage
               ? 'always'

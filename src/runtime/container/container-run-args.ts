@@ -32,6 +32,11 @@ export interface RunArgsInput {
   cgroupParent?: string;
   /** `--ulimit` values such as `nofile=1024:1024`. */
   ulimits: string[];
+  /**
+   * CPU (`--cpu-limit`): 'shares' weighs the container by `cpus` under contention
+   * (`--cpu-shares`); 'hard' (default) also caps it at `cpus` (`--cpus`).
+   */
+  cpuLimit?: 'shares' | 'hard';
   /** Where the sandbox appears inside (Mesos: /mnt/mesos/sandbox). */
   sandboxMountPath: string;
   /** What this agent's operator allows: absolute host volumes and docker parameter keys. */
@@ -97,7 +102,11 @@ export function containerRunArgs(input: RunArgsInput): string[] {
   }
   const env = envFileOf(containerEnv(spec, input.sandboxMountPath));
   args.push(`--env-file=${input.envFile}`, ...env.inline);
-  if (spec.limits.cpus > 0) args.push(`--cpus=${spec.limits.cpus}`);
+  if (spec.limits.cpus > 0) {
+    // 1024 shares per cpu, as Mesos's docker containerizer gives (at least 2, the kernel's floor).
+    args.push(`--cpu-shares=${Math.max(2, Math.round(spec.limits.cpus * 1024))}`);
+    if ((input.cpuLimit ?? 'hard') === 'hard') args.push(`--cpus=${spec.limits.cpus}`);
+  }
   if (spec.limits.memMiB > 0) {
     args.push(`--memory=${spec.limits.memMiB}m`, `--memory-swap=${spec.limits.memMiB}m`);
   }

@@ -15,6 +15,7 @@ import {
   type WorkerEvent,
 } from './worker-messages.js';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
+import type { SliceScheduler } from './slice-scheduler.js';
 
 /** A resident task as its worker sees it. */
 export interface ResidentTask {
@@ -45,9 +46,15 @@ export function startResidentTask(options: {
   /** Posts the task's socket ops (socket mode). */
   postNet?: (ops: NetOp[]) => void;
   outcomeOf: (error: unknown) => RunOutcome;
+  /** The thread's scheduler of slices: who runs next, by `cpus` (slice-scheduler.ts). */
+  scheduler: SliceScheduler;
 }): ResidentTask {
-  const { request, post } = options;
+  const { request, post, scheduler } = options;
   const { taskId } = request;
+  scheduler.register(taskId, {
+    cpus: request.cpus ?? 1,
+    isHardCapped: request.cpuLimit === 'hard',
+  });
   const slice = request.fuelSlice ?? 0n;
   /** Index 0 set by the driver to stop the task: read at every slice end and turn start. */
   const control = new Int32Array(request.control);
@@ -58,7 +65,7 @@ export function startResidentTask(options: {
   let reserve = 0n;
   let dataPtr = 0;
   let isStopped = false;
-  let timer: LongTimeout | NodeJS.Immediate | undefined;
+  let timer: LongTimeout | undefined;
   let resumeAfterMs: number | undefined;
   /** Suspended until `resumeAfterMs` passed (undefined: no limit) or socket traffic came. */
   let isNetWait = false;
@@ -138,6 +145,7 @@ export function startResidentTask(options: {
   const end = (outcome: RunOutcome): void => {
     host.close();
     net?.flush();
+    scheduler.forget(taskId);
     if (isStopped) return;
     isStopped = true;
     const grow = exports[InstrumentExports.growRefused];
@@ -177,8 +185,15 @@ export function startResidentTask(options: {
             return;
           }
           isIdle = isWaiting;
-          // A guest may sleep longer than one Node timer keeps (long-timeout.ts).
-          timer = ms === undefined ? setImmediate(turn) : setLongTimeout(turn, ms);
+          // The next slice waits for the scheduler's turn; a sleep first for its time (a guest
+          // may sleep longer than one Node timer keeps, long-timeout.ts).
+          if (ms === undefined) scheduler.ready(taskId, turn);
+          else
+            timer = setLongTimeout(() => {
+              timer = undefined;
+              isIdle = false; // runnable: traffic arriving now must not make it ready twice
+              scheduler.ready(taskId, turn);
+            }, ms);
           return;
         }
         entries.shift();
@@ -237,16 +252,16 @@ export function startResidentTask(options: {
       if (!net || isStopped) return;
       const isReady = net.apply(events);
       if (!isReady || !isIdle || !isNetWait) return;
-      // Waiting for sockets (perhaps with a timeout too): resume now, the poll is made again.
-      if (timer && 'cancel' in timer) timer.cancel();
-      else if (timer) clearImmediate(timer);
+      // Waiting for sockets (perhaps with a timeout too): runnable now, the poll is made again
+      // in its next turn, which the thread's scheduler gives it.
+      timer?.cancel();
+      timer = undefined;
       isIdle = false;
-      timer = setImmediate(turn);
+      scheduler.ready(taskId, turn);
     },
     stop() {
       if (isStopped) return;
-      if (timer && 'cancel' in timer) timer.cancel();
-      else if (timer) clearImmediate(timer);
+      timer?.cancel();
       end({ kind: 'stopped' });
     },
   };

@@ -4,6 +4,7 @@ import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
+import { createSliceScheduler } from './slice-scheduler.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
@@ -134,6 +135,8 @@ function run(request: RunRequest): void {
 
 /** Resident (resumable) tasks of this worker by task id. */
 const residents = new Map<string, ResidentTask>();
+/** Who of them runs the next slice (one scheduler per thread). */
+const scheduler = createSliceScheduler();
 /** Events of resident tasks, posted together once per turn of this thread's event loop. */
 let outbox: WorkerEvent[] = [];
 
@@ -152,6 +155,7 @@ function startResident(request: RunRequest): void {
     postNet(ops) {
       if (outbox.push({ type: 'net', taskId, ops }) === 1) setImmediate(flush);
     },
+    scheduler,
     post(event) {
       if (event.type === 'exit') residents.delete(taskId);
       if (outbox.push(event) === 1) setImmediate(flush);

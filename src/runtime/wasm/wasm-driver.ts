@@ -75,6 +75,11 @@ export interface WasmDriverOptions {
   /** Resident tasks per shared thread before another thread is started (default 5000). */
   residentTasksPerThread?: number;
   /**
+   * `--cpu-limit`: resident tasks share a thread in proportion to `cpus` ('shares', default);
+   * 'hard' also caps each at `cpus` of a thread when the machine is idle (slice-scheduler.ts).
+   */
+  cpuLimit?: 'shares' | 'hard';
+  /**
    * True (default) loads binaryen in its background thread at once, so the first sleeping
    * module's launch does not wait seconds for it (resumable-transformer.ts).
    */
@@ -243,7 +248,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         }
         return failed(FailureReason.TRAP, outcome.message);
       case 'stopped':
-        return killedExit(record);
+        // A resident task reports what it used up to the kill (fair-share benchmarks read it).
+        return fuelUsed === undefined ? killedExit(record) : { ...killedExit(record), fuelUsed };
       case 'link-error':
         return failed(FailureReason.FORBIDDEN_IMPORT, outcome.message);
       default: {
@@ -565,6 +571,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         fuelSlice,
         fuelBudget: record.fuelBudget,
         listeners: isSocketMode ? spec.ports.length : undefined,
+        cpus: spec.limits.cpus,
+        cpuLimit: options.cpuLimit ?? 'shares',
       };
       const sink: WorkerSink = {
         onEvent: (event) => onEvent(record, event),

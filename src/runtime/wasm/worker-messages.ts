@@ -19,6 +19,10 @@ export interface RunRequest {
   isResumable?: boolean;
   /** Resident tasks: fuel per turn before they yield the thread to the others. */
   fuelSlice?: bigint;
+  /** Resident tasks: the thread's time is shared in proportion to `cpus` (default 1). */
+  cpus?: number;
+  /** Resident tasks: 'hard' also caps the task at `cpus` of a thread when it is idle. */
+  cpuLimit?: 'shares' | 'hard';
   /**
    * The task's fuel budget, set into the module's `__pacer_fuel` counter after instantiation
    * (the compiled module holds 0, so one compile serves every budget); undefined = not metered.

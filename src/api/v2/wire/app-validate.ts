@@ -10,6 +10,7 @@ import type { WireApp } from './app-schema.js';
 import { checkPacerLabels } from './pacer-labels-validate.js';
 import { checkCommandLineValues, checkContainerValues } from './container-validate.js';
 import { SECRET_PATH } from './secret-schemas.js';
+import { checkAppRoles } from './app-roles.js';
 
 /** Marathon's message for a feature a request needs but the server does not enable. */
 export function featureMessage(feature: string): string {
@@ -294,6 +295,7 @@ export function checkApp(
   if (app.acceptedResourceRoles && app.acceptedResourceRoles.length === 0) {
     violations.push({ path: '/acceptedResourceRoles', errors: ['must not be empty'] });
   }
+  checkAppRoles(app, violations);
 }
 
 /**

@@ -237,6 +237,12 @@ export const AgentListSchema = z
         capabilities: z.array(z.string()),
         resources: AgentResourcesSchema,
         free: AgentResourcesSchema,
+        /** Parts of `resources` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
+        reservations: z
+          .array(
+            z.object({ role: z.string(), cpus: z.number(), mem: z.number(), disk: z.number() }),
+          )
+          .optional(),
         runningTasks: z.array(z.string()),
         registeredAt: timestamp,
         lastHeartbeatAt: timestamp,

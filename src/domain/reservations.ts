@@ -1,0 +1,146 @@
+// The agent's `--resources` in Mesos's syntax with roles: `cpus(web):2;cpus:2;mem(web):1024;
+// mem:3072;ports:[31000-32000]`. Resources named with a role are reserved to it; `name(*)` and a
+// bare name are unreserved. Pacer's own comma form (`cpus:2,mem:1024`) still parses.
+import type { Resources } from './resources.js';
+import { parsePortRanges, parseResources } from './resources.js';
+import type { RoleResources } from './roles.js';
+import { UNRESERVED_ROLE, roleNameErrors } from './roles.js';
+
+/** Roles an agent may reserve to, at most: each is carried in every offer. */
+export const MAX_RESERVED_ROLES = 32;
+
+export interface ResourceSpec {
+  /** Unreserved resources given (absent ones take the machine's defaults). */
+  unreserved: Partial<Resources>;
+  /** Resources reserved to roles, one entry per role, in the order first named. */
+  reservations: RoleResources[];
+}
+
+const SCALAR_KEYS = { cpus: 'cpus', mem: 'memMiB', disk: 'diskMiB' } as const;
+
+/** Parses either syntax; throws with the offending part on anything else. */
+export function parseResourceSpec(text: string): ResourceSpec {
+  if (!text.includes(';') && !text.includes('(')) {
+    return { unreserved: parseResources(text), reservations: [] };
+  }
+  const unreserved: Partial<Resources> = {};
+  // A Map, not an object: a role is operator text and may be `__proto__` or `toString`.
+  const reserved = new Map<string, RoleResources>();
+  for (const raw of text.split(';')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    const match = /^(\w+)(?:\(([^)]*)\))?:(.+)$/.exec(part);
+    if (!match) throw new Error(`Invalid resource '${part}' (expected name(role):value)`);
+    const [, name = '', roleText, value = ''] = match;
+    const role = roleText ?? UNRESERVED_ROLE;
+    const errors = roleNameErrors(role);
+    if (errors.length > 0) throw new Error(`Invalid role in '${part}': ${errors.join(' ')}`);
+    if (name === 'ports') {
+      if (role !== UNRESERVED_ROLE)
+        throw new Error(`Ports cannot be reserved to a role: '${part}'`);
+      unreserved.ports = [...(unreserved.ports ?? []), ...parsePortRanges(value.trim())];
+      continue;
+    }
+    const key = Object.hasOwn(SCALAR_KEYS, name)
+      ? SCALAR_KEYS[name as keyof typeof SCALAR_KEYS]
+      : undefined;
+    if (!key) throw new Error(`Unknown resource '${name}' (known: cpus, mem, disk, ports)`);
+    const amount = Number(value.trim());
+    if (!Number.isFinite(amount) || amount < 0)
+      throw new Error(`Resource ${name} must be a number >= 0 in '${part}'`);
+    if (role === UNRESERVED_ROLE) {
+      unreserved[key] = (unreserved[key] ?? 0) + amount;
+      continue;
+    }
+    let entry = reserved.get(role);
+    if (!entry) {
+      if (reserved.size >= MAX_RESERVED_ROLES)
+        throw new Error(`At most ${MAX_RESERVED_ROLES} roles may hold reservations`);
+      entry = { role, cpus: 0, memMiB: 0, diskMiB: 0 };
+      reserved.set(role, entry);
+    }
+    entry[key] += amount;
+  }
+  return { unreserved, reservations: [...reserved.values()] };
+}
+
+/**
+ * An agent's resources from a spec and the machine's defaults: `total` counts reserved and
+ * unreserved together (what the machine gives tasks); an unreserved amount the spec leaves out
+ * is the default less what is reserved, so the agent never offers more than it has.
+ */
+export function agentResources(
+  spec: ResourceSpec,
+  defaults: Resources,
+): { total: Resources; reservations: RoleResources[] } {
+  const reservedSum = (key: 'cpus' | 'memMiB' | 'diskMiB') =>
+    spec.reservations.reduce((sum, r) => sum + r[key], 0);
+  const scalar = (key: 'cpus' | 'memMiB' | 'diskMiB') => {
+    const given = spec.unreserved[key];
+    const reserved = reservedSum(key);
+    return given !== undefined ? given + reserved : Math.max(defaults[key], reserved);
+  };
+  return {
+    total: {
+      cpus: scalar('cpus'),
+      memMiB: scalar('memMiB'),
+      diskMiB: scalar('diskMiB'),
+      ports: spec.unreserved.ports ?? defaults.ports,
+    },
+    reservations: spec.reservations,
+  };
+}
+
+type ScalarKey = 'cpus' | 'memMiB' | 'diskMiB';
+const SCALARS: readonly ScalarKey[] = ['cpus', 'memMiB', 'diskMiB'];
+
+/**
+ * Splits what is free on an agent into unreserved and per-role reserved parts, from what its
+ * instances hold. An instance placed with a `reservationRole` takes from that role's reservation
+ * first, the rest from unreserved (as the scheduler places it). `reported` is the agent's own
+ * free figure (everything): it can only lower the unreserved part (it may still run tasks the
+ * master asked it to kill).
+ */
+export function splitFree(options: {
+  total: Resources;
+  reported: Resources;
+  reservations: readonly RoleResources[];
+  held: readonly {
+    resources: Record<ScalarKey, number>;
+    reservationRole?: string;
+  }[];
+}): { free: Record<ScalarKey, number>; freeReserved: RoleResources[] } {
+  const { total, reported, reservations, held } = options;
+  const byRole = new Map<string, Record<ScalarKey, number>>();
+  for (const r of reservations) byRole.set(r.role, { cpus: 0, memMiB: 0, diskMiB: 0 });
+  const used = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  for (const instance of held) {
+    const pool = instance.reservationRole ? byRole.get(instance.reservationRole) : undefined;
+    for (const key of SCALARS) {
+      used[key] += instance.resources[key];
+      if (pool) pool[key] += instance.resources[key];
+    }
+  }
+  const freeReserved: RoleResources[] = [];
+  const unusedReserved = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  const reservedUsed = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  const reservedTotal = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  for (const r of reservations) {
+    const wanted = byRole.get(r.role) ?? { cpus: 0, memMiB: 0, diskMiB: 0 };
+    const entry: RoleResources = { role: r.role, cpus: 0, memMiB: 0, diskMiB: 0 };
+    for (const key of SCALARS) {
+      const fromReservation = Math.min(r[key], wanted[key]);
+      entry[key] = r[key] - fromReservation;
+      unusedReserved[key] += entry[key];
+      reservedUsed[key] += fromReservation;
+      reservedTotal[key] += r[key];
+    }
+    freeReserved.push(entry);
+  }
+  const free = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  for (const key of SCALARS) {
+    const byBook = total[key] - reservedTotal[key] - (used[key] - reservedUsed[key]);
+    free[key] = Math.min(reported[key] - unusedReserved[key], byBook);
+  }
+  return { free, freeReserved };
+}
