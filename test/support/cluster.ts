@@ -182,7 +182,8 @@ export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<
         throw new Error(`pacer exited early:\n${proc.output()}`);
       return (await fetch(`${baseUrl}/ping`)).ok;
     },
-    30_000,
+    // Generous: it only bounds a failing start; pacer dev takes 15-60 s on a loaded 2-core machine.
+    90_000,
   );
 }
 
