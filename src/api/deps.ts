@@ -5,6 +5,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth/index.js';
 import type {
+  AgentDrainPort,
   AgentIdentityPort,
   EventHubPort,
   LaunchQueuePort,
@@ -85,6 +86,8 @@ export interface ApiDeps {
   auth?: Authenticator;
   /** Agents' join tokens, joins and revocation; without it those routes answer 404. */
   agentIdentity?: AgentIdentityPort;
+  /** Draining agents (maintenance); without it the drain routes answer 503. */
+  agentDrain?: AgentDrainPort;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

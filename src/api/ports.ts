@@ -133,3 +133,17 @@ export interface AgentIdentityPort {
   /** False when the master knows no such agent. */
   revoke(agentId: string): Promise<boolean>;
 }
+
+/** Agents in maintenance (`/v2/agents/{id}/drain`, `/undrain`): Mesos's drain. */
+export interface AgentDrainPort {
+  /**
+   * Stops placements on the agent and replaces its instances elsewhere under their apps'
+   * upgrade strategies; stored before it resolves. Idempotent. Throws NotFoundError for an
+   * agent the master does not know.
+   */
+  drain(agentId: string): Promise<{ state: 'draining' | 'drained'; since: string }>;
+  /** Takes the agent out of maintenance. Idempotent. */
+  undrain(agentId: string): Promise<void>;
+  /** The agent's drain, undefined when it is in service. */
+  stateOf(agentId: string): { state: 'draining' | 'drained'; since: string } | undefined;
+}

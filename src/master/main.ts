@@ -22,6 +22,7 @@ import { createLaunchQueue } from './launch-queue.js';
 import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
 import { liveState } from './live-state.js';
+import { createAgentDrain } from './agent-drain.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createStatusHandler } from './status-handler.js';
@@ -150,6 +151,8 @@ export function createMaster(options: MasterOptions) {
     onChange,
   });
 
+  const agentDrain = createAgentDrain({ applier, agents, clock, logger, onChange });
+
   const readiness = createReadinessChecker({ applier, clock, logger, onChange });
 
   const trust = createAgentTrust({ logger });
@@ -261,6 +264,7 @@ export function createMaster(options: MasterOptions) {
       taskMetrics: { counters: () => [...taskMetrics.counters(), ...trust.counters()] },
       leadership,
       agentIdentity: identity,
+      agentDrain,
     },
     /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
     trust,

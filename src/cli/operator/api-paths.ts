@@ -670,6 +670,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/agents/{agentId}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Maintenance (Mesos's drain): no new placements; the agent's instances are replaced elsewhere under their apps' upgrade strategies; drained once empty (admin) */
+        post: operations["drainAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/agents/{agentId}/undrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends maintenance: the agent takes placements again (admin) */
+        post: operations["undrainAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/acl/agent-tokens": {
         parameters: {
             query?: never;
@@ -794,6 +828,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgentDrain: {
+            id: string;
+            drain: {
+                /** @enum {string} */
+                state: "draining" | "drained";
+                since: string;
+            } | null;
+        };
         AgentList: {
             agents: {
                 id: string;
@@ -819,6 +861,11 @@ export interface components {
                 runningTasks: string[];
                 registeredAt: string;
                 lastHeartbeatAt: string;
+                drain?: {
+                    /** @enum {string} */
+                    state: "draining" | "drained";
+                    since: string;
+                };
             }[];
         };
         App: {
@@ -5310,6 +5357,122 @@ export interface operations {
                         id?: string;
                         revoked?: boolean;
                     };
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such agent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    drainAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent is draining (or drained). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDrain"];
+                };
+            };
+            /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller’s grants do not allow this action on this id. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such agent. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other error, in Marathon’s shape. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    undrainAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent is in service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDrain"];
                 };
             };
             /** @description Authentication is on and the request has no valid credentials (`WWW-Authenticate: Basic realm="pacer"`). */

@@ -18,10 +18,11 @@ import type { Intent, IntentResult } from './intent.js';
 import { isEmptyIntent } from './intent.js';
 import { persistDraft } from './persist.js';
 import { appKeysOf, conflictsOf, stage } from './stage.js';
-import type { AppView, Draft, InstanceView, StateData } from './state.js';
+import type { AppView, Draft, DrainView, InstanceView, StateData } from './state.js';
 import {
   commitDraft,
   createAppView,
+  createDrainView,
   createInstanceView,
   emptyDraft,
   emptyState,
@@ -33,6 +34,8 @@ export interface Applier {
   instances: InstanceView;
   /** Apps and deployments as last applied. */
   apps: AppView;
+  /** Agents in maintenance as last applied. */
+  drains: DrainView;
   /**
    * Queues `intent`; resolves once it is stored and applied (`ok`) or refused because a record
    * it was computed from moved (`conflicts`). Intents apply in the order they were submitted;
@@ -171,6 +174,7 @@ export function createApplier(options: {
   const applier: Applier = {
     instances: createInstanceView(read),
     apps: createAppView(read, (appId) => store.apps.getLastTaskFailure(appId)),
+    drains: createDrainView(read),
 
     submit(intent) {
       const current = state;
@@ -198,14 +202,15 @@ export function createApplier(options: {
     async load() {
       while (loading ?? writer) await (loading ?? writer);
       loading = (async () => {
-        const [apps, deployments, instances] = await Promise.all([
+        const [apps, deployments, instances, drains] = await Promise.all([
           store.apps.list(),
           store.deployments.list(),
           store.instances.list(),
+          store.agents.listDrains(),
         ]);
         const next = emptyState();
         next.revision = lastRevision;
-        loadState(next, { apps, deployments, instances });
+        loadState(next, { apps, deployments, instances, drains });
         lastRevision = next.revision;
         state = next;
       })();

@@ -39,6 +39,11 @@ export interface Intent {
   removeDeployments?: string[];
   /** The latest failed task of apps (one per app; a later one replaces it). */
   failures?: TaskFailure[];
+  /**
+   * Agents put in maintenance (`since`) or taken out (null). No revision: the last asked wins,
+   * and asking again is no change.
+   */
+  drains?: { agentId: string; since: string | null }[];
   /** Emitted, in this order, once the intent is stored and applied; never when refused. */
   events?: EventInput[];
 }
@@ -71,6 +76,7 @@ export function isEmptyIntent(intent: Intent): boolean {
     !intent.finishDeployments?.length &&
     !intent.removeDeployments?.length &&
     !intent.failures?.length &&
+    !intent.drains?.length &&
     !intent.events?.length
   );
 }

@@ -27,6 +27,8 @@ export async function persistDraft(store: Store, draft: Draft): Promise<void> {
   if (putDeployments.length > 0) statements.push((db) => db.deployments.putMany(putDeployments));
   if (putInstances.length > 0) statements.push((db) => db.instances.putMany(putInstances));
   for (const failure of failures) statements.push((db) => db.apps.setLastTaskFailure(failure));
+  for (const [agentId, since] of draft.drains)
+    statements.push((db) => db.agents.setDrain(agentId, since));
 
   const [only] = statements;
   if (statements.length === 0) return;

@@ -41,6 +41,14 @@ export interface AppView {
   lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
 }
 
+/** Agents in maintenance (drain) as the leader holds them. */
+export interface DrainView {
+  /** When the agent's drain was asked; undefined when it is not draining. */
+  since(agentId: string): string | undefined;
+  /** Every draining agent: id → since (a copy). */
+  all(): Map<string, string>;
+}
+
 /** The mutable maps behind the views. */
 export interface StateData {
   apps: Map<string, AppDefinition>;
@@ -49,6 +57,8 @@ export interface StateData {
   byApp: Map<string, Map<string, Instance>>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
+  /** Draining agents: id → since. */
+  drains: Map<string, string>;
   revision: number;
 }
 
@@ -65,6 +75,7 @@ export interface Draft {
   removedApps: string[];
   deployments: Map<string, Versioned<Deployment> | null>;
   failures: Map<string, TaskFailure>;
+  drains: Map<string, string | null>;
 }
 
 export function emptyDraft(revision: number): Draft {
@@ -76,6 +87,7 @@ export function emptyDraft(revision: number): Draft {
     removedApps: [],
     deployments: new Map(),
     failures: new Map(),
+    drains: new Map(),
   };
 }
 
@@ -86,6 +98,7 @@ export function emptyState(): StateData {
     instances: new Map(),
     byApp: new Map(),
     failures: new Map(),
+    drains: new Map(),
     revision: 0,
   };
 }
@@ -112,7 +125,12 @@ function forget(state: StateData, instanceId: string): void {
 /** Fills `state` from what the store holds, all at `revision`. */
 export function loadState(
   state: StateData,
-  stored: { apps: AppDefinition[]; deployments: Deployment[]; instances: Instance[] },
+  stored: {
+    apps: AppDefinition[];
+    deployments: Deployment[];
+    instances: Instance[];
+    drains?: Map<string, string>;
+  },
 ): void {
   const revision = state.revision + 1;
   state.apps = new Map(stored.apps.map((app) => [app.id, app]));
@@ -120,6 +138,7 @@ export function loadState(
   state.instances = new Map();
   state.byApp = new Map();
   state.failures = new Map();
+  state.drains = new Map(stored.drains ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
   state.revision = revision;
 }
@@ -140,6 +159,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
     else state.deployments.delete(id);
   }
   for (const [appId, failure] of draft.failures) state.failures.set(appId, failure);
+  for (const [agentId, since] of draft.drains) {
+    if (since === null) state.drains.delete(agentId);
+    else state.drains.set(agentId, since);
+  }
   state.revision = draft.revision;
 }
 
@@ -207,5 +230,12 @@ export function createAppView(
       if (!state.failures.has(appId)) state.failures.set(appId, stored ?? null);
       return state.failures.get(appId) ?? undefined;
     },
+  };
+}
+
+export function createDrainView(read: () => StateData | undefined): DrainView {
+  return {
+    since: (agentId) => read()?.drains.get(agentId),
+    all: () => new Map(read()?.drains ?? []),
   };
 }
