@@ -12,6 +12,7 @@ import type {
   LeadershipPort,
   LiveState,
   LogReaderPort,
+  MetricsPort,
   OrchestratorPort,
   SecretBoxPort,
   TaskCountersPort,
@@ -88,6 +89,11 @@ export interface ApiDeps {
   agentIdentity?: AgentIdentityPort;
   /** Draining agents (maintenance); without it the drain routes answer 503. */
   agentDrain?: AgentDrainPort;
+  /**
+   * The master's metrics: `/metrics/prometheus` renders them and the edge reports each request's
+   * route and latency to them. Without it the edge keeps its own request counts.
+   */
+  metrics?: MetricsPort;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

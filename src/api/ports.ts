@@ -147,3 +147,15 @@ export interface AgentDrainPort {
   /** The agent's drain, undefined when it is in service. */
   stateOf(agentId: string): { state: 'draining' | 'drained'; since: string } | undefined;
 }
+
+/** The master's Prometheus metrics (`/metrics/prometheus`), kept in memory by the master. */
+export interface MetricsPort {
+  /**
+   * Counts one answered request. `route` is the matched route template (`/v2/apps/{id}`), or
+   * `unmatched`: never the raw path, so the series stay bounded.
+   */
+  observeRequest(request: { route: string; method: string; status: number; seconds: number }): void;
+  /** Prometheus text of every metric, read from memory (no store scan). */
+  render(): Promise<string>;
+  contentType: string;
+}

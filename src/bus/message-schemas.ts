@@ -35,6 +35,33 @@ const resources = z.object({
   ports: z.array(z.tuple([port, port])).max(1_000),
 });
 
+/**
+ * An agent's metric snapshot: bounded (one row per kind and state at most) and finite, so a
+ * hostile agent can neither grow the master's series nor feed it NaN or huge labels.
+ */
+const counter = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const AgentMetricsSnapshotSchema = z
+  .object({
+    tasks: z
+      .array(
+        z.object({
+          kind: z.enum(TaskKind),
+          state: z.enum(MesosTaskState),
+          count: z.number().int().nonnegative().max(1_000_000),
+        }),
+      )
+      .max(TaskKind.length * MesosTaskState.length),
+    fuelUsed: counter,
+    memoryBytes: counter,
+    cpuSeconds: counter,
+    logBytesDropped: counter,
+    fetchCacheBytes: counter,
+  })
+  .refine(
+    (s) => new Set(s.tasks.map((t) => `${t.kind} ${t.state}`)).size === s.tasks.length,
+    'one row per task kind and state',
+  );
+
 /** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
 export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
   type: z.literal('offer'),
@@ -47,6 +74,7 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z.object({
   runningTaskIds: z.array(taskId).max(100_000),
   sentAt: epochMs,
   startedAt: epochMs,
+  metrics: AgentMetricsSnapshotSchema.optional(),
 });
 
 export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
