@@ -33,6 +33,7 @@ import type { RequestMetrics } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { uiRoutes } from './ui-routes.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 
 /** Default time reads may share one snapshot of the store (writes and events end it early). */
@@ -80,6 +81,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     openApiRoutes({
       document: () => JSON.stringify(buildOpenApiDocument({ version: deps.info.version })),
     }),
+    uiRoutes(),
     artifactsRoutes(deps),
     secretsRoutes(deps),
     agentsRoutes(deps),
