@@ -119,6 +119,8 @@ export function agentsRoutes(deps: ApiDeps): Hono {
   on(routes, AGENTS_ROUTES.drainAgent, async (c) => {
     authorize(c, Action.ADMIN);
     const agentId = c.req.param('agentId') ?? '';
+    if (!(await deps.store.agents.get(agentId)))
+      throw new NotFoundError(`Agent '${agentId}' does not exist`);
     const drain = await drains().drain(agentId);
     return c.json({ id: agentId, drain });
   });
@@ -126,10 +128,9 @@ export function agentsRoutes(deps: ApiDeps): Hono {
   on(routes, AGENTS_ROUTES.undrainAgent, async (c) => {
     authorize(c, Action.ADMIN);
     const agentId = c.req.param('agentId') ?? '';
-    const service = drains();
     if (!(await deps.store.agents.get(agentId)))
       throw new NotFoundError(`Agent '${agentId}' does not exist`);
-    await service.undrain(agentId);
+    await drains().undrain(agentId);
     return c.json({ id: agentId, drain: null });
   });
 
