@@ -73,7 +73,7 @@ function used(agent: Agent, key: 'cpus' | 'mem' | 'disk'): string {
 }
 
 export function AgentsPage() {
-  const { data, error } = useLive(() => call<{ agents: Agent[] }>('GET', '/v2/agents'), []);
+  const { data, error, reload } = useLive(() => call<{ agents: Agent[] }>('GET', '/v2/agents'), []);
   return html`<section>
     <h1>Agents</h1>
     <${ErrorBox} error=${error} />
@@ -131,6 +131,7 @@ export function AgentsPage() {
                             confirm=${`Put ${a.hostname} back in service?`}
                             action=${() =>
                               call('POST', `/v2/agents/${encodeURIComponent(a.id)}/undrain`)}
+                            onDone=${reload}
                           />`
                         : html`<${ActionButton}
                             label="Drain"
@@ -138,6 +139,7 @@ export function AgentsPage() {
                             testId="drain"
                             confirm=${`Drain ${a.hostname}? Its tasks move to other agents.`}
                             action=${() => call('POST', `/v2/agents/${encodeURIComponent(a.id)}/drain`)}
+                            onDone=${reload}
                           />`
                     }
                   </td>
