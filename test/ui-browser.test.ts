@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
     expect(await page.getByTestId('app-running').innerText()).toBe('1');
     await page.getByText(`note=${XSS}`).waitFor();
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
   }, 60_000);
 
   it('scales it and reads and follows its logs', async () => {
@@ -141,7 +141,7 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.resolve('docs/ui-phone.png'), fullPage: false });
     // Usable at a phone's width: nothing wider than the screen but the scrolling tables.
-    const overflow = await page.evaluate(() => document.body.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.body.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1200, height: 800 });
   }, 90_000);
