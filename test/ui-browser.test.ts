@@ -1,7 +1,7 @@
 // The web UI in a real browser: Debian's Chromium (playwright-core) against a real `pacer dev`
 // with authentication on. Sign in with a token, create an app from JSON, watch it reach running
 // (live, from the event stream), scale it, read and follow its logs, destroy it; attacker-made
-// labels and ids render as text under a strict Content-Security-Policy. Writes docs/ui.png.
+// labels and ids render as text under a strict Content-Security-Policy. Refreshes docs/ui.png with UPDATE_SCREENSHOTS=1.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -137,9 +137,11 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
     // Following: new lines arrive without a reload.
     await expect.poll(ticks, { timeout: 20_000 }).toBeGreaterThan(seen);
 
-    await page.screenshot({ path: path.resolve('docs/ui.png'), fullPage: false });
+    // README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to a temp dir.
+    const shots = process.env.UPDATE_SCREENSHOTS ? path.resolve('docs') : await tempDir('ui-shots');
+    await page.screenshot({ path: path.join(shots, 'ui.png'), fullPage: false });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: path.resolve('docs/ui-phone.png'), fullPage: false });
+    await page.screenshot({ path: path.join(shots, 'ui-phone.png'), fullPage: false });
     // Usable at a phone's width: nothing wider than the screen but the scrolling tables.
     const overflow = await page.evaluate<number>('document.body.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
