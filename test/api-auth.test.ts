@@ -324,6 +324,8 @@ describe.skipIf(!hasPostgres)('API authentication and grants (real master, Postg
         ['DELETE', '/v2/queue/team-b/db/delay'],
         ['DELETE', '/v2/queue/team-a/web/delay'],
         ['GET', '/v2/agents'],
+        ['POST', '/v2/agents/some-agent/drain'],
+        ['POST', '/v2/agents/some-agent/undrain'],
         ['GET', '/v2/artifacts'],
         ['GET', '/metrics'],
         ['DELETE', '/v2/leader'],

@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   Bus,
+  AgentMetricsSnapshot,
   CommandMessage,
   HealthMessage,
   LaunchCommand,
@@ -95,6 +96,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const runners = new Map<string, TaskRunner>();
   const logLimits: LogLimits = { ...defaultLogLimits, ...options.logLimits };
   let logLinesDropped = 0;
+  let logBytesDropped = 0;
+  /** Fuel of the Wasm tasks that ended here (reported in their final status). */
+  let fuelUsed = 0;
   // Increasing across restarts too (clock-based start), so the master can order updates.
   let seq = clock.now() * 1000;
   let stopping = false;
@@ -110,6 +114,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
 
   function sendStatus(taskId: string, report: TaskReport): void {
+    if (report.fuelUsed !== undefined) fuelUsed += report.fuelUsed;
     const message: StatusMessage = {
       type: 'status',
       agentId,
@@ -135,6 +140,28 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     return { cpus, memMiB, diskMiB, ports: withoutPorts(resources.ports, used) };
   }
 
+  /** The agent's own metrics for the master (it cannot be scraped behind NAT). */
+  function metricsSnapshot(): AgentMetricsSnapshot {
+    const tasks = new Map<string, AgentMetricsSnapshot['tasks'][number]>();
+    for (const runner of runners.values()) {
+      const kind = runner.spec.kind;
+      const state = runner.state();
+      const key = `${kind} ${state}`;
+      const row = tasks.get(key) ?? { kind, state, count: 0 };
+      row.count++;
+      tasks.set(key, row);
+    }
+    const cpu = process.cpuUsage();
+    return {
+      tasks: [...tasks.values()],
+      fuelUsed,
+      memoryBytes: process.memoryUsage.rss(),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      logBytesDropped,
+      fetchCacheBytes: fetcher.cacheBytes(),
+    };
+  }
+
   async function offer(): Promise<void> {
     const message: OfferMessage = {
       type: 'offer',
@@ -150,6 +177,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       sentAt: clock.now(),
       startedAt,
       logLinesDropped,
+      metrics: metricsSnapshot(),
     };
     await bus.publish(topics.offers(agentId), message, { maxLen: 10_000 });
   }
@@ -199,8 +227,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           () => undefined,
           (error: unknown) => logger.warn({ err: error, taskId }, 'could not publish logs'),
         ),
-      onDropped: (count) => {
+      onDropped: (count, bytes) => {
         logLinesDropped += count;
+        logBytesDropped += bytes;
       },
     });
     return createTaskRunner({

@@ -32,6 +32,8 @@ export interface Fetcher {
    * > 0) the files and what they unpack to together may hold no more than that.
    */
   fetchAll(uris: FetchUri[], sandboxDir: string, options?: { diskMiB?: number }): Promise<void>;
+  /** Bytes in the artifact cache now (0 before the first fetch opened it). */
+  cacheBytes(): number;
 }
 
 const DIGEST_SEGMENT = /(?:^|\/)sha256:([0-9a-f]{64})(?:\/|$)/;
@@ -80,6 +82,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
   /** One download per digest (or URI) at a time; concurrent tasks wait for the same promise. */
   const inFlight = new Map<string, Promise<string>>();
   let cacheReady: Promise<ArtifactCache> | undefined;
+  let openedCache: ArtifactCache | undefined;
 
   /** Streams `uri` into the cache (verifying a named digest); resolves with its digest. */
   async function download(cache: ArtifactCache, uri: string, capBytes: number): Promise<string> {
@@ -151,6 +154,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
   }
 
   return {
+    cacheBytes: () => openedCache?.sizeBytes() ?? 0,
     async fetchAll(uris, sandboxDir, fetchOptions) {
       // Once per fetcher, not once per task (a failure is retried by the next task).
       cacheReady ??= mkdir(cacheDir, { recursive: true })
@@ -162,6 +166,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           throw error;
         });
       const cache = await cacheReady;
+      openedCache = cache;
       const diskMiB = fetchOptions?.diskMiB ?? 0;
       // A task's fetched files count against its disk; a task without one has the agent's cap.
       let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;

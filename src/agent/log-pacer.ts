@@ -46,8 +46,8 @@ export interface LogPacerOptions {
   limits: LogLimits;
   /** Appends one batch to the task's stream, trimmed to about `maxLen` entries; never rejects. */
   publish: (message: LogMessage, maxLen: number) => Promise<void>;
-  /** Told how many lines were just dropped (the agent's metric). */
-  onDropped: (count: number) => void;
+  /** Told how many lines (and bytes of them) were just dropped (the agent's metrics). */
+  onDropped: (count: number, bytes: number) => void;
 }
 
 /** A token bucket: `rate` tokens a second, at most `burst` saved up. */
@@ -111,9 +111,9 @@ export function createLogPacer(options: LogPacerOptions): LogPacer {
   /** The publish on its way: one at a time per task, so a slow bus holds one batch, not many. */
   let inFlight: Promise<void> | undefined;
 
-  function drop(stream: LogMessageLine['stream']): void {
+  function drop(stream: LogMessageLine['stream'], bytes: number): void {
     dropped[stream]++;
-    options.onDropped(1);
+    options.onDropped(1, bytes);
     schedule();
   }
 
@@ -153,12 +153,12 @@ export function createLogPacer(options: LogPacerOptions): LogPacer {
       const { line, bytes } = cut(text, limits.maxLineBytes);
       const isFull =
         batch.length >= limits.maxBatchLines || batchBytes + bytes > limits.maxBatchBytes;
-      if (isFull && inFlight) return drop(stream);
+      if (isFull && inFlight) return drop(stream, bytes);
       if (isFull) void send();
       const at = clock.now();
       // Both buckets are asked; a line refused by the second still spent a line token, which
       // only makes a flood of long lines slower to recover: acceptable, and simpler than undoing.
-      if (!lineBucket.take(1, at) || !byteBucket.take(bytes, at)) return drop(stream);
+      if (!lineBucket.take(1, at) || !byteBucket.take(bytes, at)) return drop(stream, bytes);
       if (batch.length === 0) batchAt = at;
       batch.push({ stream, line });
       batchBytes += bytes;

@@ -35,7 +35,9 @@ afterEach(async () => {
 });
 
 /** A runner whose reports are recorded; `fetcher` defaults to one that fetches nothing. */
-function runner(options: { labels?: Record<string, string>; fetcher?: Fetcher } = {}) {
+function runner(
+  options: { labels?: Record<string, string>; fetcher?: Pick<Fetcher, 'fetchAll'> } = {},
+) {
   const reports: TaskReport[] = [];
   const taskRunner = createTaskRunner({
     taskId: 't1',

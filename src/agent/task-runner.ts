@@ -44,7 +44,7 @@ export interface TaskRunnerOptions {
   taskId: string;
   spec: TaskLaunchSpec;
   driver: TaskDriver;
-  fetcher: Fetcher;
+  fetcher: Pick<Fetcher, 'fetchAll'>;
   /** The agent's defaults and maxima for the `PACER_WASM_*` labels and `mem`. */
   agentLimits: AgentLimits;
   sandboxDir: string;

@@ -5,12 +5,14 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './auth/index.js';
 import type {
+  AgentDrainPort,
   AgentIdentityPort,
   EventHubPort,
   LaunchQueuePort,
   LeadershipPort,
   LiveState,
   LogReaderPort,
+  MetricsPort,
   OrchestratorPort,
   RolePoliciesPort,
   SecretBoxPort,
@@ -88,6 +90,13 @@ export interface ApiDeps {
   auth?: Authenticator;
   /** Agents' join tokens, joins and revocation; without it those routes answer 404. */
   agentIdentity?: AgentIdentityPort;
+  /** Draining agents (maintenance); without it the drain routes answer 503. */
+  agentDrain?: AgentDrainPort;
+  /**
+   * The master's metrics: `/metrics/prometheus` renders them and the edge reports each request's
+   * route and latency to them. Without it the edge keeps its own request counts.
+   */
+  metrics?: MetricsPort;
 }
 
 /** What the routers get: the dependencies plus the shared read model built by `createApi`. */

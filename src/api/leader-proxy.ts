@@ -13,6 +13,8 @@ export const VIA_HEADER = 'X-Marathon-Via';
 function isLocal(method: string, path: string): boolean {
   if (path === '/ping' || path.startsWith('/metrics')) return true;
   if (path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/')) return true;
+  // The web UI's code is the same on every master; its API calls are relayed like any other.
+  if (path === '/' || path === '/ui' || path.startsWith('/ui/')) return method === 'GET';
   // Artifacts live in the shared store: agents may fetch them from any master.
   return method === 'GET' && path.startsWith('/v2/artifacts/');
 }

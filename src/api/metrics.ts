@@ -56,12 +56,14 @@ export function createRequestMetrics(): RequestMetrics {
   };
 }
 
+/** Gauges from the leader's memory when it holds state, else (tests, no master) from the store. */
 async function gauges(deps: ApiDeps): Promise<Record<string, number>> {
+  const live = deps.live?.revision() !== undefined ? deps.live : undefined;
   const [apps, instances, agents, deployments] = await Promise.all([
-    deps.store.apps.list(),
-    deps.store.instances.list(),
+    live ? live.apps() : deps.store.apps.list(),
+    live ? live.instances() : deps.store.instances.list(),
     deps.store.agents.list(),
-    deps.store.deployments.list(),
+    live ? live.deployments() : deps.store.deployments.list(),
   ]);
   return {
     apps: apps.length,
@@ -131,12 +133,19 @@ export function metricsRoutes(deps: ApiDeps, requests: RequestMetrics): Hono {
   // Per-app counters name every team's apps: viewers of `/` only.
   on(routes, METRICS_ROUTES.getPrometheusMetrics, async (c) => {
     authorize(c, Action.VIEW);
+    const tasks = renderTaskCounters(deps.taskMetrics?.counters() ?? []);
+    if (deps.metrics) {
+      // The master's own registry (prom-client, from memory) and the task counters beside it.
+      const text = await deps.metrics.render();
+      return c.text(`${text}${tasks.join('\n')}\n`, 200, {
+        'Content-Type': deps.metrics.contentType,
+      });
+    }
     const values = await gauges(deps);
     const lines = Object.entries(values).flatMap(([name, value]) => [
       `# TYPE pacer_${name} gauge`,
       `pacer_${name} ${value}`,
     ]);
-    const tasks = renderTaskCounters(deps.taskMetrics?.counters() ?? []);
     return c.text(`${[...lines, ...tasks, requests.render()].join('\n')}\n`, 200, {
       'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
     });

@@ -3,6 +3,7 @@
 import { METRICS_ROUTES } from './metrics.js';
 import { DOCS_ROUTES } from './openapi/routes.js';
 import type { RouteSpec } from './route.js';
+import { UI_ROUTES } from './ui-routes.js';
 import { ACL_AGENTS_ROUTES } from './v2/acl-agents.js';
 import { ACL_TOKENS_ROUTES } from './v2/acl-tokens.js';
 import { AGENTS_ROUTES } from './v2/agents.js';
@@ -42,6 +43,7 @@ const ROUTERS: Record<string, RouteSpec>[] = [
   ACL_AGENTS_ROUTES,
   ACL_TOKENS_ROUTES,
   DOCS_ROUTES,
+  UI_ROUTES,
 ];
 
 /** The operations, in the order the document lists them (Marathon's resources first). */

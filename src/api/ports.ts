@@ -150,3 +150,29 @@ export interface RolePoliciesPort {
   /** Sets (null: back to 1) the role's weight; resolves once stored. */
   setWeight(role: string, weight: number | null): Promise<void>;
 }
+
+/** Agents in maintenance (`/v2/agents/{id}/drain`, `/undrain`): Mesos's drain. */
+export interface AgentDrainPort {
+  /**
+   * Stops placements on the agent and replaces its instances elsewhere under their apps'
+   * upgrade strategies; stored before it resolves. Idempotent. Throws NotFoundError for an
+   * agent the master does not know.
+   */
+  drain(agentId: string): Promise<{ state: 'draining' | 'drained'; since: string }>;
+  /** Takes the agent out of maintenance. Idempotent. */
+  undrain(agentId: string): Promise<void>;
+  /** The agent's drain, undefined when it is in service. */
+  stateOf(agentId: string): { state: 'draining' | 'drained'; since: string } | undefined;
+}
+
+/** The master's Prometheus metrics (`/metrics/prometheus`), kept in memory by the master. */
+export interface MetricsPort {
+  /**
+   * Counts one answered request. `route` is the matched route template (`/v2/apps/{id}`), or
+   * `unmatched`: never the raw path, so the series stay bounded.
+   */
+  observeRequest(request: { route: string; method: string; status: number; seconds: number }): void;
+  /** Prometheus text of every metric, read from memory (no store scan). */
+  render(): Promise<string>;
+  contentType: string;
+}

@@ -34,6 +34,7 @@ import type { RequestMetrics } from './metrics.js';
 import { logsRoutes } from './v2/logs.js';
 import { tasksRoutes } from './v2/tasks.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { uiRoutes } from './ui-routes.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 
 /** Default time reads may share one snapshot of the store (writes and events end it early). */
@@ -81,6 +82,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
     openApiRoutes({
       document: () => JSON.stringify(buildOpenApiDocument({ version: deps.info.version })),
     }),
+    uiRoutes(),
     artifactsRoutes(deps),
     secretsRoutes(deps),
     rolesRoutes(deps),
@@ -125,12 +127,55 @@ export function createApi(apiDeps: ApiDeps): Hono {
       dispatch: (request, env) => dispatch(request, env),
     });
   }
+  const { metrics } = deps;
   return withEdge(app, {
     leaderUrl: deps.leadership ? () => deps.leadership?.leaderUrl() : () => ownUrl,
-    requests,
+    requests: metrics ? routeMetrics(metrics, known) : requests,
     proxy: deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined,
   });
 }
+
+/** Routes remembered by raw path; cleared when full (raw paths are the client's to choose). */
+const MAX_REMEMBERED_PATHS = 4_096;
+
+/**
+ * Request metrics by route template: the request's path matched against the real routes (the
+ * Hono pattern, e.g. `/v2/apps/:id{.+}`), `unmatched` for anything else, so no client can add
+ * series by asking for new paths.
+ */
+function routeMetrics(
+  metrics: NonNullable<ApiDeps['metrics']>,
+  known: PatternRouter<string>,
+): Pick<RequestMetrics, 'record'> & { recordRequest: RecordRequest } {
+  const templates = new Map<string, string>();
+  function templateOf(method: string, path: string): string {
+    const key = `${method} ${path}`;
+    let template = templates.get(key);
+    if (template === undefined) {
+      const [matches] = known.match(method === 'HEAD' ? 'GET' : method, path);
+      template = matches[0]?.[0] ?? 'unmatched';
+      if (templates.size >= MAX_REMEMBERED_PATHS) templates.clear();
+      templates.set(key, template);
+    }
+    return template;
+  }
+  return {
+    record: () => undefined,
+    recordRequest(request, status, ms) {
+      const method = METHODS.includes(request.method as (typeof METHODS)[number])
+        ? request.method
+        : 'OTHER';
+      metrics.observeRequest({
+        route: templateOf(method, routingPath(request)),
+        method,
+        status,
+        seconds: ms / 1000,
+      });
+    },
+  };
+}
+
+type RecordRequest = (request: Request, status: number, ms: number) => void;
 
 /**
  * What every answer needs (Marathon's leader header, request metrics, a follower's relay to the
@@ -140,13 +185,19 @@ export function createApi(apiDeps: ApiDeps): Hono {
  */
 function withEdge(
   app: Hono,
-  options: { leaderUrl: () => string | undefined; requests: RequestMetrics; proxy?: LeaderProxy },
+  options: {
+    leaderUrl: () => string | undefined;
+    requests: Pick<RequestMetrics, 'record'> & { recordRequest?: RecordRequest };
+    proxy?: LeaderProxy;
+  },
 ): Hono {
   const { leaderUrl, requests, proxy } = options;
   /** Counts the answer; adds the leader header to a Response not served by Node (tests). */
-  function finish(response: Response, asked: { method: string; start: number; leader?: string }) {
+  function finish(response: Response, asked: { request: Request; start: number; leader?: string }) {
     if (asked.leader !== undefined) response.headers.set('X-Marathon-Leader', asked.leader);
-    requests.record(asked.method, response.status, performance.now() - asked.start);
+    const ms = performance.now() - asked.start;
+    if (requests.recordRequest) requests.recordRequest(asked.request, response.status, ms);
+    else requests.record(asked.request.method, response.status, ms);
     return response;
   }
   const dispatch = app.fetch;
@@ -157,7 +208,7 @@ function withEdge(
     // header set on a Response built by Hono costs every answer a WHATWG Headers object.
     const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (leader !== undefined && outgoing) outgoing.setHeader('X-Marathon-Leader', leader);
-    const asked = { method: request.method, start, leader: outgoing ? undefined : leader };
+    const asked = { request, start, leader: outgoing ? undefined : leader };
     const answer = proxy?.(request, env) ?? dispatch(request, env, executionCtx);
     if (!(answer instanceof Promise)) return finish(answer, asked);
     return answer.then((response) => finish(response, asked));

@@ -7,6 +7,7 @@ import {
   MesosTaskState,
   TaskKind,
   isValidRoleName,
+  normalizeAbsolutePath,
 } from '../domain/index.js';
 import type {
   AnnounceMessage,
@@ -52,6 +53,55 @@ const reservation = z.object({
   diskMiB: quantity,
 });
 
+/**
+ * An agent's metric snapshot: bounded (one row per kind and state at most) and finite, so a
+ * hostile agent can neither grow the master's series nor feed it NaN or huge labels.
+ */
+const counter = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const AgentMetricsSnapshotSchema = z
+  .object({
+    tasks: z
+      .array(
+        z.object({
+          kind: z.enum(TaskKind),
+          state: z.enum(MesosTaskState),
+          count: z.number().int().nonnegative().max(1_000_000),
+        }),
+      )
+      .max(TaskKind.length * MesosTaskState.length),
+    fuelUsed: counter,
+    memoryBytes: counter,
+    cpuSeconds: counter,
+    logBytesDropped: counter,
+    fetchCacheBytes: counter,
+  })
+  .refine(
+    (s) => new Set(s.tasks.map((t) => `${t.kind} ${t.state}`)).size === s.tasks.length,
+    'one row per task kind and state',
+  );
+
+/**
+ * What an agent lets its tasks reach on its host (its operator's flags). Placement compares the
+ * paths as prefixes, so each must be absolute and normalized; the lists are bounded.
+ */
+const hostAccess = z.object({
+  volumes: z
+    .array(
+      z.object({
+        path: z
+          .string()
+          .max(4_096)
+          .refine(
+            (path) => path.startsWith('/') && normalizeAbsolutePath(path) === path,
+            'must be an absolute, normalized path',
+          ),
+        isReadOnly: z.boolean(),
+      }),
+    )
+    .max(100),
+  dockerParameters: z.array(z.string().min(1).max(255)).max(100),
+});
+
 /** An offer (heartbeat). A running-task list beyond 100,000 ids is not an agent we can host. */
 export const OfferMessageSchema: z.ZodType<OfferMessage> = z
   .object({
@@ -70,6 +120,11 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z
     runningTaskIds: z.array(taskId).max(100_000),
     sentAt: epochMs,
     startedAt: epochMs,
+    // Both were dropped by the schema before (zod strips unknown keys): placement then saw no
+    // host access on any agent, and dropped log lines were never counted.
+    hostAccess: hostAccess.optional(),
+    logLinesDropped: counter.optional(),
+    metrics: AgentMetricsSnapshotSchema.optional(),
   })
   .refine(
     // Reservations are parts of the total: an agent claiming more reserved than it has is lying.

@@ -60,6 +60,27 @@ export interface OfferMessage {
   startedAt: number;
   /** Log lines this agent process dropped over its tasks' rate limits (a counter). */
   logLinesDropped?: number;
+  /** The agent's own metrics (it cannot be scraped behind NAT); the master shows the latest. */
+  metrics?: AgentMetricsSnapshot;
+}
+
+/**
+ * What an agent reports about itself with each offer: small (at most one row per task kind and
+ * state), counters since the agent process started.
+ */
+export interface AgentMetricsSnapshot {
+  /** Tasks it holds now, by kind and latest reported state. */
+  tasks: { kind: TaskKind; state: MesosTaskState; count: number }[];
+  /** Fuel used by the Wasm tasks that ended here. */
+  fuelUsed: number;
+  /** Resident memory of the agent process, bytes. */
+  memoryBytes: number;
+  /** CPU time of the agent process (user + system), seconds. */
+  cpuSeconds: number;
+  /** Bytes of log lines dropped over rate limits. */
+  logBytesDropped: number;
+  /** Bytes in the artifact cache. */
+  fetchCacheBytes: number;
 }
 
 export interface StatusMessage {

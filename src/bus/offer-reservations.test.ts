@@ -1,4 +1,5 @@
-// Reservations in offers are an agent's text: role names are checked at the bus boundary.
+// What an agent puts in its offers is its own text: role names, host access paths and counters are
+// checked at the bus boundary.
 import { describe, expect, it } from 'vitest';
 import { OfferMessageSchema } from './message-schemas.js';
 
@@ -50,5 +51,45 @@ describe('offer reservations', () => {
       memMiB: 1,
     }));
     expect(OfferMessageSchema.safeParse(offer(many)).success).toBe(false);
+  });
+});
+
+describe('offer host access and counters', () => {
+  const access = (volumes: unknown[], dockerParameters: unknown[] = []) =>
+    OfferMessageSchema.safeParse({
+      ...offer(undefined),
+      hostAccess: { volumes, dockerParameters },
+      logLinesDropped: 3,
+    });
+
+  it('keeps what the agent allows and its dropped-lines counter', () => {
+    const parsed = access([{ path: '/srv/data', isReadOnly: true }], ['memory']);
+    expect(parsed.success && parsed.data).toMatchObject({
+      hostAccess: {
+        volumes: [{ path: '/srv/data', isReadOnly: true }],
+        dockerParameters: ['memory'],
+      },
+      logLinesDropped: 3,
+    });
+  });
+
+  it.each([
+    ['a relative path', 'srv'],
+    ['a path with ..', '/srv/../etc'],
+    ['a path not normalized', '/srv//data/'],
+    ['an overlong path', `/${'a'.repeat(5_000)}`],
+  ])('refuses %s', (_what, path) => {
+    expect(access([{ path, isReadOnly: false }]).success).toBe(false);
+  });
+
+  it('refuses unbounded lists', () => {
+    const many = Array.from({ length: 101 }, (_, n) => ({ path: `/v${n}`, isReadOnly: true }));
+    expect(access(many).success).toBe(false);
+    expect(
+      access(
+        [],
+        Array.from({ length: 101 }, () => 'x'),
+      ).success,
+    ).toBe(false);
   });
 });

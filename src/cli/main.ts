@@ -45,7 +45,7 @@ verified against --ca or $PACER_CA_FILE; --json for scripts):
                             display (--no-wait to return at once, --timeout <s>, --force)
   app list | show ID | tasks ID | delete ID | restart ID | scale ID N | rollback ID [VERSION]
   app logs ID [-f] [--stderr]
-  task kill TASK_ID         deployment list | cancel ID      agent list      artifact push FILE
+  task kill TASK_ID         deployment list | cancel ID      agent list | drain ID | undrain ID      artifact push FILE
   agent-token create --hostname <name>   a one-time join token for an agent (admin; prints it)
 
 Flags:

@@ -36,6 +36,7 @@ describe('agent reports', () => {
   const offers: OfferMessage[] = [];
   const statuses: StatusMessage[] = [];
   const health: HealthMessage[] = [];
+  const snapshots: [string, NonNullable<OfferMessage['metrics']>][] = [];
   /** Task t-a runs on agent-a, t-b on agent-b. */
   const placed = new Map([
     ['t-a', 'agent-a'],
@@ -48,6 +49,7 @@ describe('agent reports', () => {
     offers.length = 0;
     statuses.length = 0;
     health.length = 0;
+    snapshots.length = 0;
     reports = createAgentReports({
       bus,
       masterId: 'm',
@@ -62,6 +64,7 @@ describe('agent reports', () => {
       liveness: { onOffer: async (message) => void offers.push(message) },
       trust,
       logger: silentLogger(),
+      onMetrics: (agentId, snapshot) => void snapshots.push([agentId, snapshot]),
     });
     reports.start();
   }
@@ -105,6 +108,36 @@ describe('agent reports', () => {
     expect(trust.dropped('agent-a', 'foreign_task')).toBe(1);
     expect(trust.dropped('agent-a', 'foreign_agent')).toBe(2);
     expect([offers, statuses, health]).toEqual([[], [], []]);
+  });
+
+  it("takes an agent's metric snapshot for itself only, and refuses unbounded or odd ones", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const metrics = {
+      tasks: [{ kind: 'wasm', state: 'TASK_RUNNING', count: 2 }],
+      fuelUsed: 10,
+      memoryBytes: 1e8,
+      cpuSeconds: 1.5,
+      logBytesDropped: 0,
+      fetchCacheBytes: 4096,
+    } as const;
+    const row = (state: string) => ({ kind: 'wasm', state, count: 1 });
+    // Another agent's name: dropped, never counted as agent-b's metrics.
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-b'), metrics });
+    for (const bad of [
+      { ...metrics, memoryBytes: -1 },
+      { ...metrics, cpuSeconds: 1e300 },
+      { ...metrics, tasks: [row('TASK_RUNNING'), row('TASK_RUNNING')] },
+      { ...metrics, tasks: [{ kind: 'wasm<img>', state: 'TASK_RUNNING', count: 1 }] },
+      { ...metrics, tasks: Array.from({ length: 1000 }, () => row('TASK_RUNNING')) },
+      { ...metrics, fuelUsed: '10' },
+    ])
+      await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), metrics: bad });
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), metrics });
+    await expect.poll(() => snapshots.length).toBe(1);
+    expect(snapshots).toEqual([['agent-a', metrics]]);
+    expect(trust.dropped('agent-a', 'foreign_agent')).toBe(1);
+    expect(trust.dropped('agent-a', 'invalid')).toBe(6);
   });
 
   it('reads nothing of an agent unwatched or revoked', async () => {

@@ -76,6 +76,10 @@ export function createAgentReports(options: {
   liveness: Pick<AgentLiveness, 'onOffer'>;
   trust: AgentTrust;
   logger: Logger;
+  /** Told the metric snapshot of each believed offer that has one (its sender's own). */
+  onMetrics?: (agentId: string, snapshot: NonNullable<OfferMessage['metrics']>) => void;
+  /** Told the age of the newest entry of each batch handled, by stream kind (seconds). */
+  onLag?: (stream: string, seconds: number) => void;
 }): AgentReports {
   const { bus, masterId, tracker, statuses, health, liveness, trust, logger } = options;
   const sources = new Map<string, Source>();
@@ -119,6 +123,7 @@ export function createAgentReports(options: {
       switch (message.type) {
         case 'offer':
           await liveness.onOffer(message);
+          if (message.metrics) options.onMetrics?.(owner, message.metrics);
           break;
         case 'status':
           remember(message.taskId, owner);
@@ -187,6 +192,10 @@ export function createAgentReports(options: {
         handleBatch: async (stream, entries) => {
           const source = sources.get(stream);
           if (!source) return; // unwatched since the read: acknowledged, not believed
+          const newest = entries[entries.length - 1];
+          // Entry ids start with the bus's own clock in ms: the age says how far behind we read.
+          if (newest && options.onLag)
+            options.onLag(`agent:${source.kind}`, (Date.now() - entryMs(newest.id)) / 1000);
           await handle(
             source.agentId,
             source.kind,
@@ -217,4 +226,10 @@ export function createAgentReports(options: {
       for (const subscription of stopping) await subscription?.stop();
     },
   };
+}
+
+/** The time part (ms) of a stream entry id `<ms>-<n>`. */
+function entryMs(id: string): number {
+  const ms = Number.parseInt(id, 10);
+  return Number.isFinite(ms) ? ms : Date.now();
 }

@@ -22,6 +22,8 @@ import { createLaunchQueue } from './launch-queue.js';
 import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
 import { liveState } from './live-state.js';
+import { createAgentDrain } from './agent-drain.js';
+import { createMasterMetrics } from './metrics/index.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
 import { createRolePolicies } from './role-policies.js';
@@ -110,12 +112,28 @@ export function createMaster(options: MasterOptions) {
     }),
   });
   const queueView = createQueueView({ launchQueue });
+  // Read at scrape time from memory; the leadership is known once created (below).
+  let leadershipNow = () => ({ isLeader: false, term: undefined as number | undefined });
+  const metrics = createMasterMetrics({
+    applier,
+    agents,
+    launchQueue,
+    leadership: () => leadershipNow(),
+  });
   const loop = createEvaluationLoop({
     applier,
     agents,
     commands,
     launchQueue,
-    queueView,
+    // The queue view records each pass's plan; the metrics count it on the way.
+    queueView: {
+      ...queueView,
+      record(plan, now) {
+        queueView.record(plan, now);
+        metrics.countPlan(plan);
+      },
+    },
+    observePass: (seconds) => metrics.observePass(seconds),
     clock,
     logger,
     algorithm: options.placement,
@@ -158,6 +176,8 @@ export function createMaster(options: MasterOptions) {
     onChange,
   });
 
+  const agentDrain = createAgentDrain({ applier, agents, clock, logger, onChange });
+
   const readiness = createReadinessChecker({ applier, clock, logger, onChange });
 
   const trust = createAgentTrust({ logger });
@@ -171,6 +191,7 @@ export function createMaster(options: MasterOptions) {
     onJoined: (agentId) => agentReports.watch(agentId),
     onRevoked: async (agentId) => {
       agentReports.unwatch(agentId);
+      metrics.forgetAgent(agentId);
       await liveness.onRevoked(agentId);
     },
     isKnownAgent: (agentId) => agents.get(agentId) !== undefined,
@@ -186,6 +207,8 @@ export function createMaster(options: MasterOptions) {
     liveness,
     trust,
     logger,
+    onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
+    onLag: (stream, seconds) => metrics.observeBusLag(stream, seconds),
   });
 
   const artifactGraceMs = options.limits?.artifactGraceMs ?? DEFAULT_ARTIFACT_GRACE_MS;
@@ -251,6 +274,7 @@ export function createMaster(options: MasterOptions) {
     onDefeated: follow,
   });
   fenceOf = () => leadership.fence();
+  leadershipNow = () => ({ isLeader: leadership.isLeader(), term: leadership.term() });
 
   return {
     /** What the HTTP edge reads and calls (the API's ports, api/ports.ts, by shape). */
@@ -270,6 +294,8 @@ export function createMaster(options: MasterOptions) {
       leadership,
       agentIdentity: identity,
       roles,
+      agentDrain,
+      metrics,
     },
     /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
     trust,

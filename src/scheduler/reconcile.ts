@@ -19,6 +19,11 @@ export interface ReconcileInput {
   now: number;
   /** Agents, to read the attributes GROUP_BY balances on when scaling down (optional). */
   agents?: readonly Agent[];
+  /**
+   * Agents in maintenance (drain): instances on them are replaced rolling under the app's
+   * upgrade strategy, as instances of an older config are (start elsewhere, then kill).
+   */
+  draining?: ReadonlySet<string>;
 }
 
 /**
@@ -57,6 +62,11 @@ export function isUpToDate(instance: Instance, app: AppDefinition): boolean {
   return instance.appVersion >= app.versionInfo.lastConfigChangeAt;
 }
 
+/** Placed on an agent in maintenance (drain), so to be replaced elsewhere. */
+function isOnDrainingAgent(instance: Instance, draining: ReadonlySet<string> | undefined): boolean {
+  return draining !== undefined && instance.agentId !== undefined && draining.has(instance.agentId);
+}
+
 /**
  * Running, ready when the app has readiness checks (a deployment step waits for them, as
  * Marathon's does), and healthy when it has health checks.
@@ -90,7 +100,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       expunge.push(instance);
     else if (
       instance.goal === 'Running' &&
-      !isUpToDate(instance, app) &&
+      (!isUpToDate(instance, app) || isOnDrainingAgent(instance, input.draining)) &&
       instance.condition !== 'UnreachableInactive'
     )
       outdated.push(instance);

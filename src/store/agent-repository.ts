@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Agent } from '../domain/index.js';
 import type { Database } from './database.js';
 import { decodeRecord } from './decode.js';
-import { agents } from './schema.js';
+import { agentDrains, agents } from './schema.js';
 import type { AgentRepository } from './store.js';
 
 /** The agent repository on `db` (a database or a transaction). */
@@ -32,6 +32,20 @@ export function createAgentRepository(options: { db: Database }): AgentRepositor
 
     async delete(agentId) {
       await db.delete(agents).where(eq(agents.agentId, agentId));
+    },
+
+    async setDrain(agentId, since) {
+      if (since === null) await db.delete(agentDrains).where(eq(agentDrains.agentId, agentId));
+      else
+        await db
+          .insert(agentDrains)
+          .values({ agentId, since })
+          .onConflictDoUpdate({ target: agentDrains.agentId, set: { since } });
+    },
+
+    async listDrains() {
+      const rows = await db.select().from(agentDrains);
+      return new Map(rows.map((row) => [row.agentId, row.since]));
     },
   };
 }

@@ -27,7 +27,7 @@ type RepositoryName = Exclude<keyof Store, 'transaction' | 'close'>;
 const WRITES: { [K in RepositoryName]?: readonly string[] } = {
   apps: ['put', 'putMany', 'delete', 'setLastTaskFailure'],
   instances: ['put', 'putMany', 'delete', 'deleteMany'],
-  agents: ['put', 'delete'],
+  agents: ['put', 'delete', 'setDrain'],
   deployments: ['put', 'putMany', 'delete', 'deleteMany'],
   events: ['append', 'appendMany'],
   rolePolicies: ['put'],

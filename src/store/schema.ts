@@ -82,6 +82,16 @@ export const agents = pgTable('agents', {
   data: json('data').$type<Agent>().notNull(),
 });
 
+/**
+ * Agents in maintenance (Mesos's drain): no new placements, their instances replaced elsewhere.
+ * Apart from `agents` because offers rewrite that row; this one only the applier writes.
+ */
+export const agentDrains = pgTable('agent_drains', {
+  agentId: text('agent_id').primaryKey(),
+  /** When the drain was asked (`2026-01-02T03:04:05.678Z`). */
+  since: text('since').notNull(),
+});
+
 /** Running deployments. */
 export const deployments = pgTable('deployments', {
   id: text('id').primaryKey(),

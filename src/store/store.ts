@@ -47,6 +47,10 @@ export interface AgentRepository {
   get(agentId: string): Promise<Agent | undefined>;
   list(): Promise<Agent[]>;
   delete(agentId: string): Promise<void>;
+  /** Puts the agent in maintenance since `since`, or (null) takes it out. Idempotent. */
+  setDrain(agentId: string, since: string | null): Promise<void>;
+  /** Agents in maintenance: agent id → since. */
+  listDrains(): Promise<Map<string, string>>;
 }
 
 export interface DeploymentRepository {

@@ -26,6 +26,7 @@ const ARTIFACT_DOWNLOAD = /^\/v2\/artifacts\/sha256:[0-9a-f]{64}(?:\/[^/]+)?$/;
  * Paths answered without credentials, matched on the path exactly as routing sees it:
  * - `/ping` (load balancers' health checks, as Marathon's `/ping`);
  * - `/openapi.json` and `/docs` (the API's description, the same for everyone, no data);
+ * - `/`, `/ui` and its assets (the web UI's code, no data: it asks for a token to call the API);
  * - artifact downloads by digest: agents fetch modules without API credentials, and a
  *   sha256 digest names content, not a place (the list `GET /v2/artifacts` needs credentials);
  * - `POST /v2/acl/agent-join`: an agent has no API credentials yet; its one-time join token,
@@ -35,6 +36,8 @@ export function isOpenPath(method: string, path: string): boolean {
   if (path === '/ping' || path === '/openapi.json' || path === '/docs') return true;
   if (path === '/v2/acl/agent-join') return method === 'POST';
   if (path.startsWith('/docs/')) return method === 'GET' || method === 'HEAD';
+  if (path === '/' || path === '/ui' || path.startsWith('/ui/'))
+    return method === 'GET' || method === 'HEAD';
   return (method === 'GET' || method === 'HEAD') && ARTIFACT_DOWNLOAD.test(path);
 }
 
@@ -50,9 +53,20 @@ function authorizationOf(request: Request, env: unknown): string | undefined {
   return request.headers.get('authorization') ?? undefined;
 }
 
-function refusal(error: unknown): Response {
+/**
+ * A script's request (`X-Requested-With: XMLHttpRequest`, as the web UI sends): 401 without the
+ * Basic challenge, which would make the browser open its own login prompt instead of letting
+ * the page ask for a token (Spring Security's convention).
+ */
+const SCRIPT_401_HEADERS = { 'Content-Type': 'application/json' };
+
+function refusal(error: unknown, request: Request): Response {
   if (error instanceof UnauthenticatedError) {
-    return new Response(UNAUTHENTICATED_BODY, { status: 401, headers: CHALLENGE_HEADERS });
+    const isScript = request.headers.get('x-requested-with') === 'XMLHttpRequest';
+    return new Response(UNAUTHENTICATED_BODY, {
+      status: 401,
+      headers: isScript ? SCRIPT_401_HEADERS : CHALLENGE_HEADERS,
+    });
   }
   // Too many verifications waiting (503), or a store that failed: Marathon's error body.
   const { status, body } = toErrorResponse(error);
@@ -92,9 +106,12 @@ export function authenticateRequests(
     try {
       proved = authenticator.authenticate(authorizationOf(request, env));
     } catch (error) {
-      return refusal(error);
+      return refusal(error, request);
     }
     if (!(proved instanceof Promise)) return run(request, env, proved);
-    return proved.then((principal) => run(request, env, principal), refusal);
+    return proved.then(
+      (principal) => run(request, env, principal),
+      (error: unknown) => refusal(error, request),
+    );
   };
 }

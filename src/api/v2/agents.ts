@@ -2,7 +2,7 @@
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../bus/message-schemas.js';
-import { Action, NotFoundError } from '../../domain/index.js';
+import { Action, NotFoundError, UnavailableError } from '../../domain/index.js';
 import type { Agent } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
 import type { ApiDeps } from '../deps.js';
@@ -10,7 +10,10 @@ import { defineRoutes, on } from '../route.js';
 import { error, json, media } from '../route-docs.js';
 
 /** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
-export function toAgentJson(agent: Agent): Record<string, unknown> {
+export function toAgentJson(
+  agent: Agent,
+  drain?: { state: 'draining' | 'drained'; since: string },
+): Record<string, unknown> {
   const resources = (r: Agent['total']) => ({
     cpus: r.cpus,
     mem: r.memMiB,
@@ -38,8 +41,19 @@ export function toAgentJson(agent: Agent): Record<string, unknown> {
     runningTasks: agent.runningTaskIds,
     registeredAt: agent.registeredAt,
     lastHeartbeatAt: agent.lastHeartbeatAt,
+    ...(drain ? { drain } : {}),
   };
 }
+
+const agentIdParam = {
+  agentId: {
+    // No id outside the pattern exists (and a NUL byte must never reach Postgres).
+    check: (agentId: string) =>
+      AGENT_ID_PATTERN.test(agentId)
+        ? undefined
+        : new NotFoundError(`Agent '${agentId}' does not exist`),
+  },
+};
 
 /** The operations of `/v2/agents`. */
 export const AGENTS_ROUTES = defineRoutes({
@@ -58,20 +72,37 @@ export const AGENTS_ROUTES = defineRoutes({
     summary:
       'Revoke an agent: its Redis user is deleted at once, its tasks become unreachable (admin)',
     tag: 'pacer',
-    params: {
-      agentId: {
-        // No id outside the pattern exists (and a NUL byte must never reach Postgres).
-        check: (agentId) =>
-          AGENT_ID_PATTERN.test(agentId)
-            ? undefined
-            : new NotFoundError(`Agent '${agentId}' does not exist`),
-      },
-    },
+    params: agentIdParam,
     answers: {
       '200': media('Revoked.', 'application/json', {
         type: 'object',
         properties: { id: { type: 'string' }, revoked: { type: 'boolean' } },
       }),
+      '404': error('No such agent.'),
+    },
+  },
+  drainAgent: {
+    method: 'post',
+    path: '/v2/agents/{agentId}/drain',
+    operationId: 'drainAgent',
+    summary:
+      "Maintenance (Mesos's drain): no new placements; the agent's instances are replaced elsewhere under their apps' upgrade strategies; drained once empty (admin)",
+    tag: 'pacer',
+    params: agentIdParam,
+    answers: {
+      '200': json('The agent is draining (or drained).', 'AgentDrain'),
+      '404': error('No such agent.'),
+    },
+  },
+  undrainAgent: {
+    method: 'post',
+    path: '/v2/agents/{agentId}/undrain',
+    operationId: 'undrainAgent',
+    summary: 'Ends maintenance: the agent takes placements again (admin)',
+    tag: 'pacer',
+    params: agentIdParam,
+    answers: {
+      '200': json('The agent is in service.', 'AgentDrain'),
       '404': error('No such agent.'),
     },
   },
@@ -83,7 +114,34 @@ export function agentsRoutes(deps: ApiDeps): Hono {
 
   on(routes, AGENTS_ROUTES.listAgents, async (c) => {
     authorize(c, Action.ADMIN);
-    return c.json({ agents: (await deps.store.agents.list()).map(toAgentJson) });
+    const agents = await deps.store.agents.list();
+    return c.json({
+      agents: agents.map((agent) => toAgentJson(agent, deps.agentDrain?.stateOf(agent.agentId))),
+    });
+  });
+
+  const drains = () => {
+    if (!deps.agentDrain) throw new UnavailableError('This master cannot drain agents');
+    return deps.agentDrain;
+  };
+
+  // Maintenance is about the whole cluster's capacity: admin only, like revocation.
+  on(routes, AGENTS_ROUTES.drainAgent, async (c) => {
+    authorize(c, Action.ADMIN);
+    const agentId = c.req.param('agentId') ?? '';
+    if (!(await deps.store.agents.get(agentId)))
+      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    const drain = await drains().drain(agentId);
+    return c.json({ id: agentId, drain });
+  });
+
+  on(routes, AGENTS_ROUTES.undrainAgent, async (c) => {
+    authorize(c, Action.ADMIN);
+    const agentId = c.req.param('agentId') ?? '';
+    if (!(await deps.store.agents.get(agentId)))
+      throw new NotFoundError(`Agent '${agentId}' does not exist`);
+    await drains().undrain(agentId);
+    return c.json({ id: agentId, drain: null });
   });
 
   // Revokes the agent: its Redis user goes at once, its tasks are handled as unreachable.

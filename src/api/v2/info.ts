@@ -100,7 +100,7 @@ export function infoRoutes(deps: ApiDeps): Hono {
         ha: true,
         hostname,
         mesos_role: '*',
-        webui_url: info.publicUrl,
+        webui_url: `${info.publicUrl.replace(/\/+$/, '')}/ui`,
       },
       zookeeper_config: {},
       http_config: { http_port: Number(port) },

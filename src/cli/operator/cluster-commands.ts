@@ -1,4 +1,5 @@
-// `pacer task kill`, `pacer deployment list|cancel`, `pacer agent list`, `pacer artifact push`.
+// `pacer task kill`, `pacer deployment list|cancel`, `pacer agent list|drain|undrain`,
+// `pacer artifact push`.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../config.js';
 import type { PacerClient } from './client.js';
@@ -64,18 +65,30 @@ export async function deploymentCommand(ctx: Context, [action, id]: string[]): P
   throw new ConfigError('Usage: pacer deployment list | cancel ID [--force]');
 }
 
-export async function agentCommand(ctx: Context, [action]: string[]): Promise<number> {
-  if (action !== 'list') throw new ConfigError('Usage: pacer agent list');
+export async function agentCommand(ctx: Context, [action, id]: string[]): Promise<number> {
+  if ((action === 'drain' || action === 'undrain') && id) {
+    const path = action === 'drain' ? '/v2/agents/{agentId}/drain' : '/v2/agents/{agentId}/undrain';
+    const body = expectData(
+      await ctx.client.POST(path, { params: { path: { agentId: id } } }),
+    ) as Json;
+    const drain = body.drain as Json | null;
+    print(ctx.settings, body, () =>
+      drain ? `${id} ${text(drain.state)} since ${text(drain.since)}` : `${id} in service`,
+    );
+    return 0;
+  }
+  if (action !== 'list') throw new ConfigError('Usage: pacer agent list | drain ID | undrain ID');
   const { agents } = expectData(await ctx.client.GET('/v2/agents')) as { agents: Json[] };
   print(ctx.settings, agents, (all) =>
     table(
       ['ID', 'HOSTNAME', 'STATE', 'CPUS FREE', 'MEM FREE', 'TASKS', 'LAST HEARTBEAT'],
       all.map((a) => {
         const free = (a.free ?? {}) as Json;
+        const drain = a.drain as Json | undefined;
         return [
           a.id as string,
           a.hostname as string,
-          a.state as string,
+          drain ? `${a.state as string},${text(drain.state)}` : (a.state as string),
           free.cpus as number,
           free.mem as number,
           ((a.runningTasks ?? []) as unknown[]).length,

@@ -20,10 +20,11 @@ import { persistDraft } from './persist.js';
 import type { RoleView } from './role-policies.js';
 import { createRoleView } from './role-policies.js';
 import { appKeysOf, conflictsOf, stage } from './stage.js';
-import type { AppView, Draft, InstanceView, StateData } from './state.js';
+import type { AppView, Draft, DrainView, InstanceView, StateData } from './state.js';
 import {
   commitDraft,
   createAppView,
+  createDrainView,
   createInstanceView,
   emptyDraft,
   emptyState,
@@ -37,6 +38,8 @@ export interface Applier {
   apps: AppView;
   /** Quota and weights per role as last applied. */
   roles: RoleView;
+  /** Agents in maintenance as last applied. */
+  drains: DrainView;
   /**
    * Queues `intent`; resolves once it is stored and applied (`ok`) or refused because a record
    * it was computed from moved (`conflicts`). Intents apply in the order they were submitted;
@@ -176,6 +179,7 @@ export function createApplier(options: {
     instances: createInstanceView(read),
     apps: createAppView(read, (appId) => store.apps.getLastTaskFailure(appId)),
     roles: createRoleView(read),
+    drains: createDrainView(read),
 
     submit(intent) {
       const current = state;
@@ -203,15 +207,16 @@ export function createApplier(options: {
     async load() {
       while (loading ?? writer) await (loading ?? writer);
       loading = (async () => {
-        const [apps, deployments, instances, roles] = await Promise.all([
+        const [apps, deployments, instances, roles, drains] = await Promise.all([
           store.apps.list(),
           store.deployments.list(),
           store.instances.list(),
           store.rolePolicies.list(),
+          store.agents.listDrains(),
         ]);
         const next = emptyState();
         next.revision = lastRevision;
-        loadState(next, { apps, deployments, instances, roles });
+        loadState(next, { apps, deployments, instances, roles, drains });
         lastRevision = next.revision;
         state = next;
       })();

@@ -52,6 +52,11 @@ export interface Intent {
   quotas?: { role: string; quota: Quota | null }[];
   /** DRF weights of roles to set (null: back to 1). */
   weights?: { role: string; weight: number | null }[];
+  /**
+   * Agents put in maintenance (`since`) or taken out (null). No revision: the last asked wins,
+   * and asking again is no change.
+   */
+  drains?: { agentId: string; since: string | null }[];
   /** Emitted, in this order, once the intent is stored and applied; never when refused. */
   events?: EventInput[];
 }
@@ -87,6 +92,7 @@ export function isEmptyIntent(intent: Intent): boolean {
     !intent.failures?.length &&
     !intent.quotas?.length &&
     !intent.weights?.length &&
+    !intent.drains?.length &&
     !intent.events?.length
   );
 }

@@ -29,6 +29,8 @@ export async function persistDraft(store: Store, draft: Draft): Promise<void> {
   for (const failure of failures) statements.push((db) => db.apps.setLastTaskFailure(failure));
   for (const [role, policy] of draft.roles)
     statements.push((db) => db.rolePolicies.put(policy ?? { role }));
+  for (const [agentId, since] of draft.drains)
+    statements.push((db) => db.agents.setDrain(agentId, since));
 
   const [only] = statements;
   if (statements.length === 0) return;

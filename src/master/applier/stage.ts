@@ -85,6 +85,7 @@ export function stage(state: StateData, draft: Draft, intent: Intent): void {
     if (draftInstance(state, draft, instanceId)) draft.instances.set(instanceId, null);
   }
   stageRolePolicies(state, draft, intent);
+  for (const { agentId, since } of intent.drains ?? []) draft.drains.set(agentId, since);
   for (const failure of intent.failures ?? []) {
     // The store keeps a failure only with its app: one of an app removed since is dropped.
     if (draftApp(state, draft, failure.appId)) draft.failures.set(failure.appId, failure);

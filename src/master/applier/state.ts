@@ -49,6 +49,14 @@ export interface AppView {
   servicePortHolders(port: number): number;
 }
 
+/** Agents in maintenance (drain) as the leader holds them. */
+export interface DrainView {
+  /** When the agent's drain was asked; undefined when it is not draining. */
+  since(agentId: string): string | undefined;
+  /** Every draining agent: id → since (a copy). */
+  all(): Map<string, string>;
+}
+
 /** The mutable maps behind the views. */
 export interface StateData {
   apps: Map<string, AppDefinition>;
@@ -61,6 +69,8 @@ export interface StateData {
   servicePorts: Map<number, number>;
   /** Quota and weight per role (role-policies.ts). */
   roles: Map<string, RolePolicy>;
+  /** Draining agents: id → since. */
+  drains: Map<string, string>;
   revision: number;
 }
 
@@ -79,6 +89,7 @@ export interface Draft {
   failures: Map<string, TaskFailure>;
   /** Role policies as the batch leaves them (null: none left). */
   roles: Map<string, RolePolicy | null>;
+  drains: Map<string, string | null>;
 }
 
 export function emptyDraft(revision: number): Draft {
@@ -91,6 +102,7 @@ export function emptyDraft(revision: number): Draft {
     deployments: new Map(),
     failures: new Map(),
     roles: new Map(),
+    drains: new Map(),
   };
 }
 
@@ -103,6 +115,7 @@ export function emptyState(): StateData {
     failures: new Map(),
     servicePorts: new Map(),
     roles: new Map(),
+    drains: new Map(),
     revision: 0,
   };
 }
@@ -152,6 +165,7 @@ export function loadState(
     deployments: Deployment[];
     instances: Instance[];
     roles?: RolePolicy[];
+    drains?: Map<string, string>;
   },
 ): void {
   state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
@@ -163,6 +177,7 @@ export function loadState(
   state.instances = new Map();
   state.byApp = new Map();
   state.failures = new Map();
+  state.drains = new Map(stored.drains ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
   state.revision = revision;
 }
@@ -183,6 +198,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
   for (const [role, policy] of draft.roles) {
     if (policy) state.roles.set(role, policy);
     else state.roles.delete(role);
+  }
+  for (const [agentId, since] of draft.drains) {
+    if (since === null) state.drains.delete(agentId);
+    else state.drains.set(agentId, since);
   }
   state.revision = draft.revision;
 }
@@ -252,5 +271,12 @@ export function createAppView(
       if (!state.failures.has(appId)) state.failures.set(appId, stored ?? null);
       return state.failures.get(appId) ?? undefined;
     },
+  };
+}
+
+export function createDrainView(read: () => StateData | undefined): DrainView {
+  return {
+    since: (agentId) => read()?.drains.get(agentId),
+    all: () => new Map(read()?.drains ?? []),
   };
 }

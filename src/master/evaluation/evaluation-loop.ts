@@ -24,6 +24,8 @@ export interface EvaluationLoopOptions extends PassDeps {
   intervalMs?: number;
   /** The seed of each pass; random by default (tests pass their own). */
   seed?: () => string;
+  /** Told how long each pass took, in seconds (metrics). */
+  observePass?: (seconds: number) => void;
   /** Called when a pass fails; the master treats it as fatal (restart from persisted state). */
   onFatal: (error: unknown) => void;
 }
@@ -51,6 +53,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   async function pass(): Promise<void> {
     const kicked = dirty;
     dirty = new Set();
+    const startedAt = performance.now();
     try {
       const outcome = await runPass(options, {
         scope: kicked === 'all' ? 'all' : [...kicked],
@@ -61,6 +64,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       if (outcome.isDeploymentRefused) markDirty();
       else markDirty(outcome.retry);
       if (outcome.retry.length > 0 || outcome.isDeploymentRefused) again = true;
+      options.observePass?.((performance.now() - startedAt) / 1000);
     } catch (error) {
       // The next pass (after recovery) must not skip what this one failed to do.
       markDirty();

@@ -76,7 +76,13 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
       if (!app || held.has(id) || results.has(id)) continue;
       results.set(
         id,
-        reconcile({ app, instances: byApp.get(id) ?? [], now, agents: snapshot.agents }),
+        reconcile({
+          app,
+          instances: byApp.get(id) ?? [],
+          now,
+          agents: snapshot.agents,
+          draining: snapshot.draining,
+        }),
       );
     }
   };

@@ -5,6 +5,7 @@ import { isTerminal } from '../../domain/index.js';
 import type { AgentBook } from '../agent-book.js';
 import type { Applier, Versioned } from '../applier/index.js';
 import type { LaunchQueue } from '../launch-queue.js';
+import { inMaintenance } from './drain.js';
 
 export interface PassSnapshot {
   /** epoch ms */
@@ -21,8 +22,10 @@ export interface PassSnapshot {
   deployments: readonly Versioned<Deployment>[];
   /** Every known agent (GROUP_BY reads their attributes on scale-down). */
   agents: readonly Agent[];
-  /** Active agents with what is free on each. */
+  /** Active agents with what is free on each (draining ones refuse with AgentMaintenance). */
   available: readonly Agent[];
+  /** Agents in maintenance: their instances are replaced elsewhere (drain.ts). */
+  draining?: ReadonlySet<string>;
   /** Apps in launch backoff: app id → epoch ms before which none of it launches. */
   backoff: ReadonlyMap<string, number>;
   /** Quota and weights per role, for DRF among waiting roles. */
@@ -76,7 +79,7 @@ export function takeSnapshot(
     instances,
     deployments,
     agents: agents.list(),
-    available: agents.available(active),
+    ...inMaintenance(agents.available(active), applier.drains.all()),
     backoff,
     rolePolicies: applier.roles.list(),
   };

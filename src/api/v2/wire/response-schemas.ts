@@ -226,6 +226,16 @@ const AgentResourcesSchema = z.object({
   ports: z.array(z.string()),
 });
 
+/** An agent in maintenance: `draining` while instances remain on it, then `drained`. */
+const AgentDrainStateSchema = z.object({
+  state: z.enum(['draining', 'drained']),
+  since: timestamp,
+});
+
+export const AgentDrainSchema = z
+  .object({ id: z.string(), drain: AgentDrainStateSchema.nullable() })
+  .register(responseSchemas, { id: 'AgentDrain' });
+
 export const AgentListSchema = z
   .object({
     agents: z.array(
@@ -246,6 +256,7 @@ export const AgentListSchema = z
         runningTasks: z.array(z.string()),
         registeredAt: timestamp,
         lastHeartbeatAt: timestamp,
+        drain: AgentDrainStateSchema.optional(),
       }),
     ),
   })
