@@ -1,6 +1,13 @@
 // Named leases with an expiry (the leader lease): taken, renewed and released atomically, timed
 // by the database's clock (`clock_timestamp()`), so a master whose own clock is off can neither
 // keep a lease past its end nor take one early. A change of holder raises the term.
+//
+// A holder stopped in the middle of a statement (SIGSTOP, a partition that keeps its TCP
+// connections open) keeps the lease's row locked: its renewal or a fenced write waits for its next
+// protocol message, which never comes, and no server timeout of Postgres 15 ends that. So taking
+// the lease waits for its lock only briefly; when the lease has ended by the database's clock,
+// the sessions still holding locks on it are ended (their transactions roll back: nothing they
+// wrote was acknowledged) and the lease is tried again.
 import { and, eq, gt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { leases } from './schema.js';
@@ -8,6 +15,15 @@ import type { LeaseRepository } from './store.js';
 
 /** How often `acquire` retries when the lease is released between its write and its read. */
 const ACQUIRE_ATTEMPTS = 3;
+
+/** How long taking the lease waits for its row lock before looking for a stuck holder. */
+const LOCK_WAIT_MS = 250;
+
+/** Postgres' lock_not_available (lock_timeout), as postgres.js or drizzle's wrapper report it. */
+function isLockTimeout(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === '55P03' || e?.cause?.code === '55P03';
+}
 
 /** The database's now in epoch milliseconds. */
 const DB_NOW_MS = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -17,11 +33,18 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
   const { db } = options;
   const current = { holder: leases.holder, term: leases.term };
 
-  return {
-    async acquire({ name, holder, ttlMs }) {
+  /**
+   * One attempt to take the lease; with `isBrief`, waiting at most LOCK_WAIT_MS for its row lock.
+   */
+  function take(
+    { name, holder, ttlMs }: { name: string; holder: string; ttlMs: number },
+    isBrief: boolean,
+  ) {
+    return db.transaction(async (tx) => {
+      if (isBrief) await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${LOCK_WAIT_MS}`));
       for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
         // The conflicting row is locked by ON CONFLICT, so two masters cannot both win.
-        const taken = await db
+        const taken = await tx
           .insert(leases)
           .values({ name, holder, expiresAt: sql`${DB_NOW_MS} + ${ttlMs}`, term: 1 })
           .onConflictDoUpdate({
@@ -35,11 +58,47 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
           })
           .returning(current);
         if (taken[0]) return { holder: taken[0].holder, term: Number(taken[0].term) };
-        const [row] = await db.select(current).from(leases).where(eq(leases.name, name));
+        const [row] = await tx.select(current).from(leases).where(eq(leases.name, name));
         if (row) return { holder: row.holder, term: Number(row.term) };
         // Released between the two statements: try again.
       }
       throw new Error(`Lease ${name} kept changing hands while ${holder} tried to acquire it`);
+    });
+  }
+
+  /**
+   * Ends the sessions that hold locks on the leases table while lease `name` has ended by the
+   * database's clock and which are not themselves waiting for a lock (other masters trying to take
+   * it): a holder stuck mid-transaction. Nothing when the lease is still live.
+   */
+  async function endStuckHolders(name: string): Promise<void> {
+    await db.execute(sql`
+      SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+        AND a.wait_event_type IS DISTINCT FROM 'Lock'
+        AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = 'leases'::regclass AND l.granted)
+        AND EXISTS (SELECT 1 FROM leases WHERE name = ${name} AND expires_at <= ${DB_NOW_MS})`);
+  }
+
+  return {
+    async acquire(options) {
+      // Its holder renews by waiting its turn behind its own fenced writes (they lock the row
+      // shared); any other master waits briefly, then looks for a stuck holder.
+      const [row] = await db.select(current).from(leases).where(eq(leases.name, options.name));
+      if (row?.holder === options.holder) return take(options, false);
+      try {
+        return await take(options, true);
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        // Locked by a live holder's writes: it holds the lease, as an unlocked read says.
+        const [live] = await db
+          .select(current)
+          .from(leases)
+          .where(and(eq(leases.name, options.name), gt(leases.expiresAt, DB_NOW_MS)));
+        if (live) return { holder: live.holder, term: Number(live.term) };
+        await endStuckHolders(options.name);
+        return take(options, true);
+      }
     },
 
     async release({ name, holder }) {
