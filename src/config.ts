@@ -90,6 +90,12 @@ export interface AgentConfig extends CommonConfig {
   containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
+  /**
+   * Start binaryen's helper and the resident threads at start (`PACER_WASM_PREWARM=1`) rather
+   * than when a sleeping module first needs them: the first such launch is then quicker, and the
+   * idle agent ~100 MiB bigger.
+   */
+  wasmPrewarm: boolean;
   // Issue 11, rules 5, 9, 10: maxima of task limits, log pacing, fetch policy.
   /** Most fuel a `PACER_WASM_FUEL` label may ask for. */
   wasmFuelMax: bigint;
@@ -380,6 +386,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
     wasmTimeoutMs:
       timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
+    wasmPrewarm: env.PACER_WASM_PREWARM === '1',
   };
 }
 

@@ -27,7 +27,7 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
   });
 
   it('waits while the lease is live, then ends the stuck session and takes it in a new term', async () => {
-    const first = await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 1_000 });
+    const first = await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 3_000 });
     // A's fenced write: the lease row locked shared, the write made, the commit never sent.
     let rolledBack: Promise<unknown> = Promise.resolve();
     const locked = new Promise<void>((resolve) => {

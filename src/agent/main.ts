@@ -20,6 +20,7 @@ export async function createDrivers(options: {
     | 'resources'
     | 'wasmFuel'
     | 'wasmTimeoutMs'
+    | 'wasmPrewarm'
     | 'workDir'
   >;
   logger: Logger;
@@ -33,6 +34,8 @@ export async function createDrivers(options: {
       poolSize: Math.max(1, Math.ceil(config.resources.cpus)),
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
+      // Binaryen's helper when a sleeping module first needs it, unless asked (issue 14).
+      shouldPrewarmResumable: config.wasmPrewarm === true,
     }),
   ];
   if (config.allowCommands) {

@@ -4,10 +4,10 @@
 //
 // A holder stopped in the middle of a statement (SIGSTOP, a partition that keeps its TCP
 // connections open) keeps the lease's row locked: its renewal or a fenced write waits for its next
-// protocol message, which never comes, and no server timeout of Postgres 15 ends that. So taking
-// the lease waits for its lock only briefly; when the lease has ended by the database's clock,
-// the sessions still holding locks on it are ended (their transactions roll back: nothing they
-// wrote was acknowledged) and the lease is tried again.
+// protocol message, which never comes, and no server timeout of Postgres 15 ends that. So a
+// master taking the lease, once blocked briefly, ends the sessions that block it when the lease
+// has ended by the database's clock (their transactions roll back: nothing they wrote was
+// acknowledged).
 import { and, eq, gt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { leases } from './schema.js';
@@ -18,6 +18,14 @@ const ACQUIRE_ATTEMPTS = 3;
 
 /** How long taking the lease waits for its row lock before looking for a stuck holder. */
 const LOCK_WAIT_MS = 250;
+/** How long it waits in all before giving up (lock_timeout): the holder's writes hold the row. */
+const LOCK_GIVE_UP_MS = 1_000;
+
+/** The rows of `execute`: an array from postgres.js, `{ rows }` from PGlite. */
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return (result as { rows?: Record<string, unknown>[] }).rows ?? [];
+}
 
 /** Postgres' lock_not_available (lock_timeout), as postgres.js or drizzle's wrapper report it. */
 function isLockTimeout(error: unknown): boolean {
@@ -34,50 +42,68 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
   const current = { holder: leases.holder, term: leases.term };
 
   /**
-   * One attempt to take the lease; with `isBrief`, waiting at most LOCK_WAIT_MS for its row lock.
+   * One attempt to take the lease. With `isBrief` (not its holder): after LOCK_WAIT_MS blocked,
+   * ends the sessions blocking it when the lease has ended (a holder stuck mid-transaction), and
+   * gives up after LOCK_GIVE_UP_MS (a live holder's writes hold the row: it still leads).
    */
   function take(
     { name, holder, ttlMs }: { name: string; holder: string; ttlMs: number },
     isBrief: boolean,
   ) {
     return db.transaction(async (tx) => {
-      if (isBrief) await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${LOCK_WAIT_MS}`));
-      for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-        // The conflicting row is locked by ON CONFLICT, so two masters cannot both win.
-        const taken = await tx
-          .insert(leases)
-          .values({ name, holder, expiresAt: sql`${DB_NOW_MS} + ${ttlMs}`, term: 1 })
-          .onConflictDoUpdate({
-            target: leases.name,
-            set: {
-              holder: sql`excluded.holder`,
-              expiresAt: sql`excluded.expires_at`,
-              term: sql`CASE WHEN ${leases.holder} = excluded.holder THEN ${leases.term} ELSE ${leases.term} + 1 END`,
-            },
-            setWhere: or(lte(leases.expiresAt, DB_NOW_MS), eq(leases.holder, sql`excluded.holder`)),
-          })
-          .returning(current);
-        if (taken[0]) return { holder: taken[0].holder, term: Number(taken[0].term) };
-        const [row] = await tx.select(current).from(leases).where(eq(leases.name, name));
-        if (row) return { holder: row.holder, term: Number(row.term) };
-        // Released between the two statements: try again.
+      let watchdog: NodeJS.Timeout | undefined;
+      if (isBrief) {
+        await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${LOCK_GIVE_UP_MS}`));
+        const pid = rowsOf(await tx.execute(sql`SELECT pg_backend_pid() AS pid`))[0]?.pid;
+        if (pid !== undefined)
+          watchdog = setTimeout(() => void endStuckBlockers(Number(pid), name), LOCK_WAIT_MS);
       }
-      throw new Error(`Lease ${name} kept changing hands while ${holder} tried to acquire it`);
+      try {
+        for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+          // The conflicting row is locked by ON CONFLICT, so two masters cannot both win.
+          const taken = await tx
+            .insert(leases)
+            .values({ name, holder, expiresAt: sql`${DB_NOW_MS} + ${ttlMs}`, term: 1 })
+            .onConflictDoUpdate({
+              target: leases.name,
+              set: {
+                holder: sql`excluded.holder`,
+                expiresAt: sql`excluded.expires_at`,
+                term: sql`CASE WHEN ${leases.holder} = excluded.holder THEN ${leases.term} ELSE ${leases.term} + 1 END`,
+              },
+              setWhere: or(
+                lte(leases.expiresAt, DB_NOW_MS),
+                eq(leases.holder, sql`excluded.holder`),
+              ),
+            })
+            .returning(current);
+          if (taken[0]) return { holder: taken[0].holder, term: Number(taken[0].term) };
+          const [row] = await tx.select(current).from(leases).where(eq(leases.name, name));
+          if (row) return { holder: row.holder, term: Number(row.term) };
+          // Released between the two statements: try again.
+        }
+        throw new Error(`Lease ${name} kept changing hands while ${holder} tried to acquire it`);
+      } finally {
+        clearTimeout(watchdog);
+      }
     });
   }
 
   /**
-   * Ends the sessions that hold locks on the leases table while lease `name` has ended by the
-   * database's clock and which are not themselves waiting for a lock (other masters trying to take
-   * it): a holder stuck mid-transaction. Nothing when the lease is still live.
+   * Ends the sessions that block session `pid` (taking lease `name`) when the lease has ended by
+   * the database's clock, unless they wait for a lock themselves (other masters taking it): a
+   * holder stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
    */
-  async function endStuckHolders(name: string): Promise<void> {
-    await db.execute(sql`
+  async function endStuckBlockers(pid: number, name: string): Promise<void> {
+    await db
+      .execute(
+        sql`
       SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
-      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+      WHERE a.pid = ANY (pg_blocking_pids(${pid}))
         AND a.wait_event_type IS DISTINCT FROM 'Lock'
-        AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = 'leases'::regclass AND l.granted)
-        AND EXISTS (SELECT 1 FROM leases WHERE name = ${name} AND expires_at <= ${DB_NOW_MS})`);
+        AND EXISTS (SELECT 1 FROM leases WHERE name = ${name} AND expires_at <= ${DB_NOW_MS})`,
+      )
+      .catch(() => undefined); // the next round tries again
   }
 
   return {
@@ -96,7 +122,6 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
           .from(leases)
           .where(and(eq(leases.name, options.name), gt(leases.expiresAt, DB_NOW_MS)));
         if (live) return { holder: live.holder, term: Number(live.term) };
-        await endStuckHolders(options.name);
         return take(options, true);
       }
     },

@@ -5,7 +5,7 @@
 // serves artifacts to agents from whichever master answers, as a load balancer would.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   apiClient,
@@ -61,9 +61,8 @@ const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
 
 export async function startChaosCluster(options: ChaosOptions) {
   const db = await createTestDatabase();
-  const redis: RedisServer = await createRedisServer(
-    options.redisPersistent ? { persistDir: await tempDir('pacer-chaos-redis') } : {},
-  );
+  const redisDir = options.redisPersistent ? await tempDir('pacer-chaos-redis') : undefined;
+  const redis: RedisServer = await createRedisServer(redisDir ? { persistDir: redisDir } : {});
   await redis.start();
   const prefix = redisPrefix();
   const dbUrl = new URL(db.url);
@@ -245,13 +244,51 @@ export async function startChaosCluster(options: ChaosOptions) {
       master.isPaused = false;
     },
     /** SIGKILL, then (unless told not to) the same master again on its port. */
-    async killMaster(master: ChaosMaster, restart = true): Promise<ChaosMaster | undefined> {
+    async killMaster(
+      master: ChaosMaster,
+      restart: { clockOffsetMs?: number } | false = {},
+    ): Promise<ChaosMaster | undefined> {
       await master.proc.stop({ hard: true });
-      return restart ? startMaster(master.port, { pg: master.pg }) : undefined;
+      return restart ? startMaster(master.port, { pg: master.pg, ...restart }) : undefined;
     },
     async killAgent(agent: ChaosAgent, restart = true): Promise<ChaosAgent | undefined> {
       await agent.proc.stop({ hard: true });
       return restart ? startAgent(0, agent) : undefined;
+    },
+    /**
+     * Redis killed (SIGKILL) and started again on its port: with `keepData` (and a persistent
+     * server) it comes back with what it had acknowledged; without, empty.
+     */
+    async restartRedis(keepData: boolean): Promise<void> {
+      await redis.kill();
+      if (!keepData && redisDir)
+        for (const entry of await readdir(redisDir))
+          await rm(path.join(redisDir, entry), { recursive: true, force: true });
+      await redis.start();
+    },
+    /** Every master's link to Postgres cut (as when it restarts) for `ms`, then restored. */
+    async dropPostgres(ms: number): Promise<void> {
+      for (const master of masters) master.pg.cut();
+      await new Promise((resolve) => setTimeout(resolve, ms)); // the outage lasts this long
+      for (const master of masters) master.pg.restore();
+    },
+    /**
+     * Masters and agents that died without being killed here, started again (as a supervisor
+     * would); their names, for the report.
+     */
+    async reviveCrashed(): Promise<string[]> {
+      const crashed: string[] = [];
+      for (const master of [...masters])
+        if (master.proc.child.exitCode !== null && !master.isPaused) {
+          crashed.push(`${master.url}: ${lastError(master.proc.output())}`);
+          await startMaster(master.port, { pg: master.pg, clockOffsetMs: master.clockOffsetMs });
+        }
+      for (const agent of [...agents])
+        if (agent.proc.child.exitCode !== null) {
+          crashed.push(`${agent.hostname}: ${lastError(agent.proc.output())}`);
+          await startAgent(0, agent);
+        }
+      return crashed;
     },
     /** Agents the leader sees as active. */
     async activeAgents(): Promise<number> {
@@ -282,6 +319,13 @@ export async function startChaosCluster(options: ChaosOptions) {
     },
   };
   return cluster;
+}
+
+/** The last line of a dead process's output that looks like its cause of death. */
+function lastError(output: string): string {
+  const lines = output.trim().split('\n');
+  const cause = lines.findLast((line) => /Error|error|FATAL/.test(line)) ?? lines.at(-1) ?? '';
+  return cause.slice(0, 200);
 }
 
 export type ChaosCluster = Awaited<ReturnType<typeof startChaosCluster>>;

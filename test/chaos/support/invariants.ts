@@ -129,7 +129,10 @@ async function settled(
   const convergence: string[] = [];
   for (const app of apps) {
     const n = running.filter((t) => t.appId === app.id).length;
-    if (n !== app.instances) convergence.push(`${app.id}: ${n} running of ${app.instances}`);
+    if (n !== app.instances) {
+      const states = tasks.filter((t) => t.appId === app.id).map((t) => t.state);
+      convergence.push(`${app.id}: ${n} running of ${app.instances} (tasks: ${states.join(' ')})`);
+    }
   }
   const duplicates: string[] = [];
   const seen = new Map<string, string>();

@@ -22,6 +22,8 @@ export interface WorkloadStats {
   acknowledged: number;
   unknown: number;
   refused: number;
+  /** The last answers (status, or the error), newest last: for failure messages. */
+  recent: string[];
 }
 
 export function createWorkload(options: {
@@ -42,7 +44,7 @@ export function createWorkload(options: {
     maybe: [],
     version: 0,
   }));
-  const stats: WorkloadStats = { acknowledged: 0, unknown: 0, refused: 0 };
+  const stats: WorkloadStats = { acknowledged: 0, unknown: 0, refused: 0, recent: [] };
   let seed = options.seed ?? 1;
   const random = () => {
     // mulberry32
@@ -72,13 +74,22 @@ export function createWorkload(options: {
   async function write(
     slot: Slot,
     target: AppState,
-    send: () => Promise<{ status: number }>,
+    send: () => Promise<{ status: number; body?: unknown }>,
   ): Promise<void> {
     const status = await send().then(
-      (res) => res.status,
-      () => 0,
+      (res) => {
+        stats.recent.push(`${res.status} ${JSON.stringify(res.body ?? '').slice(0, 100)}`);
+        return res.status;
+      },
+      (error: unknown) => {
+        stats.recent.push(String(error).slice(0, 100));
+        return 0;
+      },
     );
-    if (status >= 200 && status < 300) {
+    stats.recent.splice(0, Math.max(0, stats.recent.length - 10));
+    // A delete answered 404 found the app absent: that settles its state as well as a 2xx.
+    const isSettled = (status >= 200 && status < 300) || (status === 404 && !target.exists);
+    if (isSettled) {
       slot.acked = target;
       slot.maybe = [];
       stats.acknowledged++;
