@@ -14,14 +14,17 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
   let database: { url: string; drop: () => Promise<void> };
   let store: Store;
   let stuck: postgres.Sql;
+  let queued: postgres.Sql;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     store = await createPostgresStore({ url: database.url, maxConnections: 2 });
     stuck = postgres(database.url, { max: 1, onnotice: () => {} });
+    queued = postgres(database.url, { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {
     await stuck?.end({ timeout: 1 }).catch(() => undefined);
+    await queued?.end({ timeout: 1 }).catch(() => undefined);
     await store?.close();
     await database?.drop();
   });
@@ -41,6 +44,10 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
         .catch((error: unknown) => error);
     });
     await locked;
+    // A's renewal queued behind its own stuck write (it waits for the row, holding its place).
+    const renewal = queued`UPDATE leases SET expires_at = expires_at WHERE name = 'leader'`.catch(
+      (error: unknown) => error,
+    );
 
     // While A's lease is live, B neither takes it nor ends A's session.
     expect(await store.leases.acquire({ name: 'leader', holder: 'b', ttlMs: 1_000 })).toEqual({
@@ -59,6 +66,7 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
     expect(taken.term).toBe(first.term + 1);
     // A's session was ended: its write rolled back, never stored.
     expect(String(await rolledBack)).toMatch(/terminat|CONNECTION/i);
+    await renewal;
     const types = (await store.events.since(0, 100)).map((e) => e.eventType);
     expect(types).not.toContain('stuck_write');
   });

@@ -42,9 +42,9 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
   const current = { holder: leases.holder, term: leases.term };
 
   /**
-   * One attempt to take the lease. With `isBrief` (not its holder): after LOCK_WAIT_MS blocked,
-   * ends the sessions blocking it when the lease has ended (a holder stuck mid-transaction), and
-   * gives up after LOCK_GIVE_UP_MS (a live holder's writes hold the row: it still leads).
+   * One attempt to take the lease. While it is blocked, every LOCK_WAIT_MS, the sessions blocking
+   * it are ended if the lease has ended (a holder stuck mid-transaction). With `isBrief` (not its
+   * holder) it gives up after LOCK_GIVE_UP_MS: a live holder's writes hold the row, it still leads.
    */
   function take(
     { name, holder, ttlMs }: { name: string; holder: string; ttlMs: number },
@@ -52,12 +52,10 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
   ) {
     return db.transaction(async (tx) => {
       let watchdog: NodeJS.Timeout | undefined;
-      if (isBrief) {
-        await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${LOCK_GIVE_UP_MS}`));
-        const pid = rowsOf(await tx.execute(sql`SELECT pg_backend_pid() AS pid`))[0]?.pid;
-        if (pid !== undefined)
-          watchdog = setTimeout(() => void endStuckBlockers(Number(pid), name), LOCK_WAIT_MS);
-      }
+      if (isBrief) await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${LOCK_GIVE_UP_MS}`));
+      const pid = rowsOf(await tx.execute(sql`SELECT pg_backend_pid() AS pid`))[0]?.pid;
+      if (pid !== undefined)
+        watchdog = setInterval(() => void endStuckBlockers(Number(pid), name), LOCK_WAIT_MS);
       try {
         for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
           // The conflicting row is locked by ON CONFLICT, so two masters cannot both win.
@@ -84,22 +82,28 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
         }
         throw new Error(`Lease ${name} kept changing hands while ${holder} tried to acquire it`);
       } finally {
-        clearTimeout(watchdog);
+        clearInterval(watchdog);
       }
     });
   }
 
   /**
-   * Ends the sessions that block session `pid` (taking lease `name`) when the lease has ended by
-   * the database's clock, unless they wait for a lock themselves (other masters taking it): a
-   * holder stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
+   * Ends the sessions that block session `pid` (taking lease `name`), directly or through other
+   * waiters (a queue of renewals behind a stuck share lock), when the lease has ended by the
+   * database's clock, unless they wait for a lock themselves (other masters taking it): a holder
+   * stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
    */
   async function endStuckBlockers(pid: number, name: string): Promise<void> {
     await db
       .execute(
         sql`
+      WITH RECURSIVE blocking(pid) AS (
+        SELECT unnest(pg_blocking_pids(${pid}))
+        UNION
+        SELECT unnest(pg_blocking_pids(b.pid)) FROM blocking b
+      )
       SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
-      WHERE a.pid = ANY (pg_blocking_pids(${pid}))
+      WHERE a.pid IN (SELECT pid FROM blocking)
         AND a.wait_event_type IS DISTINCT FROM 'Lock'
         AND EXISTS (SELECT 1 FROM leases WHERE name = ${name} AND expires_at <= ${DB_NOW_MS})`,
       )

@@ -57,6 +57,10 @@ export async function createRedisServer(
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child = proc;
+      // Never left behind, however the test process ends (a timed-out hook skips the cleanup).
+      const killOnExit = () => proc.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      proc.once('exit', () => process.removeListener('exit', killOnExit));
       await new Promise<void>((resolve, reject) => {
         let output = '';
         const timer = setTimeout(
