@@ -168,11 +168,15 @@ describe.skipIf(!ok)('chaos', () => {
         const failoverMs = await acceptedAfter(pausedAt);
         const next = await cluster.leader();
         cluster.resume(leader);
-        await waitFor('the woken master to follow or die', async () => {
-          if (leader.proc.child.exitCode !== null) return true;
-          const answer = await leader.api.get('/v2/leader');
-          return answer.body?.leader === `127.0.0.1:${next.port}`;
-        });
+        await waitFor(
+          'the woken master to follow or die',
+          async () => {
+            if (leader.proc.child.exitCode !== null) return true;
+            const answer = await leader.api.get('/v2/leader');
+            return answer.body?.leader === `127.0.0.1:${next.port}`;
+          },
+          { timeoutMs: 60_000, maxIntervalMs: 500 },
+        );
         const stale = (await cluster.audit.writes(mark)).filter(
           (w) => w.writer === leader.name && w.holder !== leader.url,
         );
@@ -248,16 +252,16 @@ describe.skipIf(!ok)('chaos', () => {
         const victim = cluster.masters.find((m) => m !== leaderNow);
         if (!victim) throw new Error('no standby');
         const skewed = await cluster.killMaster(victim, { clockOffsetMs: 5_000 });
-        // Hand the lease over until the skewed master holds it.
+        // Kill (and restart) whoever leads until the skewed master holds the lease.
         await waitFor(
           'the skewed master to lead',
           async () => {
             const leader = await cluster.leader();
-            if (leader === skewed) return true;
-            await leader.api.delete('/v2/leader');
+            if (leader.port === skewed?.port) return true;
+            await cluster.killMaster(leader);
             return false;
           },
-          { timeoutMs: 60_000, maxIntervalMs: 1_000 },
+          { timeoutMs: 120_000, maxIntervalMs: 1_000 },
         );
       }),
     FAULT_TIMEOUT_MS,
