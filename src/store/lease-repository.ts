@@ -18,6 +18,11 @@ const ACQUIRE_ATTEMPTS = 3;
 
 /** How long taking the lease waits for its row lock before looking for a stuck holder. */
 const LOCK_WAIT_MS = 250;
+/**
+ * A blocker counts as stuck only after this long in its state: another master's own take, between
+ * two statements of its transaction, must not be ended (the chaos suite saw that: it ended them).
+ */
+const STUCK_AFTER_MS = 1_000;
 /** How long it waits in all before giving up (lock_timeout): the holder's writes hold the row. */
 const LOCK_GIVE_UP_MS = 1_000;
 
@@ -90,8 +95,8 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
   /**
    * Ends the sessions that block session `pid` (taking lease `name`), directly or through other
    * waiters (a queue of renewals behind a stuck share lock), when the lease has ended by the
-   * database's clock, unless they wait for a lock themselves (other masters taking it): a holder
-   * stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
+   * database's clock, unless they wait for a lock themselves (other masters taking it) or have been
+   * in their state for less than STUCK_AFTER_MS: a holder stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
    */
   async function endStuckBlockers(pid: number, name: string): Promise<void> {
     await db
@@ -105,6 +110,7 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
       SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
       WHERE a.pid IN (SELECT pid FROM blocking)
         AND a.wait_event_type IS DISTINCT FROM 'Lock'
+        AND clock_timestamp() - a.state_change > ${`${STUCK_AFTER_MS} milliseconds`}::interval
         AND EXISTS (SELECT 1 FROM leases WHERE name = ${name} AND expires_at <= ${DB_NOW_MS})`,
       )
       .catch(() => undefined); // the next round tries again
