@@ -70,12 +70,12 @@ async function checkWrites(cluster: ChaosCluster, workload: Workload): Promise<s
   const problems: string[] = [];
   for (const slot of workload.slots) {
     const res = await cluster.call('GET', `/v2/apps${slot.id}`);
+    if (res.status !== 404 && res.status !== 200)
+      throw new Error(`GET ${slot.id} answered ${res.status}: ${JSON.stringify(res.body)}`);
     const actual =
       res.status === 404
         ? { exists: false, instances: 0 }
         : { exists: true, instances: Number(res.body.app.instances) };
-    if (res.status !== 404 && res.status !== 200)
-      throw new Error(`GET ${slot.id} answered ${res.status}`);
     const allowed = workload.allowed(slot);
     const ok = allowed.some(
       (s) => s.exists === actual.exists && (!s.exists || s.instances === actual.instances),
