@@ -60,6 +60,11 @@ export interface MasterConfig extends CommonConfig {
   agentTimeoutMs: number;
   /** The leader lease (`PACER_LEASE_TTL_MS`, `PACER_LEASE_RENEW_MS`); defaults when absent. */
   lease: { ttlMs?: number; renewMs?: number };
+  /**
+   * Added to this master's clock (`PACER_CLOCK_OFFSET_MS`, ± one day at most; 0 when absent):
+   * fault injection for the chaos suite, a master whose clock is off. Leases never read it.
+   */
+  clockOffsetMs: number;
   placement: 'binpack' | 'spread';
   /** Agent identity (README "Agents and their identity"). */
   requireAgentIdentity: boolean;
@@ -94,6 +99,12 @@ export interface AgentConfig extends CommonConfig {
   containerRuntime?: string;
   wasmFuel?: bigint;
   wasmTimeoutMs?: number;
+  /**
+   * Start binaryen's helper and the resident threads at start (`PACER_WASM_PREWARM=1`) rather
+   * than when a sleeping module first needs them: the first such launch is then quicker, and the
+   * idle agent ~100 MiB bigger.
+   */
+  wasmPrewarm: boolean;
   // Issue 11, rules 5, 9, 10: maxima of task limits, log pacing, fetch policy.
   /** Most fuel a `PACER_WASM_FUEL` label may ask for. */
   wasmFuelMax: bigint;
@@ -331,7 +342,21 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
     placement,
     lease: leasePart(env),
+    clockOffsetMs: clockOffsetPart(env),
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/** `PACER_CLOCK_OFFSET_MS`: a signed whole number of ms within a day either way. */
+function clockOffsetPart(env: NodeJS.ProcessEnv): number {
+  const value = env.PACER_CLOCK_OFFSET_MS;
+  if (value === undefined || value === '') return 0;
+  if (!/^-?\d{1,9}$/.test(value) || Math.abs(Number(value)) > DAY_MS)
+    throw new ConfigError(
+      `PACER_CLOCK_OFFSET_MS must be a whole number of ms within ±${DAY_MS}, got '${value}'`,
+    );
+  return Number(value);
 }
 
 function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
@@ -378,6 +403,7 @@ function agentPart(env: NodeJS.ProcessEnv, flags: Flags) {
     wasmFuel: fuel === undefined ? undefined : BigInt(fuel),
     wasmTimeoutMs:
       timeout === undefined ? undefined : int('--wasm-timeout-seconds', timeout, 0) * 1000,
+    wasmPrewarm: env.PACER_WASM_PREWARM === '1',
   };
 }
 

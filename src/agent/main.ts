@@ -21,6 +21,7 @@ export async function createDrivers(options: {
     | 'cpuLimit'
     | 'wasmFuel'
     | 'wasmTimeoutMs'
+    | 'wasmPrewarm'
     | 'workDir'
   >;
   logger: Logger;
@@ -35,6 +36,8 @@ export async function createDrivers(options: {
       defaultFuel: config.wasmFuel,
       defaultTimeoutMs: config.wasmTimeoutMs,
       cpuLimit: config.cpuLimit,
+      // Binaryen's helper when a sleeping module first needs it, unless asked (issue 14).
+      shouldPrewarmResumable: config.wasmPrewarm === true,
     }),
   ];
   if (config.allowCommands) {

@@ -225,6 +225,7 @@ async function master(flags: Flags): Promise<void> {
   const [{ createRedisBus, createRedisAcl }, { startMaster }, { createPostgresStore }] =
     await Promise.all([roles.bus(), roles.master(), roles.store()]);
   const logger = createLogger({ name: 'master', level: config.logLevel });
+  const lease = clusterLease(config.lease);
   const store = await createPostgresStore({ url: config.databaseUrl, logger });
   const redisTls = await redisCa(config.transport);
   const bus = createRedisBus({
@@ -241,10 +242,12 @@ async function master(flags: Flags): Promise<void> {
   });
   const { caFile, tls } = config.transport;
   const relay = caFile ? await import('../lib/tls-client.js') : undefined;
+  const offsetMs = config.clockOffsetMs;
   const running = await startMaster({
     store,
     bus,
-    clock: systemClock,
+    // A clock off by PACER_CLOCK_OFFSET_MS (chaos tests); leases are timed by Postgres anyway.
+    clock: offsetMs === 0 ? systemClock : { now: () => systemClock.now() + offsetMs },
     logger,
     requireAgentIdentity: config.requireAgentIdentity,
     agentAcl,
@@ -257,8 +260,8 @@ async function master(flags: Flags): Promise<void> {
     version: packageVersion(),
     agentTimeoutMs: config.agentTimeoutMs,
     placement: config.placement,
-    leaseTtlMs: clusterLease(config.lease).ttlMs,
-    leaseRenewMs: clusterLease(config.lease).renewMs,
+    leaseTtlMs: lease.ttlMs,
+    leaseRenewMs: lease.renewMs,
     ...(tls ? { tls } : {}),
     limits: config.limits,
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),

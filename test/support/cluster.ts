@@ -144,8 +144,10 @@ export function apiClient(baseUrl: string) {
     pathname: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    options: { timeoutMs?: number } = {},
   ): Promise<JsonResponse<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
+    if (options.timeoutMs !== undefined) init.signal = AbortSignal.timeout(options.timeoutMs);
     if (body instanceof Uint8Array) {
       init.body = body;
     } else if (typeof body === 'string') {

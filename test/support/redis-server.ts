@@ -1,5 +1,6 @@
-// A throwaway redis-server on a free port, for tests that kill and restart Redis. It keeps
-// nothing on disk, so a restart comes back empty, as the shared test Redis would.
+// A throwaway redis-server on a free port, for tests that kill and restart Redis. By default it
+// keeps nothing on disk, so a restart comes back empty; with `persistDir` it keeps an append-only
+// file synced at every write, so even a SIGKILL loses nothing it acknowledged.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
@@ -28,7 +29,11 @@ async function freePort(): Promise<number> {
 
 /** With `tls`, it listens for TLS only (`rediss://`), clients not asked for certificates. */
 export async function createRedisServer(
-  options: { tls?: { certFile: string; keyFile: string; caFile: string } } = {},
+  options: {
+    tls?: { certFile: string; keyFile: string; caFile: string };
+    /** Keep an append-only file here (fsync always) and reload it at each start. */
+    persistDir?: string;
+  } = {},
 ): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -39,16 +44,23 @@ export async function createRedisServer(
   const tlsFiles = tls
     ? ['--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
     : [];
+  const persistence = options.persistDir
+    ? ['--dir', options.persistDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--save', '', '--appendonly', 'no'];
   return {
     port,
     url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     async start() {
       const proc = spawn(
         REDIS_SERVER_BIN,
-        [...listen, ...tlsFiles, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        [...listen, ...tlsFiles, '--bind', '127.0.0.1', ...persistence],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child = proc;
+      // Never left behind, however the test process ends (a timed-out hook skips the cleanup).
+      const killOnExit = () => proc.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      proc.once('exit', () => process.removeListener('exit', killOnExit));
       await new Promise<void>((resolve, reject) => {
         let output = '';
         const timer = setTimeout(

@@ -11,6 +11,9 @@ import {
 } from './instrument-thread.js';
 import { resumableTransformer } from './resumable-transformer.js';
 
+/** Added to `resumableWaitMs` while binaryen's helper is still loading (see `isCold`). */
+const COLD_HELPER_WAIT_MS = 30_000;
+
 /** A module ready to post to a worker. */
 export interface PreparedModule {
   module: WebAssembly.Module;
@@ -73,6 +76,13 @@ export function createModuleCache(options: {
   const makeResumable =
     options.makeResumable ?? ((bytes: Uint8Array) => resumableTransformer.transform(bytes));
   const resumableWaitMs = options.resumableWaitMs ?? 10_000;
+  /**
+   * Binaryen's helper starts when first needed and exits when idle (resumable-transformer.ts):
+   * while it is still loading, a launch waits this much longer, or the sleepers launched in its
+   * first seconds would each hold a thread of their own for life (measured: 100 sleepers on a
+   * cold agent took 966 MiB instead of 255 MiB).
+   */
+  const isCold = () => options.makeResumable === undefined && !resumableTransformer.isReady();
   const entries = new Map<string, Promise<PreparedModule>>();
   // Started at the first miss, not here: a cache that only ever hits costs no thread.
   const thread = createInstrumentThread();
@@ -104,7 +114,10 @@ export function createModuleCache(options: {
   ): Promise<Uint8Array | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), resumableWaitMs);
+      timer = setTimeout(
+        () => resolve('late'),
+        resumableWaitMs + (isCold() ? COLD_HELPER_WAIT_MS : 0),
+      );
     });
     try {
       const outcome = await Promise.race([transformed, late]);

@@ -1,5 +1,9 @@
 // The agent side of resumable-worker.ts: Asyncify transforms sent to one child process, shared
-// by every driver of the process, started early so no launch waits long for binaryen to load.
+// by every driver of the process. It starts when a module first needs it (or early, with
+// `warm()`, so no launch waits long for binaryen to load) and exits after IDLE_EXIT_MS without
+// work: binaryen costs ~100 MiB resident, and an idle edge agent should not keep it (issue 14).
+// Transformed modules are cached by digest (module-cache.ts), so it is needed again only for a
+// module the agent has not run since it started.
 //
 // A process, not a thread: V8 flags are process-wide, and the driver turns the baseline tier
 // off (--no-liftoff) for tasks' sake. Under that flag binaryen's 10 MB of Wasm is compiled by
@@ -36,6 +40,9 @@ export interface ResumableTransformer {
   transform(bytes: Uint8Array): Promise<Uint8Array>;
 }
 
+/** A helper without work for this long exits; the next transform starts another. */
+export const IDLE_EXIT_MS = 30_000;
+
 interface Pending {
   resolve: (bytes: Uint8Array) => void;
   reject: (error: Error) => void;
@@ -49,6 +56,8 @@ interface State {
   onReady: { resolve: () => void; reject: (error: Error) => void }[];
   /** Callers waiting for `ready()`: the process is held (ref'd) while there are any. */
   readyWaiters: number;
+  /** Ends the idle process (armed whenever it becomes idle). */
+  idleTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -61,6 +70,7 @@ let current: State | undefined;
 let nextId = 1;
 
 function hold(state: State): void {
+  clearTimeout(state.idleTimer);
   state.child.ref();
   state.child.channel?.ref();
 }
@@ -69,6 +79,26 @@ function releaseIfIdle(state: State): void {
   if (state.pending.size > 0 || state.readyWaiters > 0) return;
   state.child.unref();
   state.child.channel?.unref();
+  clearTimeout(state.idleTimer);
+  state.idleTimer = setTimeout(() => {
+    if (state.pending.size > 0 || state.readyWaiters > 0) return;
+    // Forgotten first, so a transform asked for from now on starts a new process.
+    if (current === state) current = undefined;
+    state.child.kill();
+  }, idleExitMs);
+  state.idleTimer.unref();
+}
+
+let idleExitMs = IDLE_EXIT_MS;
+
+/** Tests: how long an idle helper lives (default IDLE_EXIT_MS). */
+export function setResumableIdleExitMs(ms: number): void {
+  idleExitMs = ms;
+}
+
+/** Tests: the helper's pid, when one runs. */
+export function resumableHelperPid(): number | undefined {
+  return current?.child.pid;
 }
 
 function start(): State {
@@ -102,6 +132,7 @@ function start(): State {
     else waiting?.reject(new Error(reply.message));
   });
   const die = (error: Error): void => {
+    clearTimeout(state.idleTimer);
     if (current === state) current = undefined;
     for (const waiting of state.pending.values()) waiting.reject(error);
     state.pending.clear();

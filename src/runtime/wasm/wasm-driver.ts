@@ -80,8 +80,10 @@ export interface WasmDriverOptions {
    */
   cpuLimit?: 'shares' | 'hard';
   /**
-   * True (default) loads binaryen in its background thread at once, so the first sleeping
-   * module's launch does not wait seconds for it (resumable-transformer.ts).
+   * True (default) loads binaryen in its background process at once, so the first sleeping
+   * module's launch does not wait seconds for it (resumable-transformer.ts), and starts the
+   * pool's and the shared threads; false leaves all of them to the first tasks (a small idle
+   * agent).
    */
   shouldPrewarmResumable?: boolean;
   /** Address task ports are bound on (socket and handler mode); default 0.0.0.0. */
@@ -152,6 +154,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
   const threads = Math.max(1, Math.min(options.poolSize ?? Infinity, availableParallelism()));
   const pool = createWorkerPool({
     size: threads,
+    // Started with binaryen's helper when prewarming, else by the first tasks.
+    shouldStartWarm: options.shouldPrewarmResumable ?? true,
     logger,
     workerUrl: resolveWorkerUrl(import.meta.url, 'task-worker'),
   });

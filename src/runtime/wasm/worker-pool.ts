@@ -109,6 +109,11 @@ export function createWorkerPool(options: {
   workerUrl: URL;
   /** Idle workers beyond `size` are terminated after this long (default 30 s). */
   idleTrimMs?: number;
+  /**
+   * Start `size` workers at once (default true). False: the first tasks start them, and an idle
+   * agent holds none (each costs megabytes; issue 14's footprint).
+   */
+  shouldStartWarm?: boolean;
 }): WorkerPool {
   const idle: Slot[] = [];
   const live = new Set<Slot>();
@@ -180,7 +185,7 @@ export function createWorkerPool(options: {
     while (!isClosed && live.size < options.size) idle.push(spawn());
   }
 
-  warm();
+  if (options.shouldStartWarm ?? true) warm();
   const idleTrimMs = options.idleTrimMs ?? 30_000;
   const trimmer = setInterval(
     () => {
