@@ -50,6 +50,11 @@ const REFUSED: Record<string, unknown> = {
       },
       { path: '/secrets', errors: [feature('secrets')] },
       { path: '/env/PASSWORD', errors: [feature('secrets')] },
+      // Marathon 1.9's role rule: the app's role is `*` (no enforceRole group), so only `*`.
+      {
+        path: '/acceptedResourceRoles',
+        errors: ['acceptedResourceRoles can only contain * and *'],
+      },
     ],
   },
 };

@@ -46,7 +46,8 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
             '--attributes',
             `zone:z${n}`,
             '--resources',
-            'cpus:2,mem:512,disk:1024,ports:[31000-31100]',
+            // Ports of their own: both run on this machine, and a Wasm service binds its ports.
+            `cpus:2,mem:512,disk:1024,ports:[${30900 + n * 100}-${30999 + n * 100}]`,
             '--work-dir',
             await tempDir(`pacer-agent-${n}`),
           ],
@@ -86,10 +87,13 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     return `${res.body.uri}/service.wasm`;
   }
 
-  async function runningTasks(appId: string): Promise<any[] | undefined> {
+  /** The app's tasks once there are `count` and all run (a deployment places them one by one). */
+  async function runningTasks(appId: string, count: number): Promise<any[] | undefined> {
     const res = await api.get(`/v2/apps${appId}/tasks`);
     const tasks = res.body.tasks as any[];
-    return tasks.length > 0 && tasks.every((t) => t.state === 'TASK_RUNNING') ? tasks : undefined;
+    return tasks.length === count && tasks.every((t) => t.state === 'TASK_RUNNING')
+      ? tasks
+      : undefined;
   }
 
   it('runs a Wasm app on the agents, shows its tasks and logs, and deletes it', async () => {
@@ -109,7 +113,7 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
     expect(created.headers.get('marathon-deployment-id')).toBeTruthy();
     expect(created.body.id).toBe('/edge/service');
 
-    const tasks = await waitFor('4 running tasks', () => runningTasks('/edge/service'));
+    const tasks = await waitFor('4 running tasks', () => runningTasks('/edge/service', 4));
     expect(tasks).toHaveLength(4);
     expect(new Set(tasks.map((t) => t.host))).toEqual(new Set(['agent-1', 'agent-2']));
     for (const task of tasks) {
@@ -191,14 +195,16 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
         })
       ).status,
     ).toBe(201);
-    const before = await waitFor('2 running tasks', () => runningTasks('/survivor'));
+    const before = await waitFor('2 running tasks', () => runningTasks('/survivor', 2));
     await master.stop({ hard: true });
     await startMasterProcess();
     const app = await api.get('/v2/apps/survivor');
     expect(app.status).toBe(200);
     expect(app.body.app.instances).toBe(2);
     // The agents keep running the same tasks: after restart they are adopted, not duplicated.
-    const after = await waitFor('2 running tasks after restart', () => runningTasks('/survivor'));
+    const after = await waitFor('2 running tasks after restart', () =>
+      runningTasks('/survivor', 2),
+    );
     expect(after.map((t) => t.id).sort()).toEqual(before.map((t) => t.id).sort());
     expect((await api.delete('/v2/apps/survivor')).status).toBe(200);
   });

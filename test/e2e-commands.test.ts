@@ -58,6 +58,18 @@ describe.skipIf(!ok)('command and container tasks', () => {
   let env: Record<string, string>;
   let api: ClusterSetup['api'];
 
+  /** Each agent's own host ports (all run on this machine; a task's ports are bound there). */
+  const portRanges = new Map<string, string>();
+  function portsOf(hostname: string): string {
+    let range = portRanges.get(hostname);
+    if (!range) {
+      const first = 31000 + portRanges.size * 100;
+      range = `${first}-${first + 99}`;
+      portRanges.set(hostname, range);
+    }
+    return range;
+  }
+
   async function startAgent(hostname: string, flags: string[], workDir?: string): Promise<string> {
     // Tasks run as nobody when the agent is root: the work dir must be searchable by it.
     const dir = workDir ?? (await tempDir(`pacer-${hostname}`));
@@ -71,7 +83,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
           '--hostname',
           hostname,
           '--resources',
-          'cpus:4,mem:2048,disk:1024,ports:[31000-31300]',
+          `cpus:4,mem:2048,disk:1024,ports:[${portsOf(hostname)}]`,
           '--work-dir',
           dir,
           ...flags,

@@ -39,6 +39,18 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     await waitForApi(api.url, master);
   }
 
+  /** Each agent's own host ports (all run on this machine; a Wasm service binds its ports). */
+  const portRanges = new Map<string, string>();
+  function portsOf(hostname: string): string {
+    let range = portRanges.get(hostname);
+    if (!range) {
+      const first = 31000 + portRanges.size * 100;
+      range = `${first}-${first + 99}`;
+      portRanges.set(hostname, range);
+    }
+    return range;
+  }
+
   async function startAgent(hostname: string, workDir: string): Promise<void> {
     const process = startPacer(
       [
@@ -48,7 +60,7 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
         '--attributes',
         `rack:${hostname}`,
         '--resources',
-        'cpus:4,mem:2048,disk:1024,ports:[31000-31300]',
+        `cpus:4,mem:2048,disk:1024,ports:[${portsOf(hostname)}]`,
         '--work-dir',
         workDir,
       ],

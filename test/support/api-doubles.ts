@@ -17,6 +17,7 @@ import type {
   Deployment,
   DeploymentResult,
   Instance,
+  RolePolicy,
 } from '../../src/domain/index.js';
 import { silentLogger } from '../../src/lib/index.js';
 import type { AppChange, KillOptions, LogLine, MarathonEvent } from '../../src/domain/index.js';
@@ -24,6 +25,7 @@ import type {
   EventHubPort as EventHub,
   LogReaderPort as LogReader,
   OrchestratorPort as Orchestrator,
+  RolePoliciesPort,
 } from '../../src/api/index.js';
 import { createPgliteStore } from '../../src/store/index.js';
 import { contractProblems } from './api-contract.js';
@@ -279,6 +281,24 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** Quota and weights per role in memory, as the master's applier keeps them. */
+export function createRolePoliciesDouble(): RolePoliciesPort {
+  const policies = new Map<string, RolePolicy>();
+  const set = (role: string, part: Partial<RolePolicy>) => {
+    const next = { ...(policies.get(role) ?? { role }), ...part };
+    if (next.quota === undefined) delete next.quota;
+    if (next.weight === undefined) delete next.weight;
+    if (next.quota === undefined && next.weight === undefined) policies.delete(role);
+    else policies.set(role, next);
+  };
+  return {
+    list: () => [...policies.values()].sort((a, b) => (a.role < b.role ? -1 : 1)),
+    get: (role) => policies.get(role),
+    setQuota: async (role, quota) => set(role, { quota: quota ?? undefined }),
+    setWeight: async (role, weight) => set(role, { weight: weight ?? undefined }),
+  };
+}
+
 export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
   const store = await createPgliteStore({});
   const clock = fakeClock();
@@ -290,6 +310,7 @@ export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<T
     orchestrator,
     events,
     logs,
+    roles: createRolePoliciesDouble(),
     logger: silentLogger(),
     clock,
     info: {

@@ -141,6 +141,8 @@ export async function startChaosCluster(options: ChaosOptions) {
     const redisLink =
       reuse?.redis ?? (await createTcpProxy({ host: '127.0.0.1', port: redis.port }));
     const hostname = reuse?.hostname ?? `chaos-agent-${n}`;
+    // A restarted agent keeps its number, and so its ports.
+    const index = Number(hostname.slice('chaos-agent-'.length));
     const workDir = reuse?.workDir ?? (await tempDir(`pacer-chaos-${hostname}`));
     const proc = startPacer(
       [
@@ -148,7 +150,8 @@ export async function startChaosCluster(options: ChaosOptions) {
         '--hostname',
         hostname,
         '--resources',
-        'cpus:4,mem:1024,disk:2048,ports:[31000-31100]',
+        // Ports of its own: the agents share this machine, and a Wasm service binds its ports.
+        `cpus:4,mem:1024,disk:2048,ports:[${31000 + index * 100}-${31099 + index * 100}]`,
         '--work-dir',
         workDir,
         '--wasm-timeout-seconds',
