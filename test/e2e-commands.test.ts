@@ -15,6 +15,7 @@ import {
   type PacerProcess,
   prepareCluster,
   type ClusterSetup,
+  agentPortRanges,
 } from './support/cluster.js';
 import { hasCommand, hasService, REDIS_URL, redisPrefix } from './support/services.js';
 
@@ -58,17 +59,7 @@ describe.skipIf(!ok)('command and container tasks', () => {
   let env: Record<string, string>;
   let api: ClusterSetup['api'];
 
-  /** Each agent's own host ports (all run on this machine; a task's ports are bound there). */
-  const portRanges = new Map<string, string>();
-  function portsOf(hostname: string): string {
-    let range = portRanges.get(hostname);
-    if (!range) {
-      const first = 31000 + portRanges.size * 100;
-      range = `${first}-${first + 99}`;
-      portRanges.set(hostname, range);
-    }
-    return range;
-  }
+  const portsOf = agentPortRanges();
 
   async function startAgent(hostname: string, flags: string[], workDir?: string): Promise<string> {
     // Tasks run as nobody when the agent is root: the work dir must be searchable by it.

@@ -12,6 +12,7 @@ import {
   type PacerProcess,
   prepareCluster,
   type ClusterSetup,
+  agentPortRanges,
 } from './support/cluster.js';
 import { hasService } from './support/services.js';
 
@@ -39,17 +40,7 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     await waitForApi(api.url, master);
   }
 
-  /** Each agent's own host ports (all run on this machine; a Wasm service binds its ports). */
-  const portRanges = new Map<string, string>();
-  function portsOf(hostname: string): string {
-    let range = portRanges.get(hostname);
-    if (!range) {
-      const first = 31000 + portRanges.size * 100;
-      range = `${first}-${first + 99}`;
-      portRanges.set(hostname, range);
-    }
-    return range;
-  }
+  const portsOf = agentPortRanges();
 
   async function startAgent(hostname: string, workDir: string): Promise<void> {
     const process = startPacer(

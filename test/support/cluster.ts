@@ -37,6 +37,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Host port ranges for agents that share this machine, one of 100 ports per hostname, the same
+ * again when an agent restarts: a task's ports are bound on the host (Wasm services, forwarded
+ * command ports), so two agents offering one range would fail each other's launches.
+ */
+export function agentPortRanges(first = 31000): (hostname: string) => string {
+  const ranges = new Map<string, string>();
+  return (hostname) => {
+    let range = ranges.get(hostname);
+    if (!range) {
+      const start = first + ranges.size * 100;
+      range = `${start}-${start + 99}`;
+      ranges.set(hostname, range);
+    }
+    return range;
+  };
+}
+
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
 }
