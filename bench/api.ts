@@ -314,6 +314,8 @@ async function measureApi(options: {
       helloWorldCeiling: ceiling,
       getApp,
       getApps: await load({ url: `${base}/v2/apps` }),
+      // Here, not after the POSTs: both servers still hold the same 1,000 apps.
+      getAppsAuth: await load({ url: `${secured.base}/v2/apps`, authorization }),
       getTasks: await load({ url: `${base}/v2/tasks` }),
       // Not a target: the POST path is cold until here (JIT, first batches); its own apps.
       postAppsWarmUp: await load({
@@ -359,7 +361,10 @@ async function measureApi(options: {
       getAppRatio,
       postAppsRatioByRound: postRatios.map(round2),
       postAppsRatio,
-      getAppsAuth: await load({ url: `${secured.base}/v2/apps`, authorization }),
+      // One run each, same app count: the list is filtered per principal, then cached.
+      getAppsRatio: round2(
+        figures.getAppsAuth.requestsPerSecond / figures.getApps.requestsPerSecond,
+      ),
     };
     console.log(
       `${kind}: authentication on/off — GET /v2/apps/{id} ${getAppRatio}, POST /v2/apps ${postAppsRatio}`,
