@@ -2,9 +2,9 @@
 // (cgroup v1 `cpu.shares` = cpus × 1024, v2 `cpu.weight` = cpus × 100), and with
 // `--cpu-limit hard` the CFS quota caps the task at `cpus` cores even on an idle machine
 // (v1 `cpu.cfs_quota_us`, v2 `cpu.max`).
-import { access, constants, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sendSignal } from './process-table.js';
+import { removeCgroup } from './cgroup-dir.js';
 
 /** cgroup v1's cpu controller mount on most distributions. */
 export const DEFAULT_CPU_CGROUP_V1_ROOT = '/sys/fs/cgroup/cpu';
@@ -122,35 +122,9 @@ export async function createCpuCgroup(options: {
 
 /** A handle on an existing group (after an agent restart). */
 export function openCpuCgroup(dir: string): CpuCgroup {
-  const pids = async (): Promise<number[]> => {
-    try {
-      return (await readFile(path.join(dir, 'cgroup.procs'), 'utf8'))
-        .split('\n')
-        .filter(Boolean)
-        .map(Number);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-  };
   return {
     path: dir,
     procsFile: path.join(dir, 'cgroup.procs'),
-    async remove() {
-      // rmdir fails with EBUSY while a process is still in the group; dying ones take a moment.
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        for (const pid of await pids()) sendSignal(pid, 'SIGKILL');
-        try {
-          await rmdir(dir);
-          return;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return;
-          if (code !== 'EBUSY' || Date.now() > deadline) throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    remove: () => removeCgroup(dir),
   };
 }

@@ -1,8 +1,8 @@
 // A cgroup v1 memory controller group per task: the limit the kernel enforces, and the
 // OOM-kill counter that tells MEMORY_LIMIT apart from any other death by SIGKILL.
-import { access, constants, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sendSignal } from './process-table.js';
+import { cgroupPids, removeCgroup } from './cgroup-dir.js';
 
 /** Where cgroup v1 mounts the memory controller on most distributions. */
 export const DEFAULT_MEMORY_CGROUP_ROOT = '/sys/fs/cgroup/memory';
@@ -56,14 +56,7 @@ export async function createMemoryCgroup(options: {
 /** A handle on an existing group (after an agent restart). */
 export function openMemoryCgroup(dir: string): MemoryCgroup {
   const read = (file: string) => readFile(path.join(dir, file), 'utf8');
-  const pids = async (): Promise<number[]> => {
-    try {
-      return (await read('cgroup.procs')).split('\n').filter(Boolean).map(Number);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-  };
+  const pids = () => cgroupPids(dir);
   return {
     path: dir,
     procsFile: path.join(dir, 'cgroup.procs'),
@@ -75,21 +68,6 @@ export function openMemoryCgroup(dir: string): MemoryCgroup {
       return Number((await read('memory.max_usage_in_bytes')).trim());
     },
     pids,
-    async remove() {
-      // rmdir fails with EBUSY while a process is still in the group; dying processes take a moment.
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        for (const pid of await pids()) sendSignal(pid, 'SIGKILL');
-        try {
-          await rmdir(dir);
-          return;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return;
-          if (code !== 'EBUSY' || Date.now() > deadline) throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    remove: () => removeCgroup(dir),
   };
 }
