@@ -2,7 +2,7 @@
 // networking, `portMappings[].servicePort`) of 0 gets a port of [10000, 20000] no other app holds;
 // a non-zero port is kept as given. Done at the edge before the orchestrator stores the spec, so
 // the app, its tasks (`servicePorts`) and the answer to `POST /v2/apps` all show the port.
-import { ValidationError, servicePortsHeld } from '../domain/index.js';
+import { ValidationError, countPorts, servicePortsHeld } from '../domain/index.js';
 import type { AppSpec } from '../domain/index.js';
 import type { LiveState, OrchestratorPort } from './ports.js';
 import type { ReadModel } from './read-model.js';
@@ -87,13 +87,6 @@ export function createServicePortAssigner(source: {
 }): ServicePortAssigner {
   /** Ports assigned to changes not yet settled → how many hold each. */
   const reserved = new Map<number, number>();
-  const reserve = (ports: number[], by: 1 | -1) => {
-    for (const port of ports) {
-      const holders = (reserved.get(port) ?? 0) + by;
-      if (holders > 0) reserved.set(port, holders);
-      else reserved.delete(port);
-    }
-  };
 
   /** How many apps hold each port, and each app by id: from memory, else a snapshot. */
   const holdings = async (): Promise<{
@@ -105,8 +98,7 @@ export function createServicePortAssigner(source: {
       return { holders: (port) => live.servicePortHolders(port), app: (id) => live.app(id) };
     const apps = new Map((await source.reads.snapshot()).apps.map((app) => [app.id, app]));
     const counts = new Map<number, number>();
-    for (const app of apps.values())
-      for (const port of servicePortsHeld(app)) counts.set(port, (counts.get(port) ?? 0) + 1);
+    for (const app of apps.values()) countPorts(counts, servicePortsHeld(app), 1);
     return { holders: (port) => counts.get(port) ?? 0, app: (id) => apps.get(id) };
   };
 
@@ -115,19 +107,17 @@ export function createServicePortAssigner(source: {
     const { holders, app } = await holdings();
     // The changing apps' current ports are theirs to keep or free: they count for no one.
     const ownHeld = new Map<number, number>();
-    for (const spec of specs)
-      for (const port of servicePortsHeld(app(spec.id) ?? {}))
-        ownHeld.set(port, (ownHeld.get(port) ?? 0) + 1);
+    for (const spec of specs) countPorts(ownHeld, servicePortsHeld(app(spec.id) ?? {}), 1);
     const taken = (port: number) => reserved.has(port) || holders(port) > (ownHeld.get(port) ?? 0);
     // No await from here to `reserve`: the check and the reservation are one step.
     const assigned = assignServicePorts(specs, { taken });
     // Given ports too: until stored they are in no index either.
     const held = assigned.flatMap(servicePortsHeld);
-    reserve(held, 1);
+    countPorts(reserved, held, 1);
     try {
       return await use(assigned);
     } finally {
-      reserve(held, -1);
+      countPorts(reserved, held, -1);
     }
   };
 }

@@ -133,3 +133,16 @@ export function servicePortsHeld(
   ];
   return ports.filter((port) => port !== 0);
 }
+
+/** Counts `ports` into (`by` 1) or out of (`by` -1) `holders`, dropping ports no one holds. */
+export function countPorts(
+  holders: Map<number, number>,
+  ports: Iterable<number>,
+  by: 1 | -1,
+): void {
+  for (const port of ports) {
+    const count = (holders.get(port) ?? 0) + by;
+    if (count > 0) holders.set(port, count);
+    else holders.delete(port);
+  }
+}

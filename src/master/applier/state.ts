@@ -8,7 +8,7 @@ import type {
   RolePolicy,
   TaskFailure,
 } from '../../domain/index.js';
-import { currentTaskId, servicePortsHeld } from '../../domain/index.js';
+import { countPorts, currentTaskId, servicePortsHeld } from '../../domain/index.js';
 
 /** A record and the state revision that last changed it. */
 export interface Versioned<TValue> {
@@ -122,12 +122,7 @@ export function emptyState(): StateData {
 
 /** Counts `app`'s service ports in (`by` 1) or out (`by` -1) of the index. */
 function indexServicePorts(state: StateData, app: AppDefinition | undefined, by: 1 | -1): void {
-  if (!app) return;
-  for (const port of servicePortsHeld(app)) {
-    const holders = (state.servicePorts.get(port) ?? 0) + by;
-    if (holders > 0) state.servicePorts.set(port, holders);
-    else state.servicePorts.delete(port);
-  }
+  if (app) countPorts(state.servicePorts, servicePortsHeld(app), by);
 }
 
 /** Puts (or, with undefined, removes) app `id`, keeping the service port index. */
