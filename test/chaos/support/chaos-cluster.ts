@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  agentPortRanges,
   apiClient,
   freePort,
   startPacer,
@@ -137,12 +138,12 @@ export async function startChaosCluster(options: ChaosOptions) {
     return master;
   }
 
+  const portsOf = agentPortRanges();
+
   async function startAgent(n: number, reuse?: ChaosAgent): Promise<ChaosAgent> {
     const redisLink =
       reuse?.redis ?? (await createTcpProxy({ host: '127.0.0.1', port: redis.port }));
     const hostname = reuse?.hostname ?? `chaos-agent-${n}`;
-    // A restarted agent keeps its number, and so its ports.
-    const index = Number(hostname.slice('chaos-agent-'.length));
     const workDir = reuse?.workDir ?? (await tempDir(`pacer-chaos-${hostname}`));
     const proc = startPacer(
       [
@@ -150,8 +151,8 @@ export async function startChaosCluster(options: ChaosOptions) {
         '--hostname',
         hostname,
         '--resources',
-        // Ports of its own: the agents share this machine, and a Wasm service binds its ports.
-        `cpus:4,mem:1024,disk:2048,ports:[${31000 + index * 100}-${31099 + index * 100}]`,
+        // Ports of its own (by hostname: a restarted agent keeps them).
+        `cpus:4,mem:1024,disk:2048,ports:[${portsOf(hostname)}]`,
         '--work-dir',
         workDir,
         '--wasm-timeout-seconds',
