@@ -82,6 +82,16 @@ describe('offer host access and counters', () => {
     expect(access([{ path, isReadOnly: false }]).success).toBe(false);
   });
 
+  it.each([
+    ['negative', -1],
+    ['not finite', Number.POSITIVE_INFINITY],
+    ['not a number', Number.NaN],
+    ['beyond a safe integer', 2 ** 60],
+  ])('refuses a dropped-lines counter that is %s', (_what, logLinesDropped) => {
+    const parsed = OfferMessageSchema.safeParse({ ...offer(undefined), logLinesDropped });
+    expect(parsed.success).toBe(false);
+  });
+
   it('refuses unbounded lists', () => {
     const many = Array.from({ length: 101 }, (_, n) => ({ path: `/v${n}`, isReadOnly: true }));
     expect(access(many).success).toBe(false);
