@@ -1,7 +1,10 @@
 // Runs the TaskDriver conformance suite against the Wasm driver (real modules from wasm-tasks/)
 // and against the mock driver.
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
 import { createMockDriver, createWasmDriver, MockLabels } from '../src/runtime/index.js';
+import { collectEveryRuns } from '../src/runtime/wasm/worker-pool.js';
 import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 import { describeDriverConformance } from './support/driver-conformance.js';
 
@@ -39,4 +42,34 @@ describeDriverConformance('mock', {
       mockSpec(taskId, onLog, { [MockLabels.exitAfterMs]: '1', [MockLabels.exitCode]: '3' }),
     runsForever: ({ taskId, onLog }) => mockSpec(taskId, onLog, {}),
   },
+});
+
+describe('wasm driver, many launches in a row', () => {
+  it('keeps running tasks while its workers collect garbage between them (collectEveryRuns)', async () => {
+    // A worker that fails a collection crashes; the pool would replace it quietly but for the
+    // warning, so the warnings are the proof that every collection went through.
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const driver = createWasmDriver({ logger, poolSize: 2 });
+    try {
+      const sandbox = wasmTaskSpec({ module: 'hello', taskId: 'gc' }).sandboxDir;
+      // Enough tasks for each worker to be asked to collect at least once.
+      for (let i = 0; i < 3 * collectEveryRuns; i++) {
+        const lines: string[] = [];
+        const spec = wasmTaskSpec({
+          module: 'hello',
+          taskId: `gc-${i}`,
+          sandboxDir: sandbox,
+          onLog: (_stream, line) => lines.push(line),
+        });
+        await driver.start(spec);
+        expect((await driver.wait(spec.taskId)).state).toBe('TASK_FINISHED');
+        expect(lines.join('\n')).toMatch(/hello/i);
+        await driver.destroy(spec.taskId);
+      }
+      expect(warnings).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
 });

@@ -2,9 +2,11 @@
 // task's events routed by its id, a kill sent as a message instead of terminating the thread.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
-import { terminated, workerExecArgv, type WorkerSink } from './worker-pool.js';
+import { collectEveryRuns, terminated, workerExecArgv, type WorkerSink } from './worker-pool.js';
 import {
   workerModuleSlots,
+  type Collected,
+  type CollectRequest,
   type NetDelivery,
   type RunBatch,
   type RunRequest,
@@ -43,6 +45,10 @@ interface Shared {
   outbox: RunRequest[];
   /** Deadlines of the stops not answered yet, by task id. */
   stopping: Map<string, NodeJS.Timeout>;
+  /** Tasks placed since the thread last collected garbage on request. */
+  runsSinceCollect: number;
+  /** A collection was asked and not answered yet: new tasks go elsewhere meanwhile. */
+  isCollecting: boolean;
 }
 
 /**
@@ -81,13 +87,20 @@ export function createSharedWorkers(options: {
       isDead: false,
       outbox: [],
       stopping: new Map(),
+      runsSinceCollect: 0,
+      isCollecting: false,
     };
-    worker.on('message', (events: WorkerEvent[]) => {
+    worker.on('message', (events: WorkerEvent[] | Collected) => {
+      if (!Array.isArray(events)) {
+        shared.isCollecting = false;
+        return;
+      }
       for (const event of events) {
         const sink = shared.sinks.get(event.taskId);
         if (event.type === 'exit') forget(shared, event.taskId);
         sink?.onEvent(event);
       }
+      collectIfIdle(shared);
     });
     worker.on('error', (error) => {
       options.logger.warn({ err: error }, 'shared task worker crashed');
@@ -122,6 +135,16 @@ export function createSharedWorkers(options: {
     if (shared.sinks.size === 0) shared.worker.unref();
   }
 
+  /** Asks an idle thread to collect garbage now, between launches rather than inside one. */
+  function collectIfIdle(shared: Shared): void {
+    if (shared.isDead || shared.isCollecting || shared.sinks.size > 0) return;
+    if (shared.runsSinceCollect < collectEveryRuns) return;
+    shared.runsSinceCollect = 0;
+    shared.isCollecting = true;
+    const message: CollectRequest = { type: 'collect' };
+    shared.worker.postMessage(message);
+  }
+
   function flush(shared: Shared): void {
     if (shared.outbox.length === 0 || shared.isDead) return;
     const message: RunBatch = { type: 'runs', requests: shared.outbox };
@@ -131,16 +154,23 @@ export function createSharedWorkers(options: {
 
   function pick(): Shared {
     let best: Shared | undefined;
-    for (const shared of all) if (!best || shared.sinks.size < best.sinks.size) best = shared;
+    for (const shared of all) if (!best || less(shared, best)) best = shared;
     if (best && (all.length >= options.threads || best.sinks.size === 0)) {
       if (best.sinks.size < options.tasksPerThread) return best;
     }
     return spawn();
   }
 
+  /** Fewer tasks first; a thread collecting garbage only when no other has fewer. */
+  function less(a: Shared, b: Shared): boolean {
+    if (a.isCollecting !== b.isCollecting) return !a.isCollecting;
+    return a.sinks.size < b.sinks.size;
+  }
+
   return {
     run(request, module, sink) {
       const shared = pick();
+      shared.runsSinceCollect++;
       if (!shared.modules.has(request.moduleKey)) {
         shared.modules.add(request.moduleKey);
         if (shared.modules.size > workerModuleSlots) {

@@ -1,5 +1,7 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
@@ -9,6 +11,8 @@ import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
   InstrumentExports,
+  type Collected,
+  type CollectRequest,
   type NetDelivery,
   type RunBatch,
   type RunOutcome,
@@ -164,8 +168,26 @@ function startResident(request: RunRequest): void {
   residents.set(taskId, task);
 }
 
-port.on('message', (message: RunRequest | RunBatch | StopRequest | NetDelivery) => {
+/**
+ * A full collection on demand (CollectRequest). `--expose-gc` cannot be given to a worker, but
+ * a context created after the flag is set carries `gc`; the flag exposes nothing else.
+ */
+const collectGarbage = ((): (() => void) => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/** What the driver sends a worker (a pooled one gets `run`, `net` and `collect` only). */
+type Inbound = RunRequest | RunBatch | StopRequest | NetDelivery | CollectRequest;
+
+port.on('message', (message: Inbound) => {
   switch (message.type) {
+    case 'collect': {
+      collectGarbage();
+      const done: Collected = { type: 'collected' };
+      port.postMessage(done);
+      return;
+    }
     case 'net':
       // A pooled task's late traffic (it ended) finds no resident and is dropped.
       residents.get(message.taskId)?.deliver(message.events);

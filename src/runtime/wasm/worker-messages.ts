@@ -61,6 +61,16 @@ export interface StopRequest {
 }
 
 /**
+ * Driver → worker, sent only while the thread holds no task: collect garbage now. Every instance
+ * reserves address space for its linear memory that only a full collection returns; left to
+ * V8, that collection came inside a launch about every 150 (the slowest 1 % of launches). The
+ * thread answers `collected`; the driver places new tasks elsewhere until then if it can.
+ */
+export interface CollectRequest {
+  type: 'collect';
+}
+
+/**
  * Driver → worker: socket traffic for one task (net-host.ts → wasi/net-mirror.ts), in order.
  * Connection ids are the host's, per task: the guest only ever sees its own fd numbers.
  */
@@ -116,6 +126,11 @@ export type WorkerEvent =
       stdout?: Uint8Array;
     }
   | { type: 'net'; taskId: string; ops: NetOp[] };
+
+/** Worker → driver: the collection asked by a `CollectRequest` is done. */
+export interface Collected {
+  type: 'collected';
+}
 
 /** Export names the rewriter adds to a module. */
 export const InstrumentExports = {

@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
 import {
   workerModuleSlots,
+  type Collected,
+  type CollectRequest,
   type NetDelivery,
   type RunRequest,
   type WorkerEvent,
@@ -94,9 +96,19 @@ function isSeparateLoaderValue(previous: string | undefined): boolean {
   return previous !== undefined && isLoaderFlag(previous) && !previous.includes('=');
 }
 
+/**
+ * Tasks a thread runs between the collections the driver asks for once it is idle (see
+ * CollectRequest in worker-messages.ts).
+ */
+export const collectEveryRuns = 64;
+
 interface Slot extends PooledWorker {
   worker: Worker;
   idleSince: number;
+  /** Tasks run since the thread last collected garbage on request. */
+  runsSinceCollect: number;
+  /** A collection was asked and not answered yet: idle, but other idle workers go first. */
+  isCollecting: boolean;
   sink?: WorkerSink;
   isDead: boolean;
   /** Module keys the worker holds, oldest first. */
@@ -138,8 +150,11 @@ export function createWorkerPool(options: {
       isDead: false,
       idleSince: Date.now(),
       modules: new Set(),
+      runsSinceCollect: 0,
+      isCollecting: false,
       run(request, module, sink) {
         slot.sink = sink;
+        slot.runsSinceCollect++;
         worker.ref();
         if (!slot.modules.has(request.moduleKey)) {
           // Mirrors the worker's own first-in first-out module slots (worker-messages.ts).
@@ -156,7 +171,10 @@ export function createWorkerPool(options: {
         worker.postMessage(message);
       },
     };
-    worker.on('message', (event: WorkerEvent) => slot.sink?.onEvent(event));
+    worker.on('message', (event: WorkerEvent | Collected) => {
+      if (event.type === 'collected') slot.isCollecting = false;
+      else slot.sink?.onEvent(event);
+    });
     worker.on('error', (error) => {
       options.logger.warn({ err: error, worker: slot.id }, 'task worker crashed');
       die(slot, error);
@@ -208,9 +226,12 @@ export function createWorkerPool(options: {
   return {
     acquire() {
       if (isClosed) throw new Error('worker pool is closed');
-      for (let slot = idle.pop(); slot; slot = idle.pop()) {
-        if (!slot.isDead) return slot;
-      }
+      // The most recently idle worker that is not collecting garbage; else one that is (its
+      // task waits for the collection, a few ms), before a new thread (~25 ms).
+      let at = idle.length - 1;
+      while (at >= 0 && (idle[at] as Slot).isCollecting) at--;
+      if (at < 0) at = idle.length - 1;
+      if (at >= 0) return idle.splice(at, 1)[0] as Slot;
       return spawn();
     },
     release(worker) {
@@ -226,6 +247,12 @@ export function createWorkerPool(options: {
       // new worker costs ~25 ms. Surplus idle workers are trimmed after `idleTrimMs`.
       slot.idleSince = Date.now();
       idle.push(slot);
+      if (slot.runsSinceCollect >= collectEveryRuns) {
+        slot.runsSinceCollect = 0;
+        slot.isCollecting = true;
+        const message: CollectRequest = { type: 'collect' };
+        slot.worker.postMessage(message);
+      }
     },
     discard(worker) {
       const slot = worker as Slot;
