@@ -72,7 +72,11 @@ export function toAppInfo(app: AppDefinition, context: AppInfoContext): Record<s
   info.tasksHealthy = counts.tasksHealthy;
   info.tasksUnhealthy = counts.tasksUnhealthy;
   info.deployments = deploymentIds.map((id) => ({ id }));
-  if (embed.has('readiness')) info.readinessCheckResults = [];
+  // As Marathon: the results of the readiness checks of the deployment running the app (the
+  // balancer keeps a task that is not ready yet out of rotation); none once it is done.
+  if (embed.has('readiness'))
+    info.readinessCheckResults =
+      deploymentIds.length > 0 ? instances.flatMap((i) => i.readinessCheckResults ?? []) : [];
   if (embed.has('tasks')) {
     const servicePorts = servicePortsOf(app);
     info.tasks = instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts));
