@@ -57,10 +57,13 @@ export interface EventHubPort {
 export interface LogReaderPort {
   /** The last `tail` lines of a task (all streams or one), oldest first. */
   read(taskId: string, options: { stream?: 'stdout' | 'stderr'; tail: number }): Promise<LogLine[]>;
-  /** Lines as they are written, until `signal` aborts. */
+  /**
+   * The last `tail` lines (as `read`), then lines as they are written, until `signal` aborts:
+   * one cursor from the first to the last, so no line written in between is lost.
+   */
   follow(
     taskId: string,
-    options: { stream?: 'stdout' | 'stderr'; signal: AbortSignal },
+    options: { stream?: 'stdout' | 'stderr'; tail: number; signal: AbortSignal },
   ): AsyncIterable<LogLine>;
 }
 

@@ -29,29 +29,44 @@ export function createLogReader(options: {
   agentOf: (taskId: string) => string | undefined;
 }): LogReader {
   const { bus, agentOf } = options;
+
+  /** The last `tail` lines of stream `key`, and the id of the stream's last entry then. */
+  async function readTail(
+    key: string,
+    stream: LogMessageLine['stream'] | undefined,
+    tail: number,
+  ): Promise<{ lines: LogLine[]; lastId: string }> {
+    if (tail <= 0) {
+      const last = await bus.tail<LogMessage>(key, 1);
+      return { lines: [], lastId: last[0]?.id ?? '0-0' };
+    }
+    // An entry holds one line or more: read more entries until `tail` lines of the wanted
+    // stream are in hand or the stream has no more (each round four times the last).
+    let count = tail;
+    for (;;) {
+      const entries = await bus.tail<LogMessage>(key, count);
+      const lines = entries.flatMap((e) => linesOf(e, stream));
+      const isAll = entries.length < count;
+      if (lines.length >= tail || isAll || count >= tail * 16)
+        return { lines: lines.slice(-tail), lastId: entries.at(-1)?.id ?? '0-0' };
+      count *= 4;
+    }
+  }
+
   return {
     async read(taskId, { stream, tail }) {
       const agentId = agentOf(taskId);
       if (tail <= 0 || agentId === undefined) return [];
-      const key = topics.logs(agentId, taskId);
-      // An entry holds one line or more: read more entries until `tail` lines of the wanted
-      // stream are in hand or the stream has no more (each round four times the last).
-      let count = tail;
-      for (;;) {
-        const entries = await bus.tail<LogMessage>(key, count);
-        const lines = entries.flatMap((e) => linesOf(e, stream));
-        const isAll = entries.length < count;
-        if (lines.length >= tail || isAll || count >= tail * 16) return lines.slice(-tail);
-        count *= 4;
-      }
+      return (await readTail(topics.logs(agentId, taskId), stream, tail)).lines;
     },
 
-    async *follow(taskId, { stream, signal }) {
+    async *follow(taskId, { stream, tail, signal }) {
       const agentId = agentOf(taskId);
       if (agentId === undefined) return;
       const key = topics.logs(agentId, taskId);
-      const last = await bus.tail<LogMessage>(key, 1);
-      let afterId = last[0]?.id ?? '0-0';
+      const start = await readTail(key, stream, tail);
+      yield* start.lines;
+      let afterId = start.lastId;
       while (!signal.aborted) {
         const entries = await bus.read<LogMessage>(key, {
           afterId,

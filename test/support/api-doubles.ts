@@ -215,8 +215,8 @@ export function createLogReaderDouble(): LogReaderDouble {
       const all = (lines.get(taskId) ?? []).filter((l) => !stream || l.stream === stream);
       return tail === 0 ? [] : all.slice(-tail);
     },
-    async *follow(taskId, { stream, signal }) {
-      const queue: LogLine[] = [];
+    async *follow(taskId, { stream, tail, signal }) {
+      const queue: LogLine[] = await this.read(taskId, { tail, ...(stream ? { stream } : {}) });
       let wake: (() => void) | undefined;
       const waiter = (line: LogLine) => {
         if (stream && line.stream !== stream) return;

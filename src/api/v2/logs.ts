@@ -66,8 +66,8 @@ export function logsRoutes(deps: ApiDeps): Hono {
     const instance = parsed && (await store.instances.get(parsed.instanceId));
     if (!instance) throw new NotFoundError(`Task '${taskId}' does not exist`);
     authorize(c, Action.VIEW, instance.appId);
-    const lines = await logs.read(taskId, { tail, ...(stream ? { stream } : {}) });
     if (!queryBoolean(c, 'follow', false)) {
+      const lines = await logs.read(taskId, { tail, ...(stream ? { stream } : {}) });
       // An instance keeps the fuel of its latest ended task only.
       const fuel = instance.lastTaskFuel;
       const fuelUsed = fuel?.taskId === taskId ? fuel.fuelUsed : undefined;
@@ -85,10 +85,8 @@ export function logsRoutes(deps: ApiDeps): Hono {
           release();
         });
         try {
-          for (const line of lines) {
-            await sse.writeSSE({ event: 'log', data: JSON.stringify(line) });
-          }
           const followed = logs.follow(taskId, {
+            tail,
             signal: controller.signal,
             ...(stream ? { stream } : {}),
           });
