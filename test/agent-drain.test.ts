@@ -119,6 +119,7 @@ describe.skipIf(!ok)('draining an agent', () => {
     const onVictim = before.filter((t) => t.host === victimHost).map((t) => t.id);
 
     const events = await followStatusEvents(setup.api.url);
+    const drainedEvents = await followStatusEvents(setup.api.url, 'agent_drained_event');
     const drained = await pacer(['agent', 'drain', victim.id]);
     expect(drained.stderr).toBe('');
     expect(drained.code).toBe(0);
@@ -150,6 +151,14 @@ describe.skipIf(!ok)('draining an agent', () => {
       return agent?.drain?.state === 'drained' && agent;
     });
     expect(reported.runningTasks).toEqual([]);
+    // Reported on the event stream too, with the drain's `since`.
+    const [drainedEvent] = await drainedEvents.until((all) => all.length > 0);
+    expect(drainedEvent).toMatchObject({
+      eventType: 'agent_drained_event',
+      agentId: victim.id,
+      hostname: victimHost,
+      since: reported.drain?.since,
+    });
     const other = (await listAgents()).find((a) => a.id !== victim.id) as AgentJson;
     expect(other.drain).toBeUndefined();
 

@@ -131,11 +131,121 @@ describe('/v2/agents', () => {
         capabilities: ['wasm'],
         resources: { cpus: 2, mem: 1024, disk: 4096, ports: ['31000-32000'] },
         free: { cpus: 1, mem: 512, disk: 4096, ports: ['31001-32000'] },
+        // Nothing the master placed there; the agent's own free figure lowers what is free.
+        resourcesByRole: [
+          {
+            role: '*',
+            total: { cpus: 2, mem: 1024, disk: 4096, ports: ['31000-32000'] },
+            used: { cpus: 1, mem: 512, disk: 0, ports: [] },
+            free: { cpus: 1, mem: 512, disk: 4096, ports: ['31000-32000'] },
+          },
+        ],
         runningTasks: ['t1'],
         registeredAt: '2026-01-02T03:04:05.678Z',
         lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
       },
     ]);
+  });
+
+  it('shows used and free per role: unreserved first, then each reservation', async () => {
+    const agent = {
+      agentId: 'agent-roles',
+      hostname: 'edge-roles',
+      attributes: {},
+      capabilities: ['wasm' as const],
+      // cpus(web):2;cpus:2;mem(web):1024;mem:3072;disk:100;ports:[31000-31009]
+      total: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] as [number, number][] },
+      free: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] as [number, number][] },
+      reservations: [{ role: 'web', cpus: 2, memMiB: 1024, diskMiB: 0 }],
+      runningTaskIds: [],
+      registeredAt: '2026-01-02T03:04:05.678Z',
+      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
+      state: 'active' as const,
+    };
+    await api.store.agents.put(agent);
+    const app = { id: '/web/api', version: '2026-01-02T03:04:05.678Z' };
+    const on = { agentId: 'agent-roles', host: 'edge-roles' };
+    await api.store.instances.put(
+      instanceOf(app, {
+        ...on,
+        reservationRole: 'web',
+        ports: [31002],
+        resources: { cpus: 0.5, memMiB: 256, diskMiB: 10 },
+      }),
+    );
+    await api.store.instances.put(
+      instanceOf(app, { ...on, ports: [31003], resources: { cpus: 0.25, memMiB: 64, diskMiB: 0 } }),
+    );
+    // Ended, or on another agent: holds nothing here.
+    await api.store.instances.put(instanceOf(app, { ...on, condition: 'Finished', ports: [] }));
+    await api.store.instances.put(instanceOf(app, { agentId: 'agent-1', ports: [31004] }));
+    const { agents } = (await (await api.app.request('/v2/agents')).json()) as {
+      agents: { id: string; resourcesByRole: unknown }[];
+    };
+    expect(agents.find((a) => a.id === 'agent-roles')?.resourcesByRole).toEqual([
+      {
+        role: '*',
+        total: { cpus: 2, mem: 3072, disk: 100, ports: ['31000-31009'] },
+        used: { cpus: 0.25, mem: 64, disk: 10, ports: ['31002-31003'] },
+        free: { cpus: 1.75, mem: 3008, disk: 90, ports: ['31000-31001', '31004-31009'] },
+      },
+      {
+        role: 'web',
+        total: { cpus: 2, mem: 1024, disk: 0, ports: [] },
+        used: { cpus: 0.5, mem: 256, disk: 0, ports: [] },
+        free: { cpus: 1.5, mem: 768, disk: 0, ports: [] },
+      },
+    ]);
+  });
+});
+
+describe('fuel in Task JSON (`?fuel=true`, Pacer only)', () => {
+  let fuelApi: TestApi;
+  const running = new Map<string, number>();
+  beforeAll(async () => {
+    fuelApi = await createTestApi({ taskFuel: { fuelUsed: (taskId) => running.get(taskId) } });
+  });
+  afterAll(async () => {
+    await fuelApi.close();
+  });
+
+  it('adds fuelUsed only when asked: the running figure, or the final one once ended', async () => {
+    const app = { id: '/metered/app', version: '2026-01-02T03:04:05.678Z' };
+    await fuelApi.json('POST', '/v2/apps', { id: app.id, cmd: 'app.wasm', instances: 0 });
+    const live = instanceOf(app);
+    const ended = instanceOf(app, { condition: 'Failed' });
+    const silent = instanceOf(app);
+    await fuelApi.store.instances.put(live);
+    await fuelApi.store.instances.put({
+      ...ended,
+      lastTaskFuel: { taskId: currentTaskId(ended), fuelUsed: 42 },
+    });
+    await fuelApi.store.instances.put(silent);
+    running.set(currentTaskId(live), 1_000_000);
+    // A figure reported while it ran is superseded by its status's final figure.
+    running.set(currentTaskId(ended), 7);
+
+    const plain = (await (await fuelApi.app.request('/v2/apps/metered/app/tasks')).json()) as {
+      tasks: Record<string, unknown>[];
+    };
+    expect(plain.tasks).toHaveLength(3);
+    for (const task of plain.tasks) expect(task).not.toHaveProperty('fuelUsed');
+
+    const fueled = (await (
+      await fuelApi.app.request('/v2/apps/metered/app/tasks?fuel=true')
+    ).json()) as { tasks: { id: string; fuelUsed?: number }[] };
+    const fuelOf = (id: string) => fueled.tasks.find((t) => t.id === id)?.fuelUsed;
+    expect(fuelOf(currentTaskId(live))).toBe(1_000_000);
+    expect(fuelOf(currentTaskId(ended))).toBe(42);
+    expect(fuelOf(currentTaskId(silent))).toBeUndefined();
+    expect(fueled.tasks.find((t) => t.id === currentTaskId(silent))).not.toHaveProperty('fuelUsed');
+    // The group form too.
+    const group = (await (
+      await fuelApi.app.request('/v2/apps/metered/*/tasks?fuel=true')
+    ).json()) as {
+      tasks: { fuelUsed?: number }[];
+    };
+    expect(group.tasks.map((t) => t.fuelUsed).sort()).toEqual([1_000_000, 42, undefined].sort());
   });
 });
 

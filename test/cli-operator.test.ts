@@ -122,6 +122,20 @@ describe('pacer operator commands', () => {
       state: string;
     }[];
     expect(tasks.map((t) => t.state)).toEqual(['TASK_RUNNING', 'TASK_RUNNING', 'TASK_RUNNING']);
+    // Fuel used: the running figure the agent reports in its offers (each tick is a host call).
+    await waitFor(
+      'the fuel of a running task',
+      async () => {
+        const now = JSON.parse((await pacer(['app', 'tasks', '/cli/web', '--json'])).stdout) as {
+          fuelUsed?: number;
+        }[];
+        return now.some((t) => (t.fuelUsed ?? 0) > 0);
+      },
+      { timeoutMs: 20_000, maxIntervalMs: 250 },
+    );
+    const taskTable = await pacer(['app', 'tasks', '/cli/web']);
+    expect(taskTable.stdout).toMatch(/^TASK\s+HOST\s+PORTS\s+STATE\s+HEALTH\s+FUEL USED\s+STARTED/);
+    expect(taskTable.stdout).toMatch(/TASK_RUNNING\s+-\s+[1-9]\d*\s/);
     const shown = await pacer(['app', 'show', '/cli/web']);
     expect(shown.stdout).toContain('3 running of 3');
     for (const task of tasks) expect(shown.stdout).toContain(task.id);
@@ -156,6 +170,9 @@ describe('pacer operator commands', () => {
     expect((await pacer(['deployment', 'list', '--json'])).stdout.trim()).toBe('[]');
     const agents = await pacer(['agent', 'list']);
     expect(agents.stdout).toMatch(/^ID\s+HOSTNAME\s+STATE/);
+    expect(agents.stdout).toMatch(/FREE BY ROLE/);
+    // The dev agent's defaults reserve nothing: only `*`, with what the 2 tasks leave free.
+    expect(agents.stdout).toMatch(/\s\*:\d+(\.\d+)?cpu,\d+M,\d+D\s/);
     expect(agents.stdout.trim().split('\n')).toHaveLength(2);
   }, 90_000);
 

@@ -1,6 +1,7 @@
 // The web UI in a real browser: Debian's Chromium (playwright-core) against a real `pacer dev`
 // with authentication on. Sign in with a token, create an app from JSON, watch it reach running
-// (live, from the event stream), scale it, read and follow its logs, destroy it; attacker-made
+// (live, from the event stream), scale it, see the fuel its tasks use, read and follow its logs,
+// see the agent's resources per role, drain it (the drained event shows), destroy it; attacker-made
 // labels and ids render as text under a strict Content-Security-Policy. Refreshes docs/ui.png with UPDATE_SCREENSHOTS=1.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,6 +39,9 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
         path.join(dir, 'data'),
         '--bootstrap-token-file',
         tokenFile,
+        // Mesos's syntax with a reservation: the agents page shows `*` and `web` apart.
+        '--resources',
+        'cpus(web):1;cpus:2;mem(web):256;mem:1024;disk:2048;ports:[31000-31099]',
       ],
       {},
     );
@@ -137,6 +141,16 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
     // Following: new lines arrive without a reload.
     await expect.poll(ticks, { timeout: 20_000 }).toBeGreaterThan(seen);
 
+    // Fuel used: the running figure of the agent's offers (a tick is a host call), read anew
+    // with each event; a task the agent has not reported on yet shows a dash.
+    const fuel = async () =>
+      (await page.locator('[data-testid=task-fuel]').allInnerTexts()).map((text) =>
+        Number(text.replace(/,/g, '')),
+      );
+    await expect
+      .poll(async () => (await fuel()).some((n) => n > 0), { timeout: 30_000 })
+      .toBe(true);
+
     // README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to a temp dir.
     const shots = process.env.UPDATE_SCREENSHOTS ? path.resolve('docs') : await tempDir('ui-shots');
     await page.screenshot({ path: path.join(shots, 'ui.png'), fullPage: false });
@@ -165,6 +179,17 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
     await page.goto(`${url}/ui#/agents`);
     await page.getByTestId('agents').waitFor();
     expect(await page.getByTestId('drain').count()).toBe(1);
+    // Per role: the two tasks (0.1 CPUs, 16 MiB, a port each) take unreserved resources, since
+    // /ui/web runs as `*`; the reservation of `web` stays free.
+    const roleCpus = (role: string) =>
+      page.locator(`[data-testid=role-resources] tr[data-role="${role}"] [data-testid=role-cpus]`);
+    await expect.poll(() => roleCpus('*').innerText()).toBe('0.2 / 2 (1.8 free)');
+    expect(await roleCpus('web').innerText()).toBe('0 / 1 (1 free)');
+    const starRow = await page
+      .locator('[data-testid=role-resources] tr[data-role="*"]')
+      .innerText();
+    expect(starRow).toContain('32 / 1024 (992 free)');
+    expect(starRow).toContain('2 / 100 (98 free)');
     await page.goto(`${url}/ui#/deployments`);
     await page.getByRole('heading', { name: 'Deployments' }).waitFor();
     await page.goto(`${url}/ui#/queue`);
@@ -180,8 +205,9 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
   it('drains the empty agent from the agents page, then puts it back in service', async () => {
     await page.goto(`${url}/ui#/agents`);
     await page.getByTestId('drain').click();
-    // Nothing runs on it any more: drained at once, shown live.
+    // Nothing runs on it any more: drained at once, shown live, and announced by the event.
     await page.getByTestId('drain-state').filter({ hasText: 'drained' }).waitFor();
+    await page.getByTestId('drained-event').filter({ hasText: 'reported drained' }).waitFor();
     await page.getByRole('button', { name: 'Undrain' }).click();
     await page.getByTestId('drain').waitFor();
     expect(await page.getByTestId('drain-state').count()).toBe(0);

@@ -96,6 +96,30 @@ describe('resident wasm tasks', () => {
     });
   });
 
+  it('tells the fuel a running task used so far, resident or in a thread of its own', async () => {
+    // spin-sleeper: resident, publishes at each slice's end; log-flood: a thread of its own,
+    // publishes at each host call (its writes).
+    for (const module of ['spin-sleeper', 'log-flood']) {
+      const s = spec(module);
+      await driver.start(s);
+      await expect
+        .poll(() => driver.fuelUsed?.(s.taskId) ?? 0, { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      const first = driver.fuelUsed?.(s.taskId) ?? 0;
+      await expect
+        .poll(() => driver.fuelUsed?.(s.taskId) ?? 0, { timeout: 20_000 })
+        .toBeGreaterThan(first);
+      const last = driver.fuelUsed?.(s.taskId) ?? 0;
+      await driver.stop(s.taskId);
+      const exit = await driver.wait(s.taskId);
+      // Ended: the exit carries the final figure, never less than what was told while running.
+      expect(driver.fuelUsed?.(s.taskId), module).toBeUndefined();
+      expect(exit.fuelUsed ?? 0, module).toBeGreaterThanOrEqual(last);
+      await driver.destroy(s.taskId);
+    }
+    expect(driver.fuelUsed?.('no-such-task')).toBeUndefined();
+  }, 60_000);
+
   it('kills a spinning resident task and frees its thread for the others', async () => {
     const service = ticking(10);
     await driver.start(service.spec);

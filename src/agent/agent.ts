@@ -162,7 +162,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
   }
 
+  /** Fuel the running metered tasks used so far, as their drivers know it. */
+  function taskFuel(): NonNullable<OfferMessage['taskFuel']> {
+    const list: NonNullable<OfferMessage['taskFuel']> = [];
+    for (const [taskId, runner] of runners) {
+      const used = drivers.get(runner.spec.kind)?.fuelUsed?.(taskId);
+      if (used !== undefined) list.push({ taskId, fuelUsed: used });
+    }
+    return list;
+  }
+
   async function offer(): Promise<void> {
+    const fuel = taskFuel();
     const message: OfferMessage = {
       type: 'offer',
       agentId,
@@ -174,6 +185,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       free: free(),
       ...(options.reservations?.length ? { reservations: options.reservations } : {}),
       runningTaskIds: [...runners.keys()],
+      ...(fuel.length > 0 ? { taskFuel: fuel } : {}),
       sentAt: clock.now(),
       startedAt,
       logLinesDropped,

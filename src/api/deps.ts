@@ -17,6 +17,7 @@ import type {
   RolePoliciesPort,
   SecretBoxPort,
   TaskCountersPort,
+  TaskFuelPort,
 } from './ports.js';
 import type { ReadModel } from './read-model.js';
 import type { ServicePortAssigner } from './service-ports.js';
@@ -92,6 +93,11 @@ export interface ApiDeps {
   agentIdentity?: AgentIdentityPort;
   /** Draining agents (maintenance); without it the drain routes answer 503. */
   agentDrain?: AgentDrainPort;
+  /**
+   * Running tasks' fuel as agents report it, for `?fuel=true` on task lists; without it only
+   * ended tasks show their fuel.
+   */
+  taskFuel?: TaskFuelPort;
   /**
    * The master's metrics: `/metrics/prometheus` renders them and the edge reports each request's
    * route and latency to them. Without it the edge keeps its own request counts.

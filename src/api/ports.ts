@@ -155,6 +155,12 @@ export interface RolePoliciesPort {
 }
 
 /** Agents in maintenance (`/v2/agents/{id}/drain`, `/undrain`): Mesos's drain. */
+/** Fuel running tasks used so far, as their agents last reported it (master/task-fuel.ts). */
+export interface TaskFuelPort {
+  /** The latest figure for a running task, or undefined when its agent reported none. */
+  fuelUsed(taskId: string): number | undefined;
+}
+
 export interface AgentDrainPort {
   /**
    * Stops placements on the agent and replaces its instances elsewhere under their apps'

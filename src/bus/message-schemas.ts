@@ -58,6 +58,8 @@ const reservation = z.object({
  * hostile agent can neither grow the master's series nor feed it NaN or huge labels.
  */
 const counter = z.number().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Fuel of one task: whole units (zod's int is a safe integer, so finite), never negative. */
+const fuelAmount = z.number().int().nonnegative();
 export const AgentMetricsSnapshotSchema = z
   .object({
     tasks: z
@@ -125,6 +127,12 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z
     hostAccess: hostAccess.optional(),
     logLinesDropped: counter.optional(),
     metrics: AgentMetricsSnapshotSchema.optional(),
+    // Whole, finite, at most a safe integer (zod's int), one entry per task, bounded as its tasks.
+    taskFuel: z
+      .array(z.object({ taskId, fuelUsed: fuelAmount }))
+      .max(100_000)
+      .refine((list) => new Set(list.map((e) => e.taskId)).size === list.length, 'duplicate task')
+      .optional(),
   })
   .refine(
     // Reservations are parts of the total: an agent claiming more reserved than it has is lying.
@@ -147,7 +155,7 @@ export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
     .optional(),
   reason: z.enum(Object.values(FailureReason) as [FailureReason, ...FailureReason[]]).optional(),
   exitCode: z.number().int().optional(),
-  fuelUsed: z.number().nonnegative().optional(),
+  fuelUsed: fuelAmount.optional(),
   seq: z.number().int(),
   at: epochMs,
 });

@@ -62,6 +62,11 @@ export interface OfferMessage {
   logLinesDropped?: number;
   /** The agent's own metrics (it cannot be scraped behind NAT); the master shows the latest. */
   metrics?: AgentMetricsSnapshot;
+  /**
+   * Fuel its running metered tasks used so far (whole units), for those whose driver knows it.
+   * Believed only for tasks the master placed on this agent.
+   */
+  taskFuel?: { taskId: string; fuelUsed: number }[];
 }
 
 /**

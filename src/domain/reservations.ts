@@ -1,8 +1,8 @@
 // The agent's `--resources` in Mesos's syntax with roles: `cpus(web):2;cpus:2;mem(web):1024;
 // mem:3072;ports:[31000-32000]`. Resources named with a role are reserved to it; `name(*)` and a
 // bare name are unreserved. Pacer's own comma form (`cpus:2,mem:1024`) still parses.
-import type { Resources } from './resources.js';
-import { parsePortRanges, parseResources } from './resources.js';
+import type { PortRange, Resources } from './resources.js';
+import { parsePortRanges, parseResources, withoutPorts } from './resources.js';
 import type { RoleResources } from './roles.js';
 import { UNRESERVED_ROLE, roleNameErrors } from './roles.js';
 
@@ -143,4 +143,81 @@ export function splitFree(options: {
     free[key] = Math.min(reported[key] - unusedReserved[key], byBook);
   }
   return { free, freeReserved };
+}
+
+/** One role's share of an agent: what it holds in total, what its tasks use, what is free. */
+export interface RoleUsage {
+  /** `*` for the unreserved part, else the role the resources are reserved to. */
+  role: string;
+  total: Resources;
+  used: Resources;
+  free: Resources;
+}
+
+/** Ranges of a sorted, duplicate-free list of ports. */
+function rangesOf(ports: number[]): PortRange[] {
+  const ranges: PortRange[] = [];
+  for (const port of ports) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === port - 1) last[1] = port;
+    else ranges.push([port, port]);
+  }
+  return ranges;
+}
+
+/**
+ * An agent's resources per role, `*` first, then each reservation in the agent's order: used and
+ * free as `splitFree` counts them (what the master placed there, lowered by the agent's own free
+ * figure). Ports cannot be reserved, so reserved roles show none.
+ */
+export function usageByRole(options: {
+  total: Resources;
+  reported: Resources;
+  reservations: readonly RoleResources[];
+  held: readonly {
+    resources: Record<ScalarKey, number>;
+    reservationRole?: string;
+    ports: readonly number[];
+  }[];
+}): RoleUsage[] {
+  const { total, reservations, held } = options;
+  const { free, freeReserved } = splitFree(options);
+  // Rounded: differences of fractional cpus would show as 0.30000000000000004.
+  const round = (value: number) => Math.round(value * 1e6) / 1e6;
+  const scalars = (pick: (key: ScalarKey) => number) => ({
+    cpus: round(pick('cpus')),
+    memMiB: round(pick('memMiB')),
+    diskMiB: round(pick('diskMiB')),
+  });
+  const inRange = (port: number) => total.ports.some(([b, e]) => port >= b && port <= e);
+  const heldPorts = [...new Set(held.flatMap((i) => i.ports).filter(inRange))].sort(
+    (a, b) => a - b,
+  );
+  const unreservedTotal = scalars(
+    (key) => total[key] - reservations.reduce((sum, r) => sum + r[key], 0),
+  );
+  const rows: RoleUsage[] = [
+    {
+      role: UNRESERVED_ROLE,
+      total: { ...unreservedTotal, ports: total.ports },
+      used: {
+        ...scalars((key) => Math.max(0, unreservedTotal[key] - free[key])),
+        ports: rangesOf(heldPorts),
+      },
+      free: {
+        ...scalars((key) => Math.max(0, free[key])),
+        ports: withoutPorts(total.ports, heldPorts),
+      },
+    },
+  ];
+  reservations.forEach((r, n) => {
+    const left = freeReserved[n] ?? { role: r.role, cpus: 0, memMiB: 0, diskMiB: 0 };
+    rows.push({
+      role: r.role,
+      total: { ...scalars((key) => r[key]), ports: [] },
+      used: { ...scalars((key) => r[key] - left[key]), ports: [] },
+      free: { ...scalars((key) => left[key]), ports: [] },
+    });
+  });
+  return rows;
 }

@@ -37,6 +37,7 @@ describe('agent reports', () => {
   const statuses: StatusMessage[] = [];
   const health: HealthMessage[] = [];
   const snapshots: [string, NonNullable<OfferMessage['metrics']>][] = [];
+  const fuel: [string, NonNullable<OfferMessage['taskFuel']>][] = [];
   /** Task t-a runs on agent-a, t-b on agent-b. */
   const placed = new Map([
     ['t-a', 'agent-a'],
@@ -50,6 +51,7 @@ describe('agent reports', () => {
     statuses.length = 0;
     health.length = 0;
     snapshots.length = 0;
+    fuel.length = 0;
     reports = createAgentReports({
       bus,
       masterId: 'm',
@@ -65,6 +67,7 @@ describe('agent reports', () => {
       trust,
       logger: silentLogger(),
       onMetrics: (agentId, snapshot) => void snapshots.push([agentId, snapshot]),
+      onTaskFuel: (agentId, entries) => void fuel.push([agentId, entries]),
     });
     reports.start();
   }
@@ -138,6 +141,48 @@ describe('agent reports', () => {
     expect(snapshots).toEqual([['agent-a', metrics]]);
     expect(trust.dropped('agent-a', 'foreign_agent')).toBe(1);
     expect(trust.dropped('agent-a', 'invalid')).toBe(6);
+  });
+
+  it("believes a running task's fuel only of the agent's own tasks, as a whole safe number", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const own = { taskId: 't-a', fuelUsed: 1_234 };
+    for (const bad of [
+      -1,
+      1.5,
+      Number.MAX_SAFE_INTEGER + 2,
+      1e300,
+      '5',
+      null, // NaN and Infinity travel as null in JSON
+    ])
+      await bus.publish(topics.offers('agent-a'), {
+        ...offer('agent-a'),
+        taskFuel: [{ taskId: 't-a', fuelUsed: bad }],
+      });
+    await bus.publish(topics.offers('agent-a'), {
+      ...offer('agent-a'),
+      taskFuel: [own, own],
+    });
+    await bus.publish(topics.offers('agent-a'), {
+      ...offer('agent-a'),
+      taskFuel: Array.from({ length: 100_001 }, (_, n) => ({ taskId: `t-${n}`, fuelUsed: 1 })),
+    });
+    // Another agent's task, and one the master does not know: dropped, only the first counted.
+    await bus.publish(topics.offers('agent-a'), {
+      ...offer('agent-a'),
+      taskFuel: [own, { taskId: 't-b', fuelUsed: 9 }, { taskId: 't-gone', fuelUsed: 9 }],
+    });
+    // An ended task's fuel in its status: the same rules.
+    for (const bad of [-1, 2.5, 1e300])
+      await bus.publish(topics.status('agent-a'), { ...status('agent-a', 't-a'), fuelUsed: bad });
+    await bus.publish(topics.status('agent-a'), { ...status('agent-a', 't-a'), fuelUsed: 7 });
+    await expect.poll(() => fuel.length).toBe(1);
+    await expect.poll(() => statuses.length).toBe(1);
+    expect(statuses[0]?.fuelUsed).toBe(7);
+    expect(fuel).toEqual([['agent-a', [own]]]);
+    expect(trust.dropped('agent-a', 'invalid')).toBe(11);
+    expect(trust.dropped('agent-a', 'foreign_task')).toBe(1);
+    expect(offers).toHaveLength(1);
   });
 
   it('reads nothing of an agent unwatched or revoked', async () => {

@@ -76,6 +76,12 @@ export function createAgentReports(options: {
   liveness: Pick<AgentLiveness, 'onOffer'>;
   trust: AgentTrust;
   logger: Logger;
+  /**
+   * Told the fuel figures of each believed offer, only those of tasks placed on its sender
+   * (figures for another agent's tasks are dropped and counted as `foreign_task`; for tasks the
+   * master does not know, dropped: their kill is on its way).
+   */
+  onTaskFuel?: (agentId: string, entries: { taskId: string; fuelUsed: number }[]) => void;
   /** Told the metric snapshot of each believed offer that has one (its sender's own). */
   onMetrics?: (agentId: string, snapshot: NonNullable<OfferMessage['metrics']>) => void;
   /** Told the age of the newest entry of each batch handled, by stream kind (seconds). */
@@ -116,6 +122,20 @@ export function createAgentReports(options: {
     return true;
   }
 
+  /** The fuel figures about the owner's own tasks; the others are dropped (and counted). */
+  function ownFuel(
+    owner: string,
+    entries: NonNullable<OfferMessage['taskFuel']>,
+  ): NonNullable<OfferMessage['taskFuel']> {
+    return entries.filter(({ taskId }) => {
+      const instance = tracker.byTaskId(taskId);
+      if (instance?.agentId === owner) return true;
+      if (instance)
+        trust.drop({ agentId: owner, reason: 'foreign_task', detail: { type: 'offer', taskId } });
+      return false;
+    });
+  }
+
   async function handle(owner: string, kind: Source['kind'], messages: Report[]): Promise<void> {
     let run: StatusMessage[] = [];
     for (const message of messages) {
@@ -124,6 +144,7 @@ export function createAgentReports(options: {
         case 'offer':
           await liveness.onOffer(message);
           if (message.metrics) options.onMetrics?.(owner, message.metrics);
+          options.onTaskFuel?.(owner, ownFuel(owner, message.taskFuel ?? []));
           break;
         case 'status':
           remember(message.taskId, owner);

@@ -23,6 +23,7 @@ import { createQueueView } from './launch-queue-view.js';
 import { createLeadership } from './leadership.js';
 import { liveState } from './live-state.js';
 import { createAgentDrain } from './agent-drain.js';
+import { createTaskFuel } from './task-fuel.js';
 import { createMasterMetrics } from './metrics/index.js';
 import { createLogReader } from './log-reader.js';
 import { createOrchestrator } from './orchestrator.js';
@@ -176,7 +177,8 @@ export function createMaster(options: MasterOptions) {
     onChange,
   });
 
-  const agentDrain = createAgentDrain({ applier, agents, clock, logger, onChange });
+  const taskFuel = createTaskFuel();
+  const agentDrain = createAgentDrain({ applier, agents, clock, logger, events, onChange });
 
   const readiness = createReadinessChecker({ applier, clock, logger, onChange });
 
@@ -192,6 +194,7 @@ export function createMaster(options: MasterOptions) {
     onRevoked: async (agentId) => {
       agentReports.unwatch(agentId);
       metrics.forgetAgent(agentId);
+      taskFuel.forgetAgent(agentId);
       await liveness.onRevoked(agentId);
     },
     isKnownAgent: (agentId) => agents.get(agentId) !== undefined,
@@ -204,10 +207,17 @@ export function createMaster(options: MasterOptions) {
     tracker,
     statuses,
     health,
-    liveness,
+    liveness: {
+      // Each offer may be the one that shows a draining agent empty.
+      async onOffer(offer) {
+        await liveness.onOffer(offer);
+        agentDrain.observe(offer.agentId);
+      },
+    },
     trust,
     logger,
     onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
+    onTaskFuel: (agentId, entries) => taskFuel.onOffer(agentId, entries),
     onLag: (stream, seconds) => metrics.observeBusLag(stream, seconds),
   });
 
@@ -295,6 +305,7 @@ export function createMaster(options: MasterOptions) {
       agentIdentity: identity,
       roles,
       agentDrain,
+      taskFuel,
       metrics,
     },
     /** Messages dropped from agents, by agent and reason (also at `/metrics`). */

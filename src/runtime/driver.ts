@@ -77,6 +77,12 @@ export interface TaskDriver {
   /** The handle of a known task, or undefined. */
   inspect(taskId: string): TaskHandle | undefined;
   /**
+   * Fuel a running metered task has used so far (Wasm: as of its last host call or fuel slice;
+   * a handler: its requests'), or undefined when the driver does not meter it or the task is
+   * not running. Cheap (no message to the task's thread): called for every task on each offer.
+   */
+  fuelUsed?(taskId: string): number | undefined;
+  /**
    * Re-attaches to a task started by an earlier agent process; false when it is gone. A task
    * that ended while no agent ran is still found: `wait` then reports how it ended. `onLog`
    * receives the lines the task writes from now on (drivers that cannot re-attach ignore it).

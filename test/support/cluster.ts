@@ -106,17 +106,19 @@ export interface StatusEvent {
   taskId: string;
   taskStatus: string;
   message: string;
+  /** Other event types' fields (`followStatusEvents(url, 'agent_drained_event')`). */
+  [field: string]: unknown;
 }
 
 /**
- * Follows the `status_update_event`s of the API at `baseUrl` from the moment it resolves (the
- * stream is attached); `events` grows as they come. `until` waits (waitFor) until `done` holds
- * and ends the stream. Task ids of tasks that end at once are known only from here: a
- * relaunched instance waits hidden (Scheduled) in its backoff.
+ * Follows the `status_update_event`s (or the events of `eventType`) of the API at `baseUrl` from
+ * the moment it resolves (the stream is attached); `events` grows as they come. `until` waits
+ * (waitFor) until `done` holds and ends the stream. Task ids of tasks that end at once are known
+ * only from here: a relaunched instance waits hidden (Scheduled) in its backoff.
  */
-export async function followStatusEvents(baseUrl: string) {
+export async function followStatusEvents(baseUrl: string, eventType = 'status_update_event') {
   const controller = new AbortController();
-  const stream = await fetch(`${baseUrl}/v2/events?event_type=status_update_event`, {
+  const stream = await fetch(`${baseUrl}/v2/events?event_type=${eventType}`, {
     headers: { accept: 'text/event-stream' },
     signal: controller.signal,
   });

@@ -1,4 +1,4 @@
-// One app: its tasks (agent, ports, state, health), versions, the running deployment's progress,
+// One app: its tasks (agent, ports, state, health, fuel used), versions, the running deployment's progress,
 // its logs (tail, follow) and the actions on it (scale, restart, suspend, destroy, kill a task).
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -17,7 +17,11 @@ function health(task: Task): string {
 
 export function AppPage({ id }: { id: string }) {
   const app = useLive(() => call<{ app: App }>('GET', appPath(id)), [id]);
-  const tasks = useLive(() => call<{ tasks: Task[] }>('GET', `${appPath(id)}/tasks`), [id]);
+  // `fuel=true`: Pacer's own `fuelUsed` on each metered task (Marathon's Task JSON has none).
+  const tasks = useLive(
+    () => call<{ tasks: Task[] }>('GET', `${appPath(id)}/tasks?fuel=true`),
+    [id],
+  );
   const versions = useLive(
     () => call<{ versions: string[] }>('GET', `${appPath(id)}/versions`),
     [id],
@@ -98,6 +102,7 @@ export function AppPage({ id }: { id: string }) {
             <th class="wide">Ports</th>
             <th>State</th>
             <th class="wide">Health</th>
+            <th>Fuel used</th>
             <th class="wide">Started</th>
             <th></th>
           </tr>
@@ -115,6 +120,9 @@ export function AppPage({ id }: { id: string }) {
                 <td class="wide">${(t.ports ?? []).join(', ')}</td>
                 <td data-testid="task-state">${t.state}</td>
                 <td class="wide">${health(t)}</td>
+                <td class="num" data-testid="task-fuel">
+                  ${t.fuelUsed === undefined ? '—' : t.fuelUsed.toLocaleString('en')}
+                </td>
                 <td class="wide">${when(t.startedAt ?? t.stagedAt)}</td>
                 <td>
                   <${ActionButton}

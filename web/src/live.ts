@@ -5,6 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, readEvents } from './api.js';
 
 type Listener = (revision: number) => void;
+type EventListener = (type: string, data: string) => void;
+const eventListeners = new Set<EventListener>();
 const listeners = new Set<Listener>();
 let revision = 0;
 let connected = false;
@@ -38,8 +40,9 @@ export function startLive(): void {
       try {
         await readEvents('/v2/events', {
           signal: own.signal,
-          onEvent: (type) => {
+          onEvent: (type, data) => {
             if (!connected) setConnected(true);
+            for (const listener of eventListeners) listener(type, data);
             pauseMs = 500;
             // The stream's opening event: re-read whatever may have changed while away.
             if (type !== 'keep-alive') bump();
@@ -97,4 +100,27 @@ export function useLive<T>(
     };
   }, [...deps, tick]);
   return { ...state, reload: () => setTick((n) => n + 1) };
+}
+
+/**
+ * The latest `max` events of one type seen on the stream since the view mounted (e.g. the
+ * `agent_drained_event`s the agents page announces). Data that is not JSON is skipped.
+ */
+export function useEventsOf<T>(type: string, max = 5): T[] {
+  const [events, setEvents] = useState<T[]>([]);
+  useEffect(() => {
+    const listener: EventListener = (eventType, data) => {
+      if (eventType !== type) return;
+      let event: T;
+      try {
+        event = JSON.parse(data) as T;
+      } catch {
+        return;
+      }
+      setEvents((old) => [...old, event].slice(-max));
+    };
+    eventListeners.add(listener);
+    return () => void eventListeners.delete(listener);
+  }, [type, max]);
+  return events;
 }

@@ -1,9 +1,9 @@
-// The other pages: deployments, agents (with drain), the launch queue, create from JSON, sign-in.
+// The other pages: deployments, agents (resources per role, drain), the launch queue, create from JSON, sign-in.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ApiError, appPath, call, setToken } from './api.js';
 import { ActionButton, ErrorBox, when } from './common.js';
-import { useLive } from './live.js';
+import { useEventsOf, useLive } from './live.js';
 import { href } from './router.js';
 import type { Agent, App, Deployment, QueueItem } from './types.js';
 
@@ -65,18 +65,67 @@ export function DeploymentsPage() {
   </section>`;
 }
 
-function used(agent: Agent, key: 'cpus' | 'mem' | 'disk'): string {
-  const total = agent.resources[key];
-  const free = agent.free[key];
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return `${round(total - free)} / ${round(total)}`;
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** How many ports ranges like `31000-31099` hold. */
+function portCount(ranges: string[]): number {
+  return ranges.reduce((sum, range) => {
+    const [begin = 0, end = begin] = range.split('-').map(Number);
+    return sum + end - begin + 1;
+  }, 0);
+}
+
+/** Used and free per role (`*` = unreserved), one row each: cpus, mem, disk, ports. */
+function RoleResources({ agent }: { agent: Agent }) {
+  const rows = agent.resourcesByRole ?? [];
+  const cell = (row: (typeof rows)[number], key: 'cpus' | 'mem' | 'disk') =>
+    `${round(row.used[key])} / ${round(row.total[key])} (${round(row.free[key])} free)`;
+  return html`<table class="roles" data-testid="role-resources">
+    <thead>
+      <tr>
+        <th>Role</th>
+        <th>CPUs used</th>
+        <th>Mem used (MiB)</th>
+        <th>Disk used (MiB)</th>
+        <th>Ports used</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (row) =>
+          html`<tr data-role=${row.role}>
+            <td>${row.role}</td>
+            <td data-testid="role-cpus">${cell(row, 'cpus')}</td>
+            <td>${cell(row, 'mem')}</td>
+            <td>${cell(row, 'disk')}</td>
+            <td>
+              ${
+                row.total.ports.length === 0
+                  ? '—'
+                  : `${portCount(row.used.ports)} / ${portCount(row.total.ports)} (${portCount(row.free.ports)} free)`
+              }
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 export function AgentsPage() {
   const { data, error, reload } = useLive(() => call<{ agents: Agent[] }>('GET', '/v2/agents'), []);
+  // Pacer's `agent_drained_event`: a draining agent has nothing left on it.
+  const drained = useEventsOf<{ agentId: string; hostname: string; timestamp: string }>(
+    'agent_drained_event',
+  );
   return html`<section>
     <h1>Agents</h1>
     <${ErrorBox} error=${error} />
+    ${drained.map(
+      (e) =>
+        html`<p class="notice" data-testid="drained-event">
+          ${e.hostname || e.agentId} reported drained ${when(e.timestamp)}: nothing runs there.
+        </p>`,
+    )}
     ${data && data.agents.length === 0 && html`<p class="muted">No agent has offered yet.</p>`}
     ${
       data &&
@@ -87,9 +136,7 @@ export function AgentsPage() {
             <tr>
               <th>Agent</th>
               <th>State</th>
-              <th>CPUs used</th>
-              <th>Mem used (MiB)</th>
-              <th class="wide">Disk used (MiB)</th>
+              <th>Resources by role: used / total (free)</th>
               <th class="wide">Attributes</th>
               <th>Tasks</th>
               <th class="wide">Last offer</th>
@@ -113,9 +160,7 @@ export function AgentsPage() {
                       </div>`
                     }
                   </td>
-                  <td>${used(a, 'cpus')}</td>
-                  <td>${used(a, 'mem')}</td>
-                  <td class="wide">${used(a, 'disk')}</td>
+                  <td><${RoleResources} agent=${a} /></td>
                   <td class="wide">
                     ${Object.entries(a.attributes).map(
                       ([k, v]) => html`<span class="label">${k}:${v}</span>`,

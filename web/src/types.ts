@@ -27,6 +27,8 @@ export interface Task {
   stagedAt?: string;
   version?: string;
   healthCheckResults?: { alive: boolean }[];
+  /** Pacer's own (asked for with `?fuel=true`): fuel a metered Wasm task used. */
+  fuelUsed?: number;
 }
 
 export interface Deployment {
@@ -57,6 +59,13 @@ export interface Agent {
   capabilities: string[];
   resources: AgentResources;
   free: AgentResources;
+  /** `*` first, then each reserved role: what it holds, uses and has free on this agent. */
+  resourcesByRole?: {
+    role: string;
+    total: AgentResources;
+    used: AgentResources;
+    free: AgentResources;
+  }[];
   runningTasks: string[];
   lastHeartbeatAt: string;
   drain?: { state: 'draining' | 'drained'; since: string };

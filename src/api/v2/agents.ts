@@ -2,18 +2,25 @@
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
 import { AGENT_ID_PATTERN } from '../../bus/message-schemas.js';
-import { Action, NotFoundError, UnavailableError } from '../../domain/index.js';
-import type { Agent } from '../../domain/index.js';
+import {
+  Action,
+  NotFoundError,
+  UnavailableError,
+  isActive,
+  usageByRole,
+} from '../../domain/index.js';
+import type { Agent, Instance, RoleUsage } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { defineRoutes, on } from '../route.js';
 import { error, json, media } from '../route-docs.js';
 
 /** The JSON of one agent; resources keep Marathon's units (`mem`, `disk` in MiB). */
 export function toAgentJson(
   agent: Agent,
-  drain?: { state: 'draining' | 'drained'; since: string },
+  extra: { drain?: { state: 'draining' | 'drained'; since: string }; usage?: RoleUsage[] } = {},
 ): Record<string, unknown> {
+  const { drain, usage } = extra;
   const resources = (r: Agent['total']) => ({
     cpus: r.cpus,
     mem: r.memMiB,
@@ -35,6 +42,16 @@ export function toAgentJson(
             cpus: r.cpus,
             mem: r.memMiB,
             disk: r.diskMiB,
+          })),
+        }
+      : {}),
+    ...(usage
+      ? {
+          resourcesByRole: usage.map((u) => ({
+            role: u.role,
+            total: resources(u.total),
+            used: resources(u.used),
+            free: resources(u.free),
           })),
         }
       : {}),
@@ -109,14 +126,31 @@ export const AGENTS_ROUTES = defineRoutes({
 });
 
 /** Routes of `/v2/agents`. */
-export function agentsRoutes(deps: ApiDeps): Hono {
+export function agentsRoutes(deps: RouteDeps): Hono {
   const routes = new Hono();
 
   on(routes, AGENTS_ROUTES.listAgents, async (c) => {
     authorize(c, Action.ADMIN);
-    const agents = await deps.store.agents.list();
+    const [agents, snapshot] = await Promise.all([deps.store.agents.list(), deps.reads.snapshot()]);
+    const held = new Map<string, Instance[]>();
+    for (const instance of snapshot.instances) {
+      if (instance.agentId === undefined || !isActive(instance.condition)) continue;
+      const list = held.get(instance.agentId);
+      if (list) list.push(instance);
+      else held.set(instance.agentId, [instance]);
+    }
     return c.json({
-      agents: agents.map((agent) => toAgentJson(agent, deps.agentDrain?.stateOf(agent.agentId))),
+      agents: agents.map((agent) =>
+        toAgentJson(agent, {
+          drain: deps.agentDrain?.stateOf(agent.agentId),
+          usage: usageByRole({
+            total: agent.total,
+            reported: agent.free,
+            reservations: agent.reservations ?? [],
+            held: held.get(agent.agentId) ?? [],
+          }),
+        }),
+      ),
     });
   });
 

@@ -16,11 +16,18 @@ import { authorize, principalOf } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { queryBoolean } from '../request.js';
 import { deploymentResponse, requireApp, unknownApp } from '../responses.js';
-import { hasTask, servicePortsOf, toTaskJson } from './wire/task-json.js';
+import { hasTask, servicePortsOf, taskFuelOf, toTaskJson } from './wire/task-json.js';
 import type { TaskJson } from './wire/task-json.js';
 import { APP_ID, APP_ID_OR_GROUP_STAR, TASK_ID } from '../path-params.js';
 import { defineRoutes, on } from '../route.js';
-import { FORCE, NO_APP, SCALE, WIPE, error, json, textQuery } from '../route-docs.js';
+import { FORCE, NO_APP, SCALE, WIPE, boolQuery, error, json, textQuery } from '../route-docs.js';
+
+/** Pacer's own query parameter: add `fuelUsed` to each task (Marathon's Task JSON lacks it). */
+const FUEL = boolQuery(
+  'fuel',
+  "Pacer: add `fuelUsed` to metered Wasm tasks (the final figure once ended, else the running figure of the agent's last offer).",
+  false,
+);
 
 /** `scale`, `wipe`, `force` of a kill request; `scale` with `wipe` answers 400. */
 export function killOptions(c: Context): KillOptions {
@@ -35,10 +42,11 @@ export function killOptions(c: Context): KillOptions {
   return options;
 }
 
-/** Task JSON of instances, with the service ports of their apps. */
+/** Task JSON of instances, with the service ports of their apps (and `fuelOf`'s fuel). */
 export function tasksJson(
   instances: Instance[],
   appOf: (appId: string) => AppDefinition | undefined,
+  fuelOf?: (instance: Instance) => number | undefined,
 ): TaskJson[] {
   const ports = new Map<string, number[]>();
   const out: TaskJson[] = [];
@@ -49,7 +57,7 @@ export function tasksJson(
       servicePorts = servicePortsOf(appOf(instance.appId));
       ports.set(instance.appId, servicePorts);
     }
-    out.push(toTaskJson(instance, servicePorts));
+    out.push(toTaskJson(instance, servicePorts, fuelOf));
   }
   return out;
 }
@@ -63,6 +71,7 @@ export const APP_TASKS_ROUTES = defineRoutes({
     summary: 'Tasks of an app (`{group}/*` for every app under a group)',
     tag: 'apps',
     params: { id: APP_ID_OR_GROUP_STAR },
+    query: [FUEL],
     answers: { '200': json('The tasks.', 'TaskList'), ...NO_APP },
   },
   killAppTask: {
@@ -100,8 +109,12 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
   const { store, orchestrator, reads } = deps;
   const routes = new Hono();
 
+  const running = (taskId: string) => deps.taskFuel?.fuelUsed(taskId);
+  const withFuel = (instance: Instance) => taskFuelOf(instance, running);
+
   on(routes, APP_TASKS_ROUTES.listAppTasks, async (c) => {
     const raw = c.req.param('id') ?? '';
+    const fuelOf = queryBoolean(c, 'fuel', false) ? withFuel : undefined;
     const group = /^((?:.+\/)|)\*$/.exec(raw);
     if (group) {
       const prefix = canonicalPath(group[1] ?? '');
@@ -112,7 +125,9 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
         snapshot.instances.filter((i) => i.appId.startsWith(under)),
         (i) => [i.appId],
       );
-      return c.json({ tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId)) });
+      return c.json({
+        tasks: tasksJson(instances, (appId) => snapshot.appById.get(appId), fuelOf),
+      });
     }
     const id = canonicalPath(raw);
     authorize(c, Action.VIEW, id);
@@ -121,7 +136,9 @@ export function appTasksRoutes(deps: RouteDeps): Hono {
     if (!app) throw unknownApp(id);
     const servicePorts = servicePortsOf(app);
     const instances = snapshot.instancesByApp.get(id) ?? [];
-    return c.json({ tasks: instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts)) });
+    return c.json({
+      tasks: instances.filter(hasTask).map((i) => toTaskJson(i, servicePorts, fuelOf)),
+    });
   });
 
   on(routes, APP_TASKS_ROUTES.killAppTask, async (c) => {

@@ -987,9 +987,32 @@ export interface components {
                     mem: number;
                     disk: number;
                 }[];
+                /** @description Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports cannot be reserved: only `*` has any. */
+                resourcesByRole?: {
+                    role: string;
+                    total: {
+                        cpus: number;
+                        mem: number;
+                        disk: number;
+                        ports: string[];
+                    };
+                    used: {
+                        cpus: number;
+                        mem: number;
+                        disk: number;
+                        ports: string[];
+                    };
+                    free: {
+                        cpus: number;
+                        mem: number;
+                        disk: number;
+                        ports: string[];
+                    };
+                }[];
                 runningTasks: string[];
                 registeredAt: string;
                 lastHeartbeatAt: string;
+                /** @description `draining` while instances remain, `drained` once nothing runs there (the leader then emits `agent_drained_event` on `/v2/events`). */
                 drain?: {
                     /** @enum {string} */
                     state: "draining" | "drained";
@@ -1762,6 +1785,8 @@ export interface components {
             stagedAt?: string;
             startedAt?: string;
             version?: string;
+            /** @description Pacer's own, only with `?fuel=true` on `/v2/apps/{id}/tasks`: fuel a metered Wasm task used (final once ended, else as of its agent's last offer). */
+            fuelUsed?: number;
         };
         TaskFailure: {
             appId: string;
@@ -2669,7 +2694,10 @@ export interface operations {
     };
     listAppTasks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Pacer: add `fuelUsed` to metered Wasm tasks (the final figure once ended, else the running figure of the agent's last offer). Any case of `true` is true (`True` works). Default false. */
+                fuel?: string;
+            };
             header?: never;
             path: {
                 /** @description App id. It may contain `/` (send it as is or percent-encoded); a leading `/` is optional. `{group}/*` names every app under the group. */

@@ -131,15 +131,16 @@ async function list(ctx: Context): Promise<number> {
 }
 
 async function tasksOf(ctx: Context, id: string): Promise<AppJson[]> {
+  // `fuel=true`: Pacer's own `fuelUsed` on metered Wasm tasks.
   const answer = await ctx.client.GET('/v2/apps/{id}/tasks', {
-    params: { path: { id: pathId(id) } },
+    params: { path: { id: pathId(id) }, query: { fuel: 'true' } },
   });
   return (expectData(answer) as { tasks: AppJson[] }).tasks;
 }
 
 function taskTable(tasks: AppJson[]): string {
   return table(
-    ['TASK', 'HOST', 'PORTS', 'STATE', 'HEALTH', 'STARTED'],
+    ['TASK', 'HOST', 'PORTS', 'STATE', 'HEALTH', 'FUEL USED', 'STARTED'],
     tasks.map((t) => {
       const results = (t.healthCheckResults ?? []) as { alive?: boolean }[];
       const health =
@@ -150,6 +151,7 @@ function taskTable(tasks: AppJson[]): string {
         ((t.ports ?? []) as number[]).join(',') || '-',
         t.state as string,
         health,
+        (t.fuelUsed as number | undefined) ?? '-',
         t.startedAt as string | undefined,
       ];
     }),

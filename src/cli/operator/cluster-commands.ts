@@ -65,6 +65,15 @@ export async function deploymentCommand(ctx: Context, [action, id]: string[]): P
   throw new ConfigError('Usage: pacer deployment list | cancel ID [--force]');
 }
 
+/** `*:1.8cpu,992M,2048D web:1cpu,256M,0D`: what each role has free on the agent. */
+function freeByRole(agent: Json): string {
+  const roles = (agent.resourcesByRole ?? []) as { role: string; free: Json }[];
+  if (roles.length === 0) return '-';
+  return roles
+    .map(({ role, free }) => `${role}:${text(free.cpus)}cpu,${text(free.mem)}M,${text(free.disk)}D`)
+    .join(' ');
+}
+
 export async function agentCommand(ctx: Context, [action, id]: string[]): Promise<number> {
   if ((action === 'drain' || action === 'undrain') && id) {
     const path = action === 'drain' ? '/v2/agents/{agentId}/drain' : '/v2/agents/{agentId}/undrain';
@@ -81,7 +90,16 @@ export async function agentCommand(ctx: Context, [action, id]: string[]): Promis
   const { agents } = expectData(await ctx.client.GET('/v2/agents')) as { agents: Json[] };
   print(ctx.settings, agents, (all) =>
     table(
-      ['ID', 'HOSTNAME', 'STATE', 'CPUS FREE', 'MEM FREE', 'TASKS', 'LAST HEARTBEAT'],
+      [
+        'ID',
+        'HOSTNAME',
+        'STATE',
+        'CPUS FREE',
+        'MEM FREE',
+        'FREE BY ROLE',
+        'TASKS',
+        'LAST HEARTBEAT',
+      ],
       all.map((a) => {
         const free = (a.free ?? {}) as Json;
         const drain = a.drain as Json | undefined;
@@ -91,6 +109,7 @@ export async function agentCommand(ctx: Context, [action, id]: string[]): Promis
           drain ? `${a.state as string},${text(drain.state)}` : (a.state as string),
           free.cpus as number,
           free.mem as number,
+          freeByRole(a),
           ((a.runningTasks ?? []) as unknown[]).length,
           a.lastHeartbeatAt as string,
         ];

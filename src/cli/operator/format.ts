@@ -1,10 +1,23 @@
 // Output of the operator CLI: aligned tables on a terminal, JSON with `--json` for scripts.
 
-/** Columns padded to their widest cell; nothing but the header when there are no rows. */
+/** Control characters shown escaped (`\u001b`): cells hold agents' and users' text. */
+function printable(cell: string): string {
+  return cell.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Columns padded to their widest cell; nothing but the header when there are no rows. A cell's
+ * control characters are escaped: an agent's hostname or an app's label must not drive the
+ * operator's terminal.
+ */
 export function table(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = [
     headers,
-    ...rows.map((row) => row.map((cell) => (cell === undefined ? '-' : String(cell)))),
+    ...rows.map((row) => row.map((cell) => (cell === undefined ? '-' : printable(String(cell))))),
   ];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
   return cells

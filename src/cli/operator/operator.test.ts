@@ -84,4 +84,10 @@ describe('operator output', () => {
       ),
     ).toBe('ID        STATE\n/a        running\n/long/id  -');
   });
+
+  it("escapes control characters in cells (a hostile agent's hostname)", () => {
+    expect(table(['HOSTNAME', 'STATE'], [['\x1b]0;owned\x07edge', 'active']])).toBe(
+      'HOSTNAME                  STATE\n\\u001b]0;owned\\u0007edge  active',
+    );
+  });
 });

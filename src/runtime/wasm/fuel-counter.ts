@@ -9,12 +9,15 @@ import { InstrumentExports } from './worker-messages.js';
  */
 export function fuelCharger(
   counter: () => WebAssembly.Global | undefined,
+  /** Called after each charge: the worker publishes the fuel left for the driver to read. */
+  onCharged?: () => void,
 ): (units: number) => void {
   return (units) => {
     const fuel = counter();
     if (!fuel || !(units > 0)) return;
     fuel.value =
       (fuel.value as bigint) - BigInt(Math.ceil(Math.min(units, Number.MAX_SAFE_INTEGER)));
+    onCharged?.();
   };
 }
 

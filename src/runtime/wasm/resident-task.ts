@@ -9,6 +9,7 @@ import {
   type NetEvent,
   type NetOp,
   InstrumentExports,
+  publishFuelLeft,
   yieldImport,
   type RunOutcome,
   type RunRequest,
@@ -104,7 +105,10 @@ export function startResidentTask(options: {
     diskQuotaBytes: request.diskQuotaBytes,
     control,
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
-    chargeFuel: fuelCharger(() => fuel),
+    chargeFuel: fuelCharger(
+      () => fuel,
+      () => fuel && publishFuelLeft(request.control, (fuel.value as bigint) + reserve),
+    ),
     waiter: {
       isSuspending: true,
       resume() {
@@ -136,6 +140,7 @@ export function startResidentTask(options: {
     const take = reserve < slice ? reserve : slice;
     reserve -= take;
     fuel.value = (fuel.value as bigint) + take;
+    publishFuelLeft(request.control, (fuel.value as bigint) + reserve);
     suspend(undefined); // end of a slice: let the other tasks of this thread run
   };
 

@@ -11,6 +11,7 @@ import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
   InstrumentExports,
+  publishFuelLeft,
   type Collected,
   type CollectRequest,
   type NetDelivery,
@@ -97,7 +98,12 @@ function run(request: RunRequest): void {
     diskQuotaBytes: request.diskQuotaBytes,
     control: new Int32Array(request.control),
     onLog: (stream, lines) => post({ type: 'log', taskId, stream, lines }),
-    chargeFuel: fuelCharger(() => fuel),
+    // A host call is where the guest's counter can be read: published for a running task's
+    // fuel used (a tight loop without host calls shows its fuel at its next call or its end).
+    chargeFuel: fuelCharger(
+      () => fuel,
+      () => fuel && publishFuelLeft(request.control, fuel.value as bigint),
+    ),
   });
   let instance: WebAssembly.Instance | undefined;
   let outcome: RunOutcome;

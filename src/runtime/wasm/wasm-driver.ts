@@ -34,6 +34,7 @@ import type {
   RunRequest,
   WorkerEvent,
 } from './worker-messages.js';
+import { CONTROL_BYTES, publishFuelLeft, readFuelLeft } from './worker-messages.js';
 import { createNetHost, type NetHost } from './net-host.js';
 import { NET_WAKE_INDEX } from './wasi/waiter.js';
 import {
@@ -206,7 +207,8 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     const budget = record.fuelBudget;
     if (budget === undefined || fuelLeft === undefined) return undefined;
     const used = budget - fuelLeft;
-    return Number(used > budget ? budget : used);
+    // Reported over the bus as a safe integer (the master refuses anything else).
+    return Math.min(Number(used > budget ? budget : used), Number.MAX_SAFE_INTEGER);
   }
 
   function exitOf(record: WasmTask, event: Extract<WorkerEvent, { type: 'exit' }>): TaskExit {
@@ -272,8 +274,11 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         message: failureMessage(FailureReason.TIMEOUT, `ran past its wall-clock limit of ${ms} ms`),
       };
     }
-    // A handler's fuel is its requests' (a socket or plain task's is reported by its thread).
-    const fuelUsed = record.wagiFuelUsed;
+    // A handler's fuel is its requests'; a task whose thread was ended (killed, not stopped at a
+    // slice's end) has the figure its thread last published.
+    const fuelUsed = record.wagi
+      ? record.wagiFuelUsed
+      : fuelUsedOf(record, readFuelLeft(record.control));
     return {
       state: 'TASK_KILLED',
       reason: FailureReason.KILLED,
@@ -502,7 +507,10 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         appEnv: spec.env,
         runInstance: (params) => runInstance(record, params),
         onRequest: (figures) => {
-          record.wagiFuelUsed = (record.wagiFuelUsed ?? 0) + (figures.fuelUsed ?? 0);
+          record.wagiFuelUsed = Math.min(
+            (record.wagiFuelUsed ?? 0) + (figures.fuelUsed ?? 0),
+            Number.MAX_SAFE_INTEGER,
+          );
           options.onRequest?.(spec.taskId, figures);
         },
       });
@@ -533,13 +541,15 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         fuelBudget: shouldMeterFuel
           ? (spec.limits.fuel ?? options.defaultFuel ?? defaultFuelBudget)
           : undefined,
-        // [0] stop flag, [1] socket wake counter (wasi/waiter.ts).
-        control: new SharedArrayBuffer(8),
+        // [0] stop flag, [1] socket wake counter (wasi/waiter.ts), then the fuel left.
+        control: new SharedArrayBuffer(CONTROL_BYTES),
         // A handler task runs no instance of its own (each request does): nothing to stop on a thread.
         isResident: prepared.isResumable && !isWagi,
         exited,
         resolveExit,
       };
+      // Nothing used yet: the worker publishes the fuel left from its first host call on.
+      if (record.fuelBudget !== undefined) publishFuelLeft(record.control, record.fuelBudget);
       if (isWagi) return startWagi(record, argv);
       tasks.set(spec.taskId, record);
       if (isSocketMode) {
@@ -634,6 +644,14 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
 
     inspect(taskId) {
       return tasks.get(taskId)?.handle;
+    },
+
+    fuelUsed(taskId) {
+      const record = tasks.get(taskId);
+      if (!record || record.exit) return undefined;
+      // A handler's fuel is its requests' so far; a thread's is what its worker last published.
+      if (record.wagi) return record.wagiFuelUsed ?? 0;
+      return fuelUsedOf(record, readFuelLeft(record.control));
     },
 
     async recover() {

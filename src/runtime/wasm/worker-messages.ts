@@ -155,3 +155,23 @@ export const AsyncifyExports = {
   stopRewind: 'asyncify_stop_rewind',
   state: 'asyncify_get_state',
 } as const;
+
+/**
+ * A task's control buffer: [0] stop flag and [1] socket wake counter (int32, wasi/waiter.ts),
+ * then at byte 8 the fuel left as of the guest's last host call or slice end (int64), which the
+ * worker publishes and the driver reads for a running task's fuel used (`TaskDriver.fuelUsed`).
+ */
+export const CONTROL_BYTES = 16;
+const FUEL_LEFT_OFFSET = 8;
+
+/** Publishes the fuel left (worker side); a buffer without the slot (a handler's request) is skipped. */
+export function publishFuelLeft(control: SharedArrayBuffer, fuelLeft: bigint): void {
+  if (control.byteLength < CONTROL_BYTES) return;
+  Atomics.store(new BigInt64Array(control, FUEL_LEFT_OFFSET, 1), 0, fuelLeft);
+}
+
+/** The fuel left last published (driver side). */
+export function readFuelLeft(control: SharedArrayBuffer): bigint | undefined {
+  if (control.byteLength < CONTROL_BYTES) return undefined;
+  return Atomics.load(new BigInt64Array(control, FUEL_LEFT_OFFSET, 1), 0);
+}

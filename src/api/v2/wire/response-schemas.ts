@@ -84,6 +84,10 @@ export const TaskSchema = z
     stagedAt: timestamp.optional(),
     startedAt: timestamp.optional(),
     version: timestamp.optional(),
+    fuelUsed: z.number().int().nonnegative().optional().meta({
+      description:
+        "Pacer's own, only with `?fuel=true` on `/v2/apps/{id}/tasks`: fuel a metered Wasm task used (final once ended, else as of its agent's last offer).",
+    }),
   })
   .register(responseSchemas, { id: 'Task', description: 'A task in Marathon’s shape.' });
 
@@ -253,10 +257,27 @@ export const AgentListSchema = z
             z.object({ role: z.string(), cpus: z.number(), mem: z.number(), disk: z.number() }),
           )
           .optional(),
+        resourcesByRole: z
+          .array(
+            z.object({
+              role: z.string(),
+              total: AgentResourcesSchema,
+              used: AgentResourcesSchema,
+              free: AgentResourcesSchema,
+            }),
+          )
+          .optional()
+          .meta({
+            description:
+              'Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports cannot be reserved: only `*` has any.',
+          }),
         runningTasks: z.array(z.string()),
         registeredAt: timestamp,
         lastHeartbeatAt: timestamp,
-        drain: AgentDrainStateSchema.optional(),
+        drain: AgentDrainStateSchema.optional().meta({
+          description:
+            '`draining` while instances remain, `drained` once nothing runs there (the leader then emits `agent_drained_event` on `/v2/events`).',
+        }),
       }),
     ),
   })

@@ -19,6 +19,8 @@ export interface TaskJson {
   stagedAt?: string;
   startedAt?: string;
   version?: string;
+  /** Pacer's own, only when asked for (`?fuel=true`): fuel a metered Wasm task has used. */
+  fuelUsed?: number;
 }
 
 /**
@@ -43,8 +45,28 @@ export function servicePortsOf(app: AppDefinition | undefined): number[] {
   return (app.container?.portMappings ?? []).map((m) => m.servicePort ?? 0);
 }
 
-/** The Task JSON of an instance's current task. */
-export function toTaskJson(instance: Instance, servicePorts: number[]): TaskJson {
+/**
+ * Fuel of an instance's current task: its final figure once it ended (its status carried it),
+ * else the running figure its agent last reported (`running`), else undefined.
+ */
+export function taskFuelOf(
+  instance: Instance,
+  running?: (taskId: string) => number | undefined,
+): number | undefined {
+  const taskId = currentTaskId(instance);
+  if (instance.lastTaskFuel?.taskId === taskId) return instance.lastTaskFuel.fuelUsed;
+  return running?.(taskId);
+}
+
+/**
+ * The Task JSON of an instance's current task. `fuelOf` adds Pacer's `fuelUsed` (asked for
+ * with `?fuel=true`): Marathon's clients never ask, so they never see a field Marathon lacks.
+ */
+export function toTaskJson(
+  instance: Instance,
+  servicePorts: number[],
+  fuelOf?: (instance: Instance) => number | undefined,
+): TaskJson {
   const isLive = isActive(instance.condition);
   const task: TaskJson = {
     appId: instance.appId,
@@ -72,5 +94,7 @@ export function toTaskJson(instance: Instance, servicePorts: number[]): TaskJson
     if (instance.startedAt !== undefined) task.startedAt = instance.startedAt;
     task.version = instance.appVersion;
   }
+  const fuelUsed = fuelOf?.(instance);
+  if (fuelUsed !== undefined) task.fuelUsed = fuelUsed;
   return task;
 }
