@@ -37,6 +37,8 @@ describe('agent reports', () => {
   const statuses: StatusMessage[] = [];
   const health: HealthMessage[] = [];
   const snapshots: [string, NonNullable<OfferMessage['metrics']>][] = [];
+  /** Commands the reader sent agents: acknowledgements and requests to resend. */
+  const sent: string[] = [];
   /** Task t-a runs on agent-a, t-b on agent-b. */
   const placed = new Map([
     ['t-a', 'agent-a'],
@@ -50,6 +52,7 @@ describe('agent reports', () => {
     statuses.length = 0;
     health.length = 0;
     snapshots.length = 0;
+    sent.length = 0;
     reports = createAgentReports({
       bus,
       masterId: 'm',
@@ -63,6 +66,10 @@ describe('agent reports', () => {
       health: { handle: async (message) => void health.push(message) },
       liveness: { onOffer: async (message) => void offers.push(message) },
       trust,
+      commands: {
+        ack: async (agentId, seq) => void sent.push(`${agentId} ack ${seq}`),
+        resend: async (agentId) => void sent.push(`${agentId} resend`),
+      },
       logger: silentLogger(),
       onMetrics: (agentId, snapshot) => void snapshots.push([agentId, snapshot]),
     });
@@ -92,6 +99,46 @@ describe('agent reports', () => {
     expect(offers.map((o) => o.agentId)).toEqual(['agent-a']);
     expect(statuses.map((s) => s.taskId)).toEqual(['t-a', 't-unknown']);
     expect(health).toHaveLength(1);
+  });
+
+  it("applies an outbox's updates in order and once, acknowledges them, and asks again for a gap", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const update = (seq: number, prev: number, acked = 0): StatusMessage => ({
+      ...status('agent-a', `t-${seq}`),
+      seq,
+      prev,
+      acked,
+    });
+    // 11 and 12 in order; 12 again (a replay: skipped); 14 before its predecessor 13 (a gap).
+    for (const message of [update(11, 0), update(12, 11), update(12, 11), update(14, 13)])
+      await bus.publish(topics.status('agent-a'), message);
+    await expect.poll(() => sent).toContain('agent-a resend');
+    expect(statuses.map((s) => s.seq)).toEqual([11, 12]);
+    expect(sent).toContain('agent-a ack 12');
+    // The replay of the outbox: 13 and 14 now come after 12, and take effect.
+    for (const message of [update(13, 12, 12), update(14, 13, 12)])
+      await bus.publish(topics.status('agent-a'), message);
+    await expect.poll(() => statuses.map((s) => s.seq)).toEqual([11, 12, 13, 14]);
+    await expect.poll(() => sent).toContain('agent-a ack 14');
+  });
+
+  it('as a new leader, starts at the head of an outbox and not in its middle', async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const update = (seq: number, prev: number, acked: number): StatusMessage => ({
+      ...status('agent-a', `t-${seq}`),
+      seq,
+      prev,
+      acked,
+    });
+    // 21 follows 20, which no master acknowledged to the agent (it said 19): perhaps lost.
+    await bus.publish(topics.status('agent-a'), update(21, 20, 19));
+    await expect.poll(() => sent).toEqual(['agent-a resend']);
+    expect(statuses).toEqual([]);
+    await bus.publish(topics.status('agent-a'), update(20, 19, 19));
+    await bus.publish(topics.status('agent-a'), update(21, 20, 19));
+    await expect.poll(() => statuses.map((s) => s.seq)).toEqual([20, 21]);
   });
 
   it('drops and counts what names another agent, its task, the wrong stream or no valid shape', async () => {

@@ -206,6 +206,7 @@ export function createMaster(options: MasterOptions) {
     health,
     liveness,
     trust,
+    commands,
     logger,
     onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
     onLag: (stream, seconds) => metrics.observeBusLag(stream, seconds),
