@@ -11,7 +11,6 @@ import type {
   LaunchCommand,
   LogMessage,
   OfferMessage,
-  StatusMessage,
 } from '../bus/index.js';
 import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';

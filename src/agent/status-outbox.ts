@@ -125,26 +125,18 @@ function parseLine(text: string): Line | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const line = value as Partial<Line> & { m?: unknown; t?: unknown; n?: unknown; acked?: unknown };
+  const line = value as Record<string, unknown>;
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null;
   if (typeof line.seq !== 'number' || !Number.isSafeInteger(line.seq)) return undefined;
-  switch (line.k) {
-    case 's':
-      return typeof line.m === 'object' && line.m !== null ? (line as Line) : undefined;
-    case 'l':
-      return typeof line.m === 'object' &&
-        line.m !== null &&
-        typeof line.t === 'string' &&
-        typeof line.n === 'number'
-        ? (line as Line)
-        : undefined;
-    case 'a':
-    case 'd':
-      return line as Line;
-    case 'h':
-      return typeof line.acked === 'number' ? (line as Line) : undefined;
-    default:
-      return undefined;
+  const kind = line.k;
+  if (kind === 's') return isObject(line.m) ? (line as Line) : undefined;
+  if (kind === 'l') {
+    const isShaped = isObject(line.m) && typeof line.t === 'string' && typeof line.n === 'number';
+    return isShaped ? (line as Line) : undefined;
   }
+  if (kind === 'a' || kind === 'd') return line as Line;
+  if (kind === 'h') return typeof line.acked === 'number' ? (line as Line) : undefined;
+  return undefined;
 }
 
 /** Opens (and reads back) the agent's outbox; sending starts with a replay of what it holds. */
