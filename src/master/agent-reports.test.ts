@@ -141,6 +141,34 @@ describe('agent reports', () => {
     await expect.poll(() => statuses.map((s) => s.seq)).toEqual([20, 21]);
   });
 
+  it("keeps one agent's outbox numbers from fencing another's, and refuses odd ones", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    reports.watch('agent-b');
+    // agent-b claims a huge number first: only its own later updates could be skipped.
+    const huge = { ...status('agent-b', 't-b'), seq: Number.MAX_SAFE_INTEGER, prev: 0, acked: 0 };
+    await bus.publish(topics.status('agent-b'), huge);
+    await bus.publish(topics.status('agent-a'), {
+      ...status('agent-a', 't-a'),
+      seq: 5,
+      prev: 0,
+      acked: 0,
+    });
+    await expect.poll(() => statuses.map((s) => s.agentId).sort()).toEqual(['agent-a', 'agent-b']);
+    expect(sent.sort()).toEqual(['agent-a ack 5', `agent-b ack ${Number.MAX_SAFE_INTEGER}`]);
+    // Not whole, not safe, not numbers: refused at the schema, like any malformed update.
+    for (const odd of [{ prev: 1.5 }, { prev: 2 ** 60 }, { acked: 'x' }, { seq: 2 ** 60 }])
+      await bus.publish(topics.status('agent-a'), { ...status('agent-a', 't-a'), ...odd });
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), endedTaskIds: [7] });
+    await bus.publish(topics.offers('agent-a'), {
+      ...offer('agent-a'),
+      endedTaskIds: Array.from({ length: 100_001 }, (_, i) => `t-${i}`),
+    });
+    await expect.poll(() => trust.dropped('agent-a', 'invalid')).toBe(6);
+    expect(statuses).toHaveLength(2);
+    expect(offers).toEqual([]);
+  });
+
   it('drops and counts what names another agent, its task, the wrong stream or no valid shape', async () => {
     start({ isIdentityRequired: true });
     reports.watch('agent-a');
