@@ -22,7 +22,7 @@ export const topics = {
   offers: (agentId: string) => `agent:${agentId}:offers`,
   /** one agent → master: status updates and health results of its tasks. */
   status: (agentId: string) => `agent:${agentId}:status`,
-  /** master → one agent: launch, kill, reconcile. */
+  /** master → one agent: launch, kill, reconcile, and acknowledgements of its status updates. */
   commands: (agentId: string) => `agent:${agentId}:commands`,
   /** one agent → readers: stdout/stderr lines of one task it runs. */
   logs: (agentId: string, taskId: string) => `agent:${agentId}:logs:${taskId}`,
