@@ -393,7 +393,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await Promise.all([...runners.values()].map((r) => r.kill()));
         for (const driver of drivers.values()) await driver.close();
       }
-      // After the kills: their final statuses are on disk for the next start to send.
+      // What is queued is written; ends reported after this (tasks still stopping) are not kept:
+      // the next start finds their records and reports them gone.
       await outbox.close();
       logger.info({ agentId }, 'agent stopped');
     },
