@@ -11,7 +11,6 @@ import type {
   LaunchCommand,
   LogMessage,
   OfferMessage,
-  StatusMessage,
 } from '../bus/index.js';
 import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
@@ -20,6 +19,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
 import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
+import { openStatusOutbox, type OutboxLimits } from './status-outbox.js';
 import { defaultAgentLimits, type AgentLimits } from './task-limits.js';
 import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
 
@@ -53,6 +53,8 @@ export interface AgentOptions {
   limits?: AgentLimits;
   /** What the operator lets container tasks reach on this host; advertised in every offer. */
   hostAccess?: HostAccess;
+  /** Bounds and timing of the on-disk outbox of status updates (`defaultOutboxLimits`). */
+  outbox?: Partial<OutboxLimits>;
 }
 
 export interface RunningAgent {
@@ -99,8 +101,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let logBytesDropped = 0;
   /** Fuel of the Wasm tasks that ended here (reported in their final status). */
   let fuelUsed = 0;
-  // Increasing across restarts too (clock-based start), so the master can order updates.
-  let seq = clock.now() * 1000;
+  // Status updates (and log batches while the link is down) wait on disk until acknowledged;
+  // what an earlier process of this agent left there is replayed first.
+  const outbox = await openStatusOutbox({
+    bus,
+    agentId,
+    dir: workDir,
+    clock,
+    logger,
+    ...(options.outbox ? { limits: options.outbox } : {}),
+  });
   let stopping = false;
   const startedAt = clock.now();
 
@@ -115,15 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   function sendStatus(taskId: string, report: TaskReport): void {
     if (report.fuelUsed !== undefined) fuelUsed += report.fuelUsed;
-    const message: StatusMessage = {
-      type: 'status',
-      agentId,
-      taskId,
-      seq: ++seq,
-      at: clock.now(),
-      ...report,
-    };
-    publish(message, topics.status(agentId));
+    outbox.status({ type: 'status', agentId, taskId, at: clock.now(), ...report });
   }
 
   function free(): Resources {
@@ -174,6 +176,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   async function offer(): Promise<void> {
     const fuel = taskFuel();
+    const endedTaskIds = outbox.endedTaskIds();
     const message: OfferMessage = {
       type: 'offer',
       agentId,
@@ -186,6 +189,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ...(options.reservations?.length ? { reservations: options.reservations } : {}),
       runningTaskIds: [...runners.keys()],
       ...(fuel.length > 0 ? { taskFuel: fuel } : {}),
+      ...(endedTaskIds.length > 0 ? { endedTaskIds } : {}),
       sentAt: clock.now(),
       startedAt,
       logLinesDropped,
@@ -234,11 +238,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const logs = createLogPacer({
       clock,
       limits: logLimits,
-      publish: (message: LogMessage, maxLen) =>
-        bus.publish(topics.logs(agentId, taskId), message, { maxLen }).then(
-          () => undefined,
-          (error: unknown) => logger.warn({ err: error, taskId }, 'could not publish logs'),
-        ),
+      // Never rejects: while the link is down, batches wait in the outbox.
+      publish: (message: LogMessage, maxLen) => outbox.logs(taskId, message, maxLen),
       onDropped: (count, bytes) => {
         logLinesDropped += count;
         logBytesDropped += bytes;
@@ -351,6 +352,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         for (const [taskId, runner] of runners) sendStatus(taskId, { state: runner.state() });
         return;
       }
+      case 'ack':
+        outbox.ack(command.seq);
+        return;
+      case 'resend':
+        outbox.resend();
+        return;
       default:
         logger.error({ command }, 'unknown command');
     }
@@ -398,6 +405,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await Promise.all([...runners.values()].map((r) => r.kill()));
         for (const driver of drivers.values()) await driver.close();
       }
+      // What is queued is written; ends reported after this (tasks still stopping) are not kept:
+      // the next start finds their records and reports them gone.
+      await outbox.close();
       logger.info({ agentId }, 'agent stopped');
     },
   };

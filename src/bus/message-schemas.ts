@@ -120,6 +120,7 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z
       .refine((list) => new Set(list.map((r) => r.role)).size === list.length, 'duplicate role')
       .optional(),
     runningTaskIds: z.array(taskId).max(100_000),
+    endedTaskIds: z.array(taskId).max(100_000).optional(),
     sentAt: epochMs,
     startedAt: epochMs,
     // Both were dropped by the schema before (zod strips unknown keys): placement then saw no
@@ -157,6 +158,8 @@ export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
   exitCode: z.number().int().optional(),
   fuelUsed: fuelAmount.optional(),
   seq: z.number().int(),
+  prev: z.number().int().optional(),
+  acked: z.number().int().optional(),
   at: epochMs,
 });
 
@@ -215,4 +218,6 @@ export const CommandMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('kill'), taskId }),
   z.object({ type: z.literal('reconcile'), taskIds: z.array(taskId) }),
+  z.object({ type: z.literal('ack'), seq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('resend') }),
 ]) as unknown as MessageSchema<CommandMessage>;

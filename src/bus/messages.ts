@@ -22,7 +22,7 @@ export const topics = {
   offers: (agentId: string) => `agent:${agentId}:offers`,
   /** one agent → master: status updates and health results of its tasks. */
   status: (agentId: string) => `agent:${agentId}:status`,
-  /** master → one agent: launch, kill, reconcile. */
+  /** master → one agent: launch, kill, reconcile, and acknowledgements of its status updates. */
   commands: (agentId: string) => `agent:${agentId}:commands`,
   /** one agent → readers: stdout/stderr lines of one task it runs. */
   logs: (agentId: string, taskId: string) => `agent:${agentId}:logs:${taskId}`,
@@ -60,6 +60,11 @@ export interface OfferMessage {
   startedAt: number;
   /** Log lines this agent process dropped over its tasks' rate limits (a counter). */
   logLinesDropped?: number;
+  /**
+   * Tasks that ended here whose final status the master has not acknowledged yet: it is in the
+   * agent's outbox, on its way. Not running, and not missing either (absent: none).
+   */
+  endedTaskIds?: string[];
   /** The agent's own metrics (it cannot be scraped behind NAT); the master shows the latest. */
   metrics?: AgentMetricsSnapshot;
   /**
@@ -98,8 +103,19 @@ export interface StatusMessage {
   reason?: FailureReason;
   exitCode?: number;
   fuelUsed?: number;
-  /** Per-task sequence number, increasing; duplicates and older updates are ignored. */
+  /**
+   * The agent's sequence number, increasing over all its updates (and across its restarts);
+   * per task, duplicates and older updates are ignored.
+   */
   seq: number;
+  /**
+   * The outbox's order (agent/status-outbox.ts): the `seq` of the update this agent sent before
+   * this one and still holds, or the last one the master acknowledged. The master applies this
+   * one only once it has applied that one, so updates take effect in order and once.
+   */
+  prev?: number;
+  /** With `prev`: the last acknowledgement this agent received (from any master). */
+  acked?: number;
   /** Agent's clock, epoch ms. */
   at: number;
 }
@@ -153,7 +169,19 @@ export interface ReconcileCommand {
   taskIds: string[];
 }
 
-export type CommandMessage = LaunchCommand | KillCommand | ReconcileCommand;
+/** The master has applied this agent's status updates up to `seq`: the agent may forget them. */
+export interface AckCommand {
+  type: 'ack';
+  seq: number;
+}
+
+/** The master misses some of this agent's status updates: send what is held again, in order. */
+export interface ResendCommand {
+  type: 'resend';
+}
+
+export type CommandMessage =
+  LaunchCommand | KillCommand | ReconcileCommand | AckCommand | ResendCommand;
 
 /** One line of a task's output. */
 export interface LogMessageLine {

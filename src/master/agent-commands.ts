@@ -23,6 +23,10 @@ export interface AgentCommands {
   launch(agentId: string, command: LaunchCommand): Promise<boolean>;
   kill(agentId: string, taskId: string): Promise<void>;
   reconcile(agentId: string, taskIds: string[]): Promise<void>;
+  /** Tells the agent its status updates up to `seq` are applied (its outbox forgets them). */
+  ack(agentId: string, seq: number): Promise<void>;
+  /** Asks the agent to send its unacknowledged status updates again, in order. */
+  resend(agentId: string): Promise<void>;
 }
 
 export function createAgentCommands(options: {
@@ -65,5 +69,7 @@ export function createAgentCommands(options: {
     },
     kill: (agentId, taskId) => send(agentId, { type: 'kill', taskId }),
     reconcile: (agentId, taskIds) => send(agentId, { type: 'reconcile', taskIds }),
+    ack: (agentId, seq) => send(agentId, { type: 'ack', seq }),
+    resend: (agentId) => send(agentId, { type: 'resend' }),
   };
 }

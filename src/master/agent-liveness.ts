@@ -109,14 +109,20 @@ export function createAgentLiveness(options: {
       return isBack ? [instance] : [];
     });
 
-  /** Placed on the agent but not in its offer: gone (after a grace for launches in flight). */
+  /**
+   * Placed on the agent but not in its offer: gone (after a grace for launches in flight). A task
+   * whose final status is still in the agent's outbox (`endedTaskIds`) is not missing: that
+   * status is on its way, and says how it ended.
+   */
   const missingOn = (offer: OfferMessage, reported: Set<string>) => {
     const now = clock.now();
+    const ended = new Set(offer.endedTaskIds);
     return tracker.all().filter(
       (i) =>
         i.agentId === offer.agentId &&
         (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
         !reported.has(currentTaskId(i)) &&
+        !ended.has(currentTaskId(i)) &&
         // Launched before this agent process started: it did not survive the restart.
         (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
           now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),

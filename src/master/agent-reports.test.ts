@@ -38,6 +38,8 @@ describe('agent reports', () => {
   const health: HealthMessage[] = [];
   const snapshots: [string, NonNullable<OfferMessage['metrics']>][] = [];
   const fuel: [string, NonNullable<OfferMessage['taskFuel']>][] = [];
+  /** Commands the reader sent agents: acknowledgements and requests to resend. */
+  const sent: string[] = [];
   /** Task t-a runs on agent-a, t-b on agent-b. */
   const placed = new Map([
     ['t-a', 'agent-a'],
@@ -52,6 +54,7 @@ describe('agent reports', () => {
     health.length = 0;
     snapshots.length = 0;
     fuel.length = 0;
+    sent.length = 0;
     reports = createAgentReports({
       bus,
       masterId: 'm',
@@ -65,6 +68,10 @@ describe('agent reports', () => {
       health: { handle: async (message) => void health.push(message) },
       liveness: { onOffer: async (message) => void offers.push(message) },
       trust,
+      commands: {
+        ack: async (agentId, seq) => void sent.push(`${agentId} ack ${seq}`),
+        resend: async (agentId) => void sent.push(`${agentId} resend`),
+      },
       logger: silentLogger(),
       onMetrics: (agentId, snapshot) => void snapshots.push([agentId, snapshot]),
       onTaskFuel: (agentId, entries) => void fuel.push([agentId, entries]),
@@ -95,6 +102,74 @@ describe('agent reports', () => {
     expect(offers.map((o) => o.agentId)).toEqual(['agent-a']);
     expect(statuses.map((s) => s.taskId)).toEqual(['t-a', 't-unknown']);
     expect(health).toHaveLength(1);
+  });
+
+  it("applies an outbox's updates in order and once, acknowledges them, and asks again for a gap", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const update = (seq: number, prev: number, acked = 0): StatusMessage => ({
+      ...status('agent-a', `t-${seq}`),
+      seq,
+      prev,
+      acked,
+    });
+    // 11 and 12 in order; 12 again (a replay: skipped); 14 before its predecessor 13 (a gap).
+    for (const message of [update(11, 0), update(12, 11), update(12, 11), update(14, 13)])
+      await bus.publish(topics.status('agent-a'), message);
+    await expect.poll(() => sent).toContain('agent-a resend');
+    expect(statuses.map((s) => s.seq)).toEqual([11, 12]);
+    expect(sent).toContain('agent-a ack 12');
+    // The replay of the outbox: 13 and 14 now come after 12, and take effect.
+    for (const message of [update(13, 12, 12), update(14, 13, 12)])
+      await bus.publish(topics.status('agent-a'), message);
+    await expect.poll(() => statuses.map((s) => s.seq)).toEqual([11, 12, 13, 14]);
+    await expect.poll(() => sent).toContain('agent-a ack 14');
+  });
+
+  it('as a new leader, starts at the head of an outbox and not in its middle', async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const update = (seq: number, prev: number, acked: number): StatusMessage => ({
+      ...status('agent-a', `t-${seq}`),
+      seq,
+      prev,
+      acked,
+    });
+    // 21 follows 20, which no master acknowledged to the agent (it said 19): perhaps lost.
+    await bus.publish(topics.status('agent-a'), update(21, 20, 19));
+    await expect.poll(() => sent).toEqual(['agent-a resend']);
+    expect(statuses).toEqual([]);
+    await bus.publish(topics.status('agent-a'), update(20, 19, 19));
+    await bus.publish(topics.status('agent-a'), update(21, 20, 19));
+    await expect.poll(() => statuses.map((s) => s.seq)).toEqual([20, 21]);
+  });
+
+  it("keeps one agent's outbox numbers from fencing another's, and refuses odd ones", async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    reports.watch('agent-b');
+    // agent-b claims a huge number first: only its own later updates could be skipped.
+    const huge = { ...status('agent-b', 't-b'), seq: Number.MAX_SAFE_INTEGER, prev: 0, acked: 0 };
+    await bus.publish(topics.status('agent-b'), huge);
+    await bus.publish(topics.status('agent-a'), {
+      ...status('agent-a', 't-a'),
+      seq: 5,
+      prev: 0,
+      acked: 0,
+    });
+    await expect.poll(() => statuses.map((s) => s.agentId).sort()).toEqual(['agent-a', 'agent-b']);
+    expect(sent.sort()).toEqual(['agent-a ack 5', `agent-b ack ${Number.MAX_SAFE_INTEGER}`]);
+    // Not whole, not safe, not numbers: refused at the schema, like any malformed update.
+    for (const odd of [{ prev: 1.5 }, { prev: 2 ** 60 }, { acked: 'x' }, { seq: 2 ** 60 }])
+      await bus.publish(topics.status('agent-a'), { ...status('agent-a', 't-a'), ...odd });
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), endedTaskIds: [7] });
+    await bus.publish(topics.offers('agent-a'), {
+      ...offer('agent-a'),
+      endedTaskIds: Array.from({ length: 100_001 }, (_, i) => `t-${i}`),
+    });
+    await expect.poll(() => trust.dropped('agent-a', 'invalid')).toBe(6);
+    expect(statuses).toHaveLength(2);
+    expect(offers).toEqual([]);
   });
 
   it('drops and counts what names another agent, its task, the wrong stream or no valid shape', async () => {

@@ -3,7 +3,9 @@
 // the stream's owner owns: its own agent id, tasks placed on it. The rest is dropped and counted.
 //
 //   agent:<id>:offers ─┐  schema (zod) ─► owner check ─► liveness.onOffer
-//   agent:<id>:status ─┘                          └────► statuses.handleMany / health.handle
+//   agent:<id>:status ─┘                          └────► fence (order, once) ─► statuses.handleMany
+//                                                        │  then ack (or resend) ─► the agent
+//                                                        └────► health.handle
 //   agents (announce; only when identity is not required) ─► watch(id)
 import type {
   AnnounceMessage,
@@ -22,11 +24,13 @@ import {
   topics,
 } from '../bus/index.js';
 import type { Logger } from '../lib/index.js';
+import type { AgentCommands } from './agent-commands.js';
 import type { AgentLiveness } from './agent-liveness.js';
 import type { AgentTrust } from './agent-trust.js';
 import type { HealthHandler } from './health-handler.js';
 import type { InstanceView } from './applier/index.js';
 import type { StatusHandler } from './status-handler.js';
+import { createStatusFence } from './status-fence.js';
 
 export interface AgentReports {
   /** Starts reading the agent's streams (now, or when `start` is called). Idempotent. */
@@ -75,6 +79,8 @@ export function createAgentReports(options: {
   health: HealthHandler;
   liveness: Pick<AgentLiveness, 'onOffer'>;
   trust: AgentTrust;
+  /** Acknowledges applied status updates to their agent's outbox (or asks for them again). */
+  commands: Pick<AgentCommands, 'ack' | 'resend'>;
   logger: Logger;
   /**
    * Told the fuel figures of each believed offer, only those of tasks placed on its sender
@@ -92,6 +98,7 @@ export function createAgentReports(options: {
   const agents = new Set<string>();
   /** Task → the agent whose believed status named it; oldest dropped past the cap. */
   const taskAgents = new Map<string, string>();
+  const fence = createStatusFence();
   let reader: StreamSetSubscription | undefined;
   let announcements: Subscription | undefined;
 
@@ -138,6 +145,16 @@ export function createAgentReports(options: {
 
   async function handle(owner: string, kind: Source['kind'], messages: Report[]): Promise<void> {
     let run: StatusMessage[] = [];
+    let ack: number | undefined;
+    let hasGap = false;
+    /** Applies a run of updates in order and once (the fence), then marks them applied. */
+    const apply = async () => {
+      const admission = fence.admit(owner, run);
+      run = [];
+      hasGap ||= admission.hasGap;
+      if (admission.admitted.length > 0) await statuses.handleMany(admission.admitted);
+      ack = admission.commit() ?? ack;
+    };
     for (const message of messages) {
       if (!isBelieved(owner, kind, message)) continue;
       switch (message.type) {
@@ -152,13 +169,15 @@ export function createAgentReports(options: {
           break;
         case 'health':
           // A health result splits the run, so each message still takes effect in stream order.
-          if (run.length > 0) await statuses.handleMany(run);
-          run = [];
+          if (run.length > 0) await apply();
           await health.handle(message);
           break;
       }
     }
-    if (run.length > 0) await statuses.handleMany(run);
+    if (run.length > 0) await apply();
+    // Applied (stored) before acknowledged: the agent's outbox forgets only what is kept here.
+    if (ack !== undefined) await options.commands.ack(owner, ack);
+    if (hasGap) await options.commands.resend(owner);
   }
 
   function remember(taskId: string, agentId: string): void {
@@ -194,6 +213,7 @@ export function createAgentReports(options: {
 
     unwatch(agentId) {
       agents.delete(agentId);
+      fence.forget(agentId);
       for (const [stream] of streamsOf(agentId)) {
         sources.delete(stream);
         reader?.delete(stream);
@@ -205,6 +225,8 @@ export function createAgentReports(options: {
 
     start() {
       if (reader) return;
+      // Another master may have applied updates since this one last led.
+      fence.clear();
       reader = bus.consumeMany<Report>({
         streams: [...sources.keys()],
         group: 'master',

@@ -215,6 +215,7 @@ export function createMaster(options: MasterOptions) {
       },
     },
     trust,
+    commands,
     logger,
     onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
     onTaskFuel: (agentId, entries) => taskFuel.onOffer(agentId, entries),
