@@ -91,10 +91,15 @@ export interface LiveState {
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */
 export interface PlacementRejections {
+  /** The last round: agents visited and refusals by reason. */
   agentsEvaluated: number;
   reasons: Partial<Record<string, number>>;
-  /** epoch ms */
+  /** epoch ms of the last round */
   at: number;
+  /** Every round of the current launch attempt, added up (`rejectSummaryLaunchAttempt`). */
+  attempt?: { agentsEvaluated: number; reasons: Partial<Record<string, number>> };
+  /** epoch ms of the app's last placement in this attempt. */
+  lastPlacedAt?: number;
 }
 
 /**
