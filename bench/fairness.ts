@@ -8,8 +8,9 @@
 // it, so a capped task using 0.3 cores where an uncapped one also gets 0.3 proves nothing. Each
 // cap figure therefore comes with (a) the same task uncapped, in this run, and (b) for Wasm, the
 // threads' demand from /proc/self/task/*/schedstat: time running plus time waiting in the run
-// queue. On an idle machine nothing waits, so demand / wall time is the CPU the task would use
-// there, whatever the load now. For a command the kernel enforces the CFS quota in CPU time,
+// queue. On an idle machine nothing waits; the worker thread's share there is bracketed by
+// run / (wall - wait) and (run + wait) / wall (see busiestThread; both are 1 for an uncapped
+// thread, and the bracket narrows as the load falls). For a command the kernel enforces the CFS quota in CPU time,
 // load or not: the figure is the CPU used, with the quota read back from the cgroup and how many
 // periods the quota cut short (throttled > 0 means the task wanted more and the cap held).
 import { randomUUID } from 'node:crypto';
@@ -143,21 +144,36 @@ function wasmSpec(sandboxDir: string, cpus: number): TaskSpec {
 }
 
 /** Per thread of this process: nanoseconds run and waited in the run queue (schedstat). */
-async function threadSchedstat(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+async function threadSchedstat(): Promise<Map<string, { runNs: number; waitNs: number }>> {
+  const out = new Map<string, { runNs: number; waitNs: number }>();
   for (const tid of await readdir('/proc/self/task')) {
     const text = await readFile(`/proc/self/task/${tid}/schedstat`, 'utf8').catch(() => '');
     const [runNs = 0, waitNs = 0] = text.trim().split(' ').map(Number);
-    if (text) out.set(tid, runNs + waitNs);
+    if (text) out.set(tid, { runNs, waitNs });
   }
   return out;
 }
 
-/** Demand (run + run-queue wait) of the threads between two readings, in ns. */
-function demandNs(before: Map<string, number>, after: Map<string, number>): number {
-  let sum = 0;
-  for (const [tid, ns] of after) sum += ns - (before.get(tid) ?? 0);
-  return sum;
+type Schedstat = Awaited<ReturnType<typeof threadSchedstat>>;
+
+/**
+ * The busiest thread (the task's worker) between two readings, as shares of a core on an idle
+ * machine, bracketed: `upper` = (run + run-queue wait) / wall counts every wait as time it would
+ * have run (true for a thread that is always runnable; too high for one that sleeps between
+ * slices, whose wake-up latency under load is counted too); `lower` = run / (wall - wait) drops
+ * the waits from the timeline (too low for a capped thread, whose sleeps grew with them).
+ */
+function busiestThread(before: Schedstat, after: Schedstat, wallNs: number) {
+  let best = { runNs: 0, waitNs: 0 };
+  for (const [tid, now] of after) {
+    const then = before.get(tid) ?? { runNs: 0, waitNs: 0 };
+    const delta = { runNs: now.runNs - then.runNs, waitNs: now.waitNs - then.waitNs };
+    if (delta.runNs > best.runNs) best = delta;
+  }
+  return {
+    upper: (best.runNs + best.waitNs) / wallNs,
+    lower: best.runNs / Math.max(1, wallNs - best.waitNs),
+  };
 }
 
 /** Runs `specs` for `seconds`; CPU and thread demand are read over that window only. */
@@ -181,7 +197,7 @@ async function runFor(driver: TaskDriver, specs: TaskSpec[], seconds: number) {
   return {
     exits,
     cores: (cpu.user + cpu.system) / 1e6 / elapsed,
-    demandCores: demandNs(sched0, sched1) / 1e9 / elapsed,
+    idle: busiestThread(sched0, sched1, elapsed * 1e9),
   };
 }
 
@@ -205,10 +221,13 @@ async function wasmShares() {
 async function wasmAlone(cpuLimit: 'shares' | 'hard') {
   const driver = createWasmDriver({ logger: silentLogger(), poolSize: 1, cpuLimit });
   const dir = await sandboxWith(SPIN_WASM);
-  const { cores, demandCores } = await runFor(driver, [wasmSpec(dir, 0.5)], SECONDS);
+  const { cores, idle } = await runFor(driver, [wasmSpec(dir, 0.5)], SECONDS);
   await driver.close();
   await rm(dir, { recursive: true, force: true });
-  return { cores: Number(cores.toFixed(3)), idleCores: Number(demandCores.toFixed(3)) };
+  return {
+    cores: Number(cores.toFixed(3)),
+    idleCores: { lower: Number(idle.lower.toFixed(3)), upper: Number(idle.upper.toFixed(3)) },
+  };
 }
 
 // --- 4. command CPU time ----------------------------------------------------------------------
@@ -367,8 +386,9 @@ const hard = {
   coresUsedIdleUncapped: uncapped.idleCores,
   coresUsedNowUncapped: uncapped.cores,
 };
+const range = (r: { lower: number; upper: number }) => `${r.lower}–${r.upper}`;
 console.log(
-  `wasm --cpu-limit hard, cpus 0.5, idle agent: ${hard.coresUsedIdle} cores (target <= 0.55; uncapped ${hard.coresUsedIdleUncapped}); got now ${hard.coresUsedNow} (uncapped ${hard.coresUsedNowUncapped})`,
+  `wasm --cpu-limit hard, cpus 0.5, idle agent (worker thread, bracketed): ${range(hard.coresUsedIdle)} cores (target <= 0.55; uncapped ${range(hard.coresUsedIdleUncapped)}); got now ${hard.coresUsedNow} (uncapped ${hard.coresUsedNowUncapped})`,
 );
 const commandHard = await commandAlone('hard');
 const commandUncapped = await commandAlone('shares');
