@@ -1,10 +1,20 @@
 // Fair sharing and exact CPU (issue 16): the DRF paper's example through schedule(); CPU time of
 // two CPU-bound Wasm tasks (cpus 0.5 and 0.25) sharing one saturated thread, and of two command
-// tasks on one core; the hard cap of one Wasm task of 0.5 cpus on an idle agent; placement
-// throughput with 10 roles, quotas and DRF against the same snapshot without roles, in this run.
-// Prints the figures and writes bench/results/fairness.json.
+// tasks on one core; the hard cap of one CPU-bound task of 0.5 cpus (Wasm, command) on an idle
+// agent; placement throughput with 10 roles, quotas and DRF against the same snapshot without
+// roles, in this run. Prints the figures and writes bench/results/fairness.json.
+//
+// The hard cap on a shared machine: the CPU a task gets is also bounded by what the machine gives
+// it, so a capped task using 0.3 cores where an uncapped one also gets 0.3 proves nothing. Each
+// cap figure therefore comes with (a) the same task uncapped, in this run, and (b) for Wasm, the
+// threads' demand from /proc/self/task/*/schedstat: time running plus time waiting in the run
+// queue. On an idle machine nothing waits; the worker thread's share there is bracketed by
+// run / (wall - wait) and (run + wait) / wall (see busiestThread; both are 1 for an uncapped
+// thread, and the bracket narrows as the load falls). For a command the kernel enforces the CFS quota in CPU time,
+// load or not: the figure is the CPU used, with the quota read back from the cgroup and how many
+// periods the quota cut short (throttled > 0 means the task wanted more and the cap held).
 import { randomUUID } from 'node:crypto';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { cpus as machineCpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AppDefinition, RolePolicy } from '../src/domain/index.js';
@@ -133,20 +143,62 @@ function wasmSpec(sandboxDir: string, cpus: number): TaskSpec {
   };
 }
 
+/** Per thread of this process: nanoseconds run and waited in the run queue (schedstat). */
+async function threadSchedstat(): Promise<Map<string, { runNs: number; waitNs: number }>> {
+  const out = new Map<string, { runNs: number; waitNs: number }>();
+  for (const tid of await readdir('/proc/self/task')) {
+    const text = await readFile(`/proc/self/task/${tid}/schedstat`, 'utf8').catch(() => '');
+    const [runNs = 0, waitNs = 0] = text.trim().split(' ').map(Number);
+    if (text) out.set(tid, { runNs, waitNs });
+  }
+  return out;
+}
+
+type Schedstat = Awaited<ReturnType<typeof threadSchedstat>>;
+
+/**
+ * The busiest thread (the task's worker) between two readings, as shares of a core on an idle
+ * machine, bracketed: `upper` = (run + run-queue wait) / wall counts every wait as time it would
+ * have run (true for a thread that is always runnable; too high for one that sleeps between
+ * slices, whose wake-up latency under load is counted too); `lower` = run / (wall - wait) drops
+ * the waits from the timeline (too low for a capped thread, whose sleeps grew with them).
+ */
+function busiestThread(before: Schedstat, after: Schedstat, wallNs: number) {
+  let best = { runNs: 0, waitNs: 0 };
+  for (const [tid, now] of after) {
+    const then = before.get(tid) ?? { runNs: 0, waitNs: 0 };
+    const delta = { runNs: now.runNs - then.runNs, waitNs: now.waitNs - then.waitNs };
+    if (delta.runNs > best.runNs) best = delta;
+  }
+  return {
+    upper: (best.runNs + best.waitNs) / wallNs,
+    lower: best.runNs / Math.max(1, wallNs - best.waitNs),
+  };
+}
+
+/** Runs `specs` for `seconds`; CPU and thread demand are read over that window only. */
 async function runFor(driver: TaskDriver, specs: TaskSpec[], seconds: number) {
   for (const spec of specs) await driver.start(spec);
+  // Let the worker start the module before the window opens.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const cpu0 = process.cpuUsage();
+  const sched0 = await threadSchedstat();
   const t0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const sched1 = await threadSchedstat();
+  const elapsed = (performance.now() - t0) / 1000;
   const exits: TaskExit[] = [];
   for (const spec of specs) {
     await driver.stop(spec.taskId);
     exits.push(await driver.wait(spec.taskId));
     await driver.destroy(spec.taskId);
   }
-  const cpu = process.cpuUsage(cpu0);
-  const elapsed = (performance.now() - t0) / 1000;
-  return { exits, cores: (cpu.user + cpu.system) / 1e6 / elapsed };
+  return {
+    exits,
+    cores: (cpu.user + cpu.system) / 1e6 / elapsed,
+    idle: busiestThread(sched0, sched1, elapsed * 1e9),
+  };
 }
 
 /** Fuel stands for CPU time: the same module, the same loop, so fuel per ms is the same. */
@@ -161,19 +213,61 @@ async function wasmShares() {
   return { fuelA: a, fuelB: b, ratio: (a ?? 0) / Math.max(1, b ?? 0) };
 }
 
+/**
+ * One Wasm task of 0.5 cpus alone. Measured over the whole process (the agent's own work counts
+ * against the cap too): `cores` is the CPU it got now, `idleCores` what it would use on an idle
+ * machine (run + run-queue wait of every thread, per second).
+ */
 async function wasmAlone(cpuLimit: 'shares' | 'hard') {
   const driver = createWasmDriver({ logger: silentLogger(), poolSize: 1, cpuLimit });
   const dir = await sandboxWith(SPIN_WASM);
-  // Measured over the whole process: the agent's own idle work counts against the cap too.
-  const { cores } = await runFor(driver, [wasmSpec(dir, 0.5)], SECONDS);
+  const { cores, idle } = await runFor(driver, [wasmSpec(dir, 0.5)], SECONDS);
   await driver.close();
   await rm(dir, { recursive: true, force: true });
-  return Number(cores.toFixed(3));
+  return {
+    cores: Number(cores.toFixed(3)),
+    idleCores: { lower: Number(idle.lower.toFixed(3)), upper: Number(idle.upper.toFixed(3)) },
+  };
 }
 
 // --- 4. command CPU time ----------------------------------------------------------------------
-async function commandShares(): Promise<
-  { cpuSecondsA: number; cpuSecondsB: number; ratio: number } | { skipped: string }
+/** The cgroup's CPU cap in cores (v1 cfs quota / period, v2 cpu.max); null: none. */
+async function cgroupQuotaCores(dir: string): Promise<number | null> {
+  const v2 = await readFile(path.join(dir, 'cpu.max'), 'utf8').catch(() => undefined);
+  const [quota, period] = v2
+    ? v2.trim().split(' ')
+    : [
+        (await readFile(path.join(dir, 'cpu.cfs_quota_us'), 'utf8')).trim(),
+        (await readFile(path.join(dir, 'cpu.cfs_period_us'), 'utf8')).trim(),
+      ];
+  if (quota === 'max' || quota === '-1' || !period) return null;
+  return Number(quota) / Number(period);
+}
+
+/** Periods counted and periods the quota cut short (cpu.stat, v1 and v2 name them alike). */
+async function cgroupThrottling(dir: string): Promise<{ periods: number; throttled: number }> {
+  const stat = await readFile(path.join(dir, 'cpu.stat'), 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(stat)?.[1] ?? 0);
+  return { periods: field('nr_periods'), throttled: field('nr_throttled') };
+}
+
+/**
+ * CPU-bound command tasks, one per entry of `cpus`, for SECONDS: the CPU seconds each used (its
+ * cgroup's processes, from /proc), its cgroup's quota and throttling. `isPinned` puts them all
+ * on core 0 (one core saturated by them, whatever else the machine runs).
+ */
+async function runCommands(options: {
+  cpus: number[];
+  cpuLimit: 'shares' | 'hard';
+  isPinned: boolean;
+}): Promise<
+  | {
+      cpuSeconds: number[];
+      seconds: number;
+      quotaCores: (number | null)[];
+      throttling: { periods: number; throttled: number }[];
+    }
+  | { skipped: string }
 > {
   const root = await mkdtemp(path.join(tmpdir(), 'pacer-fair-cmd-'));
   await chmod(root, 0o755);
@@ -182,19 +276,19 @@ async function commandShares(): Promise<
     stateDir: path.join(root, 'state'),
     useBubblewrap: false,
     memoryLimit: 'none',
-    cpuLimit: 'shares',
+    cpuLimit: options.cpuLimit,
   });
   if (!driver.sandboxing.cpu) return { skipped: 'no writable cpu cgroup' };
   const specs: TaskSpec[] = [];
-  for (const cpus of [0.5, 0.25]) {
-    const sandboxDir = path.join(root, `sb-${cpus}`);
+  const spin = 'sh -c "while :; do :; done"';
+  for (const [n, cpus] of options.cpus.entries()) {
+    const sandboxDir = path.join(root, `sb-${n}`);
     await mkdir(sandboxDir);
     specs.push({
       taskId: `fair_cmd.instance-${randomUUID()}._app.1`,
       kind: 'command',
       sandboxDir,
-      // Both on core 0: one core saturated by two tasks, whatever else the machine runs.
-      cmd: 'exec taskset -c 0 sh -c "while :; do :; done"',
+      cmd: options.isPinned ? `exec taskset -c 0 ${spin}` : `exec ${spin}`,
       env: {},
       limits: { cpus, memMiB: 0, diskMiB: 64, killGracePeriodMs: 1000 },
       ports: [],
@@ -204,6 +298,9 @@ async function commandShares(): Promise<
   }
   const handles: TaskHandle[] = [];
   for (const spec of specs) handles.push(await driver.start(spec));
+  const dirs = handles.map(
+    (handle) => (handle.recoveryData as { cpuCgroupPath: string }).cpuCgroupPath,
+  );
   const procs = async (dir: string) =>
     (await readFile(path.join(dir, 'cgroup.procs'), 'utf8'))
       .split('\n')
@@ -211,23 +308,52 @@ async function commandShares(): Promise<
       .map(Number);
   const used = async () =>
     Promise.all(
-      handles.map(async (handle) => {
+      dirs.map(async (dir) => {
         let sum = 0;
-        for (const pid of await procs(
-          (handle.recoveryData as { cpuCgroupPath: string }).cpuCgroupPath,
-        ))
-          sum += await cpuSeconds(pid).catch(() => 0);
+        for (const pid of await procs(dir)) sum += await cpuSeconds(pid).catch(() => 0);
         return sum;
       }),
     );
   await new Promise((resolve) => setTimeout(resolve, 500));
   const before = await used();
+  const throttled0 = await Promise.all(dirs.map(cgroupThrottling));
+  const t0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   const after = await used();
+  const throttled1 = await Promise.all(dirs.map(cgroupThrottling));
+  const seconds = (performance.now() - t0) / 1000;
+  const quotaCores = await Promise.all(dirs.map(cgroupQuotaCores));
   for (const spec of specs) await driver.destroy(spec.taskId);
   await rm(root, { recursive: true, force: true });
-  const [a = 0, b = 0] = after.map((v, i) => v - (before[i] ?? 0));
+  return {
+    cpuSeconds: after.map((v, i) => Number((v - (before[i] ?? 0)).toFixed(2))),
+    seconds,
+    quotaCores,
+    throttling: throttled1.map((t, i) => ({
+      periods: t.periods - (throttled0[i]?.periods ?? 0),
+      throttled: t.throttled - (throttled0[i]?.throttled ?? 0),
+    })),
+  };
+}
+
+async function commandShares(): Promise<
+  { cpuSecondsA: number; cpuSecondsB: number; ratio: number } | { skipped: string }
+> {
+  const run = await runCommands({ cpus: [0.5, 0.25], cpuLimit: 'shares', isPinned: true });
+  if ('skipped' in run) return run;
+  const [a = 0, b = 0] = run.cpuSeconds;
   return { cpuSecondsA: a, cpuSecondsB: b, ratio: a / Math.max(0.01, b) };
+}
+
+/** One command of 0.5 cpus alone, not pinned (an idle agent would give it a whole core). */
+async function commandAlone(cpuLimit: 'shares' | 'hard') {
+  const run = await runCommands({ cpus: [0.5], cpuLimit, isPinned: false });
+  if ('skipped' in run) return run;
+  return {
+    cores: Number(((run.cpuSeconds[0] ?? 0) / run.seconds).toFixed(3)),
+    quotaCores: run.quotaCores[0] ?? null,
+    ...(run.throttling[0] ?? { periods: 0, throttled: 0 }),
+  };
 }
 
 // --- run ---------------------------------------------------------------------------------------
@@ -248,14 +374,28 @@ const wasm = await wasmShares();
 console.log(
   `wasm cpus 0.5 : 0.25 on one saturated thread: CPU ratio ${wasm.ratio.toFixed(2)} (target 2.0 ± 10 %)`,
 );
+const capped = await wasmAlone('hard');
+// The same task without the cap, in this run: what the machine gave one thread meanwhile.
+const uncapped = await wasmAlone('shares');
 const hard = {
   cpus: 0.5,
-  coresUsed: await wasmAlone('hard'),
-  // The same task without the cap, in this run: what the machine gave one thread meanwhile.
-  coresUsedUncapped: await wasmAlone('shares'),
+  /** What the capped task would use on an idle agent: the figure held to <= 0.55. */
+  coresUsedIdle: capped.idleCores,
+  /** What it got now, on this shared machine. */
+  coresUsedNow: capped.cores,
+  coresUsedIdleUncapped: uncapped.idleCores,
+  coresUsedNowUncapped: uncapped.cores,
 };
+const range = (r: { lower: number; upper: number }) => `${r.lower}–${r.upper}`;
 console.log(
-  `wasm --cpu-limit hard, cpus 0.5, idle agent: ${hard.coresUsed} cores (target <= 0.55; uncapped ${hard.coresUsedUncapped})`,
+  `wasm --cpu-limit hard, cpus 0.5, idle agent (worker thread, bracketed): ${range(hard.coresUsedIdle)} cores (target <= 0.55; uncapped ${range(hard.coresUsedIdleUncapped)}); got now ${hard.coresUsedNow} (uncapped ${hard.coresUsedNowUncapped})`,
+);
+const commandHard = await commandAlone('hard');
+const commandUncapped = await commandAlone('shares');
+console.log(
+  'cores' in commandHard && 'cores' in commandUncapped
+    ? `command --cpu-limit hard, cpus 0.5: ${commandHard.cores} cores, quota ${commandHard.quotaCores}, throttled ${commandHard.throttled}/${commandHard.periods} periods (target <= 0.55; uncapped ${commandUncapped.cores})`
+    : 'command hard cap: skipped (no writable cpu cgroup)',
 );
 const command = await commandShares();
 console.log(
@@ -278,6 +418,7 @@ await writeResults('fairness', {
   },
   wasmShares: { ...wasm, ratio: Number(wasm.ratio.toFixed(3)), target: '2.0 ± 10 %' },
   wasmHardCap: { ...hard, target: 0.55 },
+  commandHardCap: { cpus: 0.5, capped: commandHard, uncapped: commandUncapped, target: 0.55 },
   commandShares:
     'ratio' in command ? { ...command, ratio: Number(command.ratio.toFixed(3)) } : command,
 });

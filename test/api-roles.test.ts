@@ -152,6 +152,56 @@ describe('/v2/weights', () => {
   });
 });
 
+describe('hostile role names in the path', () => {
+  const bodyOf = (path: string) =>
+    path.includes('weights') ? { weight: 2 } : { limits: { cpus: 1 } };
+
+  it.each(['/v2/quota/', '/v2/weights/'])(
+    'answers %s<hostile role> with a 4xx and stores nothing',
+    async (base) => {
+      const hostile = ['', '%00', 'a%00b', '%2F', '%20', '-x', 'x'.repeat(5000), '%0a', '%7f'];
+      for (const role of hostile) {
+        for (const method of ['PUT', 'GET', 'DELETE']) {
+          const response = await call(method, `${base}${role}`, {
+            ...(method === 'PUT' ? { body: bodyOf(base) } : {}),
+          });
+          const label = `${method} ${base}${role.slice(0, 12)}`;
+          // `GET /v2/quota/` is the list (200); every other answer is a refusal.
+          if (method !== 'GET' || role !== '')
+            expect(response.status, label).toBeGreaterThanOrEqual(400);
+          expect(response.status, label).toBeLessThan(500);
+        }
+      }
+      expect(forward.list().map((p) => p.role)).not.toContain('');
+      expect(forward.list().every((p) => p.role.length <= 128 && !p.role.includes('\u0000'))).toBe(
+        true,
+      );
+    },
+  );
+
+  it("refuses a quota for '*' however it is spelled, and keeps '*' weighable", async () => {
+    for (const role of ['*', '%2A', '%2a'])
+      expect(
+        (await call('PUT', `/v2/quota/${role}`, { body: { limits: { cpus: 1 } } })).status,
+      ).toBe(422);
+    // Mesos has no quota for '*', but '*' is a role DRF weighs like any other.
+    expect((await call('PUT', '/v2/weights/%2A', { body: { weight: 2 } })).status).toBe(200);
+    expect((await call('DELETE', '/v2/weights/*')).status).toBe(204);
+  });
+
+  it('never reaches the handlers through dot segments (the URL resolves them first)', async () => {
+    // `/v2/quota/..` is `/v2/` once parsed (WHATWG URL, as every HTTP server here parses it): an
+    // unknown route, which answers as Marathon's do (BEHAVIOUR.md: 500 "URI not found").
+    for (const role of ['..', '%2e%2e', '.%2E'])
+      for (const base of ['/v2/quota/', '/v2/weights/']) {
+        const response = await call('PUT', `${base}${role}`, { body: bodyOf(base) });
+        expect(response.status).not.toBe(200);
+        expect(await response.json()).toEqual({ message: 'URI not found' });
+      }
+    expect(forward.list().map((p) => p.role)).not.toContain('..');
+  });
+});
+
 describe('who may', () => {
   it.each([
     ['GET', '/v2/quota'],

@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../src/api/http-server.js';
 import { createTestApi, instanceOf } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
+import { toTimestamp } from '../src/domain/index.js';
+import { createLaunchQueue } from '../src/master/launch-queue.js';
+import { createQueueView } from '../src/master/launch-queue-view.js';
+import type { Plan } from '../src/scheduler/index.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -137,6 +141,54 @@ describe('/v2/queue', () => {
         declined: 2,
         processed: 2,
       });
+    } finally {
+      await queued.close();
+    }
+  });
+
+  it('sums the launch attempt apart from the last round, with quota, role and fairness reasons', async () => {
+    const view = createQueueView({ launchQueue: createLaunchQueue({ clock: api.clock }) });
+    const queued = await createTestApi({ queue: view });
+    const t0 = api.clock.now();
+    const unplaced = (reasons: Plan['unplaced'][number]['reasons']) => ({
+      placements: [],
+      unplaced: [{ instanceId: 'i', appId: '/fair/q', reasons, agentsEvaluated: 3 }],
+    });
+    view.record(unplaced({ InsufficientQuota: 3 }), t0);
+    view.record(
+      unplaced({ UnfulfilledRole: 1, DeclinedFairShare: 2, InsufficientCpus: 2 }),
+      t0 + 1000,
+    );
+    try {
+      await queued.json('POST', '/v2/apps', { id: '/fair/q', cmd: 'x.wasm', instances: 1 });
+      const app = (await queued.store.apps.get('/fair/q'))!;
+      await queued.store.instances.put(
+        instanceOf(app, { condition: 'Scheduled', agentId: undefined, host: undefined }),
+      );
+      const { queue } = (await (await queued.app.request('/v2/queue')).json()) as {
+        queue: { processedOffersSummary: Record<string, unknown> }[];
+      };
+      const summary = queue[0]!.processedOffersSummary as {
+        rejectSummaryLastOffers: { reason: string; declined: number; processed: number }[];
+        rejectSummaryLaunchAttempt: { reason: string; declined: number; processed: number }[];
+        lastUnusedOfferAt: string;
+      };
+      const declined = (list: { reason: string; declined: number }[]) =>
+        Object.fromEntries(list.filter((r) => r.declined > 0).map((r) => [r.reason, r.declined]));
+      expect(declined(summary.rejectSummaryLastOffers)).toEqual({
+        UnfulfilledRole: 1,
+        InsufficientCpus: 2,
+        DeclinedFairShare: 2,
+      });
+      expect(declined(summary.rejectSummaryLaunchAttempt)).toEqual({
+        UnfulfilledRole: 1,
+        InsufficientCpus: 2,
+        InsufficientQuota: 3,
+        DeclinedFairShare: 2,
+      });
+      expect(summary.rejectSummaryLaunchAttempt[0]).toMatchObject({ processed: 6 });
+      expect(summary.rejectSummaryLastOffers[0]).toMatchObject({ processed: 3 });
+      expect(summary.lastUnusedOfferAt).toBe(toTimestamp(t0 + 1000));
     } finally {
       await queued.close();
     }

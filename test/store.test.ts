@@ -603,6 +603,22 @@ function describeStoreConformance(name: string, open: OpenStore): void {
         expect(await store.rolePolicies.list()).toEqual([]);
       });
     });
+
+    describe('group records', () => {
+      it('keeps a top-level group that enforces its role, and forgets it when it stops', async () => {
+        await store.groups.put({ id: '/web', enforceRole: true });
+        await store.groups.put({ id: '/__proto__', enforceRole: true });
+        await store.groups.put({ id: '/web', enforceRole: true });
+        expect(await store.groups.list()).toEqual([
+          { id: '/__proto__', enforceRole: true },
+          { id: '/web', enforceRole: true },
+        ]);
+        await store.groups.put({ id: '/web', enforceRole: false });
+        await store.groups.put({ id: '/absent', enforceRole: false });
+        expect(await store.groups.list()).toEqual([{ id: '/__proto__', enforceRole: true }]);
+        await store.groups.put({ id: '/__proto__', enforceRole: false });
+      });
+    });
   });
 }
 

@@ -5,6 +5,7 @@ import type {
   AppDefinition,
   Deployment,
   DeploymentResult,
+  GroupRecord,
   Instance,
   KillOptions,
   LogLine,
@@ -37,6 +38,11 @@ export interface OrchestratorPort {
   cancelDeployment(id: string, options: { force: boolean }): Promise<DeploymentResult | undefined>;
   /** Resets an app's launch backoff; false when the app has none queued. */
   resetDelay(appId: string): Promise<boolean>;
+  /**
+   * Stores records of top-level groups (`enforceRole` false removes one), with no deployment
+   * (`PATCH /v2/groups/{id}`); resolves once stored. Idempotent.
+   */
+  updateGroups(records: GroupRecord[]): Promise<void>;
 }
 
 /** The event stream: what `/v2/events` serves and what ends the read model's snapshot. */
@@ -88,10 +94,15 @@ export interface LiveState {
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */
 export interface PlacementRejections {
+  /** The last round: agents visited and refusals by reason. */
   agentsEvaluated: number;
   reasons: Partial<Record<string, number>>;
-  /** epoch ms */
+  /** epoch ms of the last round */
   at: number;
+  /** Every round of the current launch attempt, added up (`rejectSummaryLaunchAttempt`). */
+  attempt?: { agentsEvaluated: number; reasons: Partial<Record<string, number>> };
+  /** epoch ms of the app's last placement in this attempt. */
+  lastPlacedAt?: number;
 }
 
 /**

@@ -133,5 +133,6 @@ export function withServicePorts(
     killTasks: (taskIds, options) => orchestrator.killTasks(taskIds, options),
     cancelDeployment: (id, options) => orchestrator.cancelDeployment(id, options),
     resetDelay: (appId) => orchestrator.resetDelay(appId),
+    updateGroups: (records) => orchestrator.updateGroups(records),
   };
 }

@@ -1,5 +1,6 @@
 // A change to the set of apps as the API hands it to the orchestrator, and how tasks are killed.
 import type { AppDefinition } from './app.js';
+import type { GroupRecord } from './roles.js';
 
 /** An app as the API hands it to the orchestrator: everything but the server-stamped version. */
 export type AppSpec = Omit<AppDefinition, 'version' | 'versionInfo'>;
@@ -14,6 +15,8 @@ export interface AppChange {
   restart?: string[];
   /** The apps are created (`POST /v2/apps`): one that exists already is a `ConflictError`. */
   isCreation?: boolean;
+  /** Records of top-level groups stored with the change (`enforceRole` false: removed). */
+  groups?: GroupRecord[];
 }
 
 /** How `DELETE …/tasks` kills: lower the app's instances, remove the instances, skip the grace. */

@@ -1,7 +1,7 @@
 // Role names, an app's roles, and `--resources` with reservations (Mesos's syntax).
 import { describe, expect, it } from 'vitest';
 import { agentResources, parseResourceSpec, splitFree } from './reservations.js';
-import { resourceAccessOf, roleNameErrors, validRolesFor } from './roles.js';
+import { resourceAccessOf, roleNameErrors, roleSettingsFor } from './roles.js';
 
 describe('role names', () => {
   it.each([
@@ -21,9 +21,35 @@ describe('role names', () => {
     expect(roleNameErrors(role)).toEqual([]);
   });
 
-  it('allows an app `*` and its top-level group only', () => {
-    expect(validRolesFor('/web/api/v1')).toEqual(['*', 'web']);
-    expect(validRolesFor('/solo')).toEqual(['*']);
+  it('allows an app `*` and its top-level group only, defaulting to `*`', () => {
+    const settings = (appId: string) => roleSettingsFor({ appId, isGroupEnforcingRole: false });
+    expect(settings('/web/api/v1')).toEqual({ validRoles: ['*', 'web'], defaultRole: '*' });
+    expect(settings('/solo')).toEqual({ validRoles: ['*'], defaultRole: '*' });
+  });
+
+  it("allows only the group's role under a group that enforces it, and defaults to it", () => {
+    expect(roleSettingsFor({ appId: '/web/api', isGroupEnforcingRole: true })).toEqual({
+      validRoles: ['web'],
+      defaultRole: 'web',
+    });
+  });
+
+  it('keeps the role an app has valid when its group starts enforcing another', () => {
+    const settings = roleSettingsFor({
+      appId: '/web/api',
+      isGroupEnforcingRole: true,
+      currentRole: '*',
+    });
+    expect(settings).toEqual({ validRoles: ['web', '*'], defaultRole: 'web' });
+  });
+
+  it('never lets an app at the root keep a role other than `*`', () => {
+    const settings = roleSettingsFor({
+      appId: '/solo',
+      isGroupEnforcingRole: true,
+      currentRole: 'x',
+    });
+    expect(settings).toEqual({ validRoles: ['*'], defaultRole: '*' });
   });
 
   it('lets acceptedResourceRoles choose unreserved, reserved or both', () => {

@@ -68,16 +68,45 @@ export function topLevelGroupOf(appId: string): string | undefined {
   return parts.length > 1 ? parts[0] : undefined;
 }
 
-/** The roles an app may run under: `*` and its top-level group's name (Marathon 1.9). */
-export function validRolesFor(appId: string): string[] {
-  const group = topLevelGroupOf(appId);
-  return group === undefined ? [UNRESERVED_ROLE] : [UNRESERVED_ROLE, group];
+/**
+ * A top-level group's own record: Pacer keeps one only for a group that enforces its role
+ * (every other group is implied by the ids of the apps under it).
+ */
+export interface GroupRecord {
+  /** The top-level group's id, e.g. `/web`. */
+  id: string;
+  /** Apps under the group default to the group's name as role and may use no other. */
+  enforceRole: boolean;
 }
 
-/** The role an app gets when it names none: its group's when the group enforces its role. */
-export function defaultRoleFor(appId: string, isGroupEnforcingRole: boolean): string {
-  const group = topLevelGroupOf(appId);
-  return isGroupEnforcingRole && group !== undefined ? group : UNRESERVED_ROLE;
+/** The top-level group ids that enforce their role. */
+export function enforcingGroupIds(records: readonly GroupRecord[]): Set<string> {
+  return new Set(records.filter((record) => record.enforceRole).map((record) => record.id));
+}
+
+/** What roles an app may have, and which it gets when it names none. */
+export interface RoleSettings {
+  validRoles: string[];
+  defaultRole: string;
+}
+
+/**
+ * Marathon 1.9's role settings of an app (`RoleSettings.forService`): at the root only `*`;
+ * under a top-level group `*` or the group's name, defaulting to `*`; under a group that
+ * enforces its role only the group's name, which is also the default. The role the app has now
+ * (`currentRole`) stays valid under a group, so turning `enforceRole` on never strands an app.
+ */
+export function roleSettingsFor(options: {
+  appId: string;
+  isGroupEnforcingRole: boolean;
+  currentRole?: string;
+}): RoleSettings {
+  const group = topLevelGroupOf(options.appId);
+  if (group === undefined) return { validRoles: [UNRESERVED_ROLE], defaultRole: UNRESERVED_ROLE };
+  const current = options.currentRole === undefined ? [] : [options.currentRole];
+  const allowed = options.isGroupEnforcingRole ? [group] : [UNRESERVED_ROLE, group];
+  const validRoles = [...new Set([...allowed, ...current])];
+  return { validRoles, defaultRole: options.isGroupEnforcingRole ? group : UNRESERVED_ROLE };
 }
 
 /** The role an app's instances are accounted to (an app stored before roles counted: `*`). */

@@ -170,6 +170,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             removeApps: remove,
             startDeployments: [deployment],
             removeDeployments: locking.map((d) => d.id),
+            ...(change.groups ? { groups: change.groups } : {}),
             events: [
               ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
               ...healthCheckEvents({ original, target: targetApps, removed: remove }),
@@ -248,6 +249,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const had = launchQueue.reset(appId);
       if (had) onChange([appId]);
       return had;
+    },
+
+    async updateGroups(records) {
+      if (records.length > 0)
+        accepted(await applier.submit({ source: 'orchestrator', groups: records }));
     },
   };
   return orchestrator;

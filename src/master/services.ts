@@ -3,6 +3,7 @@
 import type {
   AppChange,
   DeploymentResult,
+  GroupRecord,
   Instance,
   KillOptions,
   LogLine,
@@ -30,6 +31,11 @@ export interface Orchestrator {
   cancelDeployment(id: string, options: { force: boolean }): Promise<DeploymentResult | undefined>;
   /** Resets an app's launch backoff; false when the app has none queued. */
   resetDelay(appId: string): Promise<boolean>;
+  /**
+   * Stores records of top-level groups (`enforceRole` false removes one), with no deployment
+   * (`PATCH /v2/groups/{id}`); resolves once stored. Idempotent.
+   */
+  updateGroups(records: GroupRecord[]): Promise<void>;
 }
 
 export interface EventHub {

@@ -86,6 +86,37 @@ describe('dominant resource fairness', () => {
   });
 });
 
+describe('why an instance waits for fairness', () => {
+  const a = makeApp({ id: '/a/app', role: 'a', cpus: 1, mem: 4 * 1024 });
+  const b = makeApp({ id: '/b/app', role: 'b', cpus: 3, mem: 1024 });
+
+  it('tells a waiting request the agents that roles with a lower share took this round', () => {
+    const p = plan({ agents: [paperAgent], requests: [...want(b, 10), ...want(a, 10)] });
+    const waitingB = p.unplaced.find((u) => u.appId === '/b/app');
+    // B would have fit on the one agent at the start; A, whose share was lower, took it.
+    expect(waitingB?.reasons.DeclinedFairShare).toBe(1);
+    expect(waitingB?.reasons.InsufficientCpus).toBe(1);
+  });
+
+  it('does not blame fairness when the role itself filled the agent', () => {
+    const p = plan({ agents: [paperAgent], requests: want(b, 10) });
+    const waiting = p.unplaced.find((u) => u.appId === '/b/app');
+    expect(waiting?.reasons).toEqual({ InsufficientCpus: 1 });
+  });
+
+  it('does not blame fairness for an agent the request never fitted on', () => {
+    const small = makeAgent({
+      agentId: 'small',
+      hostname: 'small',
+      total: { cpus: 2, memMiB: 18 * 1024, diskMiB: 0, ports: [] },
+    });
+    const p = plan({ agents: [small], requests: [...want(b, 2), ...want(a, 4)] });
+    const waitingB = p.unplaced.find((u) => u.appId === '/b/app');
+    expect(waitingB?.reasons.DeclinedFairShare).toBeUndefined();
+    expect(waitingB?.reasons.InsufficientCpus).toBe(1);
+  });
+});
+
 describe('quota', () => {
   const agent = makeAgent({ total: { cpus: 8, memMiB: 8 * 1024, diskMiB: 0, ports: [] } });
 

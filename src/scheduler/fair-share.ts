@@ -25,6 +25,8 @@ const zero = (): ReservedPool => ({ cpus: 0, memMiB: 0, diskMiB: 0 });
 
 /** The requests in the order to try them, told of each placement as it happens. */
 export interface RequestQueue {
+  /** Roles take turns by DRF (several roles wait, or quota is set); false: the given order. */
+  readonly isSharing: boolean;
   /** The next request to try; undefined when none is left. */
   next(): PlacementRequest | undefined;
   /** Why quota keeps `request` from any agent (checked before agents are visited). */
@@ -37,6 +39,7 @@ export interface RequestQueue {
 function inOrder(requests: readonly PlacementRequest[]): RequestQueue {
   let index = 0;
   return {
+    isSharing: false,
     next: () => requests[index++],
     refusal: () => undefined,
     placed: () => undefined,
@@ -147,6 +150,7 @@ export function createRequestQueue(input: {
 
   const waiting = [...roles.values()].filter((s) => s.pending.length > 0);
   return {
+    isSharing: true,
     next() {
       let best: RoleState | undefined;
       for (const state of waiting) {

@@ -7,6 +7,7 @@ import { choosePorts } from './choose-ports.js';
 import type { FeasibilityChecker } from './feasibility/index.js';
 import { checkersFor, isFeasible } from './feasibility/index.js';
 import { createRequestQueue } from './fair-share.js';
+import { createFairShareLosses } from './fair-share-losses.js';
 import { createPlacementState } from './placement-state.js';
 import { scoreAgent } from './rank/index.js';
 import { seededRandom, shuffled } from './random.js';
@@ -52,6 +53,8 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
     policies: snapshot.rolePolicies,
     roleOf: (request) => roleOf(request.app),
   });
+  // Only when roles take turns: what an unplaced request lost to other roles (a reason, as data).
+  const losses = queue.isSharing ? createFairShareLosses(state.slots) : undefined;
   for (let request = queue.next(); request; request = queue.next()) {
     const { app } = request;
     let entry = bound.get(app);
@@ -80,6 +83,8 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
     options.start = selection.next;
     const agent = selection.agent;
     if (!agent) {
+      const lost = losses?.lostTo(ctx) ?? 0;
+      if (lost > 0) ctx.reasons.DeclinedFairShare = lost;
       unplaced.push({
         instanceId: request.instanceId,
         appId: app.id,
@@ -92,6 +97,7 @@ export function schedule(snapshot: SchedulingSnapshot): Plan {
     const { reservedRole } = ctx;
     const fromUnreserved = state.place(agent, app, { ports, reservedRole });
     queue.placed(request, ctx.role, fromUnreserved);
+    losses?.placed(agent, ctx.role, fromUnreserved);
     placements.push({
       instanceId: request.instanceId,
       appId: app.id,

@@ -20,6 +20,10 @@ export const RejectReason = [
   // placing would eat into what is held back for other roles' unmet guarantees.
   'InsufficientQuota',
   'DeclinedQuotaGuarantee',
+  // Pacer's own, from Dominant Resource Fairness: the instance would have fit on the agent at the
+  // start of the placement round, and roles with a lower weighted dominant share, whose turn
+  // came first, took those resources (fair-share-losses.ts).
+  'DeclinedFairShare',
 ] as const;
 export type RejectReason = (typeof RejectReason)[number];
 

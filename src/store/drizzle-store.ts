@@ -10,6 +10,7 @@ import { createEventRepository } from './event-repository.js';
 import { createInstanceRepository } from './instance-repository.js';
 import { createLeaseRepository } from './lease-repository.js';
 import { createPrincipalRepository } from './principal-repository.js';
+import { createGroupRepository } from './group-repository.js';
 import { createRolePolicyRepository } from './role-policy-repository.js';
 import { createSecretRepository } from './secret-repository.js';
 import type { Store } from './store.js';
@@ -36,6 +37,7 @@ export function createDrizzleStore(options: {
     agentIdentities: createAgentIdentityRepository({ db }),
     secrets: createSecretRepository({ db }),
     rolePolicies: createRolePolicyRepository({ db }),
+    groups: createGroupRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

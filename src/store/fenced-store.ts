@@ -31,6 +31,7 @@ const WRITES: { [K in RepositoryName]?: readonly string[] } = {
   deployments: ['put', 'putMany', 'delete', 'deleteMany'],
   events: ['append', 'appendMany'],
   rolePolicies: ['put'],
+  groups: ['put'],
 };
 
 /**

@@ -5,6 +5,7 @@
 // /v2/apps on PGlite 13 % faster with json).
 import {
   bigint,
+  boolean,
   customType,
   doublePrecision,
   index,
@@ -163,6 +164,15 @@ export const secrets = pgTable('secrets', {
   version: integer('version').notNull(),
   sealed: bytea('sealed').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull(),
+});
+
+/**
+ * Records of top-level groups: only of one that enforces its role (`enforceRole`); every other
+ * group is implied by the ids of the apps under it. `id` is the group's path, e.g. `/web`.
+ */
+export const groups = pgTable('groups', {
+  id: text('id').primaryKey(),
+  enforceRole: boolean('enforce_role').notNull(),
 });
 
 /** Quota and weight per role (`/v2/quota/{role}`, `/v2/weights/{role}`); a row per role with either. */

@@ -6,6 +6,7 @@ import type {
   Deployment,
   Grant,
   Instance,
+  GroupRecord,
   RolePolicy,
   TaskFailure,
 } from '../domain/index.js';
@@ -221,6 +222,13 @@ export interface RolePolicyRepository {
   list(): Promise<RolePolicy[]>;
 }
 
+export interface GroupRepository {
+  /** Stores the record of `record.id` (insert or replace); one with `enforceRole` false is deleted. */
+  put(record: GroupRecord): Promise<void>;
+  /** Every record, ordered by id. */
+  list(): Promise<GroupRecord[]>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -233,6 +241,7 @@ export interface Store {
   agentIdentities: AgentIdentityRepository;
   secrets: SecretRepository;
   rolePolicies: RolePolicyRepository;
+  groups: GroupRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -122,6 +122,7 @@ export function createOrchestratorDouble(options: {
         target,
         createdAt: version,
       };
+      for (const record of change.groups ?? []) await store.groups.put(record);
       if (double.holdDeployments) await store.deployments.put(deployment);
       return { deploymentId: deployment.id, version };
     },
@@ -159,6 +160,9 @@ export function createOrchestratorDouble(options: {
     },
     async resetDelay() {
       return false;
+    },
+    async updateGroups(records) {
+      for (const record of records) await store.groups.put(record);
     },
   };
   return double;

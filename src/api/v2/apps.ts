@@ -15,6 +15,8 @@ import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
 import type { AppEmbed } from './wire/app-info.js';
 import { normalizeApp } from './wire/app-normalize.js';
+import type { AppRoleContext } from './wire/app-normalize.js';
+import { appRoleContext, enforcingGroupsFor } from './group-roles.js';
 import type { AppSpec } from '../../domain/index.js';
 import type { AppFeatures } from './wire/app-features.js';
 import { AppSchema } from './wire/app-schema.js';
@@ -60,7 +62,10 @@ export async function appInfos(
 }
 
 /** A full app from a body whose id is decided (`id`); throws Marathon's 400/422 when invalid. */
-export function toSpec(wire: WireApp, options: { id: string; features: AppFeatures }): AppSpec {
+export function toSpec(
+  wire: WireApp,
+  options: { id: string; features: AppFeatures; roles: AppRoleContext },
+): AppSpec {
   const result = normalizeApp(wire, options);
   if (!result.ok) throw new ValidationError(result.errors);
   return result.value;
@@ -100,10 +105,13 @@ function updatedSpec(options: {
   id: string;
   isPartial: boolean;
   features: AppFeatures;
+  /** Top-level groups that enforce their role (group-roles.ts). */
+  enforcing: ReadonlySet<string>;
 }): AppSpec {
-  const { current, body, id, isPartial, features } = options;
+  const { current, body, id, isPartial, features, enforcing } = options;
   const wire = current && isPartial ? mergeAppUpdate(current, body) : body;
-  return toSpec({ ...wire, id }, { id, features });
+  const roles = appRoleContext({ appId: id, enforcing, current });
+  return toSpec({ ...wire, id }, { id, features, roles });
 }
 
 const VERSION_ONLY = "The 'version' field may only be combined with the 'id' field.";
@@ -334,7 +342,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
     authorize(c, Action.CREATE, id);
-    const wanted = toSpec(wire, { id, features });
+    const enforcing = await enforcingGroupsFor(store, [id]);
+    const wanted = toSpec(wire, { id, features, roles: appRoleContext({ appId: id, enforcing }) });
     await checkAppSecrets(c, deps, [wanted]);
     // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
     // shows them without reading the stored app.
@@ -363,11 +372,13 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const bodies = parseWire(z.array(AppSchema), await readJson(c));
     const isPartial = queryBoolean(c, 'partialUpdate', true);
     const specs: AppSpec[] = [];
+    const ids = bodies.map((body, index) => bodyId(body, `(${index})/id`));
+    const enforcing = await enforcingGroupsFor(store, ids);
     for (const [index, body] of bodies.entries()) {
-      const id = bodyId(body, `(${index})/id`);
+      const id = ids[index] ?? '';
       const current = await store.apps.get(id);
       authorize(c, current ? Action.UPDATE : Action.CREATE, id);
-      specs.push(updatedSpec({ current, body, id, isPartial, features }));
+      specs.push(updatedSpec({ current, body, id, isPartial, features, enforcing }));
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
@@ -381,11 +392,13 @@ export function appsRoutes(deps: RouteDeps): Hono {
   on(routes, APPS_ROUTES.patchApps, async (c) => {
     const bodies = parseWire(z.array(AppSchema), await readJson(c));
     const specs: AppSpec[] = [];
+    const ids = bodies.map((body, index) => bodyId(body, `(${index})/id`));
+    const enforcing = await enforcingGroupsFor(store, ids);
     for (const [index, body] of bodies.entries()) {
-      const id = bodyId(body, `(${index})/id`);
+      const id = ids[index] ?? '';
       authorize(c, Action.UPDATE, id);
       const current = await requireApp(store, id);
-      specs.push(updatedSpec({ current, body, id, isPartial: true, features }));
+      specs.push(updatedSpec({ current, body, id, isPartial: true, features, enforcing }));
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
@@ -446,6 +459,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
         id,
         isPartial: queryBoolean(c, 'partialUpdate', true),
         features,
+        enforcing: await enforcingGroupsFor(store, [id]),
       });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy({ apps: [spec] }, { force });
@@ -460,7 +474,8 @@ export function appsRoutes(deps: RouteDeps): Hono {
     authorize(c, Action.UPDATE, id);
     const body = parseWire(AppSchema, await readJson(c));
     const current = await requireApp(store, id);
-    const spec = updatedSpec({ current, body, id, isPartial: true, features });
+    const enforcing = await enforcingGroupsFor(store, [id]);
+    const spec = updatedSpec({ current, body, id, isPartial: true, features, enforcing });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy(
       { apps: [spec] },

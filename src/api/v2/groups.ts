@@ -1,5 +1,6 @@
 // /v2/groups: the group tree implied by app ids, and changes to whole groups (GroupsResource).
-// Pacer keeps no separate group records, so a group exists while an app lives under it.
+// A group exists while an app lives under it; Pacer keeps a record of its own only for a
+// top-level group that enforces its role (`enforceRole`), which exists even with no app.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { computePlan } from '../../deployment/plan.js';
@@ -10,6 +11,7 @@ import {
   NotFoundError,
   ValidationError,
   canonicalPath,
+  enforcingGroupIds,
   toTimestamp,
 } from '../../domain/index.js';
 import type { AppDefinition, Principal } from '../../domain/index.js';
@@ -100,7 +102,7 @@ export const GROUPS_ROUTES = defineRoutes({
     method: 'patch',
     path: '/v2/groups/{id}',
     operationId: 'patchGroup',
-    summary: 'Change `enforceRole` of a top-level group (accepted; no effect in Pacer)',
+    summary: 'Change `enforceRole` of a top-level group (no deployment)',
     tag: 'groups',
     params: { id: GROUP_ID },
     body: { schema: 'GroupPartialUpdate' },
@@ -181,10 +183,12 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   const groupIdOf = (c: Context) => canonicalPath(c.req.param('id') ?? '/');
   const appsUnder = async (groupId: string) =>
     (await store.apps.list()).filter((app) => isUnder(app.id, groupId));
+  const enforcingGroups = async () => enforcingGroupIds(await store.groups.list());
 
+  /** The apps under a group that exists (apps under it, or its own record); 404 otherwise. */
   async function requireGroup(groupId: string): Promise<AppDefinition[]> {
     const apps = await appsUnder(groupId);
-    if (groupId !== '/' && apps.length === 0) {
+    if (groupId !== '/' && apps.length === 0 && !(await enforcingGroups()).has(groupId)) {
       throw new NotFoundError(`Group '${groupId}' does not exist`);
     }
     return apps;
@@ -215,15 +219,16 @@ export function groupsRoutes(deps: RouteDeps): Hono {
    * same whether it exists or not). The root is always shown, filtered, as Marathon does.
    */
   async function readGroup(groupId: string, principal: Principal) {
-    const snapshot = await reads.snapshot();
+    const [snapshot, enforcing] = await Promise.all([reads.snapshot(), enforcingGroups()]);
     const apps = snapshot.apps.filter(
       (app) => isUnder(app.id, groupId) && canView(principal, app.id),
     );
-    if (groupId !== '/' && apps.length === 0) {
+    const visible = new Set([...enforcing].filter((id) => canView(principal, id)));
+    if (groupId !== '/' && apps.length === 0 && !visible.has(groupId)) {
       if (!canView(principal, groupId)) throw new ForbiddenError();
       throw new NotFoundError(`Group '${groupId}' does not exist`);
     }
-    return { snapshot, apps };
+    return { snapshot, apps, enforcing: visible };
   }
 
   /** Refuses (403) a change the caller may not make to any app it creates, replaces or removes. */
@@ -244,7 +249,7 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   }
 
   async function getGroup(c: Context, groupId: string) {
-    const { snapshot, apps } = await readGroup(groupId, principalOf(c));
+    const { snapshot, apps, enforcing } = await readGroup(groupId, principalOf(c));
     const embedValues = queryAll(c, 'embed');
     const infos = await appInfos(snapshot, { apps, embed: parseEmbed(embedValues) });
     const byId = new Map(apps.map((app, i) => [app.id, infos[i] ?? {}]));
@@ -255,6 +260,7 @@ export function groupsRoutes(deps: RouteDeps): Hono {
         embed: parseGroupEmbed(embedValues),
         appInfo: (app) => byId.get(app.id) ?? {},
         fallbackVersion: toTimestamp(clock.now()),
+        enforcing,
       }),
     );
   }
@@ -268,11 +274,12 @@ export function groupsRoutes(deps: RouteDeps): Hono {
     const violations: { path: string; errors: string[] }[] = [];
     if (update.id !== undefined && groupId !== '/') checkPathId(groupId, '/id', violations);
     const current = await appsUnder(groupId);
+    const enforcing = await enforcingGroups();
     if (options.isCreate) {
       if (await store.apps.get(groupId)) {
         throw new ConflictError(`An app with the path ${groupId} already exists.`);
       }
-      if (current.length > 0) {
+      if (current.length > 0 || enforcing.has(groupId)) {
         throw new ConflictError(
           `Group ${groupId} is already created. Use PUT to change this group.`,
         );
@@ -295,7 +302,16 @@ export function groupsRoutes(deps: RouteDeps): Hono {
       const result = await orchestrator.deploy({ apps: apps.map(specOf), remove }, { force });
       return deploymentResponse(c, result);
     }
-    const change = groupChange({ update, groupId, current, features: appFeaturesOf(deps) });
+    const existing = new Set(enforcing);
+    for (const app of current) existing.add(`/${app.id.split('/')[1] ?? ''}`);
+    const change = groupChange({
+      update,
+      groupId,
+      current,
+      features: appFeaturesOf(deps),
+      enforcing,
+      existing,
+    });
     violations.push(...change.violations);
     if (violations.length > 0) throw new ValidationError(violations);
     await authorizeChange(c, { apps: change.apps, remove: change.remove, current });
@@ -314,7 +330,11 @@ export function groupsRoutes(deps: RouteDeps): Hono {
       return c.json({ steps: computePlan({ original: current, target }) });
     }
     const result = await orchestrator.deploy(
-      { apps: change.apps, remove: change.remove },
+      {
+        apps: change.apps,
+        remove: change.remove,
+        ...(change.groups.length > 0 ? { groups: change.groups } : {}),
+      },
       { force },
     );
     if (!options.isCreate) return deploymentResponse(c, result);
@@ -325,8 +345,16 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   async function deleteGroup(c: Context, groupId: string) {
     authorize(c, Action.DELETE, groupId);
     const apps = await requireGroup(groupId);
+    // The records of the group, or of every top-level group when the root goes, go with it.
+    const records = [...(await enforcingGroups())]
+      .filter((id) => groupId === '/' || id === groupId)
+      .map((id) => ({ id, enforceRole: false }));
     const result = await orchestrator.deploy(
-      { apps: [], remove: apps.map((a) => a.id) },
+      {
+        apps: [],
+        remove: apps.map((a) => a.id),
+        ...(records.length > 0 ? { groups: records } : {}),
+      },
       { force: queryBoolean(c, 'force', false) },
     );
     return deploymentResponse(c, result);
@@ -352,6 +380,8 @@ export function groupsRoutes(deps: RouteDeps): Hono {
         embed: { groups: true, apps: true, pods: true },
         appInfo: toAppJson,
         fallbackVersion: version,
+        // Records keep no history: a past version shows the flag as it is now.
+        enforcing: await enforcingGroups(),
       }),
     );
   });
@@ -390,14 +420,16 @@ export function groupsRoutes(deps: RouteDeps): Hono {
   on(routes, GROUPS_ROUTES.patchGroup, async (c) => {
     const groupId = groupIdOf(c);
     authorize(c, Action.UPDATE, groupId);
-    parseWire(GroupPartialUpdateSchema, await readJson(c));
+    const patch = parseWire(GroupPartialUpdateSchema, await readJson(c));
     await requireGroup(groupId);
     if (groupId.split('/').length !== 2) {
       throw new ValidationError([
         { path: '/enforceRole', errors: ['Only top-level groups may enforce a role.'] },
       ]);
     }
-    // Pacer keeps no group records, so enforceRole is accepted and has no effect.
+    if (patch.enforceRole !== undefined) {
+      await orchestrator.updateGroups([{ id: groupId, enforceRole: patch.enforceRole }]);
+    }
     return c.body(null, 200);
   });
 

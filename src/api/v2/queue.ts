@@ -73,11 +73,15 @@ export function queueRoutes(deps: RouteDeps): Hono {
       const deadline = queue?.get(appId)?.deadline ?? 0;
       const rejections = queue?.rejections?.(appId);
       const processed = rejections?.agentsEvaluated ?? 0;
-      const summary = RejectReason.map((reason) => ({
-        reason,
-        declined: rejections?.reasons[reason] ?? 0,
-        processed,
-      }));
+      const summaryOf = (
+        tally: { agentsEvaluated: number; reasons: Partial<Record<string, number>> } | undefined,
+      ) =>
+        RejectReason.map((reason) => ({
+          reason,
+          declined: tally?.reasons[reason] ?? 0,
+          processed: tally?.agentsEvaluated ?? 0,
+        }));
+      const attempt = rejections?.attempt ?? rejections;
       items.push({
         app: toAppJson(app),
         count: instances.length,
@@ -90,8 +94,11 @@ export function queueRoutes(deps: RouteDeps): Hono {
           processedOffersCount: processed,
           unusedOffersCount: processed,
           ...(rejections ? { lastUnusedOfferAt: toTimestamp(rejections.at) } : {}),
-          rejectSummaryLastOffers: summary,
-          rejectSummaryLaunchAttempt: summary,
+          ...(rejections?.lastPlacedAt === undefined
+            ? {}
+            : { lastUsedOfferAt: toTimestamp(rejections.lastPlacedAt) }),
+          rejectSummaryLastOffers: summaryOf(rejections),
+          rejectSummaryLaunchAttempt: summaryOf(attempt),
         },
         role: app.role ?? '*',
       });

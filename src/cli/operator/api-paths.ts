@@ -265,7 +265,7 @@ export interface paths {
         delete: operations["deleteGroup"];
         options?: never;
         head?: never;
-        /** Change `enforceRole` of a top-level group (accepted; no effect in Pacer) */
+        /** Change `enforceRole` of a top-level group (no deployment) */
         patch: operations["patchGroup"];
         trace?: never;
     };

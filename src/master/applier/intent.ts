@@ -3,6 +3,7 @@
 import type {
   AppDefinition,
   Deployment,
+  GroupRecord,
   Instance,
   Quota,
   TaskFailure,
@@ -57,6 +58,12 @@ export interface Intent {
    * and asking again is no change.
    */
   drains?: { agentId: string; since: string | null }[];
+  /**
+   * Records of top-level groups to store (`enforceRole` false: remove the record). No revision:
+   * the last asked wins. Kept only in the store: the API reads them, placement never does (an
+   * app's role is decided when it is stored).
+   */
+  groups?: GroupRecord[];
   /** Emitted, in this order, once the intent is stored and applied; never when refused. */
   events?: EventInput[];
 }
@@ -93,6 +100,7 @@ export function isEmptyIntent(intent: Intent): boolean {
     !intent.quotas?.length &&
     !intent.weights?.length &&
     !intent.drains?.length &&
+    !intent.groups?.length &&
     !intent.events?.length
   );
 }

@@ -31,6 +31,7 @@ export async function persistDraft(store: Store, draft: Draft): Promise<void> {
     statements.push((db) => db.rolePolicies.put(policy ?? { role }));
   for (const [agentId, since] of draft.drains)
     statements.push((db) => db.agents.setDrain(agentId, since));
+  for (const record of draft.groups.values()) statements.push((db) => db.groups.put(record));
 
   const [only] = statements;
   if (statements.length === 0) return;

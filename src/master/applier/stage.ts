@@ -86,6 +86,7 @@ export function stage(state: StateData, draft: Draft, intent: Intent): void {
   }
   stageRolePolicies(state, draft, intent);
   for (const { agentId, since } of intent.drains ?? []) draft.drains.set(agentId, since);
+  for (const record of intent.groups ?? []) draft.groups.set(record.id, record);
   for (const failure of intent.failures ?? []) {
     // The store keeps a failure only with its app: one of an app removed since is dropped.
     if (draftApp(state, draft, failure.appId)) draft.failures.set(failure.appId, failure);

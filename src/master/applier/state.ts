@@ -4,6 +4,7 @@
 import type {
   AppDefinition,
   Deployment,
+  GroupRecord,
   Instance,
   RolePolicy,
   TaskFailure,
@@ -90,6 +91,8 @@ export interface Draft {
   /** Role policies as the batch leaves them (null: none left). */
   roles: Map<string, RolePolicy | null>;
   drains: Map<string, string | null>;
+  /** Group records as the batch leaves them, by id (store only: see `Intent.groups`). */
+  groups: Map<string, GroupRecord>;
 }
 
 export function emptyDraft(revision: number): Draft {
@@ -103,6 +106,7 @@ export function emptyDraft(revision: number): Draft {
     failures: new Map(),
     roles: new Map(),
     drains: new Map(),
+    groups: new Map(),
   };
 }
 

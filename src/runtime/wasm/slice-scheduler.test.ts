@@ -59,6 +59,21 @@ describe('slice scheduler', () => {
     expect(setTimeoutSpy).toHaveBeenCalledWith(expect.any(Function), 8);
   });
 
+  it('with a hard cap, owes the waits of slices too short for a timer, and waits them out', async () => {
+    vi.useFakeTimers();
+    const { scheduler, spin } = harness();
+    scheduler.register('capped', { cpus: 0.5, isHardCapped: true });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    // Turns of 0.4 ms: each owes 0.4 ms of wait, less than a timer can wait; owed, not forgiven,
+    // they add up to a wait of 1.2 ms after the third turn.
+    scheduler.ready('capped', spin('capped', 0.4));
+    for (let i = 0; i < 3; i++) await vi.advanceTimersToNextTimerAsync();
+    const waits = setTimeoutSpy.mock.calls.map(([, ms]) => ms ?? 0);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeCloseTo(1.2, 6);
+    expect(scheduler.usedMs('capped')).toBeCloseTo(1.2, 6);
+  });
+
   it('drops the queued turn of a task it forgets', async () => {
     vi.useFakeTimers();
     const { scheduler } = harness();

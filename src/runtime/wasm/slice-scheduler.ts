@@ -3,9 +3,12 @@
 // divided by its weight; the ready task with the smallest virtual time goes next). Under load a
 // thread's time splits between its tasks in proportion to their `cpus`; an idle thread runs
 // whoever is ready. With `--cpu-limit hard` a task of `cpus` < 1 also waits after each slice
-// until its share of the time since is `cpus` (a cap that holds on an idle machine).
+// until its share of the time since is `cpus` (a cap that holds on an idle machine). The wait is
+// owed, not forgiven: a wait too short for a timer (< 1 ms: slices of well under a millisecond)
+// or a timer that fires early is carried to the next turn, so the cap holds over many turns.
 //
-//   slice ends ─► hard? wait d·(1/cpus − 1) ─► ready(vt = max(vt, V)) ─► dispatch: min vt runs
+//   slice ends ─► hard? allowedAt = max(allowedAt, start) + d / cpus; wait until allowedAt
+//              ─► ready(vt = max(vt, V)) ─► dispatch: min vt runs
 //              ─► vt += d / cpus (d = thread time the slice took)
 
 /** One thread's scheduler; created once per shared worker thread. */
@@ -32,10 +35,12 @@ interface Entry {
   pending: (() => void) | undefined;
   /** A hard-capped task's wait after its last slice. */
   timer: NodeJS.Timeout | undefined;
-  /** When its last turn began and how long it took (ms): the hard cap's reference. */
-  lastStartedAt: number;
-  lastTurnMs: number;
+  /** Hard cap: the earliest its next turn may begin (ms on `now`), debts of past turns included. */
+  allowedAt: number;
 }
+
+/** Hard cap: how late a turn may begin and still be reckoned from when it was allowed. */
+const LATE_CREDIT_MS = 1;
 
 /** Below this a weight is treated as this (a task of 0 cpus still progresses, slowly). */
 const MIN_WEIGHT = 0.001;
@@ -60,8 +65,7 @@ export function createSliceScheduler(options: { now?: () => number } = {}): Slic
         usedMs: 0,
         pending: undefined,
         timer: undefined,
-        lastStartedAt: 0,
-        lastTurnMs: 0,
+        allowedAt: 0,
       };
       entries.set(taskId, entry);
     }
@@ -85,8 +89,10 @@ export function createSliceScheduler(options: { now?: () => number } = {}): Slic
     } finally {
       running = undefined;
       const took = now() - started;
-      best.lastStartedAt = started;
-      best.lastTurnMs = took;
+      // A turn after an idle spell starts a new reckoning: no credit is banked while away, but a
+      // timer's lateness (up to LATE_CREDIT_MS) is not lost, or late timers would halve the cap.
+      if (best.isHardCapped)
+        best.allowedAt = Math.max(best.allowedAt, started - LATE_CREDIT_MS) + took / best.weight;
       best.usedMs += took;
       best.vt += took / best.weight;
       const again = readyAfterRun;
@@ -129,10 +135,9 @@ export function createSliceScheduler(options: { now?: () => number } = {}): Slic
         schedule();
       };
       // Hard cap: a turn that took d may be followed by the next only d / weight after it began
-      // (a sleep in between counts as the wait).
-      if (entry.isHardCapped && entry.weight < 1 && entry.lastTurnMs > 0) {
-        const wait = entry.lastStartedAt + entry.lastTurnMs / entry.weight - now();
-        entry.lastTurnMs = 0;
+      // (a sleep in between counts as the wait). Below a timer's 1 ms the wait stays owed.
+      if (entry.isHardCapped && entry.weight < 1) {
+        const wait = entry.allowedAt - now();
         if (wait >= 1) {
           entry.timer = setTimeout(queue, wait);
           return;

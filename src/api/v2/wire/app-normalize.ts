@@ -13,7 +13,7 @@ import type {
   UpgradeStrategy,
   Violation,
 } from '../../../domain/index.js';
-import { canonicalPath, isValidPathId } from '../../../domain/index.js';
+import { canonicalPath, isValidPathId, roleSettingsFor } from '../../../domain/index.js';
 import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
 import { checkApp, checkLegacyFields } from './app-validate.js';
@@ -195,16 +195,28 @@ function normalizeFetch(wire: WireApp): FetchUri[] {
   return (wire.uris ?? []).map((uri) => ({ uri, extract: true, executable: false, cache: false }));
 }
 
+/** What an app's roles depend on besides its body: its top-level group, its current role. */
+export interface AppRoleContext {
+  /** The app's top-level group enforces its role (`enforceRole`). */
+  isGroupEnforcingRole: boolean;
+  /** The role of the app as stored now; undefined for a new app. */
+  currentRole?: string;
+}
+
 /**
  * Applies Marathon's defaults and rules to a parsed App body whose id is decided (`id`,
- * canonical). Returns the violations in Marathon's path syntax when it is not valid.
+ * canonical); `roles` absent: a new app whose group does not enforce its role. Returns the violations in Marathon's path syntax when it is not valid.
  */
 export function normalizeApp(
   wire: WireApp,
-  options: { id: string; features: AppFeatures },
+  options: { id: string; features: AppFeatures; roles?: AppRoleContext },
 ): Result<AppSpec> {
   const violations: Violation[] = [];
   const { id, features } = options;
+  const roles = roleSettingsFor({
+    appId: id,
+    ...(options.roles ?? { isGroupEnforcingRole: false }),
+  });
   checkPathId(id, '/id', violations);
   checkLegacyFields(wire, violations);
   const container = normalizeContainer(wire);
@@ -258,14 +270,14 @@ export function normalizeApp(
       : { taskKillGracePeriodSeconds: wire.taskKillGracePeriodSeconds }),
     executor: wire.executor ?? '',
     ...(wire.user === undefined ? {} : { user: wire.user }),
-    role: wire.role ?? '*',
+    role: wire.role ?? roles.defaultRole,
     ...(wire.acceptedResourceRoles ? { acceptedResourceRoles: wire.acceptedResourceRoles } : {}),
     ...(wire.secrets ? { secrets: wire.secrets } : {}),
     ...(wire.tty === undefined ? {} : { tty: wire.tty }),
     ...(wire.resourceLimits ? { resourceLimits: wire.resourceLimits } : {}),
     ...(wire.executorResources ? { executorResources: wire.executorResources } : {}),
   };
-  checkApp(app, { isResident, violations, features });
+  checkApp(app, { isResident, violations, features, roles });
   if (violations.length > 0) return { ok: false, errors: groupViolations(violations) };
   return { ok: true, value: app };
 }

@@ -1,7 +1,7 @@
 // An app's `role` and `acceptedResourceRoles` as Marathon 1.9+ checks them: the role is `*` or the
 // app's top-level group's name; accepted roles are valid role names, only `*` and the app's role.
-import type { Violation } from '../../../domain/index.js';
-import { roleNameErrors, roleOf, validRolesFor } from '../../../domain/index.js';
+import type { RoleSettings, Violation } from '../../../domain/index.js';
+import { roleNameErrors, roleOf } from '../../../domain/index.js';
 
 /**
  * Adds Marathon's violations for the app's roles. Messages: `ResourceRole.scala` (role names and
@@ -10,10 +10,11 @@ import { roleNameErrors, roleOf, validRolesFor } from '../../../domain/index.js'
  */
 export function checkAppRoles(
   app: { id: string; role?: string; acceptedResourceRoles?: string[] },
-  violations: Violation[],
+  options: { settings: RoleSettings; violations: Violation[] },
 ): void {
+  const { violations } = options;
   const role = roleOf(app);
-  const valid = validRolesFor(app.id);
+  const valid = options.settings.validRoles;
   if (!valid.includes(role)) {
     violations.push({
       path: '/role',

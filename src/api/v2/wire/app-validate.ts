@@ -3,7 +3,7 @@
 // `secrets` feature for environment variables only (api/v2/app-secrets.ts checks the store and the
 // caller's grants), without `gpu_resources` and `external_volumes`, and with no default container
 // network name.
-import type { Violation } from '../../../domain/index.js';
+import type { RoleSettings, Violation } from '../../../domain/index.js';
 import type { AppSpec } from '../../../domain/index.js';
 import type { AppFeatures } from './app-features.js';
 import type { WireApp } from './app-schema.js';
@@ -264,7 +264,12 @@ function checkScheduling(
 /** The canonical rules, on the normalized app (validateCanonicalAppAPI). */
 export function checkApp(
   app: AppSpec,
-  options: { isResident: boolean; violations: Violation[]; features: AppFeatures },
+  options: {
+    isResident: boolean;
+    violations: Violation[];
+    features: AppFeatures;
+    roles: RoleSettings;
+  },
 ): void {
   const { violations } = options;
   const hasCmd = app.cmd !== undefined;
@@ -295,7 +300,7 @@ export function checkApp(
   if (app.acceptedResourceRoles && app.acceptedResourceRoles.length === 0) {
     violations.push({ path: '/acceptedResourceRoles', errors: ['must not be empty'] });
   }
-  checkAppRoles(app, violations);
+  checkAppRoles(app, { settings: options.roles, violations });
 }
 
 /**

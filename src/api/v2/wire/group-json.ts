@@ -1,4 +1,5 @@
-// Groups as Pacer keeps them: implied by app ids (`/a/b/app` lives in groups `/a` and `/a/b`).
+// Groups as Pacer keeps them: implied by app ids (`/a/b/app` lives in groups `/a` and `/a/b`),
+// plus the records of top-level groups that enforce their role.
 // Builds Marathon's GroupInfo tree from the apps under a group.
 import type { AppDefinition } from '../../../domain/index.js';
 
@@ -43,8 +44,11 @@ export function toGroupInfo(options: {
   embed: GroupEmbed;
   appInfo: (app: AppDefinition) => Record<string, unknown>;
   fallbackVersion: string;
+  /** Top-level groups that enforce their role: shown so, and shown even with no app. */
+  enforcing?: ReadonlySet<string>;
 }): Record<string, unknown> {
   const { groupId, apps, embed, appInfo, fallbackVersion } = options;
+  const enforcing = options.enforcing ?? new Set<string>();
   const direct = apps.filter((app) => parentOf(app.id) === groupId);
   const childIds = new Set<string>();
   for (const app of apps) {
@@ -53,6 +57,7 @@ export function toGroupInfo(options: {
     const first = rest.split('/')[0] ?? '';
     childIds.add(groupId === '/' ? `/${first}` : `${groupId}/${first}`);
   }
+  if (groupId === '/') for (const id of enforcing) childIds.add(id);
   const version = apps.reduce((latest, app) => (app.version > latest ? app.version : latest), '');
   const info: Record<string, unknown> = { id: groupId };
   if (embed.apps) info.apps = direct.map(appInfo);
@@ -66,6 +71,6 @@ export function toGroupInfo(options: {
   if (embed.pods) info.pods = [];
   info.dependencies = [];
   info.version = version || fallbackVersion;
-  info.enforceRole = false;
+  info.enforceRole = enforcing.has(groupId);
   return info;
 }
