@@ -383,7 +383,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clearInterval(timer);
       await subscription.stop();
       if (!stopOptions?.keepTasks) {
-        await Promise.all([...runners.values()].map((r) => r.kill()));
+        await Promise.all([...runners.values()].map((r) => r.kill({ shouldDrain: false })));
         for (const driver of drivers.values()) await driver.close();
       }
       logger.info({ agentId }, 'agent stopped');
