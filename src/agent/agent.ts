@@ -1,5 +1,6 @@
 // An agent: offers its resources, runs what the master sends, reports status and logs.
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
+import type { HandlerMetrics } from './handler-metrics.js';
 import type { Agent as HttpsAgent } from 'node:https';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -53,6 +54,8 @@ export interface AgentOptions {
   limits?: AgentLimits;
   /** What the operator lets container tasks reach on this host; advertised in every offer. */
   hostAccess?: HostAccess;
+  /** Handler-mode (WAGI) request figures, fed by the Wasm driver; in every metric snapshot. */
+  handlerMetrics?: HandlerMetrics;
 }
 
 export interface RunningAgent {
@@ -159,6 +162,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       logBytesDropped,
       fetchCacheBytes: fetcher.cacheBytes(),
+      ...(options.handlerMetrics ? { handlerRequests: options.handlerMetrics.snapshot() } : {}),
     };
   }
 
