@@ -1,13 +1,17 @@
 // `npm run bench:lb`: `pacer lb` (its own process, as deployed) in front of a command task
 // (a plain Node http server run by `pacer dev`), against the same task reached directly in the
 // same run: throughput (autocannon, keep-alive), p50 latency added by the balancer (sequential
-// requests), and the failed requests of a rolling restart of 4 instances under steady load.
+// requests), and the failed requests of a rolling restart of 4 instances under steady load: of
+// command tasks, and of socket-mode Wasm tasks (wasm-tasks/c/http-hello.c, drained by the agent
+// after TASK_KILLING).
 // Targets (issue 15): ≥ 60 % of direct throughput, p50 added ≤ 1 ms, 0 failed requests.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import { freePort, startPacer, waitFor } from '../test/support/cluster.js';
 import { backendApp } from '../test/support/lb-backend.js';
-import { startLbDev } from '../test/support/lb-dev.js';
+import { startLbDev, type LbDev } from '../test/support/lb-dev.js';
 import { startLoad } from '../test/support/lb-load.js';
 import { median, writeResults } from './results.js';
 
@@ -65,6 +69,75 @@ async function latencies(
   return times;
 }
 
+/** A socket-mode Wasm app of 4 instances answering its task id, behind `vhost`. */
+async function wasmApp(dev: LbDev, id: string, vhost: string): Promise<unknown> {
+  const deployer = await dev.token('deployer', [{ path: '/', actions: ['view', 'create'] }]);
+  const upload = await fetch(`${dev.url}/v2/artifacts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${deployer}`, 'content-type': 'application/wasm' },
+    body: new Uint8Array(await readFile(path.resolve('wasm-tasks/build/http-hello.wasm'))),
+  });
+  const { uri } = (await upload.json()) as { uri: string };
+  return {
+    id,
+    instances: 4,
+    cpus: 0.1,
+    mem: 16,
+    cmd: 'http-hello.wasm',
+    env: { HELLO_JSON: '1' },
+    fetch: [{ uri: `${uri}/http-hello.wasm` }],
+    portDefinitions: [{ port: 0, protocol: 'tcp', name: 'http' }],
+    healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, intervalSeconds: 1 }],
+    taskKillGracePeriodSeconds: 2,
+    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost },
+  };
+}
+
+/** Restarts the app's 4 instances under steady load through the balancer: what failed. */
+async function rollingRestart(options: {
+  dev: LbDev;
+  appId: string;
+  url: string;
+  host: string;
+  path?: (n: number) => string;
+}) {
+  const { dev, appId } = options;
+  const before = new Set((await dev.healthyTasks(appId, 4)).map((t) => t.id));
+  const load = startLoad({ url: options.url, host: options.host, workers: 8, path: options.path });
+  await waitFor('load flowing', () => load.result.ok > 50);
+  const started = performance.now();
+  expect200(await dev.call('POST', `/v2/apps${appId}/restart`, {}));
+  const after = await waitFor(
+    'the restart done',
+    async () => {
+      if (((await dev.call('GET', '/v2/deployments')).body as unknown[]).length > 0) return false;
+      const tasks = await dev.healthyTasks(appId, 4);
+      return tasks.every((t) => !before.has(t.id)) ? tasks : false;
+    },
+    180_000,
+  );
+  const restartSeconds = (performance.now() - started) / 1000;
+  // Load keeps going until the new tasks have answered through the balancer.
+  await waitFor(
+    'the new tasks answering',
+    () => after.every((t) => load.result.tasks.has(t.id)),
+    30_000,
+  );
+  const result = await load.stop();
+  console.log(
+    `rolling restart of 4 (${appId}) under load: ${result.ok} ok, ${result.failed} failed (target 0) in ${restartSeconds.toFixed(1)} s` +
+      (result.failed ? ` ${JSON.stringify(Object.fromEntries(result.reasons))}` : ''),
+  );
+  return {
+    instances: 4,
+    ok: result.ok,
+    failed: result.failed,
+    reasons: Object.fromEntries(result.reasons),
+    restartSeconds: Number(restartSeconds.toFixed(1)),
+    target: 0,
+  };
+}
+
 const dev = await startLbDev();
 try {
   const token = await dev.token('lb', [{ path: '/', actions: ['view'] }]);
@@ -87,8 +160,10 @@ try {
       ),
     ),
   );
+  expect201(await dev.call('POST', '/v2/apps', await wasmApp(dev, '/bench/wasm', 'wasm.example')));
   const [task] = await dev.healthyTasks('/bench/one', 1, 120_000);
   await dev.healthyTasks('/bench/four', 4, 120_000);
+  await dev.healthyTasks('/bench/wasm', 4, 120_000);
   const lbPort = await freePort();
   const lb = startPacer(['lb', '--port', String(lbPort), '--host', '127.0.0.1'], {
     PACER_MASTER_URL: dev.url,
@@ -137,38 +212,21 @@ try {
     );
 
     // A rolling restart of 4 instances under steady load (8 requests always in flight, every
-    // fifth one 300 ms long so some are in flight on a task when it is told to stop).
-    const before = new Set((await dev.healthyTasks('/bench/four', 4)).map((t) => t.id));
-    const load = startLoad({
+    // fifth one 300 ms long so some are in flight on a task when it is told to stop); then of 4
+    // socket-mode Wasm instances (short requests: the C service has no slow path).
+    const commandRestart = await rollingRestart({
+      dev,
+      appId: '/bench/four',
       url: through.slice(0, -1),
       host: 'four.example',
-      workers: 8,
       path: (n) => (n % 5 === 0 ? '/?ms=300' : '/'),
     });
-    await waitFor('load flowing', () => load.result.ok > 50);
-    const started = performance.now();
-    expect200(await dev.call('POST', '/v2/apps/bench/four/restart', {}));
-    const after = await waitFor(
-      'the restart done',
-      async () => {
-        if (((await dev.call('GET', '/v2/deployments')).body as unknown[]).length > 0) return false;
-        const tasks = await dev.healthyTasks('/bench/four', 4);
-        return tasks.every((t) => !before.has(t.id)) ? tasks : false;
-      },
-      180_000,
-    );
-    const restartSeconds = (performance.now() - started) / 1000;
-    // Load keeps going until the new tasks have answered through the balancer.
-    await waitFor(
-      'the new tasks answering',
-      () => after.every((t) => load.result.tasks.has(t.id)),
-      30_000,
-    );
-    const result = await load.stop();
-    console.log(
-      `rolling restart of 4 under load: ${result.ok} ok, ${result.failed} failed (target 0) in ${restartSeconds.toFixed(1)} s` +
-        (result.failed ? ` ${JSON.stringify(Object.fromEntries(result.reasons))}` : ''),
-    );
+    const wasmRestart = await rollingRestart({
+      dev,
+      appId: '/bench/wasm',
+      url: through.slice(0, -1),
+      host: 'wasm.example',
+    });
     await writeResults('lb', {
       note:
         "pacer lb in its own process; backends are command tasks (node http) of pacer dev, reached through the agent's " +
@@ -192,14 +250,8 @@ try {
           'direct and through alternate request by request; added = median of the pairwise differences',
         targetMs: 1,
       },
-      rollingRestart: {
-        instances: 4,
-        ok: result.ok,
-        failed: result.failed,
-        reasons: Object.fromEntries(result.reasons),
-        restartSeconds: Number(restartSeconds.toFixed(1)),
-        target: 0,
-      },
+      rollingRestart: commandRestart,
+      rollingRestartWasm: { ...wasmRestart, backends: 'socket-mode Wasm (http-hello), grace 2 s' },
     });
   } finally {
     await lb.stop();

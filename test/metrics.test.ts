@@ -16,6 +16,7 @@ import {
 
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
 const HELLO_WASM = path.resolve('wasm-tasks/build/hello.wasm');
+const WAGI_WASM = path.resolve('wasm-tasks/build/wagi-hello.wasm');
 
 /** The value of one series (exact name and labels as rendered), or undefined. */
 function valueOf(text: string, series: string): number | undefined {
@@ -143,6 +144,50 @@ describe('metrics of pacer dev', () => {
     await waitFor('fuel reported', async () => (valueOf(await scrape(), series) ?? 0) > before);
     expect((await api.delete('/v2/apps/metrics/hello?force=true')).status).toBe(200);
   }, 30_000);
+
+  it("counts a WAGI handler's requests, its 5xx and the fuel each used, with the agent label", async () => {
+    const agentId = ((await api.get('/v2/agents')).body.agents as { id: string }[])[0]?.id;
+    const at = (name: string) => `${name}{agent="${agentId}"}`;
+    const before = valueOf(await scrape(), at('pacer_agent_handler_requests')) ?? 0;
+    const uri = await upload(WAGI_WASM, 'wagi-hello.wasm');
+    await api.post('/v2/apps', {
+      id: '/metrics/wagi',
+      instances: 1,
+      cpus: 0.1,
+      mem: 16,
+      fetch: [{ uri }],
+      cmd: 'wagi-hello.wasm',
+      portDefinitions: [{ port: 0, protocol: 'tcp' }],
+      labels: { PACER_WASM_HTTP: 'wagi' },
+    });
+    const task = await waitFor('the handler running', async () => {
+      const tasks = (await api.get('/v2/apps/metrics/wagi/tasks')).body.tasks as {
+        state: string;
+        host: string;
+        ports: number[];
+      }[];
+      return tasks.find((t) => t.state === 'TASK_RUNNING');
+    });
+    const url = `http://127.0.0.1:${task.ports[0]}`;
+    await waitFor('the handler answering', () =>
+      fetch(`${url}/`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    );
+    for (const path of ['/a', '/b', '/status/503']) await (await fetch(`${url}${path}`)).text();
+    const text = await waitFor('handler figures reported', async () => {
+      const scraped = await scrape();
+      return (valueOf(scraped, at('pacer_agent_handler_requests')) ?? 0) >= before + 4 && scraped;
+    });
+    const requests = valueOf(text, at('pacer_agent_handler_requests')) as number;
+    expect(valueOf(text, at('pacer_agent_handler_requests_5xx'))).toBeGreaterThanOrEqual(1);
+    expect(valueOf(text, at('pacer_agent_handler_request_fuel_sum'))).toBeGreaterThan(0);
+    expect(
+      valueOf(text, `pacer_agent_handler_request_fuel_bucket{agent="${agentId}",le="+Inf"}`),
+    ).toBe(requests);
+    expect((await api.delete('/v2/apps/metrics/wagi?force=true')).status).toBe(200);
+  }, 60_000);
 
   it('labels requests by route template: paths a client invents add no series', async () => {
     for (let n = 0; n < 20; n++) {

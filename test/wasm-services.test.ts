@@ -183,6 +183,14 @@ describe('handler mode (WAGI)', () => {
     expect(exit.message).toContain('fuel used');
   });
 
+  it('gives every request a fresh instance in fresh memory (pooled memories come back zeroed)', async () => {
+    const { port } = await service('wagi-leftovers', { labels: { PACER_WASM_HTTP: 'wagi' } });
+    // One at a time (each takes the memory the one before gave back), then many at once.
+    for (let i = 0; i < 10; i++) expect((await get(port)).text).toBe('seen A00\n');
+    const many = await Promise.all(Array.from({ length: 40 }, () => get(port)));
+    expect(many.map((r) => r.text)).toEqual(many.map(() => 'seen A00\n'));
+  });
+
   it('gives a looping request a 5xx while other requests keep answering', async () => {
     const { port } = await service('wagi-hello', {
       labels: { PACER_WASM_HTTP: 'wagi', PACER_WAGI_TIMEOUT_MS: '60000' },

@@ -1,5 +1,6 @@
 // An agent: offers its resources, runs what the master sends, reports status and logs.
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
+import type { HandlerMetrics } from './handler-metrics.js';
 import type { Agent as HttpsAgent } from 'node:https';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -55,6 +56,8 @@ export interface AgentOptions {
   hostAccess?: HostAccess;
   /** Bounds and timing of the on-disk outbox of status updates (`defaultOutboxLimits`). */
   outbox?: Partial<OutboxLimits>;
+  /** Handler-mode (WAGI) request figures, fed by the Wasm driver; in every metric snapshot. */
+  handlerMetrics?: HandlerMetrics;
 }
 
 export interface RunningAgent {
@@ -161,6 +164,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       logBytesDropped,
       fetchCacheBytes: fetcher.cacheBytes(),
+      ...(options.handlerMetrics ? { handlerRequests: options.handlerMetrics.snapshot() } : {}),
     };
   }
 
@@ -402,7 +406,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       clearInterval(timer);
       await subscription.stop();
       if (!stopOptions?.keepTasks) {
-        await Promise.all([...runners.values()].map((r) => r.kill()));
+        await Promise.all([...runners.values()].map((r) => r.kill({ shouldDrain: false })));
         for (const driver of drivers.values()) await driver.close();
       }
       // What is queued is written; ends reported after this (tasks still stopping) are not kept:

@@ -6,6 +6,7 @@ import type { Clock, Logger } from '../lib/index.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
+import { createHandlerMetrics, type HandlerMetrics } from './handler-metrics.js';
 import { checkCidrs } from './fetch-policy.js';
 import { checkAgentLimits, defaultAgentLimits, type AgentLimits } from './task-limits.js';
 
@@ -25,6 +26,8 @@ export async function createDrivers(options: {
     | 'workDir'
   >;
   logger: Logger;
+  /** Handler-mode requests' figures (the agent's metric snapshot). */
+  handlerMetrics?: HandlerMetrics;
 }): Promise<TaskDriver[]> {
   const { config, logger } = options;
   // Wasm is always on; a warm worker per cpu keeps launches fast (the driver caps it at the
@@ -38,6 +41,7 @@ export async function createDrivers(options: {
       cpuLimit: config.cpuLimit,
       // Binaryen's helper when a sleeping module first needs it, unless asked (issue 14).
       shouldPrewarmResumable: config.wasmPrewarm === true,
+      onRequest: (_taskId, figures) => options.handlerMetrics?.onRequest(figures),
     }),
   ];
   if (config.allowCommands) {
@@ -129,10 +133,12 @@ export async function runAgent(options: {
   agentId?: string;
 }): Promise<RunningAgent> {
   const { config, bus, clock, logger } = options;
+  const handlerMetrics = createHandlerMetrics();
   return startAgent({
     bus,
     agentId: options.agentId,
-    drivers: await createDrivers({ config, logger }),
+    drivers: await createDrivers({ config, logger, handlerMetrics }),
+    handlerMetrics,
     hostname: config.hostname,
     attributes: config.attributes,
     resources: config.resources,

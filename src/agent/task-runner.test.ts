@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/support/wait-for.js';
 import type { TaskLaunchSpec } from '../bus/index.js';
 import { silentLogger } from '../lib/index.js';
 import { createMockDriver, type MockDriver } from '../runtime/index.js';
@@ -36,12 +37,16 @@ afterEach(async () => {
 
 /** A runner whose reports are recorded; `fetcher` defaults to one that fetches nothing. */
 function runner(
-  options: { labels?: Record<string, string>; fetcher?: Pick<Fetcher, 'fetchAll'> } = {},
+  options: {
+    labels?: Record<string, string>;
+    fetcher?: Pick<Fetcher, 'fetchAll'>;
+    overrides?: Partial<TaskLaunchSpec>;
+  } = {},
 ) {
   const reports: TaskReport[] = [];
   const taskRunner = createTaskRunner({
     taskId: 't1',
-    spec: spec(options.labels),
+    spec: { ...spec(options.labels), ...options.overrides },
     driver,
     fetcher: options.fetcher ?? { fetchAll: async () => undefined },
     agentLimits: defaultAgentLimits,
@@ -130,5 +135,44 @@ describe('the task runner', () => {
     await taskRunner.kill();
     expect(await done).toMatchObject({ state: 'TASK_KILLED' });
     expect(states()).toEqual(['TASK_RUNNING', 'TASK_KILLED']);
+  });
+
+  it('reports TASK_KILLING before TASK_KILLED when a running task is killed', async () => {
+    const { taskRunner, states } = runner();
+    const done = taskRunner.run();
+    await waitFor('the task running', () => taskRunner.state() === 'TASK_RUNNING');
+    await taskRunner.kill();
+    expect(await done).toMatchObject({ state: 'TASK_KILLED' });
+    expect(states()).toEqual([
+      'TASK_STAGING',
+      'TASK_STARTING',
+      'TASK_RUNNING',
+      'TASK_KILLING',
+      'TASK_KILLED',
+    ]);
+  });
+
+  it('keeps a killed Wasm service serving through its grace period, a repeated kill included', async () => {
+    const { taskRunner, states } = runner({
+      overrides: { ports: [31_000], killGracePeriodSeconds: 1 },
+    });
+    const done = taskRunner.run();
+    await waitFor('the task running', () => taskRunner.state() === 'TASK_RUNNING');
+    await taskRunner.kill();
+    await taskRunner.kill(); // delivered again: the drain goes on
+    expect(taskRunner.state()).toBe('TASK_KILLING');
+    expect(driver.running()).toEqual(['t1']);
+    expect(await done).toMatchObject({ state: 'TASK_KILLED' });
+    expect(states().slice(-2)).toEqual(['TASK_KILLING', 'TASK_KILLED']);
+  });
+
+  it('stops a draining service at once when the agent shuts down', async () => {
+    const { taskRunner } = runner({ overrides: { ports: [31_000], killGracePeriodSeconds: 600 } });
+    const done = taskRunner.run();
+    await waitFor('the task running', () => taskRunner.state() === 'TASK_RUNNING');
+    await taskRunner.kill();
+    expect(driver.running()).toEqual(['t1']);
+    await taskRunner.kill({ shouldDrain: false });
+    expect(await done).toMatchObject({ state: 'TASK_KILLED' });
   });
 });

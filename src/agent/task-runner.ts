@@ -6,6 +6,9 @@
 //               │ start refused ─► FAILED (INVALID_MODULE, FORBIDDEN_IMPORT, MEMORY_LIMIT, …)
 //               │ a limit over the agent's maximum ─► FAILED (OUT_OF_FUEL, TIMEOUT, MEMORY_LIMIT)
 //               └ kill before start ─► KILLED
+//
+//  RUNNING ─► kill ─► KILLING ─► (a Wasm task with ports: drained for its kill grace period)
+//                                 ─► driver.stop ─► KILLED
 import { mkdir, rm } from 'node:fs/promises';
 import type { TaskLaunchSpec } from '../bus/index.js';
 import type { FailureReason, MesosTaskState } from '../domain/index.js';
@@ -36,8 +39,13 @@ export interface TaskRunner {
   run(): Promise<TaskReport>;
   /** Re-attaches to a task an earlier agent process started; resolves with the final report. */
   resume(handle: TaskHandle): Promise<TaskReport>;
-  /** Asks the task to stop (idempotent); `run` then ends with KILLED. */
-  kill(): Promise<void>;
+  /**
+   * Asks the task to stop (idempotent); `run` then ends with KILLED. A running task is first
+   * reported TASK_KILLING (balancers take it out of rotation), and a Wasm task with ports keeps
+   * serving for its kill grace period (it has no SIGTERM to hear) so requests in flight finish;
+   * `shouldDrain: false` (the agent shutting down) skips that wait.
+   */
+  kill(options?: { shouldDrain?: boolean }): Promise<void>;
 }
 
 export interface TaskRunnerOptions {
@@ -65,6 +73,9 @@ export interface TaskRunnerOptions {
   ) => Promise<number>;
 }
 
+/** Longest a Wasm service is drained before it is stopped, whatever its grace period says. */
+export const MAX_DRAIN_MS = 60_000;
+
 function exitReport(exit: TaskExit): TaskReport {
   return {
     state: exit.state,
@@ -80,6 +91,12 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   let current: MesosTaskState = 'TASK_STAGING';
   let killRequested = false;
   let started = false;
+  /** How long a kill lets the task serve after TASK_KILLING (set once its limits are known). */
+  let drainMs = 0;
+  /** Resolves when the task has ended (set by `finish`): a drain stops waiting then. */
+  let ended: Promise<unknown> | undefined;
+  /** The stop that follows a drain, once a kill started one. */
+  let draining: Promise<void> | undefined;
   let health: HealthChecker | undefined;
   const env = taskEnvironment({ taskId, spec, host: options.host, sandboxDir });
 
@@ -112,13 +129,26 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
 
   async function finish(): Promise<TaskReport> {
     checkHealth();
-    const exit = await driver.wait(taskId);
+    const waiting = driver.wait(taskId);
+    ended = waiting;
+    const exit = await waiting;
     health?.stop();
     await driver.destroy(taskId);
     await options.onEnded();
     await rm(sandboxDir, { recursive: true, force: true });
     logger.info({ taskId, state: exit.state, message: exit.message }, 'task ended');
     return report(exitReport(exit));
+  }
+
+  /** Waits `drainMs`, or less if the task ends meanwhile. */
+  async function drain(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const over = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+    try {
+      await Promise.race([over, ended ?? over]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
@@ -135,6 +165,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           reason: limits.reason,
           message: failureMessage(limits.reason, limits.message),
         });
+      }
+      // Only a Wasm task needs the wait: a command or container hears SIGTERM and drains itself.
+      if (spec.kind === 'wasm' && spec.ports.length > 0) {
+        drainMs = Math.min(Math.max(0, limits.limits.killGracePeriodMs), MAX_DRAIN_MS);
       }
       try {
         await mkdir(sandboxDir, { recursive: true });
@@ -190,9 +224,25 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       return finish();
     },
 
-    async kill() {
+    async kill(killOptions) {
       killRequested = true;
-      if (started) await driver.stop(taskId);
+      if (!started) return;
+      if (current === 'TASK_RUNNING') {
+        // Marathon's TASK_KILLING: the kill has begun. Balancers (marathon-lb, `pacer lb`) stop
+        // sending new requests to the task while those in flight finish.
+        report({ state: 'TASK_KILLING' });
+        if (drainMs > 0 && (killOptions?.shouldDrain ?? true)) {
+          // In the background: the agent's command loop does not wait out the drain, and a kill
+          // delivered again meanwhile (at-least-once) finds the task KILLING and waits too.
+          draining = drain()
+            .then(() => driver.stop(taskId))
+            .catch((error: unknown) => logger.warn({ taskId, err: error }, 'stop after drain'));
+          return;
+        }
+      }
+      // A kill again while draining leaves the drain to end; the agent shutting down does not.
+      if (draining && (killOptions?.shouldDrain ?? true)) return;
+      await driver.stop(taskId);
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   isValidRoleName,
   normalizeAbsolutePath,
 } from '../domain/index.js';
+import { HANDLER_FUEL_BOUNDS } from './messages.js';
 import type {
   AnnounceMessage,
   CommandMessage,
@@ -76,6 +77,15 @@ export const AgentMetricsSnapshotSchema = z
     cpuSeconds: counter,
     logBytesDropped: counter,
     fetchCacheBytes: counter,
+    handlerRequests: z
+      .object({
+        requests: counter,
+        serverErrors: counter,
+        fuelSum: counter,
+        fuelBuckets: z.array(counter).length(HANDLER_FUEL_BOUNDS.length),
+      })
+      .strict()
+      .optional(),
   })
   .refine(
     (s) => new Set(s.tasks.map((t) => `${t.kind} ${t.state}`)).size === s.tasks.length,

@@ -91,6 +91,22 @@ export interface AgentMetricsSnapshot {
   logBytesDropped: number;
   /** Bytes in the artifact cache. */
   fetchCacheBytes: number;
+  /** Handler mode (WAGI) requests answered here; absent from agents that predate it. */
+  handlerRequests?: HandlerRequestMetrics;
+}
+
+/** Upper bounds (fuel) of the handler-request fuel histogram's buckets (+Inf is `requests`). */
+export const HANDLER_FUEL_BOUNDS = [1e5, 1e6, 1e7, 1e8, 1e9, 1e10] as const;
+
+/** Handler-mode requests on an agent since it started (agent/handler-metrics.ts). */
+export interface HandlerRequestMetrics {
+  requests: number;
+  /** Answered with a 5xx (the handler failed, looped, ran out of fuel or time). */
+  serverErrors: number;
+  /** Fuel used by all of them. */
+  fuelSum: number;
+  /** Requests that used at most each bound of `HANDLER_FUEL_BOUNDS` (cumulative). */
+  fuelBuckets: number[];
 }
 
 export interface StatusMessage {

@@ -198,8 +198,15 @@ describe('agent reports', () => {
       cpuSeconds: 1.5,
       logBytesDropped: 0,
       fetchCacheBytes: 4096,
+      handlerRequests: {
+        requests: 3,
+        serverErrors: 1,
+        fuelSum: 3e6,
+        fuelBuckets: [0, 0, 3, 3, 3, 3],
+      },
     } as const;
     const row = (state: string) => ({ kind: 'wasm', state, count: 1 });
+    const handler = metrics.handlerRequests;
     // Another agent's name: dropped, never counted as agent-b's metrics.
     await bus.publish(topics.offers('agent-a'), { ...offer('agent-b'), metrics });
     for (const bad of [
@@ -209,13 +216,19 @@ describe('agent reports', () => {
       { ...metrics, tasks: [{ kind: 'wasm<img>', state: 'TASK_RUNNING', count: 1 }] },
       { ...metrics, tasks: Array.from({ length: 1000 }, () => row('TASK_RUNNING')) },
       { ...metrics, fuelUsed: '10' },
+      // Handler figures: the bucket count fixed (no series an agent invents), finite, no extras.
+      { ...metrics, handlerRequests: { ...handler, fuelBuckets: Array(1000).fill(0) } },
+      { ...metrics, handlerRequests: { ...handler, fuelBuckets: [0, 0, 3, 3, 3] } },
+      { ...metrics, handlerRequests: { ...handler, requests: -1 } },
+      { ...metrics, handlerRequests: { ...handler, fuelSum: Number.NaN } },
+      { ...metrics, handlerRequests: { ...handler, le: '<script>' } },
     ])
       await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), metrics: bad });
     await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), metrics });
     await expect.poll(() => snapshots.length).toBe(1);
     expect(snapshots).toEqual([['agent-a', metrics]]);
     expect(trust.dropped('agent-a', 'foreign_agent')).toBe(1);
-    expect(trust.dropped('agent-a', 'invalid')).toBe(6);
+    expect(trust.dropped('agent-a', 'invalid')).toBe(11);
   });
 
   it("believes a running task's fuel only of the agent's own tasks, as a whole safe number", async () => {

@@ -2,6 +2,8 @@
 /* An HTTP/1.1 hello service for socket mode: serves on the listening socket the agent preopens
  * (fd 3, LISTEN_FDS=1, as wasmtime's --tcplisten), keep-alive, many connections at once, one
  * poll() loop. Prints GREETING (env) or "hello"; argv[1] is prepended to the body if given.
+ * With HELLO_JSON set it answers {"task":"<MESOS_TASK_ID>"} instead (which task answered, for
+ * the rolling-restart test and bench through `pacer lb`).
  * Build: clang --target=wasm32-wasi -O2 (npm run build:wasm-tasks). */
 #include <errno.h>
 #include <poll.h>
@@ -72,8 +74,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *greeting = getenv("GREETING");
-  body_len = (size_t)snprintf(body, sizeof body, "%s%s%s\n", argc > 1 ? argv[1] : "",
-                              argc > 1 ? " " : "", greeting ? greeting : "hello");
+  const char *task = getenv("MESOS_TASK_ID");
+  if (getenv("HELLO_JSON")) {
+    body_len = (size_t)snprintf(body, sizeof body, "{\"task\":\"%s\"}\n", task ? task : "");
+  } else {
+    body_len = (size_t)snprintf(body, sizeof body, "%s%s%s\n", argc > 1 ? argv[1] : "",
+                                argc > 1 ? " " : "", greeting ? greeting : "hello");
+  }
   if (body_len >= sizeof body) body_len = sizeof body - 1;
   printf("listening on fd 3\n");
   fflush(stdout);

@@ -3,7 +3,9 @@
 // the master shows the latest one of each agent with an `agent` label.
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { AgentMetricsSnapshot } from '../../bus/index.js';
+import { HANDLER_FUEL_BOUNDS, type AgentMetricsSnapshot } from '../../bus/index.js';
+
+type HandlerFigures = NonNullable<AgentMetricsSnapshot['handlerRequests']>;
 
 export interface AgentMetricsSink {
   /** Keeps `snapshot` as the agent's latest; called for each believed offer that has one. */
@@ -53,6 +55,53 @@ export function registerAgentMetrics(registry: Registry): AgentMetricsSink {
     'CPU time (user + system) of the agent process since it started.',
     (s) => s.cpuSeconds,
   );
+  // Handler mode (WAGI): per-request figures, agent totals; absent for agents without any.
+  const handler = (name: string, help: string, pick: (h: HandlerFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['agent'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [agent, snapshot] of latest) {
+          if (snapshot.handlerRequests) this.set({ agent }, pick(snapshot.handlerRequests));
+        }
+      },
+    });
+  handler(
+    'pacer_agent_handler_requests',
+    'Handler-mode (WAGI) requests answered on the agent since it started.',
+    (h) => h.requests,
+  );
+  handler(
+    'pacer_agent_handler_requests_5xx',
+    'Handler-mode requests answered with a 5xx (failed, looped, out of fuel or time).',
+    (h) => h.serverErrors,
+  );
+  handler(
+    'pacer_agent_handler_request_fuel_sum',
+    'Fuel used by all handler-mode requests on the agent.',
+    (h) => h.fuelSum,
+  );
+  // The histogram's buckets, in Prometheus' shape (`le`, cumulative, +Inf = every request).
+  new Gauge({
+    name: 'pacer_agent_handler_request_fuel_bucket',
+    help: 'Handler-mode requests that used at most `le` fuel (cumulative, as a histogram).',
+    labelNames: ['agent', 'le'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [agent, snapshot] of latest) {
+        const figures = snapshot.handlerRequests;
+        if (!figures) continue;
+        HANDLER_FUEL_BOUNDS.forEach((bound, i) =>
+          this.set({ agent, le: String(bound) }, figures.fuelBuckets[i] ?? 0),
+        );
+        this.set({ agent, le: '+Inf' }, figures.requests);
+      }
+    },
+  });
   scalar(
     'pacer_agent_log_bytes_dropped',
     "Bytes of task log lines the agent dropped over its tasks' rate limits since it started.",

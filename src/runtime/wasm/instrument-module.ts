@@ -15,8 +15,17 @@ export const pageBytes = 64 * 1024;
 /** Export added for a module's start function, which the worker calls before `_start`. */
 export const startExport = '__pacer_start';
 
+/** Where a module rewritten with `shouldImportMemory` finds its memory (pages it declares). */
+export const memoryImport = { module: 'pacer', name: 'memory' } as const;
+
 export type InstrumentResult =
-  { ok: true; bytes: Uint8Array } | { ok: false; reason: FailureReason; message: string };
+  | {
+      ok: true;
+      bytes: Uint8Array;
+      /** Set when the memory was made an import (`shouldImportMemory`): its limits in pages. */
+      importedMemory?: { minPages: number; maxPages: number };
+    }
+  | { ok: false; reason: FailureReason; message: string };
 
 export interface InstrumentOptions {
   memMiB: number;
@@ -31,6 +40,13 @@ export interface InstrumentOptions {
   shouldExportOutOfFuel?: boolean;
   /** Bytes of `mem` the runtime takes for itself (the resident unwind page); default 0. */
   reservedBytes?: number;
+  /**
+   * Handler mode: the module's one (unshared) memory becomes an import (`memoryImport`) with the
+   * same capped limits, so the runtime can hand each request's fresh instance a zeroed memory
+   * from a pool instead of the engine allocating (and the GC later unmapping) one per request.
+   * Ignored unless the module defines exactly one memory and imports none.
+   */
+  shouldImportMemory?: boolean;
 }
 
 /** Export name of the out-of-fuel helper added when `shouldExportOutOfFuel` is set. */
@@ -146,7 +162,25 @@ export function instrumentModule(
   const hasLimits = hasMemory || module.tables.length > 0;
 
   // Memory: maximum at most the cap (the engine's backstop; the grow helper applies `left`).
-  if (hasMemory) {
+  const onlyMemory = module.memories.length === 1 ? module.memories[0] : undefined;
+  let importedMemory: { minPages: number; maxPages: number } | undefined;
+  if (
+    options.shouldImportMemory &&
+    onlyMemory &&
+    (onlyMemory.flags & 0x02) === 0 &&
+    !module.imports.some((i) => i.kind === 'memory')
+  ) {
+    // Imports come before definitions in the memory index space: the memory stays index 0.
+    importedMemory = { minPages: onlyMemory.min, maxPages: Math.min(onlyMemory.max ?? cap, cap) };
+    const entry = [
+      ...name(memoryImport.module),
+      ...name(memoryImport.name),
+      0x02,
+      ...limits(onlyMemory.flags, importedMemory.minPages, importedMemory.maxPages),
+    ];
+    replaced.set(SectionId.import, appendEntries(bytes, find(SectionId.import), [entry]));
+    removed.add(SectionId.memory);
+  } else if (hasMemory) {
     const out = new ByteWriter().append(encodeU32(module.memories.length));
     for (const m of module.memories)
       out.append(limits(m.flags, m.min, Math.min(m.max ?? cap, cap)));
@@ -312,7 +346,7 @@ export function instrumentModule(
     }
   }
   flushBefore(Number.MAX_SAFE_INTEGER);
-  return { ok: true, bytes: out.toBytes() };
+  return { ok: true, bytes: out.toBytes(), importedMemory };
 }
 
 /**

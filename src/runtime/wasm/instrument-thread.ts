@@ -3,7 +3,10 @@
 import { Worker } from 'node:worker_threads';
 import type { FailureReason } from '../../domain/index.js';
 import type { ModuleCaps } from './check-module.js';
+import type { ImportedMemory } from './worker-messages.js';
 import { resolveWorkerUrl, terminated, workerExecArgv } from './worker-pool.js';
+
+export type { ImportedMemory };
 
 /** Agent → instrument thread. */
 export interface InstrumentRequest {
@@ -18,7 +21,14 @@ export interface InstrumentRequest {
 
 /** Instrument thread → agent: the rewritten module (and its resumable variant), or a refusal. */
 export type InstrumentReply =
-  | { id: number; ok: true; bytes: Uint8Array; resumableBytes?: Uint8Array }
+  | {
+      id: number;
+      ok: true;
+      bytes: Uint8Array;
+      resumableBytes?: Uint8Array;
+      /** The resumable variant imports its memory (handler mode): the limits to give it. */
+      resumableMemory?: ImportedMemory;
+    }
   | { id: number; ok: false; reason: FailureReason; message: string };
 
 export interface InstrumentThread {

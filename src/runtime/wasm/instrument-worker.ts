@@ -72,6 +72,7 @@ function instrument(request: InstrumentRequest): InstrumentReply {
         ...options,
         shouldExportOutOfFuel: true,
         reservedBytes: pageBytes,
+        shouldImportMemory: request.isHandler === true,
       })
     : undefined;
   return {
@@ -79,6 +80,7 @@ function instrument(request: InstrumentRequest): InstrumentReply {
     ok: true,
     bytes: ordinary.bytes,
     resumableBytes: resumable?.ok ? resumable.bytes : undefined,
+    resumableMemory: resumable?.ok ? resumable.importedMemory : undefined,
   };
 }
 

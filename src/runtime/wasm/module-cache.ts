@@ -6,6 +6,7 @@ import { TaskStartError } from '../driver.js';
 import type { ModuleCaps } from './check-module.js';
 import {
   createInstrumentThread,
+  type ImportedMemory,
   type InstrumentReply,
   type InstrumentRequest,
 } from './instrument-thread.js';
@@ -25,6 +26,11 @@ export interface PreparedModule {
    * yielding at fuel-slice ends without holding the thread. Needs one spare page of memory.
    */
   isResumable: boolean;
+  /**
+   * The resumable module imports its memory (handler mode, `memoryImport`): the runtime gives
+   * each instance one of these limits, zeroed (memory-pool.ts).
+   */
+  importedMemory?: ImportedMemory;
   /** Has the exported fuel counter (`__pacer_fuel`), which the worker sets to the budget. */
   isMetered: boolean;
   memMiB: number;
@@ -101,8 +107,9 @@ export function createModuleCache(options: {
     transformed
       .then((bytes) => WebAssembly.compile(bytes))
       .then((module) => {
-        if (entries.has(key))
+        if (entries.has(key)) {
           entries.set(key, Promise.resolve({ ...base, module, isResumable: true }));
+        }
       })
       .catch(() => undefined); // not transformable: the ordinary module stays cached
   }
@@ -152,6 +159,7 @@ export function createModuleCache(options: {
     if (!reply.ok) throw new TaskStartError(reply.reason, reply.message);
     let final = reply.bytes;
     let isResumable = false;
+    let resumableMemory: ImportedMemory | undefined;
     const key = keyOf(digest, limits);
     if (reply.resumableBytes) {
       // Off the main thread (binaryen blocks while it runs), and awaited even while binaryen is
@@ -159,12 +167,14 @@ export function createModuleCache(options: {
       // otherwise hold a thread of its own for its whole life. Only a transform slower than
       // `resumableWaitMs` lets the launch go on with the ordinary module.
       const transformed = makeResumable(reply.resumableBytes);
+      const importedMemory = reply.resumableMemory;
       const bytes = await resumableWithin(transformed, () =>
-        upgradeLater(key, transformed, { digest, key, ...limits }),
+        upgradeLater(key, transformed, { digest, key, importedMemory, ...limits }),
       );
       if (bytes) {
         final = bytes;
         isResumable = true;
+        resumableMemory = importedMemory;
       }
     }
     let module: WebAssembly.Module;
@@ -175,7 +185,7 @@ export function createModuleCache(options: {
         cause: error,
       });
     }
-    return { module, digest, key, isResumable, ...limits };
+    return { module, digest, key, isResumable, importedMemory: resumableMemory, ...limits };
   }
 
   return {

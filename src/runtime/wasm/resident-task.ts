@@ -1,7 +1,8 @@
 // A resumable task inside a shared worker (worker thread side): runs until it sleeps or its fuel
 // slice ends, unwinds (Asyncify), and is rewound later, so many tasks share one thread.
 import { fuelCharger } from './fuel-counter.js';
-import { startExport } from './instrument-module.js';
+import { memoryImport, startExport } from './instrument-module.js';
+import type { MemoryPool } from './memory-pool.js';
 import { StopRequested, createWasiHost } from './wasi-host.js';
 import { createNetMirror } from './wasi/net-mirror.js';
 import {
@@ -49,6 +50,8 @@ export function startResidentTask(options: {
   outcomeOf: (error: unknown) => RunOutcome;
   /** The thread's scheduler of slices: who runs next, by `cpus` (slice-scheduler.ts). */
   scheduler: SliceScheduler;
+  /** Memories for modules that import theirs (`request.importedMemory`, handler mode). */
+  memories?: MemoryPool;
 }): ResidentTask {
   const { request, post, scheduler } = options;
   const { taskId } = request;
@@ -147,12 +150,24 @@ export function startResidentTask(options: {
   const entries: (() => void)[] = [];
   let isRewinding = false;
 
+  /**
+   * Handler mode: the memory the instance imports, taken from the thread's pool, one page longer
+   * than the module declares (the unwind page, which a module's own memory gets by a grow).
+   */
+  const given = request.importedMemory;
+  const givenPages = given ? given.minPages + 1 : 0;
+  const givenMemory = given ? options.memories?.take(given, givenPages) : undefined;
+
   const end = (outcome: RunOutcome): void => {
     host.close();
     net?.flush();
     scheduler.forget(taskId);
     if (isStopped) return;
     isStopped = true;
+    // The instance never runs again (`turn` and `deliver` stop at `isStopped`); only an instance
+    // that ended by itself gives its memory back, to be zeroed for the next one.
+    const isClean = outcome.kind === 'returned' || outcome.kind === 'exit';
+    if (given && givenMemory && isClean) options.memories?.give(givenMemory, given, givenPages);
     const grow = exports[InstrumentExports.growRefused];
     post({
       type: 'exit',
@@ -214,11 +229,16 @@ export function startResidentTask(options: {
   };
 
   let instance: WebAssembly.Instance;
+  const imports: Record<string, Record<string, unknown>> = {
+    wasi_snapshot_preview1: host.imports,
+    [yieldImport.module]: { [yieldImport.name]: onYield },
+  };
+  if (given) {
+    (imports[memoryImport.module] ??= {})[memoryImport.name] =
+      givenMemory ?? new WebAssembly.Memory({ initial: givenPages, maximum: given.maxPages });
+  }
   try {
-    instance = new WebAssembly.Instance(options.module, {
-      wasi_snapshot_preview1: host.imports,
-      [yieldImport.module]: { [yieldImport.name]: onYield },
-    });
+    instance = new WebAssembly.Instance(options.module, imports as WebAssembly.Imports);
   } catch (error) {
     isStopped = true;
     host.close();
@@ -236,8 +256,9 @@ export function startResidentTask(options: {
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('a resumable module exports memory');
   host.setMemory(memory);
   // Asyncify's unwind stack: one page past the guest's initial memory, counted against its cap
-  // (module-cache.ts checked there is room). Guest allocators grow above it.
-  dataPtr = memory.grow(1) * pageBytes;
+  // (module-cache.ts checked there is room). Guest allocators grow above it. An imported memory
+  // comes with that page already (`givenPages`).
+  dataPtr = given ? given.minPages * pageBytes : memory.grow(1) * pageBytes;
   const fuelGlobal = exports[InstrumentExports.fuel];
   if (fuelGlobal instanceof WebAssembly.Global) {
     // The compiled counter holds 0: the budget is this task's, handed out one slice at a time.

@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
+import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { createSliceScheduler } from './slice-scheduler.js';
 import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
@@ -147,6 +148,8 @@ function run(request: RunRequest): void {
 const residents = new Map<string, ResidentTask>();
 /** Who of them runs the next slice (one scheduler per thread). */
 const scheduler = createSliceScheduler();
+/** Zeroed memories for handler-mode instances (memory-pool.ts). */
+const memories = createMemoryPool({});
 /** Events of resident tasks, posted together once per turn of this thread's event loop. */
 let outbox: WorkerEvent[] = [];
 
@@ -162,6 +165,7 @@ function startResident(request: RunRequest): void {
     request,
     module: moduleOf(request),
     outcomeOf,
+    memories,
     postNet(ops) {
       if (outbox.push({ type: 'net', taskId, ops }) === 1) setImmediate(flush);
     },

