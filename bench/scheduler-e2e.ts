@@ -1,9 +1,12 @@
 // End to end over Redis: 1,000 Wasm instances of the service task on 4 agent processes, from
-// `POST /v2/apps` to all TASK_RUNNING (target ≤ 5 s). Baseline in the same run: the transport
-// floor — 1,000 launch commands to 4 echo consumers answering with a status, over the same Redis.
-// Two fleets are measured: warm (the POST 30 s after the agents registered, as in service: the
-// headline figure) and cold (the POST as soon as all four agents have registered), each with
-// the times of its stages read back from the bus (stage-times.ts).
+// `POST /v2/apps` to all TASK_RUNNING (target ≤ 1 s warm), and 10,000 on 10 agent processes
+// (target ≤ 10 s). Baseline in the same run: the transport floor — as many launch commands to as
+// many echo consumers answering with a status, over the same Redis. The 1,000 are measured on a
+// warm fleet (the POST 30 s after the agents registered, as in service: the headline figure) and
+// a cold one (the POST as soon as all four agents have registered); the 10,000 on a warm fleet.
+// Each run has the times of its stages read back from the bus (stage-times.ts). The apps have no
+// ports, so agents on one machine need no port ranges of their own.
+// SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES and WARMUP_MS change the first run.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -27,9 +30,16 @@ import { stageTimes, type StageTimes } from './stage-times.js';
 
 const INSTANCES = Number(process.env.INSTANCES ?? 1000);
 const AGENTS = 4;
+const LARGE = { instances: 10_000, agents: 10, targetMs: 10_000 };
+const TARGET_MS = 1_000;
+
+interface Fleet {
+  instances: number;
+  agents: number;
+}
 
 /** Launch → status round trips through Redis with consumers that only echo: no control plane. */
-async function transportFloor(): Promise<number> {
+async function transportFloor({ instances: INSTANCES, agents: AGENTS }: Fleet): Promise<number> {
   const prefix = redisPrefix();
   const bus = createRedisBus({ url: REDIS_URL, prefix, logger: silentLogger() });
   const echoes = Array.from({ length: AGENTS }, (_, n) =>
@@ -87,9 +97,15 @@ interface RunFigures {
   stages: StageTimes;
 }
 
-async function endToEnd(warmupMs: number): Promise<RunFigures> {
+async function endToEnd(
+  { instances: INSTANCES, agents: AGENTS }: Fleet,
+  warmupMs: number,
+): Promise<RunFigures> {
   const { db, port, api, env } = await prepareCluster({
     LOG_LEVEL: 'warn',
+    // The 1.5 s lease of a master is lost when a loaded 2-core machine stalls the store or the
+    // event loop that long (seen with 10,000 tasks beside it); `pacer dev`'s 10 s then.
+    ...(INSTANCES > 1_000 ? { PACER_LEASE_TTL_MS: '10000' } : {}),
   });
   const processes: PacerProcess[] = [
     startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env),
@@ -104,7 +120,8 @@ async function endToEnd(warmupMs: number): Promise<RunFigures> {
             '--hostname',
             `load-${n}`,
             '--resources',
-            'cpus:4,mem:16384,disk:65536,ports:[31000-32000]',
+            // No ports: the app has none, and agents on one machine would share the range.
+            `cpus:${Math.max(4, Math.ceil((INSTANCES / AGENTS) * 0.01) + 2)},mem:16384,disk:65536`,
             '--work-dir',
             await tempDir('pacer-load'),
           ],
@@ -142,15 +159,22 @@ async function endToEnd(warmupMs: number): Promise<RunFigures> {
     await waitFor(
       `${INSTANCES} running`,
       async () => {
-        const app = (await api.get('/v2/apps/load/service')).body.app as {
+        // The list carries the counts without the tasks: polling 10,000 tasks' JSON would load
+        // the master it measures.
+        const listed = (await api.get('/v2/apps')).body.apps as {
+          id: string;
           tasksRunning: number;
           tasksStaged: number;
+        }[];
+        const app = listed.find((a) => a.id === '/load/service') ?? {
+          tasksRunning: 0,
+          tasksStaged: 0,
         };
         if (!placedMs && app.tasksRunning + app.tasksStaged >= INSTANCES)
           placedMs = performance.now() - started;
         return app.tasksRunning === INSTANCES;
       },
-      300_000,
+      600_000,
     );
     const ms = performance.now() - started;
     const agentIds = ((await api.get('/v2/agents')).body.agents as { id: string }[]).map(
@@ -163,35 +187,62 @@ async function endToEnd(warmupMs: number): Promise<RunFigures> {
       postedAtMs,
     });
     return { ms, placedMs, stages };
+  } catch (error) {
+    // What the master said last is most often why (it exited, or refused the POST).
+    console.error(processes[0]?.output().slice(-4_000));
+    throw error;
   } finally {
     for (const p of processes.reverse()) await p.stop();
     await db.drop();
   }
 }
 
-const floorMs = await transportFloor();
-const warm = await endToEnd(Number(process.env.WARMUP_MS ?? 30_000));
-const cold = process.env.SKIP_COLD === '1' ? undefined : await endToEnd(0);
+const floorMs = await transportFloor({ instances: INSTANCES, agents: AGENTS });
+const warm = await endToEnd(
+  { instances: INSTANCES, agents: AGENTS },
+  Number(process.env.WARMUP_MS ?? 30_000),
+);
+const cold =
+  process.env.SKIP_COLD === '1'
+    ? undefined
+    : await endToEnd({ instances: INSTANCES, agents: AGENTS }, 0);
+const largeFloorMs = process.env.SKIP_LARGE === '1' ? undefined : await transportFloor(LARGE);
+const large =
+  process.env.SKIP_LARGE === '1'
+    ? undefined
+    : await endToEnd(LARGE, Number(process.env.WARMUP_MS ?? 30_000));
 const results = {
   instances: INSTANCES,
   agents: AGENTS,
   transportFloorMs: floorMs,
   postToAllRunningMs: warm.ms,
   postToAllPlacedMs: warm.placedMs,
-  targetMs: 5000,
-  ratioToTarget: warm.ms / 5000,
+  targetMs: TARGET_MS,
+  ratioToTarget: warm.ms / TARGET_MS,
   ratioToFloor: warm.ms / floorMs,
   warmStages: warm.stages,
   cold: cold && {
     postToAllRunningMs: cold.ms,
     postToAllPlacedMs: cold.placedMs,
-    ratioToTarget: cold.ms / 5000,
+    ratioToTarget: cold.ms / TARGET_MS,
     stages: cold.stages,
   },
+  large: large &&
+    largeFloorMs !== undefined && {
+      instances: LARGE.instances,
+      agents: LARGE.agents,
+      transportFloorMs: largeFloorMs,
+      postToAllRunningMs: large.ms,
+      postToAllPlacedMs: large.placedMs,
+      targetMs: LARGE.targetMs,
+      ratioToTarget: large.ms / LARGE.targetMs,
+      ratioToFloor: large.ms / largeFloorMs,
+      stages: large.stages,
+    },
 };
 const line = (label: string, ms: number) =>
   console.log(`  ${label.padEnd(40)} ${ms.toFixed(0)} ms`);
-function print(name: string, run: RunFigures): void {
+function print(name: string, run: RunFigures, target: { ms: number; floorMs: number }): void {
   console.log(` ${name}:`);
   line('POST → first launch published', run.stages.firstLaunchMs);
   line('POST → last launch published', run.stages.lastLaunchMs);
@@ -200,11 +251,17 @@ function print(name: string, run: RunFigures): void {
   line('POST → last TASK_RUNNING published', run.stages.lastRunningMs);
   line('POST → all staged/running (API)', run.placedMs);
   console.log(
-    `  ${'POST → all TASK_RUNNING (API)'.padEnd(40)} ${run.ms.toFixed(0)} ms (target ≤ 5000, ×${(run.ms / 5000).toFixed(2)}; ×${(run.ms / floorMs).toFixed(1)} floor)`,
+    `  ${'POST → all TASK_RUNNING (API)'.padEnd(40)} ${run.ms.toFixed(0)} ms (target ≤ ${target.ms}, ×${(run.ms / target.ms).toFixed(2)}; ×${(run.ms / target.floorMs).toFixed(1)} floor)`,
   );
 }
 console.log(`${INSTANCES} Wasm instances on ${AGENTS} agent processes over Redis:`);
 console.log(`  transport floor (launch → status echo): ${floorMs.toFixed(0)} ms`);
-print('warm fleet (headline)', warm);
-if (cold) print('cold fleet (POST once the agents have registered)', cold);
+print('warm fleet (headline)', warm, { ms: TARGET_MS, floorMs });
+if (cold)
+  print('cold fleet (POST once the agents have registered)', cold, { ms: TARGET_MS, floorMs });
+if (large && largeFloorMs !== undefined) {
+  console.log(`${LARGE.instances} Wasm instances on ${LARGE.agents} agent processes over Redis:`);
+  console.log(`  transport floor (launch → status echo): ${largeFloorMs.toFixed(0)} ms`);
+  print('warm fleet', large, { ms: LARGE.targetMs, floorMs: largeFloorMs });
+}
 await writeResults('scheduler-e2e', results);

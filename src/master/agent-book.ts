@@ -5,6 +5,7 @@ import type { Agent, Instance } from '../domain/index.js';
 import { splitFree, toTimestamp, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
+import type { InstanceView } from './applier/index.js';
 
 export interface AgentBook {
   /** Loads known agents from the store (start of leadership); they count as heard from now. */
@@ -17,8 +18,11 @@ export interface AgentBook {
   markUnreachable(agentId: string): Promise<Agent | undefined>;
   get(agentId: string): Agent | undefined;
   list(): Agent[];
-  /** Active agents with `free` = total minus what `active` instances hold on each. */
-  available(active: Instance[]): Agent[];
+  /**
+   * Active agents with `free` = total minus what the instances placed on each hold. An agent's
+   * figure is derived again only when its offer or its holdings changed since the last call.
+   */
+  available(holdings: Pick<InstanceView, 'heldOn' | 'heldVersionOn'>): Agent[];
 }
 
 /** Heartbeats refresh the stored row at most this often, to spare the database. */
@@ -36,6 +40,8 @@ export function createAgentBook(options: {
   const lastSeen = new Map<string, number>();
   const lastPersisted = new Map<string, number>();
   const signatures = new Map<string, string>();
+  /** Agent id → the last `available` figure, with the offer and holdings it came from. */
+  const derived = new Map<string, { agent: Agent; version: unknown; available: Agent }>();
 
   async function persist(agent: Agent, now: number): Promise<void> {
     await store.agents.put(agent);
@@ -122,40 +128,47 @@ export function createAgentBook(options: {
     get: (agentId) => agents.get(agentId),
     list: () => [...agents.values()],
 
-    available(active) {
-      const held = new Map<string, Instance[]>();
-      for (const instance of active) {
-        if (!instance.agentId) continue;
-        const list = held.get(instance.agentId) ?? [];
-        list.push(instance);
-        held.set(instance.agentId, list);
-      }
+    available(holdings) {
       const result: Agent[] = [];
       for (const agent of agents.values()) {
         if (agent.state !== 'active') continue;
-        const on = held.get(agent.agentId) ?? [];
-        const { free, freeReserved } = splitFree({
-          total: agent.total,
-          reported: agent.free,
-          reservations: agent.reservations ?? [],
-          held: on,
-        });
-        // The master's own bookkeeping is authoritative; the agent's report can only lower it
-        // (it may still run tasks the master has asked it to kill). Reserved resources are apart
-        // from `free`: only their role's apps may take them.
-        result.push({
-          ...agent,
-          free: {
-            ...free,
-            ports: withoutPorts(
-              agent.total.ports,
-              on.flatMap((i) => i.ports),
-            ),
-          },
-          ...(agent.reservations?.length ? { freeReserved } : {}),
-        });
+        const known = derived.get(agent.agentId);
+        if (known?.agent === agent && known.version === holdings.heldVersionOn(agent.agentId)) {
+          result.push(known.available);
+          continue;
+        }
+        const { version, instances } = holdings.heldOn(agent.agentId);
+        const available = withHoldings(agent, instances);
+        derived.set(agent.agentId, { agent, version, available });
+        result.push(available);
       }
+      if (derived.size > agents.size)
+        for (const agentId of derived.keys()) if (!agents.has(agentId)) derived.delete(agentId);
       return result;
     },
+  };
+}
+
+/** The agent with what `on` (the instances placed there) leaves free. */
+function withHoldings(agent: Agent, on: Instance[]): Agent {
+  const { free, freeReserved } = splitFree({
+    total: agent.total,
+    reported: agent.free,
+    reservations: agent.reservations ?? [],
+    held: on,
+  });
+  // The master's own bookkeeping is authoritative; the agent's report can only lower it
+  // (it may still run tasks the master has asked it to kill). Reserved resources are apart
+  // from `free`: only their role's apps may take them.
+  return {
+    ...agent,
+    free: {
+      ...free,
+      ports: withoutPorts(
+        agent.total.ports,
+        on.flatMap((i) => i.ports),
+      ),
+    },
+    ...(agent.reservations?.length ? { freeReserved } : {}),
   };
 }

@@ -4,5 +4,5 @@ export { createApplier } from './applier.js';
 export type { Applier } from './applier.js';
 export type { EventInput, Intent, IntentResult } from './intent.js';
 export { IntentSource } from './intent.js';
-export type { AppView, DrainView, InstanceView, Versioned } from './state.js';
+export type { AppView, DrainView, HeldVersion, InstanceView, Versioned } from './state.js';
 export type { RoleView } from './role-policies.js';

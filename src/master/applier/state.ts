@@ -9,7 +9,13 @@ import type {
   RolePolicy,
   TaskFailure,
 } from '../../domain/index.js';
-import { countPorts, currentTaskId, servicePortsHeld } from '../../domain/index.js';
+import { countPorts, currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+
+/** A token naming one content of an agent's holdings; a new one for every change. */
+export type HeldVersion = Readonly<Record<string, never>>;
+
+/** The token of an agent holding nothing (every empty set derives the same). */
+const HOLDS_NOTHING: HeldVersion = Object.freeze({});
 
 /** A record and the state revision that last changed it. */
 export interface Versioned<TValue> {
@@ -29,6 +35,18 @@ export interface InstanceView {
   revisionOf(instanceId: string): number | undefined;
   /** Every instance with its revision (the records themselves: treat as read-only). */
   records(): Versioned<Instance>[];
+  /** The records of one app's instances (an index: no scan of the others). */
+  recordsOfApp(appId: string): Versioned<Instance>[];
+  /** The records of instances waiting for a placement (condition Scheduled; an index). */
+  waiting(): Versioned<Instance>[];
+  /**
+   * Instances that hold resources on `agentId` (placed there, neither ended nor waiting), and
+   * a token (compare with ===) replaced whenever that set or what one of them holds changes,
+   * also by a load: a reader may keep what it derived from them while the token is the same.
+   */
+  heldOn(agentId: string): { version: HeldVersion; instances: Instance[] };
+  /** The `version` of `heldOn(agentId)` without building the list. */
+  heldVersionOn(agentId: string): HeldVersion;
 }
 
 /** Apps and running deployments as the leader holds them. */
@@ -63,7 +81,13 @@ export interface StateData {
   apps: Map<string, AppDefinition>;
   deployments: Map<string, Versioned<Deployment>>;
   instances: Map<string, Versioned<Instance>>;
-  byApp: Map<string, Map<string, Instance>>;
+  byApp: Map<string, Map<string, Versioned<Instance>>>;
+  /** Instances waiting for a placement (condition Scheduled). */
+  waiting: Map<string, Versioned<Instance>>;
+  /** Agent id → the instances holding resources there (see `holdsAgent`). */
+  held: Map<string, Map<string, Instance>>;
+  /** Agent id → its holdings' token, replaced whenever `held` of that agent changes. */
+  heldVersions: Map<string, HeldVersion>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
   /** Service port → how many apps hold it; kept with `apps` so assigning one scans nothing. */
@@ -116,6 +140,9 @@ export function emptyState(): StateData {
     deployments: new Map(),
     instances: new Map(),
     byApp: new Map(),
+    waiting: new Map(),
+    held: new Map(),
+    heldVersions: new Map(),
     failures: new Map(),
     servicePorts: new Map(),
     roles: new Map(),
@@ -137,20 +164,79 @@ function putApp(state: StateData, id: string, app: AppDefinition | undefined): v
   else state.apps.delete(id);
 }
 
+/** Placed on an agent and not ended: counts against that agent's resources. */
+function holdsAgent(instance: Instance): boolean {
+  return (
+    instance.agentId !== undefined &&
+    !isTerminal(instance.condition) &&
+    instance.condition !== 'Scheduled'
+  );
+}
+
+/** Whether two holding records take the same resources (a status change takes the same). */
+function holdsSame(a: Instance, b: Instance): boolean {
+  return (
+    a.agentId === b.agentId &&
+    a.reservationRole === b.reservationRole &&
+    (a.resources === b.resources ||
+      (a.resources.cpus === b.resources.cpus &&
+        a.resources.memMiB === b.resources.memMiB &&
+        a.resources.diskMiB === b.resources.diskMiB)) &&
+    (a.ports === b.ports ||
+      (a.ports.length === b.ports.length && a.ports.every((port, n) => port === b.ports[n])))
+  );
+}
+
+function bumpHeld(state: StateData, agentId: string): void {
+  state.heldVersions.set(agentId, {});
+}
+
+/** Keeps the agent index of `instanceId` as it goes from `previous` to `next`. */
+function indexHeld(
+  state: StateData,
+  previous: Instance | undefined,
+  next: Instance | undefined,
+): void {
+  const wasHolding = previous !== undefined && holdsAgent(previous);
+  const isHolding = next !== undefined && holdsAgent(next);
+  if (wasHolding && previous.agentId !== undefined) {
+    const on = state.held.get(previous.agentId);
+    on?.delete(previous.instanceId);
+    if (on?.size === 0) state.held.delete(previous.agentId);
+  }
+  if (isHolding && next.agentId !== undefined) {
+    let on = state.held.get(next.agentId);
+    if (!on) state.held.set(next.agentId, (on = new Map<string, Instance>()));
+    on.set(next.instanceId, next);
+  }
+  // Status changes (staging → running) keep the same holding: no reader needs to recompute.
+  if (wasHolding && isHolding && holdsSame(previous, next)) return;
+  if (wasHolding && previous.agentId !== undefined) bumpHeld(state, previous.agentId);
+  if (isHolding && next.agentId !== undefined && (!wasHolding || next.agentId !== previous.agentId))
+    bumpHeld(state, next.agentId);
+}
+
 function remember(state: StateData, record: Versioned<Instance>): void {
   const previous = state.instances.get(record.value.instanceId);
   if (previous && previous.value.appId !== record.value.appId)
     forget(state, previous.value.instanceId);
+  const before = state.instances.get(record.value.instanceId)?.value;
+  indexHeld(state, before, record.value);
   state.instances.set(record.value.instanceId, record);
   let forApp = state.byApp.get(record.value.appId);
-  if (!forApp) state.byApp.set(record.value.appId, (forApp = new Map<string, Instance>()));
-  forApp.set(record.value.instanceId, record.value);
+  if (!forApp)
+    state.byApp.set(record.value.appId, (forApp = new Map<string, Versioned<Instance>>()));
+  forApp.set(record.value.instanceId, record);
+  if (record.value.condition === 'Scheduled') state.waiting.set(record.value.instanceId, record);
+  else state.waiting.delete(record.value.instanceId);
 }
 
 function forget(state: StateData, instanceId: string): void {
   const record = state.instances.get(instanceId);
   if (!record) return;
+  indexHeld(state, record.value, undefined);
   state.instances.delete(instanceId);
+  state.waiting.delete(instanceId);
   const forApp = state.byApp.get(record.value.appId);
   forApp?.delete(instanceId);
   if (forApp?.size === 0) state.byApp.delete(record.value.appId);
@@ -175,6 +261,10 @@ export function loadState(
   state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
   state.instances = new Map();
   state.byApp = new Map();
+  state.waiting = new Map();
+  state.held = new Map();
+  // Fresh tokens: nothing a reader derived before the load matches them.
+  state.heldVersions = new Map();
   state.failures = new Map();
   state.drains = new Map(stored.drains ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
@@ -232,7 +322,7 @@ export function draftDeployment(
 export function createInstanceView(read: () => StateData | undefined): InstanceView {
   return {
     all: () => [...(read()?.instances.values() ?? [])].map((record) => record.value),
-    byApp: (appId) => [...(read()?.byApp.get(appId)?.values() ?? [])],
+    byApp: (appId) => [...(read()?.byApp.get(appId)?.values() ?? [])].map((r) => r.value),
     get: (instanceId) => read()?.instances.get(instanceId)?.value,
     byTaskId(taskId) {
       const instanceId = taskId.replace(/\._app\.\d+$/, '');
@@ -241,6 +331,16 @@ export function createInstanceView(read: () => StateData | undefined): InstanceV
     },
     revisionOf: (instanceId) => read()?.instances.get(instanceId)?.revision,
     records: () => [...(read()?.instances.values() ?? [])],
+    recordsOfApp: (appId) => [...(read()?.byApp.get(appId)?.values() ?? [])],
+    waiting: () => [...(read()?.waiting.values() ?? [])],
+    heldOn(agentId) {
+      const state = read();
+      return {
+        version: state?.heldVersions.get(agentId) ?? HOLDS_NOTHING,
+        instances: [...(state?.held.get(agentId)?.values() ?? [])],
+      };
+    },
+    heldVersionOn: (agentId) => read()?.heldVersions.get(agentId) ?? HOLDS_NOTHING,
   };
 }
 

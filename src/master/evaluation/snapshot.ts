@@ -1,7 +1,7 @@
 // What one pass decides from: the leader's state at one moment, with the revisions its intents
 // name, the pass's clock reading and seed. Plain data: a pass replays from it exactly.
 import type { Agent, AppDefinition, Deployment, Instance, RolePolicy } from '../../domain/index.js';
-import { isTerminal } from '../../domain/index.js';
+import { roleOf } from '../../domain/index.js';
 import type { AgentBook } from '../agent-book.js';
 import type { Applier, Versioned } from '../applier/index.js';
 import type { LaunchQueue } from '../launch-queue.js';
@@ -16,7 +16,11 @@ export interface PassSnapshot {
   scope: readonly string[] | 'all';
   /** Every app the pass may read: those in scope, of running deployments and of waiting instances. */
   apps: ReadonlyMap<string, AppDefinition>;
-  /** Every instance, with the revision an intent about it names. */
+  /**
+   * The instances the pass reads, with the revision an intent about it names: every one when
+   * `scope` is 'all' (or when placing weighs roles against each other), else those of `apps`,
+   * of the kicked ids and the waiting ones.
+   */
   instances: readonly Versioned<Instance>[];
   /** Running deployments in creation order, with their revisions. */
   deployments: readonly Versioned<Deployment>[];
@@ -33,7 +37,11 @@ export interface PassSnapshot {
   algorithm?: 'binpack' | 'spread';
 }
 
-/** Takes the snapshot of a pass; `scope` 'all' copies every app, a kick reads only its own. */
+/**
+ * Takes the snapshot of a pass. With `scope` 'all' it copies every app and instance; a kicked
+ * pass reads only the apps it may touch and their instances (from the applier's indexes), so a
+ * status storm over 10,000 instances costs each pass its own apps, not the whole fleet.
+ */
 export function takeSnapshot(
   sources: { applier: Applier; agents: AgentBook; launchQueue: LaunchQueue },
   pass: {
@@ -48,21 +56,36 @@ export function takeSnapshot(
     value: deployment,
     revision: applier.apps.deploymentRevisionOf(deployment.id) ?? -1,
   }));
-  const instances = applier.instances.records();
+  const rolePolicies = applier.roles.list();
   let apps: Map<string, AppDefinition>;
-  if (pass.scope === 'all') apps = applier.apps.apps();
-  else {
+  let instances: Versioned<Instance>[];
+  if (pass.scope === 'all') {
+    apps = applier.apps.apps();
+    instances = applier.instances.records();
+  } else {
     // A kicked pass after one POST reads a few apps, not thousands (copying them all per POST
     // was a tenth of the CPU).
     apps = new Map();
+    const waiting = applier.instances.waiting();
     const wanted = new Set([
       ...pass.scope,
       ...deployments.flatMap((d) => d.value.affectedApps),
-      ...instances.filter((r) => r.value.condition === 'Scheduled').map((r) => r.value.appId),
+      ...waiting.map((r) => r.value.appId),
     ]);
     for (const id of wanted) {
       const app = applier.apps.get(id);
       if (app) apps.set(id, app);
+    }
+    // Placing among several roles (or under a quota) weighs every role's allocation: then the
+    // scheduler reads every instance. Otherwise only those of the apps read (their own usage
+    // decides their constraints) and the waiting ones.
+    const isShared =
+      rolePolicies.some((policy) => policy.quota !== undefined) ||
+      new Set([...apps.values()].map((app) => roleOf(app))).size > 1;
+    if (isShared) instances = applier.instances.records();
+    else {
+      instances = [];
+      for (const id of wanted) instances.push(...applier.instances.recordsOfApp(id));
     }
   }
   const backoff = new Map<string, number>();
@@ -70,17 +93,15 @@ export function takeSnapshot(
     const notBefore = launchQueue.notBefore(app);
     if (notBefore > 0) backoff.set(app.id, notBefore);
   }
-  const active = instances
-    .map((r) => r.value)
-    .filter((i) => !isTerminal(i.condition) && i.condition !== 'Scheduled');
   return {
     ...pass,
     apps,
     instances,
     deployments,
     agents: agents.list(),
-    ...inMaintenance(agents.available(active), applier.drains.all()),
+    // Derived per agent from the applier's holdings index, again only for agents that moved.
+    ...inMaintenance(agents.available(applier.instances), applier.drains.all()),
     backoff,
-    rolePolicies: applier.roles.list(),
+    rolePolicies,
   };
 }
