@@ -195,13 +195,17 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     );
     const restart = await api.post('/v2/apps/rolling/restart');
     expect(restart.status).toBe(200);
+    // Sampled until the deployment ends; each kill now waits its grace period (a Wasm task with
+    // ports drains first), so the restart takes seconds. The deadline only bounds a failure.
     const samples: number[] = [];
+    const deadline = performance.now() + 60_000;
     let done = false;
     while (!done) {
       const tasks = await tasksOf('/rolling');
       samples.push(tasks.filter((t) => t.state === 'TASK_RUNNING').length);
       done = (await api.get('/v2/deployments')).body.length === 0;
-      expect(samples.length).toBeLessThan(2_000);
+      if (!done && performance.now() > deadline)
+        throw new Error(`the restart did not finish in 60 s (samples: ${samples.join(',')})`);
     }
     const after = await waitFor('6 running after restart', () => allRunning('/rolling', instances));
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(
@@ -211,7 +215,7 @@ describe.skipIf(!ok)('orchestration with three agents', () => {
     // Every task was replaced by one of the new configuration.
     const oldIds = new Set(before.map((t) => t.id));
     expect(after.filter((t) => oldIds.has(t.id))).toEqual([]);
-  });
+  }, 90_000);
 
   it('finishes a deployment with exactly the wanted instances after the master is SIGKILLed in the middle', async () => {
     expect((await api.post('/v2/apps', app('/interrupted', { instances: 30 }))).status).toBe(201);
