@@ -280,9 +280,9 @@ async function inTurn(options: {
 
 /**
  * Authentication on against off, round by round: the throughput ratio (requests/s, on/off) and
- * the capacity ratio (CPU ms per request, off/on). Both servers share 2 cores with the load
- * generator, so a round's throughput swings with scheduling (0.64–1.54 seen); the CPU each
- * request costs its own server does not, and is what bounds throughput on a machine of its own.
+ * the capacity ratio (the server's CPU ms per request, off/on: what bounds throughput on a
+ * machine of its own). Both servers share 2 cores with the load generator, so single rounds
+ * swing either way (0.65–1.72 seen, for both ratios alike); the medians are the figures.
  */
 class AuthRatios {
   private readonly throughput: number[] = [];
@@ -433,7 +433,10 @@ async function measureApi(options: {
       postApps: postRatios.summary(),
       getApps: listRatios.summary(),
     };
-    const worst = Math.min(...Object.values(authentication).map((ratios) => ratios.capacityRatio));
+    const worst = Math.min(...Object.values(authentication).map((r) => r.capacityRatio));
+    const worstThroughput = Math.min(
+      ...Object.values(authentication).map((r) => r.throughputRatio),
+    );
     console.log(
       `${kind}: authentication on/off, capacity (requests per CPU second of the server) — ` +
         `GET /v2/apps/{id} ${authentication.getApp.capacityRatio}, POST /v2/apps ` +
@@ -451,7 +454,7 @@ async function measureApi(options: {
         getAppShareOfCeilingAtLeast50Percent: share >= 0.5,
         getAppP99AtMost10Ms: getApp.p99Ms <= 10,
         postAppsAtLeast500PerSecond: figures.postApps.requestsPerSecond >= 500,
-        authenticationCapacityWithin10Percent: worst >= 0.9,
+        authenticationWithin10Percent: worst >= 0.9 && worstThroughput >= 0.9,
       },
     };
   } finally {
@@ -506,7 +509,7 @@ async function main(): Promise<void> {
           'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
-          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS} and POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the server process's CPU ms per request, off/on, from /proc/<pid>/stat); the target is judged on capacity, which the sharing of 2 cores between the load generator and both servers does not move.`,
+          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS} and POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the server process's CPU ms per request, off/on, from /proc/<pid>/stat). Single rounds swing widely for both (2 cores shared by the load generator and both servers).`,
         ],
       },
       dev,
