@@ -8,6 +8,7 @@ import { startMaster } from '../src/cli/start-master.js';
 import type { RunningMaster } from '../src/cli/start-master.js';
 import type { Store } from '../src/store/index.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
+import { waitFor } from './support/wait-for.js';
 
 function start(store: Store): Promise<RunningMaster> {
   return startMaster({
@@ -155,7 +156,16 @@ function describeEnforceRole(name: string, open: OpenStore): void {
       expect(await store.groups.list()).not.toContainEqual({ id: '/free', enforceRole: true });
     });
 
+    /** Deployments end in the master's next pass; a change to an app under one answers 409. */
+    async function deploymentsDone(): Promise<void> {
+      await waitFor('no deployment', async () => {
+        const deployments = (await call('GET', '/v2/deployments')).body as unknown[];
+        return deployments.length === 0;
+      });
+    }
+
     it("turns enforceRole on with PATCH: the apps keep their role, new ones get the group's", async () => {
+      await deploymentsDone();
       const patched = await call('PATCH', '/v2/groups/free', { enforceRole: true });
       expect(patched.status).toBe(200);
       expect(((await call('GET', '/v2/groups/free')).body as GroupJson).enforceRole).toBe(true);
@@ -167,6 +177,7 @@ function describeEnforceRole(name: string, open: OpenStore): void {
       );
       expect(kept.status).toBe(200);
       expect(await roleOf('/free/a')).toBe('*');
+      await deploymentsDone(); // else the next change to the app is refused (409, as Marathon)
       // ... a full replacement without a role takes the group's ...
       const replaced = await call(
         'PUT',
