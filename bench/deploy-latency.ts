@@ -3,15 +3,15 @@
 // same run: starting the same 10 tasks straight through the Wasm driver, no control plane.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { apiClient } from '../test/support/cluster.js';
 import {
-  apiClient,
-  freePort,
   startPacer,
   tempDir,
   waitFor,
   waitForApi,
   type PacerProcess,
   prepareCluster,
+  startDev,
 } from '../test/support/cluster.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { silentLogger } from '../src/lib/index.js';
@@ -70,22 +70,8 @@ async function measure(api: ReturnType<typeof apiClient>): Promise<number[]> {
 }
 
 async function inDev(): Promise<number[]> {
-  const port = await freePort();
-  const api = apiClient(`http://127.0.0.1:${port}`);
-  const dev = startPacer(
-    [
-      'dev',
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      await tempDir('pacer-bench-dev'),
-    ],
-    { LOG_LEVEL: 'warn' },
-  );
+  const { dev, api } = await startDev('pacer-bench-dev');
   try {
-    await waitForApi(api.url, dev);
     return await measure(api);
   } finally {
     await dev.stop();

@@ -13,10 +13,10 @@ import {
 } from '../src/bus/index.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { silentLogger } from '../src/lib/index.js';
+import type { apiClient } from '../test/support/cluster.js';
 import {
-  apiClient,
-  freePort,
   prepareCluster,
+  startDev,
   startPacer,
   tempDir,
   waitFor,
@@ -124,22 +124,8 @@ async function measure(api: Api, label: string): Promise<Figures> {
 }
 
 async function inDev(): Promise<Figures> {
-  const port = await freePort();
-  const api = apiClient(`http://127.0.0.1:${port}`);
-  const dev = startPacer(
-    [
-      'dev',
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      await tempDir('pacer-one'),
-    ],
-    { LOG_LEVEL: 'warn' },
-  );
+  const { dev, api } = await startDev('pacer-one');
   try {
-    await waitForApi(api.url, dev);
     return await measure(api, 'dev');
   } finally {
     await dev.stop();
@@ -181,22 +167,8 @@ async function inCluster(): Promise<Figures> {
 
 /** HTTP round trips to /ping of a fresh `pacer dev`: the API's own floor. */
 async function httpFloor(): Promise<Figures> {
-  const port = await freePort();
-  const api = apiClient(`http://127.0.0.1:${port}`);
-  const dev = startPacer(
-    [
-      'dev',
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      await tempDir('pacer-one'),
-    ],
-    { LOG_LEVEL: 'warn' },
-  );
+  const { dev, api } = await startDev('pacer-one');
   try {
-    await waitForApi(api.url, dev);
     const samples: number[] = [];
     for (let round = 0; round < WARMUP + ROUNDS; round++) {
       const started = performance.now();

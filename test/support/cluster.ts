@@ -209,6 +209,25 @@ export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<
   );
 }
 
+/**
+ * `pacer dev` on a free loopback port with a fresh data directory (named after `prefix`),
+ * once its API answers; stop it with `dev.stop()`.
+ */
+export async function startDev(
+  prefix: string,
+  env: Record<string, string> = { LOG_LEVEL: 'warn' },
+): Promise<{ dev: PacerProcess; api: ReturnType<typeof apiClient> }> {
+  const port = await freePort();
+  const api = apiClient(`http://127.0.0.1:${port}`);
+  const dataDir = await tempDir(prefix);
+  const dev = startPacer(
+    ['dev', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    env,
+  );
+  await waitForApi(api.url, dev);
+  return { dev, api };
+}
+
 /** What a master and its agents need to run against this machine's Postgres and Redis. */
 export interface ClusterSetup {
   /** A fresh database; drop it when done. */
