@@ -6,7 +6,7 @@ import { startBalancer, type Balancer } from '../src/lb/index.js';
 import { waitFor } from './support/cluster.js';
 import { backendApp } from './support/lb-backend.js';
 import { startLbDev, type LbDev } from './support/lb-dev.js';
-import { startLoad } from './support/lb-load.js';
+import { restartUnderLoad, startLoad } from './support/lb-load.js';
 import { hasCommand } from './support/services.js';
 
 const ok = await hasCommand('bwrap', ['--version']);
@@ -52,21 +52,16 @@ describe.skipIf(!ok)('a rolling restart through pacer lb', () => {
       workers: 8,
       path: (n) => (n % 5 === 0 ? '/?ms=300' : '/'),
     });
-    await waitFor('load flowing', () => load.result.ok > 50);
-    const restart = await dev.call('POST', '/v2/apps/zdd/svc/restart', {});
-    expect(restart.status).toBe(200);
-    await waitFor(
-      'the restart done and 4 new backends in rotation',
-      async () => {
-        if (((await dev.call('GET', '/v2/deployments')).body as unknown[]).length > 0) return false;
-        const backends = lb.table().matchVhost('svc.example', '/')?.backends ?? [];
-        return backends.length === 4 && backends.every((b) => !before.has(b.taskId));
-      },
-      120_000,
-    );
-    const settledAt = load.result.ok;
-    await waitFor('load on the new tasks', () => load.result.ok > settledAt + 50);
-    const result = await load.stop();
+    const result = await restartUnderLoad({
+      dev,
+      lb,
+      load,
+      appId: '/zdd/svc',
+      host: 'svc.example',
+      instances: 4,
+      before,
+      timeoutMs: 120_000,
+    });
     const answeredByOld = [...result.tasks].filter((t) => before.has(t)).length;
     expect(answeredByOld).toBe(4);
     expect(result.tasks.size).toBe(8);

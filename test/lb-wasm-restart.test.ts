@@ -9,7 +9,7 @@ import { silentLogger } from '../src/lib/index.js';
 import { startBalancer, type Balancer } from '../src/lb/index.js';
 import { waitFor } from './support/cluster.js';
 import { startLbDev, type LbDev } from './support/lb-dev.js';
-import { startLoad } from './support/lb-load.js';
+import { restartUnderLoad, startLoad } from './support/lb-load.js';
 
 describe('a rolling restart of Wasm services through pacer lb', () => {
   let dev: LbDev;
@@ -89,21 +89,16 @@ describe('a rolling restart of Wasm services through pacer lb', () => {
       host: 'wasm.example',
       workers: 8,
     });
-    await waitFor('load flowing', () => load.result.ok > 50);
-    const restart = await dev.call('POST', '/v2/apps/zdd/wasm/restart', {});
-    expect(restart.status).toBe(200);
-    await waitFor(
-      'the restart done and 4 new backends in rotation',
-      async () => {
-        if (((await dev.call('GET', '/v2/deployments')).body as unknown[]).length > 0) return false;
-        const backends = lb.table().matchVhost('wasm.example', '/')?.backends ?? [];
-        return backends.length === 4 && backends.every((b) => !before.has(b.taskId));
-      },
-      150_000,
-    );
-    const settledAt = load.result.ok;
-    await waitFor('load on the new tasks', () => load.result.ok > settledAt + 50);
-    const result = await load.stop();
+    const result = await restartUnderLoad({
+      dev,
+      lb,
+      load,
+      appId: '/zdd/wasm',
+      host: 'wasm.example',
+      instances: 4,
+      before,
+      timeoutMs: 150_000,
+    });
     expect([...before].every((t) => killing.has(t))).toBe(true);
     expect([...result.tasks].filter((t) => before.has(t)).length).toBe(4);
     expect(result.tasks.size).toBe(8);

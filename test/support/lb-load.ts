@@ -2,6 +2,9 @@
 // requests always in flight until stopped, each answer counted as ok (200) or failed, with
 // which tasks answered.
 import { Agent, request } from 'undici';
+import type { Balancer } from '../../src/lb/index.js';
+import { waitFor } from './cluster.js';
+import type { LbDev } from './lb-dev.js';
 
 export interface LoadResult {
   ok: number;
@@ -56,4 +59,37 @@ export function startLoad(options: {
       return result;
     },
   };
+}
+
+/**
+ * Restarts `appId` on `dev` while `load` runs through `lb`, and waits until the deployment is
+ * done, the balancer routes `host` to `instances` backends that are all new (none in `before`)
+ * and the new tasks took load; then stops the load and answers what it saw.
+ */
+export async function restartUnderLoad(options: {
+  dev: LbDev;
+  lb: Balancer;
+  load: ReturnType<typeof startLoad>;
+  appId: string;
+  host: string;
+  instances: number;
+  before: ReadonlySet<string>;
+  timeoutMs: number;
+}): Promise<LoadResult> {
+  const { dev, lb, load, before } = options;
+  await waitFor('load flowing', () => load.result.ok > 50);
+  const restart = await dev.call('POST', `/v2/apps${options.appId}/restart`, {});
+  if (restart.status !== 200) throw new Error(`the restart answered ${restart.status}`);
+  await waitFor(
+    `the restart done and ${options.instances} new backends in rotation`,
+    async () => {
+      if (((await dev.call('GET', '/v2/deployments')).body as unknown[]).length > 0) return false;
+      const backends = lb.table().matchVhost(options.host, '/')?.backends ?? [];
+      return backends.length === options.instances && backends.every((b) => !before.has(b.taskId));
+    },
+    options.timeoutMs,
+  );
+  const settledAt = load.result.ok;
+  await waitFor('load on the new tasks', () => load.result.ok > settledAt + 50);
+  return load.stop();
 }
