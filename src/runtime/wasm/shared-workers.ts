@@ -2,11 +2,16 @@
 // task's events routed by its id, a kill sent as a message instead of terminating the thread.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/index.js';
-import { collectEveryRuns, terminated, workerExecArgv, type WorkerSink } from './worker-pool.js';
+import {
+  collectWhenDue,
+  terminated,
+  workerExecArgv,
+  type Collecting,
+  type WorkerSink,
+} from './worker-pool.js';
 import {
   workerModuleSlots,
   type Collected,
-  type CollectRequest,
   type NetDelivery,
   type RunBatch,
   type RunRequest,
@@ -36,8 +41,7 @@ export interface SharedWorkers {
   close(): Promise<void>;
 }
 
-interface Shared {
-  worker: Worker;
+interface Shared extends Collecting {
   sinks: Map<string, WorkerSink>;
   modules: Set<string>;
   isDead: boolean;
@@ -45,10 +49,6 @@ interface Shared {
   outbox: RunRequest[];
   /** Deadlines of the stops not answered yet, by task id. */
   stopping: Map<string, NodeJS.Timeout>;
-  /** Tasks placed since the thread last collected garbage on request. */
-  runsSinceCollect: number;
-  /** A collection was asked and not answered yet: new tasks go elsewhere meanwhile. */
-  isCollecting: boolean;
 }
 
 /**
@@ -137,12 +137,7 @@ export function createSharedWorkers(options: {
 
   /** Asks an idle thread to collect garbage now, between launches rather than inside one. */
   function collectIfIdle(shared: Shared): void {
-    if (shared.isDead || shared.isCollecting || shared.sinks.size > 0) return;
-    if (shared.runsSinceCollect < collectEveryRuns) return;
-    shared.runsSinceCollect = 0;
-    shared.isCollecting = true;
-    const message: CollectRequest = { type: 'collect' };
-    shared.worker.postMessage(message);
+    if (!shared.isDead && shared.sinks.size === 0) collectWhenDue(shared);
   }
 
   function flush(shared: Shared): void {

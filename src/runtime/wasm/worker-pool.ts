@@ -102,13 +102,26 @@ function isSeparateLoaderValue(previous: string | undefined): boolean {
  */
 export const collectEveryRuns = 64;
 
-interface Slot extends PooledWorker {
+/** A worker thread's side of the planned collections (pooled or shared). */
+export interface Collecting {
   worker: Worker;
-  idleSince: number;
   /** Tasks run since the thread last collected garbage on request. */
   runsSinceCollect: number;
-  /** A collection was asked and not answered yet: idle, but other idle workers go first. */
+  /** A collection was asked and not answered yet: other threads go first meanwhile. */
   isCollecting: boolean;
+}
+
+/** Asks an idle `thread` to collect garbage once it has run `collectEveryRuns` tasks since. */
+export function collectWhenDue(thread: Collecting): void {
+  if (thread.isCollecting || thread.runsSinceCollect < collectEveryRuns) return;
+  thread.runsSinceCollect = 0;
+  thread.isCollecting = true;
+  const message: CollectRequest = { type: 'collect' };
+  thread.worker.postMessage(message);
+}
+
+interface Slot extends PooledWorker, Collecting {
+  idleSince: number;
   sink?: WorkerSink;
   isDead: boolean;
   /** Module keys the worker holds, oldest first. */
@@ -247,12 +260,7 @@ export function createWorkerPool(options: {
       // new worker costs ~25 ms. Surplus idle workers are trimmed after `idleTrimMs`.
       slot.idleSince = Date.now();
       idle.push(slot);
-      if (slot.runsSinceCollect >= collectEveryRuns) {
-        slot.runsSinceCollect = 0;
-        slot.isCollecting = true;
-        const message: CollectRequest = { type: 'collect' };
-        slot.worker.postMessage(message);
-      }
+      collectWhenDue(slot);
     },
     discard(worker) {
       const slot = worker as Slot;
