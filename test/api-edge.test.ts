@@ -278,6 +278,46 @@ describe('/v2/tasks/{taskId}/logs', () => {
     expect(await running.json()).toEqual({ taskId: runningId, lines: [] });
   });
 
+  it('refuses a tail that is not a non-negative integer, and reads and follows at most 10,000 lines', async () => {
+    const instance = instanceOf({ id: '/tailed', version: '2026-01-02T03:04:05.678Z' });
+    await api.store.instances.put(instance);
+    const taskId = currentTaskId(instance);
+    for (const tail of ['-1', 'abc', '1e3', '1.5', '0x10', '%00']) {
+      const res = await api.app.request(`/v2/tasks/${taskId}/logs?tail=${tail}`);
+      expect(res.status, tail).toBe(400);
+    }
+    const { read, follow } = api.logs;
+    const asked = { read: [] as number[], follow: [] as number[] };
+    api.logs.read = (id, options) => {
+      asked.read.push(options.tail);
+      return read.call(api.logs, id, options);
+    };
+    api.logs.follow = (id, options) => {
+      asked.follow.push(options.tail);
+      return follow.call(api.logs, id, options);
+    };
+    try {
+      const huge = '99999999999999999999';
+      expect((await api.app.request(`/v2/tasks/${taskId}/logs?tail=${huge}`)).status).toBe(200);
+      api.logs.write(taskId, { stream: 'stdout', line: 'seen' });
+      const followed = await api.app.request(`/v2/tasks/${taskId}/logs?tail=${huge}&follow=true`);
+      expect(followed.status).toBe(200);
+      // The route starts following once its stream is read: read up to the line written.
+      const reader = followed.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('seen')) text += decoder.decode((await reader.read()).value);
+      await reader.cancel();
+      // (The double's follow reads its tail through `read` too.)
+      expect(asked.follow).toEqual([10_000]);
+      expect(asked.read.length).toBeGreaterThan(0);
+      expect(asked.read.every((tail) => tail === 10_000)).toBe(true);
+    } finally {
+      api.logs.read = read;
+      api.logs.follow = follow;
+    }
+  });
+
   it('follows as server-sent events with follow=true', async () => {
     const instance = instanceOf({ id: '/follower', version: '2026-01-02T03:04:05.678Z' });
     await api.store.instances.put(instance);
