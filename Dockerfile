@@ -8,6 +8,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
 COPY build-ui.ts ./
+# The build makes the PGlite template new dev data directories start from: it needs the migrations.
+COPY drizzle ./drizzle
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

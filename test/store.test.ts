@@ -1,6 +1,6 @@
 // Store conformance: one repository suite run against real Postgres and in-memory PGlite, plus
 // PGlite persistence across reopen and two masters migrating the same fresh database at once.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import type {
 } from '../src/domain/index.js';
 import type { Store } from '../src/store/index.js';
 import { createPgliteStore, createPostgresStore, StoreDecodeError } from '../src/store/index.js';
+import { openMigratedPglite } from '../src/store/pglite-store.js';
+import { templateFile } from '../src/store/pglite-template.js';
 import { createTestDatabase, hasService } from './support/services.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
 
@@ -711,6 +713,43 @@ describe('PGlite with a data directory', () => {
       } finally {
         await second.close();
       }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it("starts a fresh directory from the build's template, every migration applied", async () => {
+    // `npm run build` (pretest) makes the template; without it every fresh start runs initdb.
+    expect(existsSync(await templateFile())).toBe(true);
+    const parent = await mkdtemp(join(tmpdir(), 'pacer-template-'));
+    const identity = async (dataDir: string, fromTemplate: boolean) => {
+      const client = await openMigratedPglite(dataDir, { fromTemplate });
+      try {
+        const migrations = await client.query(
+          'select count(*)::int as n from drizzle.__drizzle_migrations',
+        );
+        const system = await client.query<{ id: string }>(
+          'select system_identifier::text as id from pg_control_system()',
+        );
+        return { migrations: (migrations.rows[0] as { n: number }).n, id: system.rows[0]?.id };
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta', '_journal.json'), 'utf8'));
+      const a = await identity(join(parent, 'a'), true);
+      const b = await identity(join(parent, 'b'), true);
+      const initdb = await identity(join(parent, 'c'), false);
+      expect(a.migrations).toBe((journal as { entries: unknown[] }).entries.length);
+      expect(b.migrations).toBe(a.migrations);
+      expect(initdb.migrations).toBe(a.migrations);
+      // initdb gives each cluster its own identifier: two fresh directories that share one were
+      // unpacked from the same template, and one made by initdb has another.
+      expect(b.id).toBe(a.id);
+      expect(initdb.id).not.toBe(a.id);
+      // A reopened directory is never overwritten by the template.
+      expect((await identity(join(parent, 'c'), true)).id).toBe(initdb.id);
     } finally {
       await rm(parent, { recursive: true, force: true });
     }

@@ -1,10 +1,13 @@
 // Store on embedded Postgres (PGlite) for `pacer dev`: in memory, or persisted in a directory.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
+import { readTemplate } from './pglite-template.js';
 import type { Store } from './store.js';
 
 /**
@@ -24,13 +27,30 @@ export interface PgliteStoreOptions {
  * a dataDir (PGlite is single-connection), so no migration lock is needed here.
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
-  const { dataDir } = options;
+  const client = await openMigratedPglite(options.dataDir);
+  return createDrizzleStore({ db: drizzle({ client }), close: () => client.close() });
+}
+
+/**
+ * PGlite on `dataDir` (undefined = in memory) with every migration applied. A new database
+ * starts from the build's template when there is one (`fromTemplate`, default true); migrating
+ * afterwards is then a no-op, or applies what the template lacks.
+ */
+export async function openMigratedPglite(
+  dataDir: string | undefined,
+  options: { fromTemplate?: boolean } = {},
+): Promise<PGlite> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create({ dataDir, startParams: START_PARAMS });
+  const isNew = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'));
+  const template = isNew && options.fromTemplate !== false ? await readTemplate() : undefined;
+  const client = await PGlite.create({
+    dataDir,
+    startParams: START_PARAMS,
+    ...(template ? { loadDataDir: template } : {}),
+  });
   try {
-    const db = drizzle({ client });
-    await migrate(db, { migrationsFolder: findMigrationsFolder() });
-    return createDrizzleStore({ db, close: () => client.close() });
+    await migrate(drizzle({ client }), { migrationsFolder: findMigrationsFolder() });
+    return client;
   } catch (error) {
     await client.close();
     throw error;

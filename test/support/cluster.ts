@@ -204,9 +204,11 @@ export async function waitForApi(baseUrl: string, proc?: PacerProcess): Promise<
         throw new Error(`pacer exited early:\n${proc.output()}`);
       return (await fetch(`${baseUrl}/ping`)).ok;
     },
-    // Generous: it only bounds a failing start; pacer dev takes 15-60 s on a loaded 2-core machine.
+    // Generous: it only bounds a failing start; pacer dev takes 5-20 s on a loaded 2-core machine.
     90_000,
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${proc?.output().slice(-6000) ?? ''}`);
+  });
 }
 
 /**

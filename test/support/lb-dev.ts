@@ -55,7 +55,7 @@ export async function startLbDev(): Promise<LbDev> {
     // Never leave it behind: a test runner's worker may outlive the failed suite.
     await dev.stop();
     await rm(dir, { recursive: true, force: true });
-    throw error;
+    throw new Error(`${String(error)}\n${dev.output().slice(-6000)}`);
   });
 
   async function call(method: string, pathname: string, body?: unknown) {
