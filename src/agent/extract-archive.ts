@@ -6,9 +6,10 @@ import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Parser } from 'tar';
+// tar and yauzl load on the first archive, not with the agent: together they cost an idle
+// agent ~9 MiB of heap for what most tasks never fetch (issue 14, the agent's footprint).
 import type { ReadEntry } from 'tar';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 /** Why an archive was refused; the task fails to start with this message. */
 export class ArchiveError extends Error {
@@ -121,6 +122,7 @@ type Budget = ReturnType<typeof createBudget>;
 const TAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
 async function extractTar(archive: string, root: string, budget: Budget): Promise<void> {
+  const { Parser } = await import('tar');
   // gzip is recognised by its magic bytes; metadata entries (long names, pax) are capped.
   const parser = new Parser({ strict: true, noResume: true, maxMetaEntrySize: 64 * 1024 });
   const writes: Promise<void>[] = [];
@@ -184,8 +186,9 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
 async function extractZip(archive: string, root: string, budget: Budget): Promise<void> {
+  const { open } = (await import('yauzl')).default;
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(
+    open(
       archive,
       // Sizes are checked against the data as it is inflated, names against `..` and `/`.
       { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: true },

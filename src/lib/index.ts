@@ -1,5 +1,5 @@
-// Small generic helpers: clock, logger.
+// Small generic helpers: clock, logger, the package root. The linear-time regular expressions
+// (linear-regex.ts) are imported from their file: re2js is not loaded where none is needed.
 export * from './clock.js';
 export * from './logger.js';
 export * from './package-root.js';
-export * from './linear-regex.js';

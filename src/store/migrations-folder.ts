@@ -1,19 +1,7 @@
-// Finds the package root and its drizzle/ (the generated migrations) from this file, whether it
-// runs from src/ or dist/.
+// Finds drizzle/ (the generated migrations) in the package root, whether it runs from src/ or dist/.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The nearest directory above this module that holds a package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
-}
+import { join } from 'node:path';
+import { packageRoot } from '../lib/index.js';
 
 /** The package root's `drizzle/` folder. Throws when it has no `drizzle/meta/_journal.json`. */
 export function findMigrationsFolder(): string {

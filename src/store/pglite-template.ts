@@ -10,7 +10,8 @@ import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { findMigrationsFolder, packageRoot } from './migrations-folder.js';
+import { packageRoot } from '../lib/index.js';
+import { findMigrationsFolder } from './migrations-folder.js';
 
 /** Where the template for this PGlite and these migrations lives (it may not exist). */
 export async function templateFile(): Promise<string> {

@@ -3,7 +3,7 @@
 // parsed with RE2 (linear time): a selector is user input, and a backtracking `(.+?)\s+…`
 // on a long run of spaces is quadratic.
 import { BadRequestError } from '../../domain/index.js';
-import { RE2JS, fullMatchGroups } from '../../lib/index.js';
+import { RE2JS, fullMatchGroups } from '../../lib/linear-regex.js';
 
 const SET_TERM = RE2JS.compile('(.+?)\\s+(in|notin)\\s+\\((.*)\\)');
 const COMPARE_TERM = RE2JS.compile('(.+?)\\s*(==|!=)\\s*(.*)');

@@ -1,7 +1,6 @@
 // Marathon's constraint tuples turned, once per app, into a form cheap to evaluate per agent.
 import type { Constraint } from '../../domain/index.js';
-import { compileFullMatch } from '../../lib/index.js';
-import type { FullMatch } from '../../lib/index.js';
+import { compileFullMatch, type FullMatch } from '../../lib/linear-regex.js';
 import { isHostnameField, mesosValueString } from '../agent-field.js';
 
 export const ConstraintOperator = [

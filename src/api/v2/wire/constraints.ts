@@ -1,7 +1,7 @@
 // Validation of Marathon app constraints `[field, OPERATOR, value?]` with Marathon's messages
 // (BEHAVIOUR.md (g)); operators come back upper-cased.
 import type { Constraint, Violation } from '../../../domain/index.js';
-import { compileFullMatch } from '../../../lib/index.js';
+import { compileFullMatch } from '../../../lib/linear-regex.js';
 
 const OPERATORS = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'MAX_PER', 'UNLIKE', 'IS'] as const;
 
