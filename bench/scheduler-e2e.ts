@@ -2,11 +2,15 @@
 // `POST /v2/apps` to all TASK_RUNNING (target ≤ 1 s warm), and 10,000 on 10 agent processes
 // (target ≤ 10 s). Baseline in the same run: the transport floor — as many launch commands to as
 // many echo consumers answering with a status, over the same Redis. The 1,000 are measured on a
-// warm fleet (the POST 30 s after the agents registered, as in service: the headline figure) and
-// a cold one (the POST as soon as all four agents have registered); the 10,000 on a warm fleet.
-// Each run has the times of its stages read back from the bus (stage-times.ts). The apps have no
-// ports, so agents on one machine need no port ranges of their own.
-// SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES and WARMUP_MS change the first run.
+// warm fleet (agents in service that have run this module before: one instance each of an app
+// with the same module and limits ran and was deleted, so its compiled, resumable form is
+// cached, as when an app is scaled up: the headline figure) and a cold one (the POST as soon as
+// all four agents have registered: each fetches, checks, instruments and makes the module
+// resumable, loading binaryen's helper first). The 10,000 run on a warm fleet. Placement
+// spreads (PACER_PLACEMENT=spread): the figure is for the work shared by every agent, where
+// binpack would fill two of the four. Each run has the times of its stages read back from the
+// bus (stage-times.ts). The apps have no ports, so agents on one machine need no port ranges.
+// SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES changes the first run.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -23,6 +27,7 @@ import {
   waitForApi,
   type PacerProcess,
   prepareCluster,
+  type ClusterSetup,
 } from '../test/support/cluster.js';
 import { REDIS_URL, redisPrefix } from '../test/support/services.js';
 import { writeResults } from './results.js';
@@ -91,6 +96,35 @@ async function transportFloor({ instances: INSTANCES, agents: AGENTS }: Fleet): 
   return elapsed;
 }
 
+/** Runs `app` (one instance per agent, spread), then deletes it and waits until it is gone. */
+async function runOnEveryAgent(
+  api: ClusterSetup['api'],
+  app: { id: string; instances: number },
+): Promise<void> {
+  const created = await api.post('/v2/apps', app);
+  if (created.status !== 201) throw new Error(`warm-up answered ${created.status}`);
+  const running = async () =>
+    (
+      (await api.get(`/v2/apps${app.id}/tasks`)).body.tasks as { state: string; host: string }[]
+    ).filter((t) => t.state === 'TASK_RUNNING');
+  await waitFor(
+    `${app.instances} warm-up tasks`,
+    async () => {
+      const tasks = await running();
+      return (
+        tasks.length === app.instances && new Set(tasks.map((t) => t.host)).size === app.instances
+      );
+    },
+    120_000,
+  );
+  await api.delete(`/v2/apps${app.id}?force=true`);
+  await waitFor(
+    'no warm-up task',
+    async () => ((await api.get('/v2/tasks')).body.tasks as unknown[]).length === 0,
+    60_000,
+  );
+}
+
 interface RunFigures {
   ms: number;
   placedMs: number;
@@ -99,10 +133,11 @@ interface RunFigures {
 
 async function endToEnd(
   { instances: INSTANCES, agents: AGENTS }: Fleet,
-  warmupMs: number,
+  fleet: 'warm' | 'cold',
 ): Promise<RunFigures> {
   const { db, port, api, env } = await prepareCluster({
     LOG_LEVEL: 'warn',
+    PACER_PLACEMENT: 'spread',
     // The 1.5 s lease of a master is lost when a loaded 2-core machine stalls the store or the
     // event loop that long (seen with 10,000 tasks beside it); `pacer dev`'s 10 s then.
     ...(INSTANCES > 1_000 ? { PACER_LEASE_TTL_MS: '10000' } : {}),
@@ -134,18 +169,13 @@ async function endToEnd(
       async () => ((await api.get('/v2/agents')).body.agents as unknown[]).length === AGENTS,
       60_000,
     );
-    // Agents load binaryen (to make sleeping modules share threads) and start their task
-    // threads in their first seconds; the warm figure measures a fleet as it is in service.
-    await new Promise((r) => setTimeout(r, warmupMs));
     const bytes = await readFile(path.resolve('wasm-tasks/build/service.wasm'));
     const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
       'content-type': 'application/wasm',
     });
-    const started = performance.now();
-    const postedAtMs = Date.now();
-    const res = await api.post('/v2/apps', {
-      id: '/load/service',
-      instances: INSTANCES,
+    const app = (id: string, instances: number) => ({
+      id,
+      instances,
       cpus: 0.01,
       mem: 1,
       disk: 0,
@@ -153,6 +183,10 @@ async function endToEnd(
       fetch: [{ uri: `${upload.body.uri as string}/service.wasm` }],
       cmd: 'service.wasm 5000',
     });
+    if (fleet === 'warm') await runOnEveryAgent(api, app('/load/warmup', AGENTS));
+    const started = performance.now();
+    const postedAtMs = Date.now();
+    const res = await api.post('/v2/apps', app('/load/service', INSTANCES));
     if (res.status !== 201)
       throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
     let placedMs = 0;
@@ -198,19 +232,13 @@ async function endToEnd(
 }
 
 const floorMs = await transportFloor({ instances: INSTANCES, agents: AGENTS });
-const warm = await endToEnd(
-  { instances: INSTANCES, agents: AGENTS },
-  Number(process.env.WARMUP_MS ?? 30_000),
-);
+const warm = await endToEnd({ instances: INSTANCES, agents: AGENTS }, 'warm');
 const cold =
   process.env.SKIP_COLD === '1'
     ? undefined
-    : await endToEnd({ instances: INSTANCES, agents: AGENTS }, 0);
+    : await endToEnd({ instances: INSTANCES, agents: AGENTS }, 'cold');
 const largeFloorMs = process.env.SKIP_LARGE === '1' ? undefined : await transportFloor(LARGE);
-const large =
-  process.env.SKIP_LARGE === '1'
-    ? undefined
-    : await endToEnd(LARGE, Number(process.env.WARMUP_MS ?? 30_000));
+const large = process.env.SKIP_LARGE === '1' ? undefined : await endToEnd(LARGE, 'warm');
 const results = {
   instances: INSTANCES,
   agents: AGENTS,

@@ -46,17 +46,21 @@ export async function stageTimes(options: {
     prefix: options.prefix,
     logger: silentLogger(),
   });
+  // A warm-up app's messages came before the POST.
+  const isMeasured = (atMs: number) => atMs >= options.postedAtMs;
   try {
     const launches: number[] = [];
     for (const agentId of options.agentIds)
       for (const { atMs, message } of await readAll<CommandMessage>(bus, topics.commands(agentId)))
-        if (message.type === 'launch' && message.taskId.endsWith('._app.1')) launches.push(atMs);
+        if (isMeasured(atMs) && message.type === 'launch' && message.taskId.endsWith('._app.1'))
+          launches.push(atMs);
     const last = new Map<string, number>();
     const statuses = [];
     for (const agentId of options.agentIds)
       statuses.push(...(await readAll<StatusMessage>(bus, topics.status(agentId))));
     for (const { atMs, message } of statuses) {
-      if (message.type !== 'status' || !message.taskId.endsWith('._app.1')) continue;
+      if (!isMeasured(atMs) || message.type !== 'status' || !message.taskId.endsWith('._app.1'))
+        continue;
       last.set(message.state, Math.max(last.get(message.state) ?? 0, atMs));
     }
     const since = (atMs: number | undefined) => (atMs ?? NaN) - options.postedAtMs;
