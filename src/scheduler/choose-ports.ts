@@ -1,7 +1,8 @@
 // Host port choice for a placement: one port per port definition.
+import type { PortRange } from '../domain/index.js';
 import { isPortInRanges } from '../domain/index.js';
 import { portPoolsFor } from './feasibility/ports.js';
-import type { AgentSlot } from './placement-state.js';
+import type { AgentSlot, PortPool } from './placement-state.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -14,16 +15,12 @@ export function choosePorts(slot: AgentSlot, ctx: RequestContext): number[] {
   const definitions = ctx.app.portDefinitions ?? [];
   if (definitions.length === 0) return [];
   const literalPorts = ctx.literalPorts;
-  const pools = portPoolsFor(slot, ctx);
+  // The common case (no reservation here, unreserved accepted): the unreserved pool alone.
+  const pools: readonly PortPool[] =
+    slot.reserved === undefined && ctx.isUnreservedAccepted ? [slot] : portPoolsFor(slot, ctx);
   const dynamic: number[] = [];
   for (const pool of pools) {
-    for (const [begin, end] of pool.ports) {
-      for (let port = begin; port <= end && dynamic.length < ctx.dynamicPorts; port++) {
-        if (literalPorts.length > 0 && literalPorts.includes(port)) continue;
-        dynamic.push(port);
-      }
-      if (dynamic.length === ctx.dynamicPorts) break;
-    }
+    takeLowest(pool.ports, { count: ctx.dynamicPorts, skip: literalPorts }, dynamic);
     if (dynamic.length === ctx.dynamicPorts) break;
   }
   if (dynamic.length < ctx.dynamicPorts) {
@@ -48,4 +45,19 @@ export function choosePorts(slot: AgentSlot, ctx: RequestContext): number[] {
     chosen.push(port);
   }
   return chosen;
+}
+
+/** Adds the lowest ports of `ranges` to `out` until it holds `count`, leaving out `skip`. */
+function takeLowest(
+  ranges: readonly PortRange[],
+  want: { count: number; skip: readonly number[] },
+  out: number[],
+): void {
+  for (const [begin, end] of ranges) {
+    for (let port = begin; port <= end && out.length < want.count; port++) {
+      if (want.skip.length > 0 && want.skip.includes(port)) continue;
+      out.push(port);
+    }
+    if (out.length === want.count) return;
+  }
 }
