@@ -106,4 +106,15 @@ describe('pacer dev with a port reserved to a role', () => {
     expect(await tasksOf('/other')).toEqual([]);
     expect((await roleRefusals('/other')).count).toBe(1);
   }, 90_000);
+
+  it("counts the running task's port out of web's pool: a second web instance waits", async () => {
+    const scaled = await api.put('/v2/apps/web/api', { instances: 2 });
+    expect(scaled.status).toBe(200);
+    // No port is left anywhere (the one web port is held): InsufficientPorts, not the role.
+    await waitFor('the second /web/api instance waiting for a port', async () => {
+      const refusals = await roleRefusals('/web/api');
+      return refusals.count === 1 && refusals.ports > 0 && refusals.role === 0;
+    });
+    expect((await tasksOf('/web/api')).map((t) => t.ports)).toEqual([[webPort]]);
+  });
 });
