@@ -197,6 +197,64 @@ describe('/v2/agents', () => {
       },
     ]);
   });
+
+  it('shows port ranges reserved to a role under that role, held ports taken from it', async () => {
+    const agent = {
+      agentId: 'agent-ports',
+      hostname: 'edge-ports',
+      attributes: {},
+      capabilities: ['wasm' as const],
+      // cpus:1;mem:512;ports(web):[40000-40003];ports:[31000-31001]
+      total: {
+        cpus: 1,
+        memMiB: 512,
+        diskMiB: 0,
+        ports: [
+          [31000, 31001],
+          [40000, 40003],
+        ] as [number, number][],
+      },
+      free: { cpus: 1, memMiB: 512, diskMiB: 0, ports: [] as [number, number][] },
+      reservations: [
+        {
+          role: 'web',
+          cpus: 0,
+          memMiB: 0,
+          diskMiB: 0,
+          ports: [[40000, 40003]] as [number, number][],
+        },
+      ],
+      runningTaskIds: [],
+      registeredAt: '2026-01-02T03:04:05.678Z',
+      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
+      state: 'active' as const,
+    };
+    await api.store.agents.put(agent);
+    const app = { id: '/web/ports', version: '2026-01-02T03:04:05.678Z' };
+    const on = { agentId: 'agent-ports', host: 'edge-ports' };
+    const resources = { cpus: 0, memMiB: 0, diskMiB: 0 };
+    await api.store.instances.put(
+      instanceOf(app, { ...on, reservationRole: 'web', ports: [40001], resources }),
+    );
+    await api.store.instances.put(instanceOf(app, { ...on, ports: [31000], resources }));
+    const { agents } = (await (await api.app.request('/v2/agents')).json()) as {
+      agents: { id: string; reservations: unknown; resourcesByRole: { ports?: unknown }[] }[];
+    };
+    const shown = agents.find((a) => a.id === 'agent-ports');
+    expect(shown?.reservations).toEqual([
+      { role: 'web', cpus: 0, mem: 0, disk: 0, ports: ['40000-40003'] },
+    ]);
+    const ports = (shown?.resourcesByRole ?? []) as {
+      role: string;
+      total: { ports: string[] };
+      used: { ports: string[] };
+      free: { ports: string[] };
+    }[];
+    expect(ports.map((r) => [r.role, r.total.ports, r.used.ports, r.free.ports])).toEqual([
+      ['*', ['31000-31001'], ['31000-31000'], ['31001-31001']],
+      ['web', ['40000-40003'], ['40001-40001'], ['40000-40000', '40002-40003']],
+    ]);
+  });
 });
 
 describe('fuel in Task JSON (`?fuel=true`, Pacer only)', () => {

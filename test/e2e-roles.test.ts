@@ -14,7 +14,10 @@ import {
 } from './support/cluster.js';
 
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
-const RESOURCES = 'cpus(web):1;cpus:1;mem(web):256;mem:256;disk:256;ports:[31000-31010]';
+// Ports too: an app that accepts only its role takes only reserved ports (its port definition,
+// Marathon's default one, needs one), as Mesos.
+const RESOURCES =
+  'cpus(web):1;cpus:1;mem(web):256;mem:256;disk:256;ports(web):[31011-31015];ports:[31000-31010]';
 
 describe('pacer dev with reservations', () => {
   let dev: PacerProcess;
@@ -62,8 +65,10 @@ describe('pacer dev with reservations', () => {
   };
 
   it('shows the reservation among the agent resources and keeps other roles off it', async () => {
-    const agents = (await api.get('/v2/agents')).body;
-    expect(JSON.stringify(agents)).toContain('"role":"web"');
+    // The API answers before the agent's first offer: wait for it.
+    await waitFor('the agent with its reservation', async () =>
+      JSON.stringify((await api.get('/v2/agents')).body).includes('"role":"web"'),
+    );
     const created = await api.post('/v2/apps', {
       id: '/other',
       instances: 4,

@@ -3,12 +3,17 @@
 import { z } from 'zod';
 import {
   FailureReason,
+  MAX_PORT_RANGES,
   MAX_RESERVED_ROLES,
   MesosTaskState,
   TaskKind,
+  UNRESERVED_ROLE,
+  firstSharedPort,
   isValidRoleName,
   normalizeAbsolutePath,
+  subtractPortRanges,
 } from '../domain/index.js';
+import type { PortRange } from '../domain/index.js';
 import { HANDLER_FUEL_BOUNDS } from './messages.js';
 import type {
   AnnounceMessage,
@@ -40,19 +45,58 @@ const resources = z.object({
   cpus: quantity,
   memMiB: quantity,
   diskMiB: quantity,
-  ports: z.array(z.tuple([port, port])).max(1_000),
+  ports: z.array(z.tuple([port, port])).max(MAX_PORT_RANGES),
 });
+
+/** Ranges of real ports (1 to 65535), each with begin <= end. */
+const reservedPortRanges = z
+  .array(z.tuple([port.min(1), port.min(1)]))
+  .max(MAX_PORT_RANGES)
+  .refine(
+    (ranges) => ranges.every(([begin, end]) => begin <= end),
+    'a port range ends before it begins',
+  );
 
 /**
  * A reservation an agent reports: the role name is the agent's text, shown in the API and used as
  * a map key by the scheduler, so it must be a valid role name (no `/`, spaces, controls; bounded).
  */
 const reservation = z.object({
-  role: z.string().refine(isValidRoleName, 'invalid role name'),
+  role: z
+    .string()
+    .refine(isValidRoleName, 'invalid role name')
+    // `*` names unreserved resources: nothing can be reserved to it.
+    .refine((role) => role !== UNRESERVED_ROLE, 'nothing is reserved to *'),
   cpus: quantity,
   memMiB: quantity,
   diskMiB: quantity,
+  ports: reservedPortRanges.optional(),
 });
+
+/**
+ * Why an offer's reserved ports cannot be: a port outside the agent's total, or one reserved to
+ * two roles (the scheduler would give it to an app of each). Undefined when they are sound.
+ */
+function reservedPortsError(offer: {
+  total: { ports: PortRange[] };
+  reservations?: { role: string; ports?: PortRange[] }[];
+}): string | undefined {
+  const withPorts = (offer.reservations ?? []).filter((r) => r.ports && r.ports.length > 0);
+  if (withPorts.length === 0) return undefined;
+  // Bounded as one list is: the scheduler walks these ranges on every placement there.
+  if (withPorts.reduce((sum, r) => sum + (r.ports?.length ?? 0), 0) > MAX_PORT_RANGES)
+    return `more than ${MAX_PORT_RANGES} reserved port ranges`;
+  let seen: PortRange[] = [];
+  for (const r of withPorts) {
+    const ports = r.ports ?? [];
+    if (subtractPortRanges(ports, offer.total.ports).length > 0)
+      return `ports reserved to ${r.role} are not all in the total`;
+    if (firstSharedPort(seen, ports) !== undefined)
+      return `ports reserved to ${r.role} are also reserved to another role`;
+    seen = [...seen, ...ports];
+  }
+  return undefined;
+}
 
 /**
  * An agent's metric snapshot: bounded (one row per kind and state at most) and finite, so a
@@ -153,7 +197,11 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z
           (offer.reservations ?? []).reduce((sum, r) => sum + r[key], 0) <= offer.total[key] + 1e-9,
       ),
     'reservations exceed the total',
-  );
+  )
+  .superRefine((offer, ctx) => {
+    const error = reservedPortsError(offer);
+    if (error) ctx.addIssue({ code: 'custom', message: error, path: ['reservations'] });
+  });
 
 export const StatusMessageSchema: z.ZodType<StatusMessage> = z.object({
   type: z.literal('status'),

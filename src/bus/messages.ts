@@ -50,7 +50,10 @@ export interface OfferMessage {
   hostAccess?: HostAccess;
   total: Resources;
   free: Resources;
-  /** Parts of `total` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
+  /**
+   * Parts of `total` reserved to roles (`--resources cpus(web):2;ports(web):[…];…`); absent:
+   * none. Reserved port ranges lie inside `total.ports`, each port reserved to one role.
+   */
   reservations?: RoleResources[];
   runningTaskIds: string[];
   /** Agent's clock, epoch ms. */

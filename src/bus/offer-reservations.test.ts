@@ -54,6 +54,53 @@ describe('offer reservations', () => {
   });
 });
 
+describe('offer reserved ports', () => {
+  const withPorts = (reservations: unknown[], ports: unknown = [[31000, 33000]]) =>
+    OfferMessageSchema.safeParse({
+      ...offer(reservations),
+      total: { cpus: 4, memMiB: 4096, diskMiB: 0, ports },
+    });
+  const web = { role: 'web', cpus: 0, memMiB: 0, diskMiB: 0 };
+
+  it('keeps port ranges reserved to roles inside the total', () => {
+    const parsed = withPorts([
+      { ...web, ports: [[31000, 31010]] },
+      { ...web, role: 'db', ports: [[31011, 31011]] },
+    ]);
+    expect(parsed.success && parsed.data.reservations?.[0]?.ports).toEqual([[31000, 31010]]);
+  });
+
+  it.each([
+    ['outside the total', [{ ...web, ports: [[40000, 40001]] }]],
+    [
+      'reserved to two roles',
+      [
+        { ...web, ports: [[31000, 31010]] },
+        { ...web, role: 'db', ports: [[31010, 31020]] },
+      ],
+    ],
+    ['with port 0', [{ ...web, ports: [[0, 10]] }]],
+    ['reversed', [{ ...web, ports: [[31010, 31000]] }]],
+    ['above 65535', [{ ...web, ports: [[31000, 70000]] }]],
+    ['fractional', [{ ...web, ports: [[31000.5, 31001]] }]],
+    ['reserved to *', [{ ...web, role: '*', ports: [[31000, 31001]] }]],
+    [
+      'in more than 1000 ranges',
+      [{ ...web, ports: Array.from({ length: 1_001 }, (_, i) => [31000 + i, 31000 + i]) }],
+    ],
+    [
+      'in more than 1000 ranges over several roles',
+      Array.from({ length: 3 }, (_, r) => ({
+        ...web,
+        role: `r${r}`,
+        ports: Array.from({ length: 334 }, (_, i) => [31000 + r * 334 + i, 31000 + r * 334 + i]),
+      })),
+    ],
+  ])('refuses reserved ports %s', (_what, reservations) => {
+    expect(withPorts(reservations).success).toBe(false);
+  });
+});
+
 describe('offer host access and counters', () => {
   const access = (volumes: unknown[], dockerParameters: unknown[] = []) =>
     OfferMessageSchema.safeParse({

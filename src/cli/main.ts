@@ -62,7 +62,8 @@ Flags:
   --hostname <name>          agent: hostname offered to the master (default: this machine's)
   --attributes <k:v,...>     agent: attributes for constraints, e.g. zone:eu,rack:r1
   --resources <spec>         agent: e.g. cpus:2,mem:1024,disk:4096,ports:[31000-32000], or with
-                             reservations (Mesos): cpus(web):2;cpus:2;mem(web):1024;mem:3072
+                             reservations (Mesos): cpus(web):2;cpus:2;mem(web):1024;mem:3072;
+                             ports(web):[40000-40010];ports:[31000-32000]
   --cpu-limit shares|hard    agent: CPU time in proportion to cpus under load (shares, default);
                              hard also caps each task at its cpus on an idle machine
   --work-dir <dir>           agent: sandboxes, artifact cache, task records

@@ -16,10 +16,14 @@ export interface Agent {
   total: Resources;
   /**
    * Free as of the agent's last offer, minus what the master placed since. In the scheduler's
-   * snapshot (`AgentBook.available`) only the unreserved part: reserved is in `freeReserved`.
+   * snapshot (`AgentBook.available`) only the unreserved part, ports included: reserved is in
+   * `freeReserved`.
    */
   free: Resources;
-  /** Parts of `total` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
+  /**
+   * Parts of `total` reserved to roles (`--resources cpus(web):2;ports(web):[…];…`); absent: none.
+   * `total.ports` holds the reserved ranges too.
+   */
   reservations?: RoleResources[];
   /** What is free of each reservation (snapshots only, from `AgentBook.available`). */
   freeReserved?: RoleResources[];

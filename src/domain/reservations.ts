@@ -1,8 +1,16 @@
 // The agent's `--resources` in Mesos's syntax with roles: `cpus(web):2;cpus:2;mem(web):1024;
-// mem:3072;ports:[31000-32000]`. Resources named with a role are reserved to it; `name(*)` and a
-// bare name are unreserved. Pacer's own comma form (`cpus:2,mem:1024`) still parses.
+// mem:3072;ports(web):[40000-40010];ports:[31000-32000]`. Resources named with a role are
+// reserved to it; `name(*)` and a bare name are unreserved. Pacer's own comma form
+// (`cpus:2,mem:1024`) still parses.
 import type { PortRange, Resources } from './resources.js';
-import { parsePortRanges, parseResources, withoutPorts } from './resources.js';
+import {
+  MAX_PORT_RANGES,
+  normalizePortRanges,
+  parsePortRanges,
+  parseResources,
+  subtractPortRanges,
+  withoutPorts,
+} from './resources.js';
 import type { RoleResources } from './roles.js';
 import { UNRESERVED_ROLE, roleNameErrors } from './roles.js';
 
@@ -26,19 +34,40 @@ export function parseResourceSpec(text: string): ResourceSpec {
   const unreserved: Partial<Resources> = {};
   // A Map, not an object: a role is operator text and may be `__proto__` or `toString`.
   const reserved = new Map<string, RoleResources>();
+  const reservationOf = (role: string): RoleResources => {
+    let entry = reserved.get(role);
+    if (!entry) {
+      if (reserved.size >= MAX_RESERVED_ROLES)
+        throw new Error(`At most ${MAX_RESERVED_ROLES} roles may hold reservations`);
+      entry = { role, cpus: 0, memMiB: 0, diskMiB: 0 };
+      reserved.set(role, entry);
+    }
+    return entry;
+  };
+  // Counted across every `ports` part: `ports:[1-1];ports:[3-3];…` is bounded as one list is.
+  let rangeCount = 0;
   for (const raw of text.split(';')) {
     const part = raw.trim();
     if (part === '') continue;
     const match = /^(\w+)(?:\(([^)]*)\))?:(.+)$/.exec(part);
-    if (!match) throw new Error(`Invalid resource '${part}' (expected name(role):value)`);
+    if (!match)
+      throw new Error(`Invalid resource '${part.slice(0, 80)}' (expected name(role):value)`);
     const [, name = '', roleText, value = ''] = match;
     const role = roleText ?? UNRESERVED_ROLE;
     const errors = roleNameErrors(role);
-    if (errors.length > 0) throw new Error(`Invalid role in '${part}': ${errors.join(' ')}`);
+    if (errors.length > 0)
+      throw new Error(`Invalid role in '${part.slice(0, 80)}': ${errors.join(' ')}`);
     if (name === 'ports') {
-      if (role !== UNRESERVED_ROLE)
-        throw new Error(`Ports cannot be reserved to a role: '${part}'`);
-      unreserved.ports = [...(unreserved.ports ?? []), ...parsePortRanges(value.trim())];
+      const ranges = parsePortRanges(value.trim());
+      rangeCount += ranges.length;
+      if (rangeCount > MAX_PORT_RANGES)
+        throw new Error(`At most ${MAX_PORT_RANGES} port ranges may be given`);
+      if (role === UNRESERVED_ROLE) {
+        unreserved.ports = [...(unreserved.ports ?? []), ...ranges];
+      } else {
+        const entry = reservationOf(role);
+        entry.ports = [...(entry.ports ?? []), ...ranges];
+      }
       continue;
     }
     const key = Object.hasOwn(SCALAR_KEYS, name)
@@ -47,27 +76,52 @@ export function parseResourceSpec(text: string): ResourceSpec {
     if (!key) throw new Error(`Unknown resource '${name}' (known: cpus, mem, disk, ports)`);
     const amount = Number(value.trim());
     if (!Number.isFinite(amount) || amount < 0)
-      throw new Error(`Resource ${name} must be a number >= 0 in '${part}'`);
+      throw new Error(`Resource ${name} must be a number >= 0 in '${part.slice(0, 80)}'`);
     if (role === UNRESERVED_ROLE) {
       unreserved[key] = (unreserved[key] ?? 0) + amount;
       continue;
     }
-    let entry = reserved.get(role);
-    if (!entry) {
-      if (reserved.size >= MAX_RESERVED_ROLES)
-        throw new Error(`At most ${MAX_RESERVED_ROLES} roles may hold reservations`);
-      entry = { role, cpus: 0, memMiB: 0, diskMiB: 0 };
-      reserved.set(role, entry);
-    }
-    entry[key] += amount;
+    reservationOf(role)[key] += amount;
   }
-  return { unreserved, reservations: [...reserved.values()] };
+  const reservations = [...reserved.values()];
+  refuseSharedPorts(unreserved.ports ?? [], reservations);
+  for (const entry of reservations) if (entry.ports) entry.ports = normalizePortRanges(entry.ports);
+  return { unreserved, reservations };
+}
+
+/**
+ * Throws when a port is named twice: by two roles, by a role and unreserved, or twice in one
+ * list. A port belongs to one pool, or two apps of different roles could be given it.
+ */
+function refuseSharedPorts(unreserved: readonly PortRange[], reservations: RoleResources[]): void {
+  const owned: { begin: number; end: number; role: string }[] = [];
+  for (const [begin, end] of unreserved) owned.push({ begin, end, role: UNRESERVED_ROLE });
+  for (const r of reservations)
+    for (const [begin, end] of r.ports ?? []) owned.push({ begin, end, role: r.role });
+  owned.sort((a, b) => a.begin - b.begin);
+  let widest: (typeof owned)[number] | undefined;
+  for (const range of owned) {
+    if (widest && range.begin <= widest.end) {
+      const show = (r: typeof range) => `ports(${r.role}):[${r.begin}-${r.end}]`;
+      throw new Error(
+        `Port ranges overlap: ${show(widest)} and ${show(range)} share port ${range.begin}` +
+          ' (a port may be reserved to one role, or be unreserved)',
+      );
+    }
+    if (!widest || range.end > widest.end) widest = range;
+  }
+}
+
+/** Every port reserved to some role, sorted and merged. */
+export function reservedPortsOf(reservations: readonly RoleResources[]): PortRange[] {
+  return normalizePortRanges(reservations.flatMap((r) => r.ports ?? []));
 }
 
 /**
  * An agent's resources from a spec and the machine's defaults: `total` counts reserved and
- * unreserved together (what the machine gives tasks); an unreserved amount the spec leaves out
- * is the default less what is reserved, so the agent never offers more than it has.
+ * unreserved together (what the machine gives tasks, reserved ports included); an unreserved
+ * amount the spec leaves out is the default less what is reserved (unreserved ports: the
+ * default ranges less the reserved ones), so the agent never offers more than it has.
  */
 export function agentResources(
   spec: ResourceSpec,
@@ -80,12 +134,21 @@ export function agentResources(
     const reserved = reservedSum(key);
     return given !== undefined ? given + reserved : Math.max(defaults[key], reserved);
   };
+  const reservedPorts = reservedPortsOf(spec.reservations);
+  let ports = spec.unreserved.ports ?? defaults.ports;
+  if (reservedPorts.length > 0) {
+    const unreservedPorts =
+      spec.unreserved.ports ?? subtractPortRanges(defaults.ports, reservedPorts);
+    ports = normalizePortRanges([...unreservedPorts, ...reservedPorts]);
+    if (ports.length > MAX_PORT_RANGES)
+      throw new Error(`At most ${MAX_PORT_RANGES} port ranges may be given`);
+  }
   return {
     total: {
       cpus: scalar('cpus'),
       memMiB: scalar('memMiB'),
       diskMiB: scalar('diskMiB'),
-      ports: spec.unreserved.ports ?? defaults.ports,
+      ports,
     },
     reservations: spec.reservations,
   };
@@ -99,7 +162,8 @@ const SCALARS: readonly ScalarKey[] = ['cpus', 'memMiB', 'diskMiB'];
  * instances hold. An instance placed with a `reservationRole` takes from that role's reservation
  * first, the rest from unreserved (as the scheduler places it). `reported` is the agent's own
  * free figure (everything): it can only lower the unreserved part (it may still run tasks the
- * master asked it to kill).
+ * master asked it to kill). Ports are counted by number: a held port leaves whichever pool
+ * (unreserved or a role's reservation) holds it.
  */
 export function splitFree(options: {
   total: Resources;
@@ -108,18 +172,21 @@ export function splitFree(options: {
   held: readonly {
     resources: Record<ScalarKey, number>;
     reservationRole?: string;
+    ports?: readonly number[];
   }[];
-}): { free: Record<ScalarKey, number>; freeReserved: RoleResources[] } {
+}): { free: Record<ScalarKey, number>; freePorts: PortRange[]; freeReserved: RoleResources[] } {
   const { total, reported, reservations, held } = options;
   const byRole = new Map<string, Record<ScalarKey, number>>();
   for (const r of reservations) byRole.set(r.role, { cpus: 0, memMiB: 0, diskMiB: 0 });
   const used = { cpus: 0, memMiB: 0, diskMiB: 0 };
+  const heldPorts: number[] = [];
   for (const instance of held) {
     const pool = instance.reservationRole ? byRole.get(instance.reservationRole) : undefined;
     for (const key of SCALARS) {
       used[key] += instance.resources[key];
       if (pool) pool[key] += instance.resources[key];
     }
+    if (instance.ports) heldPorts.push(...instance.ports);
   }
   const freeReserved: RoleResources[] = [];
   const unusedReserved = { cpus: 0, memMiB: 0, diskMiB: 0 };
@@ -135,6 +202,7 @@ export function splitFree(options: {
       reservedUsed[key] += fromReservation;
       reservedTotal[key] += r[key];
     }
+    if (r.ports) entry.ports = withoutPorts(r.ports, heldPorts);
     freeReserved.push(entry);
   }
   const free = { cpus: 0, memMiB: 0, diskMiB: 0 };
@@ -142,7 +210,17 @@ export function splitFree(options: {
     const byBook = total[key] - reservedTotal[key] - (used[key] - reservedUsed[key]);
     free[key] = Math.min(reported[key] - unusedReserved[key], byBook);
   }
-  return { free, freeReserved };
+  const freePorts = withoutPorts(unreservedPortsOf(total, reservations), heldPorts);
+  return { free, freePorts, freeReserved };
+}
+
+/** The agent's unreserved port ranges: its total less every reserved range. */
+export function unreservedPortsOf(
+  total: Resources,
+  reservations: readonly RoleResources[],
+): PortRange[] {
+  const reserved = reservedPortsOf(reservations);
+  return reserved.length > 0 ? subtractPortRanges(total.ports, reserved) : total.ports;
 }
 
 /** One role's share of an agent: what it holds in total, what its tasks use, what is free. */
@@ -165,10 +243,19 @@ function rangesOf(ports: number[]): PortRange[] {
   return ranges;
 }
 
+/** What of `ranges` the held ports use and leave free. */
+function portUsage(
+  ranges: PortRange[],
+  heldPorts: readonly number[],
+): { used: PortRange[]; free: PortRange[] } {
+  const inside = heldPorts.filter((port) => ranges.some(([b, e]) => port >= b && port <= e));
+  return { used: rangesOf(inside), free: withoutPorts(ranges, inside) };
+}
+
 /**
  * An agent's resources per role, `*` first, then each reservation in the agent's order: used and
  * free as `splitFree` counts them (what the master placed there, lowered by the agent's own free
- * figure). Ports cannot be reserved, so reserved roles show none.
+ * figure). Ports show in the pool that holds them: unreserved under `*`, reserved under the role.
  */
 export function usageByRole(options: {
   total: Resources;
@@ -189,34 +276,34 @@ export function usageByRole(options: {
     memMiB: round(pick('memMiB')),
     diskMiB: round(pick('diskMiB')),
   });
-  const inRange = (port: number) => total.ports.some(([b, e]) => port >= b && port <= e);
-  const heldPorts = [...new Set(held.flatMap((i) => i.ports).filter(inRange))].sort(
-    (a, b) => a - b,
-  );
+  const heldPorts = [...new Set(held.flatMap((i) => i.ports))].sort((a, b) => a - b);
   const unreservedTotal = scalars(
     (key) => total[key] - reservations.reduce((sum, r) => sum + r[key], 0),
   );
+  const unreservedPorts = unreservedPortsOf(total, reservations);
+  const unreservedPortUsage = portUsage(unreservedPorts, heldPorts);
   const rows: RoleUsage[] = [
     {
       role: UNRESERVED_ROLE,
-      total: { ...unreservedTotal, ports: total.ports },
+      total: { ...unreservedTotal, ports: unreservedPorts },
       used: {
         ...scalars((key) => Math.max(0, unreservedTotal[key] - free[key])),
-        ports: rangesOf(heldPorts),
+        ports: unreservedPortUsage.used,
       },
       free: {
         ...scalars((key) => Math.max(0, free[key])),
-        ports: withoutPorts(total.ports, heldPorts),
+        ports: unreservedPortUsage.free,
       },
     },
   ];
   reservations.forEach((r, n) => {
     const left = freeReserved[n] ?? { role: r.role, cpus: 0, memMiB: 0, diskMiB: 0 };
+    const ports = portUsage(r.ports ?? [], heldPorts);
     rows.push({
       role: r.role,
-      total: { ...scalars((key) => r[key]), ports: [] },
-      used: { ...scalars((key) => r[key] - left[key]), ports: [] },
-      free: { ...scalars((key) => left[key]), ports: [] },
+      total: { ...scalars((key) => r[key]), ports: r.ports ?? [] },
+      used: { ...scalars((key) => r[key] - left[key]), ports: ports.used },
+      free: { ...scalars((key) => left[key]), ports: ports.free },
     });
   });
   return rows;

@@ -99,7 +99,6 @@ describe('--resources with reservations', () => {
     ['cpus(web):-1;mem:1', />= 0/],
     ['cpus(web):NaN;', />= 0/],
     ['gpus(web):1;', /Unknown resource/],
-    ['ports(web):[1-2];', /cannot be reserved/],
     ['cpus(web:1;', /Invalid resource/],
   ])('refuses %j', (text, message) => {
     expect(() => parseResourceSpec(text)).toThrow(message);

@@ -1,6 +1,6 @@
 // Roles as Mesos and Marathon 1.9+ have them: role names, an app's effective role and the roles
 // whose resources it accepts, reservations of agent resources to a role, quota and weights.
-import type { ScalarResources } from './resources.js';
+import type { PortRange, ScalarResources } from './resources.js';
 
 /** The default role: resources reserved to nobody. */
 export const UNRESERVED_ROLE = '*';
@@ -11,6 +11,8 @@ export const MAX_ROLE_NAME_LENGTH = 128;
 /** Resources of one role on an agent (reserved to it, or free of its reservation). */
 export interface RoleResources extends ScalarResources {
   role: string;
+  /** Port ranges reserved to the role (`ports(web):[40000-40010]`), sorted; absent: none. */
+  ports?: PortRange[];
 }
 
 /** Quota of a role (Mesos 1.9+): what it is guaranteed, and what it may never exceed. */

@@ -2,7 +2,7 @@
 // what the master placed on them, marked unreachable when their heartbeats stop.
 import type { OfferMessage } from '../bus/index.js';
 import type { Agent, Instance } from '../domain/index.js';
-import { splitFree, toTimestamp, withoutPorts } from '../domain/index.js';
+import { splitFree, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { Store } from '../store/index.js';
 import type { InstanceView } from './applier/index.js';
@@ -151,24 +151,18 @@ export function createAgentBook(options: {
 
 /** The agent with what `on` (the instances placed there) leaves free. */
 function withHoldings(agent: Agent, on: Instance[]): Agent {
-  const { free, freeReserved } = splitFree({
+  const { free, freePorts, freeReserved } = splitFree({
     total: agent.total,
     reported: agent.free,
     reservations: agent.reservations ?? [],
     held: on,
   });
   // The master's own bookkeeping is authoritative; the agent's report can only lower it
-  // (it may still run tasks the master has asked it to kill). Reserved resources are apart
-  // from `free`: only their role's apps may take them.
+  // (it may still run tasks the master has asked it to kill). Reserved resources, ports
+  // included, are apart from `free`: only their role's apps may take them.
   return {
     ...agent,
-    free: {
-      ...free,
-      ports: withoutPorts(
-        agent.total.ports,
-        on.flatMap((i) => i.ports),
-      ),
-    },
+    free: { ...free, ports: freePorts },
     ...(agent.reservations?.length ? { freeReserved } : {}),
   };
 }

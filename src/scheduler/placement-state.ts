@@ -1,13 +1,20 @@
 // What one schedule() run knows and changes: each agent's free resources and, per app, where its
 // instances are. Placements made earlier in the plan are applied here before the next request.
 import type { Agent, AppDefinition, Instance, PortRange } from '../domain/index.js';
-import { TaskKind, isActive, portCount, withoutPorts } from '../domain/index.js';
+import { TaskKind, isActive, isPortInRanges, portCount, withoutPorts } from '../domain/index.js';
 import { agentFieldValue, isHostnameField } from './agent-field.js';
 import type { FieldCounts } from './constraint/field-counts.js';
 import { createFieldCounts } from './constraint/field-counts.js';
 
+/** Free ports of one pool: an agent's unreserved ports, or one role's reserved ports there. */
+export interface PortPool {
+  /** Free port ranges, sorted. */
+  ports: PortRange[];
+  freePortCount: number;
+}
+
 /** An agent with what is still free on it in this plan. */
-export interface AgentSlot {
+export interface AgentSlot extends PortPool {
   readonly agent: Agent;
   /** Position in the snapshot's `agents`; indexes per-agent arrays. */
   readonly index: number;
@@ -18,15 +25,15 @@ export interface AgentSlot {
   cpus: number;
   memMiB: number;
   diskMiB: number;
-  /** Free port ranges, sorted. */
-  ports: PortRange[];
-  freePortCount: number;
   /**
-   * What is free of each role's reservation (role → amounts); undefined when the agent reserves
-   * nothing. `cpus`, `memMiB` and `diskMiB` above are the unreserved part only.
+   * What is free of each role's reservation (role → amounts and ports); undefined when the agent
+   * reserves nothing. `cpus`, `memMiB`, `diskMiB` and `ports` above are the unreserved part only.
    */
-  reserved: Map<string, ReservedPool> | undefined;
+  reserved: Map<string, ReservationSlot> | undefined;
 }
+
+/** What is free of one role's reservation on one agent in this plan. */
+export interface ReservationSlot extends ReservedPool, PortPool {}
 
 /** Free resources of one role's reservation on one agent. */
 export interface ReservedPool {
@@ -58,7 +65,8 @@ export interface PlacementState {
   /**
    * Records a placement: consumes resources and ports, counts the instance for constraints.
    * With `reservedRole`, that role's reservation on the agent is consumed first, the rest from
-   * unreserved resources. Returns what was taken from unreserved resources.
+   * unreserved resources; each port leaves the pool it is in. Returns what was taken from
+   * unreserved resources (scalars).
    */
   place(
     slot: AgentSlot,
@@ -89,10 +97,11 @@ export function createPlacementState(
     freePortCount: portCount(agent.free.ports),
     reserved: agent.freeReserved?.length
       ? new Map(
-          agent.freeReserved.map((r) => [
-            r.role,
-            { cpus: r.cpus, memMiB: r.memMiB, diskMiB: r.diskMiB },
-          ]),
+          agent.freeReserved.map((r) => {
+            const ports = [...(r.ports ?? [])].sort((a, b) => a[0] - b[0]);
+            const pool = { cpus: r.cpus, memMiB: r.memMiB, diskMiB: r.diskMiB };
+            return [r.role, { ...pool, ports, freePortCount: portCount(ports) }];
+          }),
         )
       : undefined,
   }));
@@ -169,8 +178,21 @@ export function createPlacementState(
       slot.memMiB -= unreserved.memMiB;
       slot.diskMiB -= unreserved.diskMiB;
       if (ports.length > 0) {
-        slot.ports = withoutPorts(slot.ports, ports);
-        slot.freePortCount -= ports.length;
+        // A port comes from the role's reserved ports or from unreserved ones (choosePorts).
+        const reservedPorts =
+          pool && pool.freePortCount > 0
+            ? ports.filter((port) => isPortInRanges(port, pool.ports))
+            : [];
+        if (pool && reservedPorts.length > 0) {
+          pool.ports = withoutPorts(pool.ports, reservedPorts);
+          pool.freePortCount -= reservedPorts.length;
+        }
+        const rest =
+          reservedPorts.length > 0 ? ports.filter((port) => !reservedPorts.includes(port)) : ports;
+        if (rest.length > 0) {
+          slot.ports = withoutPorts(slot.ports, rest);
+          slot.freePortCount -= rest.length;
+        }
       }
       record(usageOf(app.id), { agentId: slot.agent.agentId, host: slot.agent.hostname });
       return unreserved;

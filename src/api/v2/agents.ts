@@ -9,7 +9,7 @@ import {
   isActive,
   usageByRole,
 } from '../../domain/index.js';
-import type { Agent, Instance, RoleUsage } from '../../domain/index.js';
+import type { Agent, Instance, PortRange, RoleUsage } from '../../domain/index.js';
 import { authorize } from '../authorize.js';
 import type { RouteDeps } from '../deps.js';
 import { defineRoutes, on } from '../route.js';
@@ -21,11 +21,12 @@ export function toAgentJson(
   extra: { drain?: { state: 'draining' | 'drained'; since: string }; usage?: RoleUsage[] } = {},
 ): Record<string, unknown> {
   const { drain, usage } = extra;
+  const portTexts = (ports: PortRange[]) => ports.map(([begin, end]) => `${begin}-${end}`);
   const resources = (r: Agent['total']) => ({
     cpus: r.cpus,
     mem: r.memMiB,
     disk: r.diskMiB,
-    ports: r.ports.map(([begin, end]) => `${begin}-${end}`),
+    ports: portTexts(r.ports),
   });
   return {
     id: agent.agentId,
@@ -42,6 +43,7 @@ export function toAgentJson(
             cpus: r.cpus,
             mem: r.memMiB,
             disk: r.diskMiB,
+            ...(r.ports?.length ? { ports: portTexts(r.ports) } : {}),
           })),
         }
       : {}),

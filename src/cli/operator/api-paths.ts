@@ -986,8 +986,10 @@ export interface components {
                     cpus: number;
                     mem: number;
                     disk: number;
+                    /** @description Port ranges reserved to the role (`ports(web):[40000-40010]`), as `begin-end`; absent: none. */
+                    ports?: string[];
                 }[];
-                /** @description Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports cannot be reserved: only `*` has any. */
+                /** @description Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports show in the pool that holds them: unreserved ones under `*`, reserved ones under their role. */
                 resourcesByRole?: {
                     role: string;
                     total: {

@@ -254,7 +254,16 @@ export const AgentListSchema = z
         /** Parts of `resources` reserved to roles (`--resources cpus(web):2;…`); absent: none. */
         reservations: z
           .array(
-            z.object({ role: z.string(), cpus: z.number(), mem: z.number(), disk: z.number() }),
+            z.object({
+              role: z.string(),
+              cpus: z.number(),
+              mem: z.number(),
+              disk: z.number(),
+              ports: z.array(z.string()).optional().meta({
+                description:
+                  'Port ranges reserved to the role (`ports(web):[40000-40010]`), as `begin-end`; absent: none.',
+              }),
+            }),
           )
           .optional(),
         resourcesByRole: z
@@ -269,7 +278,7 @@ export const AgentListSchema = z
           .optional()
           .meta({
             description:
-              'Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports cannot be reserved: only `*` has any.',
+              'Per role, `*` (unreserved) first, then each reservation: what the role holds here, what its tasks use, what is free. Ports show in the pool that holds them: unreserved ones under `*`, reserved ones under their role.',
           }),
         runningTasks: z.array(z.string()),
         registeredAt: timestamp,
