@@ -1,7 +1,7 @@
 // The edges of the API: ping, info, artifacts, agents, logs, body limits, wrong methods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { currentTaskId } from '../src/domain/index.js';
+import { currentTaskId, type Agent } from '../src/domain/index.js';
 import { createTestApi, instanceOf } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
 import { waitFor } from './support/wait-for.js';
@@ -106,6 +106,20 @@ describe('body limits and methods', () => {
 });
 
 describe('/v2/agents', () => {
+  /** An active agent registered at a fixed time, with nothing running: `fields` on top. */
+  const agentOf = (
+    fields: Pick<Agent, 'agentId' | 'hostname' | 'total' | 'free'> & Partial<Agent>,
+  ) =>
+    ({
+      attributes: {},
+      capabilities: ['wasm'],
+      runningTaskIds: [],
+      registeredAt: '2026-01-02T03:04:05.678Z',
+      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
+      state: 'active',
+      ...fields,
+    }) satisfies Agent;
+
   it('lists agents with resources, attributes and running tasks', async () => {
     await api.store.agents.put({
       agentId: 'agent-1',
@@ -148,20 +162,14 @@ describe('/v2/agents', () => {
   });
 
   it('shows used and free per role: unreserved first, then each reservation', async () => {
-    const agent = {
+    const agent = agentOf({
       agentId: 'agent-roles',
       hostname: 'edge-roles',
-      attributes: {},
-      capabilities: ['wasm' as const],
       // cpus(web):2;cpus:2;mem(web):1024;mem:3072;disk:100;ports:[31000-31009]
-      total: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] as [number, number][] },
-      free: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] as [number, number][] },
+      total: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] },
+      free: { cpus: 4, memMiB: 4096, diskMiB: 100, ports: [[31000, 31009]] },
       reservations: [{ role: 'web', cpus: 2, memMiB: 1024, diskMiB: 0 }],
-      runningTaskIds: [],
-      registeredAt: '2026-01-02T03:04:05.678Z',
-      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
-      state: 'active' as const,
-    };
+    });
     await api.store.agents.put(agent);
     const app = { id: '/web/api', version: '2026-01-02T03:04:05.678Z' };
     const on = { agentId: 'agent-roles', host: 'edge-roles' };
@@ -199,11 +207,9 @@ describe('/v2/agents', () => {
   });
 
   it('shows port ranges reserved to a role under that role, held ports taken from it', async () => {
-    const agent = {
+    const agent = agentOf({
       agentId: 'agent-ports',
       hostname: 'edge-ports',
-      attributes: {},
-      capabilities: ['wasm' as const],
       // cpus:1;mem:512;ports(web):[40000-40003];ports:[31000-31001]
       total: {
         cpus: 1,
@@ -212,23 +218,11 @@ describe('/v2/agents', () => {
         ports: [
           [31000, 31001],
           [40000, 40003],
-        ] as [number, number][],
+        ],
       },
-      free: { cpus: 1, memMiB: 512, diskMiB: 0, ports: [] as [number, number][] },
-      reservations: [
-        {
-          role: 'web',
-          cpus: 0,
-          memMiB: 0,
-          diskMiB: 0,
-          ports: [[40000, 40003]] as [number, number][],
-        },
-      ],
-      runningTaskIds: [],
-      registeredAt: '2026-01-02T03:04:05.678Z',
-      lastHeartbeatAt: '2026-01-02T03:04:06.678Z',
-      state: 'active' as const,
-    };
+      free: { cpus: 1, memMiB: 512, diskMiB: 0, ports: [] },
+      reservations: [{ role: 'web', cpus: 0, memMiB: 0, diskMiB: 0, ports: [[40000, 40003]] }],
+    });
     await api.store.agents.put(agent);
     const app = { id: '/web/ports', version: '2026-01-02T03:04:05.678Z' };
     const on = { agentId: 'agent-ports', host: 'edge-ports' };
