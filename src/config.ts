@@ -61,6 +61,11 @@ export interface MasterConfig extends CommonConfig {
   /** The leader lease (`PACER_LEASE_TTL_MS`, `PACER_LEASE_RENEW_MS`); defaults when absent. */
   lease: { ttlMs?: number; renewMs?: number };
   /**
+   * How often a follower refreshes its warm copy of the state (`PACER_STANDBY_REFRESH_MS`,
+   * default 1000; 0: no warm copy, a newly elected leader loads the state cold).
+   */
+  standbyRefreshMs: number;
+  /**
    * Added to this master's clock (`PACER_CLOCK_OFFSET_MS`, ± one day at most; 0 when absent):
    * fault injection for the chaos suite, a master whose clock is off. Leases never read it.
    */
@@ -342,11 +347,27 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
     placement,
     lease: leasePart(env),
+    standbyRefreshMs: standbyRefreshPart(env),
     clockOffsetMs: clockOffsetPart(env),
   };
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * `PACER_STANDBY_REFRESH_MS`: digits only, 0 (off) or 50 ms to an hour. Below 50 a follower
+ * would query Postgres without pause; past 2^31 ms Node's timers fire every millisecond.
+ */
+function standbyRefreshPart(env: NodeJS.ProcessEnv): number {
+  const value = env.PACER_STANDBY_REFRESH_MS;
+  if (value === undefined || value === '') return 1_000;
+  const ms = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (ms !== 0 && !(ms >= 50 && ms <= 3_600_000))
+    throw new ConfigError(
+      `PACER_STANDBY_REFRESH_MS must be 0 (off) or a whole number of ms from 50 to 3600000, got '${value}'`,
+    );
+  return ms;
+}
 
 /** `PACER_CLOCK_OFFSET_MS`: a signed whole number of ms within a day either way. */
 function clockOffsetPart(env: NodeJS.ProcessEnv): number {
