@@ -124,6 +124,11 @@ export interface AgentConfig extends CommonConfig {
   /** Per-task log rate: lines and bytes a second (bursts of ten seconds' worth). */
   logLinesPerSecond: number;
   logBytesPerSecond: number;
+  /**
+   * `--outbox-max-mib` (`PACER_OUTBOX_MAX_MIB`, default 8): pending records the on-disk status
+   * outbox (`<work-dir>/outbox.jsonl`) keeps while the master does not acknowledge them.
+   */
+  outboxMaxMiB: number;
   /** One-time token exchanged at the master for this agent's own credentials (first start only). */
   joinToken?: string;
 }
@@ -467,7 +472,22 @@ function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
       str(flags['log-bytes-per-second']) ?? env.PACER_LOG_BYTES_PER_SECOND,
       1024 * 1024,
     ),
+    outboxMaxMiB: outboxMaxMiBOf(str(flags['outbox-max-mib']) ?? env.PACER_OUTBOX_MAX_MIB),
   };
+}
+
+/**
+ * `--outbox-max-mib`: digits only, 1 MiB to 1 TiB. 0 would keep nothing but tasks' final
+ * statuses through a disconnect, and a figure past 2^53 bytes would lose precision.
+ */
+function outboxMaxMiBOf(value: string | undefined): number {
+  if (value === undefined || value === '') return 8;
+  const mib = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(mib >= 1 && mib <= 1_048_576))
+    throw new ConfigError(
+      `--outbox-max-mib must be a whole number from 1 to 1048576, got '${value}'`,
+    );
+  return mib;
 }
 
 /**
