@@ -120,10 +120,11 @@ export function createApi(apiDeps: ApiDeps): Hono {
   });
   app.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
   // The order of a request: authenticate, then relay to the leader (a follower) or route here.
-  // A follower authenticates too, before it relays or redirects: otherwise anyone could learn
-  // the leader's address from a 307, or make a follower buffer and forward a body, without
-  // credentials. The relay forwards the credentials, so the leader authenticates again and
-  // authorizes (403) as for a request of its own.
+  // A follower authenticates too, before it relays or redirects: it answers a caller without
+  // credentials as the leader does (401), and never buffers and forwards a body or opens a
+  // connection to the leader for one. (`X-Marathon-Leader` still names the leader on every
+  // answer, as Marathon's does.) The relay forwards the credentials, so the leader
+  // authenticates again and authorizes (403) as for a request of its own.
   const route = app.fetch;
   const proxy = deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined;
   const relayOrRoute: Dispatch = proxy
