@@ -61,6 +61,11 @@ export interface MasterConfig extends CommonConfig {
   /** The leader lease (`PACER_LEASE_TTL_MS`, `PACER_LEASE_RENEW_MS`); defaults when absent. */
   lease: { ttlMs?: number; renewMs?: number };
   /**
+   * How often a follower refreshes its warm copy of the state (`PACER_STANDBY_REFRESH_MS`,
+   * default 1000; 0: no warm copy, a newly elected leader loads the state cold).
+   */
+  standbyRefreshMs: number;
+  /**
    * Added to this master's clock (`PACER_CLOCK_OFFSET_MS`, ± one day at most; 0 when absent):
    * fault injection for the chaos suite, a master whose clock is off. Leases never read it.
    */
@@ -119,6 +124,11 @@ export interface AgentConfig extends CommonConfig {
   /** Per-task log rate: lines and bytes a second (bursts of ten seconds' worth). */
   logLinesPerSecond: number;
   logBytesPerSecond: number;
+  /**
+   * `--outbox-max-mib` (`PACER_OUTBOX_MAX_MIB`, default 8): pending records the on-disk status
+   * outbox (`<work-dir>/outbox.jsonl`) keeps while the master does not acknowledge them.
+   */
+  outboxMaxMiB: number;
   /** One-time token exchanged at the master for this agent's own credentials (first start only). */
   joinToken?: string;
 }
@@ -342,11 +352,27 @@ function masterPart(env: NodeJS.ProcessEnv, flags: Flags, defaultHost: string) {
     agentTimeoutMs: int('PACER_AGENT_TIMEOUT_MS', env.PACER_AGENT_TIMEOUT_MS, 10_000),
     placement,
     lease: leasePart(env),
+    standbyRefreshMs: standbyRefreshPart(env),
     clockOffsetMs: clockOffsetPart(env),
   };
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * `PACER_STANDBY_REFRESH_MS`: digits only, 0 (off) or 50 ms to an hour. Below 50 a follower
+ * would query Postgres without pause; past 2^31 ms Node's timers fire every millisecond.
+ */
+function standbyRefreshPart(env: NodeJS.ProcessEnv): number {
+  const value = env.PACER_STANDBY_REFRESH_MS;
+  if (value === undefined || value === '') return 1_000;
+  const ms = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (ms !== 0 && !(ms >= 50 && ms <= 3_600_000))
+    throw new ConfigError(
+      `PACER_STANDBY_REFRESH_MS must be 0 (off) or a whole number of ms from 50 to 3600000, got '${value}'`,
+    );
+  return ms;
+}
 
 /** `PACER_CLOCK_OFFSET_MS`: a signed whole number of ms within a day either way. */
 function clockOffsetPart(env: NodeJS.ProcessEnv): number {
@@ -446,7 +472,22 @@ function agentLimitsPart(env: NodeJS.ProcessEnv, flags: Flags) {
       str(flags['log-bytes-per-second']) ?? env.PACER_LOG_BYTES_PER_SECOND,
       1024 * 1024,
     ),
+    outboxMaxMiB: outboxMaxMiBOf(str(flags['outbox-max-mib']) ?? env.PACER_OUTBOX_MAX_MIB),
   };
+}
+
+/**
+ * `--outbox-max-mib`: digits only, 1 MiB to 1 TiB. 0 would keep nothing but tasks' final
+ * statuses through a disconnect, and a figure past 2^53 bytes would lose precision.
+ */
+function outboxMaxMiBOf(value: string | undefined): number {
+  if (value === undefined || value === '') return 8;
+  const mib = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(mib >= 1 && mib <= 1_048_576))
+    throw new ConfigError(
+      `--outbox-max-mib must be a whole number from 1 to 1048576, got '${value}'`,
+    );
+  return mib;
 }
 
 /**

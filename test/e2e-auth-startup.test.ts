@@ -111,8 +111,18 @@ describe.skipIf(!hasServices)('two masters bootstrapping one database at once', 
           `http://127.0.0.1:${port}/v2/apps`,
           auth ? { headers: { Authorization: auth } } : {},
         ).then((r) => r.status);
-      // Wait until one leads and the other knows it (a follower answers 502 before).
-      await waitFor('a leader', async () => (await status(ports[1] ?? 0)) === 401, 30_000);
+      // Wait until one leads and both know it (a follower that knows no leader answers 502 to
+      // an authenticated request): both name the same leader on /ping.
+      const leaderOf = async (port: number) =>
+        (await fetch(`http://127.0.0.1:${port}/ping`)).headers.get('x-marathon-leader');
+      await waitFor(
+        'a leader both masters know',
+        async () => {
+          const named = await Promise.all(ports.map((port) => leaderOf(port ?? 0)));
+          return named[0] !== null && named[0] === named[1];
+        },
+        30_000,
+      );
       const works = await Promise.all(
         tokens.map((token) => status(ports[0] ?? 0, `Bearer ${token}`)),
       );

@@ -160,5 +160,6 @@ export async function runAgent(options: {
       byteBurst: config.logBytesPerSecond * 10,
     },
     hostAccess: config.hostAccess,
+    outbox: { maxBytes: config.outboxMaxMiB * 1024 * 1024 },
   });
 }

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { PatternRouter } from 'hono/router/pattern-router';
 import type { ApiDeps, RouteDeps } from './deps.js';
 import { authenticateRequests } from './auth/index.js';
+import type { Dispatch } from './auth/index.js';
 import { createReadModel } from './read-model.js';
 import { createServicePortAssigner, withServicePorts } from './service-ports.js';
 import { systemClock } from '../lib/index.js';
@@ -12,7 +13,6 @@ import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import { leaderProxy } from './leader-proxy.js';
 import { PrefixRouter } from './prefix-router.js';
-import type { LeaderProxy } from './leader-proxy.js';
 import { routingPath } from './request.js';
 import { aclTokensRoutes } from './v2/acl-tokens.js';
 import { aclAgentRoutes } from './v2/acl-agents.js';
@@ -119,19 +119,25 @@ export function createApi(apiDeps: ApiDeps): Hono {
     return respondToError({ error, c, logger: deps.logger });
   });
   app.onError((error, c) => respondToError({ error, c, logger: deps.logger }));
-  // First: no route, body limit or read runs before the caller is known.
-  const dispatch = app.fetch;
-  if (deps.auth) {
-    app.fetch = authenticateRequests(deps.auth, {
-      logger: deps.logger,
-      dispatch: (request, env) => dispatch(request, env),
-    });
-  }
+  // The order of a request: authenticate, then relay to the leader (a follower) or route here.
+  // A follower authenticates too, before it relays or redirects: it answers a caller without
+  // credentials as the leader does (401), and never buffers and forwards a body or opens a
+  // connection to the leader for one. (`X-Marathon-Leader` still names the leader on every
+  // answer, as Marathon's does.) The relay forwards the credentials, so the leader
+  // authenticates again and authorizes (403) as for a request of its own.
+  const route = app.fetch;
+  const proxy = deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined;
+  const relayOrRoute: Dispatch = proxy
+    ? (request, env) => proxy(request, env) ?? route(request, env)
+    : (request, env) => route(request, env);
+  const dispatch = deps.auth
+    ? authenticateRequests(deps.auth, { logger: deps.logger, dispatch: relayOrRoute })
+    : relayOrRoute;
   const { metrics } = deps;
   return withEdge(app, {
+    dispatch,
     leaderUrl: deps.leadership ? () => deps.leadership?.leaderUrl() : () => ownUrl,
     requests: metrics ? routeMetrics(metrics, known) : requests,
-    proxy: deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined,
   });
 }
 
@@ -178,20 +184,21 @@ function routeMetrics(
 type RecordRequest = (request: Request, status: number, ms: number) => void;
 
 /**
- * What every answer needs (Marathon's leader header, request metrics, a follower's relay to the
- * leader), done around the app's `fetch` rather than as a middleware: a route with one handler
- * is then dispatched by Hono without composing a chain, and one that answers from memory (GET
- * /v2/apps/{id}) does so in the request's own turn of the event loop, as a hello-world does.
+ * What every answer needs (Marathon's leader header, request metrics), done around the app's
+ * `fetch` rather than as a middleware: a route with one handler is then dispatched by Hono
+ * without composing a chain, and one that answers from memory (GET /v2/apps/{id}) does so in the
+ * request's own turn of the event loop, as a hello-world does. `dispatch` is the rest of the
+ * edge (authentication, a follower's relay) around the app's own `fetch`.
  */
 function withEdge(
   app: Hono,
   options: {
+    dispatch: Dispatch;
     leaderUrl: () => string | undefined;
     requests: Pick<RequestMetrics, 'record'> & { recordRequest?: RecordRequest };
-    proxy?: LeaderProxy;
   },
 ): Hono {
-  const { leaderUrl, requests, proxy } = options;
+  const { dispatch, leaderUrl, requests } = options;
   /** Counts the answer; adds the leader header to a Response not served by Node (tests). */
   function finish(response: Response, asked: { request: Request; start: number; leader?: string }) {
     if (asked.leader !== undefined) response.headers.set('X-Marathon-Leader', asked.leader);
@@ -200,8 +207,7 @@ function withEdge(
     else requests.record(asked.request.method, response.status, ms);
     return response;
   }
-  const dispatch = app.fetch;
-  app.fetch = (request, env, executionCtx) => {
+  app.fetch = (request, env) => {
     const start = performance.now();
     const leader = leaderUrl();
     // Served by Node: set on Node's response, which merges it when the head is written. A
@@ -209,7 +215,7 @@ function withEdge(
     const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (leader !== undefined && outgoing) outgoing.setHeader('X-Marathon-Leader', leader);
     const asked = { request, start, leader: outgoing ? undefined : leader };
-    const answer = proxy?.(request, env) ?? dispatch(request, env, executionCtx);
+    const answer = dispatch(request, env);
     if (!(answer instanceof Promise)) return finish(answer, asked);
     return answer.then((response) => finish(response, asked));
   };

@@ -82,6 +82,10 @@ Flags:
   --fetch-cache-max-mib <n>  agent: artifact cache size, least recently used out (default 1024)
   --log-lines-per-second <n> agent: per-task log rate, bursts of 10 s (default 1000)
   --log-bytes-per-second <n> agent: per-task log bytes, bursts of 10 s (default 1048576)
+  --outbox-max-mib <n>       agent: status updates (and, while Redis is unreachable, log batches)
+                             wait for the master's acknowledgement in <work-dir>/outbox.jsonl,
+                             replayed in order after a disconnect or restart; past this many MiB
+                             the oldest logs go first, a task's final status never (default 8)
 
   --join-token <token>       agent: join with this one-time token (better: $PACER_JOIN_TOKEN)
   --require-agent-identity   master: hear only agents that joined with a token
@@ -89,8 +93,8 @@ Flags:
 
 Environment: PORT, PACER_HOST, PACER_BOOTSTRAP_TOKEN, DATABASE_URL, REDIS_URL, PACER_MASTER_URL, PACER_DATA_DIR, PACER_PUBLIC_URL,
 PACER_SECRETS_KEY_FILE, PACER_MAX_EVENT_STREAMS[_PER_PRINCIPAL], PACER_MAX_LOG_FOLLOWS[_PER_PRINCIPAL],
-PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_LEASE_TTL_MS (master 1500, dev 10000), PACER_LEASE_RENEW_MS (300), PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
-PACER_JOIN_TOKEN, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600).
+PACER_ARTIFACT_QUOTA_BYTES, PACER_ARTIFACT_GRACE_SECONDS, PACER_BUS_PREFIX, PACER_AGENT_TIMEOUT_MS, PACER_LEASE_TTL_MS (master 1500, dev 10000), PACER_LEASE_RENEW_MS (300), PACER_STANDBY_REFRESH_MS (1000; 0 = no warm standby), PACER_OFFER_INTERVAL_MS, PACER_PLACEMENT, LOG_LEVEL,
+PACER_JOIN_TOKEN, PACER_OUTBOX_MAX_MIB, PACER_REQUIRE_AGENT_IDENTITY=1, PACER_AGENT_TOKEN_TTL_SECONDS (default 3600).
 `;
 
 const options = {
@@ -125,6 +129,7 @@ const options = {
   'fetch-cache-max-mib': { type: 'string' },
   'log-lines-per-second': { type: 'string' },
   'log-bytes-per-second': { type: 'string' },
+  'outbox-max-mib': { type: 'string' },
   'join-token': { type: 'string' },
   'require-agent-identity': { type: 'boolean' },
   master: { type: 'string' },
@@ -263,6 +268,7 @@ async function master(flags: Flags): Promise<void> {
     placement: config.placement,
     leaseTtlMs: lease.ttlMs,
     leaseRenewMs: lease.renewMs,
+    standbyRefreshMs: config.standbyRefreshMs,
     ...(tls ? { tls } : {}),
     limits: config.limits,
     ...(relay && caFile ? { relayDispatcher: (await relay.loadTlsClient(caFile)).dispatcher } : {}),

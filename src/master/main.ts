@@ -56,6 +56,11 @@ export interface MasterOptions {
   /** How often the leader renews its lease (and followers try it). */
   leaseRenewMs?: number;
   /**
+   * How often a follower refreshes its warm copy of the state (`PACER_STANDBY_REFRESH_MS`), so
+   * that on election it reads only what changed since; absent or 0: no copy, a cold load.
+   */
+  standbyRefreshMs?: number;
+  /**
    * Only agents that joined with a token (and so have their own Redis user) are heard; without
    * it, agents that announce themselves on the shared `agents` stream are heard too.
    */
@@ -71,6 +76,11 @@ export interface MasterOptions {
   /** Renders the root group in deployment events' plans (the API's `GET /v2/groups` format). */
   renderRootGroup?: RenderRootGroup;
 }
+
+/** How long the store keeps removals for standbys; one further behind reads everything again. */
+const STANDBY_REMOVALS_KEPT_MS = 10 * 60_000;
+/** How often the leader trims the removals. */
+const STANDBY_TRIM_INTERVAL_MS = 60_000;
 
 /** A master built but not yet started; the HTTP edge is served from its `services`. */
 export type Master = ReturnType<typeof createMaster>;
@@ -230,6 +240,8 @@ export function createMaster(options: MasterOptions) {
     graceMs: artifactGraceMs,
   });
   let livenessTimer: NodeJS.Timeout | undefined;
+  let trimTimer: NodeJS.Timeout | undefined;
+  let standbyTimer: NodeJS.Timeout | undefined;
   let isLeading = false;
   // A Redis that restarted lost the agents' users: the leader puts them back.
   options.agentAcl?.onReconnect(() => {
@@ -240,10 +252,36 @@ export function createMaster(options: MasterOptions) {
       .catch((error: unknown) => logger.error({ err: error }, 'restoring agent users failed'));
   });
 
-  /** Leading: rebuild the view from the store and the agents' reports, then run the loops. */
+  /** Keeps a warm copy of the state while following (applier `refreshStandby`). */
+  function keepWarm(): void {
+    applier
+      .refreshStandby()
+      .then(({ isWhole, changed }) => {
+        if (isWhole) logger.info({ records: changed }, 'standby state read whole');
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'refreshing the standby state failed'),
+      );
+  }
+
+  /**
+   * Leading: take over the state (the warm copy brought up to date, or a cold load) and the
+   * agents' reports, then run the loops.
+   */
   async function lead(): Promise<void> {
-    await applier.load();
+    const startedAt = performance.now();
+    const took = await applier.takeOver();
     await agents.load();
+    const ms = Math.round(performance.now() - startedAt);
+    logger.info(
+      {
+        ...took,
+        ms,
+        apps: applier.apps.apps().size,
+        instances: applier.instances.records().length,
+      },
+      took.isWarm ? 'state taken over from the warm standby copy' : 'state loaded',
+    );
     // Agents' Redis users first (Redis may have restarted empty), then read every agent heard of.
     const joined = await identity.restore();
     for (const agentId of joined) agentReports.watch(agentId);
@@ -260,6 +298,12 @@ export function createMaster(options: MasterOptions) {
         .catch((error: unknown) => logger.error({ err: error }, 'readiness check failed'));
     }, 1_000);
     loop.start();
+    // Removals kept for standbys a while; one that fell further behind reads everything again.
+    trimTimer = setInterval(() => {
+      store.stateChanges
+        .trim(STANDBY_REMOVALS_KEPT_MS)
+        .catch((error: unknown) => logger.warn({ err: error }, 'trimming state removals failed'));
+    }, STANDBY_TRIM_INTERVAL_MS);
     // A few sweeps per grace period, at most hourly: deletion comes at most a quarter late.
     artifactCollector.start(Math.min(Math.max(artifactGraceMs / 4, 1_000), 3_600_000));
   }
@@ -267,11 +311,14 @@ export function createMaster(options: MasterOptions) {
   async function follow(): Promise<void> {
     isLeading = false;
     clearInterval(livenessTimer);
+    clearInterval(trimTimer);
     artifactCollector.stop();
     await agentReports.stop();
     await loop.stop();
     // Another master writes now: this copy would go stale, so nothing may act on it.
     applier.forget();
+    // The standby copy starts again from the store (refreshStandby reads it whole first).
+    if (options.standbyRefreshMs) keepWarm();
   }
 
   const leadership = createLeadership({
@@ -312,8 +359,19 @@ export function createMaster(options: MasterOptions) {
     /** Messages dropped from agents, by agent and reason (also at `/metrics`). */
     trust,
     /** Elects (or learns the leader); resolves once there is a leader to serve requests. */
-    start: () => leadership.start(),
+    async start() {
+      const refreshMs = options.standbyRefreshMs;
+      if (refreshMs) {
+        // Not awaited: a first election waits for this read (takeOver), a follower does not.
+        keepWarm();
+        standbyTimer = setInterval(() => {
+          if (!isLeading) keepWarm();
+        }, refreshMs);
+      }
+      await leadership.start();
+    },
     async stop() {
+      clearInterval(standbyTimer);
       // Events still queued are written while this master leads; after, the fence refuses them.
       await events.flush();
       await leadership.stop();

@@ -13,6 +13,7 @@ import { createPrincipalRepository } from './principal-repository.js';
 import { createGroupRepository } from './group-repository.js';
 import { createRolePolicyRepository } from './role-policy-repository.js';
 import { createSecretRepository } from './secret-repository.js';
+import { createStateChangeRepository } from './state-change-repository.js';
 import type { Store } from './store.js';
 
 /**
@@ -38,6 +39,7 @@ export function createDrizzleStore(options: {
     secrets: createSecretRepository({ db }),
     rolePolicies: createRolePolicyRepository({ db }),
     groups: createGroupRepository({ db }),
+    stateChanges: createStateChangeRepository({ db }),
     transaction: (fn) =>
       db.transaction((tx) =>
         fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),

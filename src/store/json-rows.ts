@@ -17,3 +17,9 @@ export function jsonRows(rows: readonly unknown[]): SQL {
 export function lastOfEach<T>(rows: readonly T[], key: (row: T) => string): T[] {
   return [...new Map(rows.map((row) => [key(row), row])).values()];
 }
+
+/** The rows of `execute`: an array from postgres.js, `{ rows }` from PGlite. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return (result as { rows?: Record<string, unknown>[] }).rows ?? [];
+}

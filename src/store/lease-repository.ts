@@ -10,6 +10,7 @@
 // acknowledged).
 import { and, eq, gt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
+import { rowsOf } from './json-rows.js';
 import { leases } from './schema.js';
 import type { LeaseRepository } from './store.js';
 
@@ -25,12 +26,6 @@ const LOCK_WAIT_MS = 250;
 const STUCK_AFTER_MS = 1_000;
 /** How long it waits in all before giving up (lock_timeout): the holder's writes hold the row. */
 const LOCK_GIVE_UP_MS = 1_000;
-
-/** The rows of `execute`: an array from postgres.js, `{ rows }` from PGlite. */
-function rowsOf(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  return (result as { rows?: Record<string, unknown>[] }).rows ?? [];
-}
 
 /** Postgres' lock_not_available (lock_timeout), as postgres.js or drizzle's wrapper report it. */
 function isLockTimeout(error: unknown): boolean {

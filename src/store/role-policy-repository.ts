@@ -27,17 +27,24 @@ export function createRolePolicyRepository(options: { db: Database }): RolePolic
 
     async list() {
       const rows = await db.select().from(rolePolicies).orderBy(rolePolicies.role);
-      return rows.map((row): RolePolicy => {
-        const policy: RolePolicy = { role: row.role };
-        if (row.quota !== null)
-          policy.quota = decodeObject({
-            table: 'role_policies',
-            value: row.quota,
-            key: row.role,
-          }) as unknown as RolePolicy['quota'];
-        if (row.weight !== null) policy.weight = row.weight;
-        return policy;
-      });
+      return rows.map(policyOfRow);
     },
   };
+}
+
+/** A role policy row back to its `RolePolicy` (absent fields left out). */
+export function policyOfRow(row: {
+  role: string;
+  quota: unknown;
+  weight: number | null;
+}): RolePolicy {
+  const policy: RolePolicy = { role: row.role };
+  if (row.quota !== null)
+    policy.quota = decodeObject({
+      table: 'role_policies',
+      value: row.quota,
+      key: row.role,
+    }) as unknown as RolePolicy['quota'];
+  if (row.weight !== null) policy.weight = row.weight;
+  return policy;
 }

@@ -46,6 +46,8 @@ export const apps = pgTable('apps', {
   id: text('id').primaryKey(),
   version: text('version').notNull(),
   definition: json('definition').$type<AppDefinition>().notNull(),
+  /** The transaction that last wrote the row (set by a trigger): warm standbys read what changed. */
+  changeXid: bigint('change_xid', { mode: 'number' }),
 });
 
 /** Every stored version of every app (the current one included). */
@@ -73,6 +75,8 @@ export const instances = pgTable(
     appId: text('app_id').notNull(),
     agentId: text('agent_id'),
     data: json('data').$type<Instance>().notNull(),
+    /** The transaction that last wrote the row (set by a trigger): warm standbys read what changed. */
+    changeXid: bigint('change_xid', { mode: 'number' }),
   },
   (table) => [index('instances_app_id_idx').on(table.appId)],
 );
@@ -91,6 +95,8 @@ export const agentDrains = pgTable('agent_drains', {
   agentId: text('agent_id').primaryKey(),
   /** When the drain was asked (`2026-01-02T03:04:05.678Z`). */
   since: text('since').notNull(),
+  /** The transaction that last wrote the row (set by a trigger): warm standbys read what changed. */
+  changeXid: bigint('change_xid', { mode: 'number' }),
 });
 
 /** Running deployments. */
@@ -98,6 +104,8 @@ export const deployments = pgTable('deployments', {
   id: text('id').primaryKey(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
   data: json('data').$type<Deployment>().notNull(),
+  /** The transaction that last wrote the row (set by a trigger): warm standbys read what changed. */
+  changeXid: bigint('change_xid', { mode: 'number' }),
 });
 
 /** Wasm modules (and other fetched files) by content digest. */
@@ -180,4 +188,31 @@ export const rolePolicies = pgTable('role_policies', {
   role: text('role').primaryKey(),
   quota: json('quota').$type<Quota>(),
   weight: doublePrecision('weight'),
+  /** The transaction that last wrote the row (set by a trigger): warm standbys read what changed. */
+  changeXid: bigint('change_xid', { mode: 'number' }),
+});
+
+/**
+ * Rows removed from the tables a warm standby follows (apps, instances, deployments, role
+ * policies, agent drains), written by a trigger with the removing transaction; trimmed by the
+ * leader after a while (`state_change_horizon`).
+ */
+export const stateRemovals = pgTable(
+  'state_removals',
+  {
+    tableName: text('table_name').notNull(),
+    key: text('key').notNull(),
+    changeXid: bigint('change_xid', { mode: 'number' }).notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('state_removals_change_xid_idx').on(table.changeXid)],
+);
+
+/**
+ * One row: removals of transactions below `below_xid` may have been trimmed, so a standby whose
+ * cursor is below it reads the whole state again instead of what changed.
+ */
+export const stateChangeHorizon = pgTable('state_change_horizon', {
+  id: integer('id').primaryKey(),
+  belowXid: bigint('below_xid', { mode: 'number' }).notNull(),
 });

@@ -229,6 +229,41 @@ export interface GroupRepository {
   list(): Promise<GroupRecord[]>;
 }
 
+/** The followed state (apps, instances, deployments, role policies, drains) read at one instant. */
+export interface StateChanges {
+  /** Give it to the next `since`: every transaction below it had ended at this read. */
+  cursor: number;
+  /** Everything, not what changed (no cursor, or one older than the removals kept). */
+  isWhole: boolean;
+  /** Apps written since the cursor (all when whole), as they are now. */
+  apps: AppDefinition[];
+  instances: Instance[];
+  /** Every running deployment in creation order; absent when none changed since the cursor. */
+  deployments?: Deployment[];
+  roles: RolePolicy[];
+  /** Agent id → drained since. */
+  drains: Map<string, string>;
+  /** Keys removed since the cursor and not there now. */
+  removed: {
+    apps: string[];
+    instances: string[];
+    deployments: string[];
+    roles: string[];
+    drains: string[];
+  };
+}
+
+/** What changed in the state, for warm standbys (written by triggers, not by callers). */
+export interface StateChangeRepository {
+  /**
+   * The state changed since `cursor` (the `cursor` of an earlier read), or all of it without
+   * one; read in one snapshot. Rows may come again in the next read: applying is idempotent.
+   */
+  since(cursor?: number): Promise<StateChanges>;
+  /** Drops removal records older than `olderThanMs`; cursors older than them then read all. */
+  trim(olderThanMs: number): Promise<void>;
+}
+
 export interface Store {
   apps: AppRepository;
   instances: InstanceRepository;
@@ -242,6 +277,7 @@ export interface Store {
   secrets: SecretRepository;
   rolePolicies: RolePolicyRepository;
   groups: GroupRepository;
+  stateChanges: StateChangeRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
-// Authentication at the HTTP edge, around the app's `fetch` (api/server.ts `withEdge`), not as a
-// Hono middleware: a middleware makes Hono compose a chain for every route, and the hot read
-// (GET /v2/apps/{id}) then no longer answers in the request's own turn of the event loop. Every
-// request but a few open paths must prove a principal (401 with `WWW-Authenticate: Basic
-// realm="pacer"` otherwise); routes read it with `principalOf` and call `authorize`.
+// Authentication at the HTTP edge, around the app's `fetch` (api/server.ts) and before a
+// follower's relay to the leader, not as a Hono middleware: a middleware makes Hono compose a
+// chain for every route, and the hot read (GET /v2/apps/{id}) then no longer answers in the
+// request's own turn of the event loop. Every request but a few open paths must prove a
+// principal (401 with `WWW-Authenticate: Basic realm="pacer"` otherwise); routes read it with
+// `principalOf` and call `authorize`.
 import type { IncomingMessage } from 'node:http';
 import { UnauthenticatedError } from '../../domain/index.js';
 import type { Principal } from '../../domain/index.js';

@@ -1,5 +1,6 @@
 // Public surface of API authentication: the edge wrapper, the authenticator, bootstrap, secrets.
 export { authenticateRequests, isOpenPath } from './authenticate-request.js';
+export type { Dispatch } from './authenticate-request.js';
 export { BOOTSTRAP_PRINCIPAL, createAuthenticator } from './authenticator.js';
 export type { Authenticator, AuthenticatorOptions } from './authenticator.js';
 export { ALL_RIGHTS, MIN_BOOTSTRAP_SECRET_LENGTH, bootstrapPrincipal } from './bootstrap.js';

@@ -22,6 +22,7 @@ import { createRoleView } from './role-policies.js';
 import { appKeysOf, conflictsOf, stage } from './stage.js';
 import type { AppView, Draft, DrainView, InstanceView, StateData } from './state.js';
 import {
+  applyChanges,
   commitDraft,
   createAppView,
   createDrainView,
@@ -57,6 +58,17 @@ export interface Applier {
   load(): Promise<void>;
   /** Drops memory (leadership lost): app reads throw, instance reads are empty until `load`. */
   forget(): void;
+  /**
+   * While following: brings a standby copy of the state up to date with the store (all of it
+   * the first time, then what changed since the last refresh). The views never show it; a
+   * no-op while a state is loaded (leading).
+   */
+  refreshStandby(): Promise<{ isWhole: boolean; changed: number }>;
+  /**
+   * Leadership won: the standby copy, brought up to date with what changed since its last
+   * refresh, becomes the state (the same as `load` would read); `load` when there is none.
+   */
+  takeOver(): Promise<{ isWarm: boolean; changed: number }>;
 }
 
 interface Queued {
@@ -83,8 +95,43 @@ export function createApplier(options: {
   const queue: Queued[] = [];
   let writer: Promise<void> | undefined;
   let loading: Promise<void> | undefined;
+  /** A follower's copy of the state and the cursor of its last refresh (standby.ts). */
+  let standby: { data: StateData; cursor: number } | undefined;
+  /** Refreshes and the take-over, one at a time. */
+  let standbyWork: Promise<unknown> = Promise.resolve();
 
   const read = () => state;
+
+  /** Reads what changed since the standby copy's cursor (everything without one) into it. */
+  async function refresh(): Promise<{ isWhole: boolean; changed: number }> {
+    const changes = await store.stateChanges.since(standby?.cursor);
+    const data = standby?.data ?? emptyState();
+    // Revisions keep growing across loads: one read before this copy never matches it.
+    data.revision = Math.max(data.revision, lastRevision);
+    applyChanges(data, changes);
+    lastRevision = data.revision;
+    standby = { data, cursor: changes.cursor };
+    const { removed } = changes;
+    const changed =
+      changes.apps.length +
+      changes.instances.length +
+      (changes.deployments?.length ?? 0) +
+      changes.roles.length +
+      changes.drains.size +
+      removed.apps.length +
+      removed.instances.length +
+      removed.deployments.length +
+      removed.roles.length +
+      removed.drains.length;
+    return { isWhole: changes.isWhole, changed };
+  }
+
+  /** Runs `work` after the standby work before it (a refresh never overlaps the take-over). */
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = standbyWork.then(work, work);
+    standbyWork = next.catch(() => undefined);
+    return next;
+  }
 
   /** Checks and stages the head of the queue; stops before an intent writing an app twice. */
   function takeBatch(current: StateData): {
@@ -229,6 +276,29 @@ export function createApplier(options: {
 
     forget() {
       state = undefined;
+      standby = undefined;
+    },
+
+    refreshStandby() {
+      return serially(async () => {
+        if (state) return { isWhole: false, changed: 0 };
+        return refresh();
+      });
+    },
+
+    takeOver() {
+      return serially(async () => {
+        if (!standby) {
+          await applier.load();
+          return { isWarm: false, changed: 0 };
+        }
+        // No writer runs while following; a load waits for one anyway.
+        while (loading ?? writer) await (loading ?? writer);
+        const { changed } = await refresh();
+        state = standby?.data;
+        standby = undefined;
+        return { isWarm: true, changed };
+      });
     },
   };
   return applier;

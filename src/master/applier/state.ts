@@ -10,6 +10,7 @@ import type {
   TaskFailure,
 } from '../../domain/index.js';
 import { countPorts, currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+import type { StateChanges } from '../../store/index.js';
 
 /** A token naming one content of an agent's holdings; a new one for every change. */
 export type HeldVersion = Readonly<Record<string, never>>;
@@ -268,6 +269,38 @@ export function loadState(
   state.failures = new Map();
   state.drains = new Map(stored.drains ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
+  state.revision = revision;
+}
+
+/**
+ * Applies what changed in the store (a warm standby's refresh) to `state`, each changed record at
+ * one new revision; the whole state reads as `loadState`. Idempotent: a record read again is put
+ * again, as it is now.
+ */
+export function applyChanges(state: StateData, changes: StateChanges): void {
+  if (changes.isWhole) {
+    loadState(state, { ...changes, deployments: changes.deployments ?? [] });
+    return;
+  }
+  const revision = state.revision + 1;
+  for (const app of changes.apps) putApp(state, app.id, app);
+  for (const id of changes.removed.apps) putApp(state, id, undefined);
+  if (changes.deployments) {
+    // Every running deployment, in creation order; unchanged ones keep their revision.
+    const previous = state.deployments;
+    state.deployments = new Map();
+    for (const deployment of changes.deployments) {
+      const kept = previous.get(deployment.id);
+      const isSame = kept && JSON.stringify(kept.value) === JSON.stringify(deployment);
+      state.deployments.set(deployment.id, isSame ? kept : { value: deployment, revision });
+    }
+  }
+  for (const instance of changes.instances) remember(state, { value: instance, revision });
+  for (const id of changes.removed.instances) forget(state, id);
+  for (const policy of changes.roles) state.roles.set(policy.role, policy);
+  for (const role of changes.removed.roles) state.roles.delete(role);
+  for (const [agentId, since] of changes.drains) state.drains.set(agentId, since);
+  for (const agentId of changes.removed.drains) state.drains.delete(agentId);
   state.revision = revision;
 }
 
