@@ -59,7 +59,7 @@ describe.skipIf(!ok)('pacer lb on a master and an agent over Redis', () => {
           '--hostname',
           hostname,
           '--resources',
-          `cpus:2,mem:512,disk:1024,ports:[${agentPortRanges(32000)(hostname)}]`,
+          `cpus:2,mem:512,disk:1024,ports:[${agentPortRanges()(hostname)}]`,
           '--work-dir',
           await tempDir('pacer-agent-lb'),
         ],

@@ -63,7 +63,11 @@ describe.skipIf(!ok)('master and two agents on Postgres and Redis', () => {
 
   // Each test starts from an empty cluster, whatever the previous one left behind.
   afterEach(async () => {
-    const apps = (await api.get('/v2/apps')).body.apps as { id: string }[];
+    // A master restarted by the test may still be electing itself: wait for its answer.
+    const apps = await waitFor('the apps listed', async () => {
+      const res = await api.get('/v2/apps');
+      return res.status === 200 ? (res.body.apps as { id: string }[]) : undefined;
+    });
     for (const app of apps) await api.delete(`/v2/apps${app.id}?force=true`);
     await waitFor(
       'no tasks left',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiClient,
   freePort,
+  portBlock,
   startPacer,
   tempDir,
   waitFor,
@@ -16,8 +17,11 @@ import {
 const SERVICE_WASM = path.resolve('wasm-tasks/build/service.wasm');
 // Ports too: an app that accepts only its role takes only reserved ports (its port definition,
 // Marathon's default one, needs one), as Mesos.
+// This file's own ports (portBlock): the first ten unreserved, the next five web's.
+const FIRST_PORT = Number(portBlock().split('-')[0]);
 const RESOURCES =
-  'cpus(web):1;cpus:1;mem(web):256;mem:256;disk:256;ports(web):[31011-31015];ports:[31000-31010]';
+  `cpus(web):1;cpus:1;mem(web):256;mem:256;disk:256;` +
+  `ports(web):[${FIRST_PORT + 11}-${FIRST_PORT + 15}];ports:[${FIRST_PORT}-${FIRST_PORT + 10}]`;
 
 describe('pacer dev with reservations', () => {
   let dev: PacerProcess;

@@ -16,7 +16,8 @@ await describeOnEveryStore((name: string, open: OpenStore) => {
     afterAll(async () => dispose());
 
     it("commit in the writer's term and are refused, whole, once another master leads", async () => {
-      const taken = await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 300 });
+      // A lease that outlives the writes in term however slow the machine is.
+      const taken = await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 60_000 });
       let fence: Fence | undefined = { name: 'leader', holder: 'a', term: taken.term };
       const asA = createFencedStore(store, () => fence);
       await asA.events.append({ eventType: 'in_term', payload: {} });
@@ -24,7 +25,8 @@ await describeOnEveryStore((name: string, open: OpenStore) => {
         await tx.events.append({ eventType: 'in_term_tx', payload: {} });
       });
 
-      // A pauses past its lease; B takes over in a new term.
+      // A pauses past its lease (renewed to end at once); B takes over in a new term.
+      await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 1 });
       await waitFor(
         'the lease of a to expire',
         async () => (await store.leases.holder({ name: 'leader' })) === undefined,

@@ -56,11 +56,12 @@ describe.skipIf(!hasOpenssl)('pacer lb and an HTTPS master', () => {
       );
       try {
         if (isTrusted) {
-          await waitFor(
-            'the apps read over HTTPS',
-            async () => (await status(port))?.eventStream.lastSyncAt,
-          );
-          expect((await status(port)).eventStream.connected).toBe(true);
+          // Synced and connected in one status read: on a loaded machine the stream may
+          // reconnect between two reads, which is no failure to verify the master.
+          await waitFor('the apps read over HTTPS, the stream connected', async () => {
+            const now = await status(port);
+            return Boolean(now?.eventStream.lastSyncAt && now.eventStream.connected);
+          });
         } else {
           await waitFor('the refusal logged', () => /event stream lost/.test(lb.output()), 30_000);
           const seen = await status(port);

@@ -7,7 +7,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startPacer, tempDir, waitForApi, type PacerProcess } from './support/cluster.js';
+import {
+  freePort,
+  portBlock,
+  startPacer,
+  tempDir,
+  waitForApi,
+  type PacerProcess,
+} from './support/cluster.js';
 import { CHROMIUM_PATH, hasBrowser } from './support/services.js';
 
 const hasChromium = await hasBrowser();
@@ -41,7 +48,7 @@ describe.skipIf(!hasChromium)('the web UI in Chromium', () => {
         tokenFile,
         // Mesos's syntax with a reservation: the agents page shows `*` and `web` apart.
         '--resources',
-        'cpus(web):1;cpus:2;mem(web):256;mem:1024;disk:2048;ports:[31000-31099]',
+        `cpus(web):1;cpus:2;mem(web):256;mem:1024;disk:2048;ports:[${portBlock()}]`,
       ],
       {},
     );

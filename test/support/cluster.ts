@@ -38,19 +38,29 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Host port ranges for agents that share this machine, one of 100 ports per hostname, the same
- * again when an agent restarts: a task's ports are bound on the host (Wasm services, forwarded
- * command ports), so two agents offering one range would fail each other's launches.
+ * The next block of 100 host ports for this test file's agents (or `pacer dev`'s agent). Tasks
+ * bind their ports on the host, and vitest runs files side by side: two files offering the same
+ * ports fail each other's launches (EADDRINUSE). Each worker of the pool (VITEST_POOL_ID) has
+ * 1,000 ports of its own, handed out 100 at a time, and a worker runs one file at a time. The
+ * ports lie above the service ports (10000-20000) and below the ephemeral range (32768+), where
+ * outbound connections take their local ports.
  */
-export function agentPortRanges(first = 31000): (hostname: string) => string {
+export function portBlock(): string {
+  const pool = (Number(process.env.VITEST_POOL_ID ?? 1) - 1) % 10;
+  const start = 20_100 + pool * 1_000 + (blocksTaken++ % 10) * 100;
+  return `${start}-${start + 99}`;
+}
+let blocksTaken = 0;
+
+/**
+ * Port ranges for agents that share this machine, one block (portBlock) per hostname, the same
+ * again when an agent restarts.
+ */
+export function agentPortRanges(): (hostname: string) => string {
   const ranges = new Map<string, string>();
   return (hostname) => {
     let range = ranges.get(hostname);
-    if (!range) {
-      const start = first + ranges.size * 100;
-      range = `${start}-${start + 99}`;
-      ranges.set(hostname, range);
-    }
+    if (!range) ranges.set(hostname, (range = portBlock()));
     return range;
   };
 }
@@ -66,8 +76,13 @@ export async function tempDir(prefix: string): Promise<string> {
 const NODE_ARGS = (process.env.PACER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export function startPacer(args: string[], env: Record<string, string>): PacerProcess {
+  // `pacer dev`'s agent offers this file's own ports unless the test gives resources itself.
+  const ports =
+    args[0] === 'dev' && !args.includes('--resources') && env.PACER_RESOURCES === undefined
+      ? { PACER_RESOURCES: `ports:[${portBlock()}]` }
+      : {};
   const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], {
-    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...ports, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
