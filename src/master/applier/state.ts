@@ -9,7 +9,8 @@ import type {
   RolePolicy,
   TaskFailure,
 } from '../../domain/index.js';
-import { countPorts, currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+import { currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+import { HeldPorts } from './held-ports.js';
 
 /** A token naming one content of an agent's holdings; a new one for every change. */
 export type HeldVersion = Readonly<Record<string, never>>;
@@ -66,6 +67,8 @@ export interface AppView {
   lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
   /** How many apps hold service port `port` (an index: no scan of the apps). */
   servicePortHolders(port: number): number;
+  /** The lowest service port at or above `from` no app holds (held-ports.ts: no walk from it). */
+  firstUnheldServicePort(from: number): number;
 }
 
 /** Agents in maintenance (drain) as the leader holds them. */
@@ -90,8 +93,8 @@ export interface StateData {
   heldVersions: Map<string, HeldVersion>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
-  /** Service port → how many apps hold it; kept with `apps` so assigning one scans nothing. */
-  servicePorts: Map<number, number>;
+  /** How many apps hold each service port; kept with `apps` so assigning one scans nothing. */
+  servicePorts: HeldPorts;
   /** Quota and weight per role (role-policies.ts). */
   roles: Map<string, RolePolicy>;
   /** Draining agents: id → since. */
@@ -144,7 +147,7 @@ export function emptyState(): StateData {
     held: new Map(),
     heldVersions: new Map(),
     failures: new Map(),
-    servicePorts: new Map(),
+    servicePorts: new HeldPorts(),
     roles: new Map(),
     drains: new Map(),
     revision: 0,
@@ -153,7 +156,7 @@ export function emptyState(): StateData {
 
 /** Counts `app`'s service ports in (`by` 1) or out (`by` -1) of the index. */
 function indexServicePorts(state: StateData, app: AppDefinition | undefined, by: 1 | -1): void {
-  if (app) countPorts(state.servicePorts, servicePortsHeld(app), by);
+  if (app) state.servicePorts.count(servicePortsHeld(app), by);
 }
 
 /** Puts (or, with undefined, removes) app `id`, keeping the service port index. */
@@ -256,7 +259,7 @@ export function loadState(
   state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
   const revision = state.revision + 1;
   state.apps = new Map();
-  state.servicePorts = new Map();
+  state.servicePorts = new HeldPorts();
   for (const app of stored.apps) putApp(state, app.id, app);
   state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
   state.instances = new Map();
@@ -360,7 +363,8 @@ export function createAppView(
     deployments: () => [...loaded().deployments.values()].map((record) => record.value),
     deployment: (id) => loaded().deployments.get(id)?.value,
     deploymentRevisionOf: (id) => loaded().deployments.get(id)?.revision,
-    servicePortHolders: (port) => loaded().servicePorts.get(port) ?? 0,
+    servicePortHolders: (port) => loaded().servicePorts.holders(port),
+    firstUnheldServicePort: (from) => loaded().servicePorts.firstUnheld(from),
     async lastTaskFailure(appId) {
       const state = loaded();
       const known = state.failures.get(appId);
