@@ -92,6 +92,8 @@ export interface LiveState {
   servicePortHolders(port: number): number;
   /** The lowest service port at or above `from` that no app holds (no walk over held ones). */
   firstUnheldServicePort(from: number): number;
+  /** The top-level groups that enforce their role, from memory (a POST reads no group row). */
+  enforcingGroups(): Set<string>;
 }
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */

@@ -13,5 +13,6 @@ export function liveState(applier: Pick<Applier, 'apps' | 'instances'>) {
     app: (id: string) => applier.apps.get(id),
     servicePortHolders: (port: number) => applier.apps.servicePortHolders(port),
     firstUnheldServicePort: (from: number) => applier.apps.firstUnheldServicePort(from),
+    enforcingGroups: () => applier.apps.enforcingGroups(),
   };
 }

@@ -207,16 +207,17 @@ export function createApplier(options: {
     async load() {
       while (loading ?? writer) await (loading ?? writer);
       loading = (async () => {
-        const [apps, deployments, instances, roles, drains] = await Promise.all([
+        const [apps, deployments, instances, roles, drains, groups] = await Promise.all([
           store.apps.list(),
           store.deployments.list(),
           store.instances.list(),
           store.rolePolicies.list(),
           store.agents.listDrains(),
+          store.groups.list(),
         ]);
         const next = emptyState();
         next.revision = lastRevision;
-        loadState(next, { apps, deployments, instances, roles, drains });
+        loadState(next, { apps, deployments, instances, roles, drains, groups });
         lastRevision = next.revision;
         state = next;
       })();

@@ -9,7 +9,12 @@ import type {
   RolePolicy,
   TaskFailure,
 } from '../../domain/index.js';
-import { currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+import {
+  currentTaskId,
+  enforcingGroupIds,
+  isTerminal,
+  servicePortsHeld,
+} from '../../domain/index.js';
 import { HeldPorts } from './held-ports.js';
 
 /** A token naming one content of an agent's holdings; a new one for every change. */
@@ -69,6 +74,8 @@ export interface AppView {
   servicePortHolders(port: number): number;
   /** The lowest service port at or above `from` no app holds (held-ports.ts: no walk from it). */
   firstUnheldServicePort(from: number): number;
+  /** The top-level groups that enforce their role (their records, kept with every write); a copy. */
+  enforcingGroups(): Set<string>;
 }
 
 /** Agents in maintenance (drain) as the leader holds them. */
@@ -99,6 +106,8 @@ export interface StateData {
   roles: Map<string, RolePolicy>;
   /** Draining agents: id → since. */
   drains: Map<string, string>;
+  /** Top-level groups that enforce their role: every POST of an app under a group asks. */
+  enforcingGroups: Set<string>;
   revision: number;
 }
 
@@ -150,6 +159,7 @@ export function emptyState(): StateData {
     servicePorts: new HeldPorts(),
     roles: new Map(),
     drains: new Map(),
+    enforcingGroups: new Set(),
     revision: 0,
   };
 }
@@ -254,6 +264,7 @@ export function loadState(
     instances: Instance[];
     roles?: RolePolicy[];
     drains?: Map<string, string>;
+    groups?: GroupRecord[];
   },
 ): void {
   state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
@@ -270,6 +281,7 @@ export function loadState(
   state.heldVersions = new Map();
   state.failures = new Map();
   state.drains = new Map(stored.drains ?? []);
+  state.enforcingGroups = enforcingGroupIds(stored.groups ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
   state.revision = revision;
 }
@@ -294,6 +306,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
   for (const [agentId, since] of draft.drains) {
     if (since === null) state.drains.delete(agentId);
     else state.drains.set(agentId, since);
+  }
+  for (const record of draft.groups.values()) {
+    if (record.enforceRole) state.enforcingGroups.add(record.id);
+    else state.enforcingGroups.delete(record.id);
   }
   state.revision = draft.revision;
 }
@@ -365,6 +381,7 @@ export function createAppView(
     deploymentRevisionOf: (id) => loaded().deployments.get(id)?.revision,
     servicePortHolders: (port) => loaded().servicePorts.holders(port),
     firstUnheldServicePort: (from) => loaded().servicePorts.firstUnheld(from),
+    enforcingGroups: () => new Set(loaded().enforcingGroups),
     async lastTaskFailure(appId) {
       const state = loaded();
       const known = state.failures.get(appId);
