@@ -91,3 +91,25 @@ describe("a follower's relay", () => {
     }
   });
 });
+
+describe('bodies framed by Content-Length over HTTP', () => {
+  it('refuses one declared over the limit from its header and reads one within it directly', async () => {
+    const limited = await createTestApi({ maxBodyBytes: 1000 });
+    const server = await startHttpServer({ app: limited.app, port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${server.port}/v2/apps`;
+    try {
+      const post = (body: string) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const big = await post(JSON.stringify({ ...simple, cmd: 'y'.repeat(5000) }));
+      expect(big.status).toBe(413);
+      expect(await big.json()).toEqual({ message: 'Request body is larger than 1000 bytes' });
+      expect(await limited.store.apps.get(simple.id)).toBeUndefined();
+      const small = await post(JSON.stringify(simple));
+      expect(small.status).toBe(201);
+      expect((await limited.store.apps.get(simple.id))?.cmd).toBe(simple.cmd);
+    } finally {
+      await server.close();
+      await limited.close();
+    }
+  });
+});

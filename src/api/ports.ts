@@ -90,6 +90,10 @@ export interface LiveState {
   app(id: string): AppDefinition | undefined;
   /** How many apps hold service port `port`, from an index (assigning one scans no apps). */
   servicePortHolders(port: number): number;
+  /** The lowest service port at or above `from` that no app holds (no walk over held ones). */
+  firstUnheldServicePort(from: number): number;
+  /** The top-level groups that enforce their role, from memory (a POST reads no group row). */
+  enforcingGroups(): Set<string>;
 }
 
 /** How agents answered an app's last placement attempt (Marathon's processedOffersSummary). */

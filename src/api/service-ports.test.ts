@@ -26,6 +26,14 @@ describe('assignServicePorts', () => {
     expect(portsOf(b)).toEqual([10004]);
   });
 
+  it('starts at `from` when the caller knows every port below it taken', () => {
+    const [a] = assignServicePorts([app('/a', [0, 0])], {
+      taken: takenOf([10005]),
+      from: 10004,
+    });
+    expect(portsOf(a)).toEqual([10004, 10006]);
+  });
+
   it('keeps a non-zero port as given and assigns around it', () => {
     const [a] = assignServicePorts([app('/a', [10000, 0, 31000])], { taken: takenOf([]) });
     expect(portsOf(a)).toEqual([10000, 10001, 31000]);

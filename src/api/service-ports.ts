@@ -23,16 +23,21 @@ function needsServicePorts(spec: AppSpec): boolean {
  * `specs` with every 0 service port replaced by the lowest free port of the range, free meaning
  * neither `taken` (held by another app) nor held by any spec. With `requirePorts` a port is a
  * literal host port, so a 0 there stays 0 (any host port; no service port is reserved for it).
- * Throws a 422 when the range is used up. Pure.
+ * `from`: the caller knows every port below it taken (the leader's index of held ports), so the
+ * walk starts there. Throws a 422 when the range is used up. Pure.
  */
 export function assignServicePorts(
   specs: AppSpec[],
-  options: { taken: (port: number) => boolean; range?: { min: number; max: number } },
+  options: {
+    taken: (port: number) => boolean;
+    range?: { min: number; max: number };
+    from?: number;
+  },
 ): AppSpec[] {
   const range = options.range ?? SERVICE_PORT_RANGE;
   const used = new Set<number>();
   for (const spec of specs) for (const port of servicePortsHeld(spec)) used.add(port);
-  let next = range.min;
+  let next = Math.max(range.min, options.from ?? range.min);
   const nextFree = (appId: string): number => {
     while (next <= range.max && (used.has(next) || options.taken(next))) next++;
     if (next > range.max) {
@@ -92,25 +97,37 @@ export function createServicePortAssigner(source: {
   const holdings = async (): Promise<{
     holders: (port: number) => number;
     app: (id: string) => Pick<AppSpec, 'portDefinitions' | 'container'> | undefined;
+    /** Every port of the range below it is held by some app. */
+    firstUnheld: () => number;
   }> => {
     const { live } = source;
     if (live && live.revision() !== undefined)
-      return { holders: (port) => live.servicePortHolders(port), app: (id) => live.app(id) };
+      return {
+        holders: (port) => live.servicePortHolders(port),
+        app: (id) => live.app(id),
+        firstUnheld: () => live.firstUnheldServicePort(SERVICE_PORT_RANGE.min),
+      };
     const apps = new Map((await source.reads.snapshot()).apps.map((app) => [app.id, app]));
     const counts = new Map<number, number>();
     for (const app of apps.values()) countPorts(counts, servicePortsHeld(app), 1);
-    return { holders: (port) => counts.get(port) ?? 0, app: (id) => apps.get(id) };
+    return {
+      holders: (port) => counts.get(port) ?? 0,
+      app: (id) => apps.get(id),
+      firstUnheld: () => SERVICE_PORT_RANGE.min,
+    };
   };
 
   return async (specs, use) => {
     if (!specs.some(needsServicePorts)) return use(specs);
-    const { holders, app } = await holdings();
+    const { holders, app, firstUnheld } = await holdings();
     // The changing apps' current ports are theirs to keep or free: they count for no one.
     const ownHeld = new Map<number, number>();
     for (const spec of specs) countPorts(ownHeld, servicePortsHeld(app(spec.id) ?? {}), 1);
     const taken = (port: number) => reserved.has(port) || holders(port) > (ownHeld.get(port) ?? 0);
+    // Below the first port no app holds, a port is free only to the app holding it.
+    const from = Math.min(firstUnheld(), ...ownHeld.keys());
     // No await from here to `reserve`: the check and the reservation are one step.
-    const assigned = assignServicePorts(specs, { taken });
+    const assigned = assignServicePorts(specs, { taken, from });
     // Given ports too: until stored they are in no index either.
     const held = assigned.flatMap(servicePortsHeld);
     countPorts(reserved, held, 1);

@@ -12,5 +12,7 @@ export function liveState(applier: Pick<Applier, 'apps' | 'instances'>) {
     lastTaskFailure: (appId: string) => applier.apps.lastTaskFailure(appId),
     app: (id: string) => applier.apps.get(id),
     servicePortHolders: (port: number) => applier.apps.servicePortHolders(port),
+    firstUnheldServicePort: (from: number) => applier.apps.firstUnheldServicePort(from),
+    enforcingGroups: () => applier.apps.enforcingGroups(),
   };
 }

@@ -342,7 +342,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const wire = parseWire(AppSchema, await readJson(c));
     const id = bodyId(wire, '/id');
     authorize(c, Action.CREATE, id);
-    const enforcing = await enforcingGroupsFor(store, [id]);
+    const enforcing = await enforcingGroupsFor(deps, [id]);
     const wanted = toSpec(wire, { id, features, roles: appRoleContext({ appId: id, enforcing }) });
     await checkAppSecrets(c, deps, [wanted]);
     // Ports assigned here (the orchestrator's wrapper then finds none to assign): the answer
@@ -373,7 +373,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const isPartial = queryBoolean(c, 'partialUpdate', true);
     const specs: AppSpec[] = [];
     const ids = bodies.map((body, index) => bodyId(body, `(${index})/id`));
-    const enforcing = await enforcingGroupsFor(store, ids);
+    const enforcing = await enforcingGroupsFor(deps, ids);
     for (const [index, body] of bodies.entries()) {
       const id = ids[index] ?? '';
       const current = await store.apps.get(id);
@@ -393,7 +393,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const bodies = parseWire(z.array(AppSchema), await readJson(c));
     const specs: AppSpec[] = [];
     const ids = bodies.map((body, index) => bodyId(body, `(${index})/id`));
-    const enforcing = await enforcingGroupsFor(store, ids);
+    const enforcing = await enforcingGroupsFor(deps, ids);
     for (const [index, body] of bodies.entries()) {
       const id = ids[index] ?? '';
       authorize(c, Action.UPDATE, id);
@@ -459,7 +459,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
         id,
         isPartial: queryBoolean(c, 'partialUpdate', true),
         features,
-        enforcing: await enforcingGroupsFor(store, [id]),
+        enforcing: await enforcingGroupsFor(deps, [id]),
       });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy({ apps: [spec] }, { force });
@@ -474,7 +474,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
     authorize(c, Action.UPDATE, id);
     const body = parseWire(AppSchema, await readJson(c));
     const current = await requireApp(store, id);
-    const enforcing = await enforcingGroupsFor(store, [id]);
+    const enforcing = await enforcingGroupsFor(deps, [id]);
     const spec = updatedSpec({ current, body, id, isPartial: true, features, enforcing });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy(

@@ -11,6 +11,7 @@ import type { RenderRootGroup } from '../../deployment/index.js';
 import { deploymentPlanJson, plainRootGroup } from '../../deployment/index.js';
 import type { Logger } from '../../lib/index.js';
 import type { Deployment } from '../../domain/index.js';
+import { enforcingGroupIds } from '../../domain/index.js';
 import type { Store } from '../../store/index.js';
 import { renderPlanRefs } from '../deployment-events.js';
 import type { EventHub } from '../services.js';
@@ -104,11 +105,16 @@ export function createApplier(options: {
 
   /** Reads what changed since the standby copy's cursor (everything without one) into it. */
   async function refresh(): Promise<{ isWhole: boolean; changed: number }> {
-    const changes = await store.stateChanges.since(standby?.cursor);
+    // Group records are few and have no change feed: read whole each time.
+    const [changes, groups] = await Promise.all([
+      store.stateChanges.since(standby?.cursor),
+      store.groups.list(),
+    ]);
     const data = standby?.data ?? emptyState();
     // Revisions keep growing across loads: one read before this copy never matches it.
     data.revision = Math.max(data.revision, lastRevision);
     applyChanges(data, changes);
+    data.enforcingGroups = enforcingGroupIds(groups);
     lastRevision = data.revision;
     standby = { data, cursor: changes.cursor };
     const { removed } = changes;
@@ -254,16 +260,17 @@ export function createApplier(options: {
     async load() {
       while (loading ?? writer) await (loading ?? writer);
       loading = (async () => {
-        const [apps, deployments, instances, roles, drains] = await Promise.all([
+        const [apps, deployments, instances, roles, drains, groups] = await Promise.all([
           store.apps.list(),
           store.deployments.list(),
           store.instances.list(),
           store.rolePolicies.list(),
           store.agents.listDrains(),
+          store.groups.list(),
         ]);
         const next = emptyState();
         next.revision = lastRevision;
-        loadState(next, { apps, deployments, instances, roles, drains });
+        loadState(next, { apps, deployments, instances, roles, drains, groups });
         lastRevision = next.revision;
         state = next;
       })();

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import type { Instance } from '../../domain/index.js';
 import { makeInstance } from '../../scheduler/fixtures.js';
 import type { StateData } from './state.js';
-import { commitDraft, createInstanceView, emptyDraft, emptyState, loadState } from './state.js';
+import {
+  commitDraft,
+  createAppView,
+  createInstanceView,
+  emptyDraft,
+  emptyState,
+  loadState,
+} from './state.js';
 
 function apply(state: StateData, put: Instance[], remove: string[] = []): void {
   const draft = emptyDraft(state.revision);
@@ -89,5 +96,27 @@ describe('instance indexes', () => {
     const before = view.heldVersionOn('agent-1');
     loadState(state, { apps: [], deployments: [], instances: [held] });
     expect(view.heldVersionOn('agent-1')).not.toBe(before);
+  });
+});
+
+describe('enforcing groups', () => {
+  it('loads the stored records and follows every committed record', () => {
+    const state = emptyState();
+    loadState(state, {
+      apps: [],
+      deployments: [],
+      instances: [],
+      groups: [{ id: '/web', enforceRole: true }],
+    });
+    const view = createAppView(
+      () => state,
+      async () => undefined,
+    );
+    expect([...view.enforcingGroups()]).toEqual(['/web']);
+    const draft = emptyDraft(state.revision);
+    draft.groups.set('/web', { id: '/web', enforceRole: false });
+    draft.groups.set('/db', { id: '/db', enforceRole: true });
+    commitDraft(state, draft);
+    expect([...view.enforcingGroups()]).toEqual(['/db']);
   });
 });

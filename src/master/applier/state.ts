@@ -9,8 +9,14 @@ import type {
   RolePolicy,
   TaskFailure,
 } from '../../domain/index.js';
-import { countPorts, currentTaskId, isTerminal, servicePortsHeld } from '../../domain/index.js';
+import {
+  currentTaskId,
+  enforcingGroupIds,
+  isTerminal,
+  servicePortsHeld,
+} from '../../domain/index.js';
 import type { StateChanges } from '../../store/index.js';
+import { HeldPorts } from './held-ports.js';
 
 /** A token naming one content of an agent's holdings; a new one for every change. */
 export type HeldVersion = Readonly<Record<string, never>>;
@@ -67,6 +73,10 @@ export interface AppView {
   lastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
   /** How many apps hold service port `port` (an index: no scan of the apps). */
   servicePortHolders(port: number): number;
+  /** The lowest service port at or above `from` no app holds (held-ports.ts: no walk from it). */
+  firstUnheldServicePort(from: number): number;
+  /** The top-level groups that enforce their role (their records, kept with every write); a copy. */
+  enforcingGroups(): Set<string>;
 }
 
 /** Agents in maintenance (drain) as the leader holds them. */
@@ -91,12 +101,14 @@ export interface StateData {
   heldVersions: Map<string, HeldVersion>;
   /** Failures known in memory; null = known to be none (app removed). */
   failures: Map<string, TaskFailure | null>;
-  /** Service port → how many apps hold it; kept with `apps` so assigning one scans nothing. */
-  servicePorts: Map<number, number>;
+  /** How many apps hold each service port; kept with `apps` so assigning one scans nothing. */
+  servicePorts: HeldPorts;
   /** Quota and weight per role (role-policies.ts). */
   roles: Map<string, RolePolicy>;
   /** Draining agents: id → since. */
   drains: Map<string, string>;
+  /** Top-level groups that enforce their role: every POST of an app under a group asks. */
+  enforcingGroups: Set<string>;
   revision: number;
 }
 
@@ -145,16 +157,17 @@ export function emptyState(): StateData {
     held: new Map(),
     heldVersions: new Map(),
     failures: new Map(),
-    servicePorts: new Map(),
+    servicePorts: new HeldPorts(),
     roles: new Map(),
     drains: new Map(),
+    enforcingGroups: new Set(),
     revision: 0,
   };
 }
 
 /** Counts `app`'s service ports in (`by` 1) or out (`by` -1) of the index. */
 function indexServicePorts(state: StateData, app: AppDefinition | undefined, by: 1 | -1): void {
-  if (app) countPorts(state.servicePorts, servicePortsHeld(app), by);
+  if (app) state.servicePorts.count(servicePortsHeld(app), by);
 }
 
 /** Puts (or, with undefined, removes) app `id`, keeping the service port index. */
@@ -252,12 +265,13 @@ export function loadState(
     instances: Instance[];
     roles?: RolePolicy[];
     drains?: Map<string, string>;
+    groups?: GroupRecord[];
   },
 ): void {
   state.roles = new Map((stored.roles ?? []).map((policy) => [policy.role, policy]));
   const revision = state.revision + 1;
   state.apps = new Map();
-  state.servicePorts = new Map();
+  state.servicePorts = new HeldPorts();
   for (const app of stored.apps) putApp(state, app.id, app);
   state.deployments = new Map(stored.deployments.map((d) => [d.id, { value: d, revision }]));
   state.instances = new Map();
@@ -268,6 +282,7 @@ export function loadState(
   state.heldVersions = new Map();
   state.failures = new Map();
   state.drains = new Map(stored.drains ?? []);
+  state.enforcingGroups = enforcingGroupIds(stored.groups ?? []);
   for (const instance of stored.instances) remember(state, { value: instance, revision });
   state.revision = revision;
 }
@@ -324,6 +339,10 @@ export function commitDraft(state: StateData, draft: Draft): void {
   for (const [agentId, since] of draft.drains) {
     if (since === null) state.drains.delete(agentId);
     else state.drains.set(agentId, since);
+  }
+  for (const record of draft.groups.values()) {
+    if (record.enforceRole) state.enforcingGroups.add(record.id);
+    else state.enforcingGroups.delete(record.id);
   }
   state.revision = draft.revision;
 }
@@ -393,7 +412,9 @@ export function createAppView(
     deployments: () => [...loaded().deployments.values()].map((record) => record.value),
     deployment: (id) => loaded().deployments.get(id)?.value,
     deploymentRevisionOf: (id) => loaded().deployments.get(id)?.revision,
-    servicePortHolders: (port) => loaded().servicePorts.get(port) ?? 0,
+    servicePortHolders: (port) => loaded().servicePorts.holders(port),
+    firstUnheldServicePort: (from) => loaded().servicePorts.firstUnheld(from),
+    enforcingGroups: () => new Set(loaded().enforcingGroups),
     async lastTaskFailure(appId) {
       const state = loaded();
       const known = state.failures.get(appId);
