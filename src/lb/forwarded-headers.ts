@@ -60,19 +60,25 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** Headers of the upstream response, for the client. */
-export function downstreamResponseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const listed = connectionListed(headers.connection);
-  const out: Record<string, string | string[]> = Object.create(null) as Record<
-    string,
-    string | string[]
-  >;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    out[name] = value;
+/**
+ * Headers of the upstream response, for the client, from undici's raw list (name, value, name,
+ * value, … as bytes): a flat list for `writeHead`, repeated names (`Set-Cookie`) kept in order,
+ * the bytes kept as they came (latin1 both ways).
+ */
+export function downstreamRawHeaders(raw: Buffer[]): string[] {
+  const strings = raw.map((bytes) => bytes.toString('latin1'));
+  const connection: string[] = [];
+  for (let i = 0; i + 1 < strings.length; i += 2) {
+    if ((strings[i] as string).toLowerCase() === 'connection')
+      connection.push(strings[i + 1] as string);
+  }
+  const listed = connection.length > 0 ? connectionListed(connection) : undefined;
+  const out: string[] = [];
+  for (let i = 0; i + 1 < strings.length; i += 2) {
+    const name = strings[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    out.push(name, strings[i + 1] as string);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // slice ends, unwinds (Asyncify), and is rewound later, so many tasks share one thread.
 import { fuelCharger } from './fuel-counter.js';
 import { memoryImport, startExport } from './instrument-module.js';
+import type { ImportRelay, ImportTable } from './import-relay.js';
 import type { MemoryPool } from './memory-pool.js';
 import { StopRequested, createWasiHost } from './wasi-host.js';
 import { createNetMirror } from './wasi/net-mirror.js';
@@ -52,6 +53,11 @@ export function startResidentTask(options: {
   scheduler: SliceScheduler;
   /** Memories for modules that import theirs (`request.importedMemory`, handler mode). */
   memories?: MemoryPool;
+  /**
+   * The thread's import relays (import-relay.ts), used with an imported memory: the instance then
+   * references none of this request's host, which dies young.
+   */
+  relay?: ImportRelay;
 }): ResidentTask {
   const { request, post, scheduler } = options;
   const { taskId } = request;
@@ -181,8 +187,15 @@ export function startResidentTask(options: {
 
   /** Suspended in a wait (sleep or sockets), not runnable until its timer or traffic. */
   let isIdle = false;
-  /** Runs the current entry until it returns, unwinds, or fails. */
+  /** The import object the instance links to (`table` itself, or relays to it). */
+  let table: ImportTable = {};
+  const relay = request.importedMemory ? options.relay : undefined;
+  /** Runs the current entry until it returns, unwinds, or fails; host calls reach `table`. */
   const turn = (): void => {
+    if (relay) relay.run(table, runTurn);
+    else runTurn();
+  };
+  const runTurn = (): void => {
     timer = undefined;
     isIdle = false;
     isNetWait = false;
@@ -229,16 +242,20 @@ export function startResidentTask(options: {
   };
 
   let instance: WebAssembly.Instance;
-  const imports: Record<string, Record<string, unknown>> = {
+  table = {
     wasi_snapshot_preview1: host.imports,
     [yieldImport.module]: { [yieldImport.name]: onYield },
   };
+  const imports: Record<string, Record<string, unknown>> = relay ? relay.importsFor(table) : table;
   if (given) {
     (imports[memoryImport.module] ??= {})[memoryImport.name] =
       givenMemory ?? new WebAssembly.Memory({ initial: givenPages, maximum: given.maxPages });
   }
   try {
-    instance = new WebAssembly.Instance(options.module, imports as WebAssembly.Imports);
+    const link = () => new WebAssembly.Instance(options.module, imports as WebAssembly.Imports);
+    // The start function was moved out of instantiation (`__pacer_start`), so nothing should
+    // call the host here; relayed anyway, so that no call could reach another request's host.
+    instance = relay ? relay.run(table, link) : link();
   } catch (error) {
     isStopped = true;
     host.close();
