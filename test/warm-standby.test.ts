@@ -63,6 +63,7 @@ function viewOf(applier: Applier) {
     roles: applier.roles.list(),
     drains: [...applier.drains.all().entries()].sort(([a], [b]) => a.localeCompare(b)),
     ports: [...ports.entries()].sort(([a], [b]) => a - b),
+    enforcingGroups: [...applier.apps.enforcingGroups()].sort(),
   };
 }
 
@@ -122,6 +123,11 @@ describe.skipIf(!ok)('a warm standby', () => {
           ],
         };
       }
+      if (roll < 0.25)
+        return {
+          source: 'orchestrator',
+          groups: [{ id: `/team-${serial % 4}`, enforceRole: next() < 0.5 }],
+        };
       if (roll < 0.3)
         return {
           source: 'orchestrator',
