@@ -46,6 +46,26 @@ describe('PrefixRouter', () => {
     );
   });
 
+  it('answers a path asked again as it did the first time, and sees routes added since', () => {
+    const { pattern, prefix } = routers(api.app.routes);
+    const asked = ['/v2/apps/a/b', '/v2/apps/a/b/tasks', '/v2/groups/g', '/nowhere', '/'];
+    const first = asked.map((path) => prefix.match('GET', path));
+    asked.forEach((path, n) => {
+      expect(prefix.match('GET', path)).toEqual(first[n]);
+      expect(prefix.match('GET', path)).toEqual(pattern.match('GET', path));
+    });
+    // A path longer than those remembered is matched all the same.
+    const long = `/v2/apps/${'a/'.repeat(300)}b`;
+    expect(prefix.match('GET', long)).toEqual(pattern.match('GET', long));
+    expect(prefix.match('GET', long)).toEqual(pattern.match('GET', long));
+    // A client asking for ever new paths only makes it forget: answers stay the same.
+    for (let n = 0; n < 5_000; n++) prefix.match('GET', `/v2/apps/invented-${n}`);
+    expect(prefix.match('GET', '/v2/apps/a/b')).toEqual(pattern.match('GET', '/v2/apps/a/b'));
+    const added = api.app.routes.length;
+    prefix.add('GET', '/nowhere', added);
+    expect(prefix.match('GET', '/nowhere')[0].map(([handler]) => handler)).toContain(added);
+  });
+
   it('keeps the order of catch-alls added before and after a bucket opens', () => {
     const table = [
       { method: 'ALL', path: '*' },

@@ -23,9 +23,12 @@ export function isNameable(value: string): boolean {
   return !UNNAMEABLE.test(value);
 }
 
-/** A canonical path id that can exist: nameable and of Marathon's PathId pattern. */
+/**
+ * A canonical path id that can exist: of Marathon's PathId pattern, whose characters
+ * (`[a-z0-9.-/]`) leave no room for an unnameable one.
+ */
 function isPossibleId(id: string): boolean {
-  return isNameable(id) && isValidPathId(id);
+  return isValidPathId(id);
 }
 
 const GREEDY = '.+';

@@ -192,10 +192,12 @@ export interface AgentDrainPort {
 /** The master's Prometheus metrics (`/metrics/prometheus`), kept in memory by the master. */
 export interface MetricsPort {
   /**
-   * Counts one answered request. `route` is the matched route template (`/v2/apps/{id}`), or
-   * `unmatched`: never the raw path, so the series stay bounded.
+   * The recorder of requests answered by `route`, the matched route template (`/v2/apps/{id}`)
+   * or `unmatched` (never the raw path, so the series stay bounded), and `method`: it counts
+   * each answer by status and time in seconds. Asked once per route and method, then called
+   * once per request, on the hot path.
    */
-  observeRequest(request: { route: string; method: string; status: number; seconds: number }): void;
+  requestRecorder(route: string, method: string): (status: number, seconds: number) => void;
   /** Prometheus text of every metric, read from memory (no store scan). */
   render(): Promise<string>;
   contentType: string;

@@ -1,7 +1,8 @@
 // A Hono router that files routes by the first two segments of their path, each bucket a
 // PatternRouter: a request tests the routes of its own bucket (and the catch-alls) instead of
 // every route of the API. Hono's RegExpRouter would test them all at once, but refuses the API's
-// greedy ids followed by more path (`/v2/groups/:id{.+}/versions/:version`).
+// greedy ids followed by more path (`/v2/groups/:id{.+}/versions/:version`). The result of each
+// path a client asks for again (a dashboard polling its apps) is remembered, bounded.
 import type { Result, Router } from 'hono/router';
 import { PatternRouter } from 'hono/router/pattern-router';
 
@@ -27,6 +28,11 @@ function bucketOfRoute(path: string): string | undefined {
   return segments.join('/');
 }
 
+/** Paths remembered per method; all are forgotten when one more comes (a client picks them). */
+const MAX_REMEMBERED_PATHS = 4_096;
+/** Longer paths are matched each time: the memory the remembered results hold stays small. */
+const MAX_REMEMBERED_PATH_LENGTH = 256;
+
 export class PrefixRouter<T> implements Router<T> {
   name = 'PrefixRouter';
   /** Routes filed in every bucket, in the order they were added. */
@@ -34,8 +40,14 @@ export class PrefixRouter<T> implements Router<T> {
   readonly #buckets = new Map<string, PatternRouter<T>>();
   /** Paths of no bucket: only the routes filed everywhere can match them. */
   readonly #none = new PatternRouter<T>();
+  /**
+   * Results by method, then path: testing a bucket's patterns one by one is most of the cost of
+   * routing a request. Shared between requests: Hono only reads a result (and its params).
+   */
+  readonly #remembered = new Map<string, Map<string, Result<T>>>();
 
   add(method: string, path: string, handler: T): void {
+    this.#remembered.clear();
     const key = bucketOfRoute(path);
     if (key === undefined) {
       this.#everywhere.push([method, path, handler]);
@@ -55,6 +67,17 @@ export class PrefixRouter<T> implements Router<T> {
   }
 
   match(method: string, path: string): Result<T> {
-    return (this.#buckets.get(bucketOfPath(path)) ?? this.#none).match(method, path);
+    let byPath = this.#remembered.get(method);
+    const remembered = byPath?.get(path);
+    if (remembered) return remembered;
+    const result = (this.#buckets.get(bucketOfPath(path)) ?? this.#none).match(method, path);
+    if (path.length > MAX_REMEMBERED_PATH_LENGTH) return result;
+    if (!byPath) {
+      byPath = new Map();
+      this.#remembered.set(method, byPath);
+    }
+    if (byPath.size >= MAX_REMEMBERED_PATHS) byPath.clear();
+    byPath.set(path, result);
+    return result;
   }
 }

@@ -97,6 +97,19 @@ export function routingPath(request: Request): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
+/** What the edge (server.ts) adds to Node's per-request `env`: the routing path, computed once. */
+export interface RoutedEnv {
+  routingPath?: string;
+}
+
+/**
+ * The routing path of `request`: the one the edge put on `env` when it has (every request Node
+ * serves), so the router, authentication and metrics do not parse the URL again; else computed.
+ */
+export function routingPathOf(request: Request, env?: unknown): string {
+  return (env as RoutedEnv | undefined)?.routingPath ?? routingPath(request);
+}
+
 /** Decodes a path remainder segment by segment; malformed escapes answer 400. */
 export function decodePath(raw: string): string {
   try {

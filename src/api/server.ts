@@ -13,7 +13,8 @@ import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import { leaderProxy } from './leader-proxy.js';
 import { PrefixRouter } from './prefix-router.js';
-import { routingPath } from './request.js';
+import { routingPath, routingPathOf } from './request.js';
+import type { RoutedEnv } from './request.js';
 import { aclTokensRoutes } from './v2/acl-tokens.js';
 import { aclAgentRoutes } from './v2/acl-agents.js';
 import { agentsRoutes } from './v2/agents.js';
@@ -48,7 +49,10 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * (`{id:.+}`), so sub-resource routes are mounted before the bare app routes.
  */
 export function createApi(apiDeps: ApiDeps): Hono {
-  const app = new Hono({ router: new PrefixRouter(), getPath: routingPath });
+  const app = new Hono({
+    router: new PrefixRouter(),
+    getPath: (request, options) => routingPathOf(request, options?.env),
+  });
   const reads = createReadModel({
     store: apiDeps.store,
     live: apiDeps.live,
@@ -141,47 +145,51 @@ export function createApi(apiDeps: ApiDeps): Hono {
   });
 }
 
-/** Routes remembered by raw path; cleared when full (raw paths are the client's to choose). */
+/** Paths remembered per method; all are forgotten when one more comes (a client picks them). */
 const MAX_REMEMBERED_PATHS = 4_096;
+/** Longer paths are matched each time, so remembered paths hold little memory. */
+const MAX_REMEMBERED_PATH_LENGTH = 256;
+
+/** The method label of a request: one of `METHODS`, else `OTHER`. */
+const METHOD_LABELS = new Set<string>(METHODS);
+
+type RequestRecorder = ReturnType<NonNullable<ApiDeps['metrics']>['requestRecorder']>;
 
 /**
  * Request metrics by route template: the request's path matched against the real routes (the
  * Hono pattern, e.g. `/v2/apps/:id{.+}`), `unmatched` for anything else, so no client can add
- * series by asking for new paths.
+ * series by asking for new paths. The recorder of a path is remembered: a request then costs
+ * two map lookups and the recorder's own few additions.
  */
 function routeMetrics(
   metrics: NonNullable<ApiDeps['metrics']>,
   known: PatternRouter<string>,
 ): Pick<RequestMetrics, 'record'> & { recordRequest: RecordRequest } {
-  const templates = new Map<string, string>();
-  function templateOf(method: string, path: string): string {
-    const key = `${method} ${path}`;
-    let template = templates.get(key);
-    if (template === undefined) {
-      const [matches] = known.match(method === 'HEAD' ? 'GET' : method, path);
-      template = matches[0]?.[0] ?? 'unmatched';
-      if (templates.size >= MAX_REMEMBERED_PATHS) templates.clear();
-      templates.set(key, template);
+  const remembered = new Map<string, Map<string, RequestRecorder>>();
+  function recorderOf(method: string, path: string): RequestRecorder {
+    let byPath = remembered.get(method);
+    const recorder = byPath?.get(path);
+    if (recorder) return recorder;
+    const [matches] = known.match(method === 'HEAD' ? 'GET' : method, path);
+    const created = metrics.requestRecorder(matches[0]?.[0] ?? 'unmatched', method);
+    if (path.length > MAX_REMEMBERED_PATH_LENGTH) return created;
+    if (!byPath) {
+      byPath = new Map();
+      remembered.set(method, byPath);
     }
-    return template;
+    if (byPath.size >= MAX_REMEMBERED_PATHS) byPath.clear();
+    byPath.set(path, created);
+    return created;
   }
   return {
     record: () => undefined,
-    recordRequest(request, status, ms) {
-      const method = METHODS.includes(request.method as (typeof METHODS)[number])
-        ? request.method
-        : 'OTHER';
-      metrics.observeRequest({
-        route: templateOf(method, routingPath(request)),
-        method,
-        status,
-        seconds: ms / 1000,
-      });
+    recordRequest({ method, path }, status, ms) {
+      recorderOf(METHOD_LABELS.has(method) ? method : 'OTHER', path)(status, ms / 1000);
     },
   };
 }
 
-type RecordRequest = (request: Request, status: number, ms: number) => void;
+type RecordRequest = (asked: { method: string; path: string }, status: number, ms: number) => void;
 
 /**
  * What every answer needs (Marathon's leader header, request metrics), done around the app's
@@ -200,21 +208,28 @@ function withEdge(
 ): Hono {
   const { dispatch, leaderUrl, requests } = options;
   /** Counts the answer; adds the leader header to a Response not served by Node (tests). */
-  function finish(response: Response, asked: { request: Request; start: number; leader?: string }) {
+  function finish(
+    response: Response,
+    asked: { method: string; path: string; start: number; leader?: string },
+  ) {
     if (asked.leader !== undefined) response.headers.set('X-Marathon-Leader', asked.leader);
     const ms = performance.now() - asked.start;
-    if (requests.recordRequest) requests.recordRequest(asked.request, response.status, ms);
-    else requests.record(asked.request.method, response.status, ms);
+    if (requests.recordRequest) requests.recordRequest(asked, response.status, ms);
+    else requests.record(asked.method, response.status, ms);
     return response;
   }
   app.fetch = (request, env) => {
     const start = performance.now();
     const leader = leaderUrl();
+    const node = env as (RoutedEnv & { outgoing?: ServerResponse }) | undefined;
+    const outgoing = node?.outgoing;
+    const path = routingPath(request);
+    // Node makes a fresh env per request: the path goes on it for the router and the routes.
+    if (outgoing) node.routingPath = path;
     // Served by Node: set on Node's response, which merges it when the head is written. A
     // header set on a Response built by Hono costs every answer a WHATWG Headers object.
-    const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (leader !== undefined && outgoing) outgoing.setHeader('X-Marathon-Leader', leader);
-    const asked = { request, start, leader: outgoing ? undefined : leader };
+    const asked = { method: request.method, path, start, leader: outgoing ? undefined : leader };
     const answer = dispatch(request, env);
     if (!(answer instanceof Promise)) return finish(answer, asked);
     return answer.then((response) => finish(response, asked));

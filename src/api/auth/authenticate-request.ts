@@ -10,7 +10,7 @@ import type { Principal } from '../../domain/index.js';
 import type { Logger } from '../../lib/index.js';
 import { withPrincipal } from '../authorize.js';
 import { toErrorResponse } from '../errors.js';
-import { routingPath } from '../request.js';
+import { routingPathOf } from '../request.js';
 import type { Authenticator } from './authenticator.js';
 
 /** Marathon's 401 body and challenge. */
@@ -93,7 +93,7 @@ export function authenticateRequests(
           audit: true,
           principal: principal.name,
           method: request.method,
-          path: routingPath(request),
+          path: routingPathOf(request, env),
           status: response.status,
         },
         'api write',
@@ -102,7 +102,7 @@ export function authenticateRequests(
     });
   }
   return (request, env) => {
-    if (isOpenPath(request.method, routingPath(request))) return dispatch(request, env);
+    if (isOpenPath(request.method, routingPathOf(request, env))) return dispatch(request, env);
     let proved: Principal | Promise<Principal>;
     try {
       proved = authenticator.authenticate(authorizationOf(request, env));

@@ -7,6 +7,8 @@ import type { AgentBook } from '../agent-book.js';
 import type { Applier } from '../applier/index.js';
 import type { LaunchQueue } from '../launch-queue.js';
 import { registerAgentMetrics } from './agent-metrics.js';
+import { createRequestSeries } from './request-series.js';
+import type { RequestRecorder } from './request-series.js';
 import type { AgentMetricsSink } from './agent-metrics.js';
 
 export interface MasterMetrics extends AgentMetricsSink {
@@ -17,10 +19,10 @@ export interface MasterMetrics extends AgentMetricsSink {
   /** The age of the newest entry a bus reader handled, by stream kind (seconds). */
   observeBusLag(stream: string, seconds: number): void;
   /**
-   * Counts one answered API request by its route template (never the raw path: the label set
-   * stays bounded whatever clients ask for), method and status.
+   * The recorder of API requests answered by a route template (never the raw path: the label
+   * set stays bounded whatever clients ask for) and method; it counts each by status and time.
    */
-  observeRequest(request: { route: string; method: string; status: number; seconds: number }): void;
+  requestRecorder(route: string, method: string): RequestRecorder;
   /** Prometheus text of every metric. */
   render(): Promise<string>;
   /** The content type of `render`'s text. */
@@ -182,19 +184,8 @@ export function createMasterMetrics(sources: {
     labelNames: ['stream'],
     registers,
   });
-  const requestDuration = new Histogram({
-    name: 'pacer_http_request_duration_seconds',
-    help: 'Time to answer an API request, by route template, method and status.',
-    labelNames: ['route', 'method', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
-  });
-  const requests = new Counter({
-    name: 'pacer_http_requests_total',
-    help: 'API requests answered, by method and status.',
-    labelNames: ['method', 'status'],
-    registers,
-  });
+  // API requests: counted once per request, outside prom-client (request-series.ts).
+  const requests = createRequestSeries();
   const agentSink = registerAgentMetrics(registry);
 
   return {
@@ -206,12 +197,8 @@ export function createMasterMetrics(sources: {
         for (const reason of Object.keys(unplaced.reasons)) failures.inc({ reason });
     },
     observeBusLag: (stream, seconds) => busLag.set({ stream }, Math.max(0, seconds)),
-    observeRequest({ route, method, status, seconds }) {
-      const code = String(status);
-      requestDuration.observe({ route, method, status: code }, seconds);
-      requests.inc({ method, status: code });
-    },
-    render: () => registry.metrics(),
+    requestRecorder: (route, method) => requests.recorder(route, method),
+    render: async () => `${await registry.metrics()}\n${requests.render()}\n`,
     contentType: registry.contentType,
   };
 }
