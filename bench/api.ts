@@ -155,6 +155,8 @@ interface Figures {
   p99Ms: number;
   p50Ms: number;
   non2xx: number;
+  /** Answers by status code when some were not 2xx (what went wrong). */
+  statusCodes?: Record<string, number>;
   errors: number;
   /**
    * CPU time the server process spent per request answered (all its threads), when measured:
@@ -216,6 +218,16 @@ async function load(options: {
     p99Ms: result.latency.p99,
     p50Ms: result.latency.p50,
     non2xx: result.non2xx,
+    ...(result.non2xx > 0
+      ? {
+          statusCodes: Object.fromEntries(
+            Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [
+              code,
+              count ?? 0,
+            ]),
+          ),
+        }
+      : {}),
     errors: result.errors,
     ...(cpuBefore === undefined || server?.pid === undefined
       ? {}
@@ -348,7 +360,10 @@ async function measureApi(options: {
           server: secured.child,
         });
       const [getApp, getAppAuth] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (getAppAuth.non2xx > 0) throw new Error('authenticated GET answered non-2xx');
+      if (getAppAuth.non2xx > 0)
+        throw new Error(
+          `authenticated GET answered non-2xx: ${JSON.stringify(getAppAuth.statusCodes)}`,
+        );
       rounds.push({ ceiling, getApp, share: getApp.requestsPerSecond / ceiling.requestsPerSecond });
       getRatios.add(getApp, getAppAuth);
     }
@@ -363,7 +378,8 @@ async function measureApi(options: {
           server: secured.child,
         });
       const [getOff, getOn] = await inTurn({ off, on, isOffFirst: round % 2 === 1 });
-      if (getOn.non2xx > 0) throw new Error('authenticated GET answered non-2xx');
+      if (getOn.non2xx > 0)
+        throw new Error(`authenticated GET answered non-2xx: ${JSON.stringify(getOn.statusCodes)}`);
       getRatios.add(getOff, getOn);
     }
     // GET /v2/apps here, not after the POSTs: both servers still hold the same 1,000 apps.
@@ -379,7 +395,10 @@ async function measureApi(options: {
           server: secured.child,
         });
       const [listOff, listOn] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (listOn.non2xx > 0) throw new Error('authenticated GET /v2/apps answered non-2xx');
+      if (listOn.non2xx > 0)
+        throw new Error(
+          `authenticated GET /v2/apps answered non-2xx: ${JSON.stringify(listOn.statusCodes)}`,
+        );
       listRatios.add(listOff, listOn);
     }
     const byShare = [...rounds].sort((a, b) => a.share - b.share);
@@ -425,7 +444,10 @@ async function measureApi(options: {
       const off = () => post(base, 'off');
       const on = () => post(secured.base, 'on', authorization);
       const [postOff, postOn] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (postOn.non2xx > 0) throw new Error('authenticated POST answered non-2xx');
+      if (postOn.non2xx > 0)
+        throw new Error(
+          `authenticated POST answered non-2xx: ${JSON.stringify(postOn.statusCodes)}`,
+        );
       postRatios.add(postOff, postOn);
     }
     const authentication = {
@@ -469,6 +491,24 @@ async function main(): Promise<void> {
     const helloBase = hello.base;
     // In a data directory, as `pacer dev` keeps its state (not in memory).
     const dataDir = await mkdtemp(path.join(tmpdir(), 'pacer-bench-api-'));
+    // BENCH_API_ONLY=postgres measures the master on Postgres alone (and writes no results).
+    const only = process.env.BENCH_API_ONLY;
+    if (only === 'postgres') {
+      const { createTestDatabase } = await import('../test/support/services.js');
+      const [db, authDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+      try {
+        const figures = await measureApi({
+          kind: 'postgres',
+          helloBase,
+          env: { BENCH_DATABASE_URL: db.url },
+          authEnv: { BENCH_DATABASE_URL: authDb.url },
+        });
+        console.log('master on Postgres', figures);
+      } finally {
+        await Promise.all([db.drop(), authDb.drop()]);
+      }
+      return;
+    }
     const dev = await measureApi({
       kind: 'dev',
       helloBase,
