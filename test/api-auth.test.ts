@@ -1,6 +1,7 @@
 // Authentication and grants end to end: a real master (in process) on real Postgres, over HTTP.
 // A principal confined to /team-a works there and sees nothing of /team-b; every documented
 // operation but the open ones answers 401 without credentials; revocation holds at once.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperationObject } from 'openapi3-ts/oas31';
 import { isOpenPath } from '../src/api/auth/index.js';
@@ -194,6 +195,45 @@ describe.skipIf(!hasPostgres)('API authentication and grants (real master, Postg
       expect(answer.status, auth.slice(0, 60)).toBe(401);
       expect(answer.body).toEqual({ message: 'Invalid username or password.' });
     }
+  });
+
+  it('reads the Authorization header in any case, and only the first of two', async () => {
+    /** GET /v2/apps with these raw header lines, as a client may send them. */
+    const statusWith = (headers: [string, string][]) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${base}/v2/apps`);
+        const request = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            headers: [['Host', url.host], ...headers].flat(),
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    expect(await statusWith([['AUTHORIZATION', admin]])).toBe(200);
+    expect(await statusWith([['AuThOrIzAtIoN', admin]])).toBe(200);
+    expect(
+      await statusWith([
+        ['Authorization', admin],
+        ['Authorization', 'Bearer wrong'],
+      ]),
+    ).toBe(200);
+    expect(
+      await statusWith([
+        ['Authorization', 'Bearer wrong'],
+        ['Authorization', admin],
+      ]),
+    ).toBe(401);
+    // A header named like it but longer or shorter is not it.
+    expect(await statusWith([['Authorizations', admin]])).toBe(401);
+    expect(await statusWith([['X-Authorization', admin]])).toBe(401);
   });
 
   it('creates tokens (admin only), never shows a secret again, refuses duplicates and bad grants', async () => {

@@ -47,11 +47,19 @@ export type Dispatch = (request: Request, env: unknown) => Response | Promise<Re
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The Authorization header, read from Node's parsed headers when served by Node (no Headers object). */
+/**
+ * The Authorization header. Served by Node, it is found in the raw header list: Node builds
+ * `incoming.headers` (every header, lower-cased) on first access, a cost the unauthenticated
+ * path never pays. The first one counts, as in `incoming.headers`.
+ */
 function authorizationOf(request: Request, env: unknown): string | undefined {
-  const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.headers) return incoming.headers.authorization;
-  return request.headers.get('authorization') ?? undefined;
+  const raw = (env as { incoming?: IncomingMessage } | undefined)?.incoming?.rawHeaders;
+  if (!raw) return request.headers.get('authorization') ?? undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') return raw[i + 1];
+  }
+  return undefined;
 }
 
 /**
