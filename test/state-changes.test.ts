@@ -75,9 +75,10 @@ function describeChanges(name: string, open: OpenStore): void {
       expect(fresh.isWhole).toBe(false);
     });
 
-    it.skipIf(name !== 'Postgres')(
-      'brings a write that was not committed at a read with the next read',
-      async () => {
+    // Needs a second connection reading while a transaction is open: Postgres only (PGlite has
+    // one connection, so no read can overlap a transaction there).
+    if (name === 'Postgres')
+      it('brings a write that was not committed at a read with the next read', async () => {
         const before = await store.stateChanges.since();
         let during: Awaited<ReturnType<Store['stateChanges']['since']>> | undefined;
         await store.transaction(async (tx) => {
@@ -88,8 +89,7 @@ function describeChanges(name: string, open: OpenStore): void {
         expect(during?.apps.map((a) => a.id)).not.toContain('/late');
         const after = await store.stateChanges.since(during?.cursor);
         expect(after.apps.map((a) => a.id)).toContain('/late');
-      },
-    );
+      });
   });
 }
 
