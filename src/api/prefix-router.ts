@@ -5,6 +5,7 @@
 // path a client asks for again (a dashboard polling its apps) is remembered, bounded.
 import type { Result, Router } from 'hono/router';
 import { PatternRouter } from 'hono/router/pattern-router';
+import { PathMemo } from './path-memo.js';
 
 /** The bucket of a request path: its first two segments (`v2/apps`, `ping`, ``). */
 function bucketOfPath(path: string): string {
@@ -28,11 +29,6 @@ function bucketOfRoute(path: string): string | undefined {
   return segments.join('/');
 }
 
-/** Paths remembered per method; all are forgotten when one more comes (a client picks them). */
-const MAX_REMEMBERED_PATHS = 4_096;
-/** Longer paths are matched each time: the memory the remembered results hold stays small. */
-const MAX_REMEMBERED_PATH_LENGTH = 256;
-
 export class PrefixRouter<T> implements Router<T> {
   name = 'PrefixRouter';
   /** Routes filed in every bucket, in the order they were added. */
@@ -44,7 +40,7 @@ export class PrefixRouter<T> implements Router<T> {
    * Results by method, then path: testing a bucket's patterns one by one is most of the cost of
    * routing a request. Shared between requests: Hono only reads a result (and its params).
    */
-  readonly #remembered = new Map<string, Map<string, Result<T>>>();
+  readonly #remembered = new PathMemo<Result<T>>();
 
   add(method: string, path: string, handler: T): void {
     this.#remembered.clear();
@@ -67,17 +63,9 @@ export class PrefixRouter<T> implements Router<T> {
   }
 
   match(method: string, path: string): Result<T> {
-    let byPath = this.#remembered.get(method);
-    const remembered = byPath?.get(path);
+    const remembered = this.#remembered.get(method, path);
     if (remembered) return remembered;
-    const result = (this.#buckets.get(bucketOfPath(path)) ?? this.#none).match(method, path);
-    if (path.length > MAX_REMEMBERED_PATH_LENGTH) return result;
-    if (!byPath) {
-      byPath = new Map();
-      this.#remembered.set(method, byPath);
-    }
-    if (byPath.size >= MAX_REMEMBERED_PATHS) byPath.clear();
-    byPath.set(path, result);
-    return result;
+    const bucket = this.#buckets.get(bucketOfPath(path)) ?? this.#none;
+    return this.#remembered.remember(method, path, bucket.match(method, path));
   }
 }

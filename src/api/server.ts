@@ -12,6 +12,7 @@ import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import { leaderProxy } from './leader-proxy.js';
+import { PathMemo } from './path-memo.js';
 import { PrefixRouter } from './prefix-router.js';
 import { routingPath, routingPathOf } from './request.js';
 import type { RoutedEnv } from './request.js';
@@ -133,7 +134,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
   const proxy = deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined;
   const relayOrRoute: Dispatch = proxy
     ? (request, env) => proxy(request, env) ?? route(request, env)
-    : (request, env) => route(request, env);
+    : route;
   const dispatch = deps.auth
     ? authenticateRequests(deps.auth, { logger: deps.logger, dispatch: relayOrRoute })
     : relayOrRoute;
@@ -144,11 +145,6 @@ export function createApi(apiDeps: ApiDeps): Hono {
     requests: metrics ? routeMetrics(metrics, known) : requests,
   });
 }
-
-/** Paths remembered per method; all are forgotten when one more comes (a client picks them). */
-const MAX_REMEMBERED_PATHS = 4_096;
-/** Longer paths are matched each time, so remembered paths hold little memory. */
-const MAX_REMEMBERED_PATH_LENGTH = 256;
 
 /** The method label of a request: one of `METHODS`, else `OTHER`. */
 const METHOD_LABELS = new Set<string>(METHODS);
@@ -165,21 +161,13 @@ function routeMetrics(
   metrics: NonNullable<ApiDeps['metrics']>,
   known: PatternRouter<string>,
 ): Pick<RequestMetrics, 'record'> & { recordRequest: RecordRequest } {
-  const remembered = new Map<string, Map<string, RequestRecorder>>();
+  const remembered = new PathMemo<RequestRecorder>();
   function recorderOf(method: string, path: string): RequestRecorder {
-    let byPath = remembered.get(method);
-    const recorder = byPath?.get(path);
+    const recorder = remembered.get(method, path);
     if (recorder) return recorder;
     const [matches] = known.match(method === 'HEAD' ? 'GET' : method, path);
     const created = metrics.requestRecorder(matches[0]?.[0] ?? 'unmatched', method);
-    if (path.length > MAX_REMEMBERED_PATH_LENGTH) return created;
-    if (!byPath) {
-      byPath = new Map();
-      remembered.set(method, byPath);
-    }
-    if (byPath.size >= MAX_REMEMBERED_PATHS) byPath.clear();
-    byPath.set(path, created);
-    return created;
+    return remembered.remember(method, path, created);
   }
   return {
     record: () => undefined,
