@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { Action, isActive } from '../domain/index.js';
 import type { TaskCounter } from '../domain/index.js';
+import { escapeLabel } from '../lib/index.js';
 import { authorize } from './authorize.js';
 import type { ApiDeps } from './deps.js';
 import { defineRoutes, on } from './route.js';
@@ -84,14 +85,9 @@ const TASK_HELP: Record<TaskCounter['name'], string> = {
     'Messages from agents the master refused (invalid, or about what the agent does not own), by agent and reason.',
 };
 
-/** A Prometheus label value: backslash, double quote and newline escaped. */
-function labelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
 function labelText(labels: Record<string, string>): string {
   return Object.entries(labels)
-    .map(([key, value]) => `${key}="${labelValue(value)}"`)
+    .map(([key, value]) => `${key}="${escapeLabel(value)}"`)
     .join(',');
 }
 

@@ -1,6 +1,8 @@
 // The balancer's Prometheus metrics, kept in Maps (app ids are user data: no object keys) and
 // written in the text exposition format at `/_pacer/lb/metrics`.
 
+import { escapeLabel } from '../lib/index.js';
+
 /** Upstream latency buckets, seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -18,11 +20,6 @@ export interface LbMetrics {
     eventStreamConnects: number;
     eventStreamConnected: boolean;
   }): string;
-}
-
-/** A label value in the exposition format: backslash, quote and newline escaped. */
-export function escapeLabel(value: string): string {
-  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }
 
 export function createLbMetrics(): LbMetrics {

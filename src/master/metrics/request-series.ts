@@ -4,6 +4,7 @@
 // costs). Here the edge resolves a recorder once per route and method, and a request costs a
 // map lookup by status and a few additions; the text is rendered at scrape time, in the shape
 // prom-client gives its histograms and counters.
+import { escapeLabel } from '../../lib/index.js';
 
 /** Counts one answer of a route and method: its status and its time in seconds. */
 export type RequestRecorder = (status: number, seconds: number) => void;
@@ -30,11 +31,6 @@ export interface RequestSeries {
   recorder(route: string, method: string): RequestRecorder;
   /** Prometheus text of the duration histogram and the request counter. */
   render(): string;
-}
-
-/** A label value as Prometheus text carries it (backslash, quote and newline escaped). */
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 export function createRequestSeries(): RequestSeries {
