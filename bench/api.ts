@@ -28,6 +28,8 @@ const POST_WARM_UP_SECONDS = 2;
 /** Alternating runs of the ceiling and GET /v2/apps/{id}, each of ROUND_SECONDS. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROUND_SECONDS = 3;
+/** Warm-up runs of GET /v2/apps/{id} on each server, in turns, before any round counts. */
+const WARM_UP_TURNS = Number(process.env.BENCH_WARM_UP_TURNS ?? 4);
 /** Alternating runs of POST /v2/apps with authentication off and on. */
 const POST_ROUNDS = Number(process.env.BENCH_POST_ROUNDS ?? 8);
 /** Further alternating GET runs, off and on, beyond those of the ceiling rounds. */
@@ -341,8 +343,16 @@ async function measureApi(options: {
     const unauthenticated = await fetch(`${secured.base}/v2/apps/bench/group-1/app-1`);
     if (unauthenticated.status !== 401)
       throw new Error('the authenticated server answered without credentials');
-    await load({ url: `${base}/v2/apps/bench/group-1/app-1` }); // warm-up
-    await load({ url: `${secured.base}/v2/apps/bench/group-1/app-1`, authorization });
+    // Warm-up, in turns: a fresh server needs ~20 s of load before its CPU per request settles
+    // (JIT tiers), and the authenticated one settles later; rounds before that measure warm-up.
+    for (let turn = 0; turn < WARM_UP_TURNS; turn++) {
+      await load({ url: `${base}/v2/apps/bench/group-1/app-1`, seconds: ROUND_SECONDS });
+      await load({
+        url: `${secured.base}/v2/apps/bench/group-1/app-1`,
+        seconds: ROUND_SECONDS,
+        authorization,
+      });
+    }
     // The machine is shared and its speed drifts within seconds: each GET run is paired with a
     // ceiling run right before it, and the median round counts. The authenticated run follows
     // or precedes the other in turn, so drift does not favour either.
@@ -422,11 +432,12 @@ async function measureApi(options: {
         body: (n) => newApp(`/bench/new/${kind}-${n}`),
       }),
     };
-    // POST /v2/apps off and on, alternating, after the warm-up of the authenticated server too.
+    // POST /v2/apps off and on, alternating, after a warm-up of the authenticated server as long
+    // as the POST load the other one has had (its warm-up and its postApps run).
     await load({
       url: `${secured.base}/v2/apps`,
       method: 'POST',
-      seconds: POST_WARM_UP_SECONDS,
+      seconds: POST_WARM_UP_SECONDS + SECONDS,
       authorization,
       body: (n) => newApp(`/bench/warm-up/${kind}-auth-${n}`),
     });
@@ -549,7 +560,7 @@ async function main(): Promise<void> {
           'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
-          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS} and POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the server process's CPU ms per request, off/on, from /proc/<pid>/stat). Single rounds swing widely for both (2 cores shared by the load generator and both servers).`,
+          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); both servers first get ${WARM_UP_TURNS} warm-up runs of ${ROUND_SECONDS} s of GET /v2/apps/{id} in turns (a fresh server's CPU per request settles only after ~20 s of load) and equal POST warm-ups; GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS} and POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the server process's CPU ms per request, off/on, from /proc/<pid>/stat). Single rounds swing widely for both (2 cores shared by the load generator and both servers).`,
         ],
       },
       dev,

@@ -21,6 +21,7 @@ const CHALLENGE_HEADERS = {
 };
 
 /** Artifact downloads by digest (`GET /v2/artifacts/sha256:<hex>[/<name>]`). */
+const ARTIFACT_PREFIX = '/v2/artifacts/sha256:';
 const ARTIFACT_DOWNLOAD = /^\/v2\/artifacts\/sha256:[0-9a-f]{64}(?:\/[^/]+)?$/;
 
 /**
@@ -39,7 +40,12 @@ export function isOpenPath(method: string, path: string): boolean {
   if (path.startsWith('/docs/')) return method === 'GET' || method === 'HEAD';
   if (path === '/' || path === '/ui' || path.startsWith('/ui/'))
     return method === 'GET' || method === 'HEAD';
-  return (method === 'GET' || method === 'HEAD') && ARTIFACT_DOWNLOAD.test(path);
+  // The prefix test first: every authenticated GET passes here, and most are not downloads.
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    path.startsWith(ARTIFACT_PREFIX) &&
+    ARTIFACT_DOWNLOAD.test(path)
+  );
 }
 
 /** Answers the request as the app would, synchronously where it can. */

@@ -35,7 +35,8 @@ export interface AuthenticatorOptions {
   /**
    * How long a verification holds before the store is asked again whether the principal still
    * exists with the same secret (default 5 s): bounds how long a token revoked through another
-   * master keeps working here. No scrypt is spent on the re-check.
+   * master keeps working here (plus the one store read of the re-check). No scrypt is spent on
+   * the re-check.
    */
   recheckMs?: number;
   /** scrypt runs at once (default 2; each takes 16 MiB and one libuv thread). */
@@ -99,7 +100,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   async function recheck(header: string, entry: CachedVerification): Promise<Principal> {
     const generation = revocations;
-    const stored = await store.principals.get(entry.principal.name);
+    let stored;
+    try {
+      stored = await store.principals.get(entry.principal.name);
+    } catch (error) {
+      // Unconfirmed: the next request verifies in full (and fails while the store does).
+      cache.dropPrincipal(entry.principal.name);
+      throw error;
+    }
     if (!stored || stored.secretHash !== entry.secretHash) {
       cache.dropPrincipal(entry.principal.name);
       throw new UnauthenticatedError();
@@ -116,8 +124,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (header === undefined) throw new UnauthenticatedError();
       const entry = cache.get(header);
       if (entry === undefined) return verify(header);
-      if (clock.now() >= entry.checkAfter) return recheck(header, entry);
-      return entry.principal;
+      if (clock.now() < entry.checkAfter) return entry.principal;
+      // One re-check at a time: the requests that arrive while it runs use the verification as
+      // it stands (under load, every request past `checkAfter` started its own store read).
+      entry.checkAfter = Number.POSITIVE_INFINITY;
+      return recheck(header, entry);
     },
     revoke(name) {
       revocations++;
