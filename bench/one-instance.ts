@@ -2,7 +2,8 @@
 // p50/p99 over ROUNDS apps, in `pacer dev` and with a master and one agent over Redis (targets:
 // p50 ≤ 10 ms / ≤ 15 ms). Baseline in the same run, the transport floor under any control plane:
 // an HTTP round trip to the API (/ping) plus starting the same Wasm task straight through the
-// driver, plus, over Redis, a launch → status echo through two streams.
+// driver, plus, over Redis, a launch → status echo through two streams. Each round also records
+// when the POST was answered and when TASK_STAGING and TASK_STARTING arrived: where time goes.
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -86,7 +87,15 @@ async function eventStream(baseUrl: string) {
   };
 }
 
-async function measure(api: Api, label: string): Promise<Figures> {
+/** Where the time of a round goes: p50 ms after the POST was sent, per step seen from outside. */
+interface Stages {
+  postAnswered: number;
+  staging: number;
+  starting: number;
+  running: number;
+}
+
+async function measure(api: Api, label: string): Promise<Figures & { stagesP50: Stages }> {
   const bytes = await readFile(SERVICE_WASM);
   const upload = await api.post('/v2/artifacts', new Uint8Array(bytes), {
     'content-type': 'application/wasm',
@@ -94,10 +103,13 @@ async function measure(api: Api, label: string): Promise<Figures> {
   const uri = `${upload.body.uri as string}/service.wasm`;
   const events = await eventStream(api.url);
   const samples: number[] = [];
+  const stages: Stages[] = [];
   try {
     for (let round = 0; round < WARMUP + ROUNDS; round++) {
       const id = `/bench/one-${label}-${round}`;
-      const running = events.next(id, 'TASK_RUNNING');
+      const [staging, starting, running] = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING'].map(
+        (status) => events.next(id, status),
+      ) as [Promise<number>, Promise<number>, Promise<number>];
       const started = performance.now();
       const res = await api.post('/v2/apps', {
         id,
@@ -109,10 +121,19 @@ async function measure(api: Api, label: string): Promise<Figures> {
         fetch: [{ uri }],
         cmd: 'service.wasm 5000',
       });
+      const answeredAt = performance.now();
       if (res.status !== 201)
         throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
       const atMs = await running;
-      if (round >= WARMUP) samples.push(atMs - started);
+      if (round >= WARMUP) {
+        samples.push(atMs - started);
+        stages.push({
+          postAnswered: answeredAt - started,
+          staging: (await staging) - started,
+          starting: (await starting) - started,
+          running: atMs - started,
+        });
+      }
       const killed = events.next(id, 'TASK_KILLED');
       await api.delete(`/v2/apps${id}`);
       await killed;
@@ -120,10 +141,16 @@ async function measure(api: Api, label: string): Promise<Figures> {
   } finally {
     events.stop();
   }
-  return figures(samples);
+  const stagesP50 = Object.fromEntries(
+    (['postAnswered', 'staging', 'starting', 'running'] as const).map((key) => [
+      key,
+      Math.round(median(stages.map((s) => s[key])) * 10) / 10,
+    ]),
+  ) as unknown as Stages;
+  return { ...figures(samples), stagesP50 };
 }
 
-async function inDev(): Promise<Figures> {
+async function inDev(): ReturnType<typeof measure> {
   const { dev, api } = await startDev('pacer-one');
   try {
     return await measure(api, 'dev');
@@ -132,7 +159,7 @@ async function inDev(): Promise<Figures> {
   }
 }
 
-async function inCluster(): Promise<Figures> {
+async function inCluster(): ReturnType<typeof measure> {
   const { db, port, api, env } = await prepareCluster({ LOG_LEVEL: 'warn' });
   const processes: PacerProcess[] = [
     startPacer(['master', '--port', String(port), '--host', '127.0.0.1'], env),
@@ -283,4 +310,8 @@ console.log(
 console.log(
   `  master + agent (Redis):  p50 ${ms(cluster.p50)}  p99 ${ms(cluster.p99)}  (target p50 ≤ 15 ms; floor ${ms(clusterFloor)})`,
 );
+const stagesLine = (stages: Stages) =>
+  `POST answered ${ms(stages.postAnswered)}, STAGING ${ms(stages.staging)}, STARTING ${ms(stages.starting)}, RUNNING ${ms(stages.running)}`;
+console.log(`  pacer dev, p50 after the POST was sent: ${stagesLine(dev.stagesP50)}`);
+console.log(`  master + agent, p50 after the POST was sent: ${stagesLine(cluster.stagesP50)}`);
 await writeResults('one-instance', results);
