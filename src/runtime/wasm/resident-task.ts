@@ -310,7 +310,9 @@ export function startResidentTask(options: {
   const startFunction = exports[startExport];
   if (typeof startFunction === 'function') entries.push(startFunction as () => void);
   entries.push(exports._start as () => void);
-  post({ type: 'started', taskId });
+  // A handler request (its stdout captured) is answered from its exit alone: no `started`,
+  // one event fewer to post and copy per request.
+  if (request.captureStdoutBytes === undefined) post({ type: 'started', taskId });
   turn();
   return {
     deliver(events) {
