@@ -2,9 +2,10 @@
 // slice ends, unwinds (Asyncify), and is rewound later, so many tasks share one thread.
 import { fuelCharger } from './fuel-counter.js';
 import { memoryImport, startExport } from './instrument-module.js';
+import type { HostPool } from './host-pool.js';
 import type { ImportRelay, ImportTable } from './import-relay.js';
 import type { MemoryPool } from './memory-pool.js';
-import { StopRequested, createWasiHost } from './wasi-host.js';
+import { StopRequested, createWasiHost, type WasiHostOptions } from './wasi-host.js';
 import { createNetMirror } from './wasi/net-mirror.js';
 import {
   AsyncifyExports,
@@ -35,6 +36,9 @@ const pageBytes = 65536;
 const unwinding = 1;
 const rewinding = 2;
 
+/** The names of the yield import module (what `ImportRelay.importsFor` needs of it). */
+const yieldShape = { [yieldImport.name]: () => undefined };
+
 /** Thrown by the yield import when the whole budget is spent (the fuel global stays below 0). */
 class FuelExhausted extends Error {}
 
@@ -58,6 +62,11 @@ export function startResidentTask(options: {
    * references none of this request's host, which dies young.
    */
   relay?: ImportRelay;
+  /**
+   * The thread's reusable WASI hosts (host-pool.ts), used with an imported memory (handler
+   * mode, no sockets): the request's host is taken from it and given back once it ended.
+   */
+  hosts?: HostPool;
 }): ResidentTask {
   const { request, post, scheduler } = options;
   const { taskId } = request;
@@ -103,7 +112,8 @@ export function startResidentTask(options: {
           onQueued: () => setImmediate(() => net?.flush()),
         })
       : undefined;
-  const host = createWasiHost({
+  const hosts = request.importedMemory && !net ? options.hosts : undefined;
+  const hostOptions: WasiHostOptions = {
     net,
     stdin: request.stdin,
     captureStdoutBytes: request.captureStdoutBytes,
@@ -132,7 +142,8 @@ export function startResidentTask(options: {
         return false;
       },
     },
-  });
+  };
+  const host = hosts ? hosts.take(hostOptions) : createWasiHost(hostOptions);
   const onYield = (): void => {
     if (call(AsyncifyExports.state) === rewinding) {
       call(AsyncifyExports.stopRewind);
@@ -165,11 +176,11 @@ export function startResidentTask(options: {
   const givenMemory = given ? options.memories?.take(given, givenPages) : undefined;
 
   const end = (outcome: RunOutcome): void => {
+    if (isStopped) return;
+    isStopped = true;
     host.close();
     net?.flush();
     scheduler.forget(taskId);
-    if (isStopped) return;
-    isStopped = true;
     // The instance never runs again (`turn` and `deliver` stop at `isStopped`); only an instance
     // that ended by itself gives its memory back, to be zeroed for the next one.
     const isClean = outcome.kind === 'returned' || outcome.kind === 'exit';
@@ -183,6 +194,8 @@ export function startResidentTask(options: {
       isGrowRefused: grow instanceof WebAssembly.Global ? grow.value !== 0 : undefined,
       stdout: request.captureStdoutBytes === undefined ? undefined : host.stdout(),
     });
+    // Its stdout taken, the host is blanked for the next request (it never runs this one again).
+    hosts?.give(host);
   };
 
   /** Suspended in a wait (sleep or sockets), not runnable until its timer or traffic. */
@@ -246,10 +259,18 @@ export function startResidentTask(options: {
     wasi_snapshot_preview1: host.imports,
     [yieldImport.module]: { [yieldImport.name]: onYield },
   };
-  const imports: Record<string, Record<string, unknown>> = relay ? relay.importsFor(table) : table;
+  // The relays are those of the names: a constant for the yield import, and the pooled host's
+  // own import object, so the relay finds both in its cache (import-relay.ts).
+  const imports: Record<string, Record<string, unknown>> = relay
+    ? relay.importsFor({ ...table, [yieldImport.module]: yieldShape })
+    : { ...table };
   if (given) {
-    (imports[memoryImport.module] ??= {})[memoryImport.name] =
-      givenMemory ?? new WebAssembly.Memory({ initial: givenPages, maximum: given.maxPages });
+    // A copy: the relays' object is shared by every request of the thread.
+    imports[memoryImport.module] = {
+      ...imports[memoryImport.module],
+      [memoryImport.name]:
+        givenMemory ?? new WebAssembly.Memory({ initial: givenPages, maximum: given.maxPages }),
+    };
   }
   try {
     const link = () => new WebAssembly.Instance(options.module, imports as WebAssembly.Imports);
@@ -259,6 +280,7 @@ export function startResidentTask(options: {
   } catch (error) {
     isStopped = true;
     host.close();
+    hosts?.give(host);
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof WebAssembly.LinkError) {
       post({ type: 'exit', taskId, outcome: { kind: 'link-error', message } });
@@ -288,7 +310,9 @@ export function startResidentTask(options: {
   const startFunction = exports[startExport];
   if (typeof startFunction === 'function') entries.push(startFunction as () => void);
   entries.push(exports._start as () => void);
-  post({ type: 'started', taskId });
+  // A handler request (its stdout captured) is answered from its exit alone: no `started`,
+  // one event fewer to post and copy per request.
+  if (request.captureStdoutBytes === undefined) post({ type: 'started', taskId });
   turn();
   return {
     deliver(events) {

@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { startExport } from './instrument-module.js';
+import { createHostPool } from './host-pool.js';
 import { createImportRelay } from './import-relay.js';
 import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
@@ -153,6 +154,8 @@ const scheduler = createSliceScheduler();
 const memories = createMemoryPool({});
 /** Import functions of handler-mode instances, one set for the thread (import-relay.ts). */
 const relay = createImportRelay();
+/** WASI hosts of handler-mode instances, reset between requests (host-pool.ts). */
+const hosts = createHostPool();
 /** Events of resident tasks, posted together once per turn of this thread's event loop. */
 let outbox: WorkerEvent[] = [];
 
@@ -174,6 +177,7 @@ function startResident(request: RunRequest): void {
     outcomeOf,
     memories,
     relay,
+    hosts,
     postNet(ops) {
       if (outbox.push({ type: 'net', taskId, ops }) === 1) setImmediate(flush);
     },

@@ -57,7 +57,7 @@ export interface WasiHostOptions {
 }
 
 export interface WasiHost {
-  /** The `wasi_snapshot_preview1` import object. */
+  /** The `wasi_snapshot_preview1` import object (the same functions across `reset`s). */
   imports: Record<string, (...args: never[]) => unknown>;
   /** Must be called with the instance's exported memory before `_start`. */
   setMemory(memory: WebAssembly.Memory): void;
@@ -65,39 +65,69 @@ export interface WasiHost {
   close(): void;
   /** Handler mode: what the guest wrote to stdout. */
   stdout(): Uint8Array;
+  /**
+   * Makes the host new for another run, as `createWasiHost(options)` would (a host without
+   * sockets only; call `close` first): files closed and the fd table as at start, no memory,
+   * new stdio, args, env, sandbox, quota, waiter and fuel charger; only the functions stay.
+   * Undefined options leave it blank (nothing of the last run held) until the next reset.
+   */
+  reset(options?: WasiHostOptions): void;
 }
 
-/** Builds the host for one task run (the disk quota measures the sandbox on first need). */
-export function createWasiHost(options: WasiHostOptions): WasiHost {
+/** The options of a blank host (`reset()`): nothing to read, write or run. */
+const blankOptions: WasiHostOptions = {
+  args: [],
+  env: {},
+  sandboxDir: '/nonexistent',
+  maxLogLineBytes: 1,
+  diskQuotaBytes: 0,
+  control: new Int32Array(1),
+  onLog: () => undefined,
+};
+
+type Calls = Record<string, (...args: never[]) => number | void>;
+
+/**
+ * Builds the host for one task run (the disk quota measures the sandbox on first need). A host
+ * without sockets may be `reset` for further runs: handler mode keeps a few per thread instead
+ * of building one per request (its import functions, tens of closures, were a tenth of a
+ * request's CPU time and a third of what it allocated).
+ */
+export function createWasiHost(first: WasiHostOptions): WasiHost {
+  let options = first;
   const memory = createGuestMemory();
   const fds = createFdTable(options.net?.listenerCount ?? 0);
-  const stdio = createStdioLog(options);
-  const waiter =
-    options.waiter ??
-    createBlockingWaiter({ control: options.control, receiveNet: options.receiveNet });
   const { net } = options;
+  const stdioOf = (o: WasiHostOptions) => createStdioLog(o);
+  const diskOf = (o: WasiHostOptions) =>
+    createDiskQuota({ sandboxDir: o.sandboxDir, quotaBytes: o.diskQuotaBytes });
   const ctx: FsContext = {
     root: options.sandboxDir,
     memory,
     fds,
-    disk: createDiskQuota({ sandboxDir: options.sandboxDir, quotaBytes: options.diskQuotaBytes }),
+    disk: diskOf(options),
     times: createFileTimes(),
-    stdio,
+    stdio: stdioOf(options),
   };
   const fdCalls = createFdCalls(ctx);
-  // Object.assign, not spreads: V8 spreads these objects of closures about 50 times slower
-  // (measured: 240 µs against 4 µs a host), and handler mode builds a host per request.
-  type Calls = Record<string, (...args: never[]) => number | void>;
   const calls: Calls = {};
-  for (const part of [
-    createProcessCalls({ memory, fds, args: options.args, env: options.env }),
-    createPollClockCalls({ memory, fds, waiter, net }),
-    fdCalls,
-    createPathCalls(ctx),
-    net ? createSocketCalls({ memory, fds, net, waiter, fdCalls }) : {},
-  ]) {
-    Object.assign(calls, part);
-  }
+  /** The parts that hold state of their own (args and env, a suspended poll, a listing). */
+  const assignRunCalls = (): void => {
+    const waiter =
+      options.waiter ??
+      createBlockingWaiter({ control: options.control, receiveNet: options.receiveNet });
+    // Object.assign, not spreads: V8 spreads these objects of closures about 50 times slower
+    // (measured: 240 µs against 4 µs a host).
+    Object.assign(
+      calls,
+      createProcessCalls({ memory, fds, args: options.args, env: options.env }),
+      createPollClockCalls({ memory, fds, waiter, net }),
+      createPathCalls(ctx),
+    );
+    if (net) Object.assign(calls, createSocketCalls({ memory, fds, net, waiter, fdCalls }));
+  };
+  Object.assign(calls, fdCalls);
+  assignRunCalls();
 
   // Guest mistakes become errnos, never host crashes: a bad pointer is EFAULT, fs errors map.
   // Each call is charged its fixed cost and the guest bytes it touched, whatever its outcome.
@@ -106,15 +136,16 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
   // The sandbox is measured (disk quota) before the first call that may reach one of its files:
   // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket).
   // Every file descriptor comes from such a call, so nothing is written before the measure.
+  // The call is looked up at each call: a reset replaces the parts that hold a run's state.
   const imports: Record<string, (...args: never[]) => unknown> = {};
   for (const name of Object.keys(calls)) {
-    const fn = calls[name] as (...args: never[]) => number | void;
     const isPath = name.startsWith('path_');
     const isFd = name.startsWith('fd_');
     imports[name] = (...args: unknown[]) => {
       memory.takeTouched();
       if (isPath || (isFd && (args[0] as number) >>> 0 > 2)) ctx.disk.prime();
       try {
+        const fn = calls[name] as (...args: never[]) => number | void;
         return fn(...(args.map((a) => (typeof a === 'number' ? a >>> 0 : a)) as never[]));
       } catch (error) {
         if (error instanceof ProcExit || error instanceof StopRequested) throw error;
@@ -131,7 +162,7 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
     imports,
     setMemory: (m) => memory.setMemory(m),
     close() {
-      stdio.flush();
+      ctx.stdio.flush();
       for (const file of fds.files()) {
         try {
           releaseFile(ctx, file, () => undefined);
@@ -142,6 +173,17 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
       fds.closeAll();
       net?.flush();
     },
-    stdout: () => stdio.captured(),
+    stdout: () => ctx.stdio.captured(),
+    reset(next = blankOptions) {
+      if (net || next.net) throw new Error('a host with sockets cannot be reset');
+      options = next;
+      memory.reset();
+      fds.reset();
+      ctx.root = next.sandboxDir;
+      ctx.disk = diskOf(next);
+      ctx.times = createFileTimes();
+      ctx.stdio = stdioOf(next);
+      assignRunCalls();
+    },
   };
 }

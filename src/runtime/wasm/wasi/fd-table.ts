@@ -144,6 +144,8 @@ export interface FdTable {
   files(): FileEntry[];
   /** Closes every host fd. */
   closeAll(): void;
+  /** Closes every host fd and restores the table a task starts with (a reused host, wasi-host.ts). */
+  reset(): void;
 }
 
 /**
@@ -157,7 +159,7 @@ export function createFdTable(listeners = 0): FdTable {
     rightsBase: STDIO_RIGHTS,
     rightsInheriting: 0n,
   });
-  const fds = new Map<number, FdEntry>([
+  const initial = (): [number, FdEntry][] => [
     [0, stdio()],
     [1, stdio('stdout')],
     [2, stdio('stderr')],
@@ -181,7 +183,8 @@ export function createFdTable(listeners = 0): FdTable {
         rightsInheriting: DIRECTORY_RIGHTS | FILE_RIGHTS,
       },
     ],
-  ]);
+  ];
+  const fds = new Map<number, FdEntry>(initial());
   const closeHost = (entry: FdEntry): void => {
     if (entry.kind === 'file') closeSync(entry.hostFd);
   };
@@ -232,6 +235,10 @@ export function createFdTable(listeners = 0): FdTable {
     closeAll() {
       for (const entry of fds.values()) closeHost(entry);
       fds.clear();
+    },
+    reset() {
+      table.closeAll();
+      for (const [fd, entry] of initial()) fds.set(fd, entry);
     },
   };
   return table;

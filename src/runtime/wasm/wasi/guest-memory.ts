@@ -10,6 +10,8 @@ export const MAX_IOVECS = 1024;
 export interface GuestMemory {
   /** Must be called with the instance's exported memory before `_start`. */
   setMemory(memory: WebAssembly.Memory): void;
+  /** Forgets the memory and the bytes counted (a reused host, between two runs): EFAULT until set. */
+  reset(): void;
   /** A DataView of the whole memory (re-made when the memory grew); EFAULT without one. */
   view(): DataView;
   /** `len` bytes at `ptr`, without copying; EFAULT when any of them is outside the memory. */
@@ -67,6 +69,12 @@ export function createGuestMemory(): GuestMemory {
   return {
     setMemory(m) {
       memory = m;
+    },
+    reset() {
+      memory = undefined;
+      view = new DataView(new ArrayBuffer(0));
+      bytes = new Uint8Array(0);
+      touched = 0;
     },
     view() {
       current();

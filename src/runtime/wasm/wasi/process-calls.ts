@@ -27,6 +27,39 @@ const RANDOM_CHUNK_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 
+/** Strings laid out one after another as UTF-8, and where each begins. */
+interface EncodedStrings {
+  bytes: Uint8Array;
+  starts: number[];
+}
+
+/**
+ * Encodes `strings` into one buffer (args or env, each ending in NUL) with one call to the
+ * encoder, not one per string (a handler request's environment is two dozen strings, encoded
+ * per request; the calls were 9 % of its CPU time). ASCII text keeps its offsets; other text is
+ * encoded string by string.
+ */
+function encodeStrings(strings: string[]): EncodedStrings {
+  const joined = strings.join('');
+  const bytes = encoder.encode(joined);
+  const starts: number[] = [];
+  let at = 0;
+  if (bytes.length === joined.length) {
+    for (const s of strings) {
+      starts.push(at);
+      at += s.length;
+    }
+    return { bytes, starts };
+  }
+  // Room for the worst case (3 bytes a UTF-16 unit), whatever the strings' edges hold.
+  const buffer = new Uint8Array(joined.length * 3);
+  for (const s of strings) {
+    starts.push(at);
+    at += encoder.encodeInto(s, buffer.subarray(at)).written;
+  }
+  return { bytes: buffer.subarray(0, at), starts };
+}
+
 /** The process calls of the WASI import object. */
 export function createProcessCalls(options: {
   memory: GuestMemory;
@@ -36,31 +69,22 @@ export function createProcessCalls(options: {
 }): Record<string, (...args: never[]) => number | void> {
   const { memory, fds } = options;
   // Encoded once: the driver bounds them (they come from the app definition, not the task).
-  const argBytes = options.args.map((a) => encoder.encode(`${a}\0`));
-  const envBytes = Object.entries(options.env).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
-  const sizes = (strings: Uint8Array[], countPtr: number, sizePtr: number): number => {
+  const argBytes = encodeStrings(options.args.map((a) => `${a}\0`));
+  const envBytes = encodeStrings(Object.entries(options.env).map(([k, v]) => `${k}=${v}\0`));
+  const sizes = (strings: EncodedStrings, countPtr: number, sizePtr: number): number => {
     memory.check(countPtr, 4);
     memory.check(sizePtr, 4);
-    memory.view().setUint32(countPtr, strings.length, true);
-    memory.view().setUint32(
-      sizePtr,
-      strings.reduce((n, b) => n + b.length, 0),
-      true,
-    );
+    memory.view().setUint32(countPtr, strings.starts.length, true);
+    memory.view().setUint32(sizePtr, strings.bytes.length, true);
     return Errno.SUCCESS;
   };
-  const copy = (strings: Uint8Array[], ptrsPtr: number, bufPtr: number): number => {
-    memory.check(ptrsPtr, strings.length * 4);
-    memory.check(
-      bufPtr,
-      strings.reduce((n, b) => n + b.length, 0),
-    );
-    let at = bufPtr >>> 0;
-    strings.forEach((s, i) => {
-      memory.view().setUint32(ptrsPtr + i * 4, at, true);
-      memory.slice(at, s.length).set(s);
-      at += s.length;
-    });
+  const copy = (strings: EncodedStrings, ptrsPtr: number, bufPtr: number): number => {
+    memory.check(ptrsPtr, strings.starts.length * 4);
+    memory.check(bufPtr, strings.bytes.length);
+    const at = bufPtr >>> 0;
+    const view = memory.view();
+    strings.starts.forEach((start, i) => view.setUint32(ptrsPtr + i * 4, at + start, true));
+    memory.slice(at, strings.bytes.length).set(strings.bytes);
     return Errno.SUCCESS;
   };
   const socket = (fd: number): number => {
