@@ -1,5 +1,5 @@
-// The agent's check of its commands, written out by hand: zod and its schemas are ~12 MiB of an
-// idle agent's memory (issue 14), and the agent checks only these five messages. Every command is
+// The agent's check of its commands, written out by hand: zod and its schemas added 4–7 MiB to an
+// idle agent's RSS (issue 14), and the agent checks only these five messages. Every command is
 // untrusted input (issue 12): a malformed one is dropped and acknowledged, never half-handled —
 // a reconcile without its list would read as "keep nothing" and kill every task, a launch
 // without its spec would throw in its handler and come back forever. The launch spec is checked

@@ -1,6 +1,6 @@
 // Public surface of the bus: the interface, message types, stream names and both implementations.
 // The master's zod schemas of what agents send are imported from message-schemas.ts itself: an
-// agent loads this index, and zod would be ~12 MiB of its memory (issue 14).
+// agent loads this index, and zod added 4–7 MiB to its idle RSS (issue 14).
 export * from './bus.js';
 export * from './messages.js';
 export { createRedisBus } from './redis-bus.js';
