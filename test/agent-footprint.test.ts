@@ -39,7 +39,7 @@ await import(${JSON.stringify(path.join(ROOT, 'dist/agent/credentials.js'))});`;
   });
 
   it.skipIf(!ok)(
-    'runs `pacer agent` as one node process with its V8 flags, stopped by SIGTERM with 0',
+    'runs `pacer agent` as one node process with its V8 flags, its task threads too, stopped by SIGTERM with 0',
     async () => {
       const agent = startPacer(
         ['agent', '--hostname', 'footprint', '--work-dir', await tempDir('pacer-footprint')],
@@ -48,6 +48,8 @@ await import(${JSON.stringify(path.join(ROOT, 'dist/agent/credentials.js'))});`;
           PACER_BUS_PREFIX: redisPrefix(),
           // Never contacted: the agent reaches the master only to fetch artifacts.
           PACER_MASTER_URL: 'http://127.0.0.1:1',
+          // Task threads and binaryen's helper at once: they must start under the agent's flags.
+          PACER_WASM_PREWARM: '1',
         },
         { viaLauncher: true },
       );
