@@ -326,7 +326,7 @@ async function agent(flags: Flags): Promise<void> {
   });
   stopOnSignal([running, { stop: () => bus.close() }], logger);
   // Started and offering: what start-up allocated and dropped is given back now (issue 14).
-  await releaseStartupGarbage();
+  releaseStartupGarbage();
 }
 
 /** `pacer lb`: the balancer, loaded only when run. */
