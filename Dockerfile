@@ -27,7 +27,8 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 8080
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/pacer.js"]
+# bin/pacer execs node, with the agent's V8 flags for `agent` (issue 14).
+ENTRYPOINT ["/usr/bin/tini", "--", "/app/bin/pacer"]
 # 0.0.0.0 is needed inside a container, so this starts only with PACER_BOOTSTRAP_TOKEN (or
 # --bootstrap-token-file) set, or with --insecure given explicitly (README, Authentication).
 CMD ["dev", "--host", "0.0.0.0"]

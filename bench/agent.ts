@@ -1,10 +1,13 @@
 // `pacer agent` footprint (issue 14: an idle agent ≤ 60 MiB in total, all its processes): its
 // start time (spawn → its first offer seen by the master), its memory idle, and its memory with
 // 100 sleeping Wasm tasks. Memory is summed over the agent and its child processes (the binaryen
-// helper), as RSS and as PSS (shared pages split between the processes that map them). The
-// baseline in the same run is the agent that starts binaryen's helper and its workers at once
-// (PACER_WASM_PREWARM=1, the old default).
+// helper), as RSS and as PSS (shared pages split between the processes that map them). The agent
+// starts as operators start it, through bin/pacer (its V8 flag). Baselines in the same run: the
+// agent started by plain `node bin/pacer.js agent` (without those flags), and the agent that
+// starts binaryen's helper and its workers at once (PACER_WASM_PREWARM=1, the old default). The
+// machine's load average is recorded beside the figures.
 import { readFile, readdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   apiClient,
@@ -60,7 +63,7 @@ async function peakMemory(pid: number, samples = 8) {
   return peak;
 }
 
-async function measure(prewarm: boolean) {
+async function measure({ prewarm, viaLauncher }: { prewarm: boolean; viaLauncher: boolean }) {
   const setup = await prepareCluster({ PACER_OFFER_INTERVAL_MS: '500', LOG_LEVEL: 'warn' });
   const master = startPacer(
     ['master', '--port', String(setup.port), '--host', '127.0.0.1'],
@@ -84,6 +87,7 @@ async function measure(prewarm: boolean) {
         '3600',
       ],
       { ...setup.env, PACER_WASM_PREWARM: prewarm ? '1' : '0' },
+      { viaLauncher },
     );
     await waitFor('the agent to offer', async () => {
       const res = await api.get('/v2/agents');
@@ -120,7 +124,7 @@ async function measure(prewarm: boolean) {
     );
     const allRunningMs = Math.round(performance.now() - launchedAt);
     const withTasks = await peakMemory(agent.child.pid as number);
-    return { startMs, idle, withTasks, allRunningMs };
+    return { startMs, idle, withTasks, allRunningMs, loadAverage: os.loadavg()[0] ?? 0 };
   } finally {
     await agent?.stop();
     await master.stop();
@@ -128,19 +132,25 @@ async function measure(prewarm: boolean) {
   }
 }
 
-const eager = await measure(true);
-const lazy = await measure(false);
+const eager = await measure({ prewarm: true, viaLauncher: true });
+const withoutFlags = await measure({ prewarm: false, viaLauncher: false });
+const lazy = await measure({ prewarm: false, viaLauncher: true });
 const results = {
   tasks: TASKS,
   lazy,
+  withoutFlagsBaseline: withoutFlags,
   eagerBaseline: eager,
   idleRatioToEager: Math.round((lazy.idle.pssMiB / eager.idle.pssMiB) * 100) / 100,
+  idleRatioToWithoutFlags: Math.round((lazy.idle.rssMiB / withoutFlags.idle.rssMiB) * 100) / 100,
   target: { idleAtMost60MiB: lazy.idle.rssMiB <= 60, measuredAs: 'RSS summed over processes' },
 };
 console.log(JSON.stringify(results, null, 2));
 console.log(
   `idle agent: ${lazy.idle.rssMiB} MiB RSS / ${lazy.idle.pssMiB} MiB PSS in ${lazy.idle.processes} process(es) ` +
-    `(eager: ${eager.idle.rssMiB} / ${eager.idle.pssMiB} in ${eager.idle.processes}), ` +
-    `${TASKS} sleeping tasks: ${lazy.withTasks.rssMiB} MiB RSS, start ${lazy.startMs} ms`,
+    `(without bin/pacer's flags: ${withoutFlags.idle.rssMiB} / ${withoutFlags.idle.pssMiB}; ` +
+    `eager: ${eager.idle.rssMiB} / ${eager.idle.pssMiB} in ${eager.idle.processes}), ` +
+    `${TASKS} sleeping tasks: ${lazy.withTasks.rssMiB} MiB RSS (without flags ${withoutFlags.withTasks.rssMiB}), ` +
+    `all running in ${lazy.allRunningMs} ms (without flags ${withoutFlags.allRunningMs}), ` +
+    `start ${lazy.startMs} ms (without flags ${withoutFlags.startMs}), load ${lazy.loadAverage.toFixed(2)}`,
 );
 await writeResults('agent', results);

@@ -5,9 +5,8 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { z } from 'zod';
 import { AGENT_ID_PATTERN } from '../bus/index.js';
-import type { Logger } from '../lib/index.js';
+import { hasCodePointsBetween, type Logger } from '../lib/index.js';
 import type { Dispatcher } from 'undici';
 
 /** What the master gave this agent for its join token. */
@@ -17,11 +16,20 @@ export interface AgentCredentials {
   redisPassword: string;
 }
 
-const CredentialsSchema = z.object({
-  agentId: z.string().regex(AGENT_ID_PATTERN),
-  redisUsername: z.string().min(1).max(256),
-  redisPassword: z.string().min(1).max(1024),
-});
+/**
+ * The credentials in `value` (unknown fields dropped), or undefined when it holds none. Checked by
+ * hand, not with zod, which an agent does not load (issue 14).
+ */
+function credentialsIn(value: unknown): AgentCredentials | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { agentId, redisUsername, redisPassword } = value as Record<string, unknown>;
+  if (typeof agentId !== 'string' || !AGENT_ID_PATTERN.test(agentId)) return undefined;
+  if (typeof redisUsername !== 'string' || !hasCodePointsBetween(redisUsername, 1, 256))
+    return undefined;
+  if (typeof redisPassword !== 'string' || !hasCodePointsBetween(redisPassword, 1, 1024))
+    return undefined;
+  return { agentId, redisUsername, redisPassword };
+}
 
 /** The file's name in the work directory. */
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -56,9 +64,9 @@ export async function readCredentials(workDir: string): Promise<AgentCredentials
           'it holds a password: chmod 600 it',
       );
     }
-    const parsed = CredentialsSchema.safeParse(JSON.parse(await handle.readFile('utf8')));
-    if (!parsed.success) throw new CredentialsError(`${file} does not hold agent credentials`);
-    return parsed.data;
+    const credentials = credentialsIn(JSON.parse(await handle.readFile('utf8')));
+    if (!credentials) throw new CredentialsError(`${file} does not hold agent credentials`);
+    return credentials;
   } finally {
     await handle.close();
   }
@@ -108,10 +116,9 @@ export async function joinMaster(options: {
       `the master refused the join token (${response.status}): ${text.slice(0, 200)}`,
     );
   }
-  const parsed = CredentialsSchema.safeParse(JSON.parse(text));
-  if (!parsed.success)
-    throw new CredentialsError('the master answered the join without credentials');
-  return parsed.data;
+  const credentials = credentialsIn(JSON.parse(text));
+  if (!credentials) throw new CredentialsError('the master answered the join without credentials');
+  return credentials;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The bus interface: append-only streams with consumer groups and at-least-once delivery.
 // Implemented by redis-bus.ts (Redis streams) and memory-bus.ts (in-process, `pacer dev`).
-import type { MessageSchema } from './message-schemas.js';
+import type { MessageSchema } from './message-check.js';
 
 export interface BusEntry<T> {
   /** Stream entry id, increasing within a stream (`<ms>-<n>`). */

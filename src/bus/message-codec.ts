@@ -1,6 +1,6 @@
 // Encoding of bus messages: one JSON field per stream entry, and the error for entries that do
 // not decode (poison messages), which is reported rather than swallowed.
-import type { MessageSchema } from './message-schemas.js';
+import type { MessageSchema } from './message-check.js';
 
 /** The stream entry field that holds the JSON-encoded message. */
 export const MESSAGE_FIELD = 'message';

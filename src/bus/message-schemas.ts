@@ -1,5 +1,7 @@
 // zod schemas of what agents send: every message from an agent is untrusted input, checked at
-// the bus boundary (a consumer's `schema`) before any handler sees it.
+// the bus boundary (a consumer's `schema`) before any handler sees it. The master's only: this
+// file is not in the bus's index, so an agent never loads zod (its commands are checked by
+// command-schema.ts); the bounds both sides share are in message-check.ts.
 import { z } from 'zod';
 import {
   FailureReason,
@@ -15,31 +17,21 @@ import {
 } from '../domain/index.js';
 import type { PortRange } from '../domain/index.js';
 import { HANDLER_FUEL_BOUNDS } from './messages.js';
+import { AGENT_ID_PATTERN, PORT_MAX, QUANTITY_MAX, TASK_ID_MAX_LENGTH } from './message-check.js';
 import type {
   AnnounceMessage,
-  CommandMessage,
   HealthMessage,
   LogMessage,
   OfferMessage,
   StatusMessage,
 } from './messages.js';
 
-/** The contract a consumer's `schema` meets; a zod schema does. */
-export interface MessageSchema<T> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false; error: unknown };
-}
-
-/**
- * An agent id: also part of Redis key patterns and stream names, so no glob characters
- * (`* ? [ ] \`), no `:` (the stream separator) and bounded.
- */
-export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const agentId = z.string().regex(AGENT_ID_PATTERN);
-const taskId = z.string().min(1).max(1024);
+const taskId = z.string().min(1).max(TASK_ID_MAX_LENGTH);
 /** Epoch ms. */
 const epochMs = z.number().int().nonnegative();
-const quantity = z.number().nonnegative().max(1e12);
-const port = z.number().int().min(0).max(65_535);
+const quantity = z.number().nonnegative().max(QUANTITY_MAX);
+const port = z.number().int().min(0).max(PORT_MAX);
 
 const resources = z.object({
   cpus: quantity,
@@ -252,30 +244,3 @@ export const AnnounceMessageSchema: z.ZodType<AnnounceMessage> = z.object({
   type: z.literal('hello'),
   agentId,
 });
-
-/**
- * What an agent's command stream carries (the master writes it). Checked at the agent's bus
- * boundary so that a malformed command is dropped and acknowledged, never half-handled: a
- * reconcile without its list would read as "keep nothing" and kill every task, a launch without
- * its spec would throw in its handler and come back forever. The launch spec is checked only in
- * the fields the agent reads before the driver does; the rest passes through unchanged.
- */
-export const CommandMessageSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('launch'),
-    taskId,
-    spec: z.looseObject({
-      kind: z.enum(TaskKind),
-      appId: z.string(),
-      env: z.record(z.string(), z.string()),
-      labels: z.record(z.string(), z.string()),
-      fetch: z.array(z.unknown()),
-      resources: z.object({ cpus: quantity, memMiB: quantity, diskMiB: quantity }),
-      ports: z.array(port),
-    }),
-  }),
-  z.object({ type: z.literal('kill'), taskId }),
-  z.object({ type: z.literal('reconcile'), taskIds: z.array(taskId) }),
-  z.object({ type: z.literal('ack'), seq: z.number().int().nonnegative() }),
-  z.object({ type: z.literal('resend') }),
-]) as unknown as MessageSchema<CommandMessage>;

@@ -9,7 +9,7 @@
 // can neither write launches into it nor read any other key; XADD reaches only its own streams.
 import { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
-import { AGENT_ID_PATTERN } from './message-schemas.js';
+import { AGENT_ID_PATTERN } from './message-check.js';
 import { topics } from './messages.js';
 import { isRedisError } from './redis-replies.js';
 

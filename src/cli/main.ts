@@ -12,7 +12,7 @@ import {
   type Flags,
   type TransportConfig,
 } from '../config.js';
-import { createLogger, packageVersion, systemClock } from '../lib/index.js';
+import { createLogger, packageVersion, releaseStartupGarbage, systemClock } from '../lib/index.js';
 import type { OPERATOR_COMMANDS, runOperatorCommand } from './operator/run.js';
 import type { LbFlags } from './lb-command.js';
 
@@ -325,6 +325,8 @@ async function agent(flags: Flags): Promise<void> {
     agentId: credentials?.agentId,
   });
   stopOnSignal([running, { stop: () => bus.close() }], logger);
+  // Started and offering: what start-up allocated and dropped is given back now (issue 14).
+  releaseStartupGarbage();
 }
 
 /** `pacer lb`: the balancer, loaded only when run. */

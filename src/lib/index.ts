@@ -4,3 +4,5 @@ export * from './clock.js';
 export * from './logger.js';
 export * from './package-root.js';
 export * from './prometheus-label.js';
+export * from './code-points.js';
+export * from './release-startup-garbage.js';

@@ -16,13 +16,13 @@ import type {
   StreamSetSubscription,
   Subscription,
 } from '../bus/index.js';
+import { BusDecodeError, topics } from '../bus/index.js';
+// Not in the bus's index: the zod schemas stay out of the agent (bus/index.ts).
 import {
   AnnounceMessageSchema,
-  BusDecodeError,
   OfferMessageSchema,
   StatusStreamSchema,
-  topics,
-} from '../bus/index.js';
+} from '../bus/message-schemas.js';
 import type { Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { AgentLiveness } from './agent-liveness.js';

@@ -2,7 +2,9 @@
 // the agent's own name (so only the agent the task was placed on can have written them), where
 // one entry holds a batch of lines.
 import type { Bus, BusEntry, LogMessage, LogMessageLine } from '../bus/index.js';
-import { LogMessageSchema, topics } from '../bus/index.js';
+import { topics } from '../bus/index.js';
+// Not in the bus's index: the zod schemas stay out of the agent (bus/index.ts).
+import { LogMessageSchema } from '../bus/message-schemas.js';
 import { toTimestamp } from '../domain/index.js';
 import type { LogLine } from '../domain/index.js';
 import type { LogReader } from './services.js';

@@ -10,6 +10,8 @@ import { waitFor } from './wait-for.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/pacer.js');
+/** The `pacer` command as operators run it: a shell launcher that execs node (bin/pacer). */
+const LAUNCHER = path.join(ROOT, 'bin/pacer');
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Every process started here; killed when the test process exits, however it exits. */
@@ -75,16 +77,37 @@ export async function tempDir(prefix: string): Promise<string> {
  */
 const NODE_ARGS = (process.env.PACER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-export function startPacer(args: string[], env: Record<string, string>): PacerProcess {
+export function startPacer(
+  args: string[],
+  env: Record<string, string>,
+  options: {
+    /**
+     * Through bin/pacer, as operators start it (the agent then gets its V8 flags), with this
+     * process's node first on PATH; PACER_NODE_ARGS does not apply.
+     */
+    viaLauncher?: boolean;
+  } = {},
+): PacerProcess {
   // `pacer dev`'s agent offers this file's own ports unless the test gives resources itself.
   const ports =
     args[0] === 'dev' && !args.includes('--resources') && env.PACER_RESOURCES === undefined
       ? { PACER_RESOURCES: `ports:[${portBlock()}]` }
       : {};
-  const child = spawn(process.execPath, [...NODE_ARGS, BIN, ...args], {
-    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', ...ports, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const launcherPath = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
+  const child = spawn(
+    options.viaLauncher ? LAUNCHER : process.execPath,
+    options.viaLauncher ? args : [...NODE_ARGS, BIN, ...args],
+    {
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+        ...ports,
+        ...env,
+        ...(options.viaLauncher ? { PATH: launcherPath } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const keep = (chunk: Buffer) => {
     output += chunk.toString();

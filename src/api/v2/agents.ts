@@ -1,7 +1,7 @@
 // /v2/agents (Pacer's own): the agents the master knows, their resources, attributes, last
 // heartbeat and the tasks they run.
 import { Hono } from 'hono';
-import { AGENT_ID_PATTERN } from '../../bus/message-schemas.js';
+import { AGENT_ID_PATTERN } from '../../bus/index.js';
 import {
   Action,
   NotFoundError,

@@ -18,6 +18,7 @@ import {
   type TaskSpec,
 } from '../driver.js';
 import { defaultModuleCaps, type ModuleCaps } from './check-module.js';
+import { defaultFuelBudget } from './default-fuel.js';
 import { createModuleCache, type PreparedModule } from './module-cache.js';
 import { resumableTransformer } from './resumable-transformer.js';
 import { createSharedWorkers } from './shared-workers.js';
@@ -125,7 +126,6 @@ interface WasmTask {
   netBacklog?: NetEvent[];
 }
 
-export const defaultFuelBudget = 100_000_000_000n;
 /** Handler mode: a request's wall-clock limit unless a label or the app sets a lower one. */
 const wagiDefaultTimeoutMs = 10_000;
 

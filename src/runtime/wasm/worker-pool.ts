@@ -78,11 +78,21 @@ export async function terminated(worker: Worker): Promise<number> {
   }
 }
 
-/** The parent's node flags without loader hooks, for task worker threads. */
+/**
+ * The parent's node flags for task worker threads: without loader hooks, and without the V8
+ * flags bin/pacer gives the agent (`pacer agent`, issue 14) or one may add by hand. V8's flags are process-wide, so the
+ * threads have them anyway, and Node refuses them in a worker's execArgv
+ * (ERR_WORKER_INVALID_EXEC_ARGV): no task thread would start.
+ */
 export function workerExecArgv(): string[] {
   return process.execArgv.filter(
-    (arg, i, all) => !isLoaderFlag(arg) && !isSeparateLoaderValue(all[i - 1]),
+    (arg, i, all) => !isLoaderFlag(arg) && !isSeparateLoaderValue(all[i - 1]) && !isV8Flag(arg),
   );
+}
+
+/** The V8 flags bin/pacer passes (process-wide; refused in a worker's execArgv). */
+function isV8Flag(arg: string): boolean {
+  return /^--(max-semi-space-size|expose[-_]gc)(=|$)/.test(arg);
 }
 
 /** `--import x`, `--loader=x`, … : flags that add module hooks (and the argument after them). */
