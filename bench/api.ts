@@ -177,9 +177,20 @@ async function cpuMs(pid: number): Promise<number> {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
-/** The body of a POST /v2/apps creating app `id` (no instances: placement is not measured). */
+/**
+ * The body of a POST /v2/apps creating app `id` (no instances: placement is not measured). No
+ * ports: each server takes ~10,000 POSTs in a run, and an app with Marathon's default port
+ * definition takes a service port of 10000–20000, so a fast server ran out of them (422).
+ */
 function newApp(id: string): string {
-  return JSON.stringify({ id, cmd: 'hello.wasm', cpus: 0.01, mem: 16, instances: 0 });
+  return JSON.stringify({
+    id,
+    cmd: 'hello.wasm',
+    cpus: 0.01,
+    mem: 16,
+    instances: 0,
+    portDefinitions: [],
+  });
 }
 
 async function load(options: {
@@ -556,7 +567,7 @@ async function main(): Promise<void> {
         notes: [
           'autocannon runs in this process; every server runs in its own child process.',
           `GET /v2/apps/{id} runs ${ROUNDS} rounds of ${ROUND_SECONDS} s, each right after a ${ROUND_SECONDS} s run of the hello-world ceiling; the round with the median share is reported.`,
-          'POST /v2/apps creates apps with instances: 0 (placement is measured by bench:scheduler).',
+          'POST /v2/apps creates apps with instances: 0 (placement is measured by bench:scheduler) and portDefinitions: [] (the ~10,000 apps of a run would use up the service ports).',
           'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
