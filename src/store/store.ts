@@ -139,7 +139,8 @@ export interface LeaseRepository {
   holder(options: { name: string }): Promise<LeaseHolder | undefined>;
   /**
    * True when `holder` holds lease `name` in `term`, unexpired. Inside a transaction the row is
-   * then locked (FOR SHARE) until it ends: nobody can take the lease before it commits.
+   * then locked (FOR KEY SHARE) until it ends: nobody can take the lease before it commits (its
+   * holder still renews it meanwhile).
    */
   holds(options: { name: string; holder: string; term: number }): Promise<boolean>;
 }
