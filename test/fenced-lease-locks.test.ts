@@ -7,7 +7,14 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../src/domain/index.js';
-import { createFencedStore, createPostgresStore, type Store } from '../src/store/index.js';
+import {
+  FencedError,
+  createFencedStore,
+  createPostgresStore,
+  type Store,
+} from '../src/store/index.js';
+import { waitFor } from './support/wait-for.js';
+import { makeApp } from '../src/scheduler/fixtures.js';
 import { createTestDatabase, hasService } from './support/services.js';
 
 const ok = await hasService('postgres');
@@ -59,6 +66,45 @@ describe.skipIf(!ok)('the lease row under fenced writes (Postgres)', () => {
     );
     expect(row).toEqual({ name: 'leader' });
     expect((await store.events.since(0, 10)).map((e) => e.eventType)).toEqual(['in_flight']);
+  });
+
+  it('writes together in term, and nothing once another master leads', async () => {
+    const taken = await store.leases.acquire({ name: 'together', holder: 'a', ttlMs: 60_000 });
+    const asA = createFencedStore(store, () => ({
+      name: 'together',
+      holder: 'a',
+      term: taken.term,
+    }));
+    const app = (id: string) => makeApp({ id, version: '2026-02-01T00:00:00.000Z' });
+    await asA.writeTogether([
+      (tx) => tx.apps.putMany([app('/together/one')]),
+      (tx) => tx.deployments.deleteMany(['none']),
+    ]);
+    expect(await store.apps.get('/together/one')).toBeDefined();
+
+    // A's lease ends (renewed to end at once); B takes it in a new term.
+    await store.leases.acquire({ name: 'together', holder: 'a', ttlMs: 1 });
+    await waitFor(
+      'the lease of a to expire',
+      async () => (await store.leases.holder({ name: 'together' })) === undefined,
+      { timeoutMs: 5_000, maxIntervalMs: 20 },
+    );
+    await store.leases.acquire({ name: 'together', holder: 'b', ttlMs: 60_000 });
+    // COMMIT went out with the writes: the failed check in the database stops them.
+    await expect(
+      asA.writeTogether([(tx) => tx.apps.putMany([app('/together/two')])]),
+    ).rejects.toBeInstanceOf(FencedError);
+    expect(await store.apps.get('/together/two')).toBeUndefined();
+  });
+
+  it('rolls back every statement written together when one fails', async () => {
+    await expect(
+      store.writeTogether([
+        (tx) => tx.events.append({ eventType: 'together', payload: {} }),
+        (tx) => tx.instances.put({} as Instance),
+      ]),
+    ).rejects.toThrow();
+    expect((await store.events.since(0, 100)).map((e) => e.eventType)).not.toContain('together');
   });
 
   it('rolls back every statement of a pipelined transaction when one fails', async () => {

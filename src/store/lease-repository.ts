@@ -193,6 +193,17 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
       return rows.length === 1;
     },
 
+    async requireHeld({ name, holder, term }) {
+      // A division by zero when no row is held: computed from the rows, so the planner cannot
+      // fold it into an error of every execution.
+      await db.execute(sql`
+        select 1 / count(*) from (
+          select 1 from ${leases}
+          where ${leases.name} = ${name} and ${leases.holder} = ${holder}
+            and ${leases.term} = ${term} and ${leases.expiresAt} > ${DB_NOW_MS}
+          for key share) as held`);
+    },
+
     async holder({ name }) {
       const [row] = await db
         .select(current)

@@ -52,7 +52,7 @@ async function pipelinedTransaction<T>(
     begun.catch(() => undefined); // seen below; not an unhandled rejection meanwhile
     let result: T;
     try {
-      result = await fn(insideTransaction(connection));
+      result = await fn(insideTransaction(client, connection));
       await begun;
     } catch (error) {
       await connection.unsafe('rollback').catch(() => undefined);
@@ -68,10 +68,10 @@ async function pipelinedTransaction<T>(
 }
 
 /** The client of a transaction on `connection`: nested transactions are savepoints. */
-function insideTransaction(connection: postgres.ReservedSql): SessionClient {
+function insideTransaction(client: postgres.Sql, connection: postgres.ReservedSql): SessionClient {
   let savepoints = 0;
   const inside: SessionClient = {
-    options: connection.options,
+    options: client.options,
     unsafe: prepared(connection),
     async savepoint(fn) {
       const name = `s${savepoints++}`;
@@ -85,4 +85,54 @@ function insideTransaction(connection: postgres.ReservedSql): SessionClient {
     },
   };
   return inside;
+}
+
+/**
+ * One transaction whose BEGIN, statements and COMMIT go out together: one round trip. `issue`
+ * starts every statement at once on the client it gets (drizzle over the transaction's
+ * connection) and hands back their promises; none may wait for another's answer. COMMIT follows
+ * them on the connection; a statement that fails in the database aborts the transaction, so
+ * Postgres answers that COMMIT with ROLLBACK and nothing is stored. One that fails before it is
+ * sent (a check in the repository) makes it ROLLBACK instead. A statement started after COMMIT
+ * went out (one waiting for another's answer) fails instead of running outside the transaction.
+ */
+export async function commitTogether(
+  client: postgres.Sql,
+  issue: (inside: postgres.Sql) => Promise<unknown>[],
+): Promise<void> {
+  const connection = await client.reserve();
+  let isEnding = false;
+  let hasFailed = false;
+  const send = prepared(connection);
+  const inside: SessionClient = {
+    // The pool's: drizzle sets its type parsers there (a reserved connection shares them).
+    options: client.options,
+    unsafe: (query, parameters, options) => {
+      if (isEnding) throw new Error('A statement started after its transaction ended');
+      return send(query, parameters, options);
+    },
+  };
+  try {
+    const statements: Promise<unknown>[] = [connection.unsafe('begin').execute()];
+    try {
+      statements.push(...issue(inside as unknown as postgres.Sql));
+    } catch (error) {
+      statements.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+    }
+    for (const statement of statements) statement.catch(() => (hasFailed = true)); // seen below
+    // drizzle and postgres.js hand a statement to the connection a few microtasks after it
+    // starts: by the next turn every one has been, and the connection has not written them yet
+    // (it writes what queued in a turn at once, in order), so COMMIT goes out behind them.
+    await new Promise((resolve) => setImmediate(resolve));
+    isEnding = true;
+    const ended = connection.unsafe(hasFailed ? 'rollback' : 'commit').execute();
+    ended.catch(() => undefined);
+    const failed = (await Promise.allSettled(statements)).find((s) => s.status === 'rejected');
+    const [answer] = await Promise.allSettled([ended]);
+    if (failed) throw failed.reason;
+    if (answer.status === 'rejected') throw answer.reason;
+    if (answer.value.command !== 'COMMIT') throw new Error('The transaction was rolled back');
+  } finally {
+    connection.release();
+  }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Database } from './database.js';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
-import { pipelinedClient } from './pipelined-client.js';
+import { commitTogether, pipelinedClient } from './pipelined-client.js';
 import { postgresConnection } from './postgres-tls.js';
 import type { PostgresConnection } from './postgres-tls.js';
 import type { Store } from './store.js';
@@ -37,7 +37,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   });
   // Prepared statements, BEGIN sent with the first statement (pipelined-client.ts).
   const db: Database = drizzle({ client: pipelinedClient(client) });
-  return createDrizzleStore({ db, close: () => client.end() });
+  return createDrizzleStore({
+    db,
+    close: () => client.end(),
+    sendTogether: (issue) => commitTogether(client, (inside) => issue(drizzle({ client: inside }))),
+  });
 }
 
 /**
