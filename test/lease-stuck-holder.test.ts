@@ -31,12 +31,13 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
 
   it('waits while the lease is live, then ends the stuck session and takes it in a new term', async () => {
     const first = await store.leases.acquire({ name: 'leader', holder: 'a', ttlMs: 3_000 });
-    // A's fenced write: the lease row locked shared, the write made, the commit never sent.
+    // A's fenced write: the lease row locked (FOR KEY SHARE, as `holds` does), the write made,
+    // the commit never sent.
     let rolledBack: Promise<unknown> = Promise.resolve();
     const locked = new Promise<void>((resolve) => {
       rolledBack = stuck
         .begin(async (tx) => {
-          await tx`SELECT term FROM leases WHERE name = 'leader' FOR SHARE`;
+          await tx`SELECT term FROM leases WHERE name = 'leader' FOR KEY SHARE`;
           await tx`INSERT INTO events (event_type, payload) VALUES ('stuck_write', '{}')`;
           resolve();
           await new Promise(() => undefined); // paused: never commits
@@ -44,10 +45,11 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
         .catch((error: unknown) => error);
     });
     await locked;
-    // A's renewal queued behind its own stuck write (it waits for the row, holding its place).
-    const renewal = queued`UPDATE leases SET expires_at = expires_at WHERE name = 'leader'`.catch(
-      (error: unknown) => error,
-    );
+    // A third master's take queued behind the stuck write (it waits for the row, holding its
+    // place): B finds the stuck session through it.
+    const queuedTake = queued
+      .begin((tx) => tx`SELECT name FROM leases WHERE name = 'leader' FOR UPDATE`)
+      .catch((error: unknown) => error);
 
     // While A's lease is live, B neither takes it nor ends A's session.
     expect(await store.leases.acquire({ name: 'leader', holder: 'b', ttlMs: 1_000 })).toEqual({
@@ -66,7 +68,7 @@ describe.skipIf(!ok)('taking the lease from a holder stuck in a transaction', ()
     expect(taken.term).toBe(first.term + 1);
     // A's session was ended: its write rolled back, never stored.
     expect(String(await rolledBack)).toMatch(/terminat|CONNECTION/i);
-    await renewal;
+    await queuedTake;
     const types = (await store.events.since(0, 100)).map((e) => e.eventType);
     expect(types).not.toContain('stuck_write');
   });

@@ -24,8 +24,15 @@ export function createDrizzleStore(options: {
   db: Database;
   close: () => Promise<void>;
   isTransaction?: boolean;
+  /**
+   * Runs the statements `issue` starts on a transaction's database, BEGIN and COMMIT sent with
+   * them (`commitTogether` on Postgres); `transaction` with all of them at once when absent.
+   */
+  sendTogether?: (issue: (db: Database) => Promise<unknown>[]) => Promise<void>;
 }): Store {
-  const { db, close, isTransaction } = options;
+  const { db, close, isTransaction, sendTogether } = options;
+  const inside = (tx: Database) =>
+    createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true });
   return {
     apps: createAppRepository({ db, isTransaction }),
     instances: createInstanceRepository({ db }),
@@ -40,10 +47,15 @@ export function createDrizzleStore(options: {
     rolePolicies: createRolePolicyRepository({ db }),
     groups: createGroupRepository({ db }),
     stateChanges: createStateChangeRepository({ db }),
-    transaction: (fn) =>
-      db.transaction((tx) =>
-        fn(createDrizzleStore({ db: tx, close: closeInsideTransaction, isTransaction: true })),
-      ),
+    transaction: (fn) => db.transaction((tx) => fn(inside(tx))),
+    writeTogether: async (statements) => {
+      const start = (tx: Database) => {
+        const store = inside(tx);
+        return statements.map((statement) => statement(store));
+      };
+      if (sendTogether) await sendTogether(start);
+      else await db.transaction((tx) => Promise.all(start(tx)));
+    },
     close,
   };
 }

@@ -22,8 +22,14 @@ export class FencedError extends Error {
   }
 }
 
+/** Postgres' division_by_zero, the failure of `leases.requireHeld`, as either driver reports it. */
+function isDivisionByZero(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === '22012' || e?.cause?.code === '22012';
+}
+
 /** Methods that change state, by repository. Leases are left out: they are how one leads. */
-type RepositoryName = Exclude<keyof Store, 'transaction' | 'close'>;
+type RepositoryName = Exclude<keyof Store, 'transaction' | 'writeTogether' | 'close'>;
 const WRITES: { [K in RepositoryName]?: readonly string[] } = {
   apps: ['put', 'putMany', 'delete', 'setLastTaskFailure'],
   instances: ['put', 'putMany', 'delete', 'deleteMany'],
@@ -65,5 +71,16 @@ export function createFencedStore(store: Store, fence: () => Fence | undefined):
     fenced[name] = wrapped;
   }
   fenced.transaction = <T>(fn: (inside: Store) => Promise<T>) => underLease(fn);
+  // The lease check goes first among the statements and fails in the database when the lease is
+  // not held: COMMIT is sent before any answer comes, so only an aborted transaction stops it.
+  fenced.writeTogether = async (statements: ((inside: Store) => Promise<unknown>)[]) => {
+    const current = fence();
+    if (!current) throw new FencedError(current);
+    const check = (tx: Store) =>
+      tx.leases.requireHeld(current).catch((error: unknown) => {
+        throw isDivisionByZero(error) ? new FencedError(current) : error;
+      });
+    await store.writeTogether([check, ...statements]);
+  };
   return fenced as unknown as Store;
 }

@@ -8,7 +8,7 @@
 // master taking the lease, once blocked briefly, ends the sessions that block it when the lease
 // has ended by the database's clock (their transactions roll back: nothing they wrote was
 // acknowledged).
-import { and, eq, gt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { rowsOf } from './json-rows.js';
 import { leases } from './schema.js';
@@ -57,6 +57,14 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
       if (pid !== undefined)
         watchdog = setInterval(() => void endStuckBlockers(Number(pid), name), LOCK_WAIT_MS);
       try {
+        // FOR UPDATE, the one lock that waits for fenced writes' FOR KEY SHARE locks (`holds`):
+        // no write of the last holder commits after this. ON CONFLICT below would lock the row
+        // only FOR NO KEY UPDATE (no key column changes), which does not wait for them.
+        await tx
+          .select({ name: leases.name })
+          .from(leases)
+          .where(eq(leases.name, name))
+          .for('update');
         for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
           // The conflicting row is locked by ON CONFLICT, so two masters cannot both win.
           const taken = await tx
@@ -89,7 +97,7 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
 
   /**
    * Ends the sessions that block session `pid` (taking lease `name`), directly or through other
-   * waiters (a queue of renewals behind a stuck share lock), when the lease has ended by the
+   * waiters (other takes queued behind a stuck fenced write), when the lease has ended by the
    * database's clock, unless they wait for a lock themselves (other masters taking it) or have been
    * in their state for less than STUCK_AFTER_MS: a holder stuck mid-transaction. Their transactions roll back. Nothing while the lease is live.
    */
@@ -111,10 +119,40 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
       .catch(() => undefined); // the next round tries again
   }
 
+  /**
+   * Its holder extends a live lease in one statement (no transaction, one round trip) that
+   * changes no key column: its FOR NO KEY UPDATE lock and the FOR KEY SHARE locks of its own
+   * fenced writes (`holds`) do not wait for each other, so writes do not queue behind renewals,
+   * several a second. A change of hands still waits for those writes: `take` locks the row FOR
+   * UPDATE, which conflicts with them. A row another master has locked is skipped (undefined):
+   * `take` then waits with its watchdog.
+   */
+  async function renew({ name, holder, ttlMs }: { name: string; holder: string; ttlMs: number }) {
+    const live = and(
+      eq(leases.name, name),
+      eq(leases.holder, holder),
+      gt(leases.expiresAt, DB_NOW_MS),
+    );
+    const mine = db
+      .select({ name: leases.name })
+      .from(leases)
+      .where(live)
+      .for('no key update', { skipLocked: true });
+    const [row] = await db
+      .update(leases)
+      .set({ expiresAt: sql`${DB_NOW_MS} + ${ttlMs}` })
+      .where(and(live, inArray(leases.name, mine)))
+      .returning(current);
+    return row && { holder: row.holder, term: Number(row.term) };
+  }
+
   return {
     async acquire(options) {
-      // Its holder renews by waiting its turn behind its own fenced writes (they lock the row
-      // shared); any other master waits briefly, then looks for a stuck holder.
+      const renewed = await renew(options);
+      if (renewed) return renewed;
+      // An ended lease, a row locked by another master's take, or none: its holder takes it
+      // back after its own fenced writes; any other master waits briefly, then looks for a
+      // stuck holder.
       const [row] = await db.select(current).from(leases).where(eq(leases.name, options.name));
       if (row?.holder === options.holder) return take(options, false);
       try {
@@ -150,8 +188,20 @@ export function createLeaseRepository(options: { db: Database }): LeaseRepositor
             gt(leases.expiresAt, DB_NOW_MS),
           ),
         )
-        .for('share');
+        // KEY SHARE: a change of hands waits for this write to end; its holder's renewal does not.
+        .for('key share');
       return rows.length === 1;
+    },
+
+    async requireHeld({ name, holder, term }) {
+      // A division by zero when no row is held: computed from the rows, so the planner cannot
+      // fold it into an error of every execution.
+      await db.execute(sql`
+        select 1 / count(*) from (
+          select 1 from ${leases}
+          where ${leases.name} = ${name} and ${leases.holder} = ${holder}
+            and ${leases.term} = ${term} and ${leases.expiresAt} > ${DB_NOW_MS}
+          for key share) as held`);
     },
 
     async holder({ name }) {

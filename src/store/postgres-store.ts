@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Database } from './database.js';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
+import { commitTogether, pipelinedClient } from './pipelined-client.js';
 import { postgresConnection } from './postgres-tls.js';
 import type { PostgresConnection } from './postgres-tls.js';
 import type { Store } from './store.js';
@@ -34,8 +35,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     onnotice,
     ...(connection.ssl ? { ssl: connection.ssl } : {}),
   });
-  const db: Database = drizzle({ client });
-  return createDrizzleStore({ db, close: () => client.end() });
+  // Prepared statements, BEGIN sent with the first statement (pipelined-client.ts).
+  const db: Database = drizzle({ client: pipelinedClient(client) });
+  return createDrizzleStore({
+    db,
+    close: () => client.end(),
+    sendTogether: (issue) => commitTogether(client, (inside) => issue(drizzle({ client: inside }))),
+  });
 }
 
 /**

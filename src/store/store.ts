@@ -139,9 +139,16 @@ export interface LeaseRepository {
   holder(options: { name: string }): Promise<LeaseHolder | undefined>;
   /**
    * True when `holder` holds lease `name` in `term`, unexpired. Inside a transaction the row is
-   * then locked (FOR SHARE) until it ends: nobody can take the lease before it commits.
+   * then locked (FOR KEY SHARE) until it ends: nobody can take the lease before it commits (its
+   * holder still renews it meanwhile).
    */
   holds(options: { name: string; holder: string; term: number }): Promise<boolean>;
+  /**
+   * `holds` that fails in the database when the lease is not held, aborting the transaction: for
+   * one whose COMMIT is sent before the answer comes (`writeTogether`), where `false` would come
+   * too late.
+   */
+  requireHeld(options: { name: string; holder: string; term: number }): Promise<void>;
 }
 
 /** A principal as stored: the secret only as its hash. */
@@ -280,5 +287,11 @@ export interface Store {
   stateChanges: StateChangeRepository;
   /** Runs `fn` in one transaction; the store it receives writes inside it. */
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs `statements` in one transaction, all started at once: each is one SQL statement that
+   * waits for no other's answer. On Postgres BEGIN, the statements and COMMIT go out together
+   * (one round trip; store/pipelined-client.ts); a failure of any stores none.
+   */
+  writeTogether(statements: ((store: Store) => Promise<unknown>)[]): Promise<void>;
   close(): Promise<void>;
 }

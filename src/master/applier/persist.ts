@@ -1,9 +1,9 @@
-// Writes a batch's draft to the store: one transaction, or one statement alone when that is all
-// the batch holds (a statement is atomic by itself; BEGIN and COMMIT would double its trips).
-// Inside the transaction, consecutive statements that are one statement each and touch rows no
-// other statement of the batch touches go out together: the driver sends them (and the fence's
-// lease check) in one write, one round trip, instead of one after the other. A burst of POSTs
-// writes apps and deployments that way: three round trips (BEGIN, writes, COMMIT), not four.
+// Writes a batch's draft to the store. A draft of statements that are one statement each and
+// touch rows no other statement of the batch touches (the usual burst of POSTs: apps and
+// deployments put; a pass ending deployments: deployments deleted) goes out as one
+// `writeTogether`: BEGIN, the fence's lease check, the writes and COMMIT in one round trip. Any
+// other draft: one statement alone when that is all it holds (atomic by itself), else one
+// transaction in which consecutive such statements still go out together.
 import type { Deployment, Instance } from '../../domain/index.js';
 import type { Store } from '../../store/index.js';
 import type { Draft } from './state.js';
@@ -46,6 +46,12 @@ export async function persistDraft(store: Store, draft: Draft): Promise<void> {
 
   const [only] = statements;
   if (statements.length === 0) return;
+  // The usual batch (apps and deployments put, or deployments deleted): BEGIN, the lease check,
+  // the writes and COMMIT in one round trip.
+  if (statements.every((statement) => statement.pipelined)) {
+    await store.writeTogether(statements);
+    return;
+  }
   if (statements.length === 1 && only) {
     await only(store);
     return;

@@ -1,0 +1,138 @@
+// postgres.js as drizzle's client, without round trips that carry nothing (issue #12: POST
+// /v2/apps on Postgres is bound by the round trips of the applier's one write at a time; on a busy
+// machine each also waits for Postgres and Node to be scheduled).
+//
+// - Statements are prepared (named, once per connection). drizzle hands every statement to
+//   postgres.js's `unsafe`, unprepared: postgres.js then sends Parse + Describe, waits for the
+//   parameter types, and only then Bind + Execute, holding back every statement queued behind
+//   it. Each statement with parameters cost two round trips, and statements sent together (the
+//   fence's lease check and a batch's writes) went one after the other. Prepared, a statement is
+//   described once per connection, then goes out with the ones beside it in one write. The
+//   statement texts are a fixed set (no `in ($1, …, $n)`; rows travel as one JSON parameter).
+// - A transaction does not wait for its BEGIN: postgres.js's `begin` waits for BEGIN's answer
+//   before the first statement goes out. Here they go out together, in order on one connection.
+//
+// drizzle's postgres-js session calls `options`, `unsafe` and `begin` on its client, and
+// `unsafe` and `savepoint` on the client a transaction hands it: that is all this implements.
+import type postgres from 'postgres';
+
+/** The part of a postgres.js client that drizzle's postgres-js session uses. */
+interface SessionClient {
+  options: postgres.Sql['options'];
+  unsafe: postgres.Sql['unsafe'];
+  begin?: <T>(fn: (inside: SessionClient) => Promise<T>) => Promise<T>;
+  savepoint?: <T>(fn: (inside: SessionClient) => Promise<T>) => Promise<T>;
+}
+
+/** Statements of `sql` prepared, whatever drizzle asks. */
+function prepared(sql: postgres.Sql | postgres.ReservedSql): postgres.Sql['unsafe'] {
+  return (query, parameters, options) =>
+    sql.unsafe(query, parameters, { ...options, prepare: true });
+}
+
+/** `client` as drizzle takes it: statements prepared, BEGIN sent with the first statement. */
+export function pipelinedClient(client: postgres.Sql): postgres.Sql {
+  const outer: SessionClient = {
+    // The same object: drizzle sets its type parsers there, and the connections read them.
+    options: client.options,
+    unsafe: prepared(client),
+    begin: (fn) => pipelinedTransaction(client, fn),
+  };
+  return outer as unknown as postgres.Sql;
+}
+
+async function pipelinedTransaction<T>(
+  client: postgres.Sql,
+  fn: (inside: SessionClient) => Promise<T>,
+): Promise<T> {
+  const connection = await client.reserve();
+  try {
+    // Sent with the first statement; its answer is awaited below, after theirs.
+    const begun = connection.unsafe('begin').execute();
+    begun.catch(() => undefined); // seen below; not an unhandled rejection meanwhile
+    let result: T;
+    try {
+      result = await fn(insideTransaction(client, connection));
+      await begun;
+    } catch (error) {
+      await connection.unsafe('rollback').catch(() => undefined);
+      throw error;
+    }
+    // An aborted transaction answers COMMIT with ROLLBACK: a statement failed unseen.
+    const committed = await connection.unsafe('commit');
+    if (committed.command !== 'COMMIT') throw new Error('The transaction was rolled back');
+    return result;
+  } finally {
+    connection.release();
+  }
+}
+
+/** The client of a transaction on `connection`: nested transactions are savepoints. */
+function insideTransaction(client: postgres.Sql, connection: postgres.ReservedSql): SessionClient {
+  let savepoints = 0;
+  const inside: SessionClient = {
+    options: client.options,
+    unsafe: prepared(connection),
+    async savepoint(fn) {
+      const name = `s${savepoints++}`;
+      await connection.unsafe(`savepoint ${name}`);
+      try {
+        return await fn(inside);
+      } catch (error) {
+        await connection.unsafe(`rollback to savepoint ${name}`);
+        throw error;
+      }
+    },
+  };
+  return inside;
+}
+
+/**
+ * One transaction whose BEGIN, statements and COMMIT go out together: one round trip. `issue`
+ * starts every statement at once on the client it gets (drizzle over the transaction's
+ * connection) and hands back their promises; none may wait for another's answer. COMMIT follows
+ * them on the connection; a statement that fails in the database aborts the transaction, so
+ * Postgres answers that COMMIT with ROLLBACK and nothing is stored. One that fails before it is
+ * sent (a check in the repository) makes it ROLLBACK instead. A statement started after COMMIT
+ * went out (one waiting for another's answer) fails instead of running outside the transaction.
+ */
+export async function commitTogether(
+  client: postgres.Sql,
+  issue: (inside: postgres.Sql) => Promise<unknown>[],
+): Promise<void> {
+  const connection = await client.reserve();
+  let isEnding = false;
+  let hasFailed = false;
+  const send = prepared(connection);
+  const inside: SessionClient = {
+    // The pool's: drizzle sets its type parsers there (a reserved connection shares them).
+    options: client.options,
+    unsafe: (query, parameters, options) => {
+      if (isEnding) throw new Error('A statement started after its transaction ended');
+      return send(query, parameters, options);
+    },
+  };
+  try {
+    const statements: Promise<unknown>[] = [connection.unsafe('begin').execute()];
+    try {
+      statements.push(...issue(inside as unknown as postgres.Sql));
+    } catch (error) {
+      statements.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+    }
+    for (const statement of statements) statement.catch(() => (hasFailed = true)); // seen below
+    // drizzle and postgres.js hand a statement to the connection a few microtasks after it
+    // starts: by the next turn every one has been, and the connection has not written them yet
+    // (it writes what queued in a turn at once, in order), so COMMIT goes out behind them.
+    await new Promise((resolve) => setImmediate(resolve));
+    isEnding = true;
+    const ended = connection.unsafe(hasFailed ? 'rollback' : 'commit').execute();
+    ended.catch(() => undefined);
+    const failed = (await Promise.allSettled(statements)).find((s) => s.status === 'rejected');
+    const [answer] = await Promise.allSettled([ended]);
+    if (failed) throw failed.reason;
+    if (answer.status === 'rejected') throw answer.reason;
+    if (answer.value.command !== 'COMMIT') throw new Error('The transaction was rolled back');
+  } finally {
+    connection.release();
+  }
+}
