@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
-import { startExport } from './instrument-module.js';
+import { memoryImport, startExport } from './instrument-module.js';
 import { createImportRelay } from './import-relay.js';
 import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
@@ -64,7 +64,32 @@ function moduleOf(request: RunRequest): WebAssembly.Module {
   return module;
 }
 
+/**
+ * Zeroed memories for the ordinary tasks of a pooled thread, which runs one at a time: one per
+ * shape is reused by the next launch of the same module. A memory is zeroed when its task has
+ * ended (after its exit is posted); larger ones than `maxBytes` are left to the GC (zeroing
+ * them would cost the thread more than a fresh one, whose pages the kernel zeroes on first touch).
+ */
+const taskMemories = createMemoryPool({ maxPerShape: 1, maxBytes: 8 * 1024 * 1024 });
+
+/**
+ * Runs an ordinary task. A module that imports its memory gets a kept one (zeroed when it was
+ * given back): no address-space reservation per launch, and so no full collection to return it,
+ * the slowest launches' cost when each instance allocated its own.
+ */
 function run(request: RunRequest): void {
+  const shape = request.importedMemory;
+  const memory = shape ? taskMemories.take(shape, shape.minPages) : undefined;
+  try {
+    runWith(request, memory);
+  } finally {
+    // Whatever the task did to it (even a trap inside instantiation's data segments): given
+    // back zeroed, or dropped when grown or over the pool's bounds.
+    if (shape && memory) taskMemories.give(memory, shape, shape.minPages);
+  }
+}
+
+function runWith(request: RunRequest, givenMemory: WebAssembly.Memory | undefined): void {
   const { taskId } = request;
   const module = moduleOf(request);
   let fuel: WebAssembly.Global | undefined;
@@ -111,7 +136,9 @@ function run(request: RunRequest): void {
   let outcome: RunOutcome;
   try {
     try {
-      instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: host.imports });
+      const imports: WebAssembly.Imports = { wasi_snapshot_preview1: host.imports };
+      if (givenMemory) imports[memoryImport.module] = { [memoryImport.name]: givenMemory };
+      instance = new WebAssembly.Instance(module, imports);
     } catch (error) {
       // A start function ran and trapped, or the imports did not link.
       if (error instanceof WebAssembly.LinkError) {
