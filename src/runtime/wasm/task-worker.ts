@@ -9,7 +9,7 @@ import { createImportRelay } from './import-relay.js';
 import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { createSliceScheduler } from './slice-scheduler.js';
-import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
+import { ProcExit, StopRequested, createWasiHost, wasiImportNames } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
   InstrumentExports,
@@ -49,6 +49,14 @@ function outcomeOf(error: unknown): RunOutcome {
 
 /** Compiled modules by key, first in first out (the pool mirrors this bookkeeping). */
 const modules = new Map<string, WebAssembly.Module>();
+/** The WASI functions each compiled module imports (its host gets a stub for these only). */
+const importNames = new WeakMap<WebAssembly.Module, string[]>();
+
+function importNamesOf(module: WebAssembly.Module): string[] {
+  let names = importNames.get(module);
+  if (!names) importNames.set(module, (names = wasiImportNames(module)));
+  return names;
+}
 
 function moduleOf(request: RunRequest): WebAssembly.Module {
   if (request.module) {
@@ -101,6 +109,7 @@ function runWith(request: RunRequest, givenMemory: WebAssembly.Memory | undefine
         })
       : undefined;
   const host = createWasiHost({
+    importNames: importNamesOf(module),
     net,
     // The thread's event loop does not turn while the guest runs: deliveries are taken from
     // the port synchronously (only this task's traffic comes to a pooled worker while it runs).
