@@ -58,6 +58,8 @@ export function startResidentTask(options: {
    * references none of this request's host, which dies young.
    */
   relay?: ImportRelay;
+  /** The WASI functions the module imports (`WasiHostOptions.importNames`). */
+  importNames?: readonly string[];
 }): ResidentTask {
   const { request, post, scheduler } = options;
   const { taskId } = request;
@@ -104,6 +106,7 @@ export function startResidentTask(options: {
         })
       : undefined;
   const host = createWasiHost({
+    importNames: options.importNames,
     net,
     stdin: request.stdin,
     captureStdoutBytes: request.captureStdoutBytes,

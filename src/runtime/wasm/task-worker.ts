@@ -204,9 +204,11 @@ function startResident(request: RunRequest): void {
   // it is then never registered, or each such task would stay in `residents` for good (a leak
   // of ~30 KB of heap per request that made the thread's full collections ever slower).
   let hasEnded = false;
+  const module = moduleOf(request);
   const task = startResidentTask({
     request,
-    module: moduleOf(request),
+    module,
+    importNames: importNamesOf(module),
     outcomeOf,
     memories,
     relay,
