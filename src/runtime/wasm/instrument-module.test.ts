@@ -2,7 +2,7 @@
 // instruction class, exact fuel on known loops, the memory cap and the start function.
 import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
-import { instrumentModule, startExport } from './instrument-module.js';
+import { instrumentModule, memoryImport, pageBytes, startExport } from './instrument-module.js';
 import { parseModule } from './parse-module.js';
 import { InstrumentExports } from './worker-messages.js';
 
@@ -354,6 +354,68 @@ describe('instrumentModule, tables count against mem', () => {
     expect(table(6_497)).toBe(-1); // 51,976 bytes: over
     expect(table(6_496)).toBe(100_000); // 51,968 bytes: exactly what is left
     expect(table(1)).toBe(-1);
+  });
+});
+
+describe('instrumentModule, memory made an import (shouldImportMemory)', () => {
+  const imported = (wat: string, memMiB = 1) =>
+    instrumentModule(parseModule(assemble(wat)), {
+      memMiB,
+      shouldMeter: true,
+      maxTableElements: 1000,
+      shouldImportMemory: true,
+    });
+
+  it('keeps the declared minimum and caps the maximum at mem', () => {
+    const result = imported('(module (memory (export "memory") 3))');
+    expect(result).toMatchObject({ ok: true, importedMemory: { minPages: 3, maxPages: 16 } });
+    const declared = imported('(module (memory 2 5))');
+    expect(declared).toMatchObject({ ok: true, importedMemory: { minPages: 2, maxPages: 5 } });
+    if (!result.ok) return;
+    const module = new WebAssembly.Module(result.bytes);
+    expect(WebAssembly.Module.imports(module)).toContainEqual({
+      ...memoryImport,
+      kind: 'memory',
+    });
+  });
+
+  it('links the given memory as memory 0: data segments, loads, exports and grow use it', () => {
+    const wat = `(module (memory (export "memory") 1) (data (i32.const 8) "\\2a")
+      (func (export "run") (result i32) (drop (memory.grow (i32.const 1))) (i32.load8_u (i32.const 8))))`;
+    const result = imported(wat);
+    if (!result.ok) throw new Error(result.message);
+    const given = new WebAssembly.Memory({ initial: 1, maximum: 16 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.bytes), {
+      [memoryImport.module]: { [memoryImport.name]: given },
+    });
+    expect(instance.exports.memory).toBe(given);
+    expect(new Uint8Array(given.buffer)[8]).toBe(0x2a);
+    (instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value = 1_000_000n;
+    expect((instance.exports.run as () => number)()).toBe(0x2a);
+    expect(given.buffer.byteLength).toBe(2 * pageBytes);
+  });
+
+  it('still refuses growth past mem, counted from the declared minimum', () => {
+    const wat = `(module (memory 1)
+      (func (export "run") (result i32) (i32.add (memory.grow (i32.const 15)) (memory.grow (i32.const 1)))))`;
+    const result = imported(wat);
+    if (!result.ok) throw new Error(result.message);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.bytes), {
+      [memoryImport.module]: {
+        [memoryImport.name]: new WebAssembly.Memory({ initial: 1, maximum: 16 }),
+      },
+    });
+    (instance.exports[InstrumentExports.fuel] as WebAssembly.Global).value = 1_000_000_000n;
+    expect((instance.exports.run as () => number)()).toBe(1 + -1);
+    expect((instance.exports[InstrumentExports.growRefused] as WebAssembly.Global).value).toBe(1);
+  });
+
+  it('leaves a shared memory, and a module without memory, as they are', () => {
+    const shared = imported('(module (memory 1 2 shared))');
+    expect(shared).toMatchObject({ ok: true });
+    expect(shared.ok && shared.importedMemory).toBeUndefined();
+    const none = imported('(module (func (export "run")))');
+    expect(none.ok && none.importedMemory).toBeUndefined();
   });
 });
 

@@ -25,6 +25,8 @@ export type InstrumentReply =
       id: number;
       ok: true;
       bytes: Uint8Array;
+      /** `bytes` imports its memory (its one memory, made an import): the limits to give it. */
+      memory?: ImportedMemory;
       resumableBytes?: Uint8Array;
       /** The resumable variant imports its memory (handler mode): the limits to give it. */
       resumableMemory?: ImportedMemory;

@@ -65,7 +65,9 @@ function instrument(request: InstrumentRequest): InstrumentReply {
     shouldMeter: request.isMetered,
     maxTableElements: request.caps.maxTableElements,
   };
-  const ordinary = instrumentModule(parsed, options);
+  // Its memory becomes an import: a pooled thread hands each run a zeroed one it kept, instead of
+  // the engine reserving a new one per launch that only a full collection gives back.
+  const ordinary = instrumentModule(parsed, { ...options, shouldImportMemory: true });
   if (!ordinary.ok) return refuse(ordinary.reason, ordinary.message);
   const resumable = canResume(parsed, request)
     ? instrumentModule(parsed, {
@@ -79,6 +81,7 @@ function instrument(request: InstrumentRequest): InstrumentReply {
     id,
     ok: true,
     bytes: ordinary.bytes,
+    memory: ordinary.importedMemory,
     resumableBytes: resumable?.ok ? resumable.bytes : undefined,
     resumableMemory: resumable?.ok ? resumable.importedMemory : undefined,
   };

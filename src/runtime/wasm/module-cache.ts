@@ -27,8 +27,9 @@ export interface PreparedModule {
    */
   isResumable: boolean;
   /**
-   * The resumable module imports its memory (handler mode, `memoryImport`): the runtime gives
-   * each instance one of these limits, zeroed (memory-pool.ts).
+   * `module` imports its memory (`memoryImport`): the ordinary module always (when it has one
+   * memory), the resumable one in handler mode. The runtime gives each instance a memory of these
+   * limits, zeroed (memory-pool.ts).
    */
   importedMemory?: ImportedMemory;
   /** Has the exported fuel counter (`__pacer_fuel`), which the worker sets to the budget. */
@@ -159,7 +160,7 @@ export function createModuleCache(options: {
     if (!reply.ok) throw new TaskStartError(reply.reason, reply.message);
     let final = reply.bytes;
     let isResumable = false;
-    let resumableMemory: ImportedMemory | undefined;
+    let importedMemory: ImportedMemory | undefined = reply.memory;
     const key = keyOf(digest, limits);
     if (reply.resumableBytes) {
       // Off the main thread (binaryen blocks while it runs), and awaited even while binaryen is
@@ -167,14 +168,14 @@ export function createModuleCache(options: {
       // otherwise hold a thread of its own for its whole life. Only a transform slower than
       // `resumableWaitMs` lets the launch go on with the ordinary module.
       const transformed = makeResumable(reply.resumableBytes);
-      const importedMemory = reply.resumableMemory;
+      const resumableMemory = reply.resumableMemory;
       const bytes = await resumableWithin(transformed, () =>
-        upgradeLater(key, transformed, { digest, key, importedMemory, ...limits }),
+        upgradeLater(key, transformed, { digest, key, importedMemory: resumableMemory, ...limits }),
       );
       if (bytes) {
         final = bytes;
         isResumable = true;
-        resumableMemory = importedMemory;
+        importedMemory = resumableMemory;
       }
     }
     let module: WebAssembly.Module;
@@ -185,7 +186,7 @@ export function createModuleCache(options: {
         cause: error,
       });
     }
-    return { module, digest, key, isResumable, importedMemory: resumableMemory, ...limits };
+    return { module, digest, key, isResumable, importedMemory, ...limits };
   }
 
   return {

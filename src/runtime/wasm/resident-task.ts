@@ -67,6 +67,8 @@ export function startResidentTask(options: {
    * mode, no sockets): the request's host is taken from it and given back once it ended.
    */
   hosts?: HostPool;
+  /** The WASI functions the module imports (`WasiHostOptions.importNames`). */
+  importNames?: readonly string[];
 }): ResidentTask {
   const { request, post, scheduler } = options;
   const { taskId } = request;
@@ -114,6 +116,7 @@ export function startResidentTask(options: {
       : undefined;
   const hosts = request.importedMemory && !net ? options.hosts : undefined;
   const hostOptions: WasiHostOptions = {
+    importNames: options.importNames,
     net,
     stdin: request.stdin,
     captureStdoutBytes: request.captureStdoutBytes,
@@ -143,7 +146,8 @@ export function startResidentTask(options: {
       },
     },
   };
-  const host = hosts ? hosts.take(hostOptions) : createWasiHost(hostOptions);
+  const pooledHost = hosts?.take(hostOptions);
+  const host = pooledHost ?? createWasiHost(hostOptions);
   const onYield = (): void => {
     if (call(AsyncifyExports.state) === rewinding) {
       call(AsyncifyExports.stopRewind);
@@ -195,7 +199,7 @@ export function startResidentTask(options: {
       stdout: request.captureStdoutBytes === undefined ? undefined : host.stdout(),
     });
     // Its stdout taken, the host is blanked for the next request (it never runs this one again).
-    hosts?.give(host);
+    if (pooledHost) hosts?.give(pooledHost);
   };
 
   /** Suspended in a wait (sleep or sockets), not runnable until its timer or traffic. */
@@ -280,7 +284,7 @@ export function startResidentTask(options: {
   } catch (error) {
     isStopped = true;
     host.close();
-    hosts?.give(host);
+    if (pooledHost) hosts?.give(pooledHost);
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof WebAssembly.LinkError) {
       post({ type: 'exit', taskId, outcome: { kind: 'link-error', message } });

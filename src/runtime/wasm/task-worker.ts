@@ -4,13 +4,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
-import { startExport } from './instrument-module.js';
+import { memoryImport, startExport } from './instrument-module.js';
 import { createHostPool } from './host-pool.js';
 import { createImportRelay } from './import-relay.js';
 import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { createSliceScheduler } from './slice-scheduler.js';
-import { ProcExit, StopRequested, createWasiHost } from './wasi-host.js';
+import { ProcExit, StopRequested, createWasiHost, wasiImportNames } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
   InstrumentExports,
@@ -50,6 +50,14 @@ function outcomeOf(error: unknown): RunOutcome {
 
 /** Compiled modules by key, first in first out (the pool mirrors this bookkeeping). */
 const modules = new Map<string, WebAssembly.Module>();
+/** The WASI functions each compiled module imports (its host gets a stub for these only). */
+const importNames = new WeakMap<WebAssembly.Module, string[]>();
+
+function importNamesOf(module: WebAssembly.Module): string[] {
+  let names = importNames.get(module);
+  if (!names) importNames.set(module, (names = wasiImportNames(module)));
+  return names;
+}
 
 function moduleOf(request: RunRequest): WebAssembly.Module {
   if (request.module) {
@@ -65,7 +73,32 @@ function moduleOf(request: RunRequest): WebAssembly.Module {
   return module;
 }
 
+/**
+ * Zeroed memories for the ordinary tasks of a pooled thread, which runs one at a time: one per
+ * shape is reused by the next launch of the same module. A memory is zeroed when its task has
+ * ended (after its exit is posted); larger ones than `maxBytes` are left to the GC (zeroing
+ * them would cost the thread more than a fresh one, whose pages the kernel zeroes on first touch).
+ */
+const taskMemories = createMemoryPool({ maxPerShape: 1, maxBytes: 8 * 1024 * 1024 });
+
+/**
+ * Runs an ordinary task. A module that imports its memory gets a kept one (zeroed when it was
+ * given back): no address-space reservation per launch, and so no full collection to return it,
+ * the slowest launches' cost when each instance allocated its own.
+ */
 function run(request: RunRequest): void {
+  const shape = request.importedMemory;
+  const memory = shape ? taskMemories.take(shape, shape.minPages) : undefined;
+  try {
+    runWith(request, memory);
+  } finally {
+    // Whatever the task did to it (even a trap inside instantiation's data segments): given
+    // back zeroed, or dropped when grown or over the pool's bounds.
+    if (shape && memory) taskMemories.give(memory, shape, shape.minPages);
+  }
+}
+
+function runWith(request: RunRequest, givenMemory: WebAssembly.Memory | undefined): void {
   const { taskId } = request;
   const module = moduleOf(request);
   let fuel: WebAssembly.Global | undefined;
@@ -77,6 +110,7 @@ function run(request: RunRequest): void {
         })
       : undefined;
   const host = createWasiHost({
+    importNames: importNamesOf(module),
     net,
     // The thread's event loop does not turn while the guest runs: deliveries are taken from
     // the port synchronously (only this task's traffic comes to a pooled worker while it runs).
@@ -112,7 +146,9 @@ function run(request: RunRequest): void {
   let outcome: RunOutcome;
   try {
     try {
-      instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: host.imports });
+      const imports: WebAssembly.Imports = { wasi_snapshot_preview1: host.imports };
+      if (givenMemory) imports[memoryImport.module] = { [memoryImport.name]: givenMemory };
+      instance = new WebAssembly.Instance(module, imports);
     } catch (error) {
       // A start function ran and trapped, or the imports did not link.
       if (error instanceof WebAssembly.LinkError) {
@@ -171,9 +207,11 @@ function startResident(request: RunRequest): void {
   // it is then never registered, or each such task would stay in `residents` for good (a leak
   // of ~30 KB of heap per request that made the thread's full collections ever slower).
   let hasEnded = false;
+  const module = moduleOf(request);
   const task = startResidentTask({
     request,
-    module: moduleOf(request),
+    module,
+    importNames: importNamesOf(module),
     outcomeOf,
     memories,
     relay,

@@ -17,6 +17,7 @@ import { HOST_CALL_FUEL, fuelForBytes } from './fuel-cost.js';
 import { ENTRY_BYTES } from './wasi/disk-quota.js';
 import { Errno } from './wasi-errno.js';
 import { ProcExit, createWasiHost } from './wasi-host.js';
+import { wasiSignatures } from './wasi-signatures.js';
 
 /** One host over a fresh sandbox and a 1-page memory, with helpers to place and read values. */
 function setUp(
@@ -431,5 +432,51 @@ describe('WASI host fuel', () => {
       HOST_CALL_FUEL,
       HOST_CALL_FUEL,
     ]);
+  });
+});
+
+describe('WASI host, built at the first call', () => {
+  const options = (overrides: Partial<Parameters<typeof createWasiHost>[0]> = {}) => ({
+    args: ['task.wasm'],
+    env: {},
+    sandboxDir: mkdtempSync(path.join(os.tmpdir(), 'wasi-host-lazy-')),
+    maxLogLineBytes: 64,
+    diskQuotaBytes: 1024 * 1024,
+    control: new Int32Array(new SharedArrayBuffer(4)),
+    onLog: () => undefined,
+    ...overrides,
+  });
+
+  it('offers only the imported names of the allow-list, so an unknown name does not link', () => {
+    const host = createWasiHost(options({ importNames: ['fd_write', 'proc_exit', 'env_system'] }));
+    expect(Object.keys(host.imports).sort()).toEqual(['fd_write', 'proc_exit']);
+    expect(Object.keys(createWasiHost(options()).imports)).toHaveLength(
+      Object.keys(wasiSignatures).length,
+    );
+  });
+
+  it('answers its first call with the memory set before it, and logs what was written', () => {
+    const logs: string[] = [];
+    const host = createWasiHost(
+      options({ importNames: ['fd_write'], onLog: (_, lines) => logs.push(...lines) }),
+    );
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    host.setMemory(memory);
+    const text = new TextEncoder().encode('first call\n');
+    new Uint8Array(memory.buffer).set(text, 64);
+    const view = new DataView(memory.buffer);
+    view.setUint32(0, 64, true);
+    view.setUint32(4, text.length, true);
+    const fdWrite = host.imports.fd_write as (...args: number[]) => number;
+    expect(fdWrite(1, 0, 1, 16)).toBe(Errno.SUCCESS);
+    expect(view.getUint32(16, true)).toBe(text.length);
+    host.close();
+    expect(logs).toEqual(['first call']);
+  });
+
+  it('closes and captures nothing when the guest never called it', () => {
+    const host = createWasiHost(options({ captureStdoutBytes: 100 }));
+    host.close();
+    expect(host.stdout()).toEqual(new Uint8Array(0));
   });
 });

@@ -16,6 +16,7 @@ import { createSocketCalls } from './wasi/socket-calls.js';
 import { createStdioLog } from './wasi/stdio-log.js';
 import { createBlockingWaiter, type Waiter } from './wasi/waiter.js';
 import { Errno, WasiError, errnoOf } from './wasi-errno.js';
+import { wasiModuleName, wasiSignatures } from './wasi-signatures.js';
 
 export { ProcExit, StopRequested };
 
@@ -54,6 +55,18 @@ export interface WasiHostOptions {
    * fuel check acts on it (traps as OUT_OF_FUEL, or yields the thread at a slice's end).
    */
   chargeFuel?: (units: number) => void;
+  /**
+   * The WASI functions the module imports (`wasiImportNames`): only these are in `imports`
+   * (each stub costs the launch an allocation). Default: every function.
+   */
+  importNames?: readonly string[];
+}
+
+/** Names of the `wasi_snapshot_preview1` functions `module` imports. */
+export function wasiImportNames(module: WebAssembly.Module): string[] {
+  return WebAssembly.Module.imports(module)
+    .filter((i) => i.module === wasiModuleName && i.kind === 'function')
+    .map((i) => i.name);
 }
 
 export interface WasiHost {
@@ -65,6 +78,10 @@ export interface WasiHost {
   close(): void;
   /** Handler mode: what the guest wrote to stdout. */
   stdout(): Uint8Array;
+}
+
+/** A host built at once, which may serve further runs (host-pool.ts). */
+export interface ReusableWasiHost extends WasiHost {
   /**
    * Makes the host new for another run, as `createWasiHost(options)` would (a host without
    * sockets only; call `close` first): files closed and the fd table as at start, no memory,
@@ -88,12 +105,56 @@ const blankOptions: WasiHostOptions = {
 type Calls = Record<string, (...args: never[]) => number | void>;
 
 /**
- * Builds the host for one task run (the disk quota measures the sandbox on first need). A host
- * without sockets may be `reset` for further runs: handler mode keeps a few per thread instead
- * of building one per request (its import functions, tens of closures, were a tenth of a
- * request's CPU time and a third of what it allocated).
+ * The host for one task run, built at the guest's first host call rather than here: the instance
+ * links to one small stub per WASI function it imports, so a launch (instantiate → `_start`
+ * entered) does not allocate the host's ~26 KB of closures and tables, whose young-generation
+ * collections were, on a pooled thread, the commonest cause of the slowest launches; a module
+ * that never calls the host never builds one. Nothing is lost by waiting: the host holds no
+ * resource before a call (the disk quota measures the sandbox on first need, fds come from calls).
  */
-export function createWasiHost(first: WasiHostOptions): WasiHost {
+export function createWasiHost(options: WasiHostOptions): WasiHost {
+  let host: WasiHost | undefined;
+  let guestMemory: WebAssembly.Memory | undefined;
+  const built = (): WasiHost => {
+    if (!host) {
+      host = createReusableWasiHost(options);
+      if (guestMemory) host.setMemory(guestMemory);
+    }
+    return host;
+  };
+  // Names of the allow-list of the import check, which every host implements; any other name
+  // gets no stub, so the instance does not link, as with the host itself.
+  const imports: WasiHost['imports'] = {};
+  const names = options.importNames ?? Object.keys(wasiSignatures);
+  for (const name of names) {
+    if (!Object.hasOwn(wasiSignatures, name)) continue;
+    let call: ((...args: never[]) => unknown) | undefined;
+    imports[name] = (...args: never[]) => {
+      call ??= built().imports[name] as (...args: never[]) => unknown;
+      return call(...args);
+    };
+  }
+  return {
+    imports,
+    setMemory(memory) {
+      guestMemory = memory;
+      host?.setMemory(memory);
+    },
+    close() {
+      if (host) host.close();
+      else options.net?.flush();
+    },
+    stdout: () => host?.stdout() ?? new Uint8Array(0),
+  };
+}
+
+/**
+ * Builds the host at once (the disk quota measures the sandbox on first need). A host without
+ * sockets may be `reset` for further runs: handler mode keeps a few per thread instead of
+ * building one per request (its import functions, tens of closures, were a tenth of a request's
+ * CPU time and a third of what it allocated).
+ */
+export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost {
   let options = first;
   const memory = createGuestMemory();
   const fds = createFdTable(options.net?.listenerCount ?? 0);

@@ -583,6 +583,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
         diskQuotaBytes: spec.limits.diskMiB * 1024 * 1024,
         control: record.control,
         isResumable: prepared.isResumable,
+        importedMemory: prepared.importedMemory,
         fuelSlice,
         fuelBudget: record.fuelBudget,
         listeners: isSocketMode ? spec.ports.length : undefined,

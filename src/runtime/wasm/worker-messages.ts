@@ -35,8 +35,9 @@ export interface RunRequest {
    */
   listeners?: number;
   /**
-   * The module imports its memory with these limits (handler mode): the worker gives the
-   * instance a zeroed one from its pool (memory-pool.ts) instead of a fresh allocation.
+   * The module imports its memory with these limits (an ordinary module, or a resumable one in
+   * handler mode): the worker gives the instance a zeroed one from its pool (memory-pool.ts)
+   * instead of a fresh allocation.
    */
   importedMemory?: ImportedMemory;
   /** Handler mode (WAGI): bytes the guest reads from stdin; stdout is returned whole. */

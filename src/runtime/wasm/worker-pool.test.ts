@@ -1,6 +1,7 @@
-// The worker pool asks a worker to collect garbage once it has run `collectEveryRuns` tasks and
-// is idle, and places the next task on another idle worker meanwhile: the collection V8 would
-// otherwise make inside a launch (issue 11's launch p99) happens between launches.
+// The worker pool asks a worker to collect garbage once it has run `collectEveryRuns` tasks that
+// allocated their own memory and is idle, and places the next task on another idle worker
+// meanwhile: the collection V8 would otherwise make inside a launch happens between launches.
+// Tasks given a kept memory (their module imports it) reserve nothing and never count.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +30,15 @@ const dir = mkdtempSync(join(tmpdir(), 'pacer-worker-pool-'));
 writeFileSync(join(dir, 'fake-worker.mjs'), fakeWorker);
 const workerUrl = pathToFileURL(join(dir, 'fake-worker.mjs'));
 
-/** Runs one task on `worker` and resolves with the collections it had been asked for. */
-function runOne(worker: PooledWorker, taskId: string): Promise<number> {
+/**
+ * Runs one task on `worker` and resolves with the collections it had been asked for; `overrides`
+ * change the request (a module that imports its memory).
+ */
+function runOne(
+  worker: PooledWorker,
+  taskId: string,
+  overrides: Partial<RunRequest> = {},
+): Promise<number> {
   const request: RunRequest = {
     type: 'run',
     taskId,
@@ -42,6 +50,7 @@ function runOne(worker: PooledWorker, taskId: string): Promise<number> {
     diskQuotaBytes: 0,
     control: new SharedArrayBuffer(8),
     isResumable: false,
+    ...overrides,
   };
   return new Promise((resolve, reject) => {
     worker.run(
@@ -87,5 +96,17 @@ describe('worker pool', () => {
     expect(await runOne(first as PooledWorker, 'after')).toBe(1);
     pool.release(a);
     pool.release(b);
+  });
+
+  it('never asks for a collection for tasks whose module imports its memory (a kept one)', async () => {
+    pool = createWorkerPool({ size: 1, logger: silentLogger(), workerUrl });
+    const importedMemory = { minPages: 1, maxPages: 16 };
+    const worker = pool.acquire();
+    for (let i = 0; i < 3 * collectEveryRuns; i++) {
+      expect(await runOne(worker, `imported${i}`, { importedMemory })).toBe(0);
+      pool.release(worker);
+      expect(pool.acquire()).toBe(worker); // idle and not collecting: the same thread again
+    }
+    pool.release(worker);
   });
 });
