@@ -215,9 +215,9 @@ async function main(): Promise<void> {
       target: '10,000 at <= 1 MiB each',
       note: 'RSS of the whole process (main thread, shared threads, instances, sockets) over the count',
     },
-    // LB: the lead adds `throughLb` (pacer lb vs direct: ratio, p50 added) and `rollingRestart`
-    // (4 instances under steady load: failed requests) here after the lb branch merges.
-    lb: null,
+    // Through `pacer lb` vs direct and rolling restarts: bench/lb.ts, which `npm run
+    // bench:services` runs next (its figures in bench/results/lb.json).
+    lb: 'bench/results/lb.json',
   };
   console.log(JSON.stringify(results, null, 2));
   await writeResults('services', results);
