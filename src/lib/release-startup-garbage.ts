@@ -3,20 +3,17 @@
 // generation (bin/pacer, the agent) that garbage is promoted, so the old space ends at about
 // twice what is live. V8's memory reducer gives it back, but only after some 30–40 s of
 // idleness; an edge agent should hold its idle footprint from the start (issue 14).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { gcFunction } from './gc-function.js';
 
 /**
  * Two full collections. Two, because V8 picks the pages to compact from the live bytes the
  * previous marking counted: the first collection counts them, the second moves what is left on
  * mostly empty pages and gives those back (measured: old space 12.3 → 7.8 MiB; one collection,
  * in whatever flavour, left it at 12.3 in most runs). Blocks for a few milliseconds, once.
- * `gc` comes as in the Wasm task threads (task-worker.ts): a context created after the flag is
- * set carries it; nothing else is exposed, and this process's own global has no `gc`.
+ * `gc` comes as in the Wasm task threads (lib/gc-function.ts): this process's global has none.
  */
 export function releaseStartupGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = gcFunction();
   gc();
   gc();
 }

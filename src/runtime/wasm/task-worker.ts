@@ -1,8 +1,7 @@
 // Worker thread entry: runs one task at a time (instantiate, WASI host, `_start`) and reports
 // its logs and outcome. Runs from dist/ only (compiled JS).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { gcFunction } from '../../lib/gc-function.js';
 import { fuelCharger, setFuelBudget } from './fuel-counter.js';
 import { memoryImport, startExport } from './instrument-module.js';
 import { createHostPool } from './host-pool.js';
@@ -231,14 +230,8 @@ function startResident(request: RunRequest): void {
   if (!hasEnded) residents.set(taskId, task);
 }
 
-/**
- * A full collection on demand (CollectRequest). `--expose-gc` cannot be given to a worker, but
- * a context created after the flag is set carries `gc`; the flag exposes nothing else.
- */
-const collectGarbage = ((): (() => void) => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
+/** A full collection on demand (CollectRequest); `--expose-gc` cannot be given to a worker. */
+const collectGarbage = gcFunction();
 
 /** What the driver sends a worker (a pooled one gets `run`, `net` and `collect` only). */
 type Inbound = RunRequest | RunBatch | StopRequest | NetDelivery | CollectRequest;

@@ -80,9 +80,9 @@ export async function terminated(worker: Worker): Promise<number> {
 
 /**
  * The parent's node flags for task worker threads: without loader hooks, and without the V8
- * flags bin/pacer gives the agent (`pacer agent`, issue 14) or one may add by hand. V8's flags are process-wide, so the
- * threads have them anyway, and Node refuses them in a worker's execArgv
- * (ERR_WORKER_INVALID_EXEC_ARGV): no task thread would start.
+ * flags bin/pacer gives the agent (`pacer agent`, issue 14) or one may add by hand. V8's flags
+ * are process-wide, so the threads have them anyway, and Node refuses them in a worker's
+ * execArgv (ERR_WORKER_INVALID_EXEC_ARGV): no task thread would start.
  */
 export function workerExecArgv(): string[] {
   return process.execArgv.filter(
