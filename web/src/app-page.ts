@@ -9,6 +9,8 @@ import { useLive } from './live.js';
 import { href } from './router.js';
 import type { App, Deployment, LogLine, Task } from './types.js';
 
+const FUEL_REFRESH_MS = 3_000;
+
 function health(task: Task): string {
   const results = task.healthCheckResults ?? [];
   if (results.length === 0) return '—';
@@ -18,9 +20,12 @@ function health(task: Task): string {
 export function AppPage({ id }: { id: string }) {
   const app = useLive(() => call<{ app: App }>('GET', appPath(id)), [id]);
   // `fuel=true`: Pacer's own `fuelUsed` on each metered task (Marathon's Task JSON has none).
+  // Fuel climbs with no event to tell of it (agents report it with their offers, each second),
+  // so the tasks are also re-read every few seconds.
   const tasks = useLive(
     () => call<{ tasks: Task[] }>('GET', `${appPath(id)}/tasks?fuel=true`),
     [id],
+    FUEL_REFRESH_MS,
   );
   const versions = useLive(
     () => call<{ versions: string[] }>('GET', `${appPath(id)}/versions`),

@@ -1,6 +1,7 @@
 // Live updates: one `/v2/events` stream for the page; every event bumps a revision that the
-// views' loaders depend on, so what is shown is re-read when something changed — never on a
-// timer. A dropped stream reconnects (after a pause, longer each time it fails at once).
+// views' loaders depend on, so what is shown is re-read when something changed. Only a figure
+// that moves without an event (a running task's fuel) is also re-read on a timer. A dropped
+// stream reconnects (after a pause, longer each time it fails at once).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, readEvents } from './api.js';
 
@@ -75,20 +76,26 @@ export function useConnected(): boolean {
 }
 
 /**
- * Loads with `load` now and again after each change the event stream reports; `deps` restart
- * it (another app, another page). Errors are kept for the view to show.
+ * Loads with `load` now and again after each change the event stream reports, and every
+ * `everyMs` if given; `deps` restart it (another app, another page). Errors are kept for the
+ * view to show.
  */
 export function useLive<T>(
   load: () => Promise<T>,
   deps: unknown[],
+  everyMs?: number,
 ): { data?: T; error?: Error; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: Error }>({});
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const listener: Listener = () => setTick((n) => n + 1);
     listeners.add(listener);
-    return () => void listeners.delete(listener);
-  }, []);
+    const timer = everyMs ? setInterval(listener, everyMs) : undefined;
+    return () => {
+      listeners.delete(listener);
+      clearInterval(timer);
+    };
+  }, [everyMs]);
   useEffect(() => {
     let isCurrent = true;
     load().then(
