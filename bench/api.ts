@@ -2,9 +2,9 @@
 // embedded Postgres (PGlite) and on the master with Postgres, next to a bare Hono hello-world
 // as the ceiling measured in the same run. autocannon runs in this process; each server runs
 // in its own child process (this file with `--serve <kind>`), on the compiled code in dist/
-// that `pacer` runs (tsx's transform adds its own calls). Each store is measured twice at once,
-// authentication off and on (a token confined to /bench), in alternating rounds: the ratio of
-// the two is the cost of authentication. Writes bench/results/api.json.
+// that `pacer` runs (tsx's transform adds its own calls). The cost of authentication is measured
+// on a pair of masters in one more process, one with it off and one with it on (a token confined
+// to /bench), in alternating rounds: the ratio of the two. Writes bench/results/api.json.
 import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,8 +32,8 @@ const ROUND_SECONDS = 3;
 const WARM_UP_TURNS = Number(process.env.BENCH_WARM_UP_TURNS ?? 4);
 /** Alternating runs of POST /v2/apps with authentication off and on. */
 const POST_ROUNDS = Number(process.env.BENCH_POST_ROUNDS ?? 8);
-/** Further alternating GET runs, off and on, beyond those of the ceiling rounds. */
-const AUTH_GET_ROUNDS = Number(process.env.BENCH_AUTH_GET_ROUNDS ?? 8);
+/** Alternating runs of GET /v2/apps/{id} with authentication off and on. */
+const AUTH_GET_ROUNDS = Number(process.env.BENCH_AUTH_GET_ROUNDS ?? 12);
 /** Alternating runs of GET /v2/apps (1,000 apps) with authentication off and on. */
 const AUTH_LIST_ROUNDS = Number(process.env.BENCH_AUTH_LIST_ROUNDS ?? 4);
 /** Length of each run of the authentication rounds: short, so drift hits both sides alike. */
@@ -41,6 +41,12 @@ const AUTH_ROUND_SECONDS = 2;
 /** The bootstrap secret of the authenticated servers (a throwaway, local to the bench). */
 const BOOTSTRAP_TOKEN = 'bench-bootstrap-secret-0123456789';
 type Kind = 'hello' | 'dev' | 'postgres';
+/**
+ * Extra Node flags for the servers, from `PACER_NODE_ARGS` (space-separated), as
+ * test/support/cluster.ts takes them: e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (a server
+ * writes its profile when it exits on SIGTERM, see `serve`).
+ */
+const NODE_ARGS = (process.env.PACER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** A compiled module of dist/, as `bin/pacer.js` loads it (`npm run build` first). */
 function dist<T>(path: string): Promise<T> {
   return import(new URL(`../dist/${path}`, import.meta.url).href) as Promise<T>;
@@ -124,29 +130,36 @@ async function serve(kind: Kind): Promise<void> {
   const { startMaster } = await dist<typeof MasterMainModule>('cli/start-master.js');
   const { createPgliteStore, createPostgresStore } =
     await dist<typeof StoreModule>('store/index.js');
-  const store =
-    kind === 'dev'
-      ? await createPgliteStore({ dataDir: process.env.BENCH_DATA_DIR })
-      : await createPostgresStore({ url: process.env.BENCH_DATABASE_URL ?? '' });
-  await seed(store);
-  const master = await startMaster({
-    store,
-    bus: createMemoryBus(),
-    clock: systemClock,
-    logger: silentLogger(),
-    masterId: `bench-${kind}`,
-    port: 0,
-    host: '127.0.0.1',
-    publicUrl: 'http://127.0.0.1:8080',
-    version: 'bench',
-    agentTimeoutMs: 3_600_000,
-    // As `pacer dev` runs it: alone on its embedded store.
-    isSoleMaster: kind === 'dev',
-    auth: process.env.BENCH_AUTH
-      ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false }
-      : { insecure: false },
-  });
-  process.send?.({ port: master.port });
+  /** A master on its own seeded store (`where`: a data directory or a database URL). */
+  async function master(where: string | undefined, isSecured: boolean, name: string) {
+    const store =
+      kind === 'dev'
+        ? await createPgliteStore({ dataDir: where })
+        : await createPostgresStore({ url: where ?? '' });
+    await seed(store);
+    const started = await startMaster({
+      store,
+      bus: createMemoryBus(),
+      clock: systemClock,
+      logger: silentLogger(),
+      masterId: `bench-${kind}-${name}`,
+      port: 0,
+      host: '127.0.0.1',
+      publicUrl: 'http://127.0.0.1:8080',
+      version: 'bench',
+      agentTimeoutMs: 3_600_000,
+      // As `pacer dev` runs it: alone on its embedded store.
+      isSoleMaster: kind === 'dev',
+      auth: isSecured ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false } : { insecure: false },
+    });
+    return started.port;
+  }
+  const port = await master(process.env.BENCH_STORE, false, 'off');
+  // The authentication pair: a second master, with authentication on, in the same process.
+  const securedPort = process.env.BENCH_SECURED_STORE
+    ? await master(process.env.BENCH_SECURED_STORE, true, 'on')
+    : undefined;
+  process.send?.({ port, securedPort });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,18 +265,28 @@ async function load(options: {
   };
 }
 
+/** A server process: `store` for its master, and `securedStore` for a second, authenticated one. */
 function start(
   kind: Kind,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; base: string }> {
+  stores: { store?: string; securedStore?: string } = {},
+): Promise<{ child: ChildProcess; base: string; securedBase?: string }> {
   const child = fork(new URL(import.meta.url).pathname, ['--serve', kind], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
+    execArgv: ['--import', 'tsx', ...NODE_ARGS],
+    env: {
+      ...process.env,
+      ...(stores.store ? { BENCH_STORE: stores.store } : {}),
+      ...(stores.securedStore ? { BENCH_SECURED_STORE: stores.securedStore } : {}),
+    },
     stdio: 'inherit',
   });
+  const base = (port: number) => `http://127.0.0.1:${port}`;
   return new Promise((resolve, reject) => {
-    child.once('message', (message: { port: number }) =>
-      resolve({ child, base: `http://127.0.0.1:${message.port}` }),
+    child.once('message', (message: { port: number; securedPort?: number }) =>
+      resolve({
+        child,
+        base: base(message.port),
+        ...(message.securedPort ? { securedBase: base(message.securedPort) } : {}),
+      }),
     );
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${String(code)}`)));
   });
@@ -336,91 +359,53 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 /**
  * The four figures of one server, each read next to a fresh hello-world ceiling (the machine is
  * shared, so a ceiling measured once would compare figures taken under different loads), and
- * the same server with authentication on, measured in the same rounds.
+ * the cost of authentication: a pair of masters in one other process, one with it off and one
+ * with it on, measured in alternating rounds. In one process, both run on the same heap and
+ * the same compiled module code: two processes of the same server differ by how their JIT
+ * happened to compile the hot path (two identical servers measured 0.95–1.16 apart), more than
+ * the cost measured.
  */
 async function measureApi(options: {
   kind: Kind;
   helloBase: string;
-  env?: NodeJS.ProcessEnv;
-  authEnv?: NodeJS.ProcessEnv;
+  /** Three stores (data directories or database URLs): the server's, and the pair's two. */
+  stores: [string, string, string];
 }) {
-  const { kind, helloBase, env } = options;
-  const [{ child, base }, secured] = await Promise.all([
-    start(kind, env),
-    start(kind, { ...options.authEnv, BENCH_AUTH: '1' }),
+  const { kind, helloBase } = options;
+  const [alone, pairOff, pairOn] = options.stores;
+  const [{ child, base }, pair] = await Promise.all([
+    start(kind, { store: alone }),
+    start(kind, { store: pairOff, securedStore: pairOn }),
   ]);
   try {
-    const authorization = await benchToken(secured.base);
-    const unauthenticated = await fetch(`${secured.base}/v2/apps/bench/group-1/app-1`);
+    const offBase = pair.base;
+    const onBase = pair.securedBase ?? '';
+    const authorization = await benchToken(onBase);
+    const unauthenticated = await fetch(`${onBase}/v2/apps/bench/group-1/app-1`);
     if (unauthenticated.status !== 401)
       throw new Error('the authenticated server answered without credentials');
     // Warm-up, in turns: a fresh server needs ~20 s of load before its CPU per request settles
     // (JIT tiers), and the authenticated one settles later; rounds before that measure warm-up.
     for (let turn = 0; turn < WARM_UP_TURNS; turn++) {
-      await load({ url: `${base}/v2/apps/bench/group-1/app-1`, seconds: ROUND_SECONDS });
-      await load({
-        url: `${secured.base}/v2/apps/bench/group-1/app-1`,
-        seconds: ROUND_SECONDS,
-        authorization,
-      });
+      for (const [server, auth] of [[base], [offBase], [onBase, authorization]] as const) {
+        await load({
+          url: `${server}/v2/apps/bench/group-1/app-1`,
+          seconds: ROUND_SECONDS,
+          authorization: auth,
+        });
+      }
     }
     // The machine is shared and its speed drifts within seconds: each GET run is paired with a
-    // ceiling run right before it, and the median round counts. The authenticated run follows
-    // or precedes the other in turn, so drift does not favour either.
+    // ceiling run right before it, and the median round counts.
     const rounds: { ceiling: Figures; getApp: Figures; share: number }[] = [];
-    const getRatios = new AuthRatios();
     for (let round = 0; round < ROUNDS; round++) {
       const ceiling = await load({ url: `${helloBase}/`, seconds: ROUND_SECONDS });
-      const url = `/v2/apps/bench/group-${round}/app-${round}`;
-      const off = () => load({ url: `${base}${url}`, seconds: ROUND_SECONDS, server: child });
-      const on = () =>
-        load({
-          url: `${secured.base}${url}`,
-          seconds: ROUND_SECONDS,
-          authorization,
-          server: secured.child,
-        });
-      const [getApp, getAppAuth] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (getAppAuth.non2xx > 0)
-        throw new Error(
-          `authenticated GET answered non-2xx: ${JSON.stringify(getAppAuth.statusCodes)}`,
-        );
+      const getApp = await load({
+        url: `${base}/v2/apps/bench/group-${round}/app-${round}`,
+        seconds: ROUND_SECONDS,
+        server: child,
+      });
       rounds.push({ ceiling, getApp, share: getApp.requestsPerSecond / ceiling.requestsPerSecond });
-      getRatios.add(getApp, getAppAuth);
-    }
-    for (let round = 0; round < AUTH_GET_ROUNDS; round++) {
-      const url = `/v2/apps/bench/group-${round % 20}/app-${round}`;
-      const off = () => load({ url: `${base}${url}`, seconds: AUTH_ROUND_SECONDS, server: child });
-      const on = () =>
-        load({
-          url: `${secured.base}${url}`,
-          seconds: AUTH_ROUND_SECONDS,
-          authorization,
-          server: secured.child,
-        });
-      const [getOff, getOn] = await inTurn({ off, on, isOffFirst: round % 2 === 1 });
-      if (getOn.non2xx > 0)
-        throw new Error(`authenticated GET answered non-2xx: ${JSON.stringify(getOn.statusCodes)}`);
-      getRatios.add(getOff, getOn);
-    }
-    // GET /v2/apps here, not after the POSTs: both servers still hold the same 1,000 apps.
-    const listRatios = new AuthRatios();
-    for (let round = 0; round < AUTH_LIST_ROUNDS; round++) {
-      const off = () =>
-        load({ url: `${base}/v2/apps`, seconds: AUTH_ROUND_SECONDS, server: child });
-      const on = () =>
-        load({
-          url: `${secured.base}/v2/apps`,
-          seconds: AUTH_ROUND_SECONDS,
-          authorization,
-          server: secured.child,
-        });
-      const [listOff, listOn] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (listOn.non2xx > 0)
-        throw new Error(
-          `authenticated GET /v2/apps answered non-2xx: ${JSON.stringify(listOn.statusCodes)}`,
-        );
-      listRatios.add(listOff, listOn);
     }
     const byShare = [...rounds].sort((a, b) => a.share - b.share);
     const middle = byShare[Math.floor(byShare.length / 2)]!;
@@ -443,40 +428,13 @@ async function measureApi(options: {
         body: (n) => newApp(`/bench/new/${kind}-${n}`),
       }),
     };
-    // POST /v2/apps off and on, alternating, after a warm-up of the authenticated server as long
-    // as the POST load the other one has had (its warm-up and its postApps run).
-    await load({
-      url: `${secured.base}/v2/apps`,
-      method: 'POST',
-      seconds: POST_WARM_UP_SECONDS + SECONDS,
+    const authentication = await measureAuthentication({
+      kind,
+      offBase,
+      onBase,
       authorization,
-      body: (n) => newApp(`/bench/warm-up/${kind}-auth-${n}`),
+      server: pair.child,
     });
-    const postRatios = new AuthRatios();
-    for (let round = 0; round < POST_ROUNDS; round++) {
-      const post = (server: string, tag: string, auth?: string) =>
-        load({
-          url: `${server}/v2/apps`,
-          method: 'POST',
-          seconds: AUTH_ROUND_SECONDS,
-          authorization: auth,
-          body: (n) => newApp(`/bench/rounds/${kind}-${tag}-${round}-${n}`),
-          server: auth ? secured.child : child,
-        });
-      const off = () => post(base, 'off');
-      const on = () => post(secured.base, 'on', authorization);
-      const [postOff, postOn] = await inTurn({ off, on, isOffFirst: round % 2 === 0 });
-      if (postOn.non2xx > 0)
-        throw new Error(
-          `authenticated POST answered non-2xx: ${JSON.stringify(postOn.statusCodes)}`,
-        );
-      postRatios.add(postOff, postOn);
-    }
-    const authentication = {
-      getApp: getRatios.summary(),
-      postApps: postRatios.summary(),
-      getApps: listRatios.summary(),
-    };
     const worst = Math.min(...Object.values(authentication).map((r) => r.capacityRatio));
     const worstThroughput = Math.min(
       ...Object.values(authentication).map((r) => r.throughputRatio),
@@ -507,8 +465,89 @@ async function measureApi(options: {
       },
     };
   } finally {
-    await Promise.all([stop(child), stop(secured.child)]);
+    await Promise.all([stop(child), stop(pair.child)]);
   }
+}
+
+/**
+ * Authentication off against on, in the pair's process: GET /v2/apps/{id}, GET /v2/apps and
+ * POST /v2/apps in alternating rounds, the side that goes first taking turns so that drift
+ * favours neither. The CPU per request is the process's, which holds both masters: the idle
+ * one's background work counts on both sides alike.
+ */
+async function measureAuthentication(options: {
+  kind: Kind;
+  offBase: string;
+  onBase: string;
+  authorization: string;
+  server: ChildProcess;
+}) {
+  const { kind, offBase, onBase, authorization, server } = options;
+  const both = (run: (base: string, auth?: string) => Promise<Figures>, round: number) =>
+    inTurn({
+      off: () => run(offBase),
+      on: () => run(onBase, authorization),
+      isOffFirst: round % 2 === 0,
+    });
+  const checked = (what: string, on: Figures) => {
+    if (on.non2xx > 0)
+      throw new Error(`authenticated ${what} answered non-2xx: ${JSON.stringify(on.statusCodes)}`);
+  };
+  const getRatios = new AuthRatios();
+  for (let round = 0; round < AUTH_GET_ROUNDS; round++) {
+    const url = `/v2/apps/bench/group-${round % 20}/app-${round}`;
+    const [off, on] = await both(
+      (base, auth) =>
+        load({ url: `${base}${url}`, seconds: AUTH_ROUND_SECONDS, authorization: auth, server }),
+      round,
+    );
+    checked('GET /v2/apps/{id}', on);
+    getRatios.add(off, on);
+  }
+  // GET /v2/apps before the POSTs: both masters still hold the same 1,000 apps.
+  const listRatios = new AuthRatios();
+  for (let round = 0; round < AUTH_LIST_ROUNDS; round++) {
+    const [off, on] = await both(
+      (base, auth) =>
+        load({ url: `${base}/v2/apps`, seconds: AUTH_ROUND_SECONDS, authorization: auth, server }),
+      round,
+    );
+    checked('GET /v2/apps', on);
+    listRatios.add(off, on);
+  }
+  // POST /v2/apps: the same warm-up of POSTs on both, then the rounds, each on new app ids.
+  const post = (tag: string, seconds: number) => (base: string, auth?: string) =>
+    load({
+      url: `${base}/v2/apps`,
+      method: 'POST',
+      seconds,
+      authorization: auth,
+      body: (n) => newApp(`/bench/${tag}/${kind}-${auth ? 'on' : 'off'}-${n}`),
+      server,
+    });
+  await both(post('warm-up', POST_WARM_UP_SECONDS + SECONDS), 0);
+  const postRatios = new AuthRatios();
+  for (let round = 0; round < POST_ROUNDS; round++) {
+    const [off, on] = await both(post(`rounds-${round}`, AUTH_ROUND_SECONDS), round);
+    checked('POST /v2/apps', on);
+    postRatios.add(off, on);
+  }
+  return {
+    getApp: getRatios.summary(),
+    postApps: postRatios.summary(),
+    getApps: listRatios.summary(),
+  };
+}
+
+/** Three fresh databases on the test Postgres: the server's own and the pair's two. */
+async function threeDatabases(
+  create: () => Promise<{ url: string; drop: () => Promise<void> }>,
+): Promise<{ urls: [string, string, string]; drop: () => Promise<unknown> }> {
+  const dbs = await Promise.all([create(), create(), create()]);
+  return {
+    urls: [dbs[0].url, dbs[1].url, dbs[2].url],
+    drop: () => Promise.all(dbs.map((db) => db.drop())),
+  };
 }
 
 async function main(): Promise<void> {
@@ -522,40 +561,31 @@ async function main(): Promise<void> {
     const only = process.env.BENCH_API_ONLY;
     if (only === 'postgres') {
       const { createTestDatabase } = await import('../test/support/services.js');
-      const [db, authDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+      const dbs = await threeDatabases(createTestDatabase);
       try {
-        const figures = await measureApi({
-          kind: 'postgres',
-          helloBase,
-          env: { BENCH_DATABASE_URL: db.url },
-          authEnv: { BENCH_DATABASE_URL: authDb.url },
-        });
-        console.log('master on Postgres', figures);
+        console.log(
+          'master on Postgres',
+          await measureApi({ kind: 'postgres', helloBase, stores: dbs.urls }),
+        );
       } finally {
-        await Promise.all([db.drop(), authDb.drop()]);
+        await dbs.drop();
       }
       return;
     }
     const dev = await measureApi({
       kind: 'dev',
       helloBase,
-      env: { BENCH_DATA_DIR: path.join(dataDir, 'off') },
-      authEnv: { BENCH_DATA_DIR: path.join(dataDir, 'on') },
+      stores: [path.join(dataDir, 'alone'), path.join(dataDir, 'off'), path.join(dataDir, 'on')],
     }).finally(() => rm(dataDir, { recursive: true, force: true }));
     console.log('pacer dev (PGlite)', dev);
     let postgres: Awaited<ReturnType<typeof measureApi>> | { skipped: string };
     const { hasService, createTestDatabase } = await import('../test/support/services.js');
     if (await hasService('postgres')) {
-      const [db, authDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+      const dbs = await threeDatabases(createTestDatabase);
       try {
-        postgres = await measureApi({
-          kind: 'postgres',
-          helloBase,
-          env: { BENCH_DATABASE_URL: db.url },
-          authEnv: { BENCH_DATABASE_URL: authDb.url },
-        });
+        postgres = await measureApi({ kind: 'postgres', helloBase, stores: dbs.urls });
       } finally {
-        await Promise.all([db.drop(), authDb.drop()]);
+        await dbs.drop();
       }
     } else {
       postgres = { skipped: 'Postgres does not answer' };
@@ -576,7 +606,7 @@ async function main(): Promise<void> {
           'dev keeps its PGlite database in a data directory, as `pacer dev` does.',
           `POST /v2/apps is measured after a ${POST_WARM_UP_SECONDS} s warm-up of POSTs (postAppsWarmUp), whose apps stay stored.`,
           'GET /v2/apps and GET /v2/tasks answer ~720 KB and ~350 KB for 1,000 apps and tasks.',
-          `authentication: a second server of the same kind with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); both servers first get ${WARM_UP_TURNS} warm-up runs of ${ROUND_SECONDS} s of GET /v2/apps/{id} in turns (a fresh server's CPU per request settles only after ~20 s of load) and equal POST warm-ups; GET /v2/apps/{id} runs off and on in each ceiling round and in ${AUTH_GET_ROUNDS} more rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS} and POST /v2/apps in ${POST_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the server process's CPU ms per request, off/on, from /proc/<pid>/stat). Single rounds swing widely for both (2 cores shared by the load generator and both servers).`,
+          `authentication: a pair of masters of the same kind in one process of their own (same heap, same compiled code; two processes of one server differ by their JIT's luck by more than the cost measured), one with PACER_BOOTSTRAP_TOKEN, called with a Bearer token confined to /bench (view, create, update, delete); the pair and the lone server first get ${WARM_UP_TURNS} warm-up runs of ${ROUND_SECONDS} s of GET /v2/apps/{id} in turns (a fresh server's CPU per request settles only after ~20 s of load), then GET /v2/apps/{id} runs off and on in ${AUTH_GET_ROUNDS} rounds of ${AUTH_ROUND_SECONDS} s, GET /v2/apps in ${AUTH_LIST_ROUNDS}, and after an equal POST warm-up POST /v2/apps in ${POST_ROUNDS}, alternating which goes first. Two ratios, the median of the rounds: throughput (requests/s on/off) and capacity (the pair process's CPU ms per request, off/on, from /proc/<pid>/stat). Single rounds swing widely for both (2 cores shared by the load generator and the servers).`,
         ],
       },
       dev,
@@ -588,5 +618,8 @@ async function main(): Promise<void> {
 }
 
 const serveAt = process.argv.indexOf('--serve');
-if (serveAt >= 0) await serve(process.argv[serveAt + 1] as Kind);
-else await main();
+if (serveAt >= 0) {
+  // Stopped with SIGTERM: exit as a process does, so that --cpu-prof and the like write out.
+  process.once('SIGTERM', () => process.exit(0));
+  await serve(process.argv[serveAt + 1] as Kind);
+} else await main();
