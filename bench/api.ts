@@ -42,6 +42,11 @@ const AUTH_ROUND_SECONDS = 2;
 const BOOTSTRAP_TOKEN = 'bench-bootstrap-secret-0123456789';
 type Kind = 'hello' | 'dev' | 'postgres';
 /**
+ * BENCH_AUTH_CONTROL=1: the pair's second master also runs without authentication, so the
+ * ratios show the measurement's own noise (an A/A test) rather than authentication's cost.
+ */
+const IS_AUTH_CONTROL = process.env.BENCH_AUTH_CONTROL === '1';
+/**
  * Extra Node flags for the servers, from `PACER_NODE_ARGS` (space-separated), as
  * test/support/cluster.ts takes them: e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (a server
  * writes its profile when it exits on SIGTERM, see `serve`).
@@ -150,7 +155,10 @@ async function serve(kind: Kind): Promise<void> {
       agentTimeoutMs: 3_600_000,
       // As `pacer dev` runs it: alone on its embedded store.
       isSoleMaster: kind === 'dev',
-      auth: isSecured ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false } : { insecure: false },
+      auth:
+        isSecured && !IS_AUTH_CONTROL
+          ? { bootstrapToken: BOOTSTRAP_TOKEN, insecure: false }
+          : { insecure: false },
     });
     return started.port;
   }
@@ -380,9 +388,9 @@ async function measureApi(options: {
   try {
     const offBase = pair.base;
     const onBase = pair.securedBase ?? '';
-    const authorization = await benchToken(onBase);
+    const authorization = IS_AUTH_CONTROL ? '' : await benchToken(onBase);
     const unauthenticated = await fetch(`${onBase}/v2/apps/bench/group-1/app-1`);
-    if (unauthenticated.status !== 401)
+    if (unauthenticated.status !== 401 && !IS_AUTH_CONTROL)
       throw new Error('the authenticated server answered without credentials');
     // Warm-up, in turns: a fresh server needs ~20 s of load before its CPU per request settles
     // (JIT tiers), and the authenticated one settles later; rounds before that measure warm-up.
@@ -599,6 +607,8 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
         cpus: (await import('node:os')).cpus().length,
         node: process.version,
+        // An A/A run (BENCH_AUTH_CONTROL=1): the authentication ratios are the noise floor.
+        ...(IS_AUTH_CONTROL ? { authControl: true } : {}),
         notes: [
           'autocannon runs in this process; every server runs in its own child process.',
           `GET /v2/apps/{id} runs ${ROUNDS} rounds of ${ROUND_SECONDS} s, each right after a ${ROUND_SECONDS} s run of the hello-world ceiling; the round with the median share is reported.`,
