@@ -38,3 +38,34 @@ export function deploymentPlanJson(
     version: deployment.version,
   };
 }
+
+/**
+ * `deploymentPlanJson` rendered once per deployment: a plan is fixed when the deployment starts
+ * (its progress only moves `currentStep`, which the plan does not show), yet each deployment
+ * event carries it: a one-app deployment's 4 events rendered both root groups 4 times (issue
+ * #12: a tenth of the master's CPU per POST went to events). Keyed by the deployment's `target`
+ * array, which progress copies keep; the other fields are compared, so a changed plan renders
+ * anew. The events of one deployment then share one plan object: readers must not change it.
+ */
+export function createPlanRenderer(
+  renderRoot: RenderRootGroup,
+): (deployment: Deployment) => Record<string, unknown> {
+  const rendered = new WeakMap<
+    Deployment['target'],
+    { deployment: Deployment; json: Record<string, unknown> }
+  >();
+  return (deployment) => {
+    const known = rendered.get(deployment.target);
+    if (known && isSamePlan(known.deployment, deployment)) return known.json;
+    const json = deploymentPlanJson(deployment, renderRoot);
+    rendered.set(deployment.target, { deployment, json });
+    return json;
+  };
+}
+
+/** Whether both render the same plan (everything `deploymentPlanJson` reads is the same). */
+function isSamePlan(a: Deployment, b: Deployment): boolean {
+  return (
+    a.id === b.id && a.version === b.version && a.original === b.original && a.steps === b.steps
+  );
+}

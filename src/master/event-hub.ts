@@ -44,9 +44,16 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
     while (pending.length > 0) {
       const batch = pending.splice(0, MAX_EVENTS_PER_WRITE);
       try {
-        const stored = await store.events.appendMany(
-          batch.map((event) => ({ eventType: event.eventType, payload: event })),
-        );
+        // One statement sent with BEGIN, the fence's lease check and COMMIT (one round trip on
+        // Postgres; a fenced `appendMany` alone waited for its statements, then for COMMIT).
+        let stored: StoredEvent[] = [];
+        await store.writeTogether([
+          async (inside) => {
+            stored = await inside.events.appendMany(
+              batch.map((event) => ({ eventType: event.eventType, payload: event })),
+            );
+          },
+        ]);
         batch.forEach((event, n) => deliver(event, (stored[n] as StoredEvent).id));
         const trimDue =
           Math.floor((appended + batch.length) / TRIM_EVERY) > Math.floor(appended / TRIM_EVERY);

@@ -1,9 +1,9 @@
 // Named scenarios and properties for the reconciler's buckets (BEHAVIOUR.md (h)).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Condition, Goal, Instance } from '../domain/index.js';
+import type { AppDefinition, Condition, Goal, Instance } from '../domain/index.js';
 import { makeAgent, makeApp, makeInstance } from './fixtures.js';
-import { reconcile } from './reconcile.js';
+import { reconcile, reconcileAny } from './reconcile.js';
 
 const NOW = Date.parse('2026-01-01T01:00:00.000Z');
 const minutesAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
@@ -220,6 +220,39 @@ describe('reconcile properties', () => {
       expungeAfterSeconds: fc.integer({ min: 1200, max: 2400 }),
     }),
   );
+
+  it('answers for a steady app (fast path) as for any other', () => {
+    const steadyInstances = fc
+      .array(fc.record({ healthy: fc.boolean(), ready: fc.option(fc.boolean()) }), {
+        maxLength: 12,
+      })
+      .map((specs) =>
+        specs.map((s, n) =>
+          instance(n, {
+            condition: 'Running',
+            goal: 'Running',
+            healthCheckResults: s.healthy ? [] : [{ alive: false, consecutiveFailures: 3 }],
+            ...(s.ready === null
+              ? {}
+              : {
+                  readinessCheckResults: [{ ready: s.ready }] as Instance['readinessCheckResults'],
+                }),
+          }),
+        ),
+      );
+    fc.assert(
+      fc.property(steadyInstances, fc.boolean(), fc.boolean(), (list, hasHealth, hasReadiness) => {
+        // Only whether checks exist matters to readiness here, not what they are.
+        const app = makeApp({
+          instances: list.length,
+          healthChecks: hasHealth ? [{} as AppDefinition['healthChecks'][number]] : [],
+          readinessChecks: hasReadiness ? [{}] : [],
+        });
+        const input = { app, instances: list, now: NOW };
+        expect(reconcile(input)).toEqual(reconcileAny(input));
+      }),
+    );
+  });
 
   it('puts every instance in exactly one bucket', () => {
     fc.assert(

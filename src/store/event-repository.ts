@@ -2,7 +2,7 @@
 import { asc, desc, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { decodeObject } from './decode.js';
-import { jsonRows } from './json-rows.js';
+import { jsonRowsSharing } from './json-rows.js';
 import { events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
 
@@ -39,7 +39,7 @@ export function createEventRepository(options: { db: Database }): EventRepositor
         const result: unknown = await db.execute(sql`
           insert into ${events} (event_type, payload)
           select e->>'eventType', e->'payload'
-          from ${jsonRows(chunk)} with ordinality as t(e, n)
+          from ${jsonRowsSharing(chunk)} with ordinality as t(e, n)
           order by n
           returning id`);
         // postgres-js answers the rows themselves (int8 as text), PGlite an object holding them.

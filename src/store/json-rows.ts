@@ -11,6 +11,46 @@ export function jsonRows(rows: readonly unknown[]): SQL {
 }
 
 /**
+ * `jsonRows` for rows that share objects: each object down to `depth` levels is serialized once
+ * per call, however many rows hold it. The events of a deployment's step share its plan (both
+ * root groups: a kilobyte or more), so a batch of events serialized it once per event. Only
+ * within this one synchronous call: an object changed between two calls is read anew.
+ */
+export function jsonRowsSharing(rows: readonly object[], depth = 2): SQL {
+  const seen = new Map<object, string>();
+  const text = `[${rows.map((row) => stringifySharing(row, { seen, depth })).join(',')}]`;
+  return sql`json_array_elements(${text}::json)`;
+}
+
+/**
+ * JSON.stringify of `value`, taking plain objects down to `depth` from `seen` (and adding them).
+ * Exported for its test.
+ */
+export function stringifySharing(
+  value: unknown,
+  options: { seen: Map<object, string>; depth: number },
+): string {
+  const { seen, depth } = options;
+  const prototype: unknown =
+    typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  const isPlainObject =
+    (prototype === Object.prototype || prototype === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+  if (depth < 0 || !isPlainObject) return JSON.stringify(value);
+  const known = seen.get(value as object);
+  if (known !== undefined) return known;
+  const parts: string[] = [];
+  for (const [key, field] of Object.entries(value as object)) {
+    // Skipped as JSON.stringify skips them in an object.
+    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
+    parts.push(`${JSON.stringify(key)}:${stringifySharing(field, { seen, depth: depth - 1 })}`);
+  }
+  const text = `{${parts.join(',')}}`;
+  seen.set(value as object, text);
+  return text;
+}
+
+/**
  * The last of `rows` for each key, in first-seen order: one statement may not touch a row
  * twice, and the last write of a key wins, as with a put of each in turn.
  */

@@ -8,9 +8,8 @@
 //                                   └─► persist draft (one write) ─► memory ─► events ─► resolve
 //   a failed batch write: each intent again alone, re-checked, answering for itself
 import type { RenderRootGroup } from '../../deployment/index.js';
-import { deploymentPlanJson, plainRootGroup } from '../../deployment/index.js';
+import { createPlanRenderer, plainRootGroup } from '../../deployment/index.js';
 import type { Logger } from '../../lib/index.js';
-import type { Deployment } from '../../domain/index.js';
 import { enforcingGroupIds } from '../../domain/index.js';
 import type { Store } from '../../store/index.js';
 import { renderPlanRefs } from '../deployment-events.js';
@@ -89,7 +88,8 @@ export function createApplier(options: {
   renderRootGroup?: RenderRootGroup;
 }): Applier {
   const { store, events, logger } = options;
-  const renderRoot = options.renderRootGroup ?? plainRootGroup;
+  // Each deployment's plan is rendered once, for all its events (plan-json.ts).
+  const render = createPlanRenderer(options.renderRootGroup ?? plainRootGroup);
   let state: StateData | undefined;
   /** Revisions keep growing across loads, so a revision read before a load never matches after. */
   let lastRevision = 0;
@@ -174,7 +174,6 @@ export function createApplier(options: {
     // Dropped or reloaded while it was stored: the stored change is in what replaced it.
     if (state === current) commitDraft(current, draft);
     lastRevision = Math.max(lastRevision, draft.revision);
-    const render = (deployment: Deployment) => deploymentPlanJson(deployment, renderRoot);
     for (const queued of accepted)
       for (const event of queued.intent.events ?? [])
         void events.emit(renderPlanRefs(event, render));

@@ -130,6 +130,10 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
   const waiting: Instance[] = [];
   const decided = new Set<string>();
   for (const [appId, result] of results) {
+    // Most apps of a timer's pass have nothing to do: no entry (four arrays) for each of them.
+    const hasWork =
+      result.place > 0 || result.relaunch.length + result.stop.length + result.expunge.length > 0;
+    if (!hasWork) continue;
     const app = apps.get(appId) as AppDefinition;
     const entry = changesOf(appId);
     for (let n = 0; n < result.place; n++)
