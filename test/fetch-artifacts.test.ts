@@ -101,6 +101,12 @@ describe('fetcher', () => {
     );
     // Only the top of the sandbox: the one in lib/ is not named by a plain name.
     expect(digests).toEqual({ 'hello.wasm': DIGEST });
+    // Marathon's default, extract: true, on a name that is no archive's changes nothing.
+    const again = await fetcher.fetchAll(
+      [{ uri: '/plain/hello.wasm', ...plainFetch, extract: true }],
+      await tempDir('pacer-sandbox'),
+    );
+    expect(again).toEqual({ 'hello.wasm': DIGEST });
   });
 
   it('replaces a symlink at the target instead of writing through it', async () => {
@@ -477,6 +483,11 @@ describe('fetch[].extract and fetch[].executable', () => {
     await done;
     expect(await tree(sandbox)).toEqual(['tool.tar.gz']);
     expect((await stat(path.join(sandbox, 'tool.tar.gz'))).mode & 0o111).not.toBe(0);
+  });
+
+  it('forgets the digests once it unpacks an archive, which may replace the files', async () => {
+    const { done } = await fetchArchive('bundle.tar', tarOf(files));
+    expect(await done).toEqual({});
   });
 
   it('leaves an archive packed without extract, and a non-archive name as it is', async () => {

@@ -207,7 +207,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           await release();
         }
         if (fetchUri.executable) await chmod(target, 0o755);
-        else if (fetchUri.extract) {
+        else if (fetchUri.extract && archiveKindOf(path.basename(target))) {
+          // Marathon's default is extract: true, so only an archive's name forgets the digests.
           budget -= await unpack(target, Math.min(maxBytes, budget));
           digests = {};
         }
