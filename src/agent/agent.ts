@@ -2,7 +2,7 @@
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
 import type { HandlerMetrics } from './handler-metrics.js';
 import type { Agent as HttpsAgent } from 'node:https';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   Bus,
@@ -17,11 +17,12 @@ import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
+import type { TaskDriver } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
 import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
 import { openStatusOutbox, type OutboxLimits } from './status-outbox.js';
 import { defaultAgentLimits, type AgentLimits } from './task-limits.js';
+import { openTaskRecords, type TaskRecord } from './task-records.js';
 import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
 
 export interface AgentOptions {
@@ -68,12 +69,6 @@ export interface RunningAgent {
   stop(options?: { keepTasks?: boolean }): Promise<void>;
 }
 
-interface TaskRecord {
-  taskId: string;
-  command: LaunchCommand;
-  handle?: TaskHandle;
-}
-
 /** The agent keeps its id in its work directory, so a restarted agent is the same agent. */
 async function loadAgentId(workDir: string): Promise<string> {
   const file = path.join(workDir, 'agent-id');
@@ -88,7 +83,7 @@ async function loadAgentId(workDir: string): Promise<string> {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { bus, hostname, attributes, resources, workDir, clock, logger } = options;
-  await mkdir(path.join(workDir, 'tasks'), { recursive: true });
+  await mkdir(workDir, { recursive: true });
   const agentId = options.agentId ?? (await loadAgentId(workDir));
   const drivers = new Map<TaskKind, TaskDriver>(options.drivers.map((d) => [d.kind, d]));
   const fetcher = createFetcher({
@@ -114,11 +109,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger,
     ...(options.outbox ? { limits: options.outbox } : {}),
   });
+  // The tasks started and not ended, for a restarted agent to find (task-records.ts).
+  const records = await openTaskRecords({ dir: workDir, logger });
   let stopping = false;
   const startedAt = clock.now();
-
-  const recordFile = (taskId: string) =>
-    path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
 
   function publish(message: object, stream: string, maxLen?: number): void {
     bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
@@ -230,7 +224,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       })
       .finally(() => {
         runners.delete(taskId);
-        rm(recordFile(taskId), { force: true }).catch(() => undefined);
+        records.forget(taskId);
         if (!stopping) offer().catch(() => undefined);
       });
   }
@@ -273,11 +267,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish(message, topics.status(agentId));
       },
       runCommand: (command, probeOptions) => runBeside(taskId, command, probeOptions),
-      onStarted: (handle) => {
-        writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch(
-          (error: unknown) => logger.warn({ err: error, taskId }, 'could not save task record'),
-        );
-      },
+      onStarted: (handle) => records.save({ ...record, handle }),
     });
   }
 
@@ -369,10 +359,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   /** Finds the tasks an earlier process of this agent started. */
   async function recover(): Promise<void> {
-    for (const file of await readdir(path.join(workDir, 'tasks'))) {
-      const record = JSON.parse(
-        await readFile(path.join(workDir, 'tasks', file), 'utf8'),
-      ) as TaskRecord;
+    for (const record of records.recovered) {
       if (!record.handle || !drivers.has(record.command.spec.kind)) continue;
       const runner = runnerFor(record);
       logger.info({ taskId: record.taskId }, 'recovering task');
@@ -412,6 +399,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // What is queued is written; ends reported after this (tasks still stopping) are not kept:
       // the next start finds their records and reports them gone.
       await outbox.close();
+      await records.close();
       logger.info({ agentId }, 'agent stopped');
     },
   };
