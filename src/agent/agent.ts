@@ -12,6 +12,7 @@ import type {
   LaunchCommand,
   LogMessage,
   OfferMessage,
+  TaskLaunchSpec,
 } from '../bus/index.js';
 import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
@@ -125,18 +126,32 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     outbox.status({ type: 'status', agentId, taskId, at: clock.now(), ...report });
   }
 
-  function free(): Resources {
-    let cpus = resources.cpus;
-    let memMiB = resources.memMiB;
-    let diskMiB = resources.diskMiB;
-    const used: number[] = [];
-    for (const runner of runners.values()) {
-      cpus -= runner.spec.resources.cpus;
-      memMiB -= runner.spec.resources.memMiB;
-      diskMiB -= runner.spec.resources.diskMiB;
-      used.push(...runner.spec.ports);
+  /**
+   * What the runners hold, kept as they come and go: a launch checks what is free, and summing
+   * every runner each time made a burst of n launches cost n² (1,000 tasks: a million steps).
+   */
+  const held = { cpus: 0, memMiB: 0, diskMiB: 0, ports: new Map<number, number>() };
+
+  function hold(spec: TaskLaunchSpec, sign: 1 | -1): void {
+    held.cpus += sign * spec.resources.cpus;
+    held.memMiB += sign * spec.resources.memMiB;
+    held.diskMiB += sign * spec.resources.diskMiB;
+    for (const port of spec.ports) {
+      const count = (held.ports.get(port) ?? 0) + sign;
+      if (count > 0) held.ports.set(port, count);
+      else held.ports.delete(port);
     }
-    return { cpus, memMiB, diskMiB, ports: withoutPorts(resources.ports, used) };
+    // No runner left: no sum of fractions (0.01 cpus each) left to drift either.
+    if (runners.size === 0) Object.assign(held, { cpus: 0, memMiB: 0, diskMiB: 0 });
+  }
+
+  function free(): Resources {
+    return {
+      cpus: resources.cpus - held.cpus,
+      memMiB: resources.memMiB - held.memMiB,
+      diskMiB: resources.diskMiB - held.diskMiB,
+      ports: withoutPorts(resources.ports, [...held.ports.keys()]),
+    };
   }
 
   /** The agent's own metrics for the master (it cannot be scraped behind NAT). */
@@ -214,6 +229,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   function track(taskId: string, runner: TaskRunner, finished: Promise<TaskReport>): void {
     runners.set(taskId, runner);
+    hold(runner.spec, 1);
     finished
       .catch((error: unknown) => {
         logger.error({ err: error, taskId }, 'task runner failed');
@@ -224,6 +240,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       })
       .finally(() => {
         runners.delete(taskId);
+        hold(runner.spec, -1);
         records.forget(taskId);
         if (!stopping) offer().catch(() => undefined);
       });
