@@ -211,6 +211,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await bus.publish(topics.offers(agentId), message, { maxLen: 10_000 });
   }
 
+  let isOfferDue = false;
+
+  /**
+   * An offer at the end of this turn of the event loop, one for every task that ended in it: a
+   * scale-down of hundreds of tasks sent as many offers, each listing every task still running.
+   */
+  function offerSoon(): void {
+    if (isOfferDue || stopping) return;
+    isOfferDue = true;
+    setImmediate(() => {
+      isOfferDue = false;
+      if (!stopping) offer().catch(() => undefined);
+    });
+  }
+
   /** Why this agent cannot take a launch, or undefined when it can. */
   function refusal(command: LaunchCommand): string | undefined {
     const { spec } = command;
@@ -242,7 +257,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         runners.delete(taskId);
         hold(runner.spec, -1);
         records.forget(taskId);
-        if (!stopping) offer().catch(() => undefined);
+        offerSoon();
       });
   }
 
