@@ -1,5 +1,5 @@
 // CPU time and resident memory of a process, read from /proc (Linux), for load benchmarks.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -32,4 +32,25 @@ export async function sample(
   }
   const elapsed = (performance.now() - started) / 1000;
   return { cpuShare: ((await cpuSeconds(pid)) - startCpu) / elapsed, peakRssMiB };
+}
+
+/**
+ * Seconds of CPU of `pid`'s main thread (its JavaScript event loop) and of all its other threads
+ * together (libuv's thread pool, V8's helpers, worker threads): Node 20 leaves them all named
+ * `node`, so they are told apart only by the main thread's id being the process's. Threads that
+ * ended are not counted.
+ */
+export async function threadCpuSeconds(pid: number): Promise<{ main: number; others: number }> {
+  let main = 0;
+  let others = 0;
+  const threads = await readdir(`/proc/${pid}/task`).catch(() => []);
+  for (const tid of threads) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    if (Number(tid) === pid) main += seconds;
+    else others += seconds;
+  }
+  return { main, others };
 }

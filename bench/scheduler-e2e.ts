@@ -31,6 +31,7 @@ import {
 } from '../test/support/cluster.js';
 import { REDIS_URL, redisPrefix } from '../test/support/services.js';
 import { writeResults } from './results.js';
+import { cpuSeconds, threadCpuSeconds } from './proc-usage.js';
 import { stageTimes, type StageTimes } from './stage-times.js';
 
 const INSTANCES = Number(process.env.INSTANCES ?? 1000);
@@ -129,6 +130,28 @@ interface RunFigures {
   ms: number;
   placedMs: number;
   stages: StageTimes;
+  cpu: CpuFigures;
+}
+
+/** CPU time per launched instance from the POST to all running (robust on a loaded machine). */
+interface CpuFigures {
+  /** All agent processes together, all threads. */
+  agentMsPerLaunch: number;
+  /** Their main threads (event loops) alone. */
+  agentMainMsPerLaunch: number;
+  masterMsPerLaunch: number;
+}
+
+/** CPU seconds so far of the master and of the agents (all threads; main threads). */
+async function cpuOf(processes: PacerProcess[]) {
+  const [master, ...agents] = processes.map((p) => p.child.pid ?? 0);
+  let agentTotal = 0;
+  let agentMain = 0;
+  for (const pid of agents) {
+    agentTotal += await cpuSeconds(pid);
+    agentMain += (await threadCpuSeconds(pid)).main;
+  }
+  return { master: await cpuSeconds(master ?? 0), agentTotal, agentMain };
 }
 
 async function endToEnd(
@@ -184,6 +207,7 @@ async function endToEnd(
       cmd: 'service.wasm 5000',
     });
     if (fleet === 'warm') await runOnEveryAgent(api, app('/load/warmup', AGENTS));
+    const cpuBefore = await cpuOf(processes);
     const started = performance.now();
     const postedAtMs = Date.now();
     const res = await api.post('/v2/apps', app('/load/service', INSTANCES));
@@ -211,6 +235,13 @@ async function endToEnd(
       600_000,
     );
     const ms = performance.now() - started;
+    const cpuAfter = await cpuOf(processes);
+    const perLaunch = (seconds: number) => (seconds * 1000) / INSTANCES;
+    const cpu: CpuFigures = {
+      agentMsPerLaunch: perLaunch(cpuAfter.agentTotal - cpuBefore.agentTotal),
+      agentMainMsPerLaunch: perLaunch(cpuAfter.agentMain - cpuBefore.agentMain),
+      masterMsPerLaunch: perLaunch(cpuAfter.master - cpuBefore.master),
+    };
     const agentIds = ((await api.get('/v2/agents')).body.agents as { id: string }[]).map(
       (a) => a.id,
     );
@@ -220,7 +251,7 @@ async function endToEnd(
       agentIds,
       postedAtMs,
     });
-    return { ms, placedMs, stages };
+    return { ms, placedMs, stages, cpu };
   } catch (error) {
     // What the master said last is most often why (it exited, or refused the POST).
     console.error(processes[0]?.output().slice(-4_000));
@@ -249,11 +280,13 @@ const results = {
   ratioToTarget: warm.ms / TARGET_MS,
   ratioToFloor: warm.ms / floorMs,
   warmStages: warm.stages,
+  warmCpu: warm.cpu,
   cold: cold && {
     postToAllRunningMs: cold.ms,
     postToAllPlacedMs: cold.placedMs,
     ratioToTarget: cold.ms / TARGET_MS,
     stages: cold.stages,
+    cpu: cold.cpu,
   },
   large: large &&
     largeFloorMs !== undefined && {
@@ -266,6 +299,7 @@ const results = {
       ratioToTarget: large.ms / LARGE.targetMs,
       ratioToFloor: large.ms / largeFloorMs,
       stages: large.stages,
+      cpu: large.cpu,
     },
 };
 const line = (label: string, ms: number) =>
@@ -278,6 +312,9 @@ function print(name: string, run: RunFigures, target: { ms: number; floorMs: num
   line('POST → last TASK_STARTING published', run.stages.lastStartingMs);
   line('POST → last TASK_RUNNING published', run.stages.lastRunningMs);
   line('POST → all staged/running (API)', run.placedMs);
+  console.log(
+    `  ${'CPU per instance: agents (main thread)'.padEnd(40)} ${run.cpu.agentMsPerLaunch.toFixed(2)} ms (${run.cpu.agentMainMsPerLaunch.toFixed(2)} ms); master ${run.cpu.masterMsPerLaunch.toFixed(2)} ms`,
+  );
   console.log(
     `  ${'POST → all TASK_RUNNING (API)'.padEnd(40)} ${run.ms.toFixed(0)} ms (target ≤ ${target.ms}, ×${(run.ms / target.ms).toFixed(2)}; ×${(run.ms / target.floorMs).toFixed(1)} floor)`,
   );

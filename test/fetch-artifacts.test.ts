@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { tempDir } from './support/cluster.js';
 const MODULE = Buffer.from('\0asm\x01\0\0\0');
 const DIGEST = createHash('sha256').update(MODULE).digest('hex');
 const BIG = Buffer.alloc(4096, 7);
+const plainFetch = { extract: false, executable: false, cache: true };
 
 describe('fetcher', () => {
   let server: http.Server;
@@ -86,6 +87,38 @@ describe('fetcher', () => {
     const second = await tempDir('s');
     await fetcher.fetchAll([fetchUri], second);
     expect(await readFile(path.join(second, 'hello.wasm'))).toEqual(MODULE);
+  });
+
+  it('tells the digest of each file it copied to the top of the sandbox', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const sandbox = await tempDir('pacer-sandbox');
+    const digests = await fetcher.fetchAll(
+      [
+        { uri: `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`, ...plainFetch },
+        { uri: '/plain/hello.wasm', destPath: 'lib/copy.wasm', ...plainFetch },
+      ],
+      sandbox,
+    );
+    // Only the top of the sandbox: the one in lib/ is not named by a plain name.
+    expect(digests).toEqual({ 'hello.wasm': DIGEST });
+    // Marathon's default, extract: true, on a name that is no archive's changes nothing.
+    const again = await fetcher.fetchAll(
+      [{ uri: '/plain/hello.wasm', ...plainFetch, extract: true }],
+      await tempDir('pacer-sandbox'),
+    );
+    expect(again).toEqual({ 'hello.wasm': DIGEST });
+  });
+
+  it('replaces a symlink at the target instead of writing through it', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const sandbox = await tempDir('pacer-sandbox');
+    const outside = path.join(await tempDir('pacer-outside'), 'victim');
+    await writeFile(outside, 'untouched');
+    await symlink(outside, path.join(sandbox, 'hello.wasm'));
+    await fetcher.fetchAll([{ uri: '/plain/hello.wasm', ...plainFetch }], sandbox);
+    expect(await readFile(outside, 'utf8')).toBe('untouched');
+    expect((await lstat(path.join(sandbox, 'hello.wasm'))).isFile()).toBe(true);
+    expect(await readFile(path.join(sandbox, 'hello.wasm'))).toEqual(MODULE);
   });
 
   it('resolves relative URIs against the master and marks executables', async () => {
@@ -450,6 +483,11 @@ describe('fetch[].extract and fetch[].executable', () => {
     await done;
     expect(await tree(sandbox)).toEqual(['tool.tar.gz']);
     expect((await stat(path.join(sandbox, 'tool.tar.gz'))).mode & 0o111).not.toBe(0);
+  });
+
+  it('forgets the digests once it unpacks an archive, which may replace the files', async () => {
+    const { done } = await fetchArchive('bundle.tar', tarOf(files));
+    expect(await done).toEqual({});
   });
 
   it('leaves an archive packed without extract, and a non-archive name as it is', async () => {

@@ -1,5 +1,8 @@
 // Runs the TaskDriver conformance suite against the Wasm driver (real modules from wasm-tasks/)
 // and against the mock driver.
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
@@ -68,6 +71,39 @@ describe('wasm driver, many launches in a row', () => {
         await driver.destroy(spec.taskId);
       }
       expect(warnings).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
+});
+
+describe('wasm driver, modules the agent copied from its artifact cache', () => {
+  it("takes a fetched file's digest from the spec instead of reading and hashing the file", async () => {
+    const driver = createWasmDriver({ logger: silentLogger(), poolSize: 1 });
+    try {
+      const first = wasmTaskSpec({ module: 'hello', taskId: 'digest-1' });
+      const digest = createHash('sha256')
+        .update(await readFile(path.join(first.sandboxDir, 'hello.wasm')))
+        .digest('hex');
+      await driver.start(first);
+      expect((await driver.wait(first.taskId)).state).toBe('TASK_FINISHED');
+      await driver.destroy(first.taskId);
+      // The file is not read: bytes that would not even parse do not stop the launch.
+      const second = wasmTaskSpec({ module: 'hello', taskId: 'digest-2' });
+      await writeFile(path.join(second.sandboxDir, 'hello.wasm'), 'not a module');
+      const lines: string[] = [];
+      await driver.start({
+        ...second,
+        fileDigests: { 'hello.wasm': digest },
+        onLog: (_stream, line) => lines.push(line),
+      });
+      expect((await driver.wait(second.taskId)).state).toBe('TASK_FINISHED');
+      expect(lines.join('\n')).toMatch(/hello/i);
+      await driver.destroy(second.taskId);
+      // Without the digest the file is read, and found not to be a module.
+      const third = wasmTaskSpec({ module: 'hello', taskId: 'digest-3' });
+      await writeFile(path.join(third.sandboxDir, 'hello.wasm'), 'not a module');
+      await expect(driver.start(third)).rejects.toMatchObject({ reason: 'INVALID_MODULE' });
     } finally {
       await driver.close();
     }

@@ -2,7 +2,7 @@
 // It only ever dials out (to the bus and the master's artifacts), so it works behind NAT.
 import type { HandlerMetrics } from './handler-metrics.js';
 import type { Agent as HttpsAgent } from 'node:https';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   Bus,
@@ -12,16 +12,18 @@ import type {
   LaunchCommand,
   LogMessage,
   OfferMessage,
+  TaskLaunchSpec,
 } from '../bus/index.js';
 import { CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
-import type { TaskDriver, TaskHandle } from '../runtime/driver.js';
+import type { TaskDriver } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
 import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
 import { openStatusOutbox, type OutboxLimits } from './status-outbox.js';
 import { defaultAgentLimits, type AgentLimits } from './task-limits.js';
+import { openTaskRecords, type TaskRecord } from './task-records.js';
 import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
 
 export interface AgentOptions {
@@ -68,12 +70,6 @@ export interface RunningAgent {
   stop(options?: { keepTasks?: boolean }): Promise<void>;
 }
 
-interface TaskRecord {
-  taskId: string;
-  command: LaunchCommand;
-  handle?: TaskHandle;
-}
-
 /** The agent keeps its id in its work directory, so a restarted agent is the same agent. */
 async function loadAgentId(workDir: string): Promise<string> {
   const file = path.join(workDir, 'agent-id');
@@ -88,7 +84,7 @@ async function loadAgentId(workDir: string): Promise<string> {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { bus, hostname, attributes, resources, workDir, clock, logger } = options;
-  await mkdir(path.join(workDir, 'tasks'), { recursive: true });
+  await mkdir(workDir, { recursive: true });
   const agentId = options.agentId ?? (await loadAgentId(workDir));
   const drivers = new Map<TaskKind, TaskDriver>(options.drivers.map((d) => [d.kind, d]));
   const fetcher = createFetcher({
@@ -114,11 +110,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger,
     ...(options.outbox ? { limits: options.outbox } : {}),
   });
+  // The tasks started and not ended, for a restarted agent to find (task-records.ts).
+  const records = await openTaskRecords({ dir: workDir, logger });
   let stopping = false;
   const startedAt = clock.now();
-
-  const recordFile = (taskId: string) =>
-    path.join(workDir, 'tasks', `${encodeURIComponent(taskId)}.json`);
 
   function publish(message: object, stream: string, maxLen?: number): void {
     bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
@@ -131,18 +126,32 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     outbox.status({ type: 'status', agentId, taskId, at: clock.now(), ...report });
   }
 
-  function free(): Resources {
-    let cpus = resources.cpus;
-    let memMiB = resources.memMiB;
-    let diskMiB = resources.diskMiB;
-    const used: number[] = [];
-    for (const runner of runners.values()) {
-      cpus -= runner.spec.resources.cpus;
-      memMiB -= runner.spec.resources.memMiB;
-      diskMiB -= runner.spec.resources.diskMiB;
-      used.push(...runner.spec.ports);
+  /**
+   * What the runners hold, kept as they come and go: a launch checks what is free, and summing
+   * every runner each time made a burst of n launches cost n² (1,000 tasks: a million steps).
+   */
+  const held = { cpus: 0, memMiB: 0, diskMiB: 0, ports: new Map<number, number>() };
+
+  function hold(spec: TaskLaunchSpec, sign: 1 | -1): void {
+    held.cpus += sign * spec.resources.cpus;
+    held.memMiB += sign * spec.resources.memMiB;
+    held.diskMiB += sign * spec.resources.diskMiB;
+    for (const port of spec.ports) {
+      const count = (held.ports.get(port) ?? 0) + sign;
+      if (count > 0) held.ports.set(port, count);
+      else held.ports.delete(port);
     }
-    return { cpus, memMiB, diskMiB, ports: withoutPorts(resources.ports, used) };
+    // No runner left: no sum of fractions (0.01 cpus each) left to drift either.
+    if (runners.size === 0) Object.assign(held, { cpus: 0, memMiB: 0, diskMiB: 0 });
+  }
+
+  function free(): Resources {
+    return {
+      cpus: resources.cpus - held.cpus,
+      memMiB: resources.memMiB - held.memMiB,
+      diskMiB: resources.diskMiB - held.diskMiB,
+      ports: withoutPorts(resources.ports, [...held.ports.keys()]),
+    };
   }
 
   /** The agent's own metrics for the master (it cannot be scraped behind NAT). */
@@ -202,6 +211,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await bus.publish(topics.offers(agentId), message, { maxLen: 10_000 });
   }
 
+  let isOfferDue = false;
+
+  /**
+   * An offer at the end of this turn of the event loop, one for every task that ended in it: a
+   * scale-down of hundreds of tasks sent as many offers, each listing every task still running.
+   */
+  function offerSoon(): void {
+    if (isOfferDue || stopping) return;
+    isOfferDue = true;
+    setImmediate(() => {
+      isOfferDue = false;
+      if (!stopping) offer().catch(() => undefined);
+    });
+  }
+
   /** Why this agent cannot take a launch, or undefined when it can. */
   function refusal(command: LaunchCommand): string | undefined {
     const { spec } = command;
@@ -220,6 +244,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   function track(taskId: string, runner: TaskRunner, finished: Promise<TaskReport>): void {
     runners.set(taskId, runner);
+    hold(runner.spec, 1);
     finished
       .catch((error: unknown) => {
         logger.error({ err: error, taskId }, 'task runner failed');
@@ -230,8 +255,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       })
       .finally(() => {
         runners.delete(taskId);
-        rm(recordFile(taskId), { force: true }).catch(() => undefined);
-        if (!stopping) offer().catch(() => undefined);
+        hold(runner.spec, -1);
+        records.forget(taskId);
+        offerSoon();
       });
   }
 
@@ -273,11 +299,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         publish(message, topics.status(agentId));
       },
       runCommand: (command, probeOptions) => runBeside(taskId, command, probeOptions),
-      onStarted: (handle) => {
-        writeFile(recordFile(taskId), JSON.stringify({ ...record, handle })).catch(
-          (error: unknown) => logger.warn({ err: error, taskId }, 'could not save task record'),
-        );
-      },
+      onStarted: (handle) => records.save({ ...record, handle }),
     });
   }
 
@@ -369,10 +391,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   /** Finds the tasks an earlier process of this agent started. */
   async function recover(): Promise<void> {
-    for (const file of await readdir(path.join(workDir, 'tasks'))) {
-      const record = JSON.parse(
-        await readFile(path.join(workDir, 'tasks', file), 'utf8'),
-      ) as TaskRecord;
+    for (const record of records.recovered) {
       if (!record.handle || !drivers.has(record.command.spec.kind)) continue;
       const runner = runnerFor(record);
       logger.info({ taskId: record.taskId }, 'recovering task');
@@ -412,6 +431,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // What is queued is written; ends reported after this (tasks still stopping) are not kept:
       // the next start finds their records and reports them gone.
       await outbox.close();
+      await records.close();
       logger.info({ agentId }, 'agent stopped');
     },
   };

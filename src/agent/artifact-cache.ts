@@ -4,8 +4,8 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface ArtifactCache {
-  /** The cached file of `digest`, marked as just used, or undefined. */
-  lookup(digest: string): string | undefined;
+  /** The cached file of `digest` and its size, marked as just used, or undefined. */
+  lookup(digest: string): { file: string; size: number } | undefined;
   /** Records a file just renamed into place as `digest`, then evicts down to the bound. */
   add(digest: string, sizeBytes: number): Promise<void>;
   /**
@@ -67,7 +67,7 @@ export async function openArtifactCache(options: {
       if (size === undefined) return undefined;
       files.delete(digest);
       files.set(digest, size);
-      return fileOf(dir, digest);
+      return { file: fileOf(dir, digest), size };
     },
     async add(digest, sizeBytes) {
       total -= files.get(digest) ?? 0;

@@ -6,7 +6,7 @@
 // task's disk); `executable` makes the file executable and, as in Mesos, is never extracted.
 import { createHash, randomUUID } from 'node:crypto';
 import { constants as fsConstants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -31,10 +31,21 @@ export interface Fetcher {
    * there when `extract` and the name is an archive's. With `diskMiB` (the task's `disk`, when
    * > 0) the files and what they unpack to together may hold no more than that.
    */
-  fetchAll(uris: FetchUri[], sandboxDir: string, options?: { diskMiB?: number }): Promise<void>;
+  fetchAll(
+    uris: FetchUri[],
+    sandboxDir: string,
+    options?: { diskMiB?: number },
+  ): Promise<FetchedDigests>;
   /** Bytes in the artifact cache now (0 before the first fetch opened it). */
   cacheBytes(): number;
 }
+
+/**
+ * The sha256 (hex) of each file `fetchAll` copied to the top of the sandbox, by file name: what
+ * its cache holds under that digest, so a driver need not read and hash the file again. Files in
+ * subdirectories, and every file once an archive is unpacked (it may replace one), are left out.
+ */
+export type FetchedDigests = Record<string, string>;
 
 const DIGEST_SEGMENT = /(?:^|\/)sha256:([0-9a-f]{64})(?:\/|$)/;
 
@@ -115,8 +126,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
   /** The cached file of `uri`, pinned for the caller, downloading it when needed. */
   async function obtain(cache: ArtifactCache, uri: string, capBytes: number) {
     const pinned = (digest: string) => {
-      const file = cache.lookup(digest);
-      return file === undefined ? undefined : { file, release: cache.pin(digest) };
+      const found = cache.lookup(digest);
+      return found === undefined ? undefined : { ...found, digest, release: cache.pin(digest) };
     };
     const expected = digestOf(uri);
     const hit = expected === undefined ? undefined : pinned(expected);
@@ -170,14 +181,17 @@ export function createFetcher(options: FetcherOptions): Fetcher {
       const diskMiB = fetchOptions?.diskMiB ?? 0;
       // A task's fetched files count against its disk; a task without one has the agent's cap.
       let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
+      let digests: FetchedDigests = {};
       for (const fetchUri of uris) {
         const target = path.join(sandboxDir, fetchUri.destPath ?? artifactFileName(fetchUri.uri));
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
-        const { file, release } = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        const { file, size, release } = obtained;
         try {
-          const { size } = await stat(file);
+          // The size the cache recorded (at download, or stat'ed when the agent started): no
+          // thread-pool round trip per task for a stat.
           if (size > budget) {
             throw new FetchError(
               `${fetchUri.uri} (${size} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
@@ -185,22 +199,43 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           }
           budget -= size;
           // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
-          if (path.dirname(target) !== path.resolve(sandboxDir))
-            await mkdir(path.dirname(target), { recursive: true });
-          await rm(target, { force: true });
-          // A copy, as Mesos' fetcher makes, never a hard link: a link shares the cache's inode,
-          // so a task writing to its own fetched file (a Wasm task may open it read-write) would
-          // change the cached artifact under every later task of any app. Where the file system
-          // can, the copy is a copy-on-write clone, as cheap as a link.
-          await copyFile(file, target, fsConstants.COPYFILE_FICLONE);
+          const isTopLevel = path.dirname(target) === path.resolve(sandboxDir);
+          if (!isTopLevel) await mkdir(path.dirname(target), { recursive: true });
+          await copyInto(file, target);
+          if (isTopLevel) digests[path.basename(target)] = obtained.digest;
         } finally {
           await release();
         }
         if (fetchUri.executable) await chmod(target, 0o755);
-        else if (fetchUri.extract) budget -= await unpack(target, Math.min(maxBytes, budget));
+        else if (fetchUri.extract && archiveKindOf(path.basename(target))) {
+          // Marathon's default is extract: true, so only an archive's name forgets the digests.
+          budget -= await unpack(target, Math.min(maxBytes, budget));
+          digests = {};
+        }
       }
+      return digests;
     },
   };
+}
+
+/**
+ * Copies a cached file to `target`, as Mesos' fetcher does, never a hard link: a link shares the
+ * cache's inode, so a task writing to its own fetched file (a Wasm task may open it read-write)
+ * would change the cached artifact under every later task of any app. Where the file system can,
+ * the copy is a copy-on-write clone, as cheap as a link. The copy never writes through what is
+ * already at `target` (a symlink a task left in a sandbox used again would lead out of it): it
+ * creates the file exclusively (O_EXCL does not follow a symlink), and only when something is
+ * there removes it first, so a fresh sandbox costs one thread-pool round trip, not two.
+ */
+async function copyInto(file: string, target: string): Promise<void> {
+  const flags = fsConstants.COPYFILE_FICLONE | fsConstants.COPYFILE_EXCL;
+  try {
+    await copyFile(file, target, flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await rm(target, { force: true });
+    await copyFile(file, target, flags);
+  }
 }
 
 /** Redirects followed per download, as a browser's fetch would (it follows 20). */

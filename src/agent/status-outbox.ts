@@ -165,8 +165,9 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
 
   const lineOf = (line: Line) => `${JSON.stringify(line)}\n`;
 
-  function push(record: OutboxRecord): Pending {
-    const entry: Pending = { record, bytes: Buffer.byteLength(lineOf(record)), round: 0 };
+  /** Holds `record`; `line` is its line in the file when the caller has it already. */
+  function push(record: OutboxRecord, line = lineOf(record)): Pending {
+    const entry: Pending = { record, bytes: Buffer.byteLength(line), round: 0 };
     if (pending.length === 0) progressAt = clock.now();
     pending.push(entry);
     pendingBytes += entry.bytes;
@@ -224,9 +225,9 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
     fileBytes = (await stat(file)).size;
   }
 
-  function queue(line: Line): void {
+  function queue(line: Line | string): void {
     if (isClosed || !handle) return;
-    queued.push(lineOf(line));
+    queued.push(typeof line === 'string' ? line : lineOf(line));
     startWriter();
   }
 
@@ -379,8 +380,10 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
     status(update) {
       const message: StatusMessage = { ...update, seq: ++seq };
       const record: OutboxRecord = { k: 's', seq: message.seq, m: message };
-      const entry = push(record);
-      if (!entry.isDropped) queue(record);
+      // Serialised once, for its size and for the file (a burst has thousands).
+      const line = lineOf(record);
+      const entry = push(record, line);
+      if (!entry.isDropped) queue(line);
       send(entry);
       return message;
     },

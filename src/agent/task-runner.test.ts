@@ -48,7 +48,7 @@ function runner(
     taskId: 't1',
     spec: { ...spec(options.labels), ...options.overrides },
     driver,
-    fetcher: options.fetcher ?? { fetchAll: async () => undefined },
+    fetcher: options.fetcher ?? { fetchAll: async () => ({}) },
     agentLimits: defaultAgentLimits,
     sandboxDir: path.join(workDir, 't1'),
     host: 'agent.test',
@@ -73,6 +73,7 @@ describe('the task runner', () => {
         fetchAll: async () => {
           isFetching = true;
           await fetching;
+          return {};
         },
       },
     });
@@ -106,7 +107,12 @@ describe('the task runner', () => {
     const over = String(defaultAgentLimits.fuelMax + 1n);
     const { taskRunner, states } = runner({
       labels: { PACER_WASM_FUEL: over },
-      fetcher: { fetchAll: async () => void (isFetched = true) },
+      fetcher: {
+        fetchAll: async () => {
+          isFetched = true;
+          return {};
+        },
+      },
     });
     expect(await taskRunner.run()).toMatchObject({ state: 'TASK_FAILED', reason: 'OUT_OF_FUEL' });
     expect(states()).toEqual(['TASK_STAGING', 'TASK_FAILED']);

@@ -170,9 +170,12 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       if (spec.kind === 'wasm' && spec.ports.length > 0) {
         drainMs = Math.min(Math.max(0, limits.limits.killGracePeriodMs), MAX_DRAIN_MS);
       }
+      let fileDigests: Record<string, string>;
       try {
         await mkdir(sandboxDir, { recursive: true });
-        await fetcher.fetchAll(spec.fetch, sandboxDir, { diskMiB: spec.resources.diskMiB });
+        fileDigests = await fetcher.fetchAll(spec.fetch, sandboxDir, {
+          diskMiB: spec.resources.diskMiB,
+        });
       } catch (error) {
         if (!(error instanceof FetchError)) throw error;
         return report({
@@ -195,6 +198,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           ports: spec.ports,
           container: spec.container,
           labels: spec.labels,
+          fileDigests,
           onLog: options.onLog,
         });
         started = true;

@@ -27,6 +27,12 @@ export interface TaskSpec {
   ports: number[];
   container?: Container;
   labels: Record<string, string>;
+  /**
+   * The sha256 (hex) of files the agent copied to the top of the sandbox from its artifact cache,
+   * by name: a driver may take them instead of reading and hashing a file (the Wasm driver's
+   * compiled-module cache is keyed by it). Nothing has run in the sandbox since they were copied.
+   */
+  fileDigests?: Record<string, string>;
   /** Called for each line the task writes (bounded length); may be called from any tick. */
   onLog: (stream: 'stdout' | 'stderr', line: string) => void;
 }

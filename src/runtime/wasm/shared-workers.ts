@@ -156,6 +156,10 @@ export function createSharedWorkers(options: {
     return spawn();
   }
 
+  function warm(): void {
+    while (all.length < options.threads) spawn();
+  }
+
   /** Fewer tasks first; a thread collecting garbage only when no other has fewer. */
   function less(a: Shared, b: Shared): boolean {
     if (a.isCollecting !== b.isCollecting) return !a.isCollecting;
@@ -165,6 +169,11 @@ export function createSharedWorkers(options: {
   return {
     run(request, module, sink) {
       const shared = pick();
+      // The first resident task starts the other threads too, in the background: a thread boots
+      // in hundreds of milliseconds of CPU, which a burst of launches would otherwise pay in its
+      // middle (the second task spawns one), on the same cores as the launches (profiled: a
+      // quarter of a warm agent's CPU in a burst of 250). An agent with no resident task starts none.
+      warm();
       // A handler request's instance lives in a pooled memory (memory-pool.ts) and reserves no
       // address space of its own, the reason for these collections; each costs the thread tens
       // of milliseconds with thousands of dead instances in its heap, so requests are left to
@@ -208,9 +217,7 @@ export function createSharedWorkers(options: {
       flush(shared); // the traffic must not overtake the run
       shared.worker.postMessage(message);
     },
-    warm() {
-      while (all.length < options.threads) spawn();
-    },
+    warm,
     get taskCount() {
       return placed.size;
     },

@@ -366,8 +366,13 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     };
     // Fetched files sit at the top of the sandbox, under the last segment of their URI.
     const path = join(spec.sandboxDir, basename(file));
-    const identity = fileIdentity(path);
-    const known = identity === undefined ? undefined : fileDigests.get(identity);
+    // The agent copied the file from its artifact cache just now (a fresh inode each task, so
+    // the identity below never knows it): its digest comes with the spec.
+    const fetched = Object.hasOwn(spec.fileDigests ?? {}, basename(file))
+      ? spec.fileDigests?.[basename(file)]
+      : undefined;
+    const identity = fetched === undefined ? fileIdentity(path) : undefined;
+    const known = fetched ?? (identity === undefined ? undefined : fileDigests.get(identity));
     const cached = known === undefined ? undefined : cache.lookup({ digest: known, ...limits });
     if (cached) return { argv: [basename(file), ...argv.slice(1)], prepared: await cached };
     let bytes: Uint8Array;
