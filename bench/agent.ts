@@ -2,7 +2,7 @@
 // start time (spawn → its first offer seen by the master), its memory idle, and its memory with
 // 100 sleeping Wasm tasks. Memory is summed over the agent and its child processes (the binaryen
 // helper), as RSS and as PSS (shared pages split between the processes that map them). The agent
-// starts as operators start it, through bin/pacer (its V8 flag). Baselines in the same run: the
+// starts as operators start it, through bin/pacer (its V8 flags). Baselines in the same run: the
 // agent started by plain `node bin/pacer.js agent` (without those flags), and the agent that
 // starts binaryen's helper and its workers at once (PACER_WASM_PREWARM=1, the old default). The
 // machine's load average is recorded beside the figures.

@@ -3,11 +3,13 @@ import path from 'node:path';
 import type { Bus } from '../bus/index.js';
 import { ConfigError, type AgentConfig } from '../config.js';
 import type { Clock, Logger } from '../lib/index.js';
+import { enableOptimizingCompiler } from '../lib/optimizing-compiler.js';
 import type { TaskDriver } from '../runtime/driver.js';
 import { createWasmDriver } from '../runtime/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
 import { createHandlerMetrics, type HandlerMetrics } from './handler-metrics.js';
 import { checkCidrs } from './fetch-policy.js';
+import { optimizeOnFirstLaunch } from './optimize-on-first-launch.js';
 import { checkAgentLimits, defaultAgentLimits, type AgentLimits } from './task-limits.js';
 
 export async function createDrivers(options: {
@@ -137,7 +139,10 @@ export async function runAgent(options: {
   return startAgent({
     bus,
     agentId: options.agentId,
-    drivers: await createDrivers({ config, logger, handlerMetrics }),
+    // bin/pacer starts the agent without V8's optimizing compiler: its first launch turns it on.
+    drivers: (await createDrivers({ config, logger, handlerMetrics })).map((driver) =>
+      optimizeOnFirstLaunch(driver, enableOptimizingCompiler),
+    ),
     handlerMetrics,
     hostname: config.hostname,
     attributes: config.attributes,

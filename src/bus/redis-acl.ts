@@ -7,7 +7,7 @@
 //
 // The selector (Redis 7) confines the consumer-group commands to the command stream, so the agent
 // can neither write launches into it nor read any other key; XADD reaches only its own streams.
-import { Redis } from 'ioredis';
+import { Redis } from './ioredis.js';
 import type { Logger } from '../lib/logger.js';
 import { AGENT_ID_PATTERN } from './message-check.js';
 import { topics } from './messages.js';

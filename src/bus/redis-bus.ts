@@ -1,6 +1,6 @@
 // The bus over Redis streams (ioredis): one connection for plain commands, one per consumer and
 // per blocked read, since a blocking command holds its connection until it returns.
-import { Redis } from 'ioredis';
+import { Redis } from './ioredis.js';
 import type { Logger } from '../lib/logger.js';
 import type { Bus, BusEntry, StreamSetSubscription, Subscription } from './bus.js';
 import { MESSAGE_FIELD, decodeMessage, encodeMessage } from './message-codec.js';

@@ -9,7 +9,7 @@
 //              └──────────────────┬───────────────────┘
 //   NOGROUP (stream deleted, Redis restarted) ─► create the group again, carry on
 //   other errors ─► report, back off (100 ms … 2 s), carry on
-import type { Redis } from 'ioredis';
+import type { Redis } from './ioredis.js';
 import type { Logger } from '../lib/logger.js';
 import type { ConsumeOptions, Subscription } from './bus.js';
 import { deliverBatch } from './deliver-batch.js';

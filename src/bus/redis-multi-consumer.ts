@@ -10,7 +10,7 @@
 //        └─────────────────────────────┬────────────────────────────┘
 //   add/delete while blocked ─► CLIENT UNBLOCK from another connection, re-read with the new set
 //   NOGROUP ─► create every group again (BUSYGROUP is fine), carry on
-import type { Redis } from 'ioredis';
+import type { Redis } from './ioredis.js';
 import type { BusEntry, ConsumeBatches, ConsumeManyOptions, StreamSetSubscription } from './bus.js';
 import { createAbortableSleep } from './abortable-sleep.js';
 import { deliverBatch } from './deliver-batch.js';

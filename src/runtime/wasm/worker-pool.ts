@@ -92,7 +92,7 @@ export function workerExecArgv(): string[] {
 
 /** The V8 flags bin/pacer passes (process-wide; refused in a worker's execArgv). */
 function isV8Flag(arg: string): boolean {
-  return /^--(max-semi-space-size|expose[-_]gc)(=|$)/.test(arg);
+  return /^--(max-semi-space-size|expose[-_]gc|(no-)?(opt|turbofan))(=|$)/.test(arg);
 }
 
 /** `--import x`, `--loader=x`, … : flags that add module hooks (and the argument after them). */
