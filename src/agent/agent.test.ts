@@ -1,6 +1,6 @@
 // The agent with the mock driver over the in-memory bus: the statuses a task goes through, kills,
 // start errors, reconciliation, offers, and commands it must drop without harm to its tasks.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -223,5 +223,35 @@ describe('the agent with the mock driver', () => {
     expect(statesOf('no-spec')).toEqual([]);
     expect(statesOf('bad-spec')).toEqual([]);
     expect(driver.running().sort()).toEqual(['t1', 't2']);
+  });
+
+  it('closes the files it opened when its start fails (its first offer cannot be sent)', async () => {
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFiles();
+    const failing: Bus = {
+      ...bus,
+      publish: () => Promise.reject(new Error('Redis is gone')),
+    };
+    const otherDir = await mkdtemp(path.join(os.tmpdir(), 'pacer-agent-test-'));
+    try {
+      await expect(
+        startAgent({
+          bus: failing,
+          agentId: 'agent-that-cannot-offer',
+          drivers: [driver],
+          hostname: 'agent.test',
+          attributes: {},
+          resources: TOTAL,
+          workDir: otherDir,
+          clock: systemClock,
+          logger: silentLogger(),
+          offerIntervalMs: 3_600_000,
+        }),
+      ).rejects.toThrow('Redis is gone');
+      // The outbox's and the task records' append handles are closed, not left to the GC.
+      expect(await openFiles()).toBe(before);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
   });
 });

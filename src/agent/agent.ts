@@ -399,7 +399,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   }
 
-  await recover();
+  /** A start that fails after opening its files closes them (a caller may try again). */
+  async function closeFiles(): Promise<void> {
+    await Promise.allSettled([outbox.close(), records.close()]);
+  }
+
+  await recover().catch(async (error: unknown) => {
+    await closeFiles();
+    throw error;
+  });
   const subscription = bus.consume<CommandMessage>({
     stream: topics.commands(agentId),
     group: 'agent',
@@ -409,9 +417,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     handler: async (entry) => onCommand(entry.message),
     onError: (error) => logger.error({ err: error }, 'command handling failed'),
   });
-  if (!options.agentId)
-    await bus.publish(topics.announce, { type: 'hello', agentId }, { maxLen: 1_000 });
-  await offer();
+  try {
+    if (!options.agentId)
+      await bus.publish(topics.announce, { type: 'hello', agentId }, { maxLen: 1_000 });
+    await offer();
+  } catch (error) {
+    await subscription.stop();
+    await closeFiles();
+    throw error;
+  }
   const timer = setInterval(() => {
     offer().catch((error: unknown) => logger.warn({ err: error }, 'offer failed'));
   }, options.offerIntervalMs ?? 1_000);
