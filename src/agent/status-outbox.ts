@@ -14,13 +14,14 @@
 //
 // The file is written only by this agent, so it is trusted in shape but not in completeness: a
 // torn last line (the agent or its machine died mid-write) and unreadable lines are dropped.
-import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bus, LogMessage, StatusMessage } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import type { MesosTaskState } from '../domain/index.js';
 import { fromMesosState, isTerminal } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
+import { readJsonLines } from './json-lines-file.js';
 
 /** The outbox's file in the agent's work directory. */
 export const OUTBOX_FILE = 'outbox.jsonl';
@@ -331,20 +332,8 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
 
   // Read back what an earlier process left: records, minus those acknowledged or done.
   const loaded = new Map<number, OutboxRecord>();
-  let damaged = 0;
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
-  const lines = text.split('\n');
-  // The piece after the last newline is a torn write (or nothing): never a whole record.
-  if (lines.pop()) damaged++;
-  for (const raw of lines) {
-    const line = raw ? parseLine(raw) : undefined;
-    if (!line) {
-      if (raw) damaged++;
-      continue;
-    }
+  const { lines, damaged } = await readJsonLines(file, parseLine);
+  for (const line of lines) {
     seq = Math.max(seq, line.seq);
     if (isRecord(line)) loaded.set(line.seq, line);
     else if (line.k === 'd') loaded.delete(line.seq);

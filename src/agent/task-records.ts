@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { LaunchCommand } from '../bus/index.js';
 import type { Logger } from '../lib/index.js';
 import type { TaskHandle } from '../runtime/driver.js';
+import { readJsonLines } from './json-lines-file.js';
 
 /** The records' file in the agent's work directory. */
 export const TASK_RECORDS_FILE = 'tasks.jsonl';
@@ -63,19 +64,10 @@ export async function openTaskRecords(options: {
   const { dir, logger } = options;
   const file = path.join(dir, TASK_RECORDS_FILE);
   const live = new Map<string, TaskRecord>();
-  let damaged = 0;
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
-  const lines = text.split('\n');
-  // The piece after the last newline is a torn write (or nothing).
-  if (lines.pop()) damaged++;
-  for (const raw of lines) {
-    const line = raw ? parseLine(raw) : undefined;
-    if (!line) {
-      if (raw) damaged++;
-    } else if ('e' in line) live.delete(line.e);
+  const read = await readJsonLines(file, parseLine);
+  let { damaged } = read;
+  for (const line of read.lines) {
+    if ('e' in line) live.delete(line.e);
     else live.set(line.s.taskId, line.s);
   }
   const legacy = path.join(dir, LEGACY_DIR);
