@@ -36,7 +36,7 @@ describe('fetcher', () => {
       hits.set(url, (hits.get(url) ?? 0) + 1);
       if (url.startsWith(`/v2/artifacts/sha256:${DIGEST}`) || url === '/plain/hello.wasm')
         res.end(MODULE);
-      else if (url === '/big.bin') res.end(BIG);
+      else if (url === '/big.bin' || url === '/other/hello.wasm') res.end(BIG);
       else if (url.startsWith('/moved/')) {
         // Relative redirect, then another: followed as fetch would.
         res.writeHead(302, {
@@ -107,6 +107,22 @@ describe('fetcher', () => {
       await tempDir('pacer-sandbox'),
     );
     expect(again).toEqual({ 'hello.wasm': DIGEST });
+  });
+
+  it('tells the digest of the file that stays when a later fetch takes the same name', async () => {
+    // The driver runs the compiled module of the digest it is told: were it the first file's, a
+    // task would run bytes other than those in its sandbox.
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const sandbox = await tempDir('pacer-sandbox');
+    const digests = await fetcher.fetchAll(
+      [
+        { uri: `${base}/v2/artifacts/sha256:${DIGEST}/hello.wasm`, ...plainFetch },
+        { uri: '/other/hello.wasm', ...plainFetch },
+      ],
+      sandbox,
+    );
+    expect(await readFile(path.join(sandbox, 'hello.wasm'))).toEqual(BIG);
+    expect(digests).toEqual({ 'hello.wasm': createHash('sha256').update(BIG).digest('hex') });
   });
 
   it('replaces a symlink at the target instead of writing through it', async () => {
