@@ -14,7 +14,7 @@ import type {
   OfferMessage,
   TaskLaunchSpec,
 } from '../bus/index.js';
-import { CommandMessageSchema, topics } from '../bus/index.js';
+import { ANNOUNCEMENTS_KEPT, CommandMessageSchema, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -419,7 +419,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   try {
     if (!options.agentId)
-      await bus.publish(topics.announce, { type: 'hello', agentId }, { maxLen: 1_000 });
+      await bus.publish(
+        topics.announce,
+        { type: 'hello', agentId },
+        { maxLen: ANNOUNCEMENTS_KEPT },
+      );
     await offer();
   } catch (error) {
     await subscription.stop();

@@ -33,6 +33,9 @@ export const topics = {
   announce: 'agents',
 } as const;
 
+/** Announcements kept in `topics.announce`: what a newly elected master reads back. */
+export const ANNOUNCEMENTS_KEPT = 1_000;
+
 /** An agent without credentials tells the master its id, so it reads its streams. */
 export interface AnnounceMessage {
   type: 'hello';

@@ -46,8 +46,9 @@ describe('agent reports', () => {
     ['t-b', 'agent-b'],
   ]);
 
-  function start(options: { isIdentityRequired: boolean; revoked?: string[] }) {
-    bus = createMemoryBus({ logger: silentLogger() });
+  /** A master's reader; `onSameBus` starts another master's on the bus the last one used. */
+  function start(options: { isIdentityRequired: boolean; revoked?: string[]; onSameBus?: true }) {
+    if (!options.onSameBus) bus = createMemoryBus({ logger: silentLogger() });
     trust = createAgentTrust({ logger: silentLogger() });
     offers.length = 0;
     statuses.length = 0;
@@ -57,7 +58,7 @@ describe('agent reports', () => {
     sent.length = 0;
     reports = createAgentReports({
       bus,
-      masterId: 'm',
+      masterId: options.onSameBus ? 'm-next' : 'm',
       isIdentityRequired: options.isIdentityRequired,
       isRevoked: (agentId) => options.revoked?.includes(agentId) ?? false,
       tracker: {
@@ -304,5 +305,20 @@ describe('agent reports', () => {
     await bus.publish(topics.status('agent-a'), status('agent-a', 't-a'));
     await expect.poll(() => statuses.length).toBe(1);
     expect(reports.watched()).toEqual(['agent-a']);
+  });
+
+  it('watches the agents announced before it leads, though another master read them', async () => {
+    start({ isIdentityRequired: false });
+    await bus.publish(topics.announce, { type: 'hello', agentId: 'agent-x' });
+    await bus.publish(topics.announce, { type: 'hello', agentId: 'agent-*' });
+    await expect.poll(() => reports.watched()).toEqual(['agent-x']);
+    // That master lost its lease before agent-x's first offer was stored: the group has
+    // acknowledged the announcement, and the next master has only what it reads back.
+    await reports.stop();
+
+    start({ isIdentityRequired: false, onSameBus: true });
+    await expect.poll(() => reports.watched()).toEqual(['agent-x']);
+    await bus.publish(topics.offers('agent-x'), offer('agent-x'));
+    await expect.poll(() => offers.map((message) => message.agentId)).toEqual(['agent-x']);
   });
 });

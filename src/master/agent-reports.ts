@@ -6,7 +6,7 @@
 //   agent:<id>:status ─┘                          └────► fence (order, once) ─► statuses.handleMany
 //                                                        │  then ack (or resend) ─► the agent
 //                                                        └────► health.handle
-//   agents (announce; only when identity is not required) ─► watch(id)
+//   agents (announce; only when identity is not required) ─► watch(id); the kept ones on start
 import type {
   AnnounceMessage,
   Bus,
@@ -16,7 +16,7 @@ import type {
   StreamSetSubscription,
   Subscription,
 } from '../bus/index.js';
-import { BusDecodeError, topics } from '../bus/index.js';
+import { ANNOUNCEMENTS_KEPT, BusDecodeError, topics } from '../bus/index.js';
 // Not in the bus's index: the zod schemas stay out of the agent (bus/index.ts).
 import {
   AnnounceMessageSchema,
@@ -199,6 +199,19 @@ export function createAgentReports(options: {
     logger.error({ err: error }, 'agent report handling failed');
   }
 
+  /**
+   * Every agent announced in the kept announcements, watched. The group acknowledges an
+   * announcement when a master reads it, but the agent is stored only with its first offer: an
+   * agent that announced to a master that lost its lease (or its store) before that write would
+   * be read by no later master, and its tasks never placed (the chaos suite's Postgres fault).
+   */
+  async function replayAnnouncements(): Promise<void> {
+    for (const { message } of await bus.tail<unknown>(topics.announce, ANNOUNCEMENTS_KEPT)) {
+      const parsed = AnnounceMessageSchema.safeParse(message);
+      if (parsed.success) watch(parsed.data.agentId);
+    }
+  }
+
   function watch(agentId: string): void {
     if (agents.has(agentId) || options.isRevoked(agentId)) return;
     agents.add(agentId);
@@ -248,6 +261,9 @@ export function createAgentReports(options: {
         onError,
       });
       if (!options.isIdentityRequired) {
+        replayAnnouncements().catch((error: unknown) =>
+          logger.warn({ err: error }, 'reading back agent announcements failed'),
+        );
         announcements = bus.consume<AnnounceMessage>({
           stream: topics.announce,
           group: 'master',

@@ -15,6 +15,10 @@
 // drizzle's postgres-js session calls `options`, `unsafe` and `begin` on its client, and
 // `unsafe` and `savepoint` on the client a transaction hands it: that is all this implements.
 import type postgres from 'postgres';
+import { watchConnection, type ConnectionWatch } from './reserved-connections.js';
+
+/** A connection of the pool for one transaction (reserved-connections.ts). */
+type Reserve = () => Promise<postgres.ReservedSql>;
 
 /** The part of a postgres.js client that drizzle's postgres-js session uses. */
 interface SessionClient {
@@ -31,55 +35,63 @@ function prepared(sql: postgres.Sql | postgres.ReservedSql): postgres.Sql['unsaf
 }
 
 /** `client` as drizzle takes it: statements prepared, BEGIN sent with the first statement. */
-export function pipelinedClient(client: postgres.Sql): postgres.Sql {
+export function pipelinedClient(client: postgres.Sql, reserve: Reserve): postgres.Sql {
   const outer: SessionClient = {
     // The same object: drizzle sets its type parsers there, and the connections read them.
     options: client.options,
     unsafe: prepared(client),
-    begin: (fn) => pipelinedTransaction(client, fn),
+    begin: (fn) => pipelinedTransaction(client, reserve, fn),
   };
   return outer as unknown as postgres.Sql;
 }
 
 async function pipelinedTransaction<T>(
   client: postgres.Sql,
+  reserve: Reserve,
   fn: (inside: SessionClient) => Promise<T>,
 ): Promise<T> {
-  const connection = await client.reserve();
+  const connection = await reserve();
+  const watch = watchConnection();
   try {
     // Sent with the first statement; its answer is awaited below, after theirs.
-    const begun = connection.unsafe('begin').execute();
-    begun.catch(() => undefined); // seen below; not an unhandled rejection meanwhile
+    const begun = watch.sent(connection.unsafe('begin').execute());
     let result: T;
     try {
-      result = await fn(insideTransaction(client, connection));
-      await begun;
+      result = await watch.race(fn(insideTransaction(client, connection, watch)));
+      await watch.race(begun);
     } catch (error) {
-      await connection.unsafe('rollback').catch(() => undefined);
+      watch.see(error);
+      if (!watch.isLost()) await watch.race(connection.unsafe('rollback')).catch(watch.see);
       throw error;
     }
     // An aborted transaction answers COMMIT with ROLLBACK: a statement failed unseen.
-    const committed = await connection.unsafe('commit');
+    const committed = await watch.race(watch.sent(connection.unsafe('commit')));
     if (committed.command !== 'COMMIT') throw new Error('The transaction was rolled back');
     return result;
   } finally {
-    connection.release();
+    if (!watch.isLost()) connection.release();
   }
 }
 
 /** The client of a transaction on `connection`: nested transactions are savepoints. */
-function insideTransaction(client: postgres.Sql, connection: postgres.ReservedSql): SessionClient {
+function insideTransaction(
+  client: postgres.Sql,
+  connection: postgres.ReservedSql,
+  watch: ConnectionWatch,
+): SessionClient {
   let savepoints = 0;
+  const send = prepared(connection);
   const inside: SessionClient = {
     options: client.options,
-    unsafe: prepared(connection),
+    unsafe: (query, parameters, options) => watch.sent(send(query, parameters, options)),
     async savepoint(fn) {
       const name = `s${savepoints++}`;
       await connection.unsafe(`savepoint ${name}`);
       try {
         return await fn(inside);
       } catch (error) {
-        await connection.unsafe(`rollback to savepoint ${name}`);
+        watch.see(error);
+        if (!watch.isLost()) await watch.race(connection.unsafe(`rollback to savepoint ${name}`));
         throw error;
       }
     },
@@ -98,9 +110,11 @@ function insideTransaction(client: postgres.Sql, connection: postgres.ReservedSq
  */
 export async function commitTogether(
   client: postgres.Sql,
+  reserve: Reserve,
   issue: (inside: postgres.Sql) => Promise<unknown>[],
 ): Promise<void> {
-  const connection = await client.reserve();
+  const connection = await reserve();
+  const watch = watchConnection();
   let isEnding = false;
   let hasFailed = false;
   const send = prepared(connection);
@@ -109,11 +123,11 @@ export async function commitTogether(
     options: client.options,
     unsafe: (query, parameters, options) => {
       if (isEnding) throw new Error('A statement started after its transaction ended');
-      return send(query, parameters, options);
+      return watch.sent(send(query, parameters, options));
     },
   };
   try {
-    const statements: Promise<unknown>[] = [connection.unsafe('begin').execute()];
+    const statements: Promise<unknown>[] = [watch.sent(connection.unsafe('begin').execute())];
     try {
       statements.push(...issue(inside as unknown as postgres.Sql));
     } catch (error) {
@@ -125,14 +139,16 @@ export async function commitTogether(
     // (it writes what queued in a turn at once, in order), so COMMIT goes out behind them.
     await new Promise((resolve) => setImmediate(resolve));
     isEnding = true;
-    const ended = connection.unsafe(hasFailed ? 'rollback' : 'commit').execute();
-    ended.catch(() => undefined);
-    const failed = (await Promise.allSettled(statements)).find((s) => s.status === 'rejected');
-    const [answer] = await Promise.allSettled([ended]);
+    // On a lost connection a statement has failed already: nothing more is sent.
+    const ended = watch.isLost()
+      ? []
+      : [watch.sent(connection.unsafe(hasFailed ? 'rollback' : 'commit').execute())];
+    const answers = await watch.race(Promise.allSettled([...statements, ...ended]));
+    const failed = answers.find((answer) => answer.status === 'rejected');
     if (failed) throw failed.reason;
-    if (answer.status === 'rejected') throw answer.reason;
-    if (answer.value.command !== 'COMMIT') throw new Error('The transaction was rolled back');
+    const [committed] = await Promise.all(ended);
+    if (committed?.command !== 'COMMIT') throw new Error('The transaction was rolled back');
   } finally {
-    connection.release();
+    if (!watch.isLost()) connection.release();
   }
 }

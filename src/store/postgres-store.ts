@@ -8,6 +8,7 @@ import type { Database } from './database.js';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
 import { commitTogether, pipelinedClient } from './pipelined-client.js';
+import { reserveConnection } from './reserved-connections.js';
 import { postgresConnection } from './postgres-tls.js';
 import type { PostgresConnection } from './postgres-tls.js';
 import type { Store } from './store.js';
@@ -32,16 +33,31 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   await migrateUnderLock({ connection, onnotice, logger });
   const client = postgres(connection.url, {
     max: options.maxConnections ?? 10,
+    backoff: reconnectDelaySeconds,
     onnotice,
     ...(connection.ssl ? { ssl: connection.ssl } : {}),
   });
   // Prepared statements, BEGIN sent with the first statement (pipelined-client.ts).
-  const db: Database = drizzle({ client: pipelinedClient(client) });
+  const reserve = () => reserveConnection(client);
+  const db: Database = drizzle({ client: pipelinedClient(client, reserve) });
   return createDrizzleStore({
     db,
-    close: () => client.end(),
-    sendTogether: (issue) => commitTogether(client, (inside) => issue(drizzle({ client: inside }))),
+    // Bounded: after an outage postgres.js can wait forever on a connection it never finished
+    // opening (a master's shutdown hung on it); after 5 s the rest is cut off.
+    close: () => client.end({ timeout: 5 }),
+    sendTogether: (issue) =>
+      commitTogether(client, reserve, (inside) => issue(drizzle({ client: inside }))),
   });
+}
+
+/**
+ * Seconds before a pool connection reconnects after an error: 25 ms doubling to 0.25 s, jittered.
+ * postgres.js's own default grows as 3^n / 100 s, up to 20 s, and counts every failure of every
+ * connection in the pool: after a 5 s outage the pool waited 10-20 s more before trying, longer
+ * than a leader's lease, so no master could lead until it did (the chaos suite's Postgres fault).
+ */
+function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.025 * 2 ** retries, 0.25) * (0.5 + Math.random() / 2);
 }
 
 /**

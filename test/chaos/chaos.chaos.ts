@@ -87,6 +87,19 @@ describe.skipIf(!ok)('chaos', () => {
     return Math.round(performance.now() - since);
   }
 
+  /** What each master said: the only account of why the cluster did not recover. */
+  function printMasters(): void {
+    for (const master of cluster.masters) {
+      // Without the proxied requests' own errors, which repeat one cause many times.
+      const lines = master.proc
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('Could not determine the current leader'))
+        .map((line) => line.slice(0, 400));
+      console.log(`--- ${master.url}:\n${lines.slice(-40).join('\n')}`);
+    }
+  }
+
   /** Runs `inject` while the workload writes, then checks everything and records the row. */
   async function underFault(
     fault: string,
@@ -105,6 +118,7 @@ describe.skipIf(!ok)('chaos', () => {
     await waitFor('writes after the fault', () => workload.stats.acknowledged >= during + 5, {
       timeoutMs: 60_000,
     }).catch((error: unknown) => {
+      printMasters();
       throw new Error(`${String(error)}; ${JSON.stringify(workload.stats)}`);
     });
     await workload.stop();
@@ -113,6 +127,9 @@ describe.skipIf(!ok)('chaos', () => {
       cluster,
       workload,
       marker: `/chaos/marker-${n}`,
+    }).catch((error: unknown) => {
+      printMasters();
+      throw error;
     });
     const row: Row = {
       fault,
@@ -127,6 +144,7 @@ describe.skipIf(!ok)('chaos', () => {
     rows.push(row);
     if (row.violations > 0 || crashed.length > 0) {
       console.log(fault, findings, crashed);
+      printMasters();
       if (findings.convergence.length > 0) {
         const queue = await cluster.call('GET', '/v2/queue').catch(() => undefined);
         console.log('queue', JSON.stringify(queue?.body).slice(0, 3000));
