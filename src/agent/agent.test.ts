@@ -1,6 +1,7 @@
 // The agent with the mock driver over the in-memory bus: the statuses a task goes through, kills,
 // start errors, reconciliation, offers, and commands it must drop without harm to its tasks.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,8 +16,9 @@ import type {
 import { createMemoryBus, topics } from '../bus/index.js';
 import type { Resources } from '../domain/index.js';
 import { silentLogger, systemClock } from '../lib/index.js';
-import { createMockDriver, MockLabels, type MockDriver } from '../runtime/index.js';
+import { createMockDriver, MockLabels, type MockDriver } from '../runtime/mock/index.js';
 import { startAgent, type RunningAgent } from './agent.js';
+import { TAKEN_PORT_HOLD_MS } from './taken-ports.js';
 
 const AGENT_ID = 'agent-under-test';
 const TOTAL: Resources = { cpus: 1, memMiB: 256, diskMiB: 100, ports: [[31000, 31010]] };
@@ -40,6 +42,9 @@ let driver: MockDriver;
 let agent: RunningAgent;
 let workDir: string;
 let statusSub: Subscription;
+/** Added to the agent's clock: a test moves its time forward. */
+let clockOffsetMs: number;
+const clock = { now: () => Date.now() + clockOffsetMs };
 /** Every status message the agent sent, in the order it sent them. */
 let statuses: StatusMessage[];
 
@@ -66,6 +71,7 @@ beforeEach(async () => {
   driver = createMockDriver();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'pacer-agent-test-'));
   statuses = [];
+  clockOffsetMs = 0;
   statusSub = bus.consume<StatusMessage>({
     stream: topics.status(AGENT_ID),
     group: 'test',
@@ -80,7 +86,7 @@ beforeEach(async () => {
     attributes: {},
     resources: TOTAL,
     workDir,
-    clock: systemClock,
+    clock,
     logger: silentLogger(),
     // Offers come on demand and after each task's end; the timer never fires during a test.
     offerIntervalMs: 3_600_000,
@@ -206,6 +212,41 @@ describe('the agent with the mock driver', () => {
       return offer?.runningTaskIds.length === 0 ? offer : undefined;
     });
     expect(freed.free).toEqual(TOTAL);
+  });
+
+  it('leaves a port another process holds out of its offers for a while, then offers it again', async () => {
+    // Something else on this host listens on 31003: a task placed there fails to bind it.
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) =>
+      squatter.listen({ port: 31003, host: '0.0.0.0' }, resolve),
+    );
+    try {
+      const failsToBind = { [MockLabels.startError]: 'TRAP' };
+      await launch('t1', launchSpec({ ports: [31003], labels: failsToBind }));
+      await reaches('t1', 'TASK_FAILED');
+      // The offer the agent sends by itself once t1 has ended.
+      const failedAt = lastStatusOf('t1')?.at ?? 0;
+      const offer = await waitFor('an offer after t1 ended', async () => {
+        const latest = await latestOffer();
+        return latest && latest.sentAt >= failedAt ? latest : undefined;
+      });
+      expect(offer.free.ports).toEqual([
+        [31000, 31002],
+        [31004, 31010],
+      ]);
+      // The master would place there again: the agent says why it cannot.
+      await launch('t2', launchSpec({ ports: [31003] }));
+      await reaches('t2', 'TASK_DROPPED');
+      expect(lastStatusOf('t2')?.message).toBe(
+        'Launch refused: port 31003 is held by another process on this host',
+      );
+    } finally {
+      squatter.close();
+    }
+    // The hold over, the port is offered (and would be probed) again.
+    clockOffsetMs += TAKEN_PORT_HOLD_MS;
+    await agent.offer();
+    expect((await latestOffer())?.free.ports).toEqual(TOTAL.ports);
   });
 
   it('drops malformed and unknown commands without harm to its running tasks', async () => {

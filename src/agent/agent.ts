@@ -22,6 +22,7 @@ import type { TaskDriver } from '../runtime/driver.js';
 import { createFetcher } from './fetch-artifacts.js';
 import { createLogPacer, defaultLogLimits, type LogLimits } from './log-pacer.js';
 import { openStatusOutbox, type OutboxLimits } from './status-outbox.js';
+import { createTakenPorts } from './taken-ports.js';
 import { defaultAgentLimits, type AgentLimits } from './task-limits.js';
 import { openTaskRecords, type TaskRecord } from './task-records.js';
 import { createTaskRunner, type TaskReport, type TaskRunner } from './task-runner.js';
@@ -114,6 +115,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const records = await openTaskRecords({ dir: workDir, logger });
   let stopping = false;
   const startedAt = clock.now();
+  const takenPorts = createTakenPorts({ clock });
 
   function publish(message: object, stream: string, maxLen?: number): void {
     bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
@@ -150,7 +152,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       cpus: resources.cpus - held.cpus,
       memMiB: resources.memMiB - held.memMiB,
       diskMiB: resources.diskMiB - held.diskMiB,
-      ports: withoutPorts(resources.ports, [...held.ports.keys()]),
+      ports: withoutPorts(resources.ports, [...held.ports.keys(), ...takenPorts.list()]),
     };
   }
 
@@ -238,6 +240,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (spec.resources.diskMiB > available.diskMiB)
       return `insufficient disk (${available.diskMiB} MiB free)`;
     const inRange = (p: number, ranges: PortRange[]) => ranges.some(([b, e]) => p >= b && p <= e);
+    const taken = takenPorts.list();
+    const heldElsewhere = spec.ports.find((p) => taken.includes(p));
+    if (heldElsewhere !== undefined)
+      return `port ${heldElsewhere} is held by another process on this host`;
     if (spec.ports.some((p) => !inRange(p, available.ports))) return 'a requested port is not free';
     return undefined;
   }
@@ -246,13 +252,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     runners.set(taskId, runner);
     hold(runner.spec, 1);
     finished
-      .catch((error: unknown) => {
-        logger.error({ err: error, taskId }, 'task runner failed');
-        sendStatus(taskId, {
-          state: 'TASK_FAILED',
-          message: failureMessage('TRAP', `agent error: ${String(error)}`),
-        });
-      })
+      .then(
+        // Probed before the ports are given back: the offer that follows already leaves out one
+        // another process holds (taken-ports.ts).
+        async (report) => {
+          if (report.state !== 'TASK_FAILED' || runner.spec.ports.length === 0) return;
+          const taken = await takenPorts.check(runner.spec.ports);
+          if (taken.length > 0)
+            logger.warn(
+              { taskId, ports: taken },
+              'ports held by another process on this host leave the offers for a while',
+            );
+        },
+        (error: unknown) => {
+          logger.error({ err: error, taskId }, 'task runner failed');
+          sendStatus(taskId, {
+            state: 'TASK_FAILED',
+            message: failureMessage('TRAP', `agent error: ${String(error)}`),
+          });
+        },
+      )
       .finally(() => {
         runners.delete(taskId);
         hold(runner.spec, -1);
