@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { TaskSpec } from '../runtime/driver.js';
-import { createMockDriver } from '../runtime/index.js';
+import { createMockDriver } from '../runtime/mock/index.js';
 import { optimizeOnFirstLaunch } from './optimize-on-first-launch.js';
 
 const spec = (taskId: string): TaskSpec => ({

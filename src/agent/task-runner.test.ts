@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { TaskLaunchSpec } from '../bus/index.js';
 import { silentLogger } from '../lib/index.js';
-import { createMockDriver, type MockDriver } from '../runtime/index.js';
+import { createMockDriver, type MockDriver } from '../runtime/mock/index.js';
 import { FetchError, type Fetcher } from './fetch-artifacts.js';
 import { defaultAgentLimits } from './task-limits.js';
 import { createTaskRunner, type TaskReport } from './task-runner.js';
