@@ -145,8 +145,12 @@ describe('container run arguments and logs (no engine needed)', () => {
     );
   });
 
-  it('gives host networking to a task with ports but no mappings, and none to a task without ports', () => {
-    expect(args(spec({ ports: [31005] }))).toContain('--network=host');
+  it('publishes the ports of a task without mappings to themselves, never on the host network', () => {
+    const argv = args(spec({ ports: [31005, 31006] }));
+    expect(argv.join(' ')).toContain(
+      '--network=bridge --publish=31005:31005/tcp --publish=31006:31006/tcp',
+    );
+    expect(argv).not.toContain('--network=host');
     expect(args(spec({ ports: [] }))).toContain('--network=none');
   });
 
@@ -501,6 +505,44 @@ describe.skipIf(!engine)('container driver (podman)', () => {
     await driver.wait(isolated.spec.taskId);
     expect(isolated.lines.map((l) => l.line)).toEqual(['lo']);
     await driver.destroy(isolated.spec.taskId);
+  });
+
+  // Issue 11, rule 7: a task with ports but no mappings was on the host's network, where the
+  // agent's loopback services (Redis, Postgres, the agent) answered it.
+  it("serves a task's own port without mappings, and the task cannot reach the host's loopback", async () => {
+    const loopbackService = net.createServer((socket) => socket.end('secret\n'));
+    await new Promise<void>((resolve) => loopbackService.listen(0, '127.0.0.1', resolve));
+    const servicePort = (loopbackService.address() as net.AddressInfo).port;
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const hostPort = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      const { spec, lines } = await containerSpec(
+        `nc -w 1 127.0.0.1 ${servicePort} </dev/null; echo tried-loopback; ` +
+          `echo hello-from-port0 | nc -l -p ${hostPort}`,
+        { ports: [hostPort] },
+      );
+      await driver.start(spec);
+      await waitFor(`the line 'tried-loopback'`, () => hasLine(lines, 'tried-loopback'));
+      let received = '';
+      await waitFor('an answer on the host port', async () => {
+        received = await new Promise<string>((resolve) => {
+          const socket = net.connect(hostPort, '127.0.0.1');
+          let data = '';
+          socket.on('data', (chunk) => (data += chunk.toString()));
+          socket.on('close', () => resolve(data));
+          socket.on('error', () => resolve(''));
+        });
+        return received.length > 0;
+      });
+      expect(received).toBe('hello-from-port0\n');
+      expect(hasLine(lines, 'secret')).toBe(false);
+      await driver.stop(spec.taskId);
+      await driver.destroy(spec.taskId);
+    } finally {
+      loopbackService.close();
+    }
   });
 
   it('recovers a running container with a new driver instance by its name and reports its exit', async () => {

@@ -145,12 +145,18 @@ export function containerRunArgs(input: RunArgsInput): string[] {
 
 /**
  * portMappings → bridge network with `-p hostPort:containerPort/proto`; each mapping with a
- * `hostPort` (0 = any) takes the next port the agent assigned, in order. Without mappings the
- * task gets the host network when it has ports, and none at all otherwise (as command tasks).
+ * `hostPort` (0 = any) takes the next port the agent assigned, in order. Without mappings, a
+ * task with ports gets each one published to the same port inside (it listens on $PORT0, as on
+ * Marathon's host network), and a task without ports no network at all. Never the host's own
+ * network: from there a task reaches the agent's loopback services (Redis, Postgres, the agent),
+ * as command tasks no longer can (issue 11, rule 7).
  */
 function networkArgs(spec: TaskSpec): string[] {
   const mappings = spec.container?.portMappings ?? [];
-  if (mappings.length === 0) return [`--network=${spec.ports.length > 0 ? 'host' : 'none'}`];
+  if (mappings.length === 0) {
+    if (spec.ports.length === 0) return ['--network=none'];
+    return ['--network=bridge', ...spec.ports.map((port) => `--publish=${port}:${port}/tcp`)];
+  }
   const args = ['--network=bridge'];
   let next = 0;
   for (const mapping of mappings) {
