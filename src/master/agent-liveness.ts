@@ -3,6 +3,7 @@
 // unreachableStrategy. Offers reach it only from their own agent's stream (agent-reports.ts), so
 // an offer can mark missing only the tasks of the agent that sent it.
 import type { OfferMessage } from '../bus/index.js';
+import { isNewerStreamId } from '../bus/index.js';
 import type { Condition, Instance } from '../domain/index.js';
 import {
   currentTaskId,
@@ -28,8 +29,22 @@ export interface AgentLiveness {
   onRevoked(agentId: string): Promise<void>;
 }
 
-/** A task the master placed but the agent does not list is taken as lost after this long. */
+/**
+ * A task the master placed but the agent does not list is taken as lost after this long, when
+ * the offer does not say whether the agent has read its launch (this master did not send it, or
+ * an older agent).
+ */
 const MISSING_GRACE_MS = 15_000;
+/**
+ * A launch the agent has not read after this long is taken as lost with its task (Redis lost it,
+ * and no later command moved the agent's mark past it). Until then a loaded agent is only behind:
+ * replacing its tasks would add launches to the queue it is already behind on.
+ */
+const UNREAD_LAUNCH_GRACE_MS = 300_000;
+/** A task killed here and still listed (not read yet, or still stopping) is killed again this often. */
+const KILL_REPEAT_MS = 10_000;
+/** Kills remembered, for not sending them again on every offer (oldest forgotten first). */
+const REMEMBERED_KILLS = 100_000;
 const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set([
   'Staging',
   'Starting',
@@ -48,6 +63,33 @@ export function createAgentLiveness(options: {
 }): AgentLiveness {
   const { applier, agents, commands, clock, logger, onChange } = options;
   const tracker = applier.instances;
+  /** Task → the kill sent for it (entry id, when): an agent lists it until it has read the kill. */
+  const kills = new Map<string, { id: string; atMs: number }>();
+
+  /** Whether the agent, as of this offer, has read the command with entry id `id`. */
+  const hasRead = (offer: OfferMessage, id: string) =>
+    offer.commandsReadTo !== undefined && !isNewerStreamId(id, offer.commandsReadTo);
+
+  /**
+   * Kills a task the agent lists that nobody wants, unless a kill was sent that the agent has not
+   * read yet (or very recently): an agent behind on its commands lists the same tasks in every
+   * offer, and a kill each time buried it under tens of thousands of them (issue #12).
+   */
+  async function killUnwanted(offer: OfferMessage, taskId: string): Promise<void> {
+    const sent = kills.get(taskId);
+    const now = clock.now();
+    if (
+      sent &&
+      (now - sent.atMs < KILL_REPEAT_MS || (offer.commandsReadTo && !hasRead(offer, sent.id)))
+    )
+      return;
+    kills.delete(taskId);
+    kills.set(taskId, { id: await commands.kill(offer.agentId, taskId), atMs: now });
+    if (kills.size > REMEMBERED_KILLS) {
+      const oldest = kills.keys().next();
+      if (!oldest.done) kills.delete(oldest.value);
+    }
+  }
 
   /**
    * Moves the instances `select` picks (from the state as last applied) to `condition`, with a
@@ -117,16 +159,29 @@ export function createAgentLiveness(options: {
   const missingOn = (offer: OfferMessage, reported: Set<string>) => {
     const now = clock.now();
     const ended = new Set(offer.endedTaskIds);
-    return tracker.all().filter(
-      (i) =>
-        i.agentId === offer.agentId &&
-        (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
-        !reported.has(currentTaskId(i)) &&
-        !ended.has(currentTaskId(i)) &&
-        // Launched before this agent process started: it did not survive the restart.
-        (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
-          now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
-    );
+    /** Not listed: gone, once the agent has had the launch (it handles commands in order). */
+    const isGone = (i: Instance) => {
+      // Launched before this agent process started: it did not survive the restart.
+      if (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt) return true;
+      const sinceMs = now - Date.parse(i.conditionChangedAt);
+      const launchId = commands.launchIdOf(currentTaskId(i));
+      // The offer may be older than the launch, or the agent behind on its commands: the master's
+      // own clock says nothing about either (a 15 s grace replaced 8,500 of 10,000 launches that
+      // were still queued, issue #12).
+      if (launchId !== undefined && offer.commandsReadTo !== undefined)
+        return hasRead(offer, launchId) || sinceMs > UNREAD_LAUNCH_GRACE_MS;
+      return sinceMs > MISSING_GRACE_MS;
+    };
+    return tracker
+      .all()
+      .filter(
+        (i) =>
+          i.agentId === offer.agentId &&
+          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
+          !reported.has(currentTaskId(i)) &&
+          !ended.has(currentTaskId(i)) &&
+          isGone(i),
+      );
   };
 
   /** Instances past their unreachable strategy's deadlines: to inactivate, to expunge. */
@@ -156,12 +211,12 @@ export function createAgentLiveness(options: {
     async onOffer(offer) {
       const isBack = await agents.offer(offer);
       const reported = new Set(offer.runningTaskIds);
-      for (const taskId of reported) {
+      const unwanted = [...reported].filter((taskId) => {
         const instance = tracker.byTaskId(taskId);
-        if (!instance || instance.agentId !== offer.agentId || isTerminal(instance.condition)) {
-          await commands.kill(offer.agentId, taskId);
-        }
-      }
+        return !instance || instance.agentId !== offer.agentId || isTerminal(instance.condition);
+      });
+      // Side by side: one round trip for a thousand of them, not a thousand.
+      await Promise.all(unwanted.map((taskId) => killUnwanted(offer, taskId)));
       await setCondition(() => returnedOn(offer.agentId, reported), 'Running');
       const missing = await setCondition(
         () => missingOn(offer, reported),
