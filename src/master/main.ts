@@ -227,6 +227,7 @@ export function createMaster(options: MasterOptions) {
     trust,
     commands,
     logger,
+    clock,
     onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
     onTaskFuel: (agentId, entries) => taskFuel.onOffer(agentId, entries),
     onLag: (stream, seconds) => metrics.observeBusLag(stream, seconds),
