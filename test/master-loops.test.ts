@@ -548,6 +548,34 @@ describe('master loops', () => {
       expect(applier.instances.get(instance.instanceId)?.condition).toBe('Gone');
     });
 
+    // Issue #12: a master behind on its reading marked all 10 agents unreachable, though each
+    // sent an offer a second; their 10,000 tasks were replaced.
+    it('keeps an agent whose offers wait unread, and expires it once its stream stops growing', async () => {
+      let newest = 0;
+      const book = createAgentBook({ store, clock, logger: silentLogger(), timeoutMs: 10_000 });
+      const watcher = createAgentLiveness({
+        applier,
+        agents: book,
+        commands: createAgentCommands({ bus }),
+        clock,
+        logger: silentLogger(),
+        onChange: () => undefined,
+        newestOfferId: async () => `${newest}-0`,
+      });
+      await book.offer(offer('agent-a', clock));
+      for (let second = 0; second < 30; second++) {
+        clock.advance(1_000);
+        newest++; // an offer a second, none of them read
+        await watcher.tick();
+      }
+      expect(book.get('agent-a')?.state).toBe('active');
+      for (let second = 0; second < 11; second++) {
+        clock.advance(1_000);
+        await watcher.tick();
+      }
+      expect(book.get('agent-a')?.state).toBe('unreachable');
+    });
+
     it('kills an unwanted task again only after its agent has read the kill', async () => {
       const ghost = 'ghost.instance-1._app.1';
       const listing = (to: string) => ({ ...offer('agent-a', clock, [ghost]), commandsReadTo: to });

@@ -60,9 +60,37 @@ export function createAgentLiveness(options: {
   clock: Clock;
   logger: Logger;
   onChange: () => void;
+  /**
+   * The id of the newest entry on the agent's offers stream, read or not. An agent whose stream
+   * grew since the last look is sending: a master behind on reading it must not take it for
+   * silent (issue #12: all 10 agents marked unreachable, and their tasks replaced, while their
+   * offers waited to be read). Absent: only offers read count.
+   */
+  newestOfferId?: (agentId: string) => Promise<string | undefined>;
 }): AgentLiveness {
   const { applier, agents, commands, clock, logger, onChange } = options;
   const tracker = applier.instances;
+  /** Quiet agent → the newest id on its offers stream at the last look. */
+  const looked = new Map<string, string | undefined>();
+
+  /**
+   * Quiet agents whose offers stream grew since the last look count as heard. The first look
+   * only takes the mark (an old entry proves nothing), so a dead agent expires on time.
+   */
+  async function hearUnreadOffers(newestOfferId: (agentId: string) => Promise<string | undefined>) {
+    const quiet = new Set(agents.quiet().map((agent) => agent.agentId));
+    for (const agentId of looked.keys()) if (!quiet.has(agentId)) looked.delete(agentId);
+    await Promise.all(
+      [...quiet].map(async (agentId) => {
+        const newest = await newestOfferId(agentId);
+        const isLooked = looked.has(agentId);
+        const before = looked.get(agentId);
+        looked.set(agentId, newest);
+        if (isLooked && newest !== undefined && newest !== before) agents.heard(agentId);
+      }),
+    );
+  }
+
   /** Task → the kill sent for it (entry id, when): an agent lists it until it has read the kill. */
   const kills = new Map<string, { id: string; atMs: number }>();
 
@@ -242,6 +270,7 @@ export function createAgentLiveness(options: {
     },
 
     async tick() {
+      if (options.newestOfferId) await hearUnreadOffers(options.newestOfferId);
       for (const agent of await agents.expire()) {
         await setCondition(
           () => lostOn(agent.agentId),
