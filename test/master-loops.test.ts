@@ -550,7 +550,7 @@ describe('master loops', () => {
 
     // Issue #12: a master behind on its reading marked all 10 agents unreachable, though each
     // sent an offer a second; their 10,000 tasks were replaced.
-    it('keeps an agent whose offers wait unread, and expires it once its stream stops growing', async () => {
+    it('keeps an agent whose offers wait unread, and expires it once it stops sending', async () => {
       let newest = 0;
       const book = createAgentBook({ store, clock, logger: silentLogger(), timeoutMs: 10_000 });
       const watcher = createAgentLiveness({
@@ -562,13 +562,15 @@ describe('master loops', () => {
         onChange: () => undefined,
         newestOfferId: async () => `${newest}-0`,
       });
-      await book.offer(offer('agent-a', clock));
+      await watcher.onOffer(offer('agent-a', clock), '0-0');
       for (let second = 0; second < 30; second++) {
         clock.advance(1_000);
         newest++; // an offer a second, none of them read
         await watcher.tick();
       }
       expect(book.get('agent-a')?.state).toBe('active');
+      // All read now, and no more: silent from here.
+      await watcher.onOffer(offer('agent-a', clock), `${newest}-0`);
       for (let second = 0; second < 11; second++) {
         clock.advance(1_000);
         await watcher.tick();

@@ -18,8 +18,11 @@ import type { AgentCommands } from './agent-commands.js';
 import type { Applier, Intent } from './applier/index.js';
 
 export interface AgentLiveness {
-  /** Applies an agent's offer: registers it, kills tasks nobody wants, adopts tasks that came back. */
-  onOffer(offer: OfferMessage): Promise<void>;
+  /**
+   * Applies an agent's offer: registers it, kills tasks nobody wants, adopts tasks that came back.
+   * `entryId`: its entry on the agent's offers stream (for telling unread offers from none).
+   */
+  onOffer(offer: OfferMessage, entryId?: string): Promise<void>;
   /** Periodic: expires silent agents and moves unreachable instances along their strategy. */
   tick(): Promise<void>;
   /**
@@ -61,8 +64,8 @@ export function createAgentLiveness(options: {
   logger: Logger;
   onChange: () => void;
   /**
-   * The id of the newest entry on the agent's offers stream, read or not. An agent whose stream
-   * grew since the last look is sending: a master behind on reading it must not take it for
+   * The id of the newest entry on the agent's offers stream, read or not. An agent with offers
+   * newer than the newest read is sending: a master behind on reading it must not take it for
    * silent (issue #12: all 10 agents marked unreachable, and their tasks replaced, while their
    * offers waited to be read). Absent: only offers read count.
    */
@@ -70,23 +73,20 @@ export function createAgentLiveness(options: {
 }): AgentLiveness {
   const { applier, agents, commands, clock, logger, onChange } = options;
   const tracker = applier.instances;
-  /** Quiet agent → the newest id on its offers stream at the last look. */
-  const looked = new Map<string, string | undefined>();
+  /** Agent → the entry id of the newest offer of it read. */
+  const readOfferIds = new Map<string, string>();
 
   /**
-   * Quiet agents whose offers stream grew since the last look count as heard. The first look
-   * only takes the mark (an old entry proves nothing), so a dead agent expires on time.
+   * Quiet agents with an offer on their stream newer than the newest read count as heard: they
+   * are sending, this master is behind on reading. A dead agent's stream ends at what was read.
    */
   async function hearUnreadOffers(newestOfferId: (agentId: string) => Promise<string | undefined>) {
-    const quiet = new Set(agents.quiet().map((agent) => agent.agentId));
-    for (const agentId of looked.keys()) if (!quiet.has(agentId)) looked.delete(agentId);
     await Promise.all(
-      [...quiet].map(async (agentId) => {
+      agents.quiet().map(async ({ agentId }) => {
+        const read = readOfferIds.get(agentId);
+        if (read === undefined) return;
         const newest = await newestOfferId(agentId);
-        const isLooked = looked.has(agentId);
-        const before = looked.get(agentId);
-        looked.set(agentId, newest);
-        if (isLooked && newest !== undefined && newest !== before) agents.heard(agentId);
+        if (newest !== undefined && isNewerStreamId(newest, read)) agents.heard(agentId);
       }),
     );
   }
@@ -236,7 +236,8 @@ export function createAgentLiveness(options: {
   }
 
   return {
-    async onOffer(offer) {
+    async onOffer(offer, entryId) {
+      if (entryId !== undefined) readOfferIds.set(offer.agentId, entryId);
       const isBack = await agents.offer(offer);
       const reported = new Set(offer.runningTaskIds);
       const unwanted = [...reported].filter((taskId) => {

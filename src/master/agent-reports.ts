@@ -10,6 +10,7 @@
 import type {
   AnnounceMessage,
   Bus,
+  BusEntry,
   HealthMessage,
   OfferMessage,
   StatusMessage,
@@ -171,7 +172,11 @@ export function createAgentReports(options: {
     });
   }
 
-  async function handle(owner: string, kind: Source['kind'], messages: Report[]): Promise<void> {
+  async function handle(
+    owner: string,
+    kind: Source['kind'],
+    entries: BusEntry<Report>[],
+  ): Promise<void> {
     let run: StatusMessage[] = [];
     let ack: number | undefined;
     let hasGap = false;
@@ -184,12 +189,12 @@ export function createAgentReports(options: {
       ack = admission.commit() ?? ack;
     };
     /** The newest offer of the batch: each is the whole of the agent's state when it was sent. */
-    let newestOffer: OfferMessage | undefined;
-    for (const message of messages) {
+    let newestOffer: BusEntry<OfferMessage> | undefined;
+    for (const { id, message } of entries) {
       if (!isBelieved(owner, kind, message)) continue;
       switch (message.type) {
         case 'offer':
-          newestOffer = message;
+          newestOffer = { id, message };
           break;
         case 'status':
           remember(message.taskId, owner);
@@ -205,9 +210,10 @@ export function createAgentReports(options: {
     if (newestOffer) {
       // The older ones are superseded: taking each in turn (a store write or more apiece) made a
       // master that had fallen behind fall further behind (issue #12: 100 offers a batch).
-      await liveness.onOffer(newestOffer);
-      if (newestOffer.metrics) options.onMetrics?.(owner, newestOffer.metrics);
-      options.onTaskFuel?.(owner, ownFuel(owner, newestOffer.taskFuel ?? []));
+      const { id, message: offer } = newestOffer;
+      await liveness.onOffer(offer, id);
+      if (offer.metrics) options.onMetrics?.(owner, offer.metrics);
+      options.onTaskFuel?.(owner, ownFuel(owner, offer.taskFuel ?? []));
     }
     if (run.length > 0) await apply();
     // Applied (stored) before acknowledged: the agent's outbox forgets only what is kept here.
@@ -289,11 +295,7 @@ export function createAgentReports(options: {
           // Entry ids start with the bus's own clock in ms: the age says how far behind we read.
           if (newest && options.onLag)
             options.onLag(`agent:${source.kind}`, (Date.now() - entryMs(newest.id)) / 1000);
-          await handle(
-            source.agentId,
-            source.kind,
-            entries.map((entry) => entry.message),
-          );
+          await handle(source.agentId, source.kind, entries);
         },
         onError,
       });

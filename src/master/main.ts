@@ -221,8 +221,8 @@ export function createMaster(options: MasterOptions) {
     health,
     liveness: {
       // Each offer may be the one that shows a draining agent empty.
-      async onOffer(offer) {
-        await liveness.onOffer(offer);
+      async onOffer(offer, entryId) {
+        await liveness.onOffer(offer, entryId);
         agentDrain.observe(offer.agentId);
       },
     },
