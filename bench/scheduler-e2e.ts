@@ -10,7 +10,10 @@
 // spreads (PACER_PLACEMENT=spread): the figure is for the work shared by every agent, where
 // binpack would fill two of the four. Each run has the times of its stages read back from the
 // bus (stage-times.ts). The apps have no ports, so agents on one machine need no port ranges.
-// SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES changes the first run.
+// SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES and AGENTS change the first run,
+// LARGE_INSTANCES and LARGE_AGENTS the large one; RUN_TIMEOUT_MS bounds each run (10 min);
+// BENCH_LOG_LEVEL sets the processes' log level (warn). A run that does not converge prints its progress every 15 s,
+// then the master's and agents' last log lines and each agent's streams (stream-report.ts).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -33,11 +36,18 @@ import { REDIS_URL, redisPrefix } from '../test/support/services.js';
 import { writeResults } from './results.js';
 import { cpuSeconds, threadCpuSeconds } from './proc-usage.js';
 import { stageTimes, type StageTimes } from './stage-times.js';
+import { formatStreamReport, streamReport } from './stream-report.js';
 
 const INSTANCES = Number(process.env.INSTANCES ?? 1000);
-const AGENTS = 4;
-const LARGE = { instances: 10_000, agents: 10, targetMs: 10_000 };
+const AGENTS = Number(process.env.AGENTS ?? 4);
+const LARGE = {
+  instances: Number(process.env.LARGE_INSTANCES ?? 10_000),
+  agents: Number(process.env.LARGE_AGENTS ?? 10),
+  targetMs: 10_000,
+};
 const TARGET_MS = 1_000;
+const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 600_000);
+const PROGRESS_EVERY_MS = 15_000;
 
 interface Fleet {
   instances: number;
@@ -154,12 +164,17 @@ async function cpuOf(processes: PacerProcess[]) {
   return { master: await cpuSeconds(master ?? 0), agentTotal, agentMain };
 }
 
+/** The last `count` lines of a process's output. */
+function lastLines(output: string, count: number): string {
+  return output.trimEnd().split('\n').slice(-count).join('\n');
+}
+
 async function endToEnd(
   { instances: INSTANCES, agents: AGENTS }: Fleet,
   fleet: 'warm' | 'cold',
 ): Promise<RunFigures> {
   const { db, port, api, env } = await prepareCluster({
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     PACER_PLACEMENT: 'spread',
     // The 1.5 s lease of a master is lost when a loaded 2-core machine stalls the store or the
     // event loop that long (seen with 10,000 tasks beside it); `pacer dev`'s 10 s then.
@@ -214,6 +229,7 @@ async function endToEnd(
     if (res.status !== 201)
       throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
     let placedMs = 0;
+    let progressAtMs = Date.now() + PROGRESS_EVERY_MS;
     await waitFor(
       `${INSTANCES} running`,
       async () => {
@@ -230,9 +246,21 @@ async function endToEnd(
         };
         if (!placedMs && app.tasksRunning + app.tasksStaged >= INSTANCES)
           placedMs = performance.now() - started;
+        if (Date.now() >= progressAtMs) {
+          progressAtMs = Date.now() + PROGRESS_EVERY_MS;
+          const seconds = ((performance.now() - started) / 1000).toFixed(0);
+          const streams = await streamReport({
+            redisUrl: REDIS_URL,
+            prefix: env.PACER_BUS_PREFIX as string,
+          });
+          console.error(
+            `  ${seconds} s: ${app.tasksRunning} running, ${app.tasksStaged} staged of ${INSTANCES}\n` +
+              formatStreamReport(streams),
+          );
+        }
         return app.tasksRunning === INSTANCES;
       },
-      600_000,
+      RUN_TIMEOUT_MS,
     );
     const ms = performance.now() - started;
     const cpuAfter = await cpuOf(processes);
@@ -253,8 +281,21 @@ async function endToEnd(
     });
     return { ms, placedMs, stages, cpu };
   } catch (error) {
-    // What the master said last is most often why (it exited, or refused the POST).
-    console.error(processes[0]?.output().slice(-4_000));
+    // What the master said last is most often why (it exited, or refused the POST); the agents'
+    // last words and their streams say whether the bus fell behind.
+    const [master, ...agents] = processes;
+    console.error(`--- master (last lines):\n${lastLines(master?.output() ?? '', 40)}`);
+    agents.forEach((agent, n) =>
+      console.error(`--- agent load-${n + 1} (last lines):\n${lastLines(agent.output(), 10)}`),
+    );
+    const report = await streamReport({
+      redisUrl: REDIS_URL,
+      prefix: env.PACER_BUS_PREFIX as string,
+      shouldCountCommands: true,
+    }).catch((reason: unknown) => `streams not read: ${String(reason)}`);
+    console.error(
+      `--- streams:\n${typeof report === 'string' ? report : formatStreamReport(report)}`,
+    );
     throw error;
   } finally {
     for (const p of processes.reverse()) await p.stop();

@@ -530,5 +530,70 @@ describe('master loops', () => {
       await liveness.onOffer(offer('agent-a', clock));
       expect(applier.instances.get(instance.instanceId)?.condition).toBe('Gone');
     });
+
+    // Issue #12: 10,000 launches queued on 10 loaded agents; after 15 s 8,500 of them were taken
+    // as gone and placed again, on the queues they were still waiting in.
+    it('takes a placed task as gone only once its agent has read the launch, however long that takes', async () => {
+      const read = (to: string) => ({ ...offer('agent-a', clock), commandsReadTo: to });
+      await liveness.onOffer(offer('agent-a', clock));
+      await orchestrator.deploy({ apps: [wanted('/queued', { instances: 1 })] }, { force: false });
+      await loop.runOnce();
+      const [instance] = instancesOf('/queued') as [Instance];
+      const [launch] = await bus.read(topics.commands('agent-a'));
+      clock.advance(60_000);
+      await liveness.onOffer(read('0-1'));
+      expect(applier.instances.get(instance.instanceId)?.condition).toBe('Provisioned');
+      // Read and not listed (nor ended): gone at once, no grace needed.
+      await liveness.onOffer(read(launch?.id ?? ''));
+      expect(applier.instances.get(instance.instanceId)?.condition).toBe('Gone');
+    });
+
+    // Issue #12: a master behind on its reading marked all 10 agents unreachable, though each
+    // sent an offer a second; their 10,000 tasks were replaced.
+    it('keeps an agent whose offers wait unread, and expires it once it stops sending', async () => {
+      let newest = 0;
+      const book = createAgentBook({ store, clock, logger: silentLogger(), timeoutMs: 10_000 });
+      const watcher = createAgentLiveness({
+        applier,
+        agents: book,
+        commands: createAgentCommands({ bus }),
+        clock,
+        logger: silentLogger(),
+        onChange: () => undefined,
+        newestOfferId: async () => `${newest}-0`,
+      });
+      await watcher.onOffer(offer('agent-a', clock), '0-0');
+      for (let second = 0; second < 30; second++) {
+        clock.advance(1_000);
+        newest++; // an offer a second, none of them read
+        await watcher.tick();
+      }
+      expect(book.get('agent-a')?.state).toBe('active');
+      // All read now, and no more: silent from here.
+      await watcher.onOffer(offer('agent-a', clock), `${newest}-0`);
+      for (let second = 0; second < 11; second++) {
+        clock.advance(1_000);
+        await watcher.tick();
+      }
+      expect(book.get('agent-a')?.state).toBe('unreachable');
+    });
+
+    it('kills an unwanted task again only after its agent has read the kill', async () => {
+      const ghost = 'ghost.instance-1._app.1';
+      const listing = (to: string) => ({ ...offer('agent-a', clock, [ghost]), commandsReadTo: to });
+      for (let n = 0; n < 5; n++) {
+        await liveness.onOffer(listing('0-1'));
+        clock.advance(20_000);
+      }
+      const [kill, ...more] = await bus.read(topics.commands('agent-a'));
+      expect(kill?.message).toEqual({ type: 'kill', taskId: ghost });
+      expect(more).toEqual([]);
+      // Read, and still listed (stopping, or the kill was lost): killed again.
+      await liveness.onOffer(listing(kill?.id ?? ''));
+      expect(await commandsTo('agent-a')).toEqual([
+        { type: 'kill', taskId: ghost },
+        { type: 'kill', taskId: ghost },
+      ]);
+    });
   });
 });

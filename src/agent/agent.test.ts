@@ -112,6 +112,15 @@ describe('the agent with the mock driver', () => {
     expect(driver.started[0]).toMatchObject({ taskId: 't1', kind: 'wasm' });
   });
 
+  it('says in its offers how far it has read its commands, launches included', async () => {
+    await agent.offer();
+    expect((await latestOffer())?.commandsReadTo).toBeUndefined();
+    const launchId = await launch('t1');
+    await reaches('t1', 'TASK_RUNNING');
+    await agent.offer();
+    expect(await latestOffer()).toMatchObject({ commandsReadTo: launchId, runningTaskIds: ['t1'] });
+  });
+
   it('answers a repeated launch with the task state and starts nothing twice', async () => {
     await launch('t1');
     await reaches('t1', 'TASK_RUNNING');

@@ -14,7 +14,7 @@ import type {
   OfferMessage,
   TaskLaunchSpec,
 } from '../bus/index.js';
-import { ANNOUNCEMENTS_KEPT, CommandMessageSchema, topics } from '../bus/index.js';
+import { ANNOUNCEMENTS_KEPT, CommandMessageSchema, isNewerStreamId, topics } from '../bus/index.js';
 import type { HostAccess, PortRange, Resources, RoleResources, TaskKind } from '../domain/index.js';
 import { failureMessage, taskKindOf, withoutPorts } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
@@ -116,6 +116,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let stopping = false;
   const startedAt = clock.now();
   const takenPorts = createTakenPorts({ clock });
+  /** The newest command entry handled (offers carry it: `OfferMessage.commandsReadTo`). */
+  let commandsReadTo: string | undefined;
 
   function publish(message: object, stream: string, maxLen?: number): void {
     bus.publish(stream, message, maxLen ? { maxLen } : undefined).catch((error: unknown) => {
@@ -203,6 +205,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       free: free(),
       ...(options.reservations?.length ? { reservations: options.reservations } : {}),
       runningTaskIds: [...runners.keys()],
+      ...(commandsReadTo ? { commandsReadTo } : {}),
       ...(fuel.length > 0 ? { taskFuel: fuel } : {}),
       ...(endedTaskIds.length > 0 ? { endedTaskIds } : {}),
       sentAt: clock.now(),
@@ -433,7 +436,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     consumer: agentId,
     // A malformed command is reported and dropped (acknowledged), never half-handled.
     schema: CommandMessageSchema,
-    handler: async (entry) => onCommand(entry.message),
+    handler: async (entry) => {
+      try {
+        await onCommand(entry.message);
+      } finally {
+        // Handled (or failed for good: a launch that threw runs nothing), in stream order; an
+        // entry delivered again later is older and leaves the mark where it is.
+        if (!commandsReadTo || isNewerStreamId(entry.id, commandsReadTo)) commandsReadTo = entry.id;
+      }
+    },
     onError: (error) => logger.error({ err: error }, 'command handling failed'),
   });
   try {

@@ -115,7 +115,7 @@ describe('status outbox', () => {
     expect(outbox.size().records).toBe(4);
   });
 
-  it('sends everything again when no acknowledgement comes (Redis lost it)', async () => {
+  it('sends the newest again when no acknowledgement comes (lost, or the master behind)', async () => {
     const bus = flakyBus();
     const outbox = await openOutbox(bus, { ackTimeoutMs: 30 });
     await waitFor('the link up', () => outbox.isUp());
@@ -130,6 +130,32 @@ describe('status outbox', () => {
     await waitFor('the next one sent', () => bus.statuses().length === count + 1);
     expect(bus.statuses().at(-1)?.prev).toBe(ended.seq);
     expect(bus.statuses().at(-1)?.acked).toBe(ended.seq);
+  });
+
+  // Issue #12: a master behind on 10 agents' status streams acknowledged nothing for 10 s; each
+  // outbox published its thousands of updates again every 10, 20, 40 s, and the streams it was
+  // behind on grew to 40,000 entries.
+  it('adds one entry a silence to the stream, not its whole content, until the master asks', async () => {
+    const bus = flakyBus();
+    const outbox = await openOutbox(bus, { ackTimeoutMs: 20 });
+    await waitFor('the link up', () => outbox.isUp());
+    const sent = Array.from({ length: 1_000 }, (_, n) =>
+      outbox.status(update(`t${n}`, 'TASK_RUNNING')),
+    );
+    const newest = sent.at(-1) as StatusMessage;
+    const probes = () => bus.statuses().filter((s) => s.seq === newest.seq).length - 1;
+    await waitFor('three silences', () => probes() >= 3);
+    expect(bus.statuses().length).toBe(1_000 + probes());
+    expect(bus.statuses().at(-1)).toMatchObject({ seq: newest.seq, prev: sent.at(-2)?.seq });
+    // The master saw a gap: everything once, oldest first, though it asked twice meanwhile.
+    const before = bus.statuses().length;
+    outbox.resend();
+    outbox.resend();
+    await waitFor('the replay', () => outbox.isUp());
+    const replayed = bus.statuses().slice(before);
+    expect(replayed.slice(0, 1_000).map((s) => s.seq)).toEqual(sent.map((s) => s.seq));
+    // Beyond the replay, only probes (the newest) of the silences since.
+    expect(replayed.slice(1_000).every((s) => s.seq === newest.seq)).toBe(true);
   });
 
   it('replays after a restart what the master had not acknowledged, and nothing it had', async () => {

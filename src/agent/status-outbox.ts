@@ -6,7 +6,10 @@
 //   status() ─► pending (memory, in order) ─► file (append, fdatasync per write batch)
 //                   │ link up: publish at once          ▲ ack(seq) from the master: forgotten
 //                   │ a publish fails ─► down ─► replay every retryMs, oldest first ─► up
-//                   └ no ack for ackTimeoutMs (doubling to 60 s) ─► replay (Redis lost them)
+//                   │ resend (the master saw a gap) ─► replay, oldest first (one at a time)
+//                   └ no ack for ackTimeoutMs (doubling to 60 s) ─► the newest again (a probe):
+//                       the master re-acknowledges it, or sees a gap (Redis lost some) and asks
+//                       for a resend
 //
 // Each status carries `prev`, the update sent before it (or the last acknowledged), so the master
 // applies it only in order and once (master/status-fence.ts): duplicates from a replay are
@@ -33,7 +36,10 @@ export interface OutboxLimits {
    * (a task's end) are never dropped.
    */
   maxBytes: number;
-  /** A status not acknowledged this long is sent again, with everything after it (doubling). */
+  /**
+   * No acknowledgement this long: the newest status is sent again (doubling), for the master to
+   * acknowledge what it has or ask for the rest.
+   */
   ackTimeoutMs: number;
   /** While the link is down, how often a replay is tried. */
   retryMs: number;
@@ -325,6 +331,20 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
     });
   }
 
+  /**
+   * Sends the newest status again. A master that is only behind reads it as a duplicate (one
+   * entry, where a replay of everything added thousands to the stream it is behind on and put
+   * it further behind, issue #12); one that lost its acknowledgement acknowledges again; one
+   * missing some (Redis lost them) sees a gap and asks for a resend.
+   */
+  function probe(): void {
+    let index = pending.length - 1;
+    while (index >= 0 && (pending[index] as Pending).record.k !== 's') index--;
+    const newest = pending[index];
+    if (!newest || replaying || isClosed) return;
+    publish(newest, prevOf(index)).catch((error: unknown) => goDown(error));
+  }
+
   function send(entry: Pending): void {
     if (!isLinkUp || replaying || isClosed || entry.isDropped) return;
     publish(entry, prevOf(pending.lastIndexOf(entry))).catch((error: unknown) => goDown(error));
@@ -353,11 +373,12 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
       if (!isLinkUp) return replay();
       const isWaiting = pending.some((p) => p.record.k === 's');
       if (isWaiting && clock.now() - progressAt > ackTimeoutMs) {
-        // Nothing acknowledged for a while: Redis may have lost them, or the master skipped one.
-        logger.warn({ records: pending.length, ackTimeoutMs }, 'outbox: unacknowledged, replaying');
+        // Nothing acknowledged for a while: the master is behind, lost an acknowledgement, or
+        // Redis lost updates. The newest tells which; a replay comes only when the master asks.
+        logger.warn({ records: pending.length, ackTimeoutMs }, 'outbox: unacknowledged, probing');
         ackTimeoutMs = Math.min(ackTimeoutMs * 2, MAX_ACK_TIMEOUT_MS);
         progressAt = clock.now();
-        replay();
+        probe();
       }
     },
     Math.min(limits.retryMs, limits.ackTimeoutMs),

@@ -9,6 +9,7 @@ export type { RedisBusOptions } from './redis-bus.js';
 export type { MemoryBusOptions } from './memory-bus.js';
 export { BusDecodeError } from './message-codec.js';
 export * from './message-check.js';
+export { isNewerStreamId } from './stream-id.js';
 export { CommandMessageSchema } from './command-schema.js';
 export { agentAclRules, agentRedisUser, createRedisAcl, masterAclRules } from './redis-acl.js';
 export type { RedisAcl } from './redis-acl.js';

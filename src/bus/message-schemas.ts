@@ -168,6 +168,11 @@ export const OfferMessageSchema: z.ZodType<OfferMessage> = z
     runningTaskIds: z.array(taskId).max(100_000),
     endedTaskIds: z.array(taskId).max(100_000).optional(),
     sentAt: epochMs,
+    commandsReadTo: z
+      .string()
+      .max(41)
+      .regex(/^\d+-\d+$/)
+      .optional(),
     startedAt: epochMs,
     // Both were dropped by the schema before (zod strips unknown keys): placement then saw no
     // host access on any agent, and dropped log lines were never counted.

@@ -61,6 +61,13 @@ export interface OfferMessage {
   runningTaskIds: string[];
   /** Agent's clock, epoch ms. */
   sentAt: number;
+  /**
+   * The id of the newest entry of its command stream the agent has handled (commands are handled
+   * in stream order): a launch at or before it reached the agent, so a task it does not list (nor
+   * as ended) is gone; a later one may still be waiting in the stream. Absent: none yet, or an
+   * older agent.
+   */
+  commandsReadTo?: string;
   /** When this agent process started (agent's clock, epoch ms): tasks launched before and not
    * listed did not survive a restart. */
   startedAt: number;

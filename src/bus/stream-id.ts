@@ -25,3 +25,8 @@ export function compareStreamIds(a: StreamId, b: StreamId): number {
 export function nextStreamId(last: StreamId, nowMs: number): StreamId {
   return nowMs > last.ms ? { ms: nowMs, seq: 0 } : { ms: last.ms, seq: last.seq + 1 };
 }
+
+/** Whether entry id `a` comes after `b` in their stream (both as Redis writes them). */
+export function isNewerStreamId(a: string, b: string): boolean {
+  return compareStreamIds(parseStreamId(a), parseStreamId(b)) > 0;
+}

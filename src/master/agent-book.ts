@@ -14,6 +14,13 @@ export interface AgentBook {
   offer(message: OfferMessage): Promise<boolean>;
   /** Marks agents silent for longer than the timeout unreachable; returns them. */
   expire(): Promise<Agent[]>;
+  /** Active agents not heard from for over half the timeout (candidates for `heard`). */
+  quiet(): Agent[];
+  /**
+   * The agent is known to be sending (its offers are on the bus, not read yet): counts as a
+   * heartbeat, without the offer's content. Unknown agents are ignored.
+   */
+  heard(agentId: string): void;
   /** Marks one agent unreachable now (revoked); returns it, or undefined when unknown. */
   markUnreachable(agentId: string): Promise<Agent | undefined>;
   get(agentId: string): Agent | undefined;
@@ -114,6 +121,18 @@ export function createAgentBook(options: {
         expired.push(silent);
       }
       return expired;
+    },
+
+    quiet() {
+      const now = clock.now();
+      return [...agents.values()].filter(
+        (agent) =>
+          agent.state === 'active' && now - (lastSeen.get(agent.agentId) ?? 0) > timeoutMs / 2,
+      );
+    },
+
+    heard(agentId) {
+      if (agents.has(agentId)) lastSeen.set(agentId, clock.now());
     },
 
     async markUnreachable(agentId) {

@@ -7,6 +7,8 @@ import type { Logger } from '../lib/index.js';
 
 /** Command streams are short-lived work queues; keep them bounded. */
 const COMMANDS_MAX_LEN = 100_000;
+/** Launches whose entry id is remembered (the oldest forgotten first): more than are in flight. */
+const REMEMBERED_LAUNCHES = 200_000;
 
 /** Opens a secret by its path (`team-a/db-password`); throws when it is gone or cannot be read. */
 export type OpenSecret = (path: string) => Promise<string>;
@@ -21,7 +23,13 @@ export interface LaunchCommand {
 export interface AgentCommands {
   /** Sends the launch; false when a secret it needs could not be opened (logged, not sent). */
   launch(agentId: string, command: LaunchCommand): Promise<boolean>;
-  kill(agentId: string, taskId: string): Promise<void>;
+  /**
+   * The entry id of the last launch of `taskId` this master sent (recent launches only): an offer
+   * whose `commandsReadTo` is not older says the agent has read it.
+   */
+  launchIdOf(taskId: string): string | undefined;
+  /** Sends the kill; resolves with its entry id in the agent's command stream. */
+  kill(agentId: string, taskId: string): Promise<string>;
   reconcile(agentId: string, taskIds: string[]): Promise<void>;
   /** Tells the agent its status updates up to `seq` are applied (its outbox forgets them). */
   ack(agentId: string, seq: number): Promise<void>;
@@ -35,9 +43,10 @@ export function createAgentCommands(options: {
   logger?: Logger;
 }): AgentCommands {
   const { bus, openSecret, logger } = options;
-  const send = async (agentId: string, message: CommandMessage) => {
-    await bus.publish(topics.commands(agentId), message, { maxLen: COMMANDS_MAX_LEN });
-  };
+  const send = (agentId: string, message: CommandMessage) =>
+    bus.publish(topics.commands(agentId), message, { maxLen: COMMANDS_MAX_LEN });
+  /** Task → the entry id of its launch; insertion order is age. */
+  const launchIds = new Map<string, string>();
 
   /** The spec with its secret variables filled in, or undefined when one cannot be opened. */
   async function withSecrets(command: LaunchCommand): Promise<TaskLaunchSpec | undefined> {
@@ -64,12 +73,20 @@ export function createAgentCommands(options: {
     async launch(agentId, command) {
       const spec = await withSecrets(command);
       if (!spec) return false;
-      await send(agentId, { type: 'launch', taskId: command.taskId, spec });
+      const id = await send(agentId, { type: 'launch', taskId: command.taskId, spec });
+      launchIds.delete(command.taskId);
+      launchIds.set(command.taskId, id);
+      if (launchIds.size > REMEMBERED_LAUNCHES) {
+        const oldest = launchIds.keys().next();
+        if (!oldest.done) launchIds.delete(oldest.value);
+      }
       return true;
     },
+    launchIdOf: (taskId) => launchIds.get(taskId),
     kill: (agentId, taskId) => send(agentId, { type: 'kill', taskId }),
-    reconcile: (agentId, taskIds) => send(agentId, { type: 'reconcile', taskIds }),
-    ack: (agentId, seq) => send(agentId, { type: 'ack', seq }),
-    resend: (agentId) => send(agentId, { type: 'resend' }),
+    reconcile: async (agentId, taskIds) =>
+      void (await send(agentId, { type: 'reconcile', taskIds })),
+    ack: async (agentId, seq) => void (await send(agentId, { type: 'ack', seq })),
+    resend: async (agentId) => void (await send(agentId, { type: 'resend' })),
   };
 }

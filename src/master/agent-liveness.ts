@@ -3,6 +3,7 @@
 // unreachableStrategy. Offers reach it only from their own agent's stream (agent-reports.ts), so
 // an offer can mark missing only the tasks of the agent that sent it.
 import type { OfferMessage } from '../bus/index.js';
+import { isNewerStreamId } from '../bus/index.js';
 import type { Condition, Instance } from '../domain/index.js';
 import {
   currentTaskId,
@@ -17,8 +18,11 @@ import type { AgentCommands } from './agent-commands.js';
 import type { Applier, Intent } from './applier/index.js';
 
 export interface AgentLiveness {
-  /** Applies an agent's offer: registers it, kills tasks nobody wants, adopts tasks that came back. */
-  onOffer(offer: OfferMessage): Promise<void>;
+  /**
+   * Applies an agent's offer: registers it, kills tasks nobody wants, adopts tasks that came back.
+   * `entryId`: its entry on the agent's offers stream (for telling unread offers from none).
+   */
+  onOffer(offer: OfferMessage, entryId?: string): Promise<void>;
   /** Periodic: expires silent agents and moves unreachable instances along their strategy. */
   tick(): Promise<void>;
   /**
@@ -28,8 +32,22 @@ export interface AgentLiveness {
   onRevoked(agentId: string): Promise<void>;
 }
 
-/** A task the master placed but the agent does not list is taken as lost after this long. */
+/**
+ * A task the master placed but the agent does not list is taken as lost after this long, when
+ * the offer does not say whether the agent has read its launch (this master did not send it, or
+ * an older agent).
+ */
 const MISSING_GRACE_MS = 15_000;
+/**
+ * A launch the agent has not read after this long is taken as lost with its task (Redis lost it,
+ * and no later command moved the agent's mark past it). Until then a loaded agent is only behind:
+ * replacing its tasks would add launches to the queue it is already behind on.
+ */
+const UNREAD_LAUNCH_GRACE_MS = 300_000;
+/** A task killed here and still listed (not read yet, or still stopping) is killed again this often. */
+const KILL_REPEAT_MS = 10_000;
+/** Kills remembered, for not sending them again on every offer (oldest forgotten first). */
+const REMEMBERED_KILLS = 100_000;
 const RUNNING_ON_AGENT: ReadonlySet<Condition> = new Set([
   'Staging',
   'Starting',
@@ -45,9 +63,61 @@ export function createAgentLiveness(options: {
   clock: Clock;
   logger: Logger;
   onChange: () => void;
+  /**
+   * The id of the newest entry on the agent's offers stream, read or not. An agent with offers
+   * newer than the newest read is sending: a master behind on reading it must not take it for
+   * silent (issue #12: all 10 agents marked unreachable, and their tasks replaced, while their
+   * offers waited to be read). Absent: only offers read count.
+   */
+  newestOfferId?: (agentId: string) => Promise<string | undefined>;
 }): AgentLiveness {
   const { applier, agents, commands, clock, logger, onChange } = options;
   const tracker = applier.instances;
+  /** Agent → the entry id of the newest offer of it read. */
+  const readOfferIds = new Map<string, string>();
+
+  /**
+   * Quiet agents with an offer on their stream newer than the newest read count as heard: they
+   * are sending, this master is behind on reading. A dead agent's stream ends at what was read.
+   */
+  async function hearUnreadOffers(newestOfferId: (agentId: string) => Promise<string | undefined>) {
+    await Promise.all(
+      agents.quiet().map(async ({ agentId }) => {
+        const read = readOfferIds.get(agentId);
+        if (read === undefined) return;
+        const newest = await newestOfferId(agentId);
+        if (newest !== undefined && isNewerStreamId(newest, read)) agents.heard(agentId);
+      }),
+    );
+  }
+
+  /** Task → the kill sent for it (entry id, when): an agent lists it until it has read the kill. */
+  const kills = new Map<string, { id: string; atMs: number }>();
+
+  /** Whether the agent, as of this offer, has read the command with entry id `id`. */
+  const hasRead = (offer: OfferMessage, id: string) =>
+    offer.commandsReadTo !== undefined && !isNewerStreamId(id, offer.commandsReadTo);
+
+  /**
+   * Kills a task the agent lists that nobody wants, unless a kill was sent that the agent has not
+   * read yet (or very recently): an agent behind on its commands lists the same tasks in every
+   * offer, and a kill each time buried it under tens of thousands of them (issue #12).
+   */
+  async function killUnwanted(offer: OfferMessage, taskId: string): Promise<void> {
+    const sent = kills.get(taskId);
+    const now = clock.now();
+    if (
+      sent &&
+      (now - sent.atMs < KILL_REPEAT_MS || (offer.commandsReadTo && !hasRead(offer, sent.id)))
+    )
+      return;
+    kills.delete(taskId);
+    kills.set(taskId, { id: await commands.kill(offer.agentId, taskId), atMs: now });
+    if (kills.size > REMEMBERED_KILLS) {
+      const oldest = kills.keys().next();
+      if (!oldest.done) kills.delete(oldest.value);
+    }
+  }
 
   /**
    * Moves the instances `select` picks (from the state as last applied) to `condition`, with a
@@ -117,16 +187,29 @@ export function createAgentLiveness(options: {
   const missingOn = (offer: OfferMessage, reported: Set<string>) => {
     const now = clock.now();
     const ended = new Set(offer.endedTaskIds);
-    return tracker.all().filter(
-      (i) =>
-        i.agentId === offer.agentId &&
-        (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
-        !reported.has(currentTaskId(i)) &&
-        !ended.has(currentTaskId(i)) &&
-        // Launched before this agent process started: it did not survive the restart.
-        (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt ||
-          now - Date.parse(i.conditionChangedAt) > MISSING_GRACE_MS),
-    );
+    /** Not listed: gone, once the agent has had the launch (it handles commands in order). */
+    const isGone = (i: Instance) => {
+      // Launched before this agent process started: it did not survive the restart.
+      if (Date.parse(i.stagedAt ?? i.conditionChangedAt) < offer.startedAt) return true;
+      const sinceMs = now - Date.parse(i.conditionChangedAt);
+      const launchId = commands.launchIdOf(currentTaskId(i));
+      // The offer may be older than the launch, or the agent behind on its commands: the master's
+      // own clock says nothing about either (a 15 s grace replaced 8,500 of 10,000 launches that
+      // were still queued, issue #12).
+      if (launchId !== undefined && offer.commandsReadTo !== undefined)
+        return hasRead(offer, launchId) || sinceMs > UNREAD_LAUNCH_GRACE_MS;
+      return sinceMs > MISSING_GRACE_MS;
+    };
+    return tracker
+      .all()
+      .filter(
+        (i) =>
+          i.agentId === offer.agentId &&
+          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
+          !reported.has(currentTaskId(i)) &&
+          !ended.has(currentTaskId(i)) &&
+          isGone(i),
+      );
   };
 
   /** Instances past their unreachable strategy's deadlines: to inactivate, to expunge. */
@@ -153,15 +236,16 @@ export function createAgentLiveness(options: {
   }
 
   return {
-    async onOffer(offer) {
+    async onOffer(offer, entryId) {
+      if (entryId !== undefined) readOfferIds.set(offer.agentId, entryId);
       const isBack = await agents.offer(offer);
       const reported = new Set(offer.runningTaskIds);
-      for (const taskId of reported) {
+      const unwanted = [...reported].filter((taskId) => {
         const instance = tracker.byTaskId(taskId);
-        if (!instance || instance.agentId !== offer.agentId || isTerminal(instance.condition)) {
-          await commands.kill(offer.agentId, taskId);
-        }
-      }
+        return !instance || instance.agentId !== offer.agentId || isTerminal(instance.condition);
+      });
+      // Side by side: one round trip for a thousand of them, not a thousand.
+      await Promise.all(unwanted.map((taskId) => killUnwanted(offer, taskId)));
       await setCondition(() => returnedOn(offer.agentId, reported), 'Running');
       const missing = await setCondition(
         () => missingOn(offer, reported),
@@ -187,6 +271,7 @@ export function createAgentLiveness(options: {
     },
 
     async tick() {
+      if (options.newestOfferId) await hearUnreadOffers(options.newestOfferId);
       for (const agent of await agents.expire()) {
         await setCondition(
           () => lostOn(agent.agentId),

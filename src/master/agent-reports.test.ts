@@ -127,6 +127,45 @@ describe('agent reports', () => {
     await expect.poll(() => sent).toContain('agent-a ack 14');
   });
 
+  it('takes only the newest of the offers read together: each is the whole of its state', async () => {
+    start({ isIdentityRequired: true });
+    // 100 offers waiting (a master behind): one liveness pass, not 100 (a store write or more each).
+    for (let n = 1; n <= 100; n++)
+      await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), sentAt: n });
+    reports.watch('agent-a');
+    await expect.poll(() => offers.length).toBe(1);
+    expect(offers[0]?.sentAt).toBe(100);
+    await bus.publish(topics.offers('agent-a'), { ...offer('agent-a'), sentAt: 101 });
+    await expect.poll(() => offers.map((o) => o.sentAt)).toEqual([100, 101]);
+  });
+
+  it('asks once per gap, however many reads show it before the replay comes', async () => {
+    start({ isIdentityRequired: true });
+    reports.watch('agent-a');
+    const update = (seq: number, prev: number): StatusMessage => ({
+      ...status('agent-a', `t-${seq}`),
+      seq,
+      prev,
+      acked: 0,
+    });
+    await bus.publish(topics.status('agent-a'), update(1, 0));
+    await expect.poll(() => sent).toEqual(['agent-a ack 1']);
+    const resends = () => sent.filter((s) => s.endsWith('resend'));
+    // 2 lost: 3 … 12 each show the gap, read one at a time (a master behind the live stream).
+    for (let seq = 3; seq <= 12; seq++) {
+      const before = sent.length;
+      await bus.publish(topics.status('agent-a'), update(seq, seq - 1));
+      await expect.poll(() => sent.length).toBeGreaterThan(before);
+    }
+    expect(resends()).toEqual(['agent-a resend']);
+    // The replay: 2 … 12 applied. A later gap (14 before 13) is a new one: asked again.
+    for (let seq = 2; seq <= 12; seq++)
+      await bus.publish(topics.status('agent-a'), update(seq, seq - 1));
+    await bus.publish(topics.status('agent-a'), update(14, 13));
+    await expect.poll(() => resends()).toHaveLength(2);
+    expect(statuses.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
   it('as a new leader, starts at the head of an outbox and not in its middle', async () => {
     start({ isIdentityRequired: true });
     reports.watch('agent-a');

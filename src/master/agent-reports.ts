@@ -2,7 +2,7 @@
 // through one bus reader (one XREADGROUP over all of them). A message is believed only for what
 // the stream's owner owns: its own agent id, tasks placed on it. The rest is dropped and counted.
 //
-//   agent:<id>:offers ─┐  schema (zod) ─► owner check ─► liveness.onOffer
+//   agent:<id>:offers ─┐  schema (zod) ─► owner check ─► the newest of the read ─► liveness.onOffer
 //   agent:<id>:status ─┘                          └────► fence (order, once) ─► statuses.handleMany
 //                                                        │  then ack (or resend) ─► the agent
 //                                                        └────► health.handle
@@ -10,6 +10,7 @@
 import type {
   AnnounceMessage,
   Bus,
+  BusEntry,
   HealthMessage,
   OfferMessage,
   StatusMessage,
@@ -23,7 +24,8 @@ import {
   OfferMessageSchema,
   StatusStreamSchema,
 } from '../bus/message-schemas.js';
-import type { Logger } from '../lib/index.js';
+import type { Clock, Logger } from '../lib/index.js';
+import { systemClock } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { AgentLiveness } from './agent-liveness.js';
 import type { AgentTrust } from './agent-trust.js';
@@ -54,6 +56,14 @@ interface Source {
   kind: 'offers' | 'status';
 }
 
+/**
+ * A resend asked and not answered (nothing applied since) is asked again after this long: the
+ * request may have been lost. Long, because a master far behind reads the same gap for as long
+ * as it takes to reach the replay, and each request is a whole replay; a lost replay is the
+ * agent's to notice (no acknowledgement for its ack timeout).
+ */
+const RESEND_RETRY_MS = 30_000;
+
 /** Tasks whose agent is remembered after the instance moved on (for their logs). */
 const MAX_REMEMBERED_TASKS = 100_000;
 
@@ -82,13 +92,15 @@ export function createAgentReports(options: {
   /** Acknowledges applied status updates to their agent's outbox (or asks for them again). */
   commands: Pick<AgentCommands, 'ack' | 'resend'>;
   logger: Logger;
+  /** For when a resend was asked (default: the system clock). */
+  clock?: Clock;
   /**
-   * Told the fuel figures of each believed offer, only those of tasks placed on its sender
+   * Told the fuel figures of the newest believed offer of each read, only those of tasks placed on its sender
    * (figures for another agent's tasks are dropped and counted as `foreign_task`; for tasks the
    * master does not know, dropped: their kill is on its way).
    */
   onTaskFuel?: (agentId: string, entries: { taskId: string; fuelUsed: number }[]) => void;
-  /** Told the metric snapshot of each believed offer that has one (its sender's own). */
+  /** Told the metric snapshot of the newest believed offer of each read (its sender's own). */
   onMetrics?: (agentId: string, snapshot: NonNullable<OfferMessage['metrics']>) => void;
   /** Told the age of the newest entry of each batch handled, by stream kind (seconds). */
   onLag?: (stream: string, seconds: number) => void;
@@ -99,6 +111,23 @@ export function createAgentReports(options: {
   /** Task → the agent whose believed status named it; oldest dropped past the cap. */
   const taskAgents = new Map<string, string>();
   const fence = createStatusFence();
+  const clock = options.clock ?? systemClock;
+  /** Agent → its outstanding resend: the last seq applied when asked, and when. */
+  const resends = new Map<string, { applied: number | undefined; atMs: number }>();
+
+  /**
+   * Asks the agent to resend, once per gap: every batch read until the replay arrives shows the
+   * same gap, and each request made the agent publish its whole outbox again (issue #12). Asked
+   * again only once something was applied since (a new gap) or the last request is old.
+   */
+  async function askResend(agentId: string): Promise<void> {
+    const applied = fence.applied(agentId);
+    const asked = resends.get(agentId);
+    const now = clock.now();
+    if (asked && asked.applied === applied && now - asked.atMs < RESEND_RETRY_MS) return;
+    resends.set(agentId, { applied, atMs: now });
+    await options.commands.resend(agentId);
+  }
   let reader: StreamSetSubscription | undefined;
   let announcements: Subscription | undefined;
 
@@ -143,7 +172,11 @@ export function createAgentReports(options: {
     });
   }
 
-  async function handle(owner: string, kind: Source['kind'], messages: Report[]): Promise<void> {
+  async function handle(
+    owner: string,
+    kind: Source['kind'],
+    entries: BusEntry<Report>[],
+  ): Promise<void> {
     let run: StatusMessage[] = [];
     let ack: number | undefined;
     let hasGap = false;
@@ -155,13 +188,13 @@ export function createAgentReports(options: {
       if (admission.admitted.length > 0) await statuses.handleMany(admission.admitted);
       ack = admission.commit() ?? ack;
     };
-    for (const message of messages) {
+    /** The newest offer of the batch: each is the whole of the agent's state when it was sent. */
+    let newestOffer: BusEntry<OfferMessage> | undefined;
+    for (const { id, message } of entries) {
       if (!isBelieved(owner, kind, message)) continue;
       switch (message.type) {
         case 'offer':
-          await liveness.onOffer(message);
-          if (message.metrics) options.onMetrics?.(owner, message.metrics);
-          options.onTaskFuel?.(owner, ownFuel(owner, message.taskFuel ?? []));
+          newestOffer = { id, message };
           break;
         case 'status':
           remember(message.taskId, owner);
@@ -174,10 +207,18 @@ export function createAgentReports(options: {
           break;
       }
     }
+    if (newestOffer) {
+      // The older ones are superseded: taking each in turn (a store write or more apiece) made a
+      // master that had fallen behind fall further behind (issue #12: 100 offers a batch).
+      const { id, message: offer } = newestOffer;
+      await liveness.onOffer(offer, id);
+      if (offer.metrics) options.onMetrics?.(owner, offer.metrics);
+      options.onTaskFuel?.(owner, ownFuel(owner, offer.taskFuel ?? []));
+    }
     if (run.length > 0) await apply();
     // Applied (stored) before acknowledged: the agent's outbox forgets only what is kept here.
     if (ack !== undefined) await options.commands.ack(owner, ack);
-    if (hasGap) await options.commands.resend(owner);
+    if (hasGap) await askResend(owner);
   }
 
   function remember(taskId: string, agentId: string): void {
@@ -227,6 +268,7 @@ export function createAgentReports(options: {
     unwatch(agentId) {
       agents.delete(agentId);
       fence.forget(agentId);
+      resends.delete(agentId);
       for (const [stream] of streamsOf(agentId)) {
         sources.delete(stream);
         reader?.delete(stream);
@@ -240,6 +282,7 @@ export function createAgentReports(options: {
       if (reader) return;
       // Another master may have applied updates since this one last led.
       fence.clear();
+      resends.clear();
       reader = bus.consumeMany<Report>({
         streams: [...sources.keys()],
         group: 'master',
@@ -252,11 +295,7 @@ export function createAgentReports(options: {
           // Entry ids start with the bus's own clock in ms: the age says how far behind we read.
           if (newest && options.onLag)
             options.onLag(`agent:${source.kind}`, (Date.now() - entryMs(newest.id)) / 1000);
-          await handle(
-            source.agentId,
-            source.kind,
-            entries.map((entry) => entry.message),
-          );
+          await handle(source.agentId, source.kind, entries);
         },
         onError,
       });

@@ -1,6 +1,7 @@
 // Wiring of the master role: builds every part from its dependencies and runs the loops while
 // leading. The HTTP edge is joined to it by cli/start-master.ts: master/ never imports api/.
 import type { Bus } from '../bus/index.js';
+import { topics } from '../bus/index.js';
 import type { LimitsConfig } from '../config.js';
 import type { RenderRootGroup } from '../deployment/index.js';
 import type { SecretBox } from './secret-box.js';
@@ -185,6 +186,7 @@ export function createMaster(options: MasterOptions) {
     clock,
     logger,
     onChange,
+    newestOfferId: async (agentId) => (await bus.tail(topics.offers(agentId), 1))[0]?.id,
   });
 
   const taskFuel = createTaskFuel();
@@ -219,14 +221,15 @@ export function createMaster(options: MasterOptions) {
     health,
     liveness: {
       // Each offer may be the one that shows a draining agent empty.
-      async onOffer(offer) {
-        await liveness.onOffer(offer);
+      async onOffer(offer, entryId) {
+        await liveness.onOffer(offer, entryId);
         agentDrain.observe(offer.agentId);
       },
     },
     trust,
     commands,
     logger,
+    clock,
     onMetrics: (agentId, snapshot) => metrics.onAgentSnapshot(agentId, snapshot),
     onTaskFuel: (agentId, entries) => taskFuel.onOffer(agentId, entries),
     onLag: (stream, seconds) => metrics.observeBusLag(stream, seconds),

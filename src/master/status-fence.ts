@@ -7,7 +7,8 @@
 // What was applied is remembered in memory while this master leads. A new leader knows nothing:
 // it takes an update whose predecessor the agent says was acknowledged (`acked`, by any master),
 // so it starts at the head of the agent's outbox; what it applies again there is ignored by the
-// instances' own sequence numbers (stored with them). A gap asks the agent to resend at once.
+// instances' own sequence numbers (stored with them). A gap asks the agent to resend at once
+// (agent-reports.ts asks once per gap, not once per batch that shows it).
 import type { StatusMessage } from '../bus/index.js';
 
 export interface StatusFence {
@@ -25,6 +26,8 @@ export interface StatusFence {
     /** Records them as applied; returns the sequence number to acknowledge (none: no outbox). */
     commit(): number | undefined;
   };
+  /** The `seq` of the last update applied from the agent (committed), if any. */
+  applied(agentId: string): number | undefined;
   /** Forgets an agent (no longer read). Idempotent. */
   forget(agentId: string): void;
   /** Forgets every agent (leadership starts again). */
@@ -71,6 +74,7 @@ export function createStatusFence(): StatusFence {
       };
     },
 
+    applied: (agentId) => applied.get(agentId),
     forget: (agentId) => void applied.delete(agentId),
     clear: () => applied.clear(),
   };
