@@ -73,6 +73,18 @@ async function containerSpec(
 }
 
 const hasLine = (lines: Line[], text: string) => lines.some((l) => l.line === text);
+/** What a server on the host's `port` sends before it closes, once one answers there. */
+const answerOn = (port: number): Promise<string> =>
+  waitFor(`an answer on port ${port}`, async () => {
+    const data = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', () => resolve(''));
+    });
+    return data.length > 0 ? data : undefined;
+  });
 const create = () =>
   createContainerDriver({
     logger: silentLogger(),
@@ -483,18 +495,7 @@ describe.skipIf(!engine)('container driver (podman)', () => {
     );
     await driver.start(spec);
     await waitFor(`the line 'listening'`, () => hasLine(lines, 'listening'));
-    let received = '';
-    await waitFor('an answer', async () => {
-      received = await new Promise<string>((resolve) => {
-        const socket = net.connect(hostPort, '127.0.0.1');
-        let data = '';
-        socket.on('data', (chunk) => (data += chunk.toString()));
-        socket.on('close', () => resolve(data));
-        socket.on('error', () => resolve(''));
-      });
-      return received.length > 0;
-    });
-    expect(received).toBe('hello-from-container\n');
+    expect(await answerOn(hostPort)).toBe('hello-from-container\n');
     await driver.stop(spec.taskId);
     await driver.destroy(spec.taskId);
 
@@ -525,18 +526,7 @@ describe.skipIf(!engine)('container driver (podman)', () => {
       );
       await driver.start(spec);
       await waitFor(`the line 'tried-loopback'`, () => hasLine(lines, 'tried-loopback'));
-      let received = '';
-      await waitFor('an answer on the host port', async () => {
-        received = await new Promise<string>((resolve) => {
-          const socket = net.connect(hostPort, '127.0.0.1');
-          let data = '';
-          socket.on('data', (chunk) => (data += chunk.toString()));
-          socket.on('close', () => resolve(data));
-          socket.on('error', () => resolve(''));
-        });
-        return received.length > 0;
-      });
-      expect(received).toBe('hello-from-port0\n');
+      expect(await answerOn(hostPort)).toBe('hello-from-port0\n');
       expect(hasLine(lines, 'secret')).toBe(false);
       await driver.stop(spec.taskId);
       await driver.destroy(spec.taskId);
