@@ -6,3 +6,4 @@ export * from './package-root.js';
 export * from './prometheus-label.js';
 export * from './code-points.js';
 export * from './release-startup-garbage.js';
+export * from './bounded-map.js';

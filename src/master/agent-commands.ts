@@ -4,6 +4,7 @@
 import type { Bus, CommandMessage, TaskLaunchSpec } from '../bus/index.js';
 import { topics } from '../bus/index.js';
 import type { Logger } from '../lib/index.js';
+import { setNewest } from '../lib/index.js';
 
 /** Command streams are short-lived work queues; keep them bounded. */
 const COMMANDS_MAX_LEN = 100_000;
@@ -74,12 +75,7 @@ export function createAgentCommands(options: {
       const spec = await withSecrets(command);
       if (!spec) return false;
       const id = await send(agentId, { type: 'launch', taskId: command.taskId, spec });
-      launchIds.delete(command.taskId);
-      launchIds.set(command.taskId, id);
-      if (launchIds.size > REMEMBERED_LAUNCHES) {
-        const oldest = launchIds.keys().next();
-        if (!oldest.done) launchIds.delete(oldest.value);
-      }
+      setNewest(launchIds, [command.taskId, id], REMEMBERED_LAUNCHES);
       return true;
     },
     launchIdOf: (taskId) => launchIds.get(taskId),

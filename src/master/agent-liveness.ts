@@ -13,6 +13,7 @@ import {
   toTimestamp,
 } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
+import { setNewest } from '../lib/index.js';
 import type { AgentBook } from './agent-book.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { Applier, Intent } from './applier/index.js';
@@ -112,11 +113,8 @@ export function createAgentLiveness(options: {
     )
       return;
     kills.delete(taskId);
-    kills.set(taskId, { id: await commands.kill(offer.agentId, taskId), atMs: now });
-    if (kills.size > REMEMBERED_KILLS) {
-      const oldest = kills.keys().next();
-      if (!oldest.done) kills.delete(oldest.value);
-    }
+    const id = await commands.kill(offer.agentId, taskId);
+    setNewest(kills, [taskId, { id, atMs: now }], REMEMBERED_KILLS);
   }
 
   /**

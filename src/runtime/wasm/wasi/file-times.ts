@@ -3,6 +3,7 @@
 // reports them while the file still has the time that was written.
 import { futimesSync, lstatSync, lutimesSync, fstatSync, type BigIntStats } from 'node:fs';
 import { Errno, WasiError } from '../wasi-errno.js';
+import { setNewest } from '../../../lib/bounded-map.js';
 
 export const FileType = {
   unknown: 0,
@@ -97,17 +98,11 @@ export function createFileTimes(): FileTimes {
       else lutimesSync(target.hostPath, seconds(atimeNs), seconds(mtimeNs));
       const after = statOf(target);
       const key = keyOf(after);
-      remembered.delete(key);
-      if (remembered.size >= MAX_REMEMBERED) {
-        const oldest = remembered.keys().next().value;
-        if (oldest !== undefined) remembered.delete(oldest);
-      }
-      remembered.set(key, {
-        atimeOnDisk: after.atimeNs,
-        atimeNs,
-        mtimeOnDisk: after.mtimeNs,
-        mtimeNs,
-      });
+      setNewest(
+        remembered,
+        [key, { atimeOnDisk: after.atimeNs, atimeNs, mtimeOnDisk: after.mtimeNs, mtimeNs }],
+        MAX_REMEMBERED,
+      );
     },
   };
 }
