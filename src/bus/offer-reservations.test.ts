@@ -149,4 +149,24 @@ describe('offer host access and counters', () => {
       ).success,
     ).toBe(false);
   });
+
+  // The agent says how far it has read its commands: a task it does not list is then taken as
+  // gone. Only its own tasks hang on it, but the text is still its own.
+  it('accepts a stream entry id as commandsReadTo, and refuses any other text', () => {
+    const readTo = (commandsReadTo: unknown) =>
+      OfferMessageSchema.safeParse({ ...offer(undefined), commandsReadTo }).success;
+    expect(readTo('1764979200000-12')).toBe(true);
+    for (const bad of [
+      '',
+      'abc',
+      '-1-0',
+      '1-2;x',
+      '1-2\n',
+      '--flag',
+      `${'9'.repeat(40)}-0`,
+      12,
+      null,
+    ])
+      expect(readTo(bad), String(bad)).toBe(false);
+  });
 });
