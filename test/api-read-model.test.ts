@@ -62,7 +62,7 @@ describe("reads of the leader's state", () => {
     leader = await createTestApi();
     applier = createApplier({
       store: leader.store,
-      events: leader.deps.events,
+      events: leader.events,
       logger: leader.deps.logger,
     });
     await applier.load();

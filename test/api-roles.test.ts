@@ -3,13 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolePoliciesPort } from '../src/api/index.js';
 import { Action } from '../src/domain/index.js';
-import { silentLogger } from '../src/lib/index.js';
+import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createApplier } from '../src/master/applier/index.js';
 import type { Applier } from '../src/master/applier/index.js';
 import { createRolePolicies } from '../src/master/role-policies.js';
 import { createTestApi } from './support/api-doubles.js';
 import type { TestApi } from './support/api-doubles.js';
 import { as, principalsByName } from './support/test-principals.js';
+import { createEventHubDouble } from './support/api-doubles.js';
 
 let api: TestApi;
 let applier: Applier;
@@ -27,7 +28,7 @@ const forward: RolePoliciesPort = {
 const newApplier = async () => {
   const made = createApplier({
     store: api.store,
-    events: { emit: async () => undefined },
+    events: createEventHubDouble(systemClock),
     logger: silentLogger(),
   });
   await made.load();

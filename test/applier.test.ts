@@ -4,12 +4,14 @@
 // failing intent's own.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment, Instance } from '../src/domain/index.js';
-import { silentLogger } from '../src/lib/index.js';
+import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createApplier } from '../src/master/applier/index.js';
+import { createEventHub } from '../src/master/event-hub.js';
 import type { Applier, EventInput } from '../src/master/applier/index.js';
 import { makeApp, makeInstance } from '../src/scheduler/fixtures.js';
 import type { Store } from '../src/store/index.js';
 import { describeOnEveryStore, type OpenStore } from './support/every-store.js';
+import { createEventHubDouble } from './support/api-doubles.js';
 
 const V1 = '2026-02-01T00:00:00.000Z';
 const V2 = '2026-02-02T00:00:00.000Z';
@@ -51,6 +53,10 @@ function counting(store: Store) {
       counts.transactions++;
       return store.transaction((tx) => fn(observed(tx)));
     },
+    writeTogether: (statements) => {
+      counts.transactions++;
+      return store.writeTogether(statements.map((statement) => (tx) => statement(observed(tx))));
+    },
   };
   return { store: wrapped, counts, onInstanceWrite };
 }
@@ -80,16 +86,16 @@ function describeApplier(name: string, open: OpenStore): void {
       counted = counting(store);
       emitted = [];
       seenAtEmit = [];
-      applier = createApplier({
+      const events = createEventHub({
         store: counted.store,
-        events: {
-          emit: async (event) => {
-            emitted.push(event);
-            seenAtEmit.push(applier.instances.get(String(event.instanceId)));
-          },
-        },
+        clock: systemClock,
         logger: silentLogger(),
       });
+      await events.subscribe((event) => {
+        emitted.push(event);
+        seenAtEmit.push(applier.instances.get(String(event.instanceId)));
+      });
+      applier = createApplier({ store: counted.store, events, logger: silentLogger() });
       await applier.load();
     });
 
@@ -113,6 +119,31 @@ function describeApplier(name: string, open: OpenStore): void {
       expect(await store.instances.get(instance.instanceId)).toEqual(instance);
       expect(emitted.map((e) => e.eventType)).toEqual(['instance_changed_event']);
       expect(seenAtEmit).toEqual([instance]);
+    });
+
+    it('stores the events of an intent in the write of its state, and none of a failed one', async () => {
+      const before = (await store.events.since(0, 100_000)).at(-1)?.id ?? 0;
+      const instance = makeInstance({ instanceId: 'app.instance-e' });
+      const bad = { ...deployment('d-bad', '/bad'), createdAt: 'not a time' };
+      const [good, failed] = await Promise.allSettled([
+        applier.submit({
+          source: 'status',
+          create: [instance],
+          events: [{ eventType: 'status_update_event', instanceId: instance.instanceId }],
+        }),
+        applier.submit({
+          source: 'orchestrator',
+          startDeployments: [bad],
+          events: [{ eventType: 'deployment_info', id: 'd-bad' }],
+        }),
+      ]);
+      expect([good.status, failed.status]).toEqual(['fulfilled', 'rejected']);
+      const stored = await store.events.since(before, 100);
+      expect(stored.map((e) => [e.eventType, e.payload.instanceId])).toEqual([
+        ['status_update_event', instance.instanceId],
+      ]);
+      // Subscribers got it with the id it was stored under.
+      expect(emitted).toEqual([stored[0]?.payload]);
     });
 
     it('stores intents submitted together in one write, each answered', async () => {
@@ -271,7 +302,7 @@ function describeApplier(name: string, open: OpenStore): void {
       const before = revisionOf('kept.instance-1');
       const next = createApplier({
         store,
-        events: { emit: async () => {} },
+        events: createEventHubDouble(systemClock),
         logger: silentLogger(),
       });
       expect(() => next.apps.get('/kept')).toThrow(/before it was loaded/);

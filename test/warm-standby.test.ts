@@ -5,12 +5,13 @@
 // taken over must equal a fresh load, indexes included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, Instance, PortDefinition } from '../src/domain/index.js';
-import { silentLogger } from '../src/lib/index.js';
+import { silentLogger, systemClock } from '../src/lib/index.js';
 import { createApplier } from '../src/master/applier/index.js';
 import type { Applier, Intent } from '../src/master/applier/index.js';
 import { makeApp, makeInstance } from '../src/scheduler/fixtures.js';
 import { createPostgresStore, type Store } from '../src/store/index.js';
 import { createTestDatabase, hasService } from './support/services.js';
+import { createEventHubDouble } from './support/api-doubles.js';
 
 const ok = await hasService('postgres');
 const AGENTS = ['agent-1', 'agent-2', 'agent-3'];
@@ -28,7 +29,11 @@ function random(seed: number): () => number {
 }
 
 function applierOn(store: Store): Applier {
-  return createApplier({ store, events: { emit: async () => undefined }, logger: silentLogger() });
+  return createApplier({
+    store,
+    events: createEventHubDouble(systemClock),
+    logger: silentLogger(),
+  });
 }
 
 /** Everything a leader reads from its state, in an order that does not depend on history. */

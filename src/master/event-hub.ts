@@ -7,6 +7,7 @@ import { toTimestamp } from '../domain/index.js';
 import type { Clock } from '../lib/index.js';
 
 type Listener = (event: MarathonEvent, id: number) => void;
+type EventInput = Omit<MarathonEvent, 'timestamp'> & { timestamp?: string };
 
 /** How many events are kept for resumption; older ones are trimmed now and then. */
 const KEEP_EVENTS = 10_000;
@@ -29,6 +30,17 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
       }
     }
   }
+
+  /** Counts stored events; true when a trim is due. */
+  function count(stored: number): boolean {
+    const trimDue =
+      Math.floor((appended + stored) / TRIM_EVERY) > Math.floor(appended / TRIM_EVERY);
+    appended += stored;
+    return trimDue;
+  }
+
+  const stamp = (input: EventInput): MarathonEvent =>
+    ({ ...input, timestamp: input.timestamp ?? toTimestamp(clock.now()) }) as MarathonEvent;
 
   // Events are written in order by one background writer, so the status path never waits for
   // them; subscribers get each event once it is stored (with the id that resumes after it).
@@ -55,10 +67,7 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
           },
         ]);
         batch.forEach((event, n) => deliver(event, (stored[n] as StoredEvent).id));
-        const trimDue =
-          Math.floor((appended + batch.length) / TRIM_EVERY) > Math.floor(appended / TRIM_EVERY);
-        appended += batch.length;
-        if (trimDue) await store.events.trim(KEEP_EVENTS);
+        if (count(batch.length)) await store.events.trim(KEEP_EVENTS);
       } catch (error) {
         const eventTypes = [...new Set(batch.map((event) => event.eventType))];
         logger.error({ err: error, eventTypes, count: batch.length }, 'could not store events');
@@ -69,11 +78,29 @@ export function createEventHub(options: { store: Store; clock: Clock; logger: Lo
 
   return {
     async emit(input) {
-      pending.push({
-        ...input,
-        timestamp: input.timestamp ?? toTimestamp(clock.now()),
-      } as MarathonEvent);
+      pending.push(stamp(input));
       writer ??= drain();
+    },
+
+    stage(inputs) {
+      const staged = inputs.map(stamp);
+      let stored: StoredEvent[] = [];
+      return {
+        count: staged.length,
+        async append(db) {
+          stored = await db.events.appendMany(
+            staged.map((event) => ({ eventType: event.eventType, payload: event })),
+          );
+        },
+        publish() {
+          staged.forEach((event, n) => deliver(event, (stored[n] as StoredEvent).id));
+          // The trim is the background writer's, after what it has queued.
+          if (count(staged.length))
+            void Promise.resolve(writer)
+              .then(() => store.events.trim(KEEP_EVENTS))
+              .catch((error: unknown) => logger.warn({ err: error }, 'could not trim events'));
+        },
+      };
     },
 
     async flush() {

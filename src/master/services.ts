@@ -9,6 +9,7 @@ import type {
   LogLine,
   MarathonEvent,
 } from '../domain/index.js';
+import type { Store } from '../store/index.js';
 
 export interface Orchestrator {
   /**
@@ -44,6 +45,12 @@ export interface EventHub {
    * never waits for the database or a slow subscriber). `flush` waits for the queue.
    */
   emit(event: Omit<MarathonEvent, 'timestamp'> & { timestamp?: string }): Promise<void>;
+  /**
+   * Events stored by a write of the caller's, so that a state change and the events that tell of
+   * it take one transaction instead of two in a row (the applier's writes): `append` is the
+   * statement to run inside that write, `publish` delivers the events once it committed.
+   */
+  stage(events: (Omit<MarathonEvent, 'timestamp'> & { timestamp?: string })[]): StagedEvents;
   /** Resolves once every event emitted so far is stored and delivered. */
   flush(): Promise<void>;
   /**
@@ -54,6 +61,14 @@ export interface EventHub {
     listener: (event: MarathonEvent, id: number) => void,
     options?: { afterId?: number },
   ): Promise<() => void>;
+}
+
+export interface StagedEvents {
+  /** Appends the events inside `db` (a write's store); one statement for up to `EVENTS_PER_STATEMENT`. */
+  append(db: Store): Promise<void>;
+  /** After the write committed: delivers the events to subscribers, with their stored ids. */
+  publish(): void;
+  count: number;
 }
 
 export interface LogReader {

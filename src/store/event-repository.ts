@@ -5,9 +5,7 @@ import { decodeObject } from './decode.js';
 import { jsonRowsSharing } from './json-rows.js';
 import { events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
-
-/** Events per insert of `appendMany` (one JSON parameter), bounding the statement's size. */
-const ROWS_PER_STATEMENT = 1000;
+import { EVENTS_PER_STATEMENT } from './store.js';
 
 /** A row of `returning id`, as either driver hands it over. */
 type IdRow = { id: number | string };
@@ -34,8 +32,8 @@ export function createEventRepository(options: { db: Database }): EventRepositor
 
     async appendMany(list) {
       const stored: StoredEvent[] = [];
-      for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
-        const chunk = list.slice(i, i + ROWS_PER_STATEMENT);
+      for (let i = 0; i < list.length; i += EVENTS_PER_STATEMENT) {
+        const chunk = list.slice(i, i + EVENTS_PER_STATEMENT);
         const result: unknown = await db.execute(sql`
           insert into ${events} (event_type, payload)
           select e->>'eventType', e->'payload'

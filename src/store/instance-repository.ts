@@ -6,9 +6,7 @@ import { decodeRecord } from './decode.js';
 import { jsonRows, lastOfEach } from './json-rows.js';
 import { instances } from './schema.js';
 import type { InstanceRepository } from './store.js';
-
-/** Rows per upsert statement: one statement's JSON stays a few MiB. */
-const ROWS_PER_STATEMENT = 5000;
+import { INSTANCES_PER_STATEMENT } from './store.js';
 
 /** The instance repository on `db` (a database or a transaction). */
 export function createInstanceRepository(options: { db: Database }): InstanceRepository {
@@ -32,14 +30,14 @@ export function createInstanceRepository(options: { db: Database }): InstanceRep
 
     async putMany(list) {
       const unique = lastOfEach(list, (instance) => instance.instanceId);
-      if (unique.length <= ROWS_PER_STATEMENT) {
+      if (unique.length <= INSTANCES_PER_STATEMENT) {
         if (unique.length > 0) await upsert(unique);
         return;
       }
       await db.transaction(async (tx) => {
         const inTx = createInstanceRepository({ db: tx });
-        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
-          await inTx.putMany(unique.slice(i, i + ROWS_PER_STATEMENT));
+        for (let i = 0; i < unique.length; i += INSTANCES_PER_STATEMENT) {
+          await inTx.putMany(unique.slice(i, i + INSTANCES_PER_STATEMENT));
         }
       });
     },

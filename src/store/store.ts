@@ -30,10 +30,18 @@ export interface AppRepository {
   getLastTaskFailure(appId: string): Promise<TaskFailure | undefined>;
 }
 
+/**
+ * Rows that `instances.putMany` and `events.appendMany` write in one statement (one JSON
+ * parameter each, a few MiB at most). A call within them is one statement, which a
+ * `writeTogether` can send with others.
+ */
+export const INSTANCES_PER_STATEMENT = 5000;
+export const EVENTS_PER_STATEMENT = 1000;
+
 export interface InstanceRepository {
   /** Inserts or replaces by `instanceId`. */
   put(instance: Instance): Promise<void>;
-  /** Several at once, in one round trip where the driver allows. */
+  /** Several at once: one statement per `INSTANCES_PER_STATEMENT`. */
   putMany(instances: Instance[]): Promise<void>;
   get(instanceId: string): Promise<Instance | undefined>;
   listByApp(appId: string): Promise<Instance[]>;
@@ -106,7 +114,7 @@ export interface StoredEvent {
 export interface EventRepository {
   append(event: { eventType: string; payload: Record<string, unknown> }): Promise<StoredEvent>;
   /**
-   * Several in one round trip (one statement per 1,000): ids increase in the order given, and
+   * Several in one round trip (one statement per `EVENTS_PER_STATEMENT`): ids increase in the order given, and
    * the stored events come back in that order.
    */
   appendMany(

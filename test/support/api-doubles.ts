@@ -28,6 +28,7 @@ import type {
   RolePoliciesPort,
 } from '../../src/api/index.js';
 import { createPgliteStore } from '../../src/store/index.js';
+import type { EventHub as MasterEventHub } from '../../src/master/services.js';
 import { contractProblems } from './api-contract.js';
 import type { Store } from '../../src/store/index.js';
 
@@ -169,7 +170,7 @@ export function createOrchestratorDouble(options: {
 }
 
 /** EventHub double: keeps every event in memory with increasing ids and fans out at once. */
-export interface EventHubDouble extends EventHub {
+export interface EventHubDouble extends EventHub, Pick<MasterEventHub, 'stage'> {
   events: { id: number; event: MarathonEvent }[];
   /** Resolves at once: events are kept as they are emitted. */
   flush(): Promise<void>;
@@ -189,6 +190,14 @@ export function createEventHubDouble(clock: { now(): number }): EventHubDouble {
       const id = hub.events.length + 1;
       hub.events.push({ id, event: full });
       for (const listener of listeners) listener(full, id);
+    },
+    // Stored with the caller's write in the real hub; here kept when published.
+    stage(inputs) {
+      return {
+        count: inputs.length,
+        append: async () => {},
+        publish: () => inputs.forEach((input) => void hub.emit(input)),
+      };
     },
     async subscribe(listener, options) {
       for (const { id, event } of hub.events) {

@@ -49,7 +49,9 @@ export async function freePort(): Promise<number> {
  */
 export function portBlock(): string {
   const pool = (Number(process.env.VITEST_POOL_ID ?? 1) - 1) % 10;
-  const start = 20_100 + pool * 1_000 + (blocksTaken++ % 10) * 100;
+  // Two suites on one machine (parallel worktrees) each set a base of their own.
+  const base = Number(process.env.PACER_TEST_PORT_BASE ?? 20_100);
+  const start = base + pool * 1_000 + (blocksTaken++ % 10) * 100;
   return `${start}-${start + 99}`;
 }
 let blocksTaken = 0;

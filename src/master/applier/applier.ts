@@ -5,7 +5,7 @@
 // deployments, so no two writers can lose each other's update.
 //
 //   submit ─► queue ─(next turn)─► batch: check + stage each in order (refused: conflict)
-//                                   └─► persist draft (one write) ─► memory ─► events ─► resolve
+//                                   └─► persist draft + events (one write) ─► memory ─► deliver events ─► resolve
 //   a failed batch write: each intent again alone, re-checked, answering for itself
 import type { RenderRootGroup } from '../../deployment/index.js';
 import { createPlanRenderer, plainRootGroup } from '../../deployment/index.js';
@@ -82,7 +82,7 @@ const MAX_INTENTS_PER_BATCH = 1_024;
 
 export function createApplier(options: {
   store: Store;
-  events: Pick<EventHub, 'emit'>;
+  events: Pick<EventHub, 'stage'>;
   logger: Logger;
   /** Renders the root group in deployment events' plans (the API's format); plain by default. */
   renderRootGroup?: RenderRootGroup;
@@ -169,14 +169,21 @@ export function createApplier(options: {
     return { draft, accepted, refused };
   }
 
-  /** Memory, then events, then the writers: in that order, so a writer's next read sees it. */
-  function settle(current: StateData, draft: Draft, accepted: Queued[]): void {
+  /**
+   * Stores the draft and the events of `accepted` in one write, then memory, events, writers: in
+   * that order, so a writer's next read sees it. Rejects with the store's error.
+   */
+  async function persistAndSettle(current: StateData, draft: Draft, accepted: Queued[]) {
+    const staged = events.stage(
+      accepted.flatMap((queued) =>
+        (queued.intent.events ?? []).map((event) => renderPlanRefs(event, render)),
+      ),
+    );
+    await persistDraft(store, draft, staged);
     // Dropped or reloaded while it was stored: the stored change is in what replaced it.
     if (state === current) commitDraft(current, draft);
     lastRevision = Math.max(lastRevision, draft.revision);
-    for (const queued of accepted)
-      for (const event of queued.intent.events ?? [])
-        void events.emit(renderPlanRefs(event, render));
+    staged.publish();
     for (const queued of accepted) queued.resolve({ ok: true, revision: draft.revision });
   }
 
@@ -194,8 +201,7 @@ export function createApplier(options: {
       }
       const { draft, accepted, refused } = takeBatch(current);
       try {
-        await persistDraft(store, draft);
-        settle(current, draft, accepted);
+        await persistAndSettle(current, draft, accepted);
       } catch (error) {
         if (accepted.length === 1) accepted[0]?.reject(error);
         else await eachAlone(current, accepted);
@@ -219,8 +225,7 @@ export function createApplier(options: {
       }
       stage(current, draft, queued.intent);
       try {
-        await persistDraft(store, draft);
-        settle(current, draft, [queued]);
+        await persistAndSettle(current, draft, [queued]);
       } catch (error) {
         queued.reject(error);
       }
