@@ -7,6 +7,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
+import { usePreparedStatements } from './pglite-prepared.js';
 import { readTemplate } from './pglite-template.js';
 import type { Store } from './store.js';
 
@@ -28,6 +29,7 @@ export interface PgliteStoreOptions {
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
   const client = await openMigratedPglite(options.dataDir);
+  usePreparedStatements(client);
   return createDrizzleStore({ db: drizzle({ client }), close: () => client.close() });
 }
 
