@@ -14,6 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ConsumeOptions, Subscription } from './bus.js';
 import { deliverBatch } from './deliver-batch.js';
 import { createAbortableSleep } from './abortable-sleep.js';
+import { createAckBatches } from './ack-batches.js';
 import { createStopSignal } from './stop-signal.js';
 import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
 import { reclaimIntervalMs } from './reclaim-interval.js';
@@ -68,19 +69,10 @@ export function startRedisConsumer<T>(
   }
 
   // Acks are sent without waiting for the reply (one connection keeps them in order), so a
-  // batch costs one round trip instead of one per entry; the batch awaits them all at its end.
-  // A lost ack only means the entry is delivered again, which at-least-once allows.
-  let acks: Promise<unknown>[] = [];
-  function ack(id: string): void {
-    const sent = send('XACK', key, group, id);
-    sent.catch(() => {}); // handled in flushAcks; this only stops an early "unhandled" report
-    acks.push(sent);
-  }
-  async function flushAcks(): Promise<void> {
-    const sent = acks;
-    acks = [];
-    await Promise.all(sent);
-  }
+  // batch costs one round trip instead of one per entry. A lost ack only means the entry is
+  // delivered again, which at-least-once allows.
+  const acks = createAckBatches((id: string) => send('XACK', key, group, id));
+  const ack = (id: string) => acks.ack(id);
 
   /** The entry's message; undefined (and acknowledged) when there is nothing to deliver. */
   function decode(entry: RawEntry): T | undefined {
@@ -200,10 +192,12 @@ export function startRedisConsumer<T>(
           needsGroup = false;
         }
         const batch = await nextBatch();
+        // The last batch's acks were answered before this read was (ack-batches.ts).
+        await acks.answered();
         try {
           await handleAll(batch);
         } finally {
-          await flushAcks();
+          acks.endBatch();
         }
         failures = 0;
       } catch (error) {
@@ -224,6 +218,8 @@ export function startRedisConsumer<T>(
   }
 
   const done = run()
+    // The last batch's acks answered (or failed: delivered again) before the connection goes.
+    .then(() => acks.answered().catch(() => undefined))
     .catch((error: unknown) => report('consumer loop ended', error))
     .finally(() => connection.disconnect());
 
@@ -236,7 +232,7 @@ export function startRedisConsumer<T>(
           stopSignal.stop(new Error('consumer stopped'));
           connection.disconnect();
         };
-        if (isInHandler) {
+        if (isInHandler || acks.isWaiting()) {
           // The entry in hand finishes and is acknowledged; with Redis gone the ack could wait
           // forever (the connection queues commands while it reconnects), so bound it.
           const timer = setTimeout(abort, STOP_ACK_GRACE_MS);

@@ -13,6 +13,7 @@
 import type { Redis } from './ioredis.js';
 import type { BusEntry, ConsumeBatches, ConsumeManyOptions, StreamSetSubscription } from './bus.js';
 import { createAbortableSleep } from './abortable-sleep.js';
+import { createAckBatches } from './ack-batches.js';
 import { deliverBatch } from './deliver-batch.js';
 import { MESSAGE_FIELD, decodeMessage } from './message-codec.js';
 import { reclaimIntervalMs } from './reclaim-interval.js';
@@ -79,17 +80,8 @@ export function startRedisMultiConsumer<T>(
       context.unblock(clientId).catch((error: unknown) => report('unblock failed', error));
   }
 
-  let acks: Promise<unknown>[] = [];
-  function ack(key: string, id: string): void {
-    const sent = send('XACK', key, group, id);
-    sent.catch(() => {}); // awaited in flushAcks
-    acks.push(sent);
-  }
-  async function flushAcks(): Promise<void> {
-    const sent = acks;
-    acks = [];
-    await Promise.all(sent);
-  }
+  const acks = createAckBatches((key: string, id: string) => send('XACK', key, group, id));
+  const ack = (key: string, id: string) => acks.ack(key, id);
 
   function decode(state: StreamState, entry: RawEntry): T | undefined {
     if (entry.fields === null) {
@@ -247,13 +239,15 @@ export function startRedisMultiConsumer<T>(
         }
         if (pending.length === 0 && reads.every((r) => r.entries.length === 0))
           reads = await readNew(all);
+        // The last batch's acks were answered before this read was (ack-batches.ts).
+        await acks.answered();
         for (const { state, entries } of reads) {
           // A stream deleted meanwhile keeps its entries pending, as `delete` promises.
           if (isStopped || entries.length === 0 || states.get(state.key) !== state) continue;
           try {
             await handle(state, entries);
           } finally {
-            await flushAcks();
+            acks.endBatch();
           }
         }
         failures = 0;
@@ -280,6 +274,8 @@ export function startRedisMultiConsumer<T>(
     states.set(key, { stream, key, needsGroup: true, pendingCursor: '0', reclaimCursor: '0-0' });
   }
   const done = run()
+    // The last batch's acks answered (or failed: delivered again) before the connection goes.
+    .then(() => acks.answered().catch(() => undefined))
     .catch((error: unknown) => report('consumer loop ended', error))
     .finally(() => connection.disconnect());
 
@@ -303,7 +299,7 @@ export function startRedisMultiConsumer<T>(
           stopSignal.stop(new Error('consumer stopped'));
           connection.disconnect();
         };
-        if (isInHandler) {
+        if (isInHandler || acks.isWaiting()) {
           const timer = setTimeout(abort, STOP_ACK_GRACE_MS);
           void done.finally(() => clearTimeout(timer));
         } else abort();

@@ -217,7 +217,12 @@ export function createAgentReports(options: {
     }
     if (run.length > 0) await apply();
     // Applied (stored) before acknowledged: the agent's outbox forgets only what is kept here.
-    if (ack !== undefined) await options.commands.ack(owner, ack);
+    // Not awaited: the next batch need not wait for Redis to take it (one connection keeps the
+    // acks in order); a lost one makes the agent probe for it (agent/status-outbox.ts).
+    if (ack !== undefined)
+      options.commands
+        .ack(owner, ack)
+        .catch((error: unknown) => logger.warn({ err: error, agentId: owner }, 'ack not sent'));
     if (hasGap) await askResend(owner);
   }
 
