@@ -355,6 +355,30 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
       await sub.stop();
     });
 
+    it("consumeMany handles streams at once: one stream's slow batch holds back no other", async () => {
+      const [slow, quick] = [freshStream(), freshStream()];
+      await publishAll(bus, slow, [0]);
+      await publishAll(bus, quick, [1]);
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: string[] = [];
+      const sub = bus.consumeMany<Numbered>({
+        streams: [slow, quick],
+        group: 'g',
+        consumer: 'c',
+        handleBatch: async (stream) => {
+          if (stream === slow) await gate;
+          handled.push(stream);
+        },
+      });
+      // The quick stream's batch is handled while the slow one's waits (before: after it).
+      await waitFor('the quick stream', () => handled.includes(quick));
+      expect(handled).toEqual([quick]);
+      release();
+      await waitFor('the slow stream', () => handled.includes(slow));
+      await sub.stop();
+    });
+
     it('consumeMany redelivers what a rejected batch left pending to the restarted reader', async () => {
       const [a, b] = [freshStream(), freshStream()];
       await publishAll(bus, a, [0]);

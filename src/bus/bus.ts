@@ -67,7 +67,8 @@ export interface ConsumeManyOptions<T> extends Omit<ConsumeCommon<T>, 'stream'> 
   /**
    * Called with the decoded entries of one read of one stream (never empty, stream order). All
    * are acknowledged when it resolves; when it rejects they stay pending and come back. At least
-   * once, so it must be idempotent per entry.
+   * once, so it must be idempotent per entry. Calls for different streams may run at once; those
+   * for one stream never do.
    */
   handleBatch: (stream: string, entries: BusEntry<T>[]) => Promise<void>;
 }

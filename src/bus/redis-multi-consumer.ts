@@ -5,7 +5,8 @@
 //   add(stream) ─► XGROUP CREATE ─► own pending (XREADGROUP … 0) until empty
 //                                      │
 //        ┌─────────────────────────────▼────────────────────────────┐
-//        │ every reclaim interval: XAUTOCLAIM on each stream         │──► handleBatch(stream, …), XACK
+//        │ every reclaim interval: XAUTOCLAIM on each stream         │──► handleBatch(stream, …) of
+//        │                                                           │    every stream at once, XACK
 //        │ else: XREADGROUP BLOCK … STREAMS k1 k2 … > > …            │
 //        └─────────────────────────────┬────────────────────────────┘
 //   add/delete while blocked ─► CLIENT UNBLOCK from another connection, re-read with the new set
@@ -61,7 +62,8 @@ export function startRedisMultiConsumer<T>(
   const send = (command: string, ...args: (string | number)[]) =>
     stopSignal.race(connection.call(command, ...args));
   let isStopped = false;
-  let isInHandler = false;
+  /** Handlers in progress (the streams of one read run at once). */
+  let handlersRunning = 0;
   let isBlocked = false;
   /** The set changed since the last read began: read again before blocking. */
   let isChanged = false;
@@ -102,7 +104,7 @@ export function startRedisMultiConsumer<T>(
   }
 
   async function deliver(call: () => Promise<void>, id: string): Promise<boolean> {
-    isInHandler = true;
+    handlersRunning++;
     try {
       await call();
       return true;
@@ -110,7 +112,7 @@ export function startRedisMultiConsumer<T>(
       report('handler failed; entry stays pending', error, { id });
       return false;
     } finally {
-      isInHandler = false;
+      handlersRunning--;
     }
   }
 
@@ -241,14 +243,20 @@ export function startRedisMultiConsumer<T>(
           reads = await readNew(all);
         // The last batch's acks were answered before this read was (ack-batches.ts).
         await acks.answered();
-        for (const { state, entries } of reads) {
-          // A stream deleted meanwhile keeps its entries pending, as `delete` promises.
-          if (isStopped || entries.length === 0 || states.get(state.key) !== state) continue;
-          try {
-            await handle(state, entries);
-          } finally {
-            acks.endBatch();
-          }
+        // The streams of one read at once, as the in-process bus does (a reader per stream): each
+        // stream's batch still follows its previous one, and handlers that write join one write
+        // (the master's applier stores the intents of a turn together: ten agents' statuses, one
+        // write instead of ten in a row).
+        try {
+          await Promise.all(
+            reads.map(async ({ state, entries }) => {
+              // A stream deleted meanwhile keeps its entries pending, as `delete` promises.
+              if (isStopped || entries.length === 0 || states.get(state.key) !== state) return;
+              await handle(state, entries);
+            }),
+          );
+        } finally {
+          acks.endBatch();
         }
         failures = 0;
       } catch (error) {
@@ -299,7 +307,7 @@ export function startRedisMultiConsumer<T>(
           stopSignal.stop(new Error('consumer stopped'));
           connection.disconnect();
         };
-        if (isInHandler || acks.isWaiting()) {
+        if (handlersRunning > 0 || acks.isWaiting()) {
           const timer = setTimeout(abort, STOP_ACK_GRACE_MS);
           void done.finally(() => clearTimeout(timer));
         } else abort();
