@@ -13,7 +13,7 @@ import { createBackendPools } from './backend-pools.js';
 import { createClusterView } from './cluster-view.js';
 import { followEvents } from './event-follower.js';
 import { meaningOf } from './event-news.js';
-import { hostOf } from './host-header.js';
+import { hostHeaderOf, hostOf } from './host-header.js';
 import { proxyHttp, type ProxyContext } from './http-proxy.js';
 import { fetchApps, type MasterConnection } from './master-client.js';
 import { createLbMetrics } from './metrics.js';
@@ -74,7 +74,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const metrics = createLbMetrics();
-  const pools = createBackendPools();
+  const pools = createBackendPools({ upstreamTimeoutMs });
   const reservedPorts = new Set<number>(options.port > 0 ? [options.port] : []);
   const view = createClusterView({ group, reservedPorts });
   const listeners = new Map<number, Listener>();
@@ -98,7 +98,6 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     pools,
     metrics,
     logger,
-    upstreamTimeoutMs,
     maxAttempts: 3,
     ejectMs: 2_000,
     async awaitBackends(route: AppRoute) {
@@ -266,7 +265,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
 
   // The status page and metrics are the balancer's own paths on the vhost listener only.
   const main = createHttpListener(
-    (req, path) => view.table().matchVhost(hostOf(req.headers.host) ?? '', path),
+    (req, path) => view.table().matchVhost(hostOf(hostHeaderOf(req.rawHeaders)) ?? '', path),
     () => mainPort,
     true,
   );
