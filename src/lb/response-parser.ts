@@ -96,7 +96,7 @@ export function createResponseParser(events: ResponseEvents): ResponseParser {
     for (const item of headers) flushed.push(item);
   };
   // Node calls it with nine positional arguments; a rest parameter would cost an array a response.
-  // eslint-disable-next-line max-params
+  /* eslint-disable max-params */
   native[HTTPParser.kOnHeadersComplete] = (
     _major: number,
     _minor: number,
@@ -125,6 +125,7 @@ export function createResponseParser(events: ResponseEvents): ResponseParser {
     // 1: no body whatever the headers say (the answer to HEAD); 204/304 llhttp knows itself.
     return isHead ? 1 : 0;
   };
+  /* eslint-enable max-params */
   native[HTTPParser.kOnBody] = (chunk: Buffer) => {
     if (!violation && hasBegun && !hasEnded) events.onBody(chunk);
   };
