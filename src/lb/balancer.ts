@@ -155,6 +155,19 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     return false;
   }
 
+  /** One proxied request, counted in flight; a failure of the balancer itself cuts it. */
+  async function proxyCounted(exchange: Parameters<typeof proxyHttp>[1]): Promise<void> {
+    inFlight += 1;
+    try {
+      await proxyHttp(ctx, exchange);
+    } catch (error) {
+      logger.error({ err: error, appId: exchange.route.appId }, 'proxying failed');
+      exchange.res.destroy();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
   function createHttpListener(
     resolve: (req: http.IncomingMessage, path: string) => AppRoute | undefined,
     listenPort: () => number,
@@ -187,15 +200,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
           metrics.countRequest('', 404);
           return answerText(res, { status: 404, text: 'No app serves this host and path\n' });
         }
-        inFlight += 1;
-        proxyHttp(ctx, { req, res, route, listenPort: listenPort() })
-          .catch((error: unknown) => {
-            logger.error({ err: error, appId: route.appId }, 'proxying failed');
-            res.destroy();
-          })
-          .finally(() => {
-            inFlight -= 1;
-          });
+        void proxyCounted({ req, res, route, listenPort: listenPort() });
       },
     );
     server.maxConnections = maxConnections;

@@ -97,8 +97,11 @@ export function upstreamRequest(
 export function downstreamRawHeaders(raw: string[]): string[] {
   let listed: Set<string> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).length === 10 && (raw[i] as string).toLowerCase() === 'connection')
-      listed = connectionListed(raw[i + 1] as string, listed);
+    const name = raw[i] as string;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    // The usual values name only headers dropped anyway.
+    const value = (raw[i + 1] as string).toLowerCase();
+    if (value !== 'keep-alive' && value !== 'close') listed = connectionListed(value, listed);
   }
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
