@@ -93,6 +93,7 @@ function send(pool: UpstreamPool, request: Partial<UpstreamRequest> = {}): Promi
         answer.body += chunk.toString('latin1');
         return true;
       },
+      onReadEnd: () => undefined,
       onComplete: () => resolve(answer),
       onError(error) {
         answer.error = (error as { code?: string }).code;

@@ -1,7 +1,8 @@
 // One attempt at a request on a backend's pool, its answer written straight into the client's
-// response: raw headers (hop-by-hop ones dropped) as a flat list, body pieces as they come with
-// the client's backpressure passed back to the upstream socket, and a client that goes away
-// destroys the upstream connection. One object per request and no timer (the pool sweeps).
+// response: raw headers (hop-by-hop ones dropped) as a flat list; an answer that arrived whole in
+// one read goes out with its length in one write, a longer one piece by piece as it comes, with
+// the client's backpressure passed back to the upstream socket; a client that goes away destroys
+// the upstream connection. One object per request and no timer (the pool sweeps).
 import type { ServerResponse } from 'node:http';
 import { downstreamRawHeaders } from './forwarded-headers.js';
 import type { ResponseHead } from './response-parser.js';
@@ -31,6 +32,13 @@ class ClientAnswer implements Exchange {
   private isResponding = false;
   private isSettled = false;
   private isWaitingForDrain = false;
+  /**
+   * The head and first body piece, held until the answer completes or the read that brought
+   * them is parsed: an answer that arrives whole goes out with a Content-Length in one write
+   * (`end(body)`), not chunked in several.
+   */
+  private heldHead: ResponseHead | undefined;
+  private heldChunk: Buffer | undefined;
   private readonly onClientClose = () => {
     if (this.target.res.writableFinished) return;
     this.control?.abort();
@@ -55,37 +63,71 @@ class ClientAnswer implements Exchange {
   }
 
   onHead(head: ResponseHead): void {
-    if (this.isSettled) return;
-    const { res } = this.target;
-    try {
-      // Node refuses some bytes llhttp lets through (a status under 100, say): nothing was sent
-      // to the client yet, so it gets a 502.
-      res.writeHead(head.statusCode, downstreamRawHeaders(head.rawHeaders));
-    } catch (error) {
-      this.control?.abort();
-      return this.settle(upstreamError(UpstreamError.badResponse, error));
-    }
-    this.isResponding = true;
-    this.target.onHeaders(head.statusCode);
+    if (!this.isSettled) this.heldHead = head;
   }
 
   onBody(chunk: Buffer): boolean {
-    if (this.isSettled || this.target.res.write(chunk)) return true;
-    if (!this.isWaitingForDrain) {
-      this.isWaitingForDrain = true;
-      this.target.res.once('drain', this.onClientDrain);
+    if (this.isSettled) return true;
+    if (this.heldHead) {
+      if (!this.heldChunk) {
+        this.heldChunk = chunk;
+        return true;
+      }
+      if (!this.sendHead(false)) return true;
     }
-    return false;
+    return this.write(chunk);
+  }
+
+  onReadEnd(): void {
+    if (this.heldHead && !this.isSettled) this.sendHead(false);
   }
 
   onComplete(): void {
     if (this.isSettled) return;
-    this.target.res.end();
+    if (this.heldHead) {
+      if (!this.sendHead(true)) return;
+    } else this.target.res.end();
     this.settle();
   }
 
   onError(error: Error): void {
     this.settle(error);
+  }
+
+  /** Writes the held head (and piece; with `isWhole`, as the whole body). False: it failed. */
+  private sendHead(isWhole: boolean): boolean {
+    const head = this.heldHead as ResponseHead;
+    const chunk = this.heldChunk;
+    this.heldHead = undefined;
+    this.heldChunk = undefined;
+    const { res } = this.target;
+    const headers = downstreamRawHeaders(head.rawHeaders);
+    const status = head.statusCode;
+    if (isWhole && !this.request.isHead && status !== 204 && status !== 304 && !hasLength(headers))
+      headers.push('content-length', String(chunk?.length ?? 0));
+    try {
+      // Node refuses some bytes llhttp lets through (a status under 100, say): nothing was sent
+      // to the client yet, so it gets a 502.
+      res.writeHead(status, headers);
+    } catch (error) {
+      this.control?.abort();
+      this.settle(upstreamError(UpstreamError.badResponse, error));
+      return false;
+    }
+    this.isResponding = true;
+    this.target.onHeaders(status);
+    if (isWhole) res.end(chunk);
+    else if (chunk) this.write(chunk);
+    return true;
+  }
+
+  private write(chunk: Buffer): boolean {
+    if (this.target.res.write(chunk)) return true;
+    if (!this.isWaitingForDrain) {
+      this.isWaitingForDrain = true;
+      this.target.res.once('drain', this.onClientDrain);
+    }
+    return false;
   }
 
   private settle(error?: Error): void {
@@ -96,6 +138,14 @@ class ClientAnswer implements Exchange {
     if (this.isWaitingForDrain) res.off('drain', this.onClientDrain);
     this.resolve({ isResponding: this.isResponding, ...(error ? { error } : {}) });
   }
+}
+
+function hasLength(flat: string[]): boolean {
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
+  }
+  return false;
 }
 
 /**

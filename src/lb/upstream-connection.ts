@@ -58,6 +58,8 @@ export interface Exchange {
   onHead(head: ResponseHead): void;
   /** A body piece; false pauses reading until `control.resume()`. */
   onBody(chunk: Buffer): boolean;
+  /** A read was parsed and the answer goes on: whatever the exchange holds back must go out. */
+  onReadEnd(): void;
   onComplete(): void;
   onError(error: Error): void;
 }
@@ -196,6 +198,7 @@ export class UpstreamConnection implements ExchangeControl {
     const error = this.parser.execute(chunk);
     if (error) return this.fail(error);
     if (this.isComplete) return this.release();
+    this.exchange?.onReadEnd();
     if (this.isPausedForClient) this.socket.pause();
   }
 
