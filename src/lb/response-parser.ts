@@ -5,6 +5,7 @@
 // Node exposes it only through its internal `_http_common` module: this file is the one place
 // that touches it.
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 
 /** The head of a final (non-1xx) response. */
 export interface ResponseHead {
@@ -38,6 +39,12 @@ export interface ResponseParser {
    * message), so llhttp's own state needs no reset.
    */
   reset(options: { isHead: boolean }): void;
+  /**
+   * Reads straight from `socket`'s native handle, as Node's own server does: no Buffer and no
+   * 'data' event per read (the socket still reports 'end', 'error' and 'close'). `onExecute`
+   * follows each parsed read, with what `execute` would have returned.
+   */
+  consume(socket: Socket, onExecute: (error: Error | undefined) => void): void;
   /** Frees the native parser; the parser is unusable afterwards. */
   close(): void;
 }
@@ -46,6 +53,8 @@ interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
   execute(chunk: Buffer): number | Error;
   finish(): Error | undefined;
+  consume(handle: unknown): void;
+  unconsume(): void;
   close(): void;
   [callback: number]: unknown;
 }
@@ -58,6 +67,7 @@ interface NativeParserClass {
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
+  kOnExecute: number;
 }
 
 const { HTTPParser } = createRequire(import.meta.url)('node:_http_common') as {
@@ -140,15 +150,17 @@ export function createResponseParser(events: ResponseEvents): ResponseParser {
     events.onComplete();
   };
 
+  const outcome = (result: unknown): Error | undefined => {
+    if (result instanceof Error) {
+      const { reason, code } = result as Error & { reason?: string; code?: string };
+      return violation ?? badResponse(reason ?? code ?? 'unparseable', result);
+    }
+    return violation;
+  };
+  let isConsuming = false;
+
   return {
-    execute(chunk) {
-      const result = native.execute(chunk);
-      if (result instanceof Error) {
-        const { reason, code } = result as Error & { reason?: string; code?: string };
-        return violation ?? badResponse(reason ?? code ?? 'unparseable', result);
-      }
-      return violation;
-    },
+    execute: (chunk) => outcome(native.execute(chunk)),
     finish() {
       if (hasEnded) return undefined;
       const result = native.finish();
@@ -163,7 +175,13 @@ export function createResponseParser(events: ResponseEvents): ResponseParser {
       violation = undefined;
       isHead = options.isHead;
     },
+    consume(socket, onExecute) {
+      native[HTTPParser.kOnExecute] = (result: unknown) => onExecute(outcome(result));
+      native.consume((socket as unknown as { _handle: unknown })._handle);
+      isConsuming = true;
+    },
     close() {
+      if (isConsuming) native.unconsume();
       native.close();
     },
   };

@@ -113,7 +113,7 @@ export class UpstreamConnection implements ExchangeControl {
       this.isConnected = true;
       this.lastActiveAt = performance.now();
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.parser.consume(socket, (error) => this.afterRead(error));
     socket.on('end', () => this.onEnd());
     socket.on('error', (error) => this.fail(this.errorOnClose(error)));
     socket.on('close', () => {
@@ -188,14 +188,14 @@ export class UpstreamConnection implements ExchangeControl {
     if (!this.exchange) this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
+  private afterRead(error: Error | undefined): void {
     this.lastActiveAt = performance.now();
     if (!this.exchange) {
-      // Bytes nobody asked for: an answer to no request must not become the next one's.
+      // Bytes nobody asked for: an answer to no request must not become the next one's (the
+      // parser's callbacks ignored them; any later byte would begin a second response).
       this.socket.destroy();
       return;
     }
-    const error = this.parser.execute(chunk);
     if (error) return this.fail(error);
     if (this.isComplete) return this.release();
     this.exchange?.onReadEnd();
