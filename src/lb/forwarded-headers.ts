@@ -27,6 +27,12 @@ const FORWARDED = new Set([
   'x-forwarded-port',
 ]);
 
+/** `keep-alive` or `close`, the usual values, which name no header to drop. */
+function isPlainConnection(value: string): boolean {
+  const lower = value.length <= 10 ? value.toLowerCase() : '';
+  return lower === 'keep-alive' || lower === 'close';
+}
+
 /** The names a `Connection` header value lists, added to `into`. */
 function connectionListed(value: string, into = new Set<string>()): Set<string> {
   for (const part of value.split(',')) into.add(part.trim().toLowerCase());
@@ -67,7 +73,8 @@ export function upstreamRequest(
     else if (name === 'transfer-encoding') isChunked = true;
     else if (name === 'x-forwarded-for')
       forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
-    else if (name === 'connection') listed = connectionListed(value, listed);
+    else if (name === 'connection' && !isPlainConnection(value))
+      listed = connectionListed(value, listed);
   }
   let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
   let hasHost = false;
@@ -99,9 +106,8 @@ export function downstreamRawHeaders(raw: string[]): string[] {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    // The usual values name only headers dropped anyway.
-    const value = (raw[i + 1] as string).toLowerCase();
-    if (value !== 'keep-alive' && value !== 'close') listed = connectionListed(value, listed);
+    const value = raw[i + 1] as string;
+    if (!isPlainConnection(value)) listed = connectionListed(value, listed);
   }
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
