@@ -1,7 +1,7 @@
 // One keep-alive connection to a backend over a plain net.Socket: it writes an exchange's request
 // (head and body, framed by the balancer itself) and hands the parsed answer to the exchange,
 // one exchange at a time. Written for the balancer's hot path instead of undici's client, whose
-// request objects, header checks and per-request bookkeeping were most of the balancer's own
+// request objects, header checks and per-request bookkeeping were a large part of the balancer's
 // CPU per request (bench:lb). A connection is reused only after a complete answer that allows it,
 // with the request body sent in full; any doubt (a parse error, an unsolicited byte, a timeout,
 // an abort) destroys it.
