@@ -1,15 +1,16 @@
-// sendUpstream (src/lb/send-upstream.ts) between a real client and a real backend, in process: a
+// sendUpstream (src/lb/send-upstream.ts) on an upstream pool, between a real client and a real backend, in process: a
 // large answer arrives whole through backpressure with its repeated headers, a client that goes
 // away mid-answer aborts the upstream request, and a header Node cannot write is a 502.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { upstreamRequest } from '../src/lb/forwarded-headers.js';
 import { sendUpstream } from '../src/lb/send-upstream.js';
+import { createUpstreamPool, type UpstreamPool } from '../src/lb/upstream-pool.js';
 import { waitFor } from './support/wait-for.js';
 
 const servers: http.Server[] = [];
-const pools: Pool[] = [];
+const pools: UpstreamPool[] = [];
 
 async function listen(handler: http.RequestListener): Promise<number> {
   const server = http.createServer(handler);
@@ -20,14 +21,20 @@ async function listen(handler: http.RequestListener): Promise<number> {
 
 /** A proxy that sends every request to `backendPort` and reports each outcome. */
 async function proxyTo(backendPort: number, outcomes: { error?: string; isResponding: boolean }[]) {
-  const pool = new Pool(`http://127.0.0.1:${backendPort}`);
+  const pool = createUpstreamPool({
+    host: '127.0.0.1',
+    port: backendPort,
+    maxConnections: 8,
+    connectTimeoutMs: 2_000,
+    upstreamTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 4_000,
+  });
   pools.push(pool);
   return listen((req, res) => {
-    void sendUpstream(
-      pool,
-      { path: req.url ?? '/', method: 'GET', headers: {} },
-      { res, onHeaders: () => undefined },
-    ).then(({ error, isResponding }) => {
+    void sendUpstream(pool, upstreamRequest(req, { address: '127.0.0.1', port: 80 }), {
+      res,
+      onHeaders: () => undefined,
+    }).then(({ error, isResponding }) => {
       outcomes.push({ error: (error as { code?: string } | undefined)?.code, isResponding });
       if (error && !isResponding) {
         res.writeHead(502);
@@ -38,7 +45,7 @@ async function proxyTo(backendPort: number, outcomes: { error?: string; isRespon
 }
 
 afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.destroy()));
+  for (const pool of pools.splice(0)) pool.destroy();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     server.close();

@@ -1,13 +1,13 @@
-// Keep-alive connection pools to the backends (one undici Pool per `host:port`), the choice of
+// Keep-alive connection pools to the backends (one upstream-pool per `host:port`), the choice of
 // backend for a request (fewest requests in flight, round robin among equals, skipping one that
 // just refused a connection), and draining: a backend that leaves the table takes no new request
 // and its pool closes once the requests in flight on it have finished.
-import { Pool } from 'undici';
 import type { Backend } from './route-table.js';
+import { createUpstreamPool, type UpstreamPool } from './upstream-pool.js';
 
 export interface BackendPools {
   /** The pool of `backend`, made on first use. */
-  poolOf(backend: Backend): Pool;
+  poolOf(backend: Backend): UpstreamPool;
   /** The backend for the next request, or undefined when `backends` is empty. */
   pick(backends: Backend[], avoid?: Set<string>): Backend | undefined;
   /** Count a request in flight on `key` until the returned function is called (once). */
@@ -27,6 +27,8 @@ export interface PoolOptions {
   /** Most connections to one backend (bounds what one balancer opens). */
   connectionsPerBackend?: number;
   connectTimeoutMs?: number;
+  /** Longest wait for a backend's response head, and longest silence within its body. */
+  upstreamTimeoutMs?: number;
   /**
    * How long an idle upstream connection is kept; under the backends' own keep-alive timeout
    * (Node's default 5 s) so the balancer, not the backend, closes it: a request never lands on a
@@ -36,10 +38,10 @@ export interface PoolOptions {
 }
 
 export function createBackendPools(options: PoolOptions = {}): BackendPools {
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, UpstreamPool>();
   const counts = new Map<string, number>();
   const ejectedUntil = new Map<string, number>();
-  const closing = new Map<string, Pool>();
+  const closing = new Map<string, UpstreamPool>();
   let turn = 0;
 
   const inFlight = (key: string) => counts.get(key) ?? 0;
@@ -49,16 +51,14 @@ export function createBackendPools(options: PoolOptions = {}): BackendPools {
     poolOf(backend) {
       let pool = pools.get(backend.key);
       if (!pool) {
-        pool = new Pool(
-          `http://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`,
-          {
-            connections: options.connectionsPerBackend ?? 256,
-            connectTimeout: options.connectTimeoutMs ?? 2_000,
-            keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
-            keepAliveMaxTimeout: options.keepAliveTimeoutMs ?? 4_000,
-            pipelining: 1,
-          },
-        );
+        pool = createUpstreamPool({
+          host: backend.host,
+          port: backend.port,
+          maxConnections: options.connectionsPerBackend ?? 256,
+          connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+          upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000,
+          keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000,
+        });
         pools.set(backend.key, pool);
       }
       return pool;
@@ -100,7 +100,7 @@ export function createBackendPools(options: PoolOptions = {}): BackendPools {
         if (keys.has(key)) continue;
         pools.delete(key);
         ejectedUntil.delete(key);
-        // close() lets requests already dispatched finish, then ends the connections.
+        // close() lets requests already dispatched (or waiting) finish, then ends the connections.
         closing.set(key, pool);
         void pool.close().finally(() => {
           if (closing.get(key) === pool) closing.delete(key);
@@ -109,7 +109,8 @@ export function createBackendPools(options: PoolOptions = {}): BackendPools {
     },
     draining: () => [...closing.keys()].map((key) => ({ key, inFlight: inFlight(key) })),
     async close() {
-      await Promise.all([...pools.values(), ...closing.values()].map((p) => p.destroy()));
+      for (const pool of [...pools.values(), ...closing.values()]) pool.destroy();
+      await Promise.all([...pools.values(), ...closing.values()].map((p) => p.close()));
       pools.clear();
       closing.clear();
     },

@@ -13,7 +13,7 @@ import { createBackendPools } from './backend-pools.js';
 import { createClusterView } from './cluster-view.js';
 import { followEvents } from './event-follower.js';
 import { meaningOf } from './event-news.js';
-import { hostOf } from './host-header.js';
+import { hostHeaderOf, hostOf } from './host-header.js';
 import { proxyHttp, type ProxyContext } from './http-proxy.js';
 import { fetchApps, type MasterConnection } from './master-client.js';
 import { createLbMetrics } from './metrics.js';
@@ -74,7 +74,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const metrics = createLbMetrics();
-  const pools = createBackendPools();
+  const pools = createBackendPools({ upstreamTimeoutMs });
   const reservedPorts = new Set<number>(options.port > 0 ? [options.port] : []);
   const view = createClusterView({ group, reservedPorts });
   const listeners = new Map<number, Listener>();
@@ -98,7 +98,6 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     pools,
     metrics,
     logger,
-    upstreamTimeoutMs,
     maxAttempts: 3,
     ejectMs: 2_000,
     async awaitBackends(route: AppRoute) {
@@ -156,6 +155,19 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     return false;
   }
 
+  /** One proxied request, counted in flight; a failure of the balancer itself cuts it. */
+  async function proxyCounted(exchange: Parameters<typeof proxyHttp>[1]): Promise<void> {
+    inFlight += 1;
+    try {
+      await proxyHttp(ctx, exchange);
+    } catch (error) {
+      logger.error({ err: error, appId: exchange.route.appId }, 'proxying failed');
+      exchange.res.destroy();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
   function createHttpListener(
     resolve: (req: http.IncomingMessage, path: string) => AppRoute | undefined,
     listenPort: () => number,
@@ -188,15 +200,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
           metrics.countRequest('', 404);
           return answerText(res, { status: 404, text: 'No app serves this host and path\n' });
         }
-        inFlight += 1;
-        proxyHttp(ctx, { req, res, route, listenPort: listenPort() })
-          .catch((error: unknown) => {
-            logger.error({ err: error, appId: route.appId }, 'proxying failed');
-            res.destroy();
-          })
-          .finally(() => {
-            inFlight -= 1;
-          });
+        void proxyCounted({ req, res, route, listenPort: listenPort() });
       },
     );
     server.maxConnections = maxConnections;
@@ -266,7 +270,7 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
 
   // The status page and metrics are the balancer's own paths on the vhost listener only.
   const main = createHttpListener(
-    (req, path) => view.table().matchVhost(hostOf(req.headers.host) ?? '', path),
+    (req, path) => view.table().matchVhost(hostOf(hostHeaderOf(req.rawHeaders)) ?? '', path),
     () => mainPort,
     true,
   );

@@ -2,7 +2,8 @@
 // (RFC 9110 7.6.1: the fixed set and whatever `Connection` names), `X-Forwarded-*` set. A client's
 // own `X-Forwarded-Proto`/`-Host`/`-Port` are replaced, never believed; `X-Forwarded-For` is
 // appended to, as proxies in a chain do.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { UpstreamRequest } from './upstream-connection.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -14,18 +15,28 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
-  // undici refuses to send it, and the balancer already answered `100 Continue` itself.
+  // Node's server already answered `100 Continue` to the client itself.
   'expect',
 ]);
 
-const FORWARDED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
+/** Written by the balancer (`X-Forwarded-For` with the client's own list in front). */
+const FORWARDED = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+]);
 
-function connectionListed(value: string | string[] | undefined): Set<string> {
-  const listed = new Set<string>();
-  if (value === undefined) return listed;
-  for (const part of (Array.isArray(value) ? value.join(',') : value).split(','))
-    listed.add(part.trim().toLowerCase());
-  return listed;
+/** `keep-alive` or `close`, the usual values, which name no header to drop. */
+function isPlainConnection(value: string): boolean {
+  const lower = value.length <= 10 ? value.toLowerCase() : '';
+  return lower === 'keep-alive' || lower === 'close';
+}
+
+/** The names a `Connection` header value lists, added to `into`. */
+function connectionListed(value: string, into = new Set<string>()): Set<string> {
+  for (const part of value.split(',')) into.add(part.trim().toLowerCase());
+  return into;
 }
 
 /** The client's address as written in `X-Forwarded-For` (IPv4-mapped IPv6 unwrapped). */
@@ -34,51 +45,76 @@ export function clientAddress(remote: string | undefined): string {
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
-/** Headers for the upstream request. */
-export function upstreamRequestHeaders(
-  headers: IncomingHttpHeaders,
-  client: { address: string; host: string; port: number },
-): Record<string, string | string[]> {
-  const listed = connectionListed(headers.connection);
-  const out: Record<string, string | string[]> = Object.create(null) as Record<
-    string,
-    string | string[]
-  >;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || FORWARDED.has(name))
-      continue;
-    out[name] = value;
+/**
+ * The request for the backend: the client's request line and headers in their order, without
+ * hop-by-hop headers, those `Connection` names and the client's own `X-Forwarded-*`, then
+ * `X-Forwarded-For/-Proto/-Host/-Port`. Node's parser has already refused whatever is malformed
+ * (a CR or LF in a value, Content-Length with Transfer-Encoding), so the names and values are
+ * written back as they came. A chunked body is chunked again by the balancer; a body with a
+ * length keeps its `Content-Length`.
+ */
+export function upstreamRequest(
+  req: IncomingMessage,
+  client: { address: string; port: number },
+): UpstreamRequest {
+  const raw = req.rawHeaders;
+  const lower: string[] = new Array<string>(raw.length >> 1);
+  let listed: Set<string> | undefined;
+  let host: string | undefined;
+  let forwardedFor = '';
+  let length = '';
+  let isChunked = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    lower[i >> 1] = name;
+    if (name === 'host') host ??= value;
+    else if (name === 'content-length') length = value;
+    else if (name === 'transfer-encoding') isChunked = true;
+    else if (name === 'x-forwarded-for')
+      forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+    else if (name === 'connection' && !isPlainConnection(value))
+      listed = connectionListed(value, listed);
   }
-  const prior = headers['x-forwarded-for'];
-  out['x-forwarded-for'] = prior
-    ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client.address}`
-    : client.address;
-  out['x-forwarded-proto'] = 'http';
-  out['x-forwarded-host'] = client.host;
-  out['x-forwarded-port'] = String(client.port);
-  return out;
+  let head = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+  let hasHost = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = lower[i >> 1] as string;
+    if (HOP_BY_HOP.has(name) || FORWARDED.has(name) || listed?.has(name)) continue;
+    if (name === 'host') {
+      // Only the Host the route was chosen by: a second one could name another app to the backend.
+      if (hasHost) continue;
+      hasHost = true;
+    }
+    head += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
+  }
+  if (isChunked) head += 'transfer-encoding: chunked\r\n';
+  head +=
+    `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${client.address}` : client.address}\r\n` +
+    `x-forwarded-proto: http\r\nx-forwarded-host: ${host ?? ''}\r\nx-forwarded-port: ${client.port}\r\n\r\n`;
+  const hasBody = isChunked || (length !== '' && length !== '0');
+  return { head, body: hasBody ? req : null, isChunked, isHead: req.method === 'HEAD' };
 }
 
 /**
- * Headers of the upstream response, for the client, from undici's raw list (name, value, name,
- * value, … as bytes): a flat list for `writeHead`, repeated names (`Set-Cookie`) kept in order,
- * the bytes kept as they came (latin1 both ways).
+ * Headers of the upstream response, for the client (name, value, name, value, … as the parser
+ * gave them, latin1): a flat list for `writeHead`, repeated names (`Set-Cookie`) kept in order,
+ * hop-by-hop ones and those `Connection` names dropped.
  */
-export function downstreamRawHeaders(raw: Buffer[]): string[] {
-  const strings = raw.map((bytes) => bytes.toString('latin1'));
-  const connection: string[] = [];
-  for (let i = 0; i + 1 < strings.length; i += 2) {
-    if ((strings[i] as string).toLowerCase() === 'connection')
-      connection.push(strings[i + 1] as string);
+export function downstreamRawHeaders(raw: string[]): string[] {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    const value = raw[i + 1] as string;
+    if (!isPlainConnection(value)) listed = connectionListed(value, listed);
   }
-  const listed = connection.length > 0 ? connectionListed(connection) : undefined;
   const out: string[] = [];
-  for (let i = 0; i + 1 < strings.length; i += 2) {
-    const name = strings[i] as string;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
-    out.push(name, strings[i + 1] as string);
+    out.push(name, raw[i + 1] as string);
   }
   return out;
 }

@@ -27,3 +27,12 @@ export function hostOf(header: string | undefined): string | undefined {
   if (host.length === 0 || host.length > MAX_HOST_LENGTH) return undefined;
   return HOST_NAME.test(host) ? host : undefined;
 }
+
+/** The first `Host` header of a raw header list (the one Node and the routes go by). */
+export function hostHeaderOf(rawHeaders: string[]): string | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') return rawHeaders[i + 1];
+  }
+  return undefined;
+}

@@ -3,20 +3,18 @@
 // before any answer is tried again only for an idempotent request without a body (RFC 9110
 // 9.2.2). No answer in time is a 504, no backend a 503, a broken backend a 502.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Logger } from '../lib/index.js';
 import type { BackendPools } from './backend-pools.js';
-import { clientAddress, upstreamRequestHeaders } from './forwarded-headers.js';
+import { clientAddress, upstreamRequest } from './forwarded-headers.js';
 import type { LbMetrics } from './metrics.js';
 import type { AppRoute, Backend } from './route-table.js';
-import { sendUpstream } from './send-upstream.js';
+import { sendUpstream, type ExchangeOutcome } from './send-upstream.js';
+import { UpstreamError } from './upstream-connection.js';
 
 export interface ProxyContext {
   pools: BackendPools;
   metrics: LbMetrics;
   logger: Logger;
-  /** Longest wait for a backend's response headers (then 504). */
-  upstreamTimeoutMs: number;
   /** Attempts per request, on distinct backends where there are enough. */
   maxAttempts: number;
   /** How long a backend that refused a connection is skipped. */
@@ -30,24 +28,12 @@ export interface ProxyContext {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-/** Errors raised before a byte reached the backend: safe to try elsewhere for any request. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
+/** Failures before a byte reached the backend: safe to try elsewhere for any request. */
+const NOT_SENT = new Set<string>([
+  UpstreamError.connectFailed,
+  UpstreamError.connectTimeout,
+  UpstreamError.poolClosed,
 ]);
-/** The connection ended before any answer: the request may or may not have been handled. */
-const CLOSED_EARLY = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
 
 function answer(res: ServerResponse, status: number, text: string): void {
   if (res.headersSent) {
@@ -69,15 +55,13 @@ export async function proxyHttp(
   const { req, res } = exchange;
   let route: AppRoute | undefined = exchange.route;
   const appId = route.appId;
-  const method = req.method ?? 'GET';
-  const withBody = hasBody(req);
-  const retryClosed = IDEMPOTENT.has(method) && !withBody;
-  const headers = upstreamRequestHeaders(req.headers, {
+  const request = upstreamRequest(req, {
     address: clientAddress(req.socket.remoteAddress),
-    host: req.headers.host ?? '',
     port: exchange.listenPort,
   });
-  const tried = new Set<string>();
+  const withBody = request.body !== null;
+  const retryClosed = IDEMPOTENT.has(req.method ?? 'GET') && !withBody;
+  let tried: Set<string> | undefined;
 
   for (let attempt = 1; ; attempt += 1) {
     if (route && route.backends.length === 0) route = await ctx.awaitBackends(route);
@@ -86,30 +70,20 @@ export async function proxyHttp(
       ctx.metrics.countRequest(appId, 503);
       return answer(res, 503, 'No backend is available for this app\n');
     }
-    tried.add(backend.key);
     const done = ctx.pools.track(backend.key);
     const started = performance.now();
-    const outcome = await sendUpstream(
-      ctx.pools.poolOf(backend),
-      {
-        path: req.url ?? '/',
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: withBody ? req : null,
-        headersTimeout: ctx.upstreamTimeoutMs,
-        bodyTimeout: ctx.upstreamTimeoutMs,
-        // Only TLS uses it (the pools speak plain HTTP); given, undici skips deriving one from
-        // the Host header per request with net.isIP, whose IPv6 pattern cost ~4 % of the CPU.
-        servername: backend.host,
-      } as Dispatcher.DispatchOptions,
-      {
+    let outcome: ExchangeOutcome;
+    try {
+      outcome = await sendUpstream(ctx.pools.poolOf(backend), request, {
         res,
         onHeaders(statusCode) {
           ctx.metrics.observeUpstream(appId, (performance.now() - started) / 1000);
           ctx.metrics.countRequest(appId, statusCode);
         },
-      },
-    ).finally(done);
+      });
+    } finally {
+      done();
+    }
     const { error } = outcome;
     if (!error) return;
     if (outcome.isResponding || (error as { code?: string }).code === 'CLIENT_GONE') {
@@ -120,13 +94,14 @@ export async function proxyHttp(
     const code = (error as { code?: string }).code ?? '';
     const notSent = NOT_SENT.has(code);
     if (notSent) ctx.pools.eject(backend.key, ctx.ejectMs);
-    const mayRetry = (notSent && !withBody) || (CLOSED_EARLY.has(code) && retryClosed);
+    const mayRetry = (notSent && !withBody) || (code === UpstreamError.closedEarly && retryClosed);
     if (mayRetry && attempt < ctx.maxAttempts) {
+      (tried ??= new Set()).add(backend.key);
       ctx.metrics.countRetry(appId);
       ctx.logger.debug({ appId, backend: backend.key, code }, 'trying another backend');
       continue;
     }
-    const status = code === 'UND_ERR_HEADERS_TIMEOUT' ? 504 : 502;
+    const status = code === UpstreamError.headersTimeout ? 504 : 502;
     ctx.metrics.countRequest(appId, status);
     ctx.logger.info({ appId, backend: backend.key, code, status }, 'backend failed the request');
     return answer(
