@@ -24,6 +24,7 @@ import {
 } from '../src/runtime/container/index.js';
 import { describeDriverConformance, type FixtureInput } from './support/driver-conformance.js';
 import { available } from './support/services.js';
+import { exchange } from './support/socket-exchange.js';
 import { waitFor } from './support/wait-for.js';
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
@@ -76,13 +77,7 @@ const hasLine = (lines: Line[], text: string) => lines.some((l) => l.line === te
 /** What a server on the host's `port` sends before it closes, once one answers there. */
 const answerOn = (port: number): Promise<string> =>
   waitFor(`an answer on port ${port}`, async () => {
-    const data = await new Promise<string>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      let received = '';
-      socket.on('data', (chunk) => (received += chunk.toString()));
-      socket.on('close', () => resolve(received));
-      socket.on('error', () => resolve(''));
-    });
+    const data = await exchange(port).catch(() => '');
     return data.length > 0 ? data : undefined;
   });
 const create = () =>

@@ -8,23 +8,12 @@ import { silentLogger } from '../src/lib/index.js';
 import { startBalancer, type Balancer } from '../src/lb/index.js';
 import { waitFor } from './support/cluster.js';
 import { backendApp } from './support/lb-backend.js';
+import { exchange } from './support/socket-exchange.js';
 import { startLbDev, type LbDev } from './support/lb-dev.js';
 import { hasCommand } from './support/services.js';
 
 const ok = await hasCommand('bwrap', ['--version']);
 const MAX_CONNECTIONS = 20;
-
-/** Sends `raw` on a new connection; resolves with everything received until the server closes. */
-function exchange(port: number, raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let received = '';
-    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
-    socket.on('close', () => resolve(received));
-    socket.on('error', reject);
-    socket.write(raw);
-  });
-}
 
 describe.skipIf(!ok)('pacer lb under attack', () => {
   let dev: LbDev;

@@ -9,6 +9,7 @@ import { startBalancer, type Balancer } from '../src/lb/index.js';
 import { startPacer, waitFor } from './support/cluster.js';
 import { backendApp } from './support/lb-backend.js';
 import { startLbDev, type LbDev } from './support/lb-dev.js';
+import { exchange } from './support/socket-exchange.js';
 import { hasCommand } from './support/services.js';
 
 const ok = await hasCommand('bwrap', ['--version']);
@@ -147,14 +148,8 @@ describe.skipIf(!ok)('pacer lb on pacer dev', () => {
     const servicePort = info.portDefinitions[0].port as number;
     const raw = 'GET /raw HTTP/1.1\r\nHost: anything\r\nConnection: close\r\n\r\n';
     const answer = await waitFor('an answer over the tcp listener', async () => {
-      const text = await new Promise<string>((resolve) => {
-        const socket = net.connect(servicePort, '127.0.0.1');
-        let received = '';
-        socket.on('data', (chunk) => (received += chunk.toString()));
-        socket.on('close', () => resolve(received));
-        socket.on('error', () => resolve(''));
-        socket.write(raw);
-      });
+      // Refused while the listener is not up yet: asked again.
+      const text = await exchange(servicePort, raw).catch(() => '');
       return text.includes('"app":"/lbt/tcp"') ? text : undefined;
     });
     // Bytes pass untouched: no X-Forwarded-* is added in tcp mode.

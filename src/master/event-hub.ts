@@ -2,12 +2,11 @@
 import type { Logger } from '../lib/index.js';
 import type { Store, StoredEvent } from '../store/index.js';
 import type { MarathonEvent } from '../domain/index.js';
-import type { EventHub } from './services.js';
+import type { EventHub, EventInput } from './services.js';
 import { toTimestamp } from '../domain/index.js';
 import type { Clock } from '../lib/index.js';
 
 type Listener = (event: MarathonEvent, id: number) => void;
-type EventInput = Omit<MarathonEvent, 'timestamp'> & { timestamp?: string };
 
 /** How many events are kept for resumption; older ones are trimmed now and then. */
 const KEEP_EVENTS = 10_000;

@@ -11,6 +11,9 @@ import type {
 } from '../domain/index.js';
 import type { Store } from '../store/index.js';
 
+/** An event as a writer emits it; the event hub stamps the timestamp when absent. */
+export type EventInput = Omit<MarathonEvent, 'timestamp'> & { timestamp?: string };
+
 export interface Orchestrator {
   /**
    * Validates the change against current state (existence, locks), stores the new versions and
@@ -44,13 +47,13 @@ export interface EventHub {
    * Queues an event to be stored and fanned out, in emit order; resolves at once (the caller
    * never waits for the database or a slow subscriber). `flush` waits for the queue.
    */
-  emit(event: Omit<MarathonEvent, 'timestamp'> & { timestamp?: string }): Promise<void>;
+  emit(event: EventInput): Promise<void>;
   /**
    * Events stored by a write of the caller's, so that a state change and the events that tell of
    * it take one transaction instead of two in a row (the applier's writes): `append` is the
    * statement to run inside that write, `publish` delivers the events once it committed.
    */
-  stage(events: (Omit<MarathonEvent, 'timestamp'> & { timestamp?: string })[]): StagedEvents;
+  stage(events: EventInput[]): StagedEvents;
   /** Resolves once every event emitted so far is stored and delivered. */
   flush(): Promise<void>;
   /**

@@ -8,10 +8,9 @@ import type {
   Quota,
   TaskFailure,
 } from '../../domain/index.js';
-import type { MarathonEvent } from '../../domain/index.js';
+import type { EventInput } from '../services.js';
 
-/** An event as a writer emits it; the event hub stamps the timestamp when absent. */
-export type EventInput = Omit<MarathonEvent, 'timestamp'> & { timestamp?: string };
+export type { EventInput };
 
 /**
  * One change, applied whole or not at all. Every part that replaces or removes a record names
