@@ -4,6 +4,7 @@
 // an HTTP round trip to the API (/ping) plus starting the same Wasm task straight through the
 // driver, plus, over Redis, a launch → status echo through two streams. Each round also records
 // when the POST was answered and when TASK_STAGING and TASK_STARTING arrived: where time goes.
+// ONLY=dev or ONLY=cluster runs one of the two; ROUNDS sets the rounds (50).
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -150,6 +151,13 @@ async function measure(api: Api, label: string): Promise<Figures & { stagesP50: 
   return { ...figures(samples), stagesP50 };
 }
 
+const EMPTY = {
+  p50: NaN,
+  p99: NaN,
+  samples: [],
+  stagesP50: { postAnswered: NaN, staging: NaN, starting: NaN, running: NaN },
+};
+
 async function inDev(): ReturnType<typeof measure> {
   const { dev, api } = await startDev('pacer-one');
   try {
@@ -283,8 +291,9 @@ async function redisFloor(): Promise<Figures> {
 const http = await httpFloor();
 const driver = await driverFloor();
 const redis = await redisFloor();
-const dev = await inDev();
-const cluster = await inCluster();
+const only = process.env.ONLY;
+const dev = only === 'cluster' ? EMPTY : await inDev();
+const cluster = only === 'dev' ? EMPTY : await inCluster();
 const devFloor = http.p50 + driver.p50;
 const clusterFloor = devFloor + redis.p50;
 const results = {
@@ -314,4 +323,5 @@ const stagesLine = (stages: Stages) =>
   `POST answered ${ms(stages.postAnswered)}, STAGING ${ms(stages.staging)}, STARTING ${ms(stages.starting)}, RUNNING ${ms(stages.running)}`;
 console.log(`  pacer dev, p50 after the POST was sent: ${stagesLine(dev.stagesP50)}`);
 console.log(`  master + agent, p50 after the POST was sent: ${stagesLine(cluster.stagesP50)}`);
-await writeResults('one-instance', results);
+// A partial run (ONLY) prints its figures but keeps the stored results of the last whole one.
+if (only === undefined) await writeResults('one-instance', results);

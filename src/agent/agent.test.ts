@@ -104,7 +104,7 @@ describe('the agent with the mock driver', () => {
   it('reports STAGING, STARTING and RUNNING in order for a launch, with increasing seq', async () => {
     await launch('t1');
     await reaches('t1', 'TASK_RUNNING');
-    expect(statesOf('t1')).toEqual(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
+    expect(statesOf('t1')).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
     const seqs = statuses.map((s) => s.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(statuses.every((s) => s.agentId === AGENT_ID)).toBe(true);
@@ -125,7 +125,7 @@ describe('the agent with the mock driver', () => {
     await launch('t1');
     await reaches('t1', 'TASK_RUNNING');
     await launch('t1');
-    await waitFor('a second RUNNING', () => statesOf('t1').length === 4);
+    await waitFor('a second RUNNING', () => statesOf('t1').length === 3);
     expect(statesOf('t1').at(-1)).toBe('TASK_RUNNING');
     expect(driver.started).toHaveLength(1);
   });
@@ -148,7 +148,7 @@ describe('the agent with the mock driver', () => {
   it('reports TASK_FAILED with the reason of a start error', async () => {
     await launch('t1', launchSpec({ labels: { [MockLabels.startError]: 'INVALID_MODULE' } }));
     await reaches('t1', 'TASK_FAILED');
-    expect(statesOf('t1')).toEqual(['TASK_STAGING', 'TASK_STARTING', 'TASK_FAILED']);
+    expect(statesOf('t1')).toEqual(['TASK_STARTING', 'TASK_FAILED']);
     expect(lastStatusOf('t1')).toMatchObject({
       reason: 'INVALID_MODULE',
       message: expect.stringMatching(/^INVALID_MODULE: scripted start failure/),
@@ -269,7 +269,7 @@ describe('the agent with the mock driver', () => {
     // A command after them all is still carried out: the agent read past them.
     await launch('t2');
     await reaches('t2', 'TASK_RUNNING');
-    expect(statesOf('t1')).toEqual(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING']);
+    expect(statesOf('t1')).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
     expect(statesOf('no-spec')).toEqual([]);
     expect(statesOf('bad-spec')).toEqual([]);
     expect(driver.running().sort()).toEqual(['t1', 't2']);

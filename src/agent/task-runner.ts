@@ -1,4 +1,5 @@
-// Drives one task through its life on the agent and reports each state change.
+// Drives one task through its life on the agent and reports each state change from STARTING on
+// (STAGING, where a task begins, is the master's to tell: it stored the launch).
 //
 //  launch ─► STAGING ─► fetch ─► STARTING ─► driver.start ─► RUNNING ─► wait ─► FINISHED
 //               │                   │                                        ├► FAILED (reason)
@@ -33,7 +34,7 @@ export interface TaskReport {
 export interface TaskRunner {
   readonly taskId: string;
   readonly spec: TaskLaunchSpec;
-  /** Latest state reported. */
+  /** Latest state (TASK_STAGING until the first report). */
   state(): MesosTaskState;
   /** Runs the task to its end; resolves with the final report (also sent through `report`). */
   run(): Promise<TaskReport>;
@@ -157,7 +158,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     state: () => current,
 
     async run() {
-      report({ state: 'TASK_STAGING' });
+      // No TASK_STAGING report: the task is TASK_STAGING from its launch on, and the master
+      // told so when it stored the placement (Marathon's Provisioned). Mesos' executors, too,
+      // report from TASK_STARTING on. One update fewer per launch, for agent and master alike.
       const limits = resolveLimits(spec, options.agentLimits);
       if (!limits.ok) {
         return report({

@@ -5,18 +5,13 @@
 import type { OfferMessage } from '../bus/index.js';
 import { isNewerStreamId } from '../bus/index.js';
 import type { Condition, Instance } from '../domain/index.js';
-import {
-  currentTaskId,
-  failureMessage,
-  isTerminal,
-  toMesosState,
-  toTimestamp,
-} from '../domain/index.js';
+import { currentTaskId, failureMessage, isTerminal, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import { setNewest } from '../lib/index.js';
 import type { AgentBook } from './agent-book.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { Applier, Intent } from './applier/index.js';
+import { statusUpdateEvent } from './instance-events.js';
 
 export interface AgentLiveness {
   /**
@@ -139,18 +134,7 @@ export function createAgentLiveness(options: {
           instance,
           revision: tracker.revisionOf(instance.instanceId) ?? -1,
         })),
-        events: changed.map((instance) => ({
-          eventType: 'status_update_event',
-          slaveId: instance.agentId ?? '',
-          taskId: currentTaskId(instance),
-          taskStatus: toMesosState(condition),
-          message: message ?? '',
-          appId: instance.appId,
-          host: instance.host ?? '',
-          ipAddresses: [],
-          ports: instance.ports,
-          version: instance.appVersion,
-        })),
+        events: changed.map((instance) => statusUpdateEvent(instance, { message })),
       } satisfies Intent;
     });
     if (changed.length > 0) onChange();

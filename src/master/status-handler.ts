@@ -5,17 +5,11 @@
 // send 3,000 updates.
 import type { StatusMessage } from '../bus/index.js';
 import type { AppDefinition, Condition, Instance, TaskFailure } from '../domain/index.js';
-import {
-  fromMesosState,
-  isActive,
-  isTerminal,
-  parseTaskId,
-  toMesosState,
-  toTimestamp,
-} from '../domain/index.js';
+import { fromMesosState, isActive, isTerminal, parseTaskId, toTimestamp } from '../domain/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { Applier, EventInput, Intent } from './applier/index.js';
+import { conditionEvents } from './instance-events.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { TaskMetrics } from './task-metrics.js';
 
@@ -43,29 +37,12 @@ interface Applied {
 }
 
 function statusEvents({ instance, app, message }: Applied): EventInput[] {
-  return [
-    {
-      eventType: 'status_update_event',
-      slaveId: message.agentId,
-      taskId: message.taskId,
-      taskStatus: toMesosState(instance.condition),
-      message: message.message ?? '',
-      appId: instance.appId,
-      host: instance.host ?? '',
-      ipAddresses: [],
-      ports: instance.ports,
-      version: app?.version ?? instance.appVersion,
-    },
-    {
-      eventType: 'instance_changed_event',
-      instanceId: instance.instanceId,
-      condition: instance.condition,
-      runSpecId: instance.appId,
-      agentId: message.agentId,
-      host: instance.host ?? '',
-      runSpecVersion: instance.appVersion,
-    },
-  ];
+  return conditionEvents(instance, {
+    agentId: message.agentId,
+    taskId: message.taskId,
+    message: message.message,
+    version: app?.version,
+  });
 }
 
 /** Marathon's event for a task it does not know that ended; ids come from the task id. */

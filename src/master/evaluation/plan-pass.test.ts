@@ -79,6 +79,43 @@ describe('planPass', () => {
     ]);
   });
 
+  it("tells of a placement with Marathon's TASK_STAGING events, stored in the same write", () => {
+    const app = makeApp({ id: '/one', instances: 1 });
+    const waiting = makeInstance({
+      instanceId: 'one.instance-w',
+      appId: '/one',
+      condition: 'Scheduled',
+      agentId: undefined,
+      host: undefined,
+    });
+    const idle = makeInstance({ instanceId: 'one.instance-r', appId: '/one' });
+    const plan = planPass(
+      snapshot({ apps: [{ ...app, instances: 2 }], instances: [waiting, idle] }),
+    );
+    const [only] = plan.intents;
+    const [launch] = only?.launches ?? [];
+    const placed = only?.intent.update?.[0]?.instance;
+    expect(placed?.condition).toBe('Provisioned');
+    // Only the instance placed now: the one already running has nothing new to tell.
+    expect(only?.intent.events).toEqual([
+      expect.objectContaining({
+        eventType: 'status_update_event',
+        taskStatus: 'TASK_STAGING',
+        taskId: launch?.taskId,
+        slaveId: launch?.agentId,
+        appId: '/one',
+        host: placed?.host,
+        version: app.version,
+      }),
+      expect.objectContaining({
+        eventType: 'instance_changed_event',
+        instanceId: 'one.instance-w',
+        condition: 'Provisioned',
+        agentId: launch?.agentId,
+      }),
+    ]);
+  });
+
   it('names the revision each update and expunge was computed from', () => {
     const app = makeApp({ id: '/app', instances: 1 });
     const running = makeInstance({ instanceId: 'app.instance-1' });

@@ -14,6 +14,7 @@ import type { Plan, ReconcileResult } from '../../scheduler/index.js';
 import { reconcile, schedule } from '../../scheduler/index.js';
 import type { Intent } from '../applier/index.js';
 import { progressEvents } from '../deployment-events.js';
+import { conditionEvents } from '../instance-events.js';
 import { secretEnvOf, toLaunchSpec } from '../launch-spec.js';
 import { newInstance, placed, relaunched, seededInstanceId } from './new-instance.js';
 import type { PassSnapshot } from './snapshot.js';
@@ -244,6 +245,12 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
         revision: revisions.get(instanceId) ?? -1,
       })),
     };
+    // Placed now: Marathon's events for a Provisioned instance (its task shown as TASK_STAGING),
+    // stored with the placement. The agent reports from TASK_STARTING on, as Mesos' executors do.
+    const launched = [...entry.create, ...entry.update].filter(
+      (i) => i.condition === 'Provisioned' && placements.has(i.instanceId),
+    );
+    if (launched.length > 0) intent.events = launched.flatMap((i) => conditionEvents(i));
     const isEmpty = !entry.create.length && !entry.update.length && !entry.expunge.length;
     if (!isEmpty)
       intents.push({ intent, launches: launches.get(appId) ?? [], kills: entry.kills, appId });
