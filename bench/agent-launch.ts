@@ -126,7 +126,6 @@ async function burst(name: string, count: number) {
     ms,
     cpuMsPerLaunch: (cpu * 1000) / count,
     mainMsPerLaunch: (main * 1000) / count,
-    lastStagingMs: last('TASK_STAGING'),
     lastStartingMs: last('TASK_STARTING'),
     lastRunningMs: last('TASK_RUNNING'),
   };
@@ -156,7 +155,6 @@ console.log(
 for (const [label, value, unit] of [
   ['CPU per launch, all threads', pick('cpuMsPerLaunch'), 'ms'],
   ['CPU per launch, event loop', pick('mainMsPerLaunch'), 'ms'],
-  ['last TASK_STAGING seen', pick('lastStagingMs'), 'ms'],
   ['last TASK_STARTING seen', pick('lastStartingMs'), 'ms'],
   ['last TASK_RUNNING seen', pick('lastRunningMs'), 'ms'],
 ] as const)

@@ -349,7 +349,6 @@ function print(name: string, run: RunFigures, target: { ms: number; floorMs: num
   console.log(` ${name}:`);
   line('POST → first launch published', run.stages.firstLaunchMs);
   line('POST → last launch published', run.stages.lastLaunchMs);
-  line('POST → last TASK_STAGING published', run.stages.lastStagingMs);
   line('POST → last TASK_STARTING published', run.stages.lastStartingMs);
   line('POST → last TASK_RUNNING published', run.stages.lastRunningMs);
   line('POST → all staged/running (API)', run.placedMs);

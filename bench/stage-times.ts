@@ -13,8 +13,10 @@ export interface StageTimes {
   /** Milliseconds after the POST (same machine clock): the first and the last launch published. */
   firstLaunchMs: number;
   lastLaunchMs: number;
-  /** When agents had published the last report of each state (first incarnations only). */
-  lastStagingMs: number;
+  /**
+   * When agents had published the last report of each state (first incarnations only). Agents
+   * report from TASK_STARTING on: TASK_STAGING is the master's, with the placement.
+   */
   lastStartingMs: number;
   lastRunningMs: number;
 }
@@ -67,7 +69,6 @@ export async function stageTimes(options: {
     return {
       firstLaunchMs: since(Math.min(...launches)),
       lastLaunchMs: since(Math.max(...launches)),
-      lastStagingMs: since(last.get('TASK_STAGING')),
       lastStartingMs: since(last.get('TASK_STARTING')),
       lastRunningMs: since(last.get('TASK_RUNNING')),
     };
