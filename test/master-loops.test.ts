@@ -79,6 +79,8 @@ describe('master loops', () => {
   let readiness: ReadinessChecker;
   let events: ReturnType<typeof createEventHub>;
   let seeds: string[];
+  let passCostMs = 0;
+  let passesEnded = 0;
   let snapshots: PassSnapshot[];
   let fatal: unknown[];
   let statusSeq = 0;
@@ -109,6 +111,8 @@ describe('master loops', () => {
     const launchQueue = createLaunchQueue({ clock });
     const commands = createAgentCommands({ bus });
     seeds = [];
+    passCostMs = 0;
+    passesEnded = 0;
     snapshots = [];
     fatal = [];
     loop = createEvaluationLoop({
@@ -121,7 +125,11 @@ describe('master loops', () => {
       clock,
       // The timer never fires in a test: kicks drive the passes.
       intervalMs: 3_600_000,
+      // The pace reads the fake clock, and a pass lasts `passCostMs` on it.
+      elapsedMs: () => clock.now(),
+      observePass: () => passesEnded++,
       seed: () => {
+        clock.advance(passCostMs);
         const seed = `seed-${seeds.length}`;
         seeds.push(seed);
         // Taken as the pass takes it (same turn, before any await): the replay's input.
@@ -214,6 +222,27 @@ describe('master loops', () => {
       expect(new Map(replayed.placement.placements.map((p) => [p.instanceId, p.agentId]))).toEqual(
         stored,
       );
+    });
+
+    it('paces passes asked for by news of tasks, and runs one asked for now at once', async () => {
+      loop.start();
+      await waitFor('the first pass to end', async () => passesEnded === 1);
+      passCostMs = 3_600_000; // passes now take an hour on the loop's clock
+      loop.kick(['/web']);
+      await waitFor('the hour-long pass to end', async () => passesEnded === 2);
+      // Right after an hour-long pass, news of a task waits for nine idle hours: no pass starts.
+      loop.kick(['/web'], { isPaced: true });
+      for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+      expect(seeds).toHaveLength(2);
+      // A kick now ends the wait: one pass, for both.
+      loop.kick(['/db']);
+      await waitFor('the pass asked for now to end', async () => passesEnded === 3);
+      expect(seeds).toHaveLength(3);
+      // Once the loop has idled nine times as long as its last pass, news starts one at once.
+      passCostMs = 0;
+      clock.advance(9 * 3_600_000);
+      loop.kick(['/web'], { isPaced: true });
+      await waitFor('the paced pass', async () => passesEnded === 4);
     });
 
     it('relaunches an ended instance with its next incarnation', async () => {

@@ -159,6 +159,8 @@ export function createMaster(options: MasterOptions) {
     },
   });
   const onChange = (appIds?: string[]) => loop.kick(appIds);
+  // News of tasks (statuses, health, readiness) streams in: its passes are paced (evaluation-loop.ts).
+  const onTaskNews = (appIds?: string[]) => loop.kick(appIds, { isPaced: true });
   const roles = createRolePolicies({ applier, kickAll: () => loop.kick() });
   const orchestrator = createOrchestrator({
     applier,
@@ -176,9 +178,9 @@ export function createMaster(options: MasterOptions) {
     metrics: taskMetrics,
     clock,
     logger,
-    onChange,
+    onChange: onTaskNews,
   });
-  const health = createHealthHandler({ applier, commands, clock, logger, onChange });
+  const health = createHealthHandler({ applier, commands, clock, logger, onChange: onTaskNews });
   const liveness = createAgentLiveness({
     applier,
     agents,
@@ -192,7 +194,7 @@ export function createMaster(options: MasterOptions) {
   const taskFuel = createTaskFuel();
   const agentDrain = createAgentDrain({ applier, agents, clock, logger, events, onChange });
 
-  const readiness = createReadinessChecker({ applier, clock, logger, onChange });
+  const readiness = createReadinessChecker({ applier, clock, logger, onChange: onTaskNews });
 
   const trust = createAgentTrust({ logger });
   const identity = createAgentIdentity({

@@ -1,6 +1,13 @@
 // The leader's control loop: runs passes (run-pass.ts) on every kick, coalesced, for the apps
 // kicked, and on a timer for every app. State comes from the applier's memory, so a pass
 // without changes does no I/O.
+//
+// A kick asks for a pass now (a deploy, a drain, an agent lost) or paced (news of tasks:
+// statuses, health, readiness). A pass costs in proportion to the instances of the apps it
+// reconciles, and while statuses stream in (10,000 launches) every batch would ask for one: paced
+// kicks start a pass only once the loop has idled `PACE` times as long as its last pass took,
+// so passes take at most about 1/(PACE + 1) of the leader's time. For one instance that is a wait
+// of a few milliseconds; a kick now ends any wait.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
 import type { PassDeps } from './run-pass.js';
@@ -8,10 +15,11 @@ import { runPass } from './run-pass.js';
 
 export interface EvaluationLoop {
   /**
-   * Asks for a pass soon; many kicks before it runs make one pass. With `appIds` the pass
-   * reconciles those apps (and those of running deployments) only; without, every app.
+   * Asks for a pass; many kicks before it runs make one pass. With `appIds` the pass
+   * reconciles those apps (and those of running deployments) only; without, every app. Paced
+   * (`isPaced`): when the loop has idled long enough after its last pass (see above); else soon.
    */
-  kick(appIds?: readonly string[]): void;
+  kick(appIds?: readonly string[], options?: { isPaced?: boolean }): void;
   /** One full pass now (tests, start-up). */
   runOnce(): Promise<void>;
   start(): void;
@@ -19,11 +27,16 @@ export interface EvaluationLoop {
   stop(): Promise<void>;
 }
 
+/** Idle time after a pass, as a multiple of its duration, before a paced kick starts the next. */
+const PACE = 9;
+
 export interface EvaluationLoopOptions extends PassDeps {
   clock: Clock;
   intervalMs?: number;
   /** The seed of each pass; random by default (tests pass their own). */
   seed?: () => string;
+  /** Milliseconds that only go forward, for the pace (default `performance.now`; tests fake it). */
+  elapsedMs?: () => number;
   /** Told how long each pass took, in seconds (metrics). */
   observePass?: (seconds: number) => void;
   /** Called when a pass fails; the master treats it as fatal (restart from persisted state). */
@@ -34,8 +47,8 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   const { clock } = options;
   const intervalMs = options.intervalMs ?? 1_000;
   const seed = options.seed ?? (() => randomUUID());
+  const elapsedMs = options.elapsedMs ?? (() => performance.now());
   let running: Promise<void> | undefined;
-  let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
   /**
@@ -44,6 +57,12 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
    * changes that come with time alone (backoff elapsed, unreachable timeouts).
    */
   let dirty: Set<string> | 'all' = 'all';
+
+  /** What was asked since the last pass started: nothing, a paced pass, or one soon. */
+  let wanted: 'none' | 'paced' | 'now' = 'none';
+  let pacedTimer: NodeJS.Timeout | undefined;
+  let lastPassMs = 0;
+  let lastEndAt = 0;
 
   function markDirty(appIds?: readonly string[]): void {
     if (!appIds) dirty = 'all';
@@ -63,7 +82,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       // Refused intents met a newer state: the next pass decides again from it.
       if (outcome.isDeploymentRefused) markDirty();
       else markDirty(outcome.retry);
-      if (outcome.retry.length > 0 || outcome.isDeploymentRefused) again = true;
+      if (outcome.retry.length > 0 || outcome.isDeploymentRefused) wanted = 'now';
       options.observePass?.((performance.now() - startedAt) / 1000);
     } catch (error) {
       // The next pass (after recovery) must not skip what this one failed to do.
@@ -73,27 +92,45 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
   }
 
   function run(): void {
-    if (running) {
-      again = true;
-      return;
-    }
+    clearTimeout(pacedTimer);
+    pacedTimer = undefined;
+    if (running || stopped) return;
+    wanted = 'none';
+    const startedAt = elapsedMs();
     running = pass()
       .catch((error: unknown) => options.onFatal(error))
       .finally(() => {
         running = undefined;
-        if (again && !stopped) {
-          again = false;
-          run();
-        }
+        lastEndAt = elapsedMs();
+        lastPassMs = lastEndAt - startedAt;
+        schedule();
       });
   }
 
+  /** Starts what was asked, once no pass runs: soon, or after the pace's idle time. */
+  function schedule(): void {
+    if (running || stopped || wanted === 'none') return;
+    if (wanted === 'now') {
+      clearTimeout(pacedTimer);
+      pacedTimer = undefined;
+      setImmediate(run);
+      return;
+    }
+    const waitMs = PACE * lastPassMs - (elapsedMs() - lastEndAt);
+    if (waitMs <= 0) setImmediate(run);
+    else pacedTimer ??= setTimeout(run, waitMs);
+  }
+
+  function want(kind: 'paced' | 'now'): void {
+    if (wanted !== 'now') wanted = kind;
+    schedule();
+  }
+
   return {
-    kick(appIds) {
+    kick(appIds, kickOptions) {
       markDirty(appIds);
       if (stopped) return;
-      if (running) again = true;
-      else setImmediate(run);
+      want(kickOptions?.isPaced ? 'paced' : 'now');
     },
     async runOnce() {
       await running;
@@ -105,13 +142,15 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       markDirty();
       timer = setInterval(() => {
         markDirty();
-        run();
+        want('now');
       }, intervalMs);
-      run();
+      want('now');
     },
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      clearTimeout(pacedTimer);
+      pacedTimer = undefined;
       await running;
     },
   };
