@@ -41,13 +41,19 @@ function runner(
     labels?: Record<string, string>;
     fetcher?: Pick<Fetcher, 'fetchAll'>;
     overrides?: Partial<TaskLaunchSpec>;
+    /** Starts wait for this first (the mock driver's start is otherwise at once). */
+    startGate?: Promise<void>;
+    startingHoldMs?: number;
   } = {},
 ) {
   const reports: TaskReport[] = [];
   const taskRunner = createTaskRunner({
     taskId: 't1',
     spec: { ...spec(options.labels), ...options.overrides },
-    driver,
+    driver: options.startGate
+      ? { ...driver, start: async (task) => (await options.startGate, driver.start(task)) }
+      : driver,
+    startingHoldMs: options.startingHoldMs,
     fetcher: options.fetcher ?? { fetchAll: async () => ({}) },
     agentLimits: defaultAgentLimits,
     sandboxDir: path.join(workDir, 't1'),
@@ -87,6 +93,33 @@ describe('the task runner', () => {
     // TASK_STAGING is the master's to tell (it stored the launch): the agent reports none.
     expect(states()).toEqual(['TASK_KILLED']);
     expect(driver.started).toEqual([]);
+  });
+
+  it('holds TASK_STARTING back for the TASK_RUNNING of a start that comes soon: one report', async () => {
+    let release: () => void = () => undefined;
+    const startGate = new Promise<void>((resolve) => (release = resolve));
+    const { taskRunner, states } = runner({ startGate, startingHoldMs: 3_600_000 });
+    const done = taskRunner.run();
+    await waitFor('the start to begin', () => taskRunner.state() === 'TASK_STARTING');
+    expect(states()).toEqual([]); // held: the start has not ended
+    release();
+    await waitFor('the task running', () => states().includes('TASK_RUNNING'));
+    expect(states()).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    await taskRunner.kill();
+    await done;
+  });
+
+  it('tells of TASK_STARTING when the start takes longer than the hold', async () => {
+    let release: () => void = () => undefined;
+    const startGate = new Promise<void>((resolve) => (release = resolve));
+    const { taskRunner, states } = runner({ startGate, startingHoldMs: 0 });
+    const done = taskRunner.run();
+    await waitFor('STARTING while the start waits', () => states().includes('TASK_STARTING'));
+    expect(states()).toEqual(['TASK_STARTING']);
+    release();
+    await waitFor('the task running', () => states().includes('TASK_RUNNING'));
+    await taskRunner.kill();
+    await done;
   });
 
   it('fails with FETCH_FAILED when a fetch fails, and starts nothing', async () => {

@@ -72,6 +72,8 @@ export interface TaskRunnerOptions {
     command: string,
     options: { sandboxDir: string; env: Record<string, string>; timeoutMs: number },
   ) => Promise<number>;
+  /** How long TASK_STARTING may wait for the report that follows it (default 5 ms). */
+  startingHoldMs?: number;
 }
 
 /** Longest a Wasm service is drained before it is stopped, whatever its grace period says. */
@@ -86,6 +88,9 @@ function exitReport(exit: TaskExit): TaskReport {
     fuelUsed: exit.fuelUsed,
   };
 }
+
+/** How long TASK_STARTING may wait for the TASK_RUNNING (or failure) that follows it. */
+const STARTING_HOLD_MS = 5;
 
 export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const { taskId, spec, driver, fetcher, sandboxDir, logger } = options;
@@ -115,10 +120,29 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     });
   }
 
+  /** A report held back until its time is up or another report follows (see `run`). */
+  let held: { report: TaskReport; timer: NodeJS.Timeout } | undefined;
+
+  function sendHeld(): void {
+    if (!held) return;
+    clearTimeout(held.timer);
+    const { report: pending } = held;
+    held = undefined;
+    options.report(pending);
+  }
+
   function report(next: TaskReport): TaskReport {
+    sendHeld();
     current = next.state;
     options.report(next);
     return next;
+  }
+
+  /** Reports `next` within `holdMs`, or together with the report that follows it sooner. */
+  function reportSoon(next: TaskReport, holdMs: number): void {
+    sendHeld();
+    current = next.state;
+    held = { report: next, timer: setTimeout(sendHeld, holdMs) };
   }
 
   const killed = (): TaskReport =>
@@ -188,7 +212,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         });
       }
       if (killRequested) return killed();
-      report({ state: 'TASK_STARTING' });
+      // A Wasm task starts in about a millisecond: TASK_STARTING then goes out with TASK_RUNNING,
+      // and the master stores both in one write instead of one write after the other. A slow
+      // start (a container) still tells of STARTING within STARTING_HOLD_MS.
+      reportSoon({ state: 'TASK_STARTING' }, options.startingHoldMs ?? STARTING_HOLD_MS);
       try {
         const handle = await driver.start({
           taskId,
