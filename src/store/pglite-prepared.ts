@@ -25,8 +25,27 @@ interface PgliteInternals {
 
 type Query = <T>(text: string, params?: unknown[], options?: QueryOptions) => Promise<Results<T>>;
 
-/** Replaces `client.query` and the `query` of its transactions with prepared execution. */
-export function usePreparedStatements(client: PGlite): void {
+/** What a caller needs to run prepared statements on `client` itself (pglite-together.ts). */
+export interface PreparedStatements {
+  /** The statement's name (prepared on first use) and its parameter types. */
+  statementOf(text: string): Promise<{ name: string; types: number[] }>;
+  /** Bind, Describe and Execute of a prepared statement with `params`, as PGlite serializes them. */
+  execution(
+    statement: { name: string; types: number[] },
+    params: unknown[],
+    options?: QueryOptions,
+  ): Uint8Array[];
+  /** Rows and fields of a statement's answer, as PGlite's `query` gives them. */
+  results(messages: Parameters<typeof parse.parseResults>[0], options?: QueryOptions): Results;
+  /** PGlite's own mutexes: no other query or transaction runs while `fn` does. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Replaces `client.query` and the `query` of its transactions with prepared execution; returns
+ * the same machinery for statements sent together in one call (pglite-together.ts).
+ */
+export function usePreparedStatements(client: PGlite): PreparedStatements {
   const internals = client as unknown as PGlite & PgliteInternals;
   const { serialize } = protocol;
   const prepared = new Map<string, { name: string; types: number[] }>();
@@ -48,9 +67,9 @@ export function usePreparedStatements(client: PGlite): void {
     return statement;
   }
 
-  const run: Query = (text, params = [], options) =>
-    internals._runExclusiveQuery(async () => {
-      const { name, types } = await statementOf(text);
+  const statements: PreparedStatements = {
+    statementOf,
+    execution({ name, types }, params, options) {
       const values = params.map((value, n) => {
         if (value === null || value === undefined) return null;
         const oid = types[n] as number;
@@ -58,17 +77,26 @@ export function usePreparedStatements(client: PGlite): void {
         // As PGlite does: a type without a serializer goes as the value's own text.
         return toText ? toText(value) : (value as { toString(): string }).toString();
       });
+      return [
+        serialize.bind({ statement: name, values }),
+        serialize.describe({ type: 'P' }),
+        serialize.execute({}),
+      ];
+    },
+    results: (messages, options) =>
+      parse.parseResults(messages, internals.parsers, options)[0] as Results,
+    exclusive: (fn) => internals._runExclusiveTransaction(() => internals._runExclusiveQuery(fn)),
+  };
+
+  const run: Query = (text, params = [], options) =>
+    internals._runExclusiveQuery(async () => {
+      const statement = await statementOf(text);
       const { messages } = await client.execProtocol(
-        concat([
-          serialize.bind({ statement: name, values: values }),
-          serialize.describe({ type: 'P' }),
-          serialize.execute({}),
-          serialize.sync(),
-        ]),
+        concat([...statements.execution(statement, params, options), serialize.sync()]),
         { syncToFs: false },
       );
       if (!client.isInTransaction()) await client.syncToFs();
-      return parse.parseResults(messages, internals.parsers, options)[0] as Results<never>;
+      return statements.results(messages, options) as Results<never>;
     });
 
   const transaction = client.transaction.bind(client);
@@ -85,9 +113,10 @@ export function usePreparedStatements(client: PGlite): void {
         return callback(Object.assign(Object.create(tx) as Transaction, { query: inside }));
       }),
   });
+  return statements;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import { createDrizzleStore } from './drizzle-store.js';
 import { findMigrationsFolder } from './migrations-folder.js';
 import { usePreparedStatements } from './pglite-prepared.js';
+import { pgliteSendTogether } from './pglite-together.js';
 import { readTemplate } from './pglite-template.js';
 import type { Store } from './store.js';
 
@@ -29,8 +30,12 @@ export interface PgliteStoreOptions {
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
   const client = await openMigratedPglite(options.dataDir);
-  usePreparedStatements(client);
-  return createDrizzleStore({ db: drizzle({ client }), close: () => client.close() });
+  const prepared = usePreparedStatements(client);
+  return createDrizzleStore({
+    db: drizzle({ client }),
+    close: () => client.close(),
+    sendTogether: pgliteSendTogether(client, prepared),
+  });
 }
 
 /**
