@@ -355,6 +355,25 @@ function busConformance(name: string, create: () => BusUnderTest, burstSize: num
       await sub.stop();
     });
 
+    it('consumeMany hands entries appended together to one batch, even when one woke it', async () => {
+      const stream = freshStream();
+      const batches: number[][] = [];
+      const sub = bus.consumeMany<Numbered>({
+        streams: [stream],
+        group: 'g',
+        consumer: 'c',
+        handleBatch: async (_stream, entries) => void batches.push(ns(entries)),
+      });
+      await publishAll(bus, stream, [0]);
+      await waitFor('the first entry', () => batches.length === 1);
+      // The reader blocks again. Two appends sent in one turn (an agent's STARTING and RUNNING):
+      // Redis wakes the reader after the first, and the second must still join its batch.
+      await Promise.all([bus.publish(stream, { n: 1 }), bus.publish(stream, { n: 2 })]);
+      await waitFor('both', () => batches.flat().length === 3);
+      expect(batches).toEqual([[0], [1, 2]]);
+      await sub.stop();
+    });
+
     it("consumeMany handles streams at once: one stream's slow batch holds back no other", async () => {
       const [slow, quick] = [freshStream(), freshStream()];
       await publishAll(bus, slow, [0]);

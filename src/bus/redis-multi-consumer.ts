@@ -216,6 +216,27 @@ export function startRedisMultiConsumer<T>(
       isBlocked = false;
     }
     const found = byKey(reply);
+    // Woken by an entry: what was appended in the same instant (an agent's TASK_STARTING and
+    // TASK_RUNNING go out in one write, but Redis wakes a blocked reader after the first command)
+    // joins this batch, for one write of the master's instead of two in a row. One more round
+    // trip per wake-up; a full batch needs none, the next read follows at once anyway.
+    const woken = [...found.values()].reduce((sum, entries) => sum + entries.length, 0);
+    if (woken > 0 && woken < batchSize && !isStopped) {
+      const more = byKey(
+        await send(
+          'XREADGROUP',
+          'GROUP',
+          group,
+          consumer,
+          'COUNT',
+          batchSize,
+          'STREAMS',
+          ...keys,
+          ...keys.map(() => '>'),
+        ),
+      );
+      for (const [key, entries] of more) found.set(key, [...(found.get(key) ?? []), ...entries]);
+    }
     return all.map((state) => ({ state, entries: found.get(state.key) ?? [] }));
   }
 
