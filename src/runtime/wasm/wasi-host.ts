@@ -1,6 +1,7 @@
 // Our WASI preview 1 host (runs inside a task worker), composed from one file per concern in
 // wasi/: guest memory views, the fd table, file system calls, poll and clocks, the process,
 // stdio logs and the disk quota. Every call is charged fuel and turns guest mistakes into errnos.
+import type { SandboxFile } from '../driver.js';
 import { HOST_CALL_FUEL, fuelForBytes } from './fuel-cost.js';
 import { createDiskQuota } from './wasi/disk-quota.js';
 import { createFdCalls } from './wasi/fd-calls.js';
@@ -24,6 +25,8 @@ export interface WasiHostOptions {
   args: string[];
   env: Record<string, string>;
   sandboxDir: string;
+  /** The sandbox does not exist yet: made with these files at the first call that may reach a file. */
+  sandboxFiles?: readonly SandboxFile[];
   maxLogLineBytes: number;
   /**
    * Bytes the sandbox may hold, all told: what is in it when the task starts (the fetched
@@ -161,7 +164,11 @@ export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost
   const { net } = options;
   const stdioOf = (o: WasiHostOptions) => createStdioLog(o);
   const diskOf = (o: WasiHostOptions) =>
-    createDiskQuota({ sandboxDir: o.sandboxDir, quotaBytes: o.diskQuotaBytes });
+    createDiskQuota({
+      sandboxDir: o.sandboxDir,
+      quotaBytes: o.diskQuotaBytes,
+      ...(o.sandboxFiles ? { files: o.sandboxFiles } : {}),
+    });
   const ctx: FsContext = {
     root: options.sandboxDir,
     memory,
