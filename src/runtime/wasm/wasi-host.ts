@@ -120,7 +120,8 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
   let guestMemory: WebAssembly.Memory | undefined;
   const built = (): WasiHost => {
     if (!host) {
-      host = createReusableWasiHost(options);
+      // Never reset (that is the pool's kind): only what this module imports is built.
+      host = createReusableWasiHost(options, options.importNames);
       if (guestMemory) host.setMemory(guestMemory);
     }
     return host;
@@ -157,8 +158,19 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
  * building one per request (its import functions, tens of closures, were a tenth of a request's
  * CPU time and a third of what it allocated).
  */
-export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost {
+export function createReusableWasiHost(
+  first: WasiHostOptions,
+  onlyNames?: readonly string[],
+): ReusableWasiHost {
   let options = first;
+  /**
+   * Only these imports are built when given (a host that is never reset, whose module is
+   * known): a resident task keeps its host for its whole life, and the ~45 wrappers and the
+   * path calls of a host whose module imports 4 functions were most of what each held (and
+   * what its thread's collections traced again and again, profiled on 1,000 launches).
+   */
+  const isWanted = (name: string) => !onlyNames || onlyNames.includes(name);
+  const hasPathCalls = !onlyNames || onlyNames.some((name) => name.startsWith('path_'));
   const memory = createGuestMemory();
   const fds = createFdTable(options.net?.listenerCount ?? 0);
   const { net } = options;
@@ -190,7 +202,7 @@ export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost
       calls,
       createProcessCalls({ memory, fds, args: options.args, env: options.env }),
       createPollClockCalls({ memory, fds, waiter, net }),
-      createPathCalls(ctx),
+      hasPathCalls ? createPathCalls(ctx) : {},
     );
     if (net) Object.assign(calls, createSocketCalls({ memory, fds, net, waiter, fdCalls }));
   };
@@ -207,6 +219,7 @@ export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost
   // The call is looked up at each call: a reset replaces the parts that hold a run's state.
   const imports: Record<string, (...args: never[]) => unknown> = {};
   for (const name of Object.keys(calls)) {
+    if (!isWanted(name)) continue;
     const isPath = name.startsWith('path_');
     const isFd = name.startsWith('fd_');
     imports[name] = (...args: unknown[]) => {
