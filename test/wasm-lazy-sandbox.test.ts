@@ -48,6 +48,11 @@ describe('a sandbox the Wasm driver makes', () => {
     expect(await linesOf(hello)).toContain('hello world');
     expect(existsSync(hello.sandboxDir)).toBe(false);
 
+    // As every wasi-libc program does at start: asking for the preopen's name reaches no file.
+    const prestat = lazySpec('prestat');
+    expect(await linesOf(prestat)).toEqual(['/']);
+    expect(existsSync(prestat.sandboxDir)).toBe(false);
+
     const service = lazySpec('service', [], { args: ['60000'] });
     let ticked: () => void = () => undefined;
     const tick = new Promise<void>((resolve) => (ticked = resolve));

@@ -214,14 +214,16 @@ export function createReusableWasiHost(
   // Every i32 of WASI preview 1 is unsigned (pointers, sizes, fds, flags) but reaches JS signed:
   // made unsigned here once, so a pointer above 2 GiB is a pointer, not a negative offset.
   // The sandbox is measured (disk quota) before the first call that may reach one of its files:
-  // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket).
+  // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket),
+  // except fd_prestat_*, which read only the preopen's name from the fd table (every wasi-libc
+  // program asks at start: it would make every lazily made sandbox, TaskSpec.sandboxFiles).
   // Every file descriptor comes from such a call, so nothing is written before the measure.
   // The call is looked up at each call: a reset replaces the parts that hold a run's state.
   const imports: Record<string, (...args: never[]) => unknown> = {};
   for (const name of Object.keys(calls)) {
     if (!isWanted(name)) continue;
     const isPath = name.startsWith('path_');
-    const isFd = name.startsWith('fd_');
+    const isFd = name.startsWith('fd_') && !name.startsWith('fd_prestat_');
     imports[name] = (...args: unknown[]) => {
       memory.takeTouched();
       if (isPath || (isFd && (args[0] as number) >>> 0 > 2)) ctx.disk.prime();
