@@ -1,6 +1,6 @@
 // One task runner with the mock driver and a stub fetcher: the paths the agent's own tests do not
 // reach (a kill while fetching, a fetch failure, a refused limit, re-attaching after a restart).
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,22 @@ describe('the task runner', () => {
     expect(driver.started[0]).toMatchObject({ sandboxFiles, fileDigests: { 'a.wasm': 'a' } });
     await expect(stat(path.join(workDir, 't1'))).rejects.toThrow(/ENOENT/);
     expect(released).toBe(1);
+  });
+
+  it('removes a sandbox the driver made for staged files once the task ended', async () => {
+    const fetcher = {
+      fetchAll: () => Promise.reject(new Error('copied instead of staged')),
+      stage: async () => ({ files: [], digests: {}, release: async () => undefined }),
+    };
+    Object.assign(driver, { makesSandbox: true });
+    const { taskRunner } = runner({ fetcher });
+    const done = taskRunner.run();
+    await waitFor('the task running', () => taskRunner.state() === 'TASK_RUNNING');
+    // As the Wasm worker does at the task's first file call.
+    await mkdir(path.join(workDir, 't1', 'sub'), { recursive: true });
+    await taskRunner.kill();
+    expect((await done).state).toBe('TASK_KILLED');
+    await expect(stat(path.join(workDir, 't1'))).rejects.toThrow(/ENOENT/);
   });
 
   it('copies the files when a command health check runs in the sandbox', async () => {
