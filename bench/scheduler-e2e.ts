@@ -12,8 +12,9 @@
 // bus (stage-times.ts). The apps have no ports, so agents on one machine need no port ranges.
 // SKIP_COLD=1 and SKIP_LARGE=1 leave runs out; INSTANCES and AGENTS change the first run,
 // LARGE_INSTANCES and LARGE_AGENTS the large one; RUN_TIMEOUT_MS bounds each run (10 min);
-// BENCH_LOG_LEVEL sets the processes' log level (warn). A run that does not converge prints its progress every 15 s,
-// then the master's and agents' last log lines and each agent's streams (stream-report.ts).
+// BENCH_LOG_LEVEL sets the processes' log level (warn); SERVICE_SLEEP_MS the services' sleep
+// between lines (5000). A run that does not converge prints its progress every 15 s, then the
+// master's and agents' last log lines and each agent's streams (stream-report.ts).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -46,6 +47,11 @@ const LARGE = {
   targetMs: 10_000,
 };
 const TARGET_MS = 1_000;
+/**
+ * How long each service sleeps between its lines (SERVICE_SLEEP_MS, 5 s): each line costs its
+ * agent about as much CPU as a launch, so a long run's CPU per instance counts lines too.
+ */
+const SERVICE_SLEEP_MS = Number(process.env.SERVICE_SLEEP_MS ?? 5000);
 const RUN_TIMEOUT_MS = Number(process.env.RUN_TIMEOUT_MS ?? 600_000);
 const PROGRESS_EVERY_MS = 15_000;
 
@@ -219,7 +225,7 @@ async function endToEnd(
       disk: 0,
       portDefinitions: [],
       fetch: [{ uri: `${upload.body.uri as string}/service.wasm` }],
-      cmd: 'service.wasm 5000',
+      cmd: `service.wasm ${SERVICE_SLEEP_MS}`,
     });
     if (fleet === 'warm') await runOnEveryAgent(api, app('/load/warmup', AGENTS));
     const cpuBefore = await cpuOf(processes);

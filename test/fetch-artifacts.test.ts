@@ -398,6 +398,38 @@ describe('fetch policy', () => {
     expect(await readdir(cacheDir)).toEqual([`sha256-${digestOf(b)}`]);
     expect(hits.get(path(b))).toBe(2);
   });
+
+  it('stages files for a driver that makes the sandbox: nothing copied, kept in the cache until released', async () => {
+    const cacheDir = await tempDir('pacer-cache');
+    const fetcher = createFetcher({ cacheDir, masterUrl: base, cacheMaxBytes: 6 * 1024 });
+    const [a, b] = [7, 8].map((n) => uriOf(Buffer.alloc(4 * 1024, n))) as [string, string];
+    const sandbox = path.join(tempDirSync(), 'not-made');
+    const staged = await fetcher.stage(one(a, { executable: true }), sandbox, { diskMiB: 1 });
+    expect(staged?.files).toEqual([
+      { name: 'b.bin', from: path.join(cacheDir, `sha256-${digestOf(a)}`), isExecutable: true },
+    ]);
+    expect(staged?.digests).toEqual({ 'b.bin': digestOf(a) });
+    await expect(stat(sandbox)).rejects.toThrow(/ENOENT/);
+    // Past the bound while staged: a stays, until its task has ended.
+    await fetcher.fetchAll(one(b), tempDirSync());
+    expect(await readdir(cacheDir)).toContain(`sha256-${digestOf(a)}`);
+    await staged?.release();
+    await fetcher.fetchAll(one(b), tempDirSync());
+    expect(await readdir(cacheDir)).toEqual([`sha256-${digestOf(b)}`]);
+  });
+
+  it('stages nothing for an archive to unpack or a file in a subdirectory, and checks the disk', async () => {
+    const fetcher = createFetcher({ cacheDir: await tempDir('pacer-cache'), masterUrl: base });
+    const archive = `${uriOf(Buffer.alloc(10, 1)).replace(/b\.bin$/, 'x.tar.gz')}`;
+    const sandbox = tempDirSync();
+    expect(await fetcher.stage(one(archive, { extract: true }), sandbox)).toBeUndefined();
+    const nested = one(uriOf(Buffer.alloc(10, 2)), { destPath: 'sub/file' });
+    expect(await fetcher.stage(nested, sandbox)).toBeUndefined();
+    const big = one(uriOf(Buffer.alloc(1100 * 1024, 3)));
+    await expect(fetcher.stage(big, sandbox, { diskMiB: 1 })).rejects.toThrow(
+      /byte limit|does not fit in the task's disk/,
+    );
+  });
 });
 
 function tempDirSync(): string {

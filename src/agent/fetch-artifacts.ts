@@ -14,6 +14,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FetchUri } from '../domain/index.js';
+import type { SandboxFile } from '../runtime/driver.js';
 import { fileOf, openArtifactCache, type ArtifactCache } from './artifact-cache.js';
 import { ArchiveError, archiveKindOf, extractArchive } from './extract-archive.js';
 import { createFetchPolicy, type FetchPolicy } from './fetch-policy.js';
@@ -36,8 +37,27 @@ export interface Fetcher {
     sandboxDir: string,
     options?: { diskMiB?: number },
   ): Promise<FetchedDigests>;
+  /**
+   * As `fetchAll`, but copies nothing: the files are downloaded into the cache and kept there
+   * (pinned) for a driver that makes the sandbox itself (`TaskSpec.sandboxFiles`) until
+   * `release` is called (once, when the task has ended). Undefined, with nothing fetched, when a
+   * URI is to be unpacked or goes to a subdirectory: those take `fetchAll`.
+   */
+  stage(
+    uris: FetchUri[],
+    sandboxDir: string,
+    options?: { diskMiB?: number },
+  ): Promise<StagedFiles | undefined>;
   /** Bytes in the artifact cache now (0 before the first fetch opened it). */
   cacheBytes(): number;
+}
+
+/** What `Fetcher.stage` kept in the cache for a task. */
+export interface StagedFiles {
+  files: SandboxFile[];
+  digests: FetchedDigests;
+  /** Lets the cache evict the files again. Call it exactly once. */
+  release(): Promise<void>;
 }
 
 /**
@@ -164,20 +184,65 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     }
   }
 
+  /** Once per fetcher, not once per task (a failure is retried by the next task). */
+  async function openCache(): Promise<ArtifactCache> {
+    cacheReady ??= mkdir(cacheDir, { recursive: true })
+      .then(() =>
+        openArtifactCache({ dir: cacheDir, maxBytes: options.cacheMaxBytes ?? 1024 * MiB }),
+      )
+      .catch((error: unknown) => {
+        cacheReady = undefined;
+        throw error;
+      });
+    openedCache = await cacheReady;
+    return openedCache;
+  }
+
+  async function stage(
+    uris: FetchUri[],
+    sandboxDir: string,
+    diskMiB: number,
+  ): Promise<StagedFiles | undefined> {
+    const targets = uris.map((u) => path.join(sandboxDir, u.destPath ?? artifactFileName(u.uri)));
+    const isPlain = (u: FetchUri, i: number) =>
+      path.dirname(targets[i] as string) === path.resolve(sandboxDir) &&
+      (u.executable || !u.extract || !archiveKindOf(path.basename(targets[i] as string)));
+    if (!uris.every(isPlain)) return undefined;
+    const cache = await openCache();
+    let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
+    const staged: StagedFiles = { files: [], digests: {}, release: async () => undefined };
+    const releases: (() => Promise<void>)[] = [];
+    staged.release = async () => {
+      await Promise.all(releases.map((release) => release()));
+    };
+    try {
+      for (const [i, fetchUri] of uris.entries()) {
+        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        releases.push(obtained.release);
+        if (obtained.size > budget) {
+          throw new FetchError(
+            `${fetchUri.uri} (${obtained.size} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
+          );
+        }
+        budget -= obtained.size;
+        const name = path.basename(targets[i] as string);
+        // A later URI of the same name replaces an earlier one, as a later copy would.
+        staged.files = staged.files.filter((f) => f.name !== name);
+        staged.files.push({ name, from: obtained.file, isExecutable: fetchUri.executable });
+        staged.digests[name] = obtained.digest;
+      }
+    } catch (error) {
+      await staged.release();
+      throw error;
+    }
+    return staged;
+  }
+
   return {
+    stage: (uris, sandboxDir, stageOptions) => stage(uris, sandboxDir, stageOptions?.diskMiB ?? 0),
     cacheBytes: () => openedCache?.sizeBytes() ?? 0,
     async fetchAll(uris, sandboxDir, fetchOptions) {
-      // Once per fetcher, not once per task (a failure is retried by the next task).
-      cacheReady ??= mkdir(cacheDir, { recursive: true })
-        .then(() =>
-          openArtifactCache({ dir: cacheDir, maxBytes: options.cacheMaxBytes ?? 1024 * MiB }),
-        )
-        .catch((error: unknown) => {
-          cacheReady = undefined;
-          throw error;
-        });
-      const cache = await cacheReady;
-      openedCache = cache;
+      const cache = await openCache();
       const diskMiB = fetchOptions?.diskMiB ?? 0;
       // A task's fetched files count against its disk; a task without one has the agent's cap.
       let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;

@@ -6,6 +6,7 @@ import type { TaskDriver } from '../runtime/driver.js';
 export function optimizeOnFirstLaunch(driver: TaskDriver, enable: () => void): TaskDriver {
   return {
     kind: driver.kind,
+    ...(driver.makesSandbox ? { makesSandbox: true } : {}),
     start: (spec) => {
       enable();
       return driver.start(spec);

@@ -1,13 +1,13 @@
 // One task runner with the mock driver and a stub fetcher: the paths the agent's own tests do not
 // reach (a kill while fetching, a fetch failure, a refused limit, re-attaching after a restart).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/wait-for.js';
 import type { TaskLaunchSpec } from '../bus/index.js';
 import { silentLogger } from '../lib/index.js';
-import { createMockDriver, type MockDriver } from '../runtime/mock/index.js';
+import { createMockDriver, MockLabels, type MockDriver } from '../runtime/mock/index.js';
 import { FetchError, type Fetcher } from './fetch-artifacts.js';
 import { defaultAgentLimits } from './task-limits.js';
 import { createTaskRunner, type TaskReport } from './task-runner.js';
@@ -39,7 +39,7 @@ afterEach(async () => {
 function runner(
   options: {
     labels?: Record<string, string>;
-    fetcher?: Pick<Fetcher, 'fetchAll'>;
+    fetcher?: Pick<Fetcher, 'fetchAll'> & Partial<Pick<Fetcher, 'stage'>>;
     overrides?: Partial<TaskLaunchSpec>;
     /** Starts wait for this first (the mock driver's start is otherwise at once). */
     startGate?: Promise<void>;
@@ -134,6 +134,59 @@ describe('the task runner', () => {
       message: 'FETCH_FAILED: digest mismatch for a.wasm',
     });
     expect(driver.started).toEqual([]);
+  });
+
+  it('leaves the sandbox to a driver that makes it, and releases the staged files at the end', async () => {
+    const sandboxFiles = [{ name: 'a.wasm', from: '/cache/sha256-a', isExecutable: false }];
+    let released = 0;
+    const fetcher = {
+      fetchAll: () => Promise.reject(new Error('copied instead of staged')),
+      stage: async () => ({
+        files: sandboxFiles,
+        digests: { 'a.wasm': 'a' },
+        release: async () => void released++,
+      }),
+    };
+    Object.assign(driver, { makesSandbox: true });
+    const { taskRunner } = runner({ fetcher, labels: { [MockLabels.exitAfterMs]: '1' } });
+    expect((await taskRunner.run()).state).toBe('TASK_FINISHED');
+    expect(driver.started[0]).toMatchObject({ sandboxFiles, fileDigests: { 'a.wasm': 'a' } });
+    await expect(stat(path.join(workDir, 't1'))).rejects.toThrow(/ENOENT/);
+    expect(released).toBe(1);
+  });
+
+  it('removes a sandbox the driver made for staged files once the task ended', async () => {
+    const fetcher = {
+      fetchAll: () => Promise.reject(new Error('copied instead of staged')),
+      stage: async () => ({ files: [], digests: {}, release: async () => undefined }),
+    };
+    Object.assign(driver, { makesSandbox: true });
+    const { taskRunner } = runner({ fetcher });
+    const done = taskRunner.run();
+    await waitFor('the task running', () => taskRunner.state() === 'TASK_RUNNING');
+    // As the Wasm worker does at the task's first file call.
+    await mkdir(path.join(workDir, 't1', 'sub'), { recursive: true });
+    await taskRunner.kill();
+    expect((await done).state).toBe('TASK_KILLED');
+    await expect(stat(path.join(workDir, 't1'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('copies the files when a command health check runs in the sandbox', async () => {
+    let copied = 0;
+    const fetcher = {
+      fetchAll: async () => ({ 'a.wasm': String(++copied) }),
+      stage: () => Promise.reject(new Error('staged for a command check')),
+    };
+    Object.assign(driver, { makesSandbox: true });
+    const healthChecks = [{ protocol: 'COMMAND', command: { value: 'check.wasm' } }];
+    const { taskRunner } = runner({
+      fetcher,
+      labels: { [MockLabels.exitAfterMs]: '1' },
+      overrides: { healthChecks } as Partial<TaskLaunchSpec>,
+    });
+    expect((await taskRunner.run()).state).toBe('TASK_FINISHED');
+    expect(driver.started[0]?.sandboxFiles).toBeUndefined();
+    expect(copied).toBe(1);
   });
 
   it("fails before fetching when a label asks for more than the agent's maximum", async () => {

@@ -20,6 +20,7 @@ export function createWasmDriver(options: WasmDriverOptions): TaskDriver {
     );
   return {
     kind: 'wasm',
+    makesSandbox: true,
     start: async (spec) => (await load()).start(spec),
     wait: async (taskId) => (await load()).wait(taskId),
     stop: async (taskId) => (await load()).stop(taskId),

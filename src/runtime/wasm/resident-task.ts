@@ -123,6 +123,7 @@ export function startResidentTask(options: {
     args: request.args,
     env: request.env,
     sandboxDir: request.sandboxDir,
+    sandboxFiles: request.sandboxFiles,
     maxLogLineBytes: request.maxLogLineBytes,
     diskQuotaBytes: request.diskQuotaBytes,
     control,

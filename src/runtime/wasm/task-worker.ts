@@ -130,6 +130,7 @@ function runWith(request: RunRequest, givenMemory: WebAssembly.Memory | undefine
     args: request.args,
     env: request.env,
     sandboxDir: request.sandboxDir,
+    sandboxFiles: request.sandboxFiles,
     maxLogLineBytes: request.maxLogLineBytes,
     diskQuotaBytes: request.diskQuotaBytes,
     control: new Int32Array(request.control),

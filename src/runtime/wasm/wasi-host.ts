@@ -1,6 +1,7 @@
 // Our WASI preview 1 host (runs inside a task worker), composed from one file per concern in
 // wasi/: guest memory views, the fd table, file system calls, poll and clocks, the process,
 // stdio logs and the disk quota. Every call is charged fuel and turns guest mistakes into errnos.
+import type { SandboxFile } from '../driver.js';
 import { HOST_CALL_FUEL, fuelForBytes } from './fuel-cost.js';
 import { createDiskQuota } from './wasi/disk-quota.js';
 import { createFdCalls } from './wasi/fd-calls.js';
@@ -24,6 +25,8 @@ export interface WasiHostOptions {
   args: string[];
   env: Record<string, string>;
   sandboxDir: string;
+  /** The sandbox does not exist yet: made with these files at the first call that may reach a file. */
+  sandboxFiles?: readonly SandboxFile[];
   maxLogLineBytes: number;
   /**
    * Bytes the sandbox may hold, all told: what is in it when the task starts (the fetched
@@ -117,7 +120,8 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
   let guestMemory: WebAssembly.Memory | undefined;
   const built = (): WasiHost => {
     if (!host) {
-      host = createReusableWasiHost(options);
+      // Never reset (that is the pool's kind): only what this module imports is built.
+      host = createReusableWasiHost(options, options.importNames);
       if (guestMemory) host.setMemory(guestMemory);
     }
     return host;
@@ -154,14 +158,29 @@ export function createWasiHost(options: WasiHostOptions): WasiHost {
  * building one per request (its import functions, tens of closures, were a tenth of a request's
  * CPU time and a third of what it allocated).
  */
-export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost {
+export function createReusableWasiHost(
+  first: WasiHostOptions,
+  onlyNames?: readonly string[],
+): ReusableWasiHost {
   let options = first;
+  /**
+   * Only these imports are built when given (a host that is never reset, whose module is
+   * known): a resident task keeps its host for its whole life, and the ~45 wrappers and the
+   * path calls of a host whose module imports 4 functions were most of what each held (and
+   * what its thread's collections traced again and again, profiled on 1,000 launches).
+   */
+  const isWanted = (name: string) => !onlyNames || onlyNames.includes(name);
+  const hasPathCalls = !onlyNames || onlyNames.some((name) => name.startsWith('path_'));
   const memory = createGuestMemory();
   const fds = createFdTable(options.net?.listenerCount ?? 0);
   const { net } = options;
   const stdioOf = (o: WasiHostOptions) => createStdioLog(o);
   const diskOf = (o: WasiHostOptions) =>
-    createDiskQuota({ sandboxDir: o.sandboxDir, quotaBytes: o.diskQuotaBytes });
+    createDiskQuota({
+      sandboxDir: o.sandboxDir,
+      quotaBytes: o.diskQuotaBytes,
+      ...(o.sandboxFiles ? { files: o.sandboxFiles } : {}),
+    });
   const ctx: FsContext = {
     root: options.sandboxDir,
     memory,
@@ -183,7 +202,7 @@ export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost
       calls,
       createProcessCalls({ memory, fds, args: options.args, env: options.env }),
       createPollClockCalls({ memory, fds, waiter, net }),
-      createPathCalls(ctx),
+      hasPathCalls ? createPathCalls(ctx) : {},
     );
     if (net) Object.assign(calls, createSocketCalls({ memory, fds, net, waiter, fdCalls }));
   };
@@ -195,19 +214,28 @@ export function createReusableWasiHost(first: WasiHostOptions): ReusableWasiHost
   // Every i32 of WASI preview 1 is unsigned (pointers, sizes, fds, flags) but reaches JS signed:
   // made unsigned here once, so a pointer above 2 GiB is a pointer, not a negative offset.
   // The sandbox is measured (disk quota) before the first call that may reach one of its files:
-  // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket).
+  // any path_* call, or an fd_* call on a descriptor past stdio (a preopen, a file, a socket),
+  // except fd_prestat_*, which read only the preopen's name from the fd table (every wasi-libc
+  // program asks at start: it would make every lazily made sandbox, TaskSpec.sandboxFiles).
   // Every file descriptor comes from such a call, so nothing is written before the measure.
   // The call is looked up at each call: a reset replaces the parts that hold a run's state.
   const imports: Record<string, (...args: never[]) => unknown> = {};
   for (const name of Object.keys(calls)) {
+    if (!isWanted(name)) continue;
     const isPath = name.startsWith('path_');
-    const isFd = name.startsWith('fd_');
+    const isFd = name.startsWith('fd_') && !name.startsWith('fd_prestat_');
     imports[name] = (...args: unknown[]) => {
       memory.takeTouched();
       if (isPath || (isFd && (args[0] as number) >>> 0 > 2)) ctx.disk.prime();
       try {
         const fn = calls[name] as (...args: never[]) => number | void;
-        return fn(...(args.map((a) => (typeof a === 'number' ? a >>> 0 : a)) as never[]));
+        // In place, not a mapped copy: every host call of every task passes here (a resident
+        // service's tick is two), and the copy was a quarter of a tick's time on its thread.
+        for (let i = 0; i < args.length; i++) {
+          const arg = args[i];
+          if (typeof arg === 'number') args[i] = arg >>> 0;
+        }
+        return fn(...(args as never[]));
       } catch (error) {
         if (error instanceof ProcExit || error instanceof StopRequested) throw error;
         if (error instanceof WasiError) return error.errno;

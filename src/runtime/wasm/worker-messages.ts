@@ -1,4 +1,5 @@
 // The messages between the driver (main thread) and a task worker.
+import type { SandboxFile } from '../driver.js';
 
 /** Driver → worker: run one task. The worker answers with `WorkerEvent`s, the last being `exit`. */
 export interface RunRequest {
@@ -11,6 +12,8 @@ export interface RunRequest {
   args: string[];
   env: Record<string, string>;
   sandboxDir: string;
+  /** `TaskSpec.sandboxFiles`: the worker makes the sandbox on the task's first need. */
+  sandboxFiles?: SandboxFile[];
   maxLogLineBytes: number;
   diskQuotaBytes: number;
   /** Index 0 set non-zero by the driver to stop the task; shared with the worker. */

@@ -3,6 +3,8 @@
 // starts, and files unlinked while an fd still holds them (charged until that fd closes).
 import { fstatSync, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
+import type { SandboxFile } from '../../driver.js';
+import { makeSandbox } from '../../sandbox-files.js';
 import { Errno, WasiError } from '../wasi-errno.js';
 
 /**
@@ -28,6 +30,8 @@ export interface DiskQuota {
    * Measures the sandbox now unless it was already (idempotent). The host calls it before any
    * call that may reach a file of the sandbox; a run that never does (a handler that only reads
    * its request and writes its answer) pays no directory walk. The other members prime it too.
+   * With `files`, the sandbox is made first (it did not exist: `TaskSpec.sandboxFiles`), so a
+   * task that never reaches a file costs no directory and no copy; it throws when that fails.
    */
   prime(): void;
   /** Bytes charged now (the sandbox as measured at start, plus every change since). */
@@ -44,9 +48,17 @@ export interface DiskQuota {
  * Measures `sandboxDir` (never following links; on first need, see `prime`) and charges later
  * changes against `quotaBytes`.
  */
-export function createDiskQuota(options: { sandboxDir: string; quotaBytes: number }): DiskQuota {
+export function createDiskQuota(options: {
+  sandboxDir: string;
+  quotaBytes: number;
+  files?: readonly SandboxFile[];
+}): DiskQuota {
   let measured: number | undefined;
-  const prime = (): number => (measured ??= measure(options.sandboxDir));
+  const made = (): string => {
+    if (options.files) makeSandbox(options.sandboxDir, options.files);
+    return options.sandboxDir;
+  };
+  const prime = (): number => (measured ??= measure(made()));
   return {
     prime: () => void prime(),
     usedBytes: prime,

@@ -68,9 +68,13 @@ export function createProcessCalls(options: {
   env: Record<string, string>;
 }): Record<string, (...args: never[]) => number | void> {
   const { memory, fds } = options;
-  // Encoded once: the driver bounds them (they come from the app definition, not the task).
-  const argBytes = encodeStrings(options.args.map((a) => `${a}\0`));
-  const envBytes = encodeStrings(Object.entries(options.env).map(([k, v]) => `${k}=${v}\0`));
+  // Encoded once, at first use (a task that never reads its environment keeps no copy of it):
+  // the driver bounds them (they come from the app definition, not the task).
+  let args: EncodedStrings | undefined;
+  let env: EncodedStrings | undefined;
+  const argBytes = () => (args ??= encodeStrings(options.args.map((a) => `${a}\0`)));
+  const envBytes = () =>
+    (env ??= encodeStrings(Object.entries(options.env).map(([k, v]) => `${k}=${v}\0`)));
   const sizes = (strings: EncodedStrings, countPtr: number, sizePtr: number): number => {
     memory.check(countPtr, 4);
     memory.check(sizePtr, 4);
@@ -96,10 +100,10 @@ export function createProcessCalls(options: {
     return Errno.NOTSOCK;
   };
   return {
-    args_sizes_get: (countPtr: number, sizePtr: number) => sizes(argBytes, countPtr, sizePtr),
-    args_get: (ptrsPtr: number, bufPtr: number) => copy(argBytes, ptrsPtr, bufPtr),
-    environ_sizes_get: (countPtr: number, sizePtr: number) => sizes(envBytes, countPtr, sizePtr),
-    environ_get: (ptrsPtr: number, bufPtr: number) => copy(envBytes, ptrsPtr, bufPtr),
+    args_sizes_get: (countPtr: number, sizePtr: number) => sizes(argBytes(), countPtr, sizePtr),
+    args_get: (ptrsPtr: number, bufPtr: number) => copy(argBytes(), ptrsPtr, bufPtr),
+    environ_sizes_get: (countPtr: number, sizePtr: number) => sizes(envBytes(), countPtr, sizePtr),
+    environ_get: (ptrsPtr: number, bufPtr: number) => copy(envBytes(), ptrsPtr, bufPtr),
     random_get(ptr: number, len: number) {
       const target = memory.slice(ptr, len);
       for (let at = 0; at < target.length; at += RANDOM_CHUNK_BYTES) {
