@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { Action, ValidationError, canonicalPath } from '../../domain/index.js';
-import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
+import type { AppChange, AppDefinition, DeploymentResult } from '../../domain/index.js';
 import { canView, visibilityKey, visibleOnly } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps, RouteDeps } from '../deps.js';
@@ -80,22 +80,20 @@ function bodyId(wire: WireApp, path: string): string {
   return canonicalPath(wire.id);
 }
 
-/** `api_post_event` for each app a request created or changed (as stored, when given). */
-async function emitApiPost(
-  deps: ApiDeps,
-  c: Context,
-  options: { appIds: string[]; stored?: AppDefinition[] },
-): Promise<void> {
-  for (const id of options.appIds) {
-    const app = options.stored?.find((a) => a.id === id) ?? (await deps.store.apps.get(id));
-    if (!app) continue;
-    await deps.events.emit({
+/**
+ * `api_post_event` for each app a change stores, made by the orchestrator from the apps as stored
+ * and stored in the change's own write (`AppChange.announce`), after its deployment's events.
+ */
+function apiPostEvents(c: Context): AppChange['announce'] {
+  const ip = clientIp(c);
+  const uri = new URL(c.req.url).pathname;
+  return (stored) =>
+    stored.map((app) => ({
       eventType: 'api_post_event',
-      clientIp: clientIp(c),
-      uri: new URL(c.req.url).pathname,
+      clientIp: ip,
+      uri,
       appDefinition: toAppJson(app),
-    });
-  }
+    }));
 }
 
 /** The spec a PUT or PATCH body asks for, given the current app (undefined when new). */
@@ -351,13 +349,12 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const { spec, result } = await deps.assignServicePorts([wanted], async ([spec = wanted]) => ({
       spec,
       result: await orchestrator.deploy(
-        { apps: [spec], isCreation: true },
+        { apps: [spec], isCreation: true, announce: apiPostEvents(c) },
         { force: queryBoolean(c, 'force', false) },
       ),
     }));
     // A new app's versionInfo is its version twice, so the answer needs no second read.
     const stored = stampedFallback(spec, result);
-    await emitApiPost(deps, c, { appIds: [id], stored: [stored] });
     const info = toAppInfo(stored, {
       instances: [],
       deploymentIds: [result.deploymentId],
@@ -382,10 +379,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
-      { apps: specs },
+      { apps: specs, announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -402,10 +398,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
-      { apps: specs },
+      { apps: specs, announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -462,8 +457,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
         enforcing: await enforcingGroupsFor(deps, [id]),
       });
     await checkAppSecrets(c, deps, [spec]);
-    const result = await orchestrator.deploy({ apps: [spec] }, { force });
-    await emitApiPost(deps, c, { appIds: [id] });
+    const result = await orchestrator.deploy({ apps: [spec], announce: apiPostEvents(c) }, { force });
     if (current) return deploymentResponse(c, result);
     c.header('Location', id);
     return deploymentResponse(c, result, 201);
@@ -478,10 +472,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const spec = updatedSpec({ current, body, id, isPartial: true, features, enforcing });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy(
-      { apps: [spec] },
+      { apps: [spec], announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: [id] });
     return deploymentResponse(c, result);
   });
 
