@@ -7,9 +7,10 @@ import type { AppChange, AppDefinition, DeploymentResult } from '../../domain/in
 import { canView, visibilityKey, visibleOnly } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps, RouteDeps } from '../deps.js';
+import type { HotReads } from '../hot-reads.js';
 import type { Snapshot } from '../read-model.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
-import { queryAll, queryBoolean, readJson } from '../request.js';
+import { queryAll, queryBoolean, readJson, routingPathOf } from '../request.js';
 import { clientIp, deploymentResponse, requireApp, unknownApp } from '../responses.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
@@ -136,9 +137,9 @@ async function rollbackSpec(deps: ApiDeps, options: { body: Record<string, unkno
 /** `GET /v2/apps/{id}`: the app with every embed Marathon always adds, rendered once per snapshot. */
 function oneApp(
   c: Context,
-  options: { snapshot: Snapshot; id: string; embed: ReadonlySet<AppEmbed> },
+  options: { snapshot: Snapshot; id: string; embed: ReadonlySet<AppEmbed>; hot?: HotReads },
 ): Response | Promise<Response> {
-  const { snapshot, id, embed } = options;
+  const { snapshot, id, embed, hot } = options;
   const app = snapshot.appById.get(id);
   if (!app) throw unknownApp(id);
   const memoKey = embed.size === 0 ? `GET ${id}` : `GET ${id} ${[...embed].sort().join()}`;
@@ -152,6 +153,8 @@ function oneApp(
     });
     return JSON.stringify({ app: info });
   });
+  // Asked without a query: the edge may answer this path from the snapshot's memo next time.
+  if (hot && !c.req.url.includes('?')) hot.remember(routingPathOf(c.req.raw, c.env), memoKey);
   return body instanceof Promise
     ? body.then((text) => c.body(text, 200, JSON_TYPE))
     : c.body(body, 200, JSON_TYPE);
@@ -431,9 +434,10 @@ export function appsRoutes(deps: RouteDeps): Hono {
     // Before the lookup: a 403 does not tell whether the app exists.
     authorize(c, Action.VIEW, id);
     const snapshot = reads.current();
+    const { hotReads: hot } = deps;
     if (!snapshot)
-      return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed }));
-    return oneApp(c, { snapshot, id, embed });
+      return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed, hot }));
+    return oneApp(c, { snapshot, id, embed, hot });
   });
 
   on(routes, APPS_ROUTES.replaceApp, async (c) => {

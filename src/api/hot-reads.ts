@@ -1,0 +1,39 @@
+// A lane past Hono for the hottest read, GET /v2/apps/{id} polled by dashboards and clients:
+// a path the route answered before, asked again without a query, is answered with the body
+// the route rendered in the current read snapshot (its memo), without routing, checking the
+// path parameter, building a context or authorizing again. Only the route adds paths, so a path
+// reaches this lane only after the router matched it to that route and its parameter passed its
+// check (both depend on the path alone); the body is only one the route rendered in this very
+// snapshot, so a write, a new snapshot or an unrendered app all go to the route as before. Used
+// only without authentication: who asks does not change the answer then.
+import type { ReadModel } from './read-model.js';
+import { PathMemo } from './path-memo.js';
+import { routingPathOf } from './request.js';
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+export interface HotReads {
+  /** The route answered GET `path` (no query) with the body memoized as `key` in its snapshot. */
+  remember(path: string, key: string): void;
+  /** The answer to `request` from the current snapshot; undefined: the route answers. */
+  answer(request: Request, env: unknown): Response | undefined;
+}
+
+export function createHotReads(reads: Pick<ReadModel, 'current'>): HotReads {
+  const keys = new PathMemo<string>();
+  return {
+    remember(path, key) {
+      keys.remember('GET', path, key);
+    },
+    answer(request, env) {
+      if (request.method !== 'GET' || request.url.includes('?')) return undefined;
+      const key = keys.get('GET', routingPathOf(request, env));
+      if (key === undefined) return undefined;
+      const body = reads.current()?.rendered(key);
+      // Exactly what the route answers (Hono's c.body with the same status and header).
+      return typeof body === 'string'
+        ? new Response(body, { status: 200, headers: JSON_HEADERS })
+        : undefined;
+    },
+  };
+}
