@@ -363,9 +363,12 @@ export function appsRoutes(deps: RouteDeps): Hono {
       deploymentIds: [result.deploymentId],
       embed: new Set(),
     });
-    c.header('Location', id);
-    c.header('Marathon-Deployment-Id', result.deploymentId);
-    return c.json(info, 201);
+    // Headers as a plain object: set with c.header, they cost each answer a WHATWG Headers object
+    // (Hono's) that Node's adapter then copies out again.
+    return new Response(JSON.stringify(info), {
+      status: 201,
+      headers: { ...JSON_TYPE, Location: id, 'Marathon-Deployment-Id': result.deploymentId },
+    });
   });
 
   on(routes, APPS_ROUTES.updateApps, async (c) => {
