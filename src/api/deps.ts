@@ -111,6 +111,6 @@ export interface RouteDeps extends ApiDeps {
   reads: ReadModel;
   /** Gives apps their service ports (service-ports.ts); the orchestrator is wrapped with it. */
   assignServicePorts: ServicePortAssigner;
-  /** The edge's lane for repeated GET /v2/apps/{id} (hot-reads.ts); absent with authentication. */
+  /** The edge's lane for repeated GET /v2/apps/{id} (hot-reads.ts). */
   hotReads?: HotReads;
 }

@@ -1,6 +1,7 @@
 // The lane past Hono for repeated GET /v2/apps/{id}: it answers only a path the route
 // remembered, only without a query, and only with a body rendered in the current snapshot.
 import { describe, expect, it } from 'vitest';
+import { Action } from '../domain/index.js';
 import { createHotReads } from './hot-reads.js';
 import type { Snapshot } from './read-model.js';
 
@@ -23,7 +24,7 @@ describe('hot reads', () => {
     const reads = readsOf({ 'GET /a': '{"app":{"id":"/a"}}' });
     const hot = createHotReads(reads);
     expect(hot.answer(request('/v2/apps/a'), {})).toBeUndefined();
-    hot.remember('/v2/apps/a', 'GET /a');
+    hot.remember('/v2/apps/a', { appId: '/a', key: 'GET /a' });
     const answer = hot.answer(request('/v2/apps/a'), {});
     expect(answer?.status).toBe(200);
     expect(answer?.headers.get('content-type')).toBe('application/json');
@@ -35,8 +36,8 @@ describe('hot reads', () => {
   it('leaves to the route a query, another method, a new snapshot and a body not yet rendered', () => {
     const reads = readsOf({ 'GET /a': '{}', 'GET /b': Promise.resolve('{}') });
     const hot = createHotReads(reads);
-    hot.remember('/v2/apps/a', 'GET /a');
-    hot.remember('/v2/apps/b', 'GET /b');
+    hot.remember('/v2/apps/a', { appId: '/a', key: 'GET /a' });
+    hot.remember('/v2/apps/b', { appId: '/b', key: 'GET /b' });
     expect(hot.answer(request('/v2/apps/a?embed=app.tasks'), {})).toBeUndefined();
     expect(hot.answer(request('/v2/apps/a', 'HEAD'), {})).toBeUndefined();
     expect(hot.answer(request('/v2/apps/a', 'DELETE'), {})).toBeUndefined();
@@ -45,5 +46,15 @@ describe('hot reads', () => {
     expect(hot.answer(request('/v2/apps/a'), {})).toBeUndefined();
     reads.replace(undefined);
     expect(hot.answer(request('/v2/apps/a'), {})).toBeUndefined();
+  });
+
+  it('answers a caller allowed to view the app; leaves any other to the route (403)', () => {
+    const hot = createHotReads(readsOf({ 'GET /team/a': '{}' }));
+    hot.remember('/v2/apps/team/a', { appId: '/team/a', key: 'GET /team/a' });
+    const principal = (path: string) => ({
+      principal: { name: 'p', grants: [{ path, actions: [Action.VIEW] }] },
+    });
+    expect(hot.answer(request('/v2/apps/team/a'), principal('/team'))).toBeDefined();
+    expect(hot.answer(request('/v2/apps/team/a'), principal('/other'))).toBeUndefined();
   });
 });

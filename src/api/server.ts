@@ -66,8 +66,8 @@ export function createApi(apiDeps: ApiDeps): Hono {
   // Every app a change creates or replaces gets its service ports before it is stored.
   const assignServicePorts = createServicePortAssigner({ reads, live: apiDeps.live });
   const orchestrator = withServicePorts(apiDeps.orchestrator, assignServicePorts);
-  // Without authentication every caller gets the same answer: repeated reads may skip Hono.
-  const hotReads = apiDeps.auth ? undefined : createHotReads(reads);
+  // Repeated reads of one app skip Hono (hot-reads.ts).
+  const hotReads = createHotReads(reads);
   const deps: RouteDeps = { ...apiDeps, orchestrator, reads, assignServicePorts, hotReads };
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
@@ -134,9 +134,7 @@ export function createApi(apiDeps: ApiDeps): Hono {
   // answer, as Marathon's does.) The relay forwards the credentials, so the leader
   // authenticates again and authorizes (403) as for a request of its own.
   const routed = app.fetch;
-  const route: Dispatch = hotReads
-    ? (request, env) => hotReads.answer(request, env) ?? routed(request, env)
-    : routed;
+  const route: Dispatch = (request, env) => hotReads.answer(request, env) ?? routed(request, env);
   const proxy = deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined;
   const relayOrRoute: Dispatch = proxy
     ? (request, env) => proxy(request, env) ?? route(request, env)

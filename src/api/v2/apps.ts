@@ -154,7 +154,8 @@ function oneApp(
     return JSON.stringify({ app: info });
   });
   // Asked without a query: the edge may answer this path from the snapshot's memo next time.
-  if (hot && !c.req.url.includes('?')) hot.remember(routingPathOf(c.req.raw, c.env), memoKey);
+  if (hot && !c.req.url.includes('?'))
+    hot.remember(routingPathOf(c.req.raw, c.env), { appId: id, key: memoKey });
   return body instanceof Promise
     ? body.then((text) => c.body(text, 200, JSON_TYPE))
     : c.body(body, 200, JSON_TYPE);
