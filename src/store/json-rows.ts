@@ -47,23 +47,28 @@ function isPlainObject(value: unknown): value is object {
  */
 function pathsToShared(rows: readonly object[], depth: number): Set<object> {
   const counts = new Map<object, number>();
-  const parents = new Map<object, object[]>();
-  const walk = (value: unknown, parent: object | undefined, left: number) => {
+  const count = (value: unknown, left: number): void => {
     if (left < 0 || !isPlainObject(value)) return;
-    const count = counts.get(value) ?? 0;
-    counts.set(value, count + 1);
-    if (parent) parents.set(value, [...(parents.get(value) ?? []), parent]);
-    if (count > 0) return; // its fields were walked the first time
-    for (const field of Object.values(value)) walk(field, value, left - 1);
+    const seen = counts.get(value) ?? 0;
+    counts.set(value, seen + 1);
+    // Its fields were counted the first time.
+    if (seen === 0) for (const field of Object.values(value)) count(field, left - 1);
   };
-  for (const row of rows) walk(row, undefined, depth);
+  for (const row of rows) count(row, depth);
   const paths = new Set<object>();
-  const mark = (value: object) => {
-    if (paths.has(value)) return;
-    paths.add(value);
-    for (const parent of parents.get(value) ?? []) mark(parent);
+  let isShared = false;
+  for (const seen of counts.values()) if (seen > 1) isShared = true;
+  if (!isShared) return paths;
+  /** Adds `value` when it is shared or holds a shared object; true when it did. */
+  const mark = (value: unknown, left: number): boolean => {
+    if (left < 0 || !isPlainObject(value)) return false;
+    if (paths.has(value)) return true;
+    let isOnPath = (counts.get(value) ?? 0) > 1;
+    for (const field of Object.values(value)) if (mark(field, left - 1)) isOnPath = true;
+    if (isOnPath) paths.add(value);
+    return isOnPath;
   };
-  for (const [value, count] of counts) if (count > 1) mark(value);
+  for (const row of rows) mark(row, depth);
   return paths;
 }
 
