@@ -44,7 +44,7 @@ async function start(dir: string): Promise<Server> {
   const child = fork(`${dir}/bench/api.ts`, ['--serve', 'postgres'], {
     execArgv: ['--import', 'tsx'],
     cwd: dir,
-    env: { ...process.env, BENCH_DATABASE_URL: db.url },
+    env: { ...process.env, BENCH_STORE: db.url },
     stdio: 'inherit',
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -91,6 +91,24 @@ describe("reads of the leader's state", () => {
     expect((await leader.app.request('/v2/apps/live')).status).toBe(404);
   });
 
+  it('answers a repeated read of one app alike (hot-reads.ts) until the app changes', async () => {
+    const app = makeApp({ id: '/hot', version: '2026-03-01T00:00:00.000Z' });
+    await applier.submit({ source: 'orchestrator', apps: [app] });
+    const read = async (path: string) => {
+      const response = await leader.app.request(path);
+      const { status } = response;
+      return { status, type: response.headers.get('content-type'), body: await response.text() };
+    };
+    const first = await read('/v2/apps/hot');
+    expect(first).toMatchObject({ status: 200, type: 'application/json' });
+    expect(await read('/v2/apps/hot')).toEqual(first);
+    expect(await read('/v2//apps/hot/')).toEqual(first);
+    await applier.submit({ source: 'evaluation', create: [instanceOf(app)] });
+    expect(JSON.parse((await read('/v2/apps/hot')).body).app.tasksRunning).toBe(1);
+    await applier.submit({ source: 'orchestrator', removeApps: ['/hot'] });
+    expect((await read('/v2/apps/hot')).status).toBe(404);
+  });
+
   it('queries no store while it holds state, and reads the store once it holds none', async () => {
     storeLists = 0;
     await get('/v2/apps');

@@ -72,6 +72,18 @@ function describeDeploys(name: string, open: OpenStore): void {
       expect(answers.every((a) => a.stored !== undefined)).toBe(true);
       const deploymentIds = answers.map((a) => a.deploymentId);
       expect(new Set(deploymentIds).size).toBe(ids.length);
+      // Each app's api_post_event is stored with it (durable at the answer), after the
+      // deployment_info of its deployment, as Marathon posts it once the deployment started.
+      const atAnswer = await store.events.since(0, 10_000);
+      const idOf = (type: string, has: (payload: Record<string, unknown>) => boolean) =>
+        atAnswer.find((e) => e.eventType === type && has(e.payload))?.id ?? Number.NaN;
+      for (const [n, id] of ids.entries()) {
+        const posted = idOf('api_post_event', (p) => (p.appDefinition as { id: string }).id === id);
+        const started = idOf('deployment_info', (p) => {
+          return (p.plan as { id: string }).id === deploymentIds[n];
+        });
+        expect(posted).toBeGreaterThan(started);
+      }
 
       await waitFor(
         'every deployment done',

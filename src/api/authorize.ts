@@ -33,7 +33,12 @@ function isNodeEnv(env: unknown): env is AuthenticatedEnv & { incoming: object }
  * has put the principal on the env or already answered 401.
  */
 export function principalOf(c: Context): Principal {
-  return (c.env as AuthenticatedEnv | undefined)?.principal ?? ANONYMOUS_ADMIN;
+  return principalOfEnv(c.env);
+}
+
+/** `principalOf` for the `env` a request is dispatched with (the edge, before any route). */
+export function principalOfEnv(env: unknown): Principal {
+  return (env as AuthenticatedEnv | undefined)?.principal ?? ANONYMOUS_ADMIN;
 }
 
 /** Throws `ForbiddenError` (403) unless the caller may do `action` on `path`; returns the caller. */

@@ -19,6 +19,7 @@ import type {
   TaskCountersPort,
   TaskFuelPort,
 } from './ports.js';
+import type { HotReads } from './hot-reads.js';
 import type { ReadModel } from './read-model.js';
 import type { ServicePortAssigner } from './service-ports.js';
 import type { StreamCapLimits } from './stream-caps.js';
@@ -110,4 +111,6 @@ export interface RouteDeps extends ApiDeps {
   reads: ReadModel;
   /** Gives apps their service ports (service-ports.ts); the orchestrator is wrapped with it. */
   assignServicePorts: ServicePortAssigner;
+  /** The edge's lane for repeated GET /v2/apps/{id} (hot-reads.ts). */
+  hotReads?: HotReads;
 }

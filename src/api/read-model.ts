@@ -27,6 +27,8 @@ export interface Snapshot {
    * caller can answer without waiting. A failed computation is forgotten (the next call retries).
    */
   memo<T>(key: string, compute: () => T | Promise<T>): T | Promise<T>;
+  /** The value memoized under `key` once it has settled; undefined when none has (yet). */
+  rendered(key: string): unknown;
 }
 
 export interface ReadModel {
@@ -93,6 +95,10 @@ function index(
         );
       }
       return value;
+    },
+    rendered(key) {
+      const value = memos.get(key);
+      return value instanceof Promise ? undefined : value;
     },
     apps,
     appById: new Map(apps.map((app) => [app.id, app])),

@@ -12,6 +12,7 @@ import { systemClock } from '../lib/index.js';
 import { ApiError, ApiErrorCode, respondToError } from './errors.js';
 import { WRITE_METHODS, limitBodies } from './body-limits.js';
 import { leaderProxy } from './leader-proxy.js';
+import { createHotReads } from './hot-reads.js';
 import { PathMemo } from './path-memo.js';
 import { PrefixRouter } from './prefix-router.js';
 import { routingPath, routingPathOf } from './request.js';
@@ -65,7 +66,9 @@ export function createApi(apiDeps: ApiDeps): Hono {
   // Every app a change creates or replaces gets its service ports before it is stored.
   const assignServicePorts = createServicePortAssigner({ reads, live: apiDeps.live });
   const orchestrator = withServicePorts(apiDeps.orchestrator, assignServicePorts);
-  const deps: RouteDeps = { ...apiDeps, orchestrator, reads, assignServicePorts };
+  // Repeated reads of one app skip Hono (hot-reads.ts).
+  const hotReads = createHotReads(reads);
+  const deps: RouteDeps = { ...apiDeps, orchestrator, reads, assignServicePorts, hotReads };
   const ownUrl = `http://${deps.info.leaderHostPort}`;
 
   const requests = createRequestMetrics();
@@ -130,7 +133,8 @@ export function createApi(apiDeps: ApiDeps): Hono {
   // connection to the leader for one. (`X-Marathon-Leader` still names the leader on every
   // answer, as Marathon's does.) The relay forwards the credentials, so the leader
   // authenticates again and authorizes (403) as for a request of its own.
-  const route = app.fetch;
+  const routed = app.fetch;
+  const route: Dispatch = (request, env) => hotReads.answer(request, env) ?? routed(request, env);
   const proxy = deps.leadership ? leaderProxy({ ...deps, leadership: deps.leadership }) : undefined;
   const relayOrRoute: Dispatch = proxy
     ? (request, env) => proxy(request, env) ?? route(request, env)

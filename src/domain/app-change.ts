@@ -1,5 +1,6 @@
 // A change to the set of apps as the API hands it to the orchestrator, and how tasks are killed.
 import type { AppDefinition } from './app.js';
+import type { MarathonEvent } from './marathon-event.js';
 import type { GroupRecord } from './roles.js';
 
 /** An app as the API hands it to the orchestrator: everything but the server-stamped version. */
@@ -17,6 +18,12 @@ export interface AppChange {
   isCreation?: boolean;
   /** Records of top-level groups stored with the change (`enforceRole` false: removed). */
   groups?: GroupRecord[];
+  /**
+   * Events told of the change (the API's `api_post_event`), made from the apps as stored and
+   * stored in the change's own write after its deployment events: a second write of their own
+   * cost every burst of POSTs one more transaction.
+   */
+  announce?: (stored: readonly AppDefinition[]) => Omit<MarathonEvent, 'timestamp'>[];
 }
 
 /** How `DELETE …/tasks` kills: lower the app's instances, remove the instances, skip the grace. */

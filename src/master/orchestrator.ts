@@ -175,6 +175,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
               ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
               ...healthCheckEvents({ original, target: targetApps, removed: remove }),
               ...startedEvents(deployment),
+              ...(change.announce?.(targetApps) ?? []),
             ],
           }),
         );

@@ -14,39 +14,87 @@ export function jsonRows(rows: readonly unknown[]): SQL {
  * `jsonRows` for rows that share objects: each object down to `depth` levels is serialized once
  * per call, however many rows hold it. The events of a deployment's step share its plan (both
  * root groups: a kilobyte or more), so a batch of events serialized it once per event. Only
- * within this one synchronous call: an object changed between two calls is read anew.
+ * within this one synchronous call: an object changed between two calls is read anew. The rest
+ * goes to JSON.stringify whole: walking every object down to `depth` key by key (an app's ~40
+ * fields in each api_post_event) made this the master's costliest function per POST (issue #12).
  */
 export function jsonRowsSharing(rows: readonly object[], depth = 2): SQL {
+  return sql`json_array_elements(${jsonTextSharing(rows, depth)}::json)`;
+}
+
+/** The text of `rows` as JSON.stringify writes it, shared objects serialized once each. */
+export function jsonTextSharing(rows: readonly object[], depth = 2): string {
+  const paths = pathsToShared(rows, depth);
+  if (paths.size === 0) return JSON.stringify(rows);
   const seen = new Map<object, string>();
-  const text = `[${rows.map((row) => stringifySharing(row, { seen, depth })).join(',')}]`;
-  return sql`json_array_elements(${text}::json)`;
+  return `[${rows.map((row) => stringifySharing(row, { seen, depth, paths })).join(',')}]`;
+}
+
+/** Plain objects (not arrays, not with toJSON), whose fields JSON.stringify writes. */
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return (
+    (prototype === Object.prototype || prototype === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  );
+}
+
+/**
+ * The plain objects down to `depth` held more than once across `rows`, and every object on the
+ * way to one: the only ones worth taking apart (the others go to JSON.stringify whole). Empty
+ * when nothing is shared.
+ */
+function pathsToShared(rows: readonly object[], depth: number): Set<object> {
+  const counts = new Map<object, number>();
+  const count = (value: unknown, left: number): void => {
+    if (left < 0 || !isPlainObject(value)) return;
+    const seen = counts.get(value) ?? 0;
+    counts.set(value, seen + 1);
+    // Its fields were counted the first time.
+    if (seen === 0) for (const field of Object.values(value)) count(field, left - 1);
+  };
+  for (const row of rows) count(row, depth);
+  const paths = new Set<object>();
+  let isShared = false;
+  for (const seen of counts.values()) if (seen > 1) isShared = true;
+  if (!isShared) return paths;
+  /** Adds `value` when it is shared or holds a shared object; true when it did. */
+  const mark = (value: unknown, left: number): boolean => {
+    if (left < 0 || !isPlainObject(value)) return false;
+    if (paths.has(value)) return true;
+    let isOnPath = (counts.get(value) ?? 0) > 1;
+    for (const field of Object.values(value)) if (mark(field, left - 1)) isOnPath = true;
+    if (isOnPath) paths.add(value);
+    return isOnPath;
+  };
+  for (const row of rows) mark(row, depth);
+  return paths;
 }
 
 /**
  * JSON.stringify of `value`, taking plain objects down to `depth` from `seen` (and adding them).
+ * With `paths` (pathsToShared), an object not in it is written by JSON.stringify whole.
  * Exported for its test.
  */
 export function stringifySharing(
   value: unknown,
-  options: { seen: Map<object, string>; depth: number },
+  options: { seen: Map<object, string>; depth: number; paths?: ReadonlySet<object> },
 ): string {
-  const { seen, depth } = options;
-  const prototype: unknown =
-    typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
-  const isPlainObject =
-    (prototype === Object.prototype || prototype === null) &&
-    typeof (value as { toJSON?: unknown }).toJSON !== 'function';
-  if (depth < 0 || !isPlainObject) return JSON.stringify(value);
-  const known = seen.get(value as object);
+  const { seen, depth, paths } = options;
+  if (depth < 0 || !isPlainObject(value) || (paths && !paths.has(value)))
+    return JSON.stringify(value);
+  const known = seen.get(value);
   if (known !== undefined) return known;
   const parts: string[] = [];
-  for (const [key, field] of Object.entries(value as object)) {
+  for (const [key, field] of Object.entries(value)) {
     // Skipped as JSON.stringify skips them in an object.
     if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
-    parts.push(`${JSON.stringify(key)}:${stringifySharing(field, { seen, depth: depth - 1 })}`);
+    const text = stringifySharing(field, { seen, depth: depth - 1, paths });
+    parts.push(`${JSON.stringify(key)}:${text}`);
   }
   const text = `{${parts.join(',')}}`;
-  seen.set(value as object, text);
+  seen.set(value, text);
   return text;
 }
 

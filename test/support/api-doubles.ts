@@ -49,8 +49,10 @@ export interface OrchestratorDouble extends Orchestrator {
 export function createOrchestratorDouble(options: {
   store: Store;
   clock: { now(): number };
+  /** Where the events a change announces (`api_post_event`) go, as the master stores them. */
+  events?: Pick<EventHub, 'emit'>;
 }): OrchestratorDouble {
-  const { store, clock } = options;
+  const { store, clock, events } = options;
   let last = 0;
   const nextVersion = () => toTimestamp((last = Math.max(clock.now(), last + 1)));
   const configOf = (app: Partial<AppDefinition>) => {
@@ -125,6 +127,7 @@ export function createOrchestratorDouble(options: {
       };
       for (const record of change.groups ?? []) await store.groups.put(record);
       if (double.holdDeployments) await store.deployments.put(deployment);
+      for (const event of change.announce?.(target) ?? []) await events?.emit(event);
       return { deploymentId: deployment.id, version };
     },
     async killTasks(taskIds, kill: KillOptions) {
@@ -315,8 +318,8 @@ export function createRolePoliciesDouble(): RolePoliciesPort {
 export async function createTestApi(overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
   const store = await createPgliteStore({});
   const clock = fakeClock();
-  const orchestrator = createOrchestratorDouble({ store, clock });
   const events = createEventHubDouble(clock);
+  const orchestrator = createOrchestratorDouble({ store, clock, events });
   const logs = createLogReaderDouble();
   const deps: ApiDeps = {
     store,

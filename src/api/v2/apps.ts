@@ -3,13 +3,14 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { Action, ValidationError, canonicalPath } from '../../domain/index.js';
-import type { AppDefinition, DeploymentResult } from '../../domain/index.js';
+import type { AppChange, AppDefinition, DeploymentResult } from '../../domain/index.js';
 import { canView, visibilityKey, visibleOnly } from '../auth/index.js';
 import { authorize, principalOf } from '../authorize.js';
 import type { ApiDeps, RouteDeps } from '../deps.js';
+import type { HotReads } from '../hot-reads.js';
 import type { Snapshot } from '../read-model.js';
 import { ApiError, ApiErrorCode } from '../errors.js';
-import { queryAll, queryBoolean, readJson } from '../request.js';
+import { queryAll, queryBoolean, readJson, routingPathOf } from '../request.js';
 import { clientIp, deploymentResponse, requireApp, unknownApp } from '../responses.js';
 import { toAppJson } from './wire/app-json.js';
 import { parseEmbed, toAppInfo } from './wire/app-info.js';
@@ -80,22 +81,20 @@ function bodyId(wire: WireApp, path: string): string {
   return canonicalPath(wire.id);
 }
 
-/** `api_post_event` for each app a request created or changed (as stored, when given). */
-async function emitApiPost(
-  deps: ApiDeps,
-  c: Context,
-  options: { appIds: string[]; stored?: AppDefinition[] },
-): Promise<void> {
-  for (const id of options.appIds) {
-    const app = options.stored?.find((a) => a.id === id) ?? (await deps.store.apps.get(id));
-    if (!app) continue;
-    await deps.events.emit({
+/**
+ * `api_post_event` for each app a change stores, made by the orchestrator from the apps as stored
+ * and stored in the change's own write (`AppChange.announce`), after its deployment's events.
+ */
+function apiPostEvents(c: Context): AppChange['announce'] {
+  const ip = clientIp(c);
+  const uri = new URL(c.req.url).pathname;
+  return (stored) =>
+    stored.map((app) => ({
       eventType: 'api_post_event',
-      clientIp: clientIp(c),
-      uri: new URL(c.req.url).pathname,
+      clientIp: ip,
+      uri,
       appDefinition: toAppJson(app),
-    });
-  }
+    }));
 }
 
 /** The spec a PUT or PATCH body asks for, given the current app (undefined when new). */
@@ -138,9 +137,9 @@ async function rollbackSpec(deps: ApiDeps, options: { body: Record<string, unkno
 /** `GET /v2/apps/{id}`: the app with every embed Marathon always adds, rendered once per snapshot. */
 function oneApp(
   c: Context,
-  options: { snapshot: Snapshot; id: string; embed: ReadonlySet<AppEmbed> },
+  options: { snapshot: Snapshot; id: string; embed: ReadonlySet<AppEmbed>; hot?: HotReads },
 ): Response | Promise<Response> {
-  const { snapshot, id, embed } = options;
+  const { snapshot, id, embed, hot } = options;
   const app = snapshot.appById.get(id);
   if (!app) throw unknownApp(id);
   const memoKey = embed.size === 0 ? `GET ${id}` : `GET ${id} ${[...embed].sort().join()}`;
@@ -154,6 +153,9 @@ function oneApp(
     });
     return JSON.stringify({ app: info });
   });
+  // Asked without a query: the edge may answer this path from the snapshot's memo next time.
+  if (hot && !c.req.url.includes('?'))
+    hot.remember(routingPathOf(c.req.raw, c.env), { appId: id, key: memoKey });
   return body instanceof Promise
     ? body.then((text) => c.body(text, 200, JSON_TYPE))
     : c.body(body, 200, JSON_TYPE);
@@ -351,21 +353,23 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const { spec, result } = await deps.assignServicePorts([wanted], async ([spec = wanted]) => ({
       spec,
       result: await orchestrator.deploy(
-        { apps: [spec], isCreation: true },
+        { apps: [spec], isCreation: true, announce: apiPostEvents(c) },
         { force: queryBoolean(c, 'force', false) },
       ),
     }));
     // A new app's versionInfo is its version twice, so the answer needs no second read.
     const stored = stampedFallback(spec, result);
-    await emitApiPost(deps, c, { appIds: [id], stored: [stored] });
     const info = toAppInfo(stored, {
       instances: [],
       deploymentIds: [result.deploymentId],
       embed: new Set(),
     });
-    c.header('Location', id);
-    c.header('Marathon-Deployment-Id', result.deploymentId);
-    return c.json(info, 201);
+    // Headers as a plain object: set with c.header, they cost each answer a WHATWG Headers object
+    // (Hono's) that Node's adapter then copies out again.
+    return new Response(JSON.stringify(info), {
+      status: 201,
+      headers: { ...JSON_TYPE, Location: id, 'Marathon-Deployment-Id': result.deploymentId },
+    });
   });
 
   on(routes, APPS_ROUTES.updateApps, async (c) => {
@@ -382,10 +386,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
-      { apps: specs },
+      { apps: specs, announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -402,10 +405,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     }
     await checkAppSecrets(c, deps, specs);
     const result = await orchestrator.deploy(
-      { apps: specs },
+      { apps: specs, announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: specs.map((s) => s.id) });
     return deploymentResponse(c, result);
   });
 
@@ -436,9 +438,10 @@ export function appsRoutes(deps: RouteDeps): Hono {
     // Before the lookup: a 403 does not tell whether the app exists.
     authorize(c, Action.VIEW, id);
     const snapshot = reads.current();
+    const { hotReads: hot } = deps;
     if (!snapshot)
-      return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed }));
-    return oneApp(c, { snapshot, id, embed });
+      return reads.snapshot().then((loaded) => oneApp(c, { snapshot: loaded, id, embed, hot }));
+    return oneApp(c, { snapshot, id, embed, hot });
   });
 
   on(routes, APPS_ROUTES.replaceApp, async (c) => {
@@ -462,8 +465,7 @@ export function appsRoutes(deps: RouteDeps): Hono {
         enforcing: await enforcingGroupsFor(deps, [id]),
       });
     await checkAppSecrets(c, deps, [spec]);
-    const result = await orchestrator.deploy({ apps: [spec] }, { force });
-    await emitApiPost(deps, c, { appIds: [id] });
+    const result = await orchestrator.deploy({ apps: [spec], announce: apiPostEvents(c) }, { force });
     if (current) return deploymentResponse(c, result);
     c.header('Location', id);
     return deploymentResponse(c, result, 201);
@@ -478,10 +480,9 @@ export function appsRoutes(deps: RouteDeps): Hono {
     const spec = updatedSpec({ current, body, id, isPartial: true, features, enforcing });
     await checkAppSecrets(c, deps, [spec]);
     const result = await orchestrator.deploy(
-      { apps: [spec] },
+      { apps: [spec], announce: apiPostEvents(c) },
       { force: queryBoolean(c, 'force', false) },
     );
-    await emitApiPost(deps, c, { appIds: [id] });
     return deploymentResponse(c, result);
   });
 
