@@ -39,14 +39,19 @@ describe('jsonTextSharing', () => {
   it('writes what JSON.stringify writes for rows sharing objects at any depth', () => {
     const pool = fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { minLength: 1 });
     fc.assert(
-      fc.property(pool, fc.array(fc.nat()), fc.integer({ min: 0, max: 3 }), (objects, picks, depth) => {
-        // Rows holding objects of the pool, some more than once, one and two levels down.
-        const rows = picks.map((n) => {
-          const shared = objects[n % objects.length] as object;
-          return { eventType: `e${n}`, payload: { plan: shared, nested: { again: shared } } };
-        });
-        expect(jsonTextSharing(rows, depth)).toBe(JSON.stringify(rows));
-      }),
+      fc.property(
+        pool,
+        fc.array(fc.nat()),
+        fc.integer({ min: 0, max: 3 }),
+        (objects, picks, depth) => {
+          // Rows holding objects of the pool, some more than once, one and two levels down.
+          const rows = picks.map((n) => {
+            const shared = objects[n % objects.length] as object;
+            return { eventType: `e${n}`, payload: { plan: shared, nested: { again: shared } } };
+          });
+          expect(jsonTextSharing(rows, depth)).toBe(JSON.stringify(rows));
+        },
+      ),
     );
   });
 

@@ -465,7 +465,10 @@ export function appsRoutes(deps: RouteDeps): Hono {
         enforcing: await enforcingGroupsFor(deps, [id]),
       });
     await checkAppSecrets(c, deps, [spec]);
-    const result = await orchestrator.deploy({ apps: [spec], announce: apiPostEvents(c) }, { force });
+    const result = await orchestrator.deploy(
+      { apps: [spec], announce: apiPostEvents(c) },
+      { force },
+    );
     if (current) return deploymentResponse(c, result);
     c.header('Location', id);
     return deploymentResponse(c, result, 201);
