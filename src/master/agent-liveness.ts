@@ -141,15 +141,15 @@ export function createAgentLiveness(options: {
     return changed;
   }
 
-  /** The instances an agent runs or is about to run. */
+  /**
+   * The instances an agent runs or is about to run. From the index of what each agent holds (a
+   * subset of it): every offer asks, and a scan of all instances per offer cost the master more
+   * than the statuses of 10,000 launches did (issue #12).
+   */
   const lostOn = (agentId: string) =>
     tracker
-      .all()
-      .filter(
-        (i) =>
-          i.agentId === agentId &&
-          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned'),
-      );
+      .heldOn(agentId)
+      .instances.filter((i) => RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned');
 
   /** Tasks the agent runs that the master lost track of and that came back: adopt them. */
   const returnedOn = (agentId: string, reported: Set<string>) =>
@@ -182,16 +182,9 @@ export function createAgentLiveness(options: {
         return hasRead(offer, launchId) || sinceMs > UNREAD_LAUNCH_GRACE_MS;
       return sinceMs > MISSING_GRACE_MS;
     };
-    return tracker
-      .all()
-      .filter(
-        (i) =>
-          i.agentId === offer.agentId &&
-          (RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned') &&
-          !reported.has(currentTaskId(i)) &&
-          !ended.has(currentTaskId(i)) &&
-          isGone(i),
-      );
+    return lostOn(offer.agentId).filter(
+      (i) => !reported.has(currentTaskId(i)) && !ended.has(currentTaskId(i)) && isGone(i),
+    );
   };
 
   /** Instances past their unreachable strategy's deadlines: to inactivate, to expunge. */

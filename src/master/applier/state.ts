@@ -377,7 +377,10 @@ export function createInstanceView(read: () => StateData | undefined): InstanceV
     byApp: (appId) => [...(read()?.byApp.get(appId)?.values() ?? [])].map((r) => r.value),
     get: (instanceId) => read()?.instances.get(instanceId)?.value,
     byTaskId(taskId) {
-      const instanceId = taskId.replace(/\._app\.\d+$/, '');
+      // Asked for every task of every offer and status: a slice, not a regular expression. The
+      // check below refuses any id that is not exactly the instance's current task id.
+      const cut = taskId.lastIndexOf('._app.');
+      const instanceId = cut < 0 ? taskId : taskId.slice(0, cut);
       const instance = read()?.instances.get(instanceId)?.value;
       return instance && currentTaskId(instance) === taskId ? instance : undefined;
     },
