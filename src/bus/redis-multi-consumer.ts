@@ -146,10 +146,10 @@ export function startRedisMultiConsumer<T>(
     return new Map(parseMultiReadReply(reply).map(({ key, entries }) => [key, entries]));
   }
 
-  async function readOwnPending(pending: StreamState[]): Promise<Read[]> {
-    const keys = pending.map((s) => s.key);
-    const cursors = pending.map((s) => s.pendingCursor ?? '0');
-    const found = byKey(
+  /** XREADGROUP of `keys` from `cursors` (`>`: new entries), blocking up to `block` ms if given. */
+  async function readGroup(keys: string[], cursors: string[], block?: number) {
+    const blocking = block === undefined ? [] : ['BLOCK', block];
+    return byKey(
       await send(
         'XREADGROUP',
         'GROUP',
@@ -157,11 +157,18 @@ export function startRedisMultiConsumer<T>(
         consumer,
         'COUNT',
         batchSize,
+        ...blocking,
         'STREAMS',
         ...keys,
         ...cursors,
       ),
     );
+  }
+
+  async function readOwnPending(pending: StreamState[]): Promise<Read[]> {
+    const keys = pending.map((s) => s.key);
+    const cursors = pending.map((s) => s.pendingCursor ?? '0');
+    const found = await readGroup(keys, cursors);
     return pending.map((state) => {
       const entries = found.get(state.key) ?? [];
       const last = entries[entries.length - 1];
@@ -196,46 +203,22 @@ export function startRedisMultiConsumer<T>(
     if (clientId === undefined) clientId = Number(await send('CLIENT', 'ID'));
     if (isChanged || isStopped) return [];
     const keys = all.map((s) => s.key);
+    const news = keys.map(() => '>');
     isBlocked = true;
-    let reply: unknown;
+    let found: Map<string, RawEntry[]>;
     try {
-      reply = await send(
-        'XREADGROUP',
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        batchSize,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        ...keys,
-        ...keys.map(() => '>'),
-      );
+      found = await readGroup(keys, news, blockMs);
     } finally {
       isBlocked = false;
     }
-    const found = byKey(reply);
     // Woken by an entry: what was appended in the same instant (an agent's TASK_STARTING and
     // TASK_RUNNING go out in one write, but Redis wakes a blocked reader after the first command)
     // joins this batch, for one write of the master's instead of two in a row. One more round
     // trip per wake-up; a full batch needs none, the next read follows at once anyway.
     const woken = [...found.values()].reduce((sum, entries) => sum + entries.length, 0);
     if (woken > 0 && woken < batchSize && !isStopped) {
-      const more = byKey(
-        await send(
-          'XREADGROUP',
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          batchSize,
-          'STREAMS',
-          ...keys,
-          ...keys.map(() => '>'),
-        ),
-      );
-      for (const [key, entries] of more) found.set(key, [...(found.get(key) ?? []), ...entries]);
+      for (const [key, entries] of await readGroup(keys, news))
+        found.set(key, [...(found.get(key) ?? []), ...entries]);
     }
     return all.map((state) => ({ state, entries: found.get(state.key) ?? [] }));
   }
