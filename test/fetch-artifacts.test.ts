@@ -425,6 +425,12 @@ describe('fetch policy', () => {
     expect(await fetcher.stage(one(archive, { extract: true }), sandbox)).toBeUndefined();
     const nested = one(uriOf(Buffer.alloc(10, 2)), { destPath: 'sub/file' });
     expect(await fetcher.stage(nested, sandbox)).toBeUndefined();
+    // A destPath that is not a plain name at the top (the sandbox itself, its parent, a path
+    // out of it, an absolute one) is never staged: the copying fetch refuses it.
+    for (const destPath of ['..', '.', '', '../outside.wasm', 'a/../../x', '/etc/cron.d/x']) {
+      const hostile = one(uriOf(Buffer.alloc(10, 4)), { destPath });
+      expect(await fetcher.stage(hostile, sandbox)).toBeUndefined();
+    }
     const big = one(uriOf(Buffer.alloc(1100 * 1024, 3)));
     await expect(fetcher.stage(big, sandbox, { diskMiB: 1 })).rejects.toThrow(
       /byte limit|does not fit in the task's disk/,
