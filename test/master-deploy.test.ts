@@ -103,6 +103,53 @@ function describeDeploys(name: string, open: OpenStore): void {
       expect(new Set(succeeded)).toEqual(new Set(deploymentIds));
     });
 
+    it('ends a deployment with nothing to wait for in the write that starts it', async () => {
+      const { port } = master as RunningMaster;
+      const eventsOf = async (deploymentId: string | null) =>
+        (await store.events.since(0, 10_000))
+          .filter(
+            (e) =>
+              e.payload.id === deploymentId ||
+              (e.payload.plan as { id?: string } | undefined)?.id === deploymentId,
+          )
+          .map((e) => e.eventType);
+      const idle = async (response: Response) => {
+        const deploymentId = response.headers.get('Marathon-Deployment-Id');
+        // At the answer, before any pass: no deployment left, its whole story stored.
+        expect((await store.deployments.list()).map((d) => d.id)).not.toContain(deploymentId);
+        return eventsOf(deploymentId);
+      };
+      const created = await post(port, '/idle/app');
+      expect(created.status).toBe(201);
+      expect(await idle(created)).toEqual([
+        'deployment_info',
+        'deployment_step_success',
+        'deployment_step_success',
+        'deployment_success',
+      ]);
+      const removed = await fetch(`http://127.0.0.1:${port}/v2/apps/idle/app`, {
+        method: 'DELETE',
+      });
+      expect(removed.status).toBe(200);
+      expect(await idle(removed)).toEqual([
+        'deployment_info',
+        'deployment_step_success',
+        'deployment_success',
+      ]);
+      const terminated = (await store.events.since(0, 10_000)).filter(
+        (e) => e.eventType === 'app_terminated_event' && e.payload.appId === '/idle/app',
+      );
+      expect(terminated).toHaveLength(1);
+
+      // An instance to place (this master has no agents): the deployment waits for it.
+      const busy = await post(port, '/busy/app', { instances: 1 });
+      const busyId = busy.headers.get('Marathon-Deployment-Id');
+      expect((await store.deployments.list()).map((d) => d.id)).toContain(busyId);
+      expect(await eventsOf(busyId)).toEqual(['deployment_info']);
+      await fetch(`http://127.0.0.1:${port}/v2/apps/busy/app?force=true`, { method: 'DELETE' });
+      await waitFor('the busy app gone', async () => (await store.deployments.list()).length === 0);
+    });
+
     it('answers one of many racing creations of one id with 201, the others with 409', async () => {
       const { port } = master as RunningMaster;
       const responses = await Promise.all(

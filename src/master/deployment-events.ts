@@ -1,6 +1,7 @@
 // Deployment events name their plan by reference; the applier renders it (deployment/plan-json.ts)
 // when it emits them, over the apps as they are then, so that writers and the pure pass need
 // not know the API's group format.
+import type { Progress } from '../deployment/index.js';
 import type { AppDefinition, Deployment } from '../domain/index.js';
 
 const PLAN = Symbol('deployment plan');
@@ -47,18 +48,14 @@ export function startedEvents(deployment: Deployment): DeploymentEvent[] {
 }
 
 /**
- * Steps done (`completed`, the first of them numbered `firstStep`): a `deployment_step_success`
- * each, an `app_terminated_event` for every app a finished step stopped, then
- * `deployment_success` + `group_change_success` when it is the end, else `deployment_info`
- * with the step now running.
+ * Steps done (`completed`, the ones just before `deployment.currentStep`): a
+ * `deployment_step_success` each, an `app_terminated_event` for every app a finished step
+ * stopped, then `deployment_success` + `group_change_success` when it is the end, else
+ * `deployment_info` with the step now running.
  */
-export function progressEvents(progress: {
-  deployment: Deployment;
-  completed: Deployment['steps'];
-  firstStep: number;
-  isFinished: boolean;
-}): DeploymentEvent[] {
-  const { deployment, completed, firstStep, isFinished } = progress;
+export function progressEvents(progress: Progress): DeploymentEvent[] {
+  const { deployment, completed, isFinished } = progress;
+  const firstStep = deployment.currentStep - completed.length;
   const events: DeploymentEvent[] = [];
   completed.forEach((step, n) => {
     const at: Deployment = { ...deployment, currentStep: firstStep + n };

@@ -10,13 +10,18 @@ import {
   isTerminal,
   toTimestamp,
 } from '../domain/index.js';
-import { computePlan, isSameConfig } from '../deployment/index.js';
+import { advance, computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { Applier, IntentResult } from './applier/index.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Orchestrator } from './services.js';
-import { failedEvents, healthCheckEvents, startedEvents } from './deployment-events.js';
+import {
+  failedEvents,
+  healthCheckEvents,
+  progressEvents,
+  startedEvents,
+} from './deployment-events.js';
 
 export interface OrchestratorOptions {
   /** The one writer: apps, deployments and instances are read from it and changed through it. */
@@ -158,6 +163,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         target: targetApps,
         createdAt: toTimestamp(clock.now()),
       };
+      // Every app it touches had and keeps no instances: no step has anything to wait for (and
+      // no pass places any for them), so the deployment ends in this same write, not a second.
+      const isIdle = affected.every(
+        (id) =>
+          !current.get(id)?.instances &&
+          !target.get(id)?.instances &&
+          tracker.recordsOfApp(id).length === 0,
+      );
+      const finished = isIdle
+        ? advance(deployment, {
+            hasApp: (id) => target.has(id) || (current.has(id) && !remove.includes(id)),
+            instanceCount: () => 0,
+            isConverged: () => true,
+          })
+        : undefined;
+      const isFinished = finished?.isFinished === true;
       const release = reserve(affected);
       try {
         // Durable before the answer; concurrent deploys share the transaction (group commit).
@@ -168,7 +189,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
             apps: targetApps,
             removeApps: remove,
-            startDeployments: [deployment],
+            startDeployments: isFinished ? [] : [deployment],
             removeDeployments: locking.map((d) => d.id),
             ...(change.groups ? { groups: change.groups } : {}),
             events: [
@@ -176,6 +197,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
               ...healthCheckEvents({ original, target: targetApps, removed: remove }),
               ...startedEvents(deployment),
               ...(change.announce?.(targetApps) ?? []),
+              ...(finished?.isFinished ? progressEvents(finished) : []),
             ],
           }),
         );
@@ -187,9 +209,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       }
       logger.info(
         { deploymentId: deployment.id, apps: affected, steps: deployment.steps.length },
-        'deployment started',
+        isFinished ? 'deployment started and finished' : 'deployment started',
       );
-      onChange(affected);
+      // A finished deployment left nothing for a pass, unless it replaced one that held others.
+      if (!isFinished || locking.length > 0) onChange(affected);
       return { deploymentId: deployment.id, version };
     },
 

@@ -273,12 +273,7 @@ function activeInstances(snapshot: PassSnapshot): Instance[] {
 function deploymentIntent(progress: Progress, revision: number): PlannedIntent | undefined {
   const { deployment, completed, isFinished } = progress;
   if (completed.length === 0 && !isFinished) return undefined;
-  const events = progressEvents({
-    deployment,
-    completed,
-    firstStep: deployment.currentStep - completed.length,
-    isFinished,
-  });
+  const events = progressEvents(progress);
   if (isFinished) {
     return {
       intent: {
