@@ -5,15 +5,16 @@
 // into Wasm with its answer parsed before the next went in: ~1.55 ms of CPU for an instance put
 // and its two events, against ~1.0 ms in one call.
 //
-// The statements are issued on a drizzle database whose client only collects them; by the next
-// turn every one has reached it (drizzle hands a statement to its client a few microtasks after
-// it starts), and they go in as one message with the prepared statements' Bind/Execute between
-// BEGIN and COMMIT. A statement that fails aborts the transaction: Postgres skips the rest up to
-// the Sync, the whole write is rolled back, and every statement rejects with that error.
+// The statements are issued on a drizzle database whose client only collects them; once every
+// one has reached it (statements-arriving.ts), they go in as one message with the prepared
+// statements' Bind/Execute between BEGIN and COMMIT. A statement that fails aborts the
+// transaction: Postgres skips the rest up to the Sync, the whole write is rolled back, and every
+// statement rejects with that error.
 import type { PGlite, QueryOptions, Results } from '@electric-sql/pglite';
 import { protocol } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import type { Database } from './database.js';
+import { statementsArriving } from './statements-arriving.js';
 import { concat, type PreparedStatements } from './pglite-prepared.js';
 
 interface Collected {
@@ -34,11 +35,14 @@ export function pgliteSendTogether(
   return async (issue) => {
     const collected: Collected[] = [];
     let isEnding = false;
+    const arriving = statementsArriving();
     const collector = {
       query(text: string, params: unknown[] = [], options?: QueryOptions) {
         if (isEnding) throw new Error('A statement started after its transaction ended');
-        return new Promise<Results>((resolve, reject) =>
-          collected.push({ text, params, options, resolve, reject }),
+        return arriving.arrived(
+          new Promise<Results>((resolve, reject) =>
+            collected.push({ text, params, options, resolve, reject }),
+          ),
         );
       },
     };
@@ -52,7 +56,7 @@ export function pgliteSendTogether(
     }
     let hasFailed = false;
     for (const statement of issued) statement.catch(() => (hasFailed = true)); // awaited below
-    await new Promise((resolve) => setImmediate(resolve));
+    await arriving.all(issued.length);
     isEnding = true;
     try {
       // One failed before it was sent (a check in its repository): nothing is written.

@@ -15,6 +15,7 @@
 // drizzle's postgres-js session calls `options`, `unsafe` and `begin` on its client, and
 // `unsafe` and `savepoint` on the client a transaction hands it: that is all this implements.
 import type postgres from 'postgres';
+import { statementsArriving } from './statements-arriving.js';
 import { watchConnection, type ConnectionWatch } from './reserved-connections.js';
 
 /** A connection of the pool for one transaction (reserved-connections.ts). */
@@ -118,26 +119,29 @@ export async function commitTogether(
   let isEnding = false;
   let hasFailed = false;
   const send = prepared(connection);
+  const arriving = statementsArriving();
   const inside: SessionClient = {
     // The pool's: drizzle sets its type parsers there (a reserved connection shares them).
     options: client.options,
     unsafe: (query, parameters, options) => {
       if (isEnding) throw new Error('A statement started after its transaction ended');
-      return watch.sent(send(query, parameters, options));
+      // `sent` executes it: its place on the connection is taken now, before COMMIT's.
+      return arriving.arrived(watch.sent(send(query, parameters, options)));
     },
   };
   try {
-    const statements: Promise<unknown>[] = [watch.sent(connection.unsafe('begin').execute())];
+    const begin = watch.sent(connection.unsafe('begin').execute());
+    let issued: Promise<unknown>[];
     try {
-      statements.push(...issue(inside as unknown as postgres.Sql));
+      issued = issue(inside as unknown as postgres.Sql);
     } catch (error) {
-      statements.push(Promise.reject(error instanceof Error ? error : new Error(String(error))));
+      issued = [Promise.reject(error instanceof Error ? error : new Error(String(error)))];
     }
+    const statements = [begin, ...issued];
     for (const statement of statements) statement.catch(() => (hasFailed = true)); // seen below
-    // drizzle and postgres.js hand a statement to the connection a few microtasks after it
-    // starts: by the next turn every one has been, and the connection has not written them yet
-    // (it writes what queued in a turn at once, in order), so COMMIT goes out behind them.
-    await new Promise((resolve) => setImmediate(resolve));
+    // COMMIT goes out behind every statement: once each has reached the connection (drizzle
+    // hands one over a few microtasks after it starts), or after a turn (statements-arriving.ts).
+    await arriving.all(issued.length);
     isEnding = true;
     // On a lost connection a statement has failed already: nothing more is sent.
     const ended = watch.isLost()
