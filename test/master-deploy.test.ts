@@ -103,7 +103,7 @@ function describeDeploys(name: string, open: OpenStore): void {
       expect(new Set(succeeded)).toEqual(new Set(deploymentIds));
     });
 
-    it('ends a deployment with nothing to wait for in the write that starts it', async () => {
+    it('does the steps with nothing to wait for in the write that starts the deployment', async () => {
       const { port } = master as RunningMaster;
       const eventsOf = async (deploymentId: string | null) =>
         (await store.events.since(0, 10_000))
@@ -141,11 +141,17 @@ function describeDeploys(name: string, open: OpenStore): void {
       );
       expect(terminated).toHaveLength(1);
 
-      // An instance to place (this master has no agents): the deployment waits for it.
+      // An instance to place (this master has no agents): the deployment waits for it, past
+      // its first step (StartApplication, done once the app is stored) from the start.
       const busy = await post(port, '/busy/app', { instances: 1 });
       const busyId = busy.headers.get('Marathon-Deployment-Id');
-      expect((await store.deployments.list()).map((d) => d.id)).toContain(busyId);
-      expect(await eventsOf(busyId)).toEqual(['deployment_info']);
+      const stored = (await store.deployments.list()).find((d) => d.id === busyId);
+      expect(stored?.currentStep).toBe(2);
+      expect(await eventsOf(busyId)).toEqual([
+        'deployment_info',
+        'deployment_step_success',
+        'deployment_info',
+      ]);
       await fetch(`http://127.0.0.1:${port}/v2/apps/busy/app?force=true`, { method: 'DELETE' });
       await waitFor('the busy app gone', async () => (await store.deployments.list()).length === 0);
     });

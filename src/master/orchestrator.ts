@@ -10,6 +10,7 @@ import {
   isTerminal,
   toTimestamp,
 } from '../domain/index.js';
+import type { Progress } from '../deployment/index.js';
 import { advance, computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
@@ -32,6 +33,33 @@ export interface OrchestratorOptions {
   logger: Logger;
   /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
   onChange: (appIds?: string[]) => void;
+}
+
+/**
+ * The deployment as far as it gets in the write that starts it: a step with nothing to wait for
+ * is done there, not by a pass in a write of its own. A new app's StartApplication is; so is
+ * every step when each app it touches had and keeps no instances (no pass places any for it).
+ * An app with instances may yet gain one from a placement already queued: never done here.
+ */
+function progressAtStart(
+  deployment: Deployment,
+  apps: {
+    current: Map<string, AppDefinition>;
+    target: Map<string, AppDefinition>;
+    remove: string[];
+  },
+  tracker: Pick<Applier['instances'], 'recordsOfApp'>,
+): Progress {
+  const { current, target, remove } = apps;
+  const isIdle = (id: string) =>
+    !current.get(id)?.instances &&
+    !target.get(id)?.instances &&
+    tracker.recordsOfApp(id).length === 0;
+  return advance(deployment, {
+    hasApp: (id) => target.has(id) || (current.has(id) && !remove.includes(id)),
+    instanceCount: (id) => (isIdle(id) ? 0 : Number.POSITIVE_INFINITY),
+    isConverged: isIdle,
+  });
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
@@ -163,22 +191,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         target: targetApps,
         createdAt: toTimestamp(clock.now()),
       };
-      // Every app it touches had and keeps no instances: no step has anything to wait for (and
-      // no pass places any for them), so the deployment ends in this same write, not a second.
-      const isIdle = affected.every(
-        (id) =>
-          !current.get(id)?.instances &&
-          !target.get(id)?.instances &&
-          tracker.recordsOfApp(id).length === 0,
-      );
-      const finished = isIdle
-        ? advance(deployment, {
-            hasApp: (id) => target.has(id) || (current.has(id) && !remove.includes(id)),
-            instanceCount: () => 0,
-            isConverged: () => true,
-          })
-        : undefined;
-      const isFinished = finished?.isFinished === true;
+      const progress = progressAtStart(deployment, { current, target, remove }, tracker);
+      const { isFinished } = progress;
       const release = reserve(affected);
       try {
         // Durable before the answer; concurrent deploys share the transaction (group commit).
@@ -189,7 +203,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
             apps: targetApps,
             removeApps: remove,
-            startDeployments: isFinished ? [] : [deployment],
+            startDeployments: isFinished ? [] : [progress.deployment],
             removeDeployments: locking.map((d) => d.id),
             ...(change.groups ? { groups: change.groups } : {}),
             events: [
@@ -197,7 +211,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
               ...healthCheckEvents({ original, target: targetApps, removed: remove }),
               ...startedEvents(deployment),
               ...(change.announce?.(targetApps) ?? []),
-              ...(finished?.isFinished ? progressEvents(finished) : []),
+              ...(progress.completed.length > 0 ? progressEvents(progress) : []),
             ],
           }),
         );
