@@ -4,7 +4,8 @@
 // an HTTP round trip to the API (/ping) plus starting the same Wasm task straight through the
 // driver, plus, over Redis, a launch → status echo through two streams. Each round also records
 // when the POST was answered and when TASK_STAGING and TASK_STARTING arrived: where time goes.
-// ONLY=dev or ONLY=cluster runs one of the two; ROUNDS sets the rounds (50).
+// Rounds run one after another, each once the previous app's removal has finished. ONLY=dev or
+// ONLY=cluster runs one of the two; ROUNDS sets the rounds (50).
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -138,6 +139,12 @@ async function measure(api: Api, label: string): Promise<Figures & { stagesP50: 
       const killed = events.next(id, 'TASK_KILLED');
       await api.delete(`/v2/apps${id}`);
       await killed;
+      // Each round starts on an idle master: the removal's deployment ends once its instance is
+      // expunged, and that write must not land in the next round's placement.
+      await waitFor(
+        'the removal to finish',
+        async () => ((await api.get('/v2/deployments')).body as unknown[]).length === 0,
+      );
     }
   } finally {
     events.stop();
