@@ -434,6 +434,40 @@ function describeStoreConformance(name: string, open: OpenStore): void {
         expect(await store.events.appendMany([])).toEqual([]);
       });
 
+      it('gives every event its deployment plan back, in its place, however it was stored', async () => {
+        const plan = {
+          id: 'd-1',
+          original: { id: '/' },
+          target: { id: '/', apps: [{ id: '/a' }] },
+        };
+        const event = (eventType: string, payload: Record<string, unknown>) => ({
+          eventType,
+          payload: { eventType, ...payload },
+        });
+        const first = [
+          event('deployment_info', { plan, currentStep: { actions: [] } }),
+          event('api_post_event', { appDefinition: { id: '/a' } }),
+          event('deployment_step_success', { plan, currentStep: { actions: [] } }),
+          // An equal plan that is another object, and one that differs.
+          event('deployment_success', { id: 'd-1', plan: structuredClone(plan) }),
+          event('deployment_failed', { id: 'd-2', plan: { ...plan, id: 'd-2' } }),
+        ];
+        const before = await store.events.append({ eventType: 'e', payload: {} });
+        await store.events.appendMany(first);
+        // Later events of the same deployment, one of them alone.
+        await store.events.append(event('deployment_success', { id: 'd-1', plan }));
+        const read = await store.events.since(before.id, 10);
+        const expected = [...first, event('deployment_success', { id: 'd-1', plan })];
+        expect(read.map((e) => e.payload)).toEqual(expected.map((e) => e.payload));
+        expect(read.map((e) => Object.keys(e.payload))).toEqual(
+          expected.map((e) => Object.keys(e.payload)),
+        );
+        // Trimmed with its events, a plan is stored again when an event carries it once more.
+        await store.events.trim(0);
+        await store.events.append(event('deployment_info', { plan }));
+        expect((await store.events.since(0, 10)).map((e) => e.payload.plan)).toEqual([plan]);
+      });
+
       it('trims all but the newest events', async () => {
         const ids = [];
         for (let n = 0; n < 5; n++) {

@@ -1,64 +1,87 @@
 // The event log behind `/v2/events`: appended with increasing ids, read after an id, trimmed.
-import { asc, desc, gt, lte, sql } from 'drizzle-orm';
+// A deployment's events each carry its plan (both root groups: most of their bytes; a POST of an
+// app stores four such events), so a plan is stored once in `event_plans`, keyed by the md5 of
+// its text, and an event holds its key: Postgres wrote each plan four times, and its CPU per POST
+// (issue #12) went mostly to the bytes of events.
+import { asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { decodeObject } from './decode.js';
-import { jsonRowsSharing } from './json-rows.js';
-import { events } from './schema.js';
+import { rowsOf } from './json-rows.js';
+import { eventPlans, events } from './schema.js';
 import type { EventRepository, StoredEvent } from './store.js';
 import { EVENTS_PER_STATEMENT } from './store.js';
-
-/** A row of `returning id`, as either driver hands it over. */
-type IdRow = { id: number | string };
 
 /** The event repository on `db` (a database or a transaction). */
 export function createEventRepository(options: { db: Database }): EventRepository {
   const { db } = options;
-  const toEvent = (row: { id: number; eventType: string; payload: unknown }): StoredEvent => ({
-    id: row.id,
-    eventType: row.eventType,
-    payload: decodeObject({ table: 'events', value: row.payload, key: String(row.id) }),
-  });
-  const columns = { id: events.id, eventType: events.eventType, payload: events.payload };
+  const toEvent = (row: {
+    id: number;
+    eventType: string;
+    payload: unknown;
+    planKey?: string | null;
+    plan?: unknown;
+  }): StoredEvent => {
+    const key = String(row.id);
+    const payload = decodeObject({ table: 'events', value: row.payload, key });
+    if (row.planKey) payload.plan = decodeObject({ table: 'event_plans', value: row.plan, key });
+    return { id: row.id, eventType: row.eventType, payload };
+  };
+  const columns = {
+    id: events.id,
+    eventType: events.eventType,
+    payload: events.payload,
+    planKey: events.planKey,
+    plan: eventPlans.plan,
+  };
+
+  async function appendMany(
+    list: Parameters<EventRepository['appendMany']>[0],
+  ): Promise<StoredEvent[]> {
+    const stored: StoredEvent[] = [];
+    for (let i = 0; i < list.length; i += EVENTS_PER_STATEMENT) {
+      const chunk = list.slice(i, i + EVENTS_PER_STATEMENT);
+      const { plans, rows: input } = separatePlans(chunk);
+      // One statement: the plans (one of them already stored is kept), then the events.
+      const result: unknown = await db.execute(sql`
+        with input as (select ${JSON.stringify([plans, input])}::json as j),
+          plans as (
+            select md5(p::text) as key, p as plan, pn
+            from input, json_array_elements(j->0) with ordinality as t(p, pn)),
+          saved as (
+            insert into ${eventPlans} (key, plan) select key, plan from plans
+            on conflict (key) do nothing)
+        insert into ${events} (event_type, payload, plan_key)
+        select e->>'eventType', e->'payload', (select key from plans where pn = (e->>'plan')::bigint)
+        from input, json_array_elements(j->1) with ordinality as t(e, n)
+        order by n
+        returning id`);
+      // int8 comes as text from postgres-js.
+      const rows = rowsOf(result);
+      if (rows.length !== chunk.length) throw new Error('Appending events returned too few rows');
+      // The identity ids are drawn in the order the select yields rows (by `n`, as given);
+      // RETURNING's order is not promised, so the ids are sorted and paired with the rows.
+      const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+      chunk.forEach((e, n) =>
+        stored.push({ id: ids[n] as number, eventType: e.eventType, payload: e.payload }),
+      );
+    }
+    return stored;
+  }
 
   return {
     async append(event) {
-      const [row] = await db
-        .insert(events)
-        .values({ eventType: event.eventType, payload: event.payload })
-        .returning(columns);
-      if (!row) throw new Error('Appending an event returned no row');
-      return toEvent(row);
-    },
-
-    async appendMany(list) {
-      const stored: StoredEvent[] = [];
-      for (let i = 0; i < list.length; i += EVENTS_PER_STATEMENT) {
-        const chunk = list.slice(i, i + EVENTS_PER_STATEMENT);
-        const result: unknown = await db.execute(sql`
-          insert into ${events} (event_type, payload)
-          select e->>'eventType', e->'payload'
-          from ${jsonRowsSharing(chunk)} with ordinality as t(e, n)
-          order by n
-          returning id`);
-        // postgres-js answers the rows themselves (int8 as text), PGlite an object holding them.
-        const rows = Array.isArray(result)
-          ? (result as IdRow[])
-          : (result as { rows: IdRow[] }).rows;
-        if (rows.length !== chunk.length) throw new Error('Appending events returned too few rows');
-        // The identity ids are drawn in the order the select yields rows (by `n`, as given);
-        // RETURNING's order is not promised, so the ids are sorted and paired with the rows.
-        const ids = rows.map((row) => Number(row.id)).sort((a, b) => a - b);
-        chunk.forEach((e, n) =>
-          stored.push({ id: ids[n] as number, eventType: e.eventType, payload: e.payload }),
-        );
-      }
+      const [stored] = await appendMany([event]);
+      if (!stored) throw new Error('Appending an event returned no row');
       return stored;
     },
+
+    appendMany,
 
     async since(afterId, limit) {
       const rows = await db
         .select(columns)
         .from(events)
+        .leftJoin(eventPlans, eq(eventPlans.key, events.planKey))
         .where(gt(events.id, afterId))
         .orderBy(asc(events.id))
         .limit(limit);
@@ -73,7 +96,36 @@ export function createEventRepository(options: { db: Database }): EventRepositor
         .orderBy(desc(events.id))
         .offset(Math.max(0, keep))
         .limit(1);
-      if (cut) await db.delete(events).where(lte(events.id, cut.id));
+      if (!cut) return;
+      await db.delete(events).where(lte(events.id, cut.id));
+      // Plans no event holds any more. One an append takes meanwhile stays (its reference
+      // fails this delete, which the next trim makes again); one deleted first is stored again.
+      await db.execute(sql`
+        delete from ${eventPlans} p
+        where not exists (select 1 from ${events} e where e.plan_key = p.key)`);
     },
   };
+}
+
+/**
+ * The events with each `plan` object in a list of its own (1-based `plan` index instead, its
+ * field kept in place as null), every plan once however many events of the batch hold it.
+ */
+function separatePlans(list: { eventType: string; payload: Record<string, unknown> }[]): {
+  plans: object[];
+  rows: { eventType: string; payload: Record<string, unknown>; plan?: number }[];
+} {
+  const plans: object[] = [];
+  const indexOf = new Map<object, number>();
+  const rows = list.map(({ eventType, payload }) => {
+    const { plan } = payload;
+    if (typeof plan !== 'object' || plan === null) return { eventType, payload };
+    let index = indexOf.get(plan);
+    if (index === undefined) {
+      index = plans.push(plan);
+      indexOf.set(plan, index);
+    }
+    return { eventType, payload: { ...payload, plan: null }, plan: index };
+  });
+  return { plans, rows };
 }

@@ -119,11 +119,27 @@ export const artifacts = pgTable('artifacts', {
 });
 
 /** The event stream behind `/v2/events`, replayable after an id. */
-export const events = pgTable('events', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  eventType: text('event_type').notNull(),
-  payload: json('payload').$type<Record<string, unknown>>().notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+export const events = pgTable(
+  'events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    eventType: text('event_type').notNull(),
+    /** The payload, its `plan` (if any) null: that is in `event_plans`, under `plan_key`. */
+    payload: json('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    // A reference: a plan no event holds any more is deleted with its last event (`trim`).
+    planKey: text('plan_key').references(() => eventPlans.key),
+  },
+  (table) => [index('events_plan_key_idx').on(table.planKey)],
+);
+
+/**
+ * The deployment plans events carry, each stored once (a deployment's events share one; most of
+ * their bytes), keyed by the md5 of its text.
+ */
+export const eventPlans = pgTable('event_plans', {
+  key: text('key').primaryKey(),
+  plan: json('plan').$type<Record<string, unknown>>().notNull(),
 });
 
 /** Named leases (the leader lease), expiring at an epoch-ms instant. */
