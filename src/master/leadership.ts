@@ -133,21 +133,29 @@ export function createLeadership(options: {
     settle();
   }
 
+  /** Whether what is set up differs from what the lease calls for. */
+  const isUnsettled = (): boolean =>
+    (setUp !== undefined && setUp.term !== wanted?.term) || (wanted !== undefined && !setUp);
+
   /** Runs the transitions until what is set up is what the lease calls for. */
   function settle(): void {
     if (settling) return;
-    settling = runTransitions().finally(() => (settling = undefined));
+    settling = runTransitions().finally(() => {
+      settling = undefined;
+      // Asked for between the last check and now (a round's answer): not to be missed.
+      if (isUnsettled()) settle();
+    });
   }
 
   async function runTransitions(): Promise<void> {
-    for (;;) {
+    while (isUnsettled()) {
       if (setUp && setUp.term !== wanted?.term) {
         transition = { what: 'stepping down', since: performance.now(), warned: false };
         await options
           .onDefeated()
           .catch((error: unknown) => logger.error({ err: error }, 'stepping down failed'));
         setUp = undefined;
-      } else if (wanted && !setUp) {
+      } else if (wanted) {
         const term = wanted.term;
         setUp = { term, isReady: false };
         transition = { what: 'taking over', since: performance.now(), warned: false };
@@ -175,7 +183,7 @@ export function createLeadership(options: {
         } finally {
           clearTimeout(giveUp);
         }
-      } else return;
+      }
     }
   }
 
@@ -291,7 +299,7 @@ export function createLeadership(options: {
         logger.info('abdicated');
         defeated('abdicated');
       }
-      await settling;
+      await settledWithin(takeOverTimeoutMs);
     },
     async start() {
       schedule();
