@@ -4,6 +4,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# postgres.js 3.4.9 patched (patches/README.md); the runtime stage copies the patched package.
+COPY patches ./patches
+RUN npx patch-package
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
@@ -20,6 +23,7 @@ WORKDIR /app
 ENV NODE_ENV=production PACER_DATA_DIR=/data PACER_WORK_DIR=/data/agent PORT=8080
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/node_modules/postgres ./node_modules/postgres
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY drizzle ./drizzle
