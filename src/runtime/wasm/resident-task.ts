@@ -315,17 +315,10 @@ export function startResidentTask(options: {
   const startFunction = exports[startExport];
   if (typeof startFunction === 'function') entries.push(startFunction as () => void);
   entries.push(exports._start as () => void);
-  // A handler request (its stdout captured) is answered from its exit alone: no `started`, one
-  // event fewer to post and copy per request, and its first turn runs now. Any other task's first
-  // turn takes its place in the thread's queue, behind the `started` that goes out first: run
-  // here, the guest's first slice held back the news of its start (and of every task started in
-  // the same batch) by as long as that slice took.
-  if (request.captureStdoutBytes === undefined) {
-    post({ type: 'started', taskId });
-    scheduler.ready(taskId, turn);
-  } else {
-    turn();
-  }
+  // A handler request (its stdout captured) is answered from its exit alone: no `started`,
+  // one event fewer to post and copy per request.
+  if (request.captureStdoutBytes === undefined) post({ type: 'started', taskId });
+  turn();
   return {
     deliver(events) {
       if (!net || isStopped) return;
