@@ -1,5 +1,6 @@
 // A deployment's plan is stored once however many events carry it (its bytes were most of a
 // POST's), and goes with the last event that holds it (real Postgres, counted in its tables).
+import { createHash } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type Store } from '../src/store/index.js';
@@ -35,6 +36,9 @@ describe.skipIf(!(await hasService('postgres')))('event plans on Postgres', () =
     );
     await store.events.append({ eventType: 'deployment_success', payload: { plan: { ...plan } } });
     expect(await stored()).toBe(1);
+    // Keyed by the SHA-256 of its text, as sent: two plans are one only when their text is.
+    const [row] = await sql`select key from event_plans`;
+    expect(row?.key).toBe(createHash('sha256').update(JSON.stringify(plan)).digest('hex'));
     const bytes = await sql`select sum(length(payload::text)) as n from events`;
     expect(Number(bytes[0]?.n)).toBeLessThan(4 * JSON.stringify(plan).length);
 

@@ -1,8 +1,9 @@
 // The event log behind `/v2/events`: appended with increasing ids, read after an id, trimmed.
 // A deployment's events each carry its plan (both root groups: most of their bytes; a POST of an
-// app stores four such events), so a plan is stored once in `event_plans`, keyed by the md5 of
-// its text, and an event holds its key: Postgres wrote each plan four times, and its CPU per POST
-// (issue #12) went mostly to the bytes of events.
+// app stores four such events), so a plan is stored once in `event_plans`, keyed by the SHA-256 of
+// its text (not md5: app definitions are in the text, and two texts that collide would show one
+// event another's plan), and an event holds its key: Postgres wrote each plan four times, and its
+// CPU per POST (issue #12) went mostly to the bytes of events.
 import { asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { decodeObject } from './decode.js';
@@ -45,7 +46,7 @@ export function createEventRepository(options: { db: Database }): EventRepositor
       const result: unknown = await db.execute(sql`
         with input as (select ${JSON.stringify([plans, input])}::json as j),
           plans as (
-            select md5(p::text) as key, p as plan, pn
+            select encode(sha256(convert_to(p::text, 'UTF8')), 'hex') as key, p as plan, pn
             from input, json_array_elements(j->0) with ordinality as t(p, pn)),
           saved as (
             insert into ${eventPlans} (key, plan) select key, plan from plans

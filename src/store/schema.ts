@@ -135,7 +135,7 @@ export const events = pgTable(
 
 /**
  * The deployment plans events carry, each stored once (a deployment's events share one; most of
- * their bytes), keyed by the md5 of its text.
+ * their bytes), keyed by the SHA-256 of its text.
  */
 export const eventPlans = pgTable('event_plans', {
   key: text('key').primaryKey(),
