@@ -185,6 +185,12 @@ describe.skipIf(!ok)('an agent on a flaky link', () => {
   });
 
   it("keeps every task's updates in order and once through a delayed link reset over and over", async () => {
+    // The app's creation may still be deploying (its last step ends in a pass after a status, and
+    // such passes are paced): a PUT then is refused with 409, as Marathon refuses it.
+    await waitFor(
+      'no deployment running',
+      async () => ((await api.get('/v2/deployments')).body as unknown[]).length === 0,
+    );
     link.delay(30);
     const scaled = await api.put('/v2/apps/flaky/app', { instances: 8 });
     expect(scaled.status).toBe(200);
