@@ -203,39 +203,35 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     sandboxDir: string,
     diskMiB: number,
   ): Promise<StagedFiles | undefined> {
-    const targets = uris.map((u) => path.join(sandboxDir, u.destPath ?? artifactFileName(u.uri)));
+    const targets = uris.map((u) => targetOf(sandboxDir, u));
     const isPlain = (u: FetchUri, i: number) =>
       path.dirname(targets[i] as string) === path.resolve(sandboxDir) &&
       (u.executable || !u.extract || !archiveKindOf(path.basename(targets[i] as string)));
     if (!uris.every(isPlain)) return undefined;
     const cache = await openCache();
-    let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
-    const staged: StagedFiles = { files: [], digests: {}, release: async () => undefined };
+    const budget = diskBudget(diskMiB);
     const releases: (() => Promise<void>)[] = [];
-    staged.release = async () => {
-      await Promise.all(releases.map((release) => release()));
+    const release = async () => {
+      await Promise.all(releases.map((each) => each()));
     };
+    // By name: a later URI of the same name replaces an earlier one, as a later copy would.
+    const byName = new Map<string, SandboxFile>();
+    const digests: FetchedDigests = {};
     try {
       for (const [i, fetchUri] of uris.entries()) {
-        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget.left()));
         releases.push(obtained.release);
-        if (obtained.size > budget) {
-          throw new FetchError(
-            `${fetchUri.uri} (${obtained.size} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
-          );
-        }
-        budget -= obtained.size;
+        budget.take(fetchUri.uri, obtained.size);
         const name = path.basename(targets[i] as string);
-        // A later URI of the same name replaces an earlier one, as a later copy would.
-        staged.files = staged.files.filter((f) => f.name !== name);
-        staged.files.push({ name, from: obtained.file, isExecutable: fetchUri.executable });
-        staged.digests[name] = obtained.digest;
+        byName.delete(name);
+        byName.set(name, { name, from: obtained.file, isExecutable: fetchUri.executable });
+        digests[name] = obtained.digest;
       }
     } catch (error) {
-      await staged.release();
+      await release();
       throw error;
     }
-    return staged;
+    return { files: [...byName.values()], digests, release };
   }
 
   return {
@@ -243,26 +239,19 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     cacheBytes: () => openedCache?.sizeBytes() ?? 0,
     async fetchAll(uris, sandboxDir, fetchOptions) {
       const cache = await openCache();
-      const diskMiB = fetchOptions?.diskMiB ?? 0;
-      // A task's fetched files count against its disk; a task without one has the agent's cap.
-      let budget = diskMiB > 0 ? diskMiB * MiB : Infinity;
+      const budget = diskBudget(fetchOptions?.diskMiB ?? 0);
       let digests: FetchedDigests = {};
       for (const fetchUri of uris) {
-        const target = path.join(sandboxDir, fetchUri.destPath ?? artifactFileName(fetchUri.uri));
+        const target = targetOf(sandboxDir, fetchUri);
         if (!target.startsWith(path.resolve(sandboxDir) + path.sep)) {
           throw new FetchError(`destPath ${fetchUri.destPath ?? ''} leaves the sandbox`);
         }
-        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget));
+        const obtained = await obtain(cache, fetchUri.uri, Math.min(maxBytes, budget.left()));
         const { file, size, release } = obtained;
         try {
           // The size the cache recorded (at download, or stat'ed when the agent started): no
           // thread-pool round trip per task for a stat.
-          if (size > budget) {
-            throw new FetchError(
-              `${fetchUri.uri} (${size} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
-            );
-          }
-          budget -= size;
+          budget.take(fetchUri.uri, size);
           // The task runner made the sandbox itself; only a destPath in a subdirectory needs more.
           const isTopLevel = path.dirname(target) === path.resolve(sandboxDir);
           if (!isTopLevel) await mkdir(path.dirname(target), { recursive: true });
@@ -274,11 +263,37 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         if (fetchUri.executable) await chmod(target, 0o755);
         else if (fetchUri.extract && archiveKindOf(path.basename(target))) {
           // Marathon's default is extract: true, so only an archive's name forgets the digests.
-          budget -= await unpack(target, Math.min(maxBytes, budget));
+          budget.spend(await unpack(target, Math.min(maxBytes, budget.left())));
           digests = {};
         }
       }
       return digests;
+    },
+  };
+}
+
+/** Where `fetchUri` goes in `sandboxDir` (not yet checked to stay in it). */
+function targetOf(sandboxDir: string, fetchUri: FetchUri): string {
+  return path.join(sandboxDir, fetchUri.destPath ?? artifactFileName(fetchUri.uri));
+}
+
+/**
+ * What a task's fetched files may still take: its disk (`diskMiB`), or the agent's cap when it
+ * has none (0). `take` refuses a file that does not fit.
+ */
+function diskBudget(diskMiB: number) {
+  let left = diskMiB > 0 ? diskMiB * MiB : Infinity;
+  return {
+    left: () => left,
+    spend(bytes: number): void {
+      left -= bytes;
+    },
+    take(uri: string, bytes: number): void {
+      if (bytes > left)
+        throw new FetchError(
+          `${uri} (${bytes} bytes) does not fit in the task's disk of ${diskMiB} MiB`,
+        );
+      left -= bytes;
     },
   };
 }
