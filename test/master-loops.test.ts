@@ -141,7 +141,15 @@ describe('master loops', () => {
       onFatal: (error) => fatal.push(error),
     });
     const onChange = (appIds?: string[]) => loop.kick(appIds);
-    orchestrator = createOrchestrator({ applier, commands, launchQueue, clock, logger, onChange });
+    orchestrator = createOrchestrator({
+      applier,
+      commands,
+      launchQueue,
+      clock,
+      logger,
+      onChange,
+      passAlong: (pending) => loop.passAlong(pending),
+    });
     liveness = createAgentLiveness({ applier, agents, commands, clock, logger, onChange });
     readiness = createReadinessChecker({ applier, clock, logger, onChange });
     statuses = createStatusHandler({
@@ -206,6 +214,41 @@ describe('master loops', () => {
           'deployment_success',
         ]),
       );
+      expect(fatal).toEqual([]);
+    });
+
+    it("places a deploy's new instances in the write that stores the deploy, in one pass", async () => {
+      await liveness.onOffer(offer('agent-a', clock));
+      loop.start();
+      await waitFor('the first pass to end', async () => passesEnded === 1);
+      const { deploymentId } = await orchestrator.deploy(
+        { apps: [wanted('/along', { instances: 2 })], isCreation: true },
+        { force: false },
+      );
+      // At the answer the store holds the placements, with their events after the deployment's.
+      const stored = (await store.instances.list()).filter((i) => i.appId === '/along');
+      expect(stored.map((i) => [i.condition, i.agentId])).toEqual([
+        ['Provisioned', 'agent-a'],
+        ['Provisioned', 'agent-a'],
+      ]);
+      const types = (await store.events.since(0, 10_000)).map((e) => e.eventType);
+      expect(types).toEqual([
+        'deployment_info',
+        'deployment_step_success',
+        'deployment_info',
+        'status_update_event',
+        'instance_changed_event',
+        'status_update_event',
+        'instance_changed_event',
+      ]);
+      await waitFor('both launches', async () => {
+        const launched = (await commandsTo('agent-a')).filter((c) => c.type === 'launch');
+        return launched.length === 2;
+      });
+      await waitFor('the pass to end', async () => passesEnded === 2);
+      // That pass placed them; the deploy asked for no other.
+      expect(seeds).toHaveLength(2);
+      expect(applier.apps.deployments().map((d) => d.id)).toEqual([deploymentId]);
       expect(fatal).toEqual([]);
     });
 

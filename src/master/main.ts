@@ -169,6 +169,7 @@ export function createMaster(options: MasterOptions) {
     clock,
     logger,
     onChange,
+    passAlong: (pending) => loop.passAlong(pending),
   });
   const taskMetrics = createTaskMetrics();
   const statuses = createStatusHandler({

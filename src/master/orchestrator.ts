@@ -15,6 +15,7 @@ import { advance, computePlan, isSameConfig } from '../deployment/index.js';
 import type { Clock, Logger } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
 import type { Applier, IntentResult } from './applier/index.js';
+import type { PendingDeploy } from './evaluation/index.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Orchestrator } from './services.js';
 import {
@@ -33,6 +34,12 @@ export interface OrchestratorOptions {
   logger: Logger;
   /** Called after every change so the evaluation loop runs soon (for `appIds` only, if given). */
   onChange: (appIds?: string[]) => void;
+  /**
+   * Called in the turn a deploy's intent is submitted, when it has instances to place: the
+   * loop's pass places them in the same write (evaluation-loop.ts `passAlong`). True when a pass
+   * took it; else the deploy kicks once stored.
+   */
+  passAlong?: (pending: PendingDeploy) => boolean;
 }
 
 /**
@@ -63,7 +70,7 @@ function progressAtStart(
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const { applier, commands, launchQueue, clock, logger, onChange } = options;
+  const { applier, commands, launchQueue, clock, logger, onChange, passAlong } = options;
   const cache = applier.apps;
   const tracker = applier.instances;
   let lastVersionMs = 0;
@@ -194,27 +201,35 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const progress = progressAtStart(deployment, { current, target, remove }, tracker);
       const { isFinished } = progress;
       const release = reserve(affected);
+      let isPassedAlong = false;
       try {
         // Durable before the answer; concurrent deploys share the transaction (group commit).
-        accepted(
-          await applier.submit({
-            source: 'orchestrator',
-            // Turns are taken per app (`waitTurn`), so these hold; the applier makes sure.
-            requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
+        const written = applier.submit({
+          source: 'orchestrator',
+          // Turns are taken per app (`waitTurn`), so these hold; the applier makes sure.
+          requireApps: affected.map((appId) => ({ appId, version: current.get(appId)?.version })),
+          apps: targetApps,
+          removeApps: remove,
+          startDeployments: isFinished ? [] : [progress.deployment],
+          removeDeployments: locking.map((d) => d.id),
+          ...(change.groups ? { groups: change.groups } : {}),
+          events: [
+            ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
+            ...healthCheckEvents({ original, target: targetApps, removed: remove }),
+            ...startedEvents(deployment),
+            ...(change.announce?.(targetApps) ?? []),
+            ...(progress.completed.length > 0 ? progressEvents(progress) : []),
+          ],
+        });
+        // Placements in this same write: one write less before the first launch.
+        if (!isFinished && targetApps.some((app) => app.instances > 0) && passAlong)
+          isPassedAlong = passAlong({
             apps: targetApps,
             removeApps: remove,
-            startDeployments: isFinished ? [] : [progress.deployment],
+            deployment: progress.deployment,
             removeDeployments: locking.map((d) => d.id),
-            ...(change.groups ? { groups: change.groups } : {}),
-            events: [
-              ...locking.flatMap((d) => failedEvents(d, 'Cancelled by a forced deployment')),
-              ...healthCheckEvents({ original, target: targetApps, removed: remove }),
-              ...startedEvents(deployment),
-              ...(change.announce?.(targetApps) ?? []),
-              ...(progress.completed.length > 0 ? progressEvents(progress) : []),
-            ],
-          }),
-        );
+          });
+        accepted(await written);
       } finally {
         release();
       }
@@ -225,8 +240,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         { deploymentId: deployment.id, apps: affected, steps: deployment.steps.length },
         isFinished ? 'deployment started and finished' : 'deployment started',
       );
-      // A finished deployment left nothing for a pass, unless it replaced one that held others.
-      if (!isFinished || locking.length > 0) onChange(affected);
+      // A finished deployment left nothing for a pass, unless it replaced one that held others;
+      // a pass that went along with the write has done what a kick would.
+      if (!isPassedAlong && (!isFinished || locking.length > 0)) onChange(affected);
       return { deploymentId: deployment.id, version };
     },
 

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
 import type { PassDeps } from './run-pass.js';
 import { runPass } from './run-pass.js';
+import type { PendingDeploy } from './snapshot.js';
 
 export interface EvaluationLoop {
   /**
@@ -20,6 +21,13 @@ export interface EvaluationLoop {
    * (`isPaced`): when the loop has idled long enough after its last pass (see above); else soon.
    */
   kick(appIds?: readonly string[], options?: { isPaced?: boolean }): void;
+  /**
+   * A pass now, in this turn, over the state as it will be once `pending` (a deploy whose intent
+   * was just submitted) applies: its placements join the deploy's write instead of waiting for
+   * a write of their own, and their launches go out once that one write is stored. False when
+   * a pass is running or the loop is stopped: then the deploy kicks once it is stored.
+   */
+  passAlong(pending: PendingDeploy): boolean;
   /** One full pass now (tests, start-up). */
   runOnce(): Promise<void>;
   start(): void;
@@ -69,7 +77,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     else if (dirty !== 'all') for (const id of appIds) dirty.add(id);
   }
 
-  async function pass(): Promise<void> {
+  async function pass(pending?: PendingDeploy): Promise<void> {
     const kicked = dirty;
     dirty = new Set();
     const startedAt = performance.now();
@@ -78,6 +86,7 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
         scope: kicked === 'all' ? 'all' : [...kicked],
         now: clock.now(),
         seed: seed(),
+        pending,
       });
       // Refused intents met a newer state: the next pass decides again from it.
       if (outcome.isDeploymentRefused) markDirty();
@@ -91,13 +100,14 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
     }
   }
 
-  function run(): void {
+  /** Starts a pass unless one runs; its intents are submitted before this returns. */
+  function run(pending?: PendingDeploy): void {
     clearTimeout(pacedTimer);
     pacedTimer = undefined;
     if (running || stopped) return;
     wanted = 'none';
     const startedAt = elapsedMs();
-    running = pass()
+    running = pass(pending)
       .catch((error: unknown) => options.onFatal(error))
       .finally(() => {
         running = undefined;
@@ -131,6 +141,12 @@ export function createEvaluationLoop(options: EvaluationLoopOptions): Evaluation
       markDirty(appIds);
       if (stopped) return;
       want(kickOptions?.isPaced ? 'paced' : 'now');
+    },
+    passAlong(pending) {
+      if (running || stopped) return false;
+      markDirty([...pending.apps.map((app) => app.id), ...pending.removeApps]);
+      run(pending);
+      return true;
     },
     async runOnce() {
       await running;

@@ -3,4 +3,4 @@ export { createEvaluationLoop } from './evaluation-loop.js';
 export type { EvaluationLoop, EvaluationLoopOptions } from './evaluation-loop.js';
 export { planPass } from './plan-pass.js';
 export type { PassPlan, PlannedIntent } from './plan-pass.js';
-export type { PassSnapshot } from './snapshot.js';
+export type { PassSnapshot, PendingDeploy } from './snapshot.js';

@@ -184,6 +184,35 @@ describe('planPass', () => {
     ]);
   });
 
+  it('places for a deployment not yet stored, and leaves its progress to a later pass', () => {
+    const base = makeApp({ id: '/base', instances: 1 });
+    const top = makeApp({ id: '/top', instances: 1, dependencies: ['/base'] });
+    const deployment: Deployment = {
+      id: 'd-pending',
+      version: V,
+      affectedApps: ['/base', '/top'],
+      steps: [
+        { actions: [{ action: 'ScaleApplication', app: '/base' }] },
+        { actions: [{ action: 'ScaleApplication', app: '/top' }] },
+      ],
+      currentStep: 1,
+      original: [],
+      target: [base, top],
+      createdAt: V,
+    };
+    const running = makeInstance({ instanceId: 'base.instance-1', appId: '/base' });
+    // A deploy's write still pending (snapshot.ts `PendingDeploy`): no revision to name yet.
+    const plan = planPass({
+      ...snapshot({ apps: [base, top], instances: [running] }),
+      deployments: [{ value: deployment, revision: -1 }],
+    });
+    // Its step 1 ends in this pass's view, so /top is placed; the step's end is not written.
+    expect(plan.intents.map((p) => p.appId)).toEqual(['/top']);
+    expect(plan.intents.flatMap((p) => p.intent.progress ?? [])).toEqual([]);
+    // ...but the pass after it is stored does: its apps are asked for again.
+    expect(plan.deferred).toEqual(['/base', '/top']);
+  });
+
   it('does not place an instance of an app in launch backoff', () => {
     const app = makeApp({ id: '/slow', instances: 1 });
     const failed = makeInstance({

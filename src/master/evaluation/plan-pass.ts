@@ -42,6 +42,8 @@ export interface PassPlan {
   intents: PlannedIntent[];
   /** The scheduler's answer (placements and what could not be placed, with reasons). */
   placement: Plan;
+  /** Apps of a deployment not yet stored that advanced: a pass once it is stored writes that. */
+  deferred: string[];
 }
 
 /** Changes of one app being collected (or of its orphaned instances). */
@@ -230,6 +232,7 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
   }
 
   const intents: PlannedIntent[] = [];
+  const deferred: string[] = [];
   for (const [appId, entry] of changes) {
     const intent: Intent = {
       source: 'evaluation',
@@ -257,9 +260,11 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
   }
   for (const { revision, progress: p } of progress) {
     const planned = deploymentIntent(p, revision);
-    if (planned) intents.push(planned);
+    // A deployment not yet stored (snapshot.ts `PendingDeploy`) has no revision to name.
+    if (planned && revision < 0) deferred.push(...p.deployment.affectedApps);
+    else if (planned) intents.push(planned);
   }
-  return { intents, placement };
+  return { intents, placement, deferred };
 }
 
 /** Placed, not ended: what holds resources on agents. */

@@ -38,6 +38,21 @@ export interface PassSnapshot {
 }
 
 /**
+ * A deploy whose intent is queued in the applier but not yet stored: a pass run in the same
+ * turn reads the state as it will be once that intent applies, so its placements share the
+ * deploy's write (evaluation-loop.ts `passAlong`). Its deployment has no revision yet (-1):
+ * the pass places for it, and a later pass advances it.
+ */
+export interface PendingDeploy {
+  apps: readonly AppDefinition[];
+  removeApps: readonly string[];
+  /** The deployment the deploy starts (absent when it finished in its own write). */
+  deployment?: Deployment;
+  /** Deployments the deploy replaces (forced). */
+  removeDeployments: readonly string[];
+}
+
+/**
  * Takes the snapshot of a pass. With `scope` 'all' it copies every app and instance; a kicked
  * pass reads only the apps it may touch and their instances (from the applier's indexes), so a
  * status storm over 10,000 instances costs each pass its own apps, not the whole fleet.
@@ -49,18 +64,25 @@ export function takeSnapshot(
     now: number;
     seed: string;
     algorithm?: 'binpack' | 'spread';
+    pending?: PendingDeploy;
   },
 ): PassSnapshot {
   const { applier, agents, launchQueue } = sources;
-  const deployments = applier.apps.deployments().map((deployment) => ({
-    value: deployment,
-    revision: applier.apps.deploymentRevisionOf(deployment.id) ?? -1,
-  }));
+  const { pending, ...fields } = pass;
+  const replaced = new Set(pending?.removeDeployments);
+  const deployments = applier.apps
+    .deployments()
+    .filter((deployment) => !replaced.has(deployment.id))
+    .map((deployment) => ({
+      value: deployment,
+      revision: applier.apps.deploymentRevisionOf(deployment.id) ?? -1,
+    }));
+  if (pending?.deployment) deployments.push({ value: pending.deployment, revision: -1 });
   const rolePolicies = applier.roles.list();
   let apps: Map<string, AppDefinition>;
   let instances: Versioned<Instance>[];
   if (pass.scope === 'all') {
-    apps = applier.apps.apps();
+    apps = withPending(applier.apps.apps(), pending);
     instances = applier.instances.records();
   } else {
     // A kicked pass after one POST reads a few apps, not thousands (copying them all per POST
@@ -76,6 +98,7 @@ export function takeSnapshot(
       const app = applier.apps.get(id);
       if (app) apps.set(id, app);
     }
+    apps = withPending(apps, pending);
     // Placing among several roles (or under a quota) weighs every role's allocation: then the
     // scheduler reads every instance. Otherwise only those of the apps read (their own usage
     // decides their constraints) and the waiting ones.
@@ -94,7 +117,7 @@ export function takeSnapshot(
     if (notBefore > 0) backoff.set(app.id, notBefore);
   }
   return {
-    ...pass,
+    ...fields,
     apps,
     instances,
     deployments,
@@ -104,4 +127,14 @@ export function takeSnapshot(
     backoff,
     rolePolicies,
   };
+}
+
+/** `apps` as they will be once `pending` applies (changed in place: the caller's own copy). */
+function withPending(
+  apps: Map<string, AppDefinition>,
+  pending: PendingDeploy | undefined,
+): Map<string, AppDefinition> {
+  for (const id of pending?.removeApps ?? []) apps.delete(id);
+  for (const app of pending?.apps ?? []) apps.set(app.id, app);
+  return apps;
 }
