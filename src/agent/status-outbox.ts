@@ -6,7 +6,8 @@
 //   status() ─► pending (memory, in order) ─► file (append, fdatasync per write batch)
 //                   │ link up: publish at once          ▲ ack(seq) from the master: forgotten
 //                   │ a publish fails ─► down ─► replay every retryMs, oldest first ─► up
-//                   │ resend (the master saw a gap) ─► replay, oldest first (one at a time)
+//                   │ resend (the master saw a gap) ─► replay, oldest first (one at a time: a
+//                   │   request during a replay makes it start over from the oldest)
 //                   └ no ack for ackTimeoutMs (doubling to 60 s) ─► the newest again (a probe):
 //                       the master re-acknowledges it, or sees a gap (Redis lost some) and asks
 //                       for a resend
@@ -97,7 +98,10 @@ export interface StatusOutbox {
   logs(taskId: string, message: LogMessage, maxLen: number): Promise<void>;
   /** The master has applied every status up to `seq`: they are forgotten. Idempotent. */
   ack(seq: number): void;
-  /** The master misses some: everything held is sent again, oldest first (unless already). */
+  /**
+   * The master misses some: everything held is sent again after the request, oldest first (a
+   * replay running then starts over). Never ignored, whatever the state.
+   */
   resend(): void;
   /** Tasks whose final status waits for an acknowledgement (for offers: ended, not missing). */
   endedTaskIds(): string[];
@@ -303,7 +307,8 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
     let window = 1;
     let replayed = 0;
     while (!isClosed) {
-      // Published ones of this round are a prefix (records leave but never move, new ones append).
+      // Published ones of this round are a prefix (records leave but never move, new ones append;
+      // a resend empties it).
       const start = pending.findIndex((p) => p.round !== current);
       if (start < 0) break;
       const batch = pending.slice(start, start + window);
@@ -329,6 +334,19 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
     replaying = replayAll().finally(() => {
       replaying = undefined;
     });
+  }
+
+  /**
+   * The master's request, never dropped: everything held goes out after it, oldest first. A
+   * replay running then starts over from the oldest once its window in flight is through: the
+   * master may miss what it already sent (it failed to apply them, or read a later one first),
+   * and ignoring the request there left the gap until the master asked again, 30 s later
+   * (RESEND_RETRY_MS, master/agent-reports.ts). Log batches in flight are not sent twice: Redis
+   * took them once they are out of `pending`.
+   */
+  function resend(): void {
+    if (replaying) for (const entry of pending) if (entry.round === round) entry.round = 0;
+    replay();
   }
 
   /**
@@ -431,7 +449,7 @@ export async function openStatusOutbox(options: StatusOutboxOptions): Promise<St
       queue({ k: 'a', seq: upTo });
     },
 
-    resend: () => replay(),
+    resend,
 
     endedTaskIds() {
       const ids = new Set<string>();
