@@ -7,43 +7,24 @@
 // The verdicts and the output are those of the zod schema this replaces (command-schema.test.ts
 // holds that schema and compares the two on a corpus and on generated messages).
 import { TaskKind } from '../domain/index.js';
-import { hasCodePointsBetween } from '../lib/index.js';
 import type { CommandMessage, TaskLaunchSpec } from './messages.js';
-import { PORT_MAX, QUANTITY_MAX, TASK_ID_MAX_LENGTH, type MessageSchema } from './message-check.js';
-
-/** Why a value fails (`path: what it should be`); thrown inside the check, caught at its top. */
-class CommandCheckError extends Error {
-  override readonly name = 'CommandCheckError';
-}
-
-type Path = readonly (string | number)[];
-
-function fail(path: Path, expected: string): never {
-  throw new CommandCheckError(`${path.join('.') || 'message'}: expected ${expected}`);
-}
-
-/** A non-null, non-array object (zod's object and record). */
-function objectAt(value: unknown, path: Path): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object');
-  return value as Record<string, unknown>;
-}
-
-function taskIdAt(value: unknown, path: Path): string {
-  if (typeof value !== 'string' || !hasCodePointsBetween(value, 1, TASK_ID_MAX_LENGTH))
-    fail(path, `a task id (1 to ${TASK_ID_MAX_LENGTH} characters)`);
-  return value;
-}
+import {
+  PORT_MAX,
+  QUANTITY_MAX,
+  fail,
+  handWritten,
+  objectAt,
+  oneOfAt,
+  taskIdAt,
+  type MessageSchema,
+  type Path,
+} from './message-check.js';
 
 /** A finite number in `[0, QUANTITY_MAX]`. */
 function quantityAt(value: unknown, path: Path): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= QUANTITY_MAX))
     fail(path, `a quantity (0 to ${QUANTITY_MAX})`);
   return value;
-}
-
-function oneOfAt<T extends string>(value: unknown, allowed: readonly T[], path: Path): T {
-  if (!allowed.includes(value as T)) fail(path, `one of ${allowed.join(', ')}`);
-  return value as T;
 }
 
 function arrayAt(value: unknown, path: Path): unknown[] {
@@ -108,13 +89,4 @@ function commandOf(value: unknown): CommandMessage {
 }
 
 /** The agent's command stream's `schema` (bus.consume). */
-export const CommandMessageSchema: MessageSchema<CommandMessage> = {
-  safeParse(value) {
-    try {
-      return { success: true, data: commandOf(value) };
-    } catch (error) {
-      if (error instanceof CommandCheckError) return { success: false, error };
-      throw error;
-    }
-  },
-};
+export const CommandMessageSchema: MessageSchema<CommandMessage> = handWritten(commandOf);

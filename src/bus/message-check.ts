@@ -1,6 +1,9 @@
 // What checks a message at the bus boundary, and the bounds shared by both directions: the
-// master's zod schemas of what agents send (message-schemas.ts) and the agent's own check of its
-// commands (command-schema.ts, without zod: an idle agent does not load it, issue 14).
+// master's zod schemas of what agents send (message-schemas.ts), the agent's own check of its
+// commands (command-schema.ts, without zod: an idle agent does not load it, issue 14), and the
+// master's hand-written check of the status stream (status-check.ts, its hottest). The pieces
+// the hand-written checks share are here.
+import { hasCodePointsBetween } from '../lib/index.js';
 
 /** The contract a consumer's `schema` meets; a zod schema does, and so does command-schema.ts. */
 export interface MessageSchema<T> {
@@ -21,3 +24,45 @@ export const QUANTITY_MAX = 1e12;
 
 /** The largest port number. */
 export const PORT_MAX = 65_535;
+
+/** Why a value fails (`path: what it should be`); thrown inside a check, caught at its top. */
+export class MessageCheckError extends Error {
+  override readonly name = 'MessageCheckError';
+}
+
+export type Path = readonly (string | number)[];
+
+export function fail(path: Path, expected: string): never {
+  throw new MessageCheckError(`${path.join('.') || 'message'}: expected ${expected}`);
+}
+
+/** A non-null, non-array object (zod's object and record). */
+export function objectAt(value: unknown, path: Path): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object');
+  return value as Record<string, unknown>;
+}
+
+export function taskIdAt(value: unknown, path: Path): string {
+  if (typeof value !== 'string' || !hasCodePointsBetween(value, 1, TASK_ID_MAX_LENGTH))
+    fail(path, `a task id (1 to ${TASK_ID_MAX_LENGTH} characters)`);
+  return value;
+}
+
+export function oneOfAt<T extends string>(value: unknown, allowed: readonly T[], path: Path): T {
+  if (!allowed.includes(value as T)) fail(path, `one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** A `MessageSchema` from a check that returns the message or throws `MessageCheckError`. */
+export function handWritten<T>(check: (value: unknown) => T): MessageSchema<T> {
+  return {
+    safeParse(value) {
+      try {
+        return { success: true, data: check(value) };
+      } catch (error) {
+        if (error instanceof MessageCheckError) return { success: false, error };
+        throw error;
+      }
+    },
+  };
+}

@@ -295,10 +295,15 @@ describe('agent reports', () => {
       ...offer('agent-a'),
       taskFuel: Array.from({ length: 100_001 }, (_, n) => ({ taskId: `t-${n}`, fuelUsed: 1 })),
     });
-    // Another agent's task, and one the master does not know: dropped, only the first counted.
+    // Another agent's task, and one the master does not know: dropped, only the first counted;
+    // a field of its own on an entry is dropped too.
     await bus.publish(topics.offers('agent-a'), {
       ...offer('agent-a'),
-      taskFuel: [own, { taskId: 't-b', fuelUsed: 9 }, { taskId: 't-gone', fuelUsed: 9 }],
+      taskFuel: [
+        { ...own, label: '<script>' },
+        { taskId: 't-b', fuelUsed: 9 },
+        { taskId: 't-gone', fuelUsed: 9 },
+      ],
     });
     // An ended task's fuel in its status: the same rules.
     for (const bad of [-1, 2.5, 1e300])

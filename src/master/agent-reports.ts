@@ -3,7 +3,7 @@
 // the stream's owner owns: its own agent id, tasks placed on it. The rest is dropped and counted.
 //
 //   agent:<id>:offers ─┐  schema (zod) ─► owner check ─► the newest of the read ─► liveness.onOffer
-//   agent:<id>:status ─┘                          └────► fence (order, once) ─► statuses.handleMany
+//   agent:<id>:status ─┘  (status-check.ts)      └────► fence (order, once) ─► statuses.handleMany
 //                                                        │  then ack (or resend) ─► the agent
 //                                                        └────► health.handle
 //   agents (announce; only when identity is not required) ─► watch(id); the kept ones on start
@@ -19,11 +19,8 @@ import type {
 } from '../bus/index.js';
 import { ANNOUNCEMENTS_KEPT, BusDecodeError, topics } from '../bus/index.js';
 // Not in the bus's index: the zod schemas stay out of the agent (bus/index.ts).
-import {
-  AnnounceMessageSchema,
-  OfferMessageSchema,
-  StatusStreamSchema,
-} from '../bus/message-schemas.js';
+import { AnnounceMessageSchema, OfferMessageSchema } from '../bus/message-schemas.js';
+import { StatusStreamCheck } from '../bus/status-check.js';
 import type { Clock, Logger } from '../lib/index.js';
 import { systemClock } from '../lib/index.js';
 import type { AgentCommands } from './agent-commands.js';
@@ -72,7 +69,7 @@ const ReportSchema = {
   safeParse(value: unknown) {
     const isOffer =
       typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'offer';
-    return isOffer ? OfferMessageSchema.safeParse(value) : StatusStreamSchema.safeParse(value);
+    return isOffer ? OfferMessageSchema.safeParse(value) : StatusStreamCheck.safeParse(value);
   },
 };
 
