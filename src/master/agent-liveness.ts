@@ -151,14 +151,14 @@ export function createAgentLiveness(options: {
       .heldOn(agentId)
       .instances.filter((i) => RUNNING_ON_AGENT.has(i.condition) || i.condition === 'Provisioned');
 
+  const isUnreachable = (instance: Instance) =>
+    instance.condition === 'Unreachable' || instance.condition === 'UnreachableInactive';
+
   /** Tasks the agent runs that the master lost track of and that came back: adopt them. */
   const returnedOn = (agentId: string, reported: Set<string>) =>
     [...reported].flatMap((taskId) => {
       const instance = tracker.byTaskId(taskId);
-      const isBack =
-        instance?.agentId === agentId &&
-        (instance.condition === 'Unreachable' || instance.condition === 'UnreachableInactive');
-      return isBack ? [instance] : [];
+      return instance?.agentId === agentId && isUnreachable(instance) ? [instance] : [];
     });
 
   /**
@@ -182,9 +182,10 @@ export function createAgentLiveness(options: {
         return hasRead(offer, launchId) || sinceMs > UNREAD_LAUNCH_GRACE_MS;
       return sinceMs > MISSING_GRACE_MS;
     };
-    return lostOn(offer.agentId).filter(
-      (i) => !reported.has(currentTaskId(i)) && !ended.has(currentTaskId(i)) && isGone(i),
-    );
+    return lostOn(offer.agentId).filter((i) => {
+      const taskId = currentTaskId(i);
+      return !reported.has(taskId) && !ended.has(taskId) && isGone(i);
+    });
   };
 
   /** Instances past their unreachable strategy's deadlines: to inactivate, to expunge. */
@@ -215,13 +216,19 @@ export function createAgentLiveness(options: {
       if (entryId !== undefined) readOfferIds.set(offer.agentId, entryId);
       const isBack = await agents.offer(offer);
       const reported = new Set(offer.runningTaskIds);
-      const unwanted = [...reported].filter((taskId) => {
+      // One look-up per listed task (an offer lists every task of its agent, each second).
+      const unwanted: string[] = [];
+      let isAnyBack = false;
+      for (const taskId of reported) {
         const instance = tracker.byTaskId(taskId);
-        return !instance || instance.agentId !== offer.agentId || isTerminal(instance.condition);
-      });
+        if (!instance || instance.agentId !== offer.agentId || isTerminal(instance.condition))
+          unwanted.push(taskId);
+        else if (isUnreachable(instance)) isAnyBack = true;
+      }
       // Side by side: one round trip for a thousand of them, not a thousand.
       await Promise.all(unwanted.map((taskId) => killUnwanted(offer, taskId)));
-      await setCondition(() => returnedOn(offer.agentId, reported), 'Running');
+      // Picked again from the state then (`setCondition`); one missed meanwhile comes next offer.
+      if (isAnyBack) await setCondition(() => returnedOn(offer.agentId, reported), 'Running');
       const missing = await setCondition(
         () => missingOn(offer, reported),
         'Gone',

@@ -58,9 +58,17 @@ interface AppChanges {
 export function planPass(snapshot: PassSnapshot): PassPlan {
   const { now, apps } = snapshot;
   const byApp = new Map<string, Instance[]>();
-  const revisions = new Map<string, number>();
-  for (const { value, revision } of snapshot.instances) {
-    revisions.set(value.instanceId, revision);
+  /**
+   * Instance id → the revision an intent about it names, built on first need: most passes
+   * change nothing, and a map of every instance of a 10,000-instance app per pass was the
+   * hottest line of the master during 10,000 launches (their statuses each ask for a pass).
+   */
+  let revisions: Map<string, number> | undefined;
+  const revisionOf = (instanceId: string) =>
+    (revisions ??= new Map(snapshot.instances.map((r) => [r.value.instanceId, r.revision]))).get(
+      instanceId,
+    );
+  for (const { value } of snapshot.instances) {
     const list = byApp.get(value.appId);
     if (list) list.push(value);
     else byApp.set(value.appId, [value]);
@@ -226,7 +234,8 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
   }
   // Waiting instances this pass did not otherwise change, now placed.
   for (const instance of waiting) {
-    if (!placements.has(instance.instanceId) || !revisions.has(instance.instanceId)) continue;
+    if (!placements.has(instance.instanceId) || revisionOf(instance.instanceId) === undefined)
+      continue;
     if (decided.has(instance.instanceId)) continue;
     changesOf(instance.appId).update.push(withPlacement(instance));
   }
@@ -241,11 +250,11 @@ export function planPass(snapshot: PassSnapshot): PassPlan {
       create: entry.create,
       update: entry.update.map((instance) => ({
         instance,
-        revision: revisions.get(instance.instanceId) ?? -1,
+        revision: revisionOf(instance.instanceId) ?? -1,
       })),
       expunge: entry.expunge.map((instanceId) => ({
         instanceId,
-        revision: revisions.get(instanceId) ?? -1,
+        revision: revisionOf(instanceId) ?? -1,
       })),
     };
     // Placed now: Marathon's events for a Provisioned instance (its task shown as TASK_STAGING),
