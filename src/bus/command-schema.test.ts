@@ -9,6 +9,11 @@ import { z } from 'zod';
 import { TaskKind } from '../domain/index.js';
 import { CommandMessageSchema } from './command-schema.js';
 import { PORT_MAX, QUANTITY_MAX, TASK_ID_MAX_LENGTH } from './message-check.js';
+import {
+  assertAgreesOnGenerated,
+  itAgreesOnCorpus,
+  mutated,
+} from '../../test/support/check-against-zod.js';
 
 const taskId = z.string().min(1).max(TASK_ID_MAX_LENGTH);
 const quantity = z.number().nonnegative().max(QUANTITY_MAX);
@@ -121,34 +126,10 @@ const invalid: unknown[] = [
   JSON.parse('{"type":"ack","seq":1e400}'),
 ];
 
-/** Both schemas' verdict and output (the output only when both accept). */
-function verdicts(value: unknown) {
-  const ours = CommandMessageSchema.safeParse(value);
-  const reference = ZodCommandSchema.safeParse(value);
-  return {
-    ours: ours.success ? { success: true, data: ours.data } : { success: false },
-    reference: reference.success ? { success: true, data: reference.data } : { success: false },
-  };
-}
+const pair = { ours: CommandMessageSchema, reference: ZodCommandSchema };
 
 describe('the agent command check', () => {
-  it.each(valid.map((value, i) => [i, value]))(
-    'accepts valid command %i as zod did',
-    (_, value) => {
-      const { ours, reference } = verdicts(value);
-      expect(reference.success).toBe(true);
-      expect(ours).toEqual(reference);
-    },
-  );
-
-  it.each(invalid.map((value, i) => [i, value]))(
-    'rejects invalid command %i as zod did',
-    (_, value) => {
-      const { ours, reference } = verdicts(value);
-      expect(reference.success).toBe(false);
-      expect(ours.success).toBe(false);
-    },
-  );
+  itAgreesOnCorpus(pair, { what: 'command', valid, invalid });
 
   it('says which field is wrong', () => {
     const result = CommandMessageSchema.safeParse({
@@ -198,32 +179,19 @@ describe('the agent command check', () => {
         maxKeys: 3,
       }),
     );
-    const field = (value: Record<string, unknown>) =>
-      fc.tuple(fc.constantFrom(...Object.keys(value), 'other'), anyValue, fc.boolean());
-    /** `base` with one field replaced or removed. */
-    const mutated = (base: Record<string, unknown>) =>
-      field(base).map(([key, value, remove]) => {
-        const copy: Record<string, unknown> = { ...base };
-        if (remove) delete copy[key];
-        else copy[key] = value;
-        return copy;
-      });
     const command = fc.oneof(
-      mutated(launch),
-      mutated(spec).map((s) => ({ ...launch, spec: s })),
-      mutated(spec.resources).map((r) => ({ ...launch, spec: { ...spec, resources: r } })),
-      mutated({ type: 'kill', taskId: 't' }),
-      mutated({ type: 'reconcile', taskIds: ['a'] }),
-      mutated({ type: 'ack', seq: 3 }),
-      mutated({ type: 'resend' }),
+      mutated(launch, anyValue),
+      mutated(spec, anyValue).map((s) => ({ ...launch, spec: s })),
+      mutated(spec.resources, anyValue).map((r) => ({
+        ...launch,
+        spec: { ...spec, resources: r },
+      })),
+      mutated({ type: 'kill', taskId: 't' }, anyValue),
+      mutated({ type: 'reconcile', taskIds: ['a'] }, anyValue),
+      mutated({ type: 'ack', seq: 3 }, anyValue),
+      mutated({ type: 'resend' }, anyValue),
       anyValue,
     );
-    fc.assert(
-      fc.property(command, (value) => {
-        const { ours, reference } = verdicts(value);
-        expect(ours).toEqual(reference);
-      }),
-      { numRuns: 5_000 },
-    );
+    assertAgreesOnGenerated(pair, command);
   });
 });

@@ -8,6 +8,11 @@ import { z } from 'zod';
 import { FailureReason, MesosTaskState } from '../domain/index.js';
 import { AGENT_ID_PATTERN, TASK_ID_MAX_LENGTH } from './message-check.js';
 import { STATUS_TEXT_MAX, StatusStreamCheck } from './status-check.js';
+import {
+  assertAgreesOnGenerated,
+  itAgreesOnCorpus,
+  mutated,
+} from '../../test/support/check-against-zod.js';
 
 const agentId = z.string().regex(AGENT_ID_PATTERN);
 const taskId = z.string().min(1).max(TASK_ID_MAX_LENGTH);
@@ -112,34 +117,10 @@ const invalid: unknown[] = [
   ),
 ];
 
-/** Both schemas' verdict and output (the output only when both accept). */
-function verdicts(value: unknown) {
-  const ours = StatusStreamCheck.safeParse(value);
-  const reference = ZodStatusStreamSchema.safeParse(value);
-  return {
-    ours: ours.success ? { success: true, data: ours.data } : { success: false },
-    reference: reference.success ? { success: true, data: reference.data } : { success: false },
-  };
-}
+const pair = { ours: StatusStreamCheck, reference: ZodStatusStreamSchema };
 
 describe("the master's status stream check", () => {
-  it.each(valid.map((value, i) => [i, value]))(
-    'accepts valid message %i as zod did',
-    (_, value) => {
-      const { ours, reference } = verdicts(value);
-      expect(reference.success).toBe(true);
-      expect(ours).toEqual(reference);
-    },
-  );
-
-  it.each(invalid.map((value, i) => [i, value]))(
-    'rejects invalid message %i as zod did',
-    (_, value) => {
-      const { ours, reference } = verdicts(value);
-      expect(reference.success).toBe(false);
-      expect(ours.success).toBe(false);
-    },
-  );
+  itAgreesOnCorpus(pair, { what: 'message', valid, invalid });
 
   it('drops fields it does not know, and says which field is wrong', () => {
     const kept = StatusStreamCheck.safeParse({ ...status, isAdmin: true, __proto__: { x: 1 } });
@@ -183,23 +164,7 @@ describe("the master's status stream check", () => {
       fc.double(),
       fc.integer(),
     );
-    const field = (value: Record<string, unknown>) =>
-      fc.tuple(fc.constantFrom(...Object.keys(value), 'other'), anyValue, fc.boolean());
-    /** `base` with one field replaced or removed. */
-    const mutated = (base: Record<string, unknown>) =>
-      field(base).map(([key, value, remove]) => {
-        const copy: Record<string, unknown> = { ...base };
-        if (remove) delete copy[key];
-        else copy[key] = value;
-        return copy;
-      });
-    const message = fc.oneof(mutated(status), mutated(health), anyValue);
-    fc.assert(
-      fc.property(message, (value) => {
-        const { ours, reference } = verdicts(value);
-        expect(ours).toEqual(reference);
-      }),
-      { numRuns: 5_000 },
-    );
+    const message = fc.oneof(mutated(status, anyValue), mutated(health, anyValue), anyValue);
+    assertAgreesOnGenerated(pair, message);
   });
 });

@@ -32,6 +32,26 @@ function snapshot(parts: {
   };
 }
 
+/** A deployment scaling /base, then /top (which depends on it), at its first step. */
+function baseThenTop(id: string) {
+  const base = makeApp({ id: '/base', instances: 1 });
+  const top = makeApp({ id: '/top', instances: 1, dependencies: ['/base'] });
+  const deployment: Deployment = {
+    id,
+    version: V,
+    affectedApps: ['/base', '/top'],
+    steps: [
+      { actions: [{ action: 'ScaleApplication', app: '/base' }] },
+      { actions: [{ action: 'ScaleApplication', app: '/top' }] },
+    ],
+    currentStep: 1,
+    original: [],
+    target: [base, top],
+    createdAt: V,
+  };
+  return { base, top, deployment };
+}
+
 const placedOf = (plan: ReturnType<typeof planPass>) =>
   plan.placement.placements.map((p) => [p.appId, p.agentId, p.ports.join(',')]);
 
@@ -147,21 +167,7 @@ describe('planPass', () => {
   });
 
   it('leaves an app of a later step alone, and releases it in the pass that ends the step', () => {
-    const base = makeApp({ id: '/base', instances: 1 });
-    const top = makeApp({ id: '/top', instances: 1, dependencies: ['/base'] });
-    const deployment: Deployment = {
-      id: 'd-1',
-      version: V,
-      affectedApps: ['/base', '/top'],
-      steps: [
-        { actions: [{ action: 'ScaleApplication', app: '/base' }] },
-        { actions: [{ action: 'ScaleApplication', app: '/top' }] },
-      ],
-      currentStep: 1,
-      original: [],
-      target: [base, top],
-      createdAt: V,
-    };
+    const { base, top, deployment } = baseThenTop('d-1');
     // /base has nothing yet: only it is placed; /top waits for its step.
     const waiting = planPass(snapshot({ apps: [base, top], deployments: [deployment] }));
     expect(waiting.intents.map((p) => p.appId)).toEqual(['/base']);
@@ -185,21 +191,7 @@ describe('planPass', () => {
   });
 
   it('places for a deployment not yet stored, and leaves its progress to a later pass', () => {
-    const base = makeApp({ id: '/base', instances: 1 });
-    const top = makeApp({ id: '/top', instances: 1, dependencies: ['/base'] });
-    const deployment: Deployment = {
-      id: 'd-pending',
-      version: V,
-      affectedApps: ['/base', '/top'],
-      steps: [
-        { actions: [{ action: 'ScaleApplication', app: '/base' }] },
-        { actions: [{ action: 'ScaleApplication', app: '/top' }] },
-      ],
-      currentStep: 1,
-      original: [],
-      target: [base, top],
-      createdAt: V,
-    };
+    const { base, top, deployment } = baseThenTop('d-pending');
     const running = makeInstance({ instanceId: 'base.instance-1', appId: '/base' });
     // A deploy's write still pending (snapshot.ts `PendingDeploy`): no revision to name yet.
     const plan = planPass({
