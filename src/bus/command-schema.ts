@@ -16,6 +16,7 @@ import {
   objectAt,
   oneOfAt,
   taskIdAt,
+  wholeAt,
   type MessageSchema,
   type Path,
 } from './message-check.js';
@@ -78,9 +79,7 @@ function commandOf(value: unknown): CommandMessage {
         taskIds: arrayAt(message.taskIds, ['taskIds']).map((id, i) => taskIdAt(id, ['taskIds', i])),
       };
     case 'ack':
-      if (!Number.isSafeInteger(message.seq) || (message.seq as number) < 0)
-        fail(['seq'], 'a whole number ≥ 0');
-      return { type: 'ack', seq: message.seq as number };
+      return { type: 'ack', seq: wholeAt(message.seq, ['seq'], 0) };
     case 'resend':
       return { type: 'resend' };
     default:

@@ -42,9 +42,24 @@ export function objectAt(value: unknown, path: Path): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A task id: a string of 1 to TASK_ID_MAX_LENGTH code points. */
+export function isTaskId(value: unknown): value is string {
+  return typeof value === 'string' && hasCodePointsBetween(value, 1, TASK_ID_MAX_LENGTH);
+}
+
 export function taskIdAt(value: unknown, path: Path): string {
-  if (typeof value !== 'string' || !hasCodePointsBetween(value, 1, TASK_ID_MAX_LENGTH))
-    fail(path, `a task id (1 to ${TASK_ID_MAX_LENGTH} characters)`);
+  if (!isTaskId(value)) fail(path, `a task id (1 to ${TASK_ID_MAX_LENGTH} characters)`);
+  return value;
+}
+
+/** A whole number (a safe integer, so finite) of at least `min` (zod's `int()`). */
+export function isWhole(value: unknown, min = Number.MIN_SAFE_INTEGER): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= min;
+}
+
+/** `value` when it is whole and at least `min`; else fails at `path`. */
+export function wholeAt(value: unknown, path: Path, min = Number.MIN_SAFE_INTEGER): number {
+  if (!isWhole(value, min)) fail(path, min === 0 ? 'a whole number ≥ 0' : 'a whole number');
   return value;
 }
 

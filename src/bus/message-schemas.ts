@@ -16,9 +16,8 @@ import {
   subtractPortRanges,
 } from '../domain/index.js';
 import type { PortRange } from '../domain/index.js';
-import { hasCodePointsBetween } from '../lib/index.js';
 import { HANDLER_FUEL_BOUNDS } from './messages.js';
-import { AGENT_ID_PATTERN, PORT_MAX, QUANTITY_MAX, TASK_ID_MAX_LENGTH } from './message-check.js';
+import { AGENT_ID_PATTERN, PORT_MAX, QUANTITY_MAX, isTaskId, isWhole } from './message-check.js';
 import type { AnnounceMessage, LogMessage, OfferMessage } from './messages.js';
 
 const agentId = z.string().regex(AGENT_ID_PATTERN);
@@ -152,12 +151,7 @@ const MAX_OFFER_TASKS = 100_000;
  */
 function isTaskIdList(list: unknown): list is string[] {
   if (!Array.isArray(list) || list.length > MAX_OFFER_TASKS) return false;
-  for (const id of list) if (!taskIdCheck(id)) return false;
-  return true;
-}
-
-function taskIdCheck(value: unknown): boolean {
-  return typeof value === 'string' && hasCodePointsBetween(value, 1, TASK_ID_MAX_LENGTH);
+  return list.every(isTaskId);
 }
 
 const taskIdList = z.custom<string[]>(isTaskIdList, {
@@ -173,10 +167,8 @@ const taskFuelList = z
       for (const entry of list as unknown[]) {
         if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
         const { taskId: id, fuelUsed } = entry as Record<string, unknown>;
-        if (!taskIdCheck(id) || !Number.isSafeInteger(fuelUsed) || (fuelUsed as number) < 0)
-          return false;
-        if (seen.has(id as string)) return false;
-        seen.add(id as string);
+        if (!isTaskId(id) || !isWhole(fuelUsed, 0) || seen.has(id)) return false;
+        seen.add(id);
       }
       return true;
     },

@@ -15,6 +15,7 @@ import {
   objectAt,
   oneOfAt,
   taskIdAt,
+  wholeAt,
   type MessageSchema,
   type Path,
 } from './message-check.js';
@@ -27,13 +28,6 @@ const FAILURE_REASONS = Object.values(FailureReason);
 function agentIdAt(value: unknown, path: Path): string {
   if (typeof value !== 'string' || !AGENT_ID_PATTERN.test(value)) fail(path, 'an agent id');
   return value;
-}
-
-/** A whole number (a safe integer, so finite), at least `min` when given. */
-function wholeAt(value: unknown, path: Path, min = Number.MIN_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || (value as number) < min)
-    fail(path, min === 0 ? 'a whole number ≥ 0' : 'a whole number');
-  return value as number;
 }
 
 function textAt(value: unknown, path: Path): string {
