@@ -36,7 +36,7 @@ function textAt(value: unknown, path: Path): string {
   return value;
 }
 
-/** `check(value)` under `key` of `into` when the message has it; nothing when absent. */
+/** `{ [key]: check(value) }` when the message has `key`; nothing when it is absent. */
 function optional<T>(
   message: Record<string, unknown>,
   key: string,
