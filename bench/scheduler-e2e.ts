@@ -25,6 +25,7 @@ import {
 } from '../src/bus/index.js';
 import { silentLogger } from '../src/lib/index.js';
 import {
+  type apiClient,
   startPacer,
   tempDir,
   waitFor,
@@ -156,6 +157,20 @@ interface CpuFigures {
   /** Their main threads (event loops) alone. */
   agentMainMsPerLaunch: number;
   masterMsPerLaunch: number;
+  /** The master's evaluation passes during the run: how many, and their time together. */
+  passes: number;
+  passMs: number;
+}
+
+/** The master's pass count and total pass time so far, from its Prometheus histogram. */
+async function passTotals(api: ReturnType<typeof apiClient>) {
+  const text = (await api.get<string>('/metrics/prometheus')).body;
+  const value = (name: string) =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    count: value('pacer_scheduling_pass_duration_seconds_count'),
+    ms: value('pacer_scheduling_pass_duration_seconds_sum') * 1000,
+  };
 }
 
 /** CPU seconds so far of the master and of the agents (all threads; main threads). */
@@ -229,6 +244,7 @@ async function endToEnd(
     });
     if (fleet === 'warm') await runOnEveryAgent(api, app('/load/warmup', AGENTS));
     const cpuBefore = await cpuOf(processes);
+    const passesBefore = await passTotals(api);
     const started = performance.now();
     const postedAtMs = Date.now();
     const res = await api.post('/v2/apps', app('/load/service', INSTANCES));
@@ -272,11 +288,14 @@ async function endToEnd(
     );
     const ms = performance.now() - started;
     const cpuAfter = await cpuOf(processes);
+    const passesAfter = await passTotals(api);
     const perLaunch = (seconds: number) => (seconds * 1000) / INSTANCES;
     const cpu: CpuFigures = {
       agentMsPerLaunch: perLaunch(cpuAfter.agentTotal - cpuBefore.agentTotal),
       agentMainMsPerLaunch: perLaunch(cpuAfter.agentMain - cpuBefore.agentMain),
       masterMsPerLaunch: perLaunch(cpuAfter.master - cpuBefore.master),
+      passes: passesAfter.count - passesBefore.count,
+      passMs: passesAfter.ms - passesBefore.ms,
     };
     const agentIds = ((await api.get('/v2/agents')).body.agents as { id: string }[]).map(
       (a) => a.id,
@@ -362,6 +381,9 @@ function print(name: string, run: RunFigures, target: { ms: number; floorMs: num
   line('POST → all staged/running (API)', run.placedMs);
   console.log(
     `  ${'CPU per instance: agents (main thread)'.padEnd(40)} ${run.cpu.agentMsPerLaunch.toFixed(2)} ms (${run.cpu.agentMainMsPerLaunch.toFixed(2)} ms); master ${run.cpu.masterMsPerLaunch.toFixed(2)} ms`,
+  );
+  console.log(
+    `  ${'master passes'.padEnd(40)} ${run.cpu.passes}, ${run.cpu.passMs.toFixed(0)} ms together`,
   );
   console.log(
     `  ${'POST → all TASK_RUNNING (API)'.padEnd(40)} ${run.ms.toFixed(0)} ms (target ≤ ${target.ms}, ×${(run.ms / target.ms).toFixed(2)}; ×${(run.ms / target.floorMs).toFixed(1)} floor)`,

@@ -3,7 +3,7 @@
 // the applier. Tests wait for conditions (`waitFor`), never for time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus, OfferMessage } from '../src/bus/index.js';
 import { createMemoryBus, topics } from '../src/bus/index.js';
 import type { AppDefinition, Instance } from '../src/domain/index.js';
@@ -286,6 +286,30 @@ describe('master loops', () => {
       clock.advance(9 * 3_600_000);
       loop.kick(['/web'], { isPaced: true });
       await waitFor('the paced pass', async () => passesEnded === 4);
+    });
+
+    it("paces the timer's passes as it paces news of tasks", async () => {
+      // Only the interval is fake: ticks fire when the test says, the rest runs as it does.
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      try {
+        loop.start();
+        await waitFor('the first pass to end', async () => passesEnded === 1);
+        // After a quick pass, a tick starts the next at once.
+        vi.advanceTimersByTime(3_600_000);
+        await waitFor("the tick's pass to end", async () => passesEnded === 2);
+        passCostMs = 3_600_000;
+        loop.kick(['/web']);
+        await waitFor('the hour-long pass to end', async () => passesEnded === 3);
+        // After an hour-long one, three ticks start none: the loop waits nine idle hours.
+        vi.advanceTimersByTime(3 * 3_600_000);
+        for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+        expect(seeds).toHaveLength(3);
+        loop.kick(['/db']);
+        await waitFor('the pass asked for now to end', async () => passesEnded === 4);
+      } finally {
+        await loop.stop();
+        vi.useRealTimers();
+      }
     });
 
     it('relaunches an ended instance with its next incarnation', async () => {

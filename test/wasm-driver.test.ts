@@ -1,13 +1,14 @@
 // Runs the TaskDriver conformance suite against the Wasm driver (real modules from wasm-tasks/)
 // and against the mock driver.
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/lib/index.js';
 import { createWasmDriver } from '../src/runtime/index.js';
 import { createMockDriver, MockLabels } from '../src/runtime/mock/index.js';
+import { TASK_THREAD_NICE_STEPS } from '../src/runtime/wasm/thread-priority.js';
 import { collectEveryRuns } from '../src/runtime/wasm/worker-pool.js';
 import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 import { describeDriverConformance } from './support/driver-conformance.js';
@@ -46,6 +47,39 @@ describeDriverConformance('mock', {
       mockSpec(taskId, onLog, { [MockLabels.exitAfterMs]: '1', [MockLabels.exitCode]: '3' }),
     runsForever: ({ taskId, onLog }) => mockSpec(taskId, onLog, {}),
   },
+});
+
+/** The nice value of each of this process's threads (Linux: `/proc/self/task/<tid>/stat`). */
+async function threadNices(): Promise<Map<number, number>> {
+  const nices = new Map<number, number>();
+  for (const tid of await readdir('/proc/self/task')) {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): state is field 3, nice field 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[16] !== undefined) nices.set(Number(tid), Number(fields[16]));
+  }
+  return nices;
+}
+
+describe('wasm driver, thread priority', () => {
+  it("runs tasks on threads below the agent's own priority, and leaves the agent's thread as it was", async () => {
+    const before = await threadNices();
+    const mainNice = before.get(process.pid) as number;
+    const driver = createWasmDriver({ logger: silentLogger(), poolSize: 1 });
+    try {
+      const spec = wasmTaskSpec({ module: 'service', taskId: 'nice' });
+      await driver.start(spec);
+      const lowered = [...(await threadNices()).entries()].filter(
+        ([tid, nice]) =>
+          !before.has(tid) && nice === Math.min(19, mainNice + TASK_THREAD_NICE_STEPS),
+      );
+      expect(lowered.length).toBeGreaterThan(0);
+      expect((await threadNices()).get(process.pid)).toBe(mainNice);
+      await driver.stop(spec.taskId);
+    } finally {
+      await driver.close();
+    }
+  });
 });
 
 describe('wasm driver, many launches in a row', () => {

@@ -7,9 +7,11 @@ import { checkModule } from './check-module.js';
 import { capPages, instrumentModule, pageBytes } from './instrument-module.js';
 import type { InstrumentReply, InstrumentRequest } from './instrument-thread.js';
 import { parseModule, type ParsedModule } from './parse-module.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 const port = parentPort;
 if (!port) throw new Error('instrument-worker must run in a worker thread');
+lowerThreadPriority();
 
 function describeInvalid(bytes: Uint8Array): string {
   try {

@@ -9,6 +9,7 @@ import { createImportRelay } from './import-relay.js';
 import { createMemoryPool } from './memory-pool.js';
 import { startResidentTask, type ResidentTask } from './resident-task.js';
 import { createSliceScheduler } from './slice-scheduler.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import { ProcExit, StopRequested, createWasiHost, wasiImportNames } from './wasi-host.js';
 import { createNetMirror, type NetMirror } from './wasi/net-mirror.js';
 import {
@@ -28,6 +29,7 @@ import {
 const maybePort = parentPort;
 if (!maybePort) throw new Error('task-worker must run in a worker thread');
 const port = maybePort;
+lowerThreadPriority();
 
 function post(event: WorkerEvent): void {
   port?.postMessage(event);
