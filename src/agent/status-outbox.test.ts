@@ -113,6 +113,13 @@ describe('status outbox', () => {
     // The log batch went out after the updates before it, and, taken by Redis, is forgotten.
     expect(bus.published.map((p) => p.stream).at(-1)).toBe(topics.logs(AGENT, 't1'));
     expect(outbox.size().records).toBe(4);
+    // None waits now: the next batch goes straight out, held by no record.
+    await outbox.logs('t1', { at: 2, lines: [{ stream: 'stdout', line: 'more' }] }, 100);
+    expect(bus.published.at(-1)?.message).toEqual({
+      at: 2,
+      lines: [{ stream: 'stdout', line: 'more' }],
+    });
+    expect(outbox.size().records).toBe(4);
   });
 
   it('sends the newest again when no acknowledgement comes (lost, or the master behind)', async () => {
@@ -223,6 +230,11 @@ describe('status outbox', () => {
     // Every end is there, in order; no log batch and no superseded RUNNING survived.
     expect(bus.statuses().map((s) => s.seq)).toEqual(ends);
     expect(bus.published.filter((p) => p.stream !== topics.status(AGENT))).toEqual([]);
+    // The dropped batches hold nothing back: the next one goes straight out.
+    const records = outbox.size().records;
+    await outbox.logs('t0', { at: 2, lines: [{ stream: 'stdout', line: 'after' }] }, 100);
+    expect(bus.published.at(-1)?.stream).toBe(topics.logs(AGENT, 't0'));
+    expect(outbox.size().records).toBe(records);
   });
 
   it('ignores an acknowledgement of what it never sent', async () => {
