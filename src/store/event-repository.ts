@@ -42,18 +42,21 @@ export function createEventRepository(options: { db: Database }): EventRepositor
     for (let i = 0; i < list.length; i += EVENTS_PER_STATEMENT) {
       const chunk = list.slice(i, i + EVENTS_PER_STATEMENT);
       const { plans, rows: input } = separatePlans(chunk);
-      // One statement: the plans (one of them already stored is kept), then the events.
+      // One statement: the plans (one of them already stored is kept), then the events. Two
+      // parameters and a join: one document holding both was parsed again for each (a `json`
+      // value is text), and a subquery per event looked its plan up; this way the statement
+      // took 1.1–1.2 ms for a write of 8 POSTs' 42 events, against 1.6–1.8 ms (EXPLAIN ANALYZE).
       const result: unknown = await db.execute(sql`
-        with input as (select ${JSON.stringify([plans, input])}::json as j),
-          plans as (
+        with plans as (
             select encode(sha256(convert_to(p::text, 'UTF8')), 'hex') as key, p as plan, pn
-            from input, json_array_elements(j->0) with ordinality as t(p, pn)),
+            from json_array_elements(${JSON.stringify(plans)}::json) with ordinality as t(p, pn)),
           saved as (
             insert into ${eventPlans} (key, plan) select key, plan from plans
             on conflict (key) do nothing)
         insert into ${events} (event_type, payload, plan_key)
-        select e->>'eventType', e->'payload', (select key from plans where pn = (e->>'plan')::bigint)
-        from input, json_array_elements(j->1) with ordinality as t(e, n)
+        select e->>'eventType', e->'payload', plans.key
+        from json_array_elements(${JSON.stringify(input)}::json) with ordinality as t(e, n)
+          left join plans on plans.pn = (e->>'plan')::bigint
         order by n
         returning id`);
       // int8 comes as text from postgres-js.
