@@ -6,10 +6,11 @@
 // statuses, health, readiness). A pass costs in proportion to the instances of the apps it
 // reconciles, and while statuses stream in (10,000 launches) every batch would ask for one: paced
 // kicks start a pass only once the loop has idled `PACE` times as long as its last pass held
-// the event loop, so passes take at most about 1/(PACE + 1) of the leader's time. For one instance that is a wait
-// of a few milliseconds; a kick now ends any wait. The timer's pass (every app, each second) is
-// paced too: with 10,000 instances a pass lasts a tenth of a second or more, and one each second
-// took a quarter to a third of the leader's busy time (profiled) while their statuses waited.
+// the event loop, so passes take at most about 1/(PACE + 1) of the leader's time. For one
+// instance that is a wait of a few milliseconds; a kick now ends any wait. The timer's pass
+// (every app, each second) is paced too: with 10,000 instances a pass lasts a tenth of a second
+// or more, and one each second took a quarter to a third of the leader's busy time (profiled)
+// while their statuses waited.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lib/index.js';
 import type { PassDeps } from './run-pass.js';
