@@ -1,5 +1,7 @@
 // Binaryen's helper process lives only while it has work: it starts on the first transform
-// (nothing before), exits once idle past its limit, and the next transform starts a new one.
+// (nothing before), runs below the agent's priority, exits once idle past its limit, and the next
+// transform starts a new one.
+import { readFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait-for.js';
@@ -11,12 +13,19 @@ import {
   resumableTransformer,
   setResumableIdleExitMs,
 } from './resumable-transformer.js';
+import { TASK_THREAD_NICE_STEPS } from './thread-priority.js';
 
 const sleeper = `(module
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "_start")
     (drop (call $poll (i32.const 256) (i32.const 320) (i32.const 1) (i32.const 16)))))`;
+
+/** The nice value of process `pid`'s main thread (Linux: field 19 of `/proc/<pid>/stat`). */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -45,7 +54,7 @@ async function instrumentedSleeper(): Promise<Uint8Array> {
 describe('the Asyncify helper process', () => {
   afterAll(() => setResumableIdleExitMs(IDLE_EXIT_MS));
 
-  it('starts on the first transform, exits when idle, and starts again when needed', async () => {
+  it("starts on the first transform, below the agent's priority, exits when idle, and starts again when needed", async () => {
     expect(resumableHelperPid()).toBeUndefined(); // nothing starts it at import
     setResumableIdleExitMs(300);
     const bytes = await instrumentedSleeper();
@@ -54,6 +63,8 @@ describe('the Asyncify helper process', () => {
     expect(first.byteLength).toBeGreaterThan(bytes.byteLength);
     const pid = resumableHelperPid() as number;
     expect(isAlive(pid)).toBe(true);
+    // Binaryen runs on a module Pacer did not write: below the agent's priority, as tasks do.
+    expect(niceOf(pid)).toBe(Math.min(19, niceOf(process.pid) + TASK_THREAD_NICE_STEPS));
     await waitFor('the idle helper to exit', () => !isAlive(pid) && !resumableHelperPid(), {
       timeoutMs: 10_000,
     });

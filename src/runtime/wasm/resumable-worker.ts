@@ -6,9 +6,12 @@ import { instrumentModule } from './instrument-module.js';
 import { parseModule } from './parse-module.js';
 import { makeResumable } from './resumable-module.js';
 import type { TransformReply, TransformRequest } from './resumable-transformer.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('resumable-worker must run as a child process with an IPC channel');
+// Binaryen runs on this thread, over a module Pacer did not write: below the agent, as tasks are.
+lowerThreadPriority();
 
 /**
  * A sleeper like the ones agents run (prints, sleeps, loops), put through the same rewriter as a
