@@ -1,7 +1,7 @@
 // Runs the TaskDriver conformance suite against the Wasm driver (real modules from wasm-tasks/)
 // and against the mock driver.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { TASK_THREAD_NICE_STEPS } from '../src/runtime/wasm/thread-priority.js';
 import { collectEveryRuns } from '../src/runtime/wasm/worker-pool.js';
 import { wasmTaskSpec } from '../wasm-tasks/fixtures.js';
 import { describeDriverConformance } from './support/driver-conformance.js';
+import { threadNices } from './support/thread-nice.js';
 
 describeDriverConformance('wasm', {
   create: () => createWasmDriver({ logger: silentLogger(), poolSize: 2 }),
@@ -48,18 +49,6 @@ describeDriverConformance('mock', {
     runsForever: ({ taskId, onLog }) => mockSpec(taskId, onLog, {}),
   },
 });
-
-/** The nice value of each of this process's threads (Linux: `/proc/self/task/<tid>/stat`). */
-async function threadNices(): Promise<Map<number, number>> {
-  const nices = new Map<number, number>();
-  for (const tid of await readdir('/proc/self/task')) {
-    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
-    // Fields after the command name (which may hold spaces): state is field 3, nice field 19.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[16] !== undefined) nices.set(Number(tid), Number(fields[16]));
-  }
-  return nices;
-}
 
 describe('wasm driver, thread priority', () => {
   it("runs tasks on threads below the agent's own priority, and leaves the agent's thread as it was", async () => {

@@ -1,9 +1,9 @@
 // Binaryen's helper process lives only while it has work: it starts on the first transform
 // (nothing before), runs below the agent's priority, exits once idle past its limit, and the next
 // transform starts a new one.
-import { readFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { niceOf } from '../../../test/support/thread-nice.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 import { instrumentModule } from './instrument-module.js';
 import { parseModule } from './parse-module.js';
@@ -20,12 +20,6 @@ const sleeper = `(module
   (memory (export "memory") 1)
   (func (export "_start")
     (drop (call $poll (i32.const 256) (i32.const 320) (i32.const 1) (i32.const 16)))))`;
-
-/** The nice value of process `pid`'s main thread (Linux: field 19 of `/proc/<pid>/stat`). */
-function niceOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -64,7 +58,10 @@ describe('the Asyncify helper process', () => {
     const pid = resumableHelperPid() as number;
     expect(isAlive(pid)).toBe(true);
     // Binaryen runs on a module Pacer did not write: below the agent's priority, as tasks do.
-    expect(niceOf(pid)).toBe(Math.min(19, niceOf(process.pid) + TASK_THREAD_NICE_STEPS));
+    const agentNice = (await niceOf(`/proc/${process.pid}/stat`)) as number;
+    expect(await niceOf(`/proc/${pid}/stat`)).toBe(
+      Math.min(19, agentNice + TASK_THREAD_NICE_STEPS),
+    );
     await waitFor('the idle helper to exit', () => !isAlive(pid) && !resumableHelperPid(), {
       timeoutMs: 10_000,
     });
